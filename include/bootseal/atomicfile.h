@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_ATOMICFILE_H
+#define BOOTSEAL_ATOMICFILE_H
+
+#include <sys/types.h>
+
+#include <bootseal/error.h>
+
+/*
+ * An output file that appears whole or not at all: written under a hidden
+ * temporary name in the destination's directory, fsynced, then renamed.
+ * Dropping it without commit (or a crash) leaves the destination untouched.
+ */
+struct bs_atomicfile {
+	int fd;
+	char *path;      /* final name */
+	char *tmp_path;  /* O_EXCL temporary beside it */
+};
+
+/* mode is applied at creation (0600 for keys, so no wider window exists). */
+int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, struct bs_error *err);
+/* noreplace: fail with -EEXIST instead of replacing an existing file. */
+int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error *err);
+/* Removes the temporary file if not committed; safe to call twice. */
+void bs_atomicfile_abort(struct bs_atomicfile *f);
+
+/* Whole-buffer convenience. */
+int bs_atomicfile_write_all(const char *path, const void *buf, size_t len, mode_t mode,
+			    int noreplace, struct bs_error *err);
+
+#endif

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fs-verity file digests as the kernel defines them
+ * (Documentation/filesystems/fsverity.rst): a Merkle tree over fixed-size
+ * blocks, each block hashed with the salt (zero-padded to the hash's input
+ * block size) in front, the last block of every level zero-padded; the root
+ * hash goes into a 256-byte descriptor whose plain hash is the file digest.
+ */
+#include <bootseal/fsverity.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "util.h"
+
+/* 64 bytes of hash per level block at 1 KiB blocks still gives 16-ary fanout:
+ * 2^64 bytes of data need at most 15 levels above the data. */
+#define MAX_LEVELS 16
+#define READ_CHUNK (1u << 20)
+
+struct level {
+	uint8_t *block;         /* hashes of the level below, block_size bytes */
+	size_t used;
+	uint64_t flushed;       /* blocks of this level already hashed upward */
+};
+
+struct bs_fsverity_ctx {
+	enum bs_hash_alg alg;
+	uint32_t block_size;
+	size_t digest_size;
+	uint8_t salt[BS_FSVERITY_MAX_SALT_SIZE];
+	size_t salt_size;
+	EVP_MD *md;
+	EVP_MD_CTX *salted;     /* prepared state: init + padded salt, copied per block */
+	EVP_MD_CTX *work;
+	uint64_t data_size;
+	/* level 0 holds the partial data block; levels above hold hashes */
+	struct level levels[MAX_LEVELS + 1];
+	/* A full data block is hashed only when more data follows it: whether it is
+	 * the lone (root) block is known only at the end. */
+	int have_pending;
+	uint8_t pending[BS_FSVERITY_MAX_DIGEST_SIZE];
+};
+
+size_t bs_hash_alg_digest_size(enum bs_hash_alg alg)
+{
+	switch (alg) {
+	case BS_HASH_SHA256:
+		return 32;
+	case BS_HASH_SHA512:
+		return 64;
+	}
+	return 0;
+}
+
+const char *bs_hash_alg_name(enum bs_hash_alg alg)
+{
+	switch (alg) {
+	case BS_HASH_SHA256:
+		return "sha256";
+	case BS_HASH_SHA512:
+		return "sha512";
+	}
+	return "unknown";
+}
+
+int bs_hash_alg_from_name(const char *name, enum bs_hash_alg *alg)
+{
+	if (strcmp(name, "sha256") == 0)
+		*alg = BS_HASH_SHA256;
+	else if (strcmp(name, "sha512") == 0)
+		*alg = BS_HASH_SHA512;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int bs_fsverity_params_check(const struct bs_fsverity_params *p, struct bs_error *err)
+{
+	enum bs_hash_alg alg = p->hash_alg ? p->hash_alg : BS_HASH_SHA256;
+	uint32_t bs = p->block_size ? p->block_size : 4096;
+
+	if (!bs_hash_alg_digest_size(alg))
+		return bs_error_set(err, -EINVAL, NULL, "unknown hash algorithm %d", (int)alg);
+	if (bs < BS_FSVERITY_MIN_BLOCK_SIZE || bs > BS_FSVERITY_MAX_BLOCK_SIZE || (bs & (bs - 1)))
+		return bs_error_set(err, -EINVAL, NULL,
+				    "block size %u is not a power of two between %u and %u", bs,
+				    BS_FSVERITY_MIN_BLOCK_SIZE, BS_FSVERITY_MAX_BLOCK_SIZE);
+	if (p->salt_size > BS_FSVERITY_MAX_SALT_SIZE)
+		return bs_error_set(err, -EINVAL, NULL, "salt of %zu bytes is longer than %d bytes",
+				    p->salt_size, BS_FSVERITY_MAX_SALT_SIZE);
+	return 0;
+}
+
+static int hash_block(struct bs_fsverity_ctx *ctx, const uint8_t *block, uint8_t *out)
+{
+	if (!EVP_MD_CTX_copy_ex(ctx->work, ctx->salted) ||
+	    !EVP_DigestUpdate(ctx->work, block, ctx->block_size) ||
+	    !EVP_DigestFinal_ex(ctx->work, out, NULL))
+		return -EIO;
+	return 0;
+}
+
+/* Adds one hash to level n (n >= 1), hashing that level's block upward first
+ * when it is full: a full block is flushed only once it is known not to be the root. */
+static int level_add(struct bs_fsverity_ctx *ctx, int n, const uint8_t *hash)
+{
+	struct level *lv = &ctx->levels[n];
+	int r;
+
+	if (n > MAX_LEVELS)
+		return -EFBIG;
+	if (!lv->block) {
+		lv->block = calloc(1, ctx->block_size);
+		if (!lv->block)
+			return -ENOMEM;
+	}
+	if (lv->used + ctx->digest_size > ctx->block_size) {
+		uint8_t up[BS_FSVERITY_MAX_DIGEST_SIZE];
+
+		memset(lv->block + lv->used, 0, ctx->block_size - lv->used);
+		r = hash_block(ctx, lv->block, up);
+		if (r < 0)
+			return r;
+		lv->used = 0;
+		lv->flushed++;
+		r = level_add(ctx, n + 1, up);
+		if (r < 0)
+			return r;
+	}
+	memcpy(lv->block + lv->used, hash, ctx->digest_size);
+	lv->used += ctx->digest_size;
+	return 0;
+}
+
+static int push_data_hash(struct bs_fsverity_ctx *ctx, const uint8_t *hash)
+{
+	int r;
+
+	if (ctx->have_pending) {
+		r = level_add(ctx, 1, ctx->pending);
+		if (r < 0)
+			return r;
+	}
+	memcpy(ctx->pending, hash, ctx->digest_size);
+	ctx->have_pending = 1;
+	return 0;
+}
+
+int bs_fsverity_new(const struct bs_fsverity_params *params, struct bs_fsverity_ctx **out)
+{
+	static const uint8_t zeros[128];
+	struct bs_fsverity_ctx *ctx;
+	size_t input_block;
+	int r;
+
+	r = bs_fsverity_params_check(params, NULL);
+	if (r < 0)
+		return r;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->alg = params->hash_alg ? params->hash_alg : BS_HASH_SHA256;
+	ctx->block_size = params->block_size ? params->block_size : 4096;
+	ctx->digest_size = bs_hash_alg_digest_size(ctx->alg);
+	ctx->salt_size = params->salt_size;
+	if (params->salt_size)
+		memcpy(ctx->salt, params->salt, params->salt_size);
+	ctx->md = EVP_MD_fetch(NULL, bs_hash_alg_name(ctx->alg), NULL);
+	ctx->salted = EVP_MD_CTX_new();
+	ctx->work = EVP_MD_CTX_new();
+	ctx->levels[0].block = malloc(ctx->block_size);
+	if (!ctx->md || !ctx->salted || !ctx->work || !ctx->levels[0].block ||
+	    !EVP_DigestInit_ex(ctx->salted, ctx->md, NULL)) {
+		bs_fsverity_free(ctx);
+		return -ENOMEM;
+	}
+	/* The salt is padded to the hash's own input block size (64 or 128 bytes). */
+	input_block = ctx->alg == BS_HASH_SHA512 ? 128 : 64;
+	if (ctx->salt_size) {
+		size_t padded = (ctx->salt_size + input_block - 1) / input_block * input_block;
+		if (!EVP_DigestUpdate(ctx->salted, ctx->salt, ctx->salt_size) ||
+		    !EVP_DigestUpdate(ctx->salted, zeros, padded - ctx->salt_size)) {
+			bs_fsverity_free(ctx);
+			return -EIO;
+		}
+	}
+	*out = ctx;
+	return 0;
+}
+
+void bs_fsverity_free(struct bs_fsverity_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (int i = 0; i <= MAX_LEVELS; i++)
+		free(ctx->levels[i].block);
+	EVP_MD_CTX_free(ctx->salted);
+	EVP_MD_CTX_free(ctx->work);
+	EVP_MD_free(ctx->md);
+	free(ctx);
+}
+
+void bs_fsverity_reset(struct bs_fsverity_ctx *ctx)
+{
+	for (int i = 0; i <= MAX_LEVELS; i++) {
+		ctx->levels[i].used = 0;
+		ctx->levels[i].flushed = 0;
+	}
+	ctx->data_size = 0;
+	ctx->have_pending = 0;
+}
+
+size_t bs_fsverity_digest_size(const struct bs_fsverity_ctx *ctx)
+{
+	return ctx->digest_size;
+}
+
+int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len)
+{
+	struct level *lv = &ctx->levels[0];
+	const uint8_t *p = data;
+	uint8_t hash[BS_FSVERITY_MAX_DIGEST_SIZE];
+	int r;
+
+	ctx->data_size += len;
+	if (lv->used) {
+		size_t take = ctx->block_size - lv->used;
+		if (take > len)
+			take = len;
+		memcpy(lv->block + lv->used, p, take);
+		lv->used += take;
+		p += take;
+		len -= take;
+		if (lv->used < ctx->block_size)
+			return 0;
+		r = hash_block(ctx, lv->block, hash);
+		if (r < 0)
+			return r;
+		lv->used = 0;
+		r = push_data_hash(ctx, hash);
+		if (r < 0)
+			return r;
+	}
+	/* Whole blocks straight from the caller's buffer, no copy. */
+	while (len >= ctx->block_size) {
+		r = hash_block(ctx, p, hash);
+		if (r < 0)
+			return r;
+		r = push_data_hash(ctx, hash);
+		if (r < 0)
+			return r;
+		p += ctx->block_size;
+		len -= ctx->block_size;
+	}
+	if (len) {
+		memcpy(lv->block, p, len);
+		lv->used = len;
+	}
+	return 0;
+}
+
+static int root_hash(struct bs_fsverity_ctx *ctx, uint8_t *root)
+{
+	struct level *data = &ctx->levels[0];
+	uint8_t hash[BS_FSVERITY_MAX_DIGEST_SIZE];
+	int r;
+
+	/* An empty file has an all-zero root hash. */
+	if (ctx->data_size == 0) {
+		memset(root, 0, ctx->digest_size);
+		return 0;
+	}
+	if (data->used) {
+		memset(data->block + data->used, 0, ctx->block_size - data->used);
+		r = hash_block(ctx, data->block, hash);
+		if (r < 0)
+			return r;
+		data->used = 0;
+		r = push_data_hash(ctx, hash);
+		if (r < 0)
+			return r;
+	}
+	/* A single data block is its own root: no tree levels. */
+	if (!ctx->levels[1].block || (ctx->levels[1].used == 0 && !ctx->levels[1].flushed)) {
+		memcpy(root, ctx->pending, ctx->digest_size);
+		return 0;
+	}
+	r = level_add(ctx, 1, ctx->pending);
+	if (r < 0)
+		return r;
+	for (int n = 1; n <= MAX_LEVELS; n++) {
+		struct level *lv = &ctx->levels[n];
+
+		memset(lv->block + lv->used, 0, ctx->block_size - lv->used);
+		if (!lv->flushed)
+			return hash_block(ctx, lv->block, root);
+		r = hash_block(ctx, lv->block, hash);
+		if (r < 0)
+			return r;
+		lv->used = 0;
+		lv->flushed++;
+		r = level_add(ctx, n + 1, hash);
+		if (r < 0)
+			return r;
+	}
+	return -EFBIG;
+}
+
+int bs_fsverity_final(struct bs_fsverity_ctx *ctx, uint8_t *digest)
+{
+	/* struct fsverity_descriptor, Documentation/filesystems/fsverity.rst */
+	uint8_t desc[256] = { 0 };
+	int r;
+
+	r = root_hash(ctx, desc + 16);
+	if (r < 0)
+		return r;
+	desc[0] = 1;
+	desc[1] = (uint8_t)ctx->alg;
+	desc[2] = (uint8_t)__builtin_ctz(ctx->block_size);
+	desc[3] = (uint8_t)ctx->salt_size;
+	bs_put_le64(desc + 8, ctx->data_size);
+	memcpy(desc + 80, ctx->salt, ctx->salt_size);
+	if (!EVP_DigestInit_ex(ctx->work, ctx->md, NULL) ||
+	    !EVP_DigestUpdate(ctx->work, desc, sizeof(desc)) ||
+	    !EVP_DigestFinal_ex(ctx->work, digest, NULL))
+		return -EIO;
+	return 0;
+}
+
+int bs_fsverity_digest_fd(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	int r;
+
+	buf = malloc(READ_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	bs_fsverity_reset(ctx);
+	for (;;) {
+		size_t got;
+
+		r = bs_read_full(fd, buf, READ_CHUNK, &got);
+		if (r < 0)
+			return r;
+		if (got == 0)
+			break;
+		r = bs_fsverity_update(ctx, buf, got);
+		if (r < 0)
+			return r;
+		if (got < READ_CHUNK)
+			break;
+	}
+	return bs_fsverity_final(ctx, digest);
+}
+
+int bs_fsverity_digest_path(struct bs_fsverity_ctx *ctx, const char *path, uint8_t *digest,
+			    struct bs_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bs_error_set(err, -EINVAL, path, "not a regular file");
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	r = bs_fsverity_digest_fd(ctx, fd, digest);
+	if (r < 0)
+		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal helpers shared by the modules; not part of the public API. */
+#ifndef BOOTSEAL_UTIL_H
+#define BOOTSEAL_UTIL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static inline void bs_freep(void *p) { free(*(void **)p); }
+static inline void bs_closep(int *fd) { if (*fd >= 0) close(*fd); }
+
+#define _cleanup_free_ __attribute__((cleanup(bs_freep)))
+#define _cleanup_close_ __attribute__((cleanup(bs_closep)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+#define BS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Hands ownership to the caller: the cleanup attribute then sees NULL. */
+static inline void *bs_steal_ptr(void *pp)
+{
+	void **p = pp, *v = *p;
+	*p = NULL;
+	return v;
+}
+#define BS_STEAL(p) bs_steal_ptr(&(p))
+
+/* Every on-disk format bootseal touches is little-endian; never cast structs over bytes. */
+static inline uint16_t bs_get_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t bs_get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t bs_get_le64(const uint8_t *p)
+{
+	return (uint64_t)bs_get_le32(p) | (uint64_t)bs_get_le32(p + 4) << 32;
+}
+static inline void bs_put_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void bs_put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void bs_put_le64(uint8_t *p, uint64_t v)
+{
+	bs_put_le32(p, (uint32_t)v);
+	bs_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Formats bytes as lowercase hex into out (2*len+1 bytes). */
+void bs_hex_encode(const uint8_t *in, size_t len, char *out);
+/* Parses exactly 2*len hex digits; -EINVAL otherwise. */
+int bs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *out_len);
+
+/* Reads and writes that retry on EINTR and short counts; 0 or -errno. */
+int bs_read_full(int fd, void *buf, size_t len, size_t *got);
+int bs_write_full(int fd, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef BOOTSEAL_VERSION
+#define BOOTSEAL_VERSION "0"
+#endif
+
+static const struct bs_command commands[] = {
+	{ "fsverity-digest", cmd_fsverity_digest, "print fs-verity digests of files" },
+};
+
+int cli_exit_code(int r)
+{
+	switch (-r) {
+	case 0:
+		return BS_EXIT_OK;
+	case EKEYREJECTED:
+	case EBADE:
+		return BS_EXIT_VERIFY_FAILED;
+	case ENOMEM:
+	case ENOSPC:
+	case EPERM:
+	case ENOTTY:
+	case EOPNOTSUPP:
+		return BS_EXIT_ENVIRONMENT;
+	default:
+		return BS_EXIT_BAD_INPUT;
+	}
+}
+
+int cli_report(const char *cmd, const struct bs_error *err, int r)
+{
+	const char *msg = err && err->code ? err->message : strerror(r < 0 ? -r : r);
+
+	if (err && err->code && err->path[0])
+		fprintf(stderr, "bootseal: %s: %s: %s\n", cmd, err->path, msg);
+	else
+		fprintf(stderr, "bootseal: %s: %s\n", cmd, msg);
+	return cli_exit_code(err && err->code ? err->code : r);
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bootseal: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return BS_EXIT_BAD_INPUT;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: bootseal COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-26s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nbootseal COMMAND --help shows a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return BS_EXIT_BAD_INPUT;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return BS_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("bootseal %s\n", BOOTSEAL_VERSION);
+		return BS_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "bootseal: unknown command '%s' (see bootseal --help)\n", argv[1]);
+	return BS_EXIT_BAD_INPUT;
+}

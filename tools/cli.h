@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_CLI_H
+#define BOOTSEAL_CLI_H
+
+#include <bootseal/error.h>
+
+/* Exit codes, the same for every subcommand (docs/exit-codes.md). */
+enum {
+	BS_EXIT_OK = 0,
+	BS_EXIT_VERIFY_FAILED = 1,
+	BS_EXIT_BAD_INPUT = 2,
+	BS_EXIT_ENVIRONMENT = 3,
+};
+
+struct bs_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* "bootseal: CMD: PATH: MESSAGE" on stderr; returns the exit code to use. */
+int cli_report(const char *cmd, const struct bs_error *err, int fallback_code);
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Maps a negative errno from the library to an exit code. */
+int cli_exit_code(int r);
+
+int cmd_fsverity_digest(int argc, char **argv);
+
+#endif
