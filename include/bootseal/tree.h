@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_TREE_H
+#define BOOTSEAL_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bootseal/error.h>
+
+/*
+ * An in-memory filesystem tree, the input of the composefs image writer
+ * (bootseal/erofs.h) and the output of the dump parser (bootseal/dump.h) and
+ * of the directory reader.
+ *
+ * Ownership: the struct bs_tree owns everything. Inodes, names, xattrs, inline
+ * content and payloads live until bs_tree_free(); pointers returned by the
+ * accessors stay valid until then (a directory's child array may move when a
+ * child is added, so do not keep `bs_tree_dir_child` results across adds).
+ *
+ * An inode is linked into directories by name (a dirent). Linking the same
+ * non-directory inode under several names makes a hardlink group; the writer
+ * stores it once. A directory is linked exactly once (the root never).
+ * Children are kept sorted by name bytewise (strcmp order), which is the
+ * order mkcomposefs writes directory entries in.
+ *
+ * Threads: functions that allocate (bs_tree_inode_new, bs_tree_dir_add,
+ * bs_tree_inode_add_xattr, bs_tree_inode_set_content/_payload) take the
+ * tree's lock and may be called from any thread, but two threads must not
+ * modify the same inode (or add to the same directory) at once.
+ * bs_tree_inode_set_digest and bs_tree_inode_stat do not allocate: a worker
+ * may fill the digest of inode A while another thread creates inode B.
+ * Reads (lookups, the writer) must not run concurrently with changes.
+ */
+
+struct bs_tree;
+struct bs_tree_inode;
+
+/* File metadata. S_IFMT bits of mode are fixed when the inode is created. */
+struct bs_tree_stat {
+	uint32_t mode;          /* S_IFMT | permission bits */
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t nlink;         /* recomputed by the writer for directories */
+	uint64_t rdev;          /* device number as the kernel's dev_t (makedev) */
+	uint64_t size;          /* regular files: content size; set by set_content */
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+};
+
+#define BS_TREE_NAME_MAX 255
+#define BS_TREE_XATTR_NAME_MAX 255
+#define BS_TREE_XATTR_VALUE_MAX 65536
+#define BS_TREE_DIGEST_MAX 64
+
+/* A new tree whose root is an empty directory with mode 040755, all else 0. */
+int bs_tree_new(struct bs_tree **out);
+void bs_tree_free(struct bs_tree *tree);
+struct bs_tree_inode *bs_tree_root(struct bs_tree *tree);
+
+/* A new inode not yet linked anywhere; mode must carry a known S_IFMT type
+ * (-EINVAL otherwise). nlink starts at 1 (2 for directories). */
+int bs_tree_inode_new(struct bs_tree *tree, uint32_t mode, struct bs_tree_inode **out,
+		      struct bs_error *err);
+
+/*
+ * Links child into dir under name (name_len bytes, no NUL or '/', not "" / "." /
+ * "..", at most BS_TREE_NAME_MAX). -EEXIST if the name is taken, -EINVAL for a
+ * bad name or a directory that is already linked (directory hardlinks), -ENOTDIR
+ * if dir is not a directory. Linking a non-directory a second time is a
+ * hardlink: the writer bumps nothing, so set nlink yourself (see
+ * bs_tree_link_count).
+ */
+int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char *name,
+		    size_t name_len, struct bs_tree_inode *child, struct bs_error *err);
+
+/* NULL when absent or dir is not a directory. */
+struct bs_tree_inode *bs_tree_dir_lookup(const struct bs_tree_inode *dir, const char *name,
+					 size_t name_len);
+size_t bs_tree_dir_count(const struct bs_tree_inode *dir);
+/* The i-th child in name order; *name is not NUL-terminated. */
+struct bs_tree_inode *bs_tree_dir_child(const struct bs_tree_inode *dir, size_t i,
+					const char **name, size_t *name_len);
+
+/* Metadata, readable and writable in place (keep the S_IFMT bits). */
+struct bs_tree_stat *bs_tree_inode_stat(struct bs_tree_inode *inode);
+/* How many dirents point at this inode (0 for the root). */
+uint32_t bs_tree_link_count(const struct bs_tree_inode *inode);
+
+/* Adds or replaces an xattr. Key: 1..255 bytes, no NUL; value up to 64 KiB. */
+int bs_tree_inode_add_xattr(struct bs_tree *tree, struct bs_tree_inode *inode, const char *key,
+			    size_t key_len, const void *value, size_t value_len,
+			    struct bs_error *err);
+size_t bs_tree_inode_xattr_count(const struct bs_tree_inode *inode);
+/* The i-th xattr in insertion order; *key is NUL-terminated. */
+void bs_tree_inode_xattr(const struct bs_tree_inode *inode, size_t i, const char **key,
+			 size_t *key_len, const uint8_t **value, size_t *value_len);
+
+/* Regular files: inline content (copied), also sets stat.size. */
+int bs_tree_inode_set_content(struct bs_tree *tree, struct bs_tree_inode *inode,
+			      const void *data, size_t len, struct bs_error *err);
+/* Regular files: content is external, with this fs-verity digest (32 or 64
+ * bytes). Does not allocate; set stat.size separately. */
+int bs_tree_inode_set_digest(struct bs_tree_inode *inode, const uint8_t *digest, size_t len);
+/* Regular files: the redirect path of external content (e.g. "ab/cdef…");
+ * symlinks: the target. Copied. */
+int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
+			      const char *payload, size_t len, struct bs_error *err);
+
+/* NULL/0 when unset. */
+const uint8_t *bs_tree_inode_content(const struct bs_tree_inode *inode, size_t *len);
+const uint8_t *bs_tree_inode_digest(const struct bs_tree_inode *inode, size_t *len);
+const char *bs_tree_inode_payload(const struct bs_tree_inode *inode, size_t *len);
+
+#endif
