@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
@@ -22,6 +23,8 @@
  * 2^64 bytes of data need at most 15 levels above the data. */
 #define MAX_LEVELS 16
 #define READ_CHUNK (1u << 20)
+#define MAP_MIN_SIZE (4u << 20)
+#define MAP_WINDOW (64u << 20)
 
 struct level {
 	uint8_t *block;         /* hashes of the level below, block_size bytes */
@@ -35,9 +38,13 @@ struct bs_fsverity_ctx {
 	size_t digest_size;
 	uint8_t salt[BS_FSVERITY_MAX_SALT_SIZE];
 	size_t salt_size;
+	/* The salt is hashed in front of every block, zero-padded to the hash's
+	 * own input block size (64 or 128 bytes). */
+	uint8_t padded_salt[128];
+	size_t padded_salt_size;
 	EVP_MD *md;
-	EVP_MD_CTX *salted;     /* prepared state: init + padded salt, copied per block */
 	EVP_MD_CTX *work;
+	uint8_t *read_buf;      /* for bs_fsverity_digest_fd, allocated once */
 	uint64_t data_size;
 	/* level 0 holds the partial data block; levels above hold hashes */
 	struct level levels[MAX_LEVELS + 1];
@@ -99,7 +106,10 @@ int bs_fsverity_params_check(const struct bs_fsverity_params *p, struct bs_error
 
 static int hash_block(struct bs_fsverity_ctx *ctx, const uint8_t *block, uint8_t *out)
 {
-	if (!EVP_MD_CTX_copy_ex(ctx->work, ctx->salted) ||
+	/* Re-initialising in place keeps the provider's context; copying a
+	 * prepared one allocates per block, which cost a third of the speed. */
+	if (!EVP_DigestInit_ex2(ctx->work, NULL, NULL) ||
+	    (ctx->salt_size && !EVP_DigestUpdate(ctx->work, ctx->padded_salt, ctx->padded_salt_size)) ||
 	    !EVP_DigestUpdate(ctx->work, block, ctx->block_size) ||
 	    !EVP_DigestFinal_ex(ctx->work, out, NULL))
 		return -EIO;
@@ -154,7 +164,6 @@ static int push_data_hash(struct bs_fsverity_ctx *ctx, const uint8_t *hash)
 
 int bs_fsverity_new(const struct bs_fsverity_params *params, struct bs_fsverity_ctx **out)
 {
-	static const uint8_t zeros[128];
 	struct bs_fsverity_ctx *ctx;
 	size_t input_block;
 	int r;
@@ -172,23 +181,17 @@ int bs_fsverity_new(const struct bs_fsverity_params *params, struct bs_fsverity_
 	if (params->salt_size)
 		memcpy(ctx->salt, params->salt, params->salt_size);
 	ctx->md = EVP_MD_fetch(NULL, bs_hash_alg_name(ctx->alg), NULL);
-	ctx->salted = EVP_MD_CTX_new();
 	ctx->work = EVP_MD_CTX_new();
 	ctx->levels[0].block = malloc(ctx->block_size);
-	if (!ctx->md || !ctx->salted || !ctx->work || !ctx->levels[0].block ||
-	    !EVP_DigestInit_ex(ctx->salted, ctx->md, NULL)) {
+	if (!ctx->md || !ctx->work || !ctx->levels[0].block ||
+	    !EVP_DigestInit_ex2(ctx->work, ctx->md, NULL)) {
 		bs_fsverity_free(ctx);
 		return -ENOMEM;
 	}
-	/* The salt is padded to the hash's own input block size (64 or 128 bytes). */
 	input_block = ctx->alg == BS_HASH_SHA512 ? 128 : 64;
 	if (ctx->salt_size) {
-		size_t padded = (ctx->salt_size + input_block - 1) / input_block * input_block;
-		if (!EVP_DigestUpdate(ctx->salted, ctx->salt, ctx->salt_size) ||
-		    !EVP_DigestUpdate(ctx->salted, zeros, padded - ctx->salt_size)) {
-			bs_fsverity_free(ctx);
-			return -EIO;
-		}
+		memcpy(ctx->padded_salt, ctx->salt, ctx->salt_size);
+		ctx->padded_salt_size = (ctx->salt_size + input_block - 1) / input_block * input_block;
 	}
 	*out = ctx;
 	return 0;
@@ -200,7 +203,7 @@ void bs_fsverity_free(struct bs_fsverity_ctx *ctx)
 		return;
 	for (int i = 0; i <= MAX_LEVELS; i++)
 		free(ctx->levels[i].block);
-	EVP_MD_CTX_free(ctx->salted);
+	free(ctx->read_buf);
 	EVP_MD_CTX_free(ctx->work);
 	EVP_MD_free(ctx->md);
 	free(ctx);
@@ -327,21 +330,44 @@ int bs_fsverity_final(struct bs_fsverity_ctx *ctx, uint8_t *digest)
 	desc[3] = (uint8_t)ctx->salt_size;
 	bs_put_le64(desc + 8, ctx->data_size);
 	memcpy(desc + 80, ctx->salt, ctx->salt_size);
-	if (!EVP_DigestInit_ex(ctx->work, ctx->md, NULL) ||
+	if (!EVP_DigestInit_ex2(ctx->work, NULL, NULL) ||
 	    !EVP_DigestUpdate(ctx->work, desc, sizeof(desc)) ||
 	    !EVP_DigestFinal_ex(ctx->work, digest, NULL))
 		return -EIO;
 	return 0;
 }
 
-int bs_fsverity_digest_fd(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest)
+/* Large regular files are mapped window by window: hashing straight from the
+ * page cache saves the copy a read() makes, a tenth of the time at SHA-NI speed. */
+static int digest_mapped(struct bs_fsverity_ctx *ctx, int fd, uint64_t size, uint8_t *digest)
 {
-	_cleanup_free_ uint8_t *buf = NULL;
+	bs_fsverity_reset(ctx);
+	for (uint64_t off = 0; off < size; off += MAP_WINDOW) {
+		size_t len = size - off < MAP_WINDOW ? (size_t)(size - off) : MAP_WINDOW;
+		void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)off);
+		int r;
+
+		if (p == MAP_FAILED)
+			return -errno;
+		r = bs_fsverity_update(ctx, p, len);
+		munmap(p, len);
+		if (r < 0)
+			return r;
+	}
+	return bs_fsverity_final(ctx, digest);
+}
+
+static int digest_read(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest)
+{
+	uint8_t *buf;
 	int r;
 
-	buf = malloc(READ_CHUNK);
-	if (!buf)
-		return -ENOMEM;
+	if (!ctx->read_buf) {
+		ctx->read_buf = malloc(READ_CHUNK);
+		if (!ctx->read_buf)
+			return -ENOMEM;
+	}
+	buf = ctx->read_buf;
 	bs_fsverity_reset(ctx);
 	for (;;) {
 		size_t got;
@@ -358,6 +384,16 @@ int bs_fsverity_digest_fd(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest)
 			break;
 	}
 	return bs_fsverity_final(ctx, digest);
+}
+
+int bs_fsverity_digest_fd(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= MAP_MIN_SIZE &&
+	    lseek(fd, 0, SEEK_CUR) == 0)
+		return digest_mapped(ctx, fd, (uint64_t)st.st_size, digest);
+	return digest_read(ctx, fd, digest);
 }
 
 int bs_fsverity_digest_path(struct bs_fsverity_ctx *ctx, const char *path, uint8_t *digest,
