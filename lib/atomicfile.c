@@ -26,6 +26,8 @@ int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, s
 	uint64_t nonce;
 
 	f->fd = -1;
+	/* Callers pass uninitialised structs; the retry loop frees tmp_path. */
+	f->tmp_path = NULL;
 	f->path = strdup(path);
 	if (!f->path)
 		return -ENOMEM;
