@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Authenticode signing and verification for PE images. The SignedData is
+ * built through OpenSSL's PKCS7 API in the same order of steps sbsign takes,
+ * so for the same key, certificate, image and signing time the DER is the
+ * same byte for byte (RSA PKCS#1 v1.5 signatures are deterministic).
+ */
+#include <bootseal/authenticode.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509v3.h>
+
+#include "formats/pe.h"
+#include "util.h"
+
+#define SPC_INDIRECT_DATA_OID "1.3.6.1.4.1.311.2.1.4"
+
+/*
+ * SpcIndirectDataContent with SpcPeImageData { flags: empty BIT STRING,
+ * file: SpcLink [0] { file [2] { unicode [0] "<<<Obsolete>>>" } } } and a
+ * SHA-256 DigestInfo. The fields are fixed, so the DER is a constant prefix
+ * followed by the 32-byte hash.
+ */
+static const uint8_t idc_prefix[] = {
+	0x30, 0x68,                                     /* SpcIndirectDataContent */
+	0x30, 0x33,                                     /* SpcAttributeTypeAndOptionalValue */
+	0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0f,
+	0x30, 0x25,                                     /* SpcPeImageData */
+	0x03, 0x01, 0x00,                               /* flags */
+	0xa0, 0x20, 0xa2, 0x1e, 0x80, 0x1c,             /* SpcLink.file.unicode */
+	0x00, '<', 0x00, '<', 0x00, '<', 0x00, 'O', 0x00, 'b', 0x00, 's', 0x00, 'o',
+	0x00, 'l', 0x00, 'e', 0x00, 't', 0x00, 'e', 0x00, '>', 0x00, '>', 0x00, '>',
+	0x30, 0x31,                                     /* DigestInfo */
+	0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+	0x04, 0x20,
+};
+_Static_assert(sizeof(idc_prefix) + BS_AUTHENTICODE_DIGEST_SIZE == 0x68 + 2, "IDC length");
+
+static int openssl_error(struct bs_error *err, int code, const char *path, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[160] = "";
+
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return bs_error_set(err, code, path, "%s%s%s", what, e ? ": " : "", buf);
+}
+
+/* Hashes the image with md: see the header for the padding rule. */
+static int image_hash(const struct bs_pe *pe, const EVP_MD *md, uint8_t *out, unsigned *out_len)
+{
+	static const uint8_t zeros[PE_WIN_CERT_ALIGN];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const uint8_t *d = pe->data;
+	size_t n = pe->n_sections, cs = pe->checksum_offset, end, tail_end;
+	_cleanup_free_ const struct bs_pe_section **order = calloc(n ? n : 1, sizeof(*order));
+	int ok;
+
+	if (!ctx || !order) {
+		EVP_MD_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	ok = EVP_DigestInit_ex(ctx, md, NULL);
+	if (pe->cert_dir_offset) {
+		ok = ok && EVP_DigestUpdate(ctx, d, cs);
+		ok = ok && EVP_DigestUpdate(ctx, d + cs + 4, pe->cert_dir_offset - cs - 4);
+		ok = ok && EVP_DigestUpdate(ctx, d + pe->cert_dir_offset + 8,
+					    pe->size_of_headers - pe->cert_dir_offset - 8);
+	} else {
+		ok = ok && EVP_DigestUpdate(ctx, d, cs);
+		ok = ok && EVP_DigestUpdate(ctx, d + cs + 4, pe->size_of_headers - cs - 4);
+	}
+	/* Insertion sort by file offset: section counts are tiny. */
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct bs_pe_section *s = &pe->sections[i];
+		if (!s->raw_size)
+			continue;
+		size_t j = m++;
+		while (j > 0 && order[j - 1]->raw_offset > s->raw_offset) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = s;
+	}
+	for (size_t i = 0; i < m; i++)
+		ok = ok && EVP_DigestUpdate(ctx, d + order[i]->raw_offset, order[i]->raw_size);
+	end = bs_pe_sections_end(pe);
+	tail_end = pe->cert_size ? pe->cert_offset : pe->size;
+	if (tail_end > end)
+		ok = ok && EVP_DigestUpdate(ctx, d + end, tail_end - end);
+	if (!pe->cert_size && pe->size % PE_WIN_CERT_ALIGN)
+		ok = ok && EVP_DigestUpdate(ctx, zeros, PE_WIN_CERT_ALIGN - pe->size % PE_WIN_CERT_ALIGN);
+	ok = ok && EVP_DigestFinal_ex(ctx, out, out_len);
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -ENOMEM;
+}
+
+int bs_authenticode_digest(const struct bs_pe *pe, uint8_t digest[BS_AUTHENTICODE_DIGEST_SIZE],
+			   struct bs_error *err)
+{
+	unsigned len;
+	int r = image_hash(pe, EVP_sha256(), digest, &len);
+
+	if (r < 0)
+		return openssl_error(err, r, pe->path, "cannot hash image");
+	return 0;
+}
+
+/* Length of a DER header (tag + length octets) at p; 0 if malformed. */
+static size_t der_header(const uint8_t *p, size_t avail, size_t *content_len)
+{
+	size_t n, len = 0;
+
+	if (avail < 2 || (p[0] & 0x1f) == 0x1f)
+		return 0;
+	if (!(p[1] & 0x80)) {
+		len = p[1];
+		n = 2;
+	} else {
+		size_t k = p[1] & 0x7f;
+		if (k == 0 || k > 4 || avail < 2 + k)
+			return 0;
+		for (size_t i = 0; i < k; i++)
+			len = len << 8 | p[2 + i];
+		n = 2 + k;
+	}
+	if (len > avail - n)
+		return 0;
+	*content_len = len;
+	return n;
+}
+
+int bs_authenticode_sign_detached(const struct bs_pe *pe, const struct bs_authenticode_signer *s,
+				  uint8_t **der, size_t *der_len, struct bs_error *err)
+{
+	const int flags = PKCS7_BINARY | PKCS7_PARTIAL | PKCS7_DETACHED;
+	uint8_t idc[sizeof(idc_prefix) + BS_AUTHENTICODE_DIGEST_SIZE];
+	PKCS7 *p7 = NULL, *inner = NULL;
+	PKCS7_SIGNER_INFO *si;
+	ASN1_STRING *seq = NULL;
+	ASN1_TIME *when = NULL;
+	BIO *bio = NULL;
+	unsigned char *out = NULL;
+	int r, len;
+
+	memcpy(idc, idc_prefix, sizeof(idc_prefix));
+	r = bs_authenticode_digest(pe, idc + sizeof(idc_prefix), err);
+	if (r < 0)
+		return r;
+	if (X509_check_private_key(s->cert, s->key) != 1) {
+		ERR_clear_error();
+		return bs_error_set(err, -EKEYREJECTED, pe->path,
+				    "the private key does not belong to the certificate");
+	}
+
+	r = -ENOMEM;
+	p7 = PKCS7_sign(NULL, NULL, NULL, NULL, flags);
+	if (!p7)
+		goto fail;
+	si = PKCS7_sign_add_signer(p7, s->cert, s->key, EVP_sha256(), flags);
+	if (!si || !PKCS7_content_new(p7, NID_pkcs7_data))
+		goto fail;
+	/* Replaces the pkcs7-data content type add_signer put in. */
+	if (!PKCS7_add_signed_attribute(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
+					OBJ_txt2obj(SPC_INDIRECT_DATA_OID, 1)))
+		goto fail;
+	when = ASN1_TIME_set(NULL, s->signing_time ? s->signing_time : time(NULL));
+	if (!when || !PKCS7_add0_attrib_signing_time(si, when))
+		goto fail;
+	when = NULL;
+	/* The messageDigest covers the IDC's contents, without its SEQUENCE header. */
+	bio = PKCS7_dataInit(p7, NULL);
+	if (!bio || BIO_write(bio, idc + 2, (int)sizeof(idc) - 2) != (int)sizeof(idc) - 2 ||
+	    !PKCS7_dataFinal(p7, bio))
+		goto fail;
+
+	inner = PKCS7_new();
+	seq = ASN1_STRING_new();
+	if (!inner || !seq || !ASN1_STRING_set(seq, idc, (int)sizeof(idc)))
+		goto fail;
+	inner->type = OBJ_txt2obj(SPC_INDIRECT_DATA_OID, 1);
+	inner->d.other = ASN1_TYPE_new();
+	if (!inner->type || !inner->d.other)
+		goto fail;
+	ASN1_TYPE_set(inner->d.other, V_ASN1_SEQUENCE, seq);
+	seq = NULL;
+	if (!PKCS7_set_content(p7, inner))
+		goto fail;
+	inner = NULL;
+
+	len = i2d_PKCS7(p7, &out);
+	if (len <= 0)
+		goto fail;
+	*der = malloc((size_t)len);
+	if (!*der)
+		goto fail;
+	memcpy(*der, out, (size_t)len);
+	*der_len = (size_t)len;
+	r = 0;
+	goto out;
+fail:
+	r = openssl_error(err, r, pe->path, "cannot create the PKCS#7 signature");
+out:
+	OPENSSL_free(out);
+	ASN1_TIME_free(when);
+	ASN1_STRING_free(seq);
+	PKCS7_free(inner);
+	BIO_free_all(bio);
+	PKCS7_free(p7);
+	return r;
+}
+
+int bs_authenticode_attach(struct bs_pe *pe, const uint8_t *der, size_t der_len,
+			   struct bs_error *err)
+{
+	size_t start, entry = sizeof(struct pe_win_certificate) + der_len, padded;
+	uint32_t table_off;
+	int r;
+
+	padded = (entry + PE_WIN_CERT_ALIGN - 1) / PE_WIN_CERT_ALIGN * PE_WIN_CERT_ALIGN;
+	if (!pe->cert_dir_offset)
+		return bs_error_set(err, -EINVAL, pe->path, "image has no certificate table directory entry");
+	if (der_len > UINT32_MAX / 2 || pe->cert_size + padded > UINT32_MAX)
+		return bs_error_set(err, -EINVAL, pe->path, "signature too large");
+	if (pe->cert_size) {
+		table_off = pe->cert_offset;
+		start = pe->size;
+	} else {
+		start = (pe->size + PE_WIN_CERT_ALIGN - 1) / PE_WIN_CERT_ALIGN * PE_WIN_CERT_ALIGN;
+		table_off = (uint32_t)start;
+	}
+	/* Point the directory at the grown table, then grow: the re-check in
+	 * resize sees a consistent image. */
+	bs_put_le32(pe->data + pe->cert_dir_offset, table_off);
+	bs_put_le32(pe->data + pe->cert_dir_offset + 4, (uint32_t)(start + padded - table_off));
+	r = bs_pe_resize(pe, start + padded, err);
+	if (r < 0)
+		return r;
+	bs_put_le32(pe->data + start + PE_OFF(pe_win_certificate, length), (uint32_t)entry);
+	bs_put_le16(pe->data + start + PE_OFF(pe_win_certificate, revision), PE_WIN_CERT_REVISION_2_0);
+	bs_put_le16(pe->data + start + PE_OFF(pe_win_certificate, certificate_type),
+		    PE_WIN_CERT_TYPE_PKCS_SIGNED_DATA);
+	memcpy(pe->data + start + sizeof(struct pe_win_certificate), der, der_len);
+	bs_pe_update_checksum(pe);
+	return 0;
+}
+
+int bs_authenticode_sign(struct bs_pe *pe, const struct bs_authenticode_signer *s,
+			 struct bs_error *err)
+{
+	_cleanup_free_ uint8_t *der = NULL;
+	size_t len;
+	int r;
+
+	r = bs_authenticode_sign_detached(pe, s, &der, &len, err);
+	if (r < 0)
+		return r;
+	return bs_authenticode_attach(pe, der, len, err);
+}
+
+int bs_authenticode_remove(struct bs_pe *pe, struct bs_error *err)
+{
+	uint32_t off = pe->cert_offset;
+	int r;
+
+	if (!pe->cert_size)
+		return 0;
+	r = bs_pe_set_cert_table(pe, 0, 0, err);
+	if (r < 0)
+		return r;
+	r = bs_pe_resize(pe, off, err);
+	if (r < 0)
+		return r;
+	bs_pe_update_checksum(pe);
+	return 0;
+}
+
+/* One WIN_CERTIFICATE entry, decoded. */
+struct entry {
+	const uint8_t *der;
+	size_t der_len;
+};
+
+static int walk_table(const struct bs_pe *pe, struct entry **entries, size_t *n,
+		      struct bs_error *err)
+{
+	size_t off = pe->cert_offset, end = (size_t)pe->cert_offset + pe->cert_size, count = 0;
+	struct entry *e = NULL;
+
+	*entries = NULL;
+	*n = 0;
+	while (off < end) {
+		const uint8_t *h = pe->data + off;
+		uint32_t len;
+		struct entry *tmp;
+
+		if (end - off < sizeof(struct pe_win_certificate))
+			break;
+		len = bs_get_le32(h + PE_OFF(pe_win_certificate, length));
+		if (len < sizeof(struct pe_win_certificate) || len > end - off) {
+			free(e);
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "certificate table entry at 0x%zx has length %u, outside the table",
+					    off, len);
+		}
+		if (bs_get_le16(h + PE_OFF(pe_win_certificate, revision)) != PE_WIN_CERT_REVISION_2_0 ||
+		    bs_get_le16(h + PE_OFF(pe_win_certificate, certificate_type)) !=
+			    PE_WIN_CERT_TYPE_PKCS_SIGNED_DATA) {
+			free(e);
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "certificate table entry at 0x%zx is not a PKCS#7 signature", off);
+		}
+		tmp = realloc(e, (count + 1) * sizeof(*e));
+		if (!tmp) {
+			free(e);
+			return -ENOMEM;
+		}
+		e = tmp;
+		e[count].der = h + sizeof(struct pe_win_certificate);
+		e[count].der_len = len - sizeof(struct pe_win_certificate);
+		count++;
+		off += (len + PE_WIN_CERT_ALIGN - 1) / PE_WIN_CERT_ALIGN * PE_WIN_CERT_ALIGN;
+	}
+	*entries = e;
+	*n = count;
+	return 0;
+}
+
+/* The decoded parts of one signature that verification needs. */
+struct parsed {
+	PKCS7 *p7;
+	const uint8_t *idc_content;    /* SpcIndirectDataContent without its header */
+	size_t idc_content_len;
+	const EVP_MD *md;
+	const uint8_t *digest;
+	size_t digest_len;
+};
+
+static void parsed_done(struct parsed *p)
+{
+	PKCS7_free(p->p7);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Decodes a signature; a static reason string on failure. */
+static const char *parse_signature(const uint8_t *der, size_t len, struct parsed *out)
+{
+	const unsigned char *p = der;
+	const uint8_t *c, *q, *end;
+	size_t clen, h, l;
+	PKCS7 *inner;
+	ASN1_OBJECT *alg;
+
+	memset(out, 0, sizeof(*out));
+	if (len > INT32_MAX || !(out->p7 = d2i_PKCS7(NULL, &p, (long)len)))
+		return "signature is not PKCS#7 DER";
+	if (!PKCS7_type_is_signed(out->p7) || !(inner = out->p7->d.sign->contents) ||
+	    OBJ_cmp(inner->type, OBJ_txt2obj(SPC_INDIRECT_DATA_OID, 1)) != 0 ||
+	    !inner->d.other || inner->d.other->type != V_ASN1_SEQUENCE)
+		return "signature does not carry SpcIndirectDataContent";
+	c = inner->d.other->value.sequence->data;
+	clen = (size_t)inner->d.other->value.sequence->length;
+	/* SEQUENCE { SEQUENCE { type, value }, DigestInfo SEQUENCE { AlgorithmIdentifier, OCTET STRING } } */
+	h = der_header(c, clen, &l);
+	if (!h || c[0] != 0x30 || h + l != clen)
+		return "malformed SpcIndirectDataContent";
+	out->idc_content = c + h;
+	out->idc_content_len = l;
+	q = c + h;
+	end = q + l;
+	h = der_header(q, (size_t)(end - q), &l);           /* SpcAttributeTypeAndOptionalValue */
+	if (!h || q[0] != 0x30)
+		return "malformed SpcIndirectDataContent";
+	q += h + l;
+	h = der_header(q, (size_t)(end - q), &l);           /* DigestInfo */
+	if (!h || q[0] != 0x30 || q + h + l != end)
+		return "malformed DigestInfo";
+	q += h;
+	h = der_header(q, (size_t)(end - q), &l);           /* AlgorithmIdentifier */
+	if (!h || q[0] != 0x30)
+		return "malformed DigestInfo";
+	{
+		const unsigned char *o = q + h;
+		alg = d2i_ASN1_OBJECT(NULL, &o, (long)l);
+		if (!alg)
+			return "malformed digest algorithm";
+		out->md = EVP_get_digestbyobj(alg);
+		ASN1_OBJECT_free(alg);
+	}
+	q += h + l;
+	h = der_header(q, (size_t)(end - q), &l);
+	if (!h || q[0] != 0x04 || q + h + l != end)
+		return "malformed DigestInfo";
+	out->digest = q + h;
+	out->digest_len = l;
+	if (!out->md)
+		return "unknown digest algorithm";
+	if ((size_t)EVP_MD_get_size(out->md) != l)
+		return "digest length does not match its algorithm";
+	return NULL;
+}
+
+static int digest_matches(const struct bs_pe *pe, const struct parsed *p)
+{
+	uint8_t buf[EVP_MAX_MD_SIZE];
+	unsigned len;
+
+	return image_hash(pe, p->md, buf, &len) == 0 && len == p->digest_len &&
+	       CRYPTO_memcmp(buf, p->digest, len) == 0;
+}
+
+static X509 *signer_cert(PKCS7 *p7)
+{
+	STACK_OF(X509) *signers = PKCS7_get0_signers(p7, NULL, 0);
+	X509 *x = signers && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : NULL;
+
+	sk_X509_free(signers);
+	ERR_clear_error();
+	return x;
+}
+
+int bs_authenticode_list(const struct bs_pe *pe, struct bs_authenticode_signature **sigs,
+			 size_t *n, struct bs_error *err)
+{
+	_cleanup_free_ struct entry *e = NULL;
+	struct bs_authenticode_signature *out;
+	size_t count;
+	int r = walk_table(pe, &e, &count, err);
+
+	if (r < 0)
+		return r;
+	out = calloc(count ? count : 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		struct parsed p;
+		const char *why = parse_signature(e[i].der, e[i].der_len, &p);
+		X509 *x;
+
+		if (why) {
+			parsed_done(&p);
+			free(out);
+			return bs_error_set(err, -EBADMSG, pe->path, "signature %zu: %s", i + 1, why);
+		}
+		out[i].der = e[i].der;
+		out[i].der_len = e[i].der_len;
+		snprintf(out[i].digest_alg, sizeof(out[i].digest_alg), "%s", EVP_MD_get0_name(p.md));
+		out[i].digest_matches = digest_matches(pe, &p);
+		x = signer_cert(p.p7);
+		if (x) {
+			X509_NAME_oneline(X509_get_subject_name(x), out[i].signer_subject,
+					  sizeof(out[i].signer_subject));
+			X509_NAME_oneline(X509_get_issuer_name(x), out[i].signer_issuer,
+					  sizeof(out[i].signer_issuer));
+		}
+		parsed_done(&p);
+	}
+	*sigs = out;
+	*n = count;
+	return 0;
+}
+
+/* Checks one signature; NULL when it verifies against the store. */
+static const char *verify_one(const struct bs_pe *pe, const struct entry *e, X509_STORE *store)
+{
+	struct parsed p;
+	const char *why = parse_signature(e->der, e->der_len, &p);
+	X509_STORE_CTX *ctx = NULL;
+	BIO *content = NULL;
+	X509 *signer;
+
+	if (why)
+		goto out;
+	why = "image hash does not match the signed hash";
+	if (!digest_matches(pe, &p))
+		goto out;
+	why = "signature does not verify";
+	content = BIO_new_mem_buf(p.idc_content, (int)p.idc_content_len);
+	/* Checks the messageDigest attribute and the signer's signature; the
+	 * chain is checked below with firmware rules rather than S/MIME ones. */
+	if (!content || PKCS7_verify(p.p7, NULL, NULL, content, NULL, PKCS7_BINARY | PKCS7_NOVERIFY) != 1)
+		goto out;
+	why = "not signed by a trusted certificate";
+	signer = signer_cert(p.p7);
+	ctx = X509_STORE_CTX_new();
+	if (!signer || !ctx || !X509_STORE_CTX_init(ctx, store, signer, p.p7->d.sign->cert))
+		goto out;
+	if (X509_verify_cert(ctx) == 1)
+		why = NULL;
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	BIO_free(content);
+	parsed_done(&p);
+	return why;
+}
+
+int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
+			   size_t *which, struct bs_error *err)
+{
+	_cleanup_free_ struct entry *e = NULL;
+	const char *first = NULL;
+	X509_STORE *store;
+	size_t count;
+	int r;
+
+	if (!pe->cert_size)
+		return bs_error_set(err, -EKEYREJECTED, pe->path, "no signature table present");
+	r = walk_table(pe, &e, &count, err);
+	if (r < 0)
+		return r;
+	if (!count)
+		return bs_error_set(err, -EKEYREJECTED, pe->path, "no signature table present");
+	store = X509_STORE_new();
+	if (!store)
+		return -ENOMEM;
+	/* UEFI db semantics: a listed certificate is a trust anchor whatever its
+	 * issuer, and firmware has no trusted clock. */
+	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_NO_CHECK_TIME);
+	for (size_t i = 0; i < n_certs; i++)
+		if (!X509_STORE_add_cert(store, certs[i])) {
+			X509_STORE_free(store);
+			return openssl_error(err, -ENOMEM, pe->path, "cannot build the trust store");
+		}
+	for (size_t i = 0; i < count; i++) {
+		const char *why = verify_one(pe, &e[i], store);
+		if (!why) {
+			X509_STORE_free(store);
+			if (which)
+				*which = i;
+			return 0;
+		}
+		if (!first)
+			first = why;
+	}
+	X509_STORE_free(store);
+	return bs_error_set(err, -EKEYREJECTED, pe->path, "%s%s", count > 1 ? "no signature verifies: " : "",
+			    first);
+}

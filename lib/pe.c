@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Strict PE/COFF reader and the few edits bootseal needs (adding sections,
+ * the certificate table, the checksum). Every edit is applied to the bytes
+ * and the image is parsed again, so the struct never disagrees with the file
+ * and the writer can not produce something the reader would reject.
+ */
+#include <bootseal/pe.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bootseal/atomicfile.h>
+
+#include "formats/pe.h"
+#include "util.h"
+
+/* Far more than any EFI binary; bounds the section array allocation. */
+#define PE_MAX_SECTIONS 96
+#define PE_MAX_FILE_SIZE (1ull << 32)
+
+static int is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+#define ULL(x) ((unsigned long long)(x))
+
+static int known_machine(uint16_t m)
+{
+	switch (m) {
+	case PE_MACHINE_I386:
+	case PE_MACHINE_ARMTHUMB:
+	case PE_MACHINE_AMD64:
+	case PE_MACHINE_ARM64:
+	case PE_MACHINE_RISCV64:
+	case PE_MACHINE_LOONGARCH64:
+		return 1;
+	}
+	return 0;
+}
+
+static int cmp_raw(const void *a, const void *b)
+{
+	const struct bs_pe_section *x = *(const struct bs_pe_section *const *)a;
+	const struct bs_pe_section *y = *(const struct bs_pe_section *const *)b;
+
+	return x->raw_offset < y->raw_offset ? -1 : x->raw_offset > y->raw_offset;
+}
+
+static int parse_sections(struct bs_pe *pe, uint16_t n, struct bs_error *err)
+{
+	_cleanup_free_ const struct bs_pe_section **order = NULL;
+	const uint8_t *d = pe->data;
+
+	free(pe->sections);
+	pe->sections = calloc(n ? n : 1, sizeof(*pe->sections));
+	order = calloc(n ? n : 1, sizeof(*order));
+	if (!pe->sections || !order)
+		return -ENOMEM;
+	pe->n_sections = n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct bs_pe_section *s = &pe->sections[i];
+		size_t h = pe->section_table_offset + (size_t)i * sizeof(struct pe_section_header);
+
+		memcpy(s->name, d + h, 8);
+		s->name[8] = '\0';
+		s->header_offset = h;
+		s->virtual_size = bs_get_le32(d + h + PE_OFF(pe_section_header, virtual_size));
+		s->virtual_address = bs_get_le32(d + h + PE_OFF(pe_section_header, virtual_address));
+		s->raw_size = bs_get_le32(d + h + PE_OFF(pe_section_header, size_of_raw_data));
+		s->raw_offset = bs_get_le32(d + h + PE_OFF(pe_section_header, pointer_to_raw_data));
+		s->characteristics = bs_get_le32(d + h + PE_OFF(pe_section_header, characteristics));
+		order[i] = s;
+
+		if (s->raw_size && (uint64_t)s->raw_offset + s->raw_size > pe->size)
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "section %s data ends at 0x%llx, outside the file (size 0x%llx)",
+					    s->name, ULL((uint64_t)s->raw_offset + s->raw_size), ULL(pe->size));
+		if (s->raw_size && s->raw_offset < pe->size_of_headers)
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "section %s data at 0x%llx overlaps the headers (0x%llx bytes)",
+					    s->name, ULL(s->raw_offset), ULL(pe->size_of_headers));
+		/* The loader maps [VA, VA+VirtualSize) and must stay inside the image. */
+		if ((uint64_t)s->virtual_address + s->virtual_size > pe->size_of_image)
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "section %s ends at RVA 0x%llx, past SizeOfImage 0x%llx",
+					    s->name, ULL((uint64_t)s->virtual_address + s->virtual_size), ULL(pe->size_of_image));
+		if (s->virtual_address < pe->size_of_headers && s->virtual_size)
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "section %s at RVA 0x%llx overlaps the headers (0x%llx bytes)",
+					    s->name, ULL(s->virtual_address), ULL(pe->size_of_headers));
+	}
+	/* Authenticode hashes sections in file order; overlapping data would be
+	 * hashed twice and lets two section headers disagree about the same bytes. */
+	qsort(order, n, sizeof(*order), cmp_raw);
+	for (uint16_t i = 1; i < n; i++) {
+		const struct bs_pe_section *a = order[i - 1], *b = order[i];
+		if (!a->raw_size || !b->raw_size)
+			continue;
+		if ((uint64_t)a->raw_offset + a->raw_size > b->raw_offset)
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "sections %s and %s overlap in the file (0x%x+0x%x > 0x%x)",
+					    a->name, b->name, a->raw_offset, a->raw_size, b->raw_offset);
+	}
+	return 0;
+}
+
+static int pe_parse(struct bs_pe *pe, struct bs_error *err)
+{
+	const uint8_t *d = pe->data;
+	size_t size = pe->size, lfanew, opt_size, nrva_off, dir_off;
+	uint16_t magic, n_sections;
+	uint32_t n_rva;
+
+	if (size < 64 || bs_get_le16(d) != PE_DOS_MAGIC)
+		return bs_error_set(err, -EBADMSG, pe->path, "not a PE image (no MZ header)");
+	if (size > PE_MAX_FILE_SIZE)
+		return bs_error_set(err, -EBADMSG, pe->path, "PE image larger than 4 GiB");
+	lfanew = bs_get_le32(d + PE_DOS_LFANEW_OFFSET);
+	if (lfanew < 64 || lfanew + 4 + sizeof(struct pe_coff_header) > size)
+		return bs_error_set(err, -EBADMSG, pe->path,
+					    "truncated headers: PE header offset 0x%llx is outside the file (size 0x%llx)",
+					    ULL(lfanew), ULL(size));
+	if (bs_get_le32(d + lfanew) != PE_SIGNATURE)
+		return bs_error_set(err, -EBADMSG, pe->path, "not a PE image (no PE signature)");
+	pe->coff_offset = lfanew + 4;
+	pe->machine = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, machine));
+	if (!known_machine(pe->machine))
+		return bs_error_set(err, -EBADMSG, pe->path, "unsupported machine type 0x%04x",
+				    pe->machine);
+	n_sections = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, number_of_sections));
+	opt_size = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, size_of_optional_header));
+	pe->opt_offset = pe->coff_offset + sizeof(struct pe_coff_header);
+	if (opt_size < sizeof(struct pe_opt_common) || pe->opt_offset + opt_size > size)
+		return bs_error_set(err, -EBADMSG, pe->path,
+					    "truncated headers: optional header (0x%llx bytes) does not fit the file (size 0x%llx)",
+					    ULL(opt_size), ULL(size));
+	magic = bs_get_le16(d + pe->opt_offset);
+	if (magic == PE_OPT_MAGIC_PE32PLUS) {
+		pe->pe32plus = 1;
+		nrva_off = PE32PLUS_NUM_RVA_OFFSET;
+		dir_off = PE32PLUS_DATA_DIR_OFFSET;
+	} else if (magic == PE_OPT_MAGIC_PE32) {
+		pe->pe32plus = 0;
+		nrva_off = PE32_NUM_RVA_OFFSET;
+		dir_off = PE32_DATA_DIR_OFFSET;
+	} else {
+		return bs_error_set(err, -EBADMSG, pe->path, "unknown optional header magic 0x%04x",
+				    magic);
+	}
+	if (opt_size < dir_off)
+		return bs_error_set(err, -EBADMSG, pe->path,
+					    "truncated headers: optional header is 0x%llx bytes, needs 0x%llx",
+					    ULL(opt_size), ULL(dir_off));
+	n_rva = bs_get_le32(d + pe->opt_offset + nrva_off);
+	if (n_rva > PE_DIR_MAX || dir_off + (size_t)n_rva * 8 > opt_size)
+		return bs_error_set(err, -EBADMSG, pe->path,
+				    "%u data directories do not fit the optional header", n_rva);
+
+	pe->subsystem = bs_get_le16(d + pe->opt_offset + PE_OFF(pe_opt_common, subsystem));
+	pe->section_alignment = bs_get_le32(d + pe->opt_offset + PE_OFF(pe_opt_common, section_alignment));
+	pe->file_alignment = bs_get_le32(d + pe->opt_offset + PE_OFF(pe_opt_common, file_alignment));
+	pe->size_of_image = bs_get_le32(d + pe->opt_offset + PE_OFF(pe_opt_common, size_of_image));
+	pe->size_of_headers = bs_get_le32(d + pe->opt_offset + PE_OFF(pe_opt_common, size_of_headers));
+	pe->checksum_offset = pe->opt_offset + PE_OFF(pe_opt_common, checksum);
+	if (!is_pow2(pe->section_alignment) || !is_pow2(pe->file_alignment))
+		return bs_error_set(err, -EBADMSG, pe->path,
+				    "SectionAlignment 0x%x / FileAlignment 0x%x is not a power of two",
+				    pe->section_alignment, pe->file_alignment);
+
+	pe->section_table_offset = pe->opt_offset + opt_size;
+	if (n_sections > PE_MAX_SECTIONS)
+		return bs_error_set(err, -EBADMSG, pe->path, "%u sections (at most %d supported)",
+				    n_sections, PE_MAX_SECTIONS);
+	size_t table_end = pe->section_table_offset + (size_t)n_sections * sizeof(struct pe_section_header);
+	if (table_end > size)
+		return bs_error_set(err, -EBADMSG, pe->path,
+					    "truncated headers: section table ends at 0x%llx, past the end of the file (0x%llx)",
+					    ULL(table_end), ULL(size));
+	if (pe->size_of_headers < table_end || pe->size_of_headers > size)
+		return bs_error_set(err, -EBADMSG, pe->path,
+					    "SizeOfHeaders 0x%llx does not cover the section table (0x%llx) inside the file",
+					    ULL(pe->size_of_headers), ULL(table_end));
+
+	pe->cert_dir_offset = 0;
+	pe->cert_offset = pe->cert_size = 0;
+	if (n_rva > PE_DIR_SECURITY) {
+		pe->cert_dir_offset = pe->opt_offset + dir_off + PE_DIR_SECURITY * 8;
+		pe->cert_offset = bs_get_le32(d + pe->cert_dir_offset);
+		pe->cert_size = bs_get_le32(d + pe->cert_dir_offset + 4);
+	}
+	int r = parse_sections(pe, n_sections, err);
+	if (r < 0)
+		return r;
+	if (pe->cert_size || pe->cert_offset) {
+		uint64_t end = (uint64_t)pe->cert_offset + pe->cert_size;
+		/* Firmware hashes everything up to the table and assumes it ends the
+		 * file; bytes after it would be unsigned yet loaded by some tools. */
+		if (end > size)
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "certificate table ends at 0x%llx, past the end of the file (0x%llx)",
+					    ULL(end), ULL(size));
+		if (end != size)
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "certificate table ends at 0x%llx, not at the end of the file (0x%llx)",
+					    ULL(end), ULL(size));
+		if (pe->cert_offset < bs_pe_sections_end(pe) || pe->cert_offset % PE_WIN_CERT_ALIGN)
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "certificate table at 0x%llx overlaps section data or is misaligned (0x%llx)",
+					    ULL(pe->cert_offset), ULL(bs_pe_sections_end(pe)));
+	}
+	return 0;
+}
+
+int bs_pe_new(const void *data, size_t size, const char *path, struct bs_pe **ret,
+	      struct bs_error *err)
+{
+	struct bs_pe *pe = calloc(1, sizeof(*pe));
+	int r;
+
+	if (!pe)
+		return -ENOMEM;
+	pe->path = strdup(path ? path : "");
+	pe->data = malloc(size ? size : 1);
+	if (!pe->path || !pe->data) {
+		bs_pe_free(pe);
+		return -ENOMEM;
+	}
+	memcpy(pe->data, data, size);
+	pe->size = pe->capacity = size;
+	r = pe_parse(pe, err);
+	if (r < 0) {
+		bs_pe_free(pe);
+		return r;
+	}
+	*ret = pe;
+	return 0;
+}
+
+int bs_pe_load(const char *path, struct bs_pe **ret, struct bs_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct stat st;
+	size_t got;
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bs_error_set(err, -EINVAL, path, "not a regular file");
+	if ((uint64_t)st.st_size > PE_MAX_FILE_SIZE)
+		return bs_error_set(err, -EBADMSG, path, "PE image larger than 4 GiB");
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf)
+		return -ENOMEM;
+	r = bs_read_full(fd, buf, (size_t)st.st_size, &got);
+	if (r < 0)
+		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+	return bs_pe_new(buf, got, path, ret, err);
+}
+
+void bs_pe_free(struct bs_pe *pe)
+{
+	if (!pe)
+		return;
+	free(pe->path);
+	free(pe->data);
+	free(pe->sections);
+	free(pe);
+}
+
+const struct bs_pe_section *bs_pe_find_section(const struct bs_pe *pe, const char *name)
+{
+	for (size_t i = 0; i < pe->n_sections; i++)
+		if (strcmp(pe->sections[i].name, name) == 0)
+			return &pe->sections[i];
+	return NULL;
+}
+
+const uint8_t *bs_pe_section_data(const struct bs_pe *pe, const struct bs_pe_section *s,
+				  size_t *len)
+{
+	*len = s->virtual_size < s->raw_size ? s->virtual_size : s->raw_size;
+	return pe->data + s->raw_offset;
+}
+
+size_t bs_pe_sections_end(const struct bs_pe *pe)
+{
+	size_t end = pe->size_of_headers;
+
+	for (size_t i = 0; i < pe->n_sections; i++) {
+		const struct bs_pe_section *s = &pe->sections[i];
+		if (s->raw_size && (size_t)s->raw_offset + s->raw_size > end)
+			end = (size_t)s->raw_offset + s->raw_size;
+	}
+	return end;
+}
+
+uint32_t bs_pe_checksum(const uint8_t *data, size_t size, size_t checksum_offset)
+{
+	uint64_t sum = 0;
+
+	/* 16-bit one's-complement-style sum with carries folded, plus the length. */
+	for (size_t i = 0; i + 1 < size; i += 2) {
+		if (i == checksum_offset || i == checksum_offset + 2)
+			continue;
+		sum += bs_get_le16(data + i);
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	if (size & 1) {
+		sum += data[size - 1];
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint32_t)(sum + size);
+}
+
+void bs_pe_update_checksum(struct bs_pe *pe)
+{
+	bs_put_le32(pe->data + pe->checksum_offset,
+		    bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
+}
+
+static int reserve(struct bs_pe *pe, size_t size)
+{
+	if (size <= pe->capacity)
+		return 0;
+	size_t cap = pe->capacity * 2 > size ? pe->capacity * 2 : size;
+	uint8_t *p = realloc(pe->data, cap);
+	if (!p)
+		return -ENOMEM;
+	pe->data = p;
+	pe->capacity = cap;
+	return 0;
+}
+
+int bs_pe_resize(struct bs_pe *pe, size_t size, struct bs_error *err)
+{
+	int r = reserve(pe, size);
+
+	if (r < 0)
+		return r;
+	if (size > pe->size)
+		memset(pe->data + pe->size, 0, size - pe->size);
+	pe->size = size;
+	return pe_parse(pe, err);
+}
+
+int bs_pe_set_cert_table(struct bs_pe *pe, uint32_t offset, uint32_t size, struct bs_error *err)
+{
+	if (!pe->cert_dir_offset)
+		return bs_error_set(err, -EINVAL, pe->path, "image has no certificate table directory entry");
+	bs_put_le32(pe->data + pe->cert_dir_offset, offset);
+	bs_put_le32(pe->data + pe->cert_dir_offset + 4, size);
+	return pe_parse(pe, err);
+}
+
+static void add_le32(uint8_t *p, uint32_t v) { bs_put_le32(p, bs_get_le32(p) + v); }
+
+int bs_pe_add_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
+		      uint32_t vsize, uint32_t characteristics, struct bs_error *err)
+{
+	size_t hdr = pe->section_table_offset + pe->n_sections * sizeof(struct pe_section_header);
+	uint64_t va = pe->size_of_headers, raw, raw_size, end;
+	uint8_t *h;
+	int r;
+
+	if (strlen(name) > 8)
+		return bs_error_set(err, -EINVAL, pe->path, "section name %s is longer than 8 bytes", name);
+	if (pe->cert_size)
+		return bs_error_set(err, -EINVAL, pe->path, "image is signed; remove the signature first");
+	if (hdr + sizeof(struct pe_section_header) > pe->size_of_headers)
+		return bs_error_set(err, -ENOSPC, pe->path, "no room in the headers for section %s", name);
+	if (!vsize)
+		vsize = (uint32_t)len;
+	for (size_t i = 0; i < pe->n_sections; i++) {
+		const struct bs_pe_section *s = &pe->sections[i];
+		uint64_t e = (uint64_t)s->virtual_address + s->virtual_size;
+		if (e > va)
+			va = e;
+	}
+	va = align_up(va, pe->section_alignment);
+	raw = align_up(pe->size, pe->file_alignment);
+	raw_size = align_up(len, pe->file_alignment);
+	end = align_up(va + vsize, pe->section_alignment);
+	if (vsize < len || raw + raw_size > PE_MAX_FILE_SIZE || end > UINT32_MAX)
+		return bs_error_set(err, -EINVAL, pe->path, "section %s is too large", name);
+
+	r = reserve(pe, raw + raw_size);
+	if (r < 0)
+		return r;
+	memset(pe->data + pe->size, 0, raw + raw_size - pe->size);
+	memcpy(pe->data + raw, data, len);
+	pe->size = raw + raw_size;
+
+	h = pe->data + hdr;
+	memset(h, 0, sizeof(struct pe_section_header));
+	memcpy(h, name, strlen(name));
+	bs_put_le32(h + PE_OFF(pe_section_header, virtual_size), vsize);
+	bs_put_le32(h + PE_OFF(pe_section_header, virtual_address), (uint32_t)va);
+	bs_put_le32(h + PE_OFF(pe_section_header, size_of_raw_data), (uint32_t)raw_size);
+	bs_put_le32(h + PE_OFF(pe_section_header, pointer_to_raw_data), (uint32_t)raw);
+	bs_put_le32(h + PE_OFF(pe_section_header, characteristics), characteristics);
+
+	bs_put_le16(pe->data + pe->coff_offset + PE_OFF(pe_coff_header, number_of_sections),
+		    (uint16_t)(pe->n_sections + 1));
+	bs_put_le32(pe->data + pe->opt_offset + PE_OFF(pe_opt_common, size_of_image), (uint32_t)end);
+	/* ukify counts every added section's VirtualSize, .linux included. */
+	add_le32(pe->data + pe->opt_offset + PE_OFF(pe_opt_common, size_of_initialized_data), vsize);
+	r = pe_parse(pe, err);
+	if (r < 0)
+		return r;
+	bs_pe_update_checksum(pe);
+	return 0;
+}
+
+int bs_pe_replace_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
+			  struct bs_error *err)
+{
+	const struct bs_pe_section *s = bs_pe_find_section(pe, name);
+
+	if (!s)
+		return bs_error_set(err, -EINVAL, pe->path, "no section %s", name);
+	if (len > s->raw_size)
+		return bs_error_set(err, -ENOSPC, pe->path,
+				    "%zu bytes do not fit section %s (0x%x bytes in the file)", len,
+				    name, s->raw_size);
+	memcpy(pe->data + s->raw_offset, data, len);
+	memset(pe->data + s->raw_offset + len, 0, s->raw_size - len);
+	bs_put_le32(pe->data + s->header_offset + PE_OFF(pe_section_header, virtual_size), (uint32_t)len);
+	int r = pe_parse(pe, err);
+	if (r < 0)
+		return r;
+	bs_pe_update_checksum(pe);
+	return 0;
+}
+
+int bs_pe_strip_symbols(struct bs_pe *pe, struct bs_error *err)
+{
+	uint8_t *coff = pe->data + pe->coff_offset;
+	uint64_t ptr = bs_get_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table));
+	uint64_t n = bs_get_le32(coff + PE_OFF(pe_coff_header, number_of_symbols));
+	uint64_t end = ptr + n * PE_COFF_SYMBOL_SIZE;
+
+	if (!ptr || pe->cert_size)
+		return 0;
+	if (end + 4 <= pe->size)
+		end += bs_get_le32(pe->data + end);
+	/* Only a table that is exactly the file's tail is provably unused. */
+	if (ptr < bs_pe_sections_end(pe) || end != pe->size)
+		return 0;
+	bs_put_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table), 0);
+	bs_put_le32(coff + PE_OFF(pe_coff_header, number_of_symbols), 0);
+	bs_put_le16(coff + PE_OFF(pe_coff_header, characteristics),
+		    bs_get_le16(coff + PE_OFF(pe_coff_header, characteristics)) | PE_FILE_LOCAL_SYMS_STRIPPED);
+	int r = bs_pe_resize(pe, (size_t)ptr, err);
+	if (r < 0)
+		return r;
+	bs_pe_update_checksum(pe);
+	return 0;
+}
+
+int bs_pe_write(const struct bs_pe *pe, const char *path, struct bs_error *err)
+{
+	return bs_atomicfile_write_all(path, pe->data, pe->size, 0755, 0, err);
+}
