@@ -12,6 +12,9 @@
 
 static const struct bs_command commands[] = {
 	{ "fsverity-digest", cmd_fsverity_digest, "print fs-verity digests of files" },
+	{ "keygen", cmd_keygen, "create Secure Boot PK, KEK and db keys and enrollment files" },
+	{ "esl", cmd_esl, "build and list EFI signature lists" },
+	{ "auth", cmd_auth, "sign and verify authenticated variable updates (.auth)" },
 };
 
 int cli_exit_code(int r)

@@ -66,7 +66,8 @@ const uint8_t *bs_cert_der(const struct bs_cert *cert, size_t *len);
 /* "CN=PK" style one-line subject, into buf; returns buf. */
 const char *bs_cert_subject(const struct bs_cert *cert, char *buf, size_t size);
 
-/* -EKEYREJECTED (message names cert_name) when the key is not the cert's key. */
+/* -ENOKEY (message names cert_name) when the key is not the cert's key: the key
+ * for that certificate is not available, which is bad input, not a failed check. */
 int bs_keys_check_match(const struct bs_key *key, const struct bs_cert *cert, const char *cert_name,
 			struct bs_error *err);
 

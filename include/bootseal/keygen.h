@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_KEYGEN_H
+#define BOOTSEAL_KEYGEN_H
+
+#include <bootseal/efivar.h>
+#include <bootseal/error.h>
+#include <bootseal/keys.h>
+
+/*
+ * A Secure Boot key hierarchy in one directory:
+ *   {PK,KEK,db}.key   private key, PKCS#8 PEM, mode 0600
+ *   {PK,KEK,db}.crt   self-signed certificate, PEM (.cer: the same in DER)
+ *   {PK,KEK,db}.esl   EFI_SIGNATURE_LIST of the certificate, owned by the GUID
+ *   {PK,KEK,db}.auth  signed update: PK and KEK signed by PK, db by KEK
+ *   GUID.txt          the owner GUID, lowercase, newline
+ *   sb-{PK,KEK,db}.{key,crt}  hard links, the names example repositories use
+ *   loader/keys/auto/{PK,KEK,db}.auth  systemd-boot's enrollment directory
+ */
+struct bs_keygen_params {
+	const char *output_dir;          /* NULL means "target/keys" */
+	const struct bs_efi_guid *owner; /* NULL means a fresh random GUID */
+	enum bs_key_type key_type;       /* 0 means RSA 2048 */
+	unsigned int days;               /* certificate validity; 0 means 3650 */
+	const char *subject_prefix;      /* CN=<prefix><name>; NULL means "" */
+	struct bs_efi_time time;         /* EFI_TIME of the .auth files */
+	int force;                       /* replace existing files */
+};
+
+/*
+ * Generates everything in a private temporary directory beside output_dir,
+ * then renames it into place, so an interrupted or failed run leaves no
+ * partial key. Without force, any existing file it would write is -EEXIST
+ * before anything is generated.
+ */
+int bs_keygen_create(const struct bs_keygen_params *params, struct bs_error *err);
+
+/* Paths of an ephemeral db key pair; strings owned by the struct. */
+struct bs_keygen_ephemeral {
+	char *dir;
+	char *key;
+	char *crt;
+	char *cer;
+	char *esl;
+};
+
+/*
+ * A short-lived db key pair (validity params->days, 1 when 0) in a new
+ * mkdtemp directory under $TMPDIR (or /tmp), mode 0700; output_dir and
+ * force are ignored. Nothing else is touched.
+ */
+int bs_keygen_ephemeral(const struct bs_keygen_params *params, struct bs_keygen_ephemeral *out,
+			struct bs_error *err);
+void bs_keygen_ephemeral_release(struct bs_keygen_ephemeral *e);
+
+#endif

@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The owner's Secure Boot hierarchy (PK signs KEK, KEK signs db) with the
+ * files the usual enrollment paths want: .cer for firmware setup screens,
+ * .auth for systemd-boot and efivarfs, .esl for efitools.
+ */
+#include <bootseal/keygen.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bootseal/atomicfile.h>
+
+#include "util.h"
+
+#define N_ROLES 3
+static const char *const roles[N_ROLES] = { "PK", "KEK", "db" };
+/* Which role's key signs each role's .auth (UEFI 2.10 §32.3.1): PK signs
+ * itself and KEK, a KEK signs db. */
+static const int auth_signer[N_ROLES] = { 0, 0, 1 };
+static const char *const role_suffixes[] = { ".key", ".crt", ".cer", ".esl", ".auth" };
+#define ENROLL_DIR "loader/keys/auto"
+
+struct role {
+	struct bs_key *key;
+	struct bs_cert *cert;
+};
+
+static void role_free(struct role *r)
+{
+	bs_key_free(r->key);
+	bs_cert_free(r->cert);
+	r->key = NULL;
+	r->cert = NULL;
+}
+
+static void buf_releasep(struct bs_efivar_buf *b) { bs_efivar_buf_release(b); }
+
+/* Every path keygen writes, relative to the output directory. */
+static int list_outputs(char ***out, size_t *n)
+{
+	size_t cap = N_ROLES * (BS_ARRAY_SIZE(role_suffixes) + 3) + 1, k = 0;
+	char **names = calloc(cap, sizeof(*names));
+
+	if (!names)
+		return -ENOMEM;
+	for (int i = 0; i < N_ROLES; i++) {
+		for (size_t s = 0; s < BS_ARRAY_SIZE(role_suffixes); s++)
+			if (asprintf(&names[k++], "%s%s", roles[i], role_suffixes[s]) < 0)
+				goto oom;
+		if (asprintf(&names[k++], "sb-%s.key", roles[i]) < 0 ||
+		    asprintf(&names[k++], "sb-%s.crt", roles[i]) < 0 ||
+		    asprintf(&names[k++], ENROLL_DIR "/%s.auth", roles[i]) < 0)
+			goto oom;
+	}
+	if (!(names[k++] = strdup("GUID.txt")))
+		goto oom;
+	*out = names;
+	*n = k;
+	return 0;
+oom:
+	for (size_t i = 0; i < cap; i++)
+		free(names[i]);
+	free(names);
+	return -ENOMEM;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n && names; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* mkdir -p for the directories leading to path (not path itself). */
+static int mkdir_parents(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return 0;
+}
+
+/* Removes a tree keygen created itself: only regular files and directories. */
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *p;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		if (de->d_type == DT_DIR)
+			remove_tree(p);
+		else
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int make_role(const struct bs_keygen_params *p, const char *name, unsigned int days,
+		     struct role *r, struct bs_error *err)
+{
+	_cleanup_free_ char *cn = NULL;
+	struct bs_cert_params cp = { .days = days };
+	int ret;
+
+	if (asprintf(&cn, "%s%s", p->subject_prefix ? p->subject_prefix : "", name) < 0)
+		return -ENOMEM;
+	cp.common_name = cn;
+	ret = bs_keys_generate(p->key_type ? p->key_type : BS_KEY_RSA2048, &r->key, err);
+	if (ret < 0)
+		return ret;
+	return bs_keys_self_sign(r->key, &cp, &r->cert, err);
+}
+
+static char *join(const char *dir, const char *name)
+{
+	char *s;
+
+	return asprintf(&s, "%s/%s", dir, name) < 0 ? NULL : s;
+}
+
+/* Writes NAME.key/.crt/.cer/.esl for one role into dir. */
+static int write_role(const char *dir, const char *name, const struct role *r,
+		      const struct bs_efi_guid *owner, struct bs_error *err)
+{
+	_cleanup_(buf_releasep) struct bs_efivar_buf esl = { 0 };
+	char *path[4] = { 0 };
+	const uint8_t *der;
+	size_t len;
+	int ret = -ENOMEM;
+
+	for (int i = 0; i < 4; i++)
+		if (asprintf(&path[i], "%s/%s%s", dir, name, role_suffixes[i]) < 0)
+			goto out;
+	der = bs_cert_der(r->cert, &len);
+	ret = bs_efivar_esl_add_x509(&esl, owner, der, len);
+	if (ret == 0)
+		ret = bs_keys_write_private(r->key, path[0], 1, err);
+	if (ret == 0)
+		ret = bs_keys_write_cert_pem(r->cert, path[1], 1, err);
+	if (ret == 0)
+		ret = bs_keys_write_cert_der(r->cert, path[2], 1, err);
+	if (ret == 0)
+		ret = bs_atomicfile_write_all(path[3], esl.data, esl.len, 0644, 1, err);
+out:
+	for (int i = 0; i < 4; i++)
+		free(path[i]);
+	return ret;
+}
+
+static int write_auth(const char *dir, int i, const struct role *r, const struct bs_keygen_params *p,
+		      const struct bs_efi_guid *owner, struct bs_error *err)
+{
+	_cleanup_(buf_releasep) struct bs_efivar_buf esl = { 0 }, out = { 0 };
+	_cleanup_free_ char *path = NULL, *enroll = NULL;
+	struct bs_efivar_update u = { .name = roles[i], .attributes = BS_EFIVAR_ATTRS_REPLACE,
+				      .time = p->time };
+	const struct role *s = &r[auth_signer[i]];
+	const uint8_t *der;
+	size_t len;
+	int ret;
+
+	der = bs_cert_der(r[i].cert, &len);
+	ret = bs_efivar_esl_add_x509(&esl, owner, der, len);
+	if (ret < 0)
+		return ret;
+	bs_efivar_vendor_for_name(roles[i], &u.vendor);
+	u.data = esl.data;
+	u.data_len = esl.len;
+	ret = bs_efivar_auth_sign(&u, s->key, s->cert, &out, err);
+	if (ret < 0)
+		return ret;
+	if (asprintf(&path, "%s/%s.auth", dir, roles[i]) < 0 ||
+	    asprintf(&enroll, "%s/" ENROLL_DIR "/%s.auth", dir, roles[i]) < 0)
+		return -ENOMEM;
+	ret = bs_atomicfile_write_all(path, out.data, out.len, 0644, 1, err);
+	/* A copy, not a link: the ESP is FAT. */
+	if (ret == 0)
+		ret = bs_atomicfile_write_all(enroll, out.data, out.len, 0644, 1, err);
+	return ret;
+}
+
+static int write_aliases(const char *dir, struct bs_error *err)
+{
+	for (int i = 0; i < N_ROLES; i++)
+		for (int s = 0; s < 2; s++) {
+			_cleanup_free_ char *from = NULL, *to = NULL;
+
+			if (asprintf(&from, "%s/%s%s", dir, roles[i], role_suffixes[s]) < 0 ||
+			    asprintf(&to, "%s/sb-%s%s", dir, roles[i], role_suffixes[s]) < 0)
+				return -ENOMEM;
+			/* A hard link: one key file, one mode, nothing to keep in sync. */
+			if (link(from, to) < 0)
+				return bs_error_set(err, -errno, to, "cannot link: %s", strerror(errno));
+		}
+	return 0;
+}
+
+static int generate_into(const char *dir, const struct bs_keygen_params *p,
+			 const struct bs_efi_guid *owner, struct bs_error *err)
+{
+	struct role r[N_ROLES] = { 0 };
+	char guid_text[BS_EFI_GUID_STRING_SIZE + 1];
+	_cleanup_free_ char *enroll = NULL, *guid_path = NULL;
+	int ret = 0;
+
+	/* mkdir_parents creates the directories leading to this (unused) name. */
+	enroll = join(dir, ENROLL_DIR "/.");
+	guid_path = join(dir, "GUID.txt");
+	if (!enroll || !guid_path)
+		return -ENOMEM;
+	for (int i = 0; i < N_ROLES && ret == 0; i++)
+		ret = make_role(p, roles[i], p->days ? p->days : 3650, &r[i], err);
+	for (int i = 0; i < N_ROLES && ret == 0; i++)
+		ret = write_role(dir, roles[i], &r[i], owner, err);
+	if (ret == 0) {
+		ret = mkdir_parents(enroll, 0755);
+		if (ret < 0)
+			bs_error_set(err, ret, enroll, "cannot create directory: %s", strerror(-ret));
+	}
+	for (int i = 0; i < N_ROLES && ret == 0; i++)
+		ret = write_auth(dir, i, r, p, owner, err);
+	for (int i = 0; i < N_ROLES; i++)
+		role_free(&r[i]);
+	if (ret == 0)
+		ret = write_aliases(dir, err);
+	if (ret == 0) {
+		bs_efivar_guid_format(owner, guid_text);
+		strcat(guid_text, "\n");
+		ret = bs_atomicfile_write_all(guid_path, guid_text, strlen(guid_text), 0644, 1, err);
+	}
+	return ret;
+}
+
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int empty = 1;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
+/* Moves each generated file into an existing output directory. */
+static int move_files(const char *tmp, const char *out, char **names, size_t n, int force,
+		      struct bs_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *from = join(tmp, names[i]), *to = join(out, names[i]);
+		int ret;
+
+		if (!from || !to)
+			return -ENOMEM;
+		ret = mkdir_parents(to, 0755);
+		if (ret < 0)
+			return bs_error_set(err, ret, to, "cannot create directory: %s", strerror(-ret));
+		if (force) {
+			if (rename(from, to) < 0)
+				return bs_error_set(err, -errno, to, "cannot rename into place: %s",
+						    strerror(errno));
+		} else if (link(from, to) < 0) {
+			return bs_error_set(err, -errno, to, "%s",
+					    errno == EEXIST ? "already exists (use --force to replace)"
+							    : strerror(errno));
+		}
+	}
+	return 0;
+}
+
+static int sync_dir(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 || fsync(fd) < 0 ? -errno : 0;
+}
+
+int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
+{
+	const char *out = p->output_dir ? p->output_dir : "target/keys";
+	_cleanup_free_ char *tmp = NULL;
+	struct bs_efi_guid owner;
+	char **names = NULL;
+	size_t n = 0;
+	struct stat st;
+	int ret, exists;
+
+	if (p->owner)
+		owner = *p->owner;
+	else if (bs_efivar_guid_random(&owner) < 0)
+		return bs_error_set(err, -EIO, NULL, "cannot get random bytes for the owner GUID");
+	ret = list_outputs(&names, &n);
+	if (ret < 0)
+		return ret;
+	exists = stat(out, &st) == 0;
+	if (exists && !S_ISDIR(st.st_mode)) {
+		ret = bs_error_set(err, -ENOTDIR, out, "not a directory");
+		goto done;
+	}
+	/* Refuse before generating anything: no key is made only to be dropped. */
+	for (size_t i = 0; exists && !p->force && i < n; i++) {
+		_cleanup_free_ char *path = join(out, names[i]);
+
+		if (!path) {
+			ret = -ENOMEM;
+			goto done;
+		}
+		if (lstat(path, &st) == 0) {
+			ret = bs_error_set(err, -EEXIST, path, "already exists (use --force to replace)");
+			goto done;
+		}
+	}
+	ret = mkdir_parents(out, 0755);
+	if (ret < 0) {
+		bs_error_set(err, ret, out, "cannot create parent directories: %s", strerror(-ret));
+		goto done;
+	}
+	{
+		const char *slash = strrchr(out, '/');
+		const char *base = slash ? slash + 1 : out;
+
+		if (!*base) {
+			ret = bs_error_set(err, -EINVAL, out, "output directory must not end in '/'");
+			goto done;
+		}
+		if (asprintf(&tmp, "%.*s.%s.tmp-XXXXXX", slash ? (int)(slash - out + 1) : 0, out,
+			     base) < 0) {
+			tmp = NULL;
+			ret = -ENOMEM;
+			goto done;
+		}
+	}
+	/* mkdtemp makes it 0700: nobody else sees keys while they are written. */
+	if (!mkdtemp(tmp)) {
+		ret = bs_error_set(err, -errno, out, "cannot create a temporary directory beside it: %s",
+				   strerror(errno));
+		goto done;
+	}
+	ret = generate_into(tmp, p, &owner, err);
+	if (ret == 0) {
+		/* A new (or empty) directory appears whole with one rename. */
+		if (!exists || (dir_is_empty(out) && rmdir(out) == 0)) {
+			if (rename(tmp, out) < 0)
+				ret = bs_error_set(err, -errno, out, "cannot rename into place: %s",
+						   strerror(errno));
+		} else {
+			ret = move_files(tmp, out, names, n, p->force, err);
+		}
+	}
+	remove_tree(tmp);
+	if (ret == 0)
+		(void)sync_dir(out);
+done:
+	free_names(names, n);
+	return ret;
+}
+
+void bs_keygen_ephemeral_release(struct bs_keygen_ephemeral *e)
+{
+	free(e->dir);
+	free(e->key);
+	free(e->crt);
+	free(e->cer);
+	free(e->esl);
+	memset(e, 0, sizeof(*e));
+}
+
+int bs_keygen_ephemeral(const struct bs_keygen_params *p, struct bs_keygen_ephemeral *e,
+			struct bs_error *err)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	struct role r = { 0 };
+	struct bs_efi_guid owner;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	if (p->owner)
+		owner = *p->owner;
+	else if (bs_efivar_guid_random(&owner) < 0)
+		return bs_error_set(err, -EIO, NULL, "cannot get random bytes for the owner GUID");
+	if (asprintf(&e->dir, "%s/bootseal-ephemeral-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
+		e->dir = NULL;
+		return -ENOMEM;
+	}
+	if (!mkdtemp(e->dir)) {
+		ret = bs_error_set(err, -errno, e->dir, "cannot create directory: %s", strerror(errno));
+		bs_keygen_ephemeral_release(e);
+		return ret;
+	}
+	e->key = join(e->dir, "db.key");
+	e->crt = join(e->dir, "db.crt");
+	e->cer = join(e->dir, "db.cer");
+	e->esl = join(e->dir, "db.esl");
+	ret = e->key && e->crt && e->cer && e->esl ? 0 : -ENOMEM;
+	if (ret == 0)
+		ret = make_role(p, "db", p->days ? p->days : 1, &r, err);
+	if (ret == 0)
+		ret = write_role(e->dir, "db", &r, &owner, err);
+	role_free(&r);
+	if (ret < 0) {
+		remove_tree(e->dir);
+		bs_keygen_ephemeral_release(e);
+	}
+	return ret;
+}

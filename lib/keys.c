@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Keys and certificates through OpenSSL 3 libcrypto. Private key bytes only
+ * pass through buffers this file cleanses (OPENSSL_cleanse, secure-memory
+ * BIOs); error messages name the source (path, fd:N, env:NAME), never content.
+ */
+#include <bootseal/keys.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include <openssl/bn.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/store.h>
+#include <openssl/x509v3.h>
+
+#include <bootseal/atomicfile.h>
+
+#include "util.h"
+
+/* Inputs larger than this are not a key or a certificate. */
+#define MAX_SOURCE_SIZE (1u << 20)
+
+struct bs_key {
+	EVP_PKEY *pkey;
+};
+
+struct bs_cert {
+	X509 *x509;
+	uint8_t *der;
+	size_t der_len;
+};
+
+/* ---- non-dumpable while any key is alive ---- */
+
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int live_keys;
+static int saved_dumpable = -1;
+
+static void key_hold(void)
+{
+	pthread_mutex_lock(&dump_lock);
+	if (live_keys++ == 0) {
+		saved_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
+	pthread_mutex_unlock(&dump_lock);
+}
+
+static void key_release(void)
+{
+	pthread_mutex_lock(&dump_lock);
+	if (--live_keys == 0 && saved_dumpable > 0)
+		(void)prctl(PR_SET_DUMPABLE, saved_dumpable, 0, 0, 0);
+	pthread_mutex_unlock(&dump_lock);
+}
+
+static struct bs_key *key_wrap(EVP_PKEY *pkey)
+{
+	struct bs_key *key = calloc(1, sizeof(*key));
+
+	if (!key) {
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	key_hold();
+	key->pkey = pkey;
+	return key;
+}
+
+void bs_key_free(struct bs_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);    /* OpenSSL clears key material on free */
+	free(key);
+	key_release();
+}
+
+static void pkey_freep(EVP_PKEY **p) { EVP_PKEY_free(*p); }
+static void x509_freep(X509 **x) { X509_free(*x); }
+static void bio_freep(BIO **b) { BIO_free(*b); }
+
+/* ---- names ---- */
+
+static const struct {
+	const char *name;
+	enum bs_key_type type;
+} key_types[] = {
+	{ "rsa2048", BS_KEY_RSA2048 },
+	{ "rsa3072", BS_KEY_RSA3072 },
+	{ "rsa4096", BS_KEY_RSA4096 },
+	{ "ecdsa-p256", BS_KEY_ECDSA_P256 },
+	{ "ecdsa-p384", BS_KEY_ECDSA_P384 },
+};
+
+int bs_key_type_from_name(const char *name, enum bs_key_type *type)
+{
+	for (size_t i = 0; i < BS_ARRAY_SIZE(key_types); i++)
+		if (strcmp(name, key_types[i].name) == 0) {
+			*type = key_types[i].type;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *bs_key_type_name(enum bs_key_type type)
+{
+	for (size_t i = 0; i < BS_ARRAY_SIZE(key_types); i++)
+		if (key_types[i].type == type)
+			return key_types[i].name;
+	return "unknown";
+}
+
+/* ---- reading the source ---- */
+
+/* Holds possibly secret bytes: cleansed before it is freed. */
+struct secret_buf {
+	uint8_t *data;
+	size_t len;
+};
+
+static void secret_buf_release(struct secret_buf *b)
+{
+	if (b->data) {
+		OPENSSL_cleanse(b->data, b->len);
+		free(b->data);
+	}
+	b->data = NULL;
+	b->len = 0;
+}
+
+static int read_fd_all(int fd, const char *name, struct secret_buf *out, struct bs_error *err)
+{
+	size_t cap = 8192;
+	uint8_t *buf = malloc(cap);
+
+	out->len = 0;
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (out->len == cap) {
+			uint8_t *bigger;
+
+			if (cap >= MAX_SOURCE_SIZE) {
+				out->data = buf;
+				out->len = cap;
+				secret_buf_release(out);
+				return bs_error_set(err, -EINVAL, name, "larger than %u bytes", MAX_SOURCE_SIZE);
+			}
+			bigger = malloc(cap * 2);
+			if (!bigger) {
+				OPENSSL_cleanse(buf, cap);
+				free(buf);
+				return -ENOMEM;
+			}
+			/* Copy rather than realloc, so no uncleansed copy is left behind. */
+			memcpy(bigger, buf, cap);
+			OPENSSL_cleanse(buf, cap);
+			free(buf);
+			buf = bigger;
+			cap *= 2;
+		}
+		n = read(fd, buf + out->len, cap - out->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			out->data = buf;
+			secret_buf_release(out);
+			return bs_error_set(err, r, name, "cannot read: %s", strerror(-r));
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+	}
+	out->data = buf;
+	return 0;
+}
+
+enum source_kind { SRC_PATH, SRC_FD, SRC_ENV, SRC_URI };
+
+/*
+ * A scheme is letters, digits, '+', '-', '.' before a ':' with no '/' ahead
+ * of it; a file whose name looks like that is reached as ./NAME. Deciding by
+ * syntax, not by whether a file exists, keeps the meaning of a spec stable.
+ */
+static enum source_kind source_kind(const char *spec)
+{
+	const char *p = spec;
+
+	if (strncmp(spec, "fd:", 3) == 0)
+		return SRC_FD;
+	if (strncmp(spec, "env:", 4) == 0)
+		return SRC_ENV;
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return SRC_PATH;
+	for (p++; *p && *p != ':'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))
+			return SRC_PATH;
+	/* one-letter "schemes" would catch odd relative names; none exist */
+	return *p == ':' && p - spec > 1 ? SRC_URI : SRC_PATH;
+}
+
+static int read_source(const char *spec, struct secret_buf *out, struct bs_error *err)
+{
+	enum source_kind kind = source_kind(spec);
+
+	if (kind == SRC_FD) {
+		char *end;
+		long fd;
+
+		errno = 0;
+		fd = strtol(spec + 3, &end, 10);
+		if (errno || *end || end == spec + 3 || fd < 0 || fd > INT_MAX)
+			return bs_error_set(err, -EINVAL, spec, "not a file descriptor number");
+		return read_fd_all((int)fd, spec, out, err);
+	}
+	if (kind == SRC_ENV) {
+		const char *v = getenv(spec + 4);
+		size_t n;
+
+		if (!v || !*v)
+			return bs_error_set(err, -ENOKEY, spec, "environment variable is not set");
+		n = strlen(v);
+		out->data = malloc(n + 1);
+		if (!out->data)
+			return -ENOMEM;
+		memcpy(out->data, v, n + 1);
+		out->len = n;
+		return 0;
+	}
+
+	_cleanup_close_ int fd = open(spec, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+
+	if (fd < 0)
+		return bs_error_set(err, errno == ENOENT ? -ENOKEY : -errno, spec, "cannot open: %s",
+				    strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return bs_error_set(err, -errno, spec, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bs_error_set(err, -EINVAL, spec, "not a regular file");
+	return read_fd_all(fd, spec, out, err);
+}
+
+/* The label of the first PEM block ("CERTIFICATE", "PRIVATE KEY"), or NULL. */
+static int pem_label(const struct secret_buf *b, char *label, size_t size)
+{
+	static const char begin[] = "-----BEGIN ";
+	const char *p = memmem(b->data, b->len, begin, sizeof(begin) - 1);
+	const char *end;
+
+	if (!p)
+		return 0;
+	p += sizeof(begin) - 1;
+	end = memmem(p, b->len - (size_t)(p - (const char *)b->data), "-----", 5);
+	if (!end || (size_t)(end - p) >= size)
+		return -1;
+	memcpy(label, p, (size_t)(end - p));
+	label[end - p] = '\0';
+	return 1;
+}
+
+/* ---- private keys ---- */
+
+struct pass_state {
+	int asked;
+};
+
+/* Never prompts: a key that needs a passphrase is reported, not unlocked. */
+static int no_passphrase(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[],
+			 void *arg)
+{
+	struct pass_state *st = arg;
+
+	(void)pass;
+	(void)pass_size;
+	(void)params;
+	st->asked = 1;
+	*pass_len = 0;
+	return 0;
+}
+
+static int decode_private(const struct secret_buf *b, const char *name, struct bs_key **key,
+			  struct bs_error *err)
+{
+	_cleanup_(pkey_freep) EVP_PKEY *pkey = NULL;
+	struct pass_state pass = { 0 };
+	OSSL_DECODER_CTX *dctx;
+	const unsigned char *p = b->data;
+	size_t left = b->len;
+	char label[64];
+	int ok;
+
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+	if (!dctx)
+		return -ENOMEM;
+	OSSL_DECODER_CTX_set_passphrase_cb(dctx, no_passphrase, &pass);
+	ok = OSSL_DECODER_from_data(dctx, &p, &left);
+	OSSL_DECODER_CTX_free(dctx);
+	ERR_clear_error();
+	if (!ok || !pkey) {
+		if (pass.asked)
+			return bs_error_set(err, -ENOKEY, name,
+					    "private key is encrypted (passphrases are not supported)");
+		if (pem_label(b, label, sizeof(label)) > 0)
+			return bs_error_set(err, -EINVAL, name, "not a private key (PEM block is %s)",
+					    label);
+		return bs_error_set(err, -EINVAL, name, "not a private key in PEM or DER form");
+	}
+	*key = key_wrap(BS_STEAL(pkey));
+	return *key ? 0 : -ENOMEM;
+}
+
+static int store_load(const char *uri, int want, EVP_PKEY **pkey, X509 **x509, struct bs_error *err)
+{
+	OSSL_STORE_CTX *st = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
+	int r = -ENOKEY;
+
+	if (!st) {
+		ERR_clear_error();
+		return bs_error_set(err, -ENOKEY, uri, "cannot open (no OpenSSL provider or engine for it?)");
+	}
+	OSSL_STORE_expect(st, want);
+	while (!OSSL_STORE_eof(st)) {
+		OSSL_STORE_INFO *info = OSSL_STORE_load(st);
+
+		if (!info)
+			continue;
+		if (want == OSSL_STORE_INFO_PKEY && OSSL_STORE_INFO_get_type(info) == want)
+			*pkey = OSSL_STORE_INFO_get1_PKEY(info);
+		else if (want == OSSL_STORE_INFO_CERT && OSSL_STORE_INFO_get_type(info) == want)
+			*x509 = OSSL_STORE_INFO_get1_CERT(info);
+		OSSL_STORE_INFO_free(info);
+		if ((pkey && *pkey) || (x509 && *x509)) {
+			r = 0;
+			break;
+		}
+	}
+	OSSL_STORE_close(st);
+	ERR_clear_error();
+	if (r < 0)
+		bs_error_set(err, r, uri, "no %s found", want == OSSL_STORE_INFO_PKEY ? "private key" : "certificate");
+	return r;
+}
+
+int bs_keys_private_from_mem(const void *buf, size_t len, const char *name, struct bs_key **key,
+			     struct bs_error *err)
+{
+	struct secret_buf b = { .data = (uint8_t *)buf, .len = len };
+
+	*key = NULL;
+	return decode_private(&b, name, key, err);
+}
+
+int bs_keys_load_private(const char *spec, struct bs_key **key, struct bs_error *err)
+{
+	_cleanup_(secret_buf_release) struct secret_buf b = { 0 };
+	int r;
+
+	*key = NULL;
+	if (source_kind(spec) == SRC_URI) {
+		EVP_PKEY *pkey = NULL;
+
+		r = store_load(spec, OSSL_STORE_INFO_PKEY, &pkey, NULL, err);
+		if (r < 0)
+			return r;
+		*key = key_wrap(pkey);
+		return *key ? 0 : -ENOMEM;
+	}
+	r = read_source(spec, &b, err);
+	if (r < 0)
+		return r;
+	return decode_private(&b, spec, key, err);
+}
+
+EVP_PKEY *bs_key_evp(const struct bs_key *key)
+{
+	return key->pkey;
+}
+
+/* ---- certificates ---- */
+
+static int cert_wrap(X509 *x509, struct bs_cert **cert)
+{
+	struct bs_cert *c = calloc(1, sizeof(*c));
+	unsigned char *der = NULL;
+	int n;
+
+	if (!c) {
+		X509_free(x509);
+		return -ENOMEM;
+	}
+	n = i2d_X509(x509, &der);
+	if (n <= 0) {
+		X509_free(x509);
+		free(c);
+		return -ENOMEM;
+	}
+	c->x509 = x509;
+	c->der_len = (size_t)n;
+	c->der = malloc(c->der_len);
+	if (!c->der) {
+		OPENSSL_free(der);
+		bs_cert_free(c);
+		return -ENOMEM;
+	}
+	memcpy(c->der, der, c->der_len);
+	OPENSSL_free(der);
+	*cert = c;
+	return 0;
+}
+
+int bs_keys_cert_from_mem(const void *buf, size_t len, const char *name, struct bs_cert **cert,
+			  struct bs_error *err)
+{
+	struct secret_buf b = { .data = (uint8_t *)buf, .len = len };
+	_cleanup_(x509_freep) X509 *x509 = NULL;
+	char label[64];
+	int pem = pem_label(&b, label, sizeof(label));
+
+	*cert = NULL;
+	if (pem > 0 && strcmp(label, "CERTIFICATE") != 0 && strcmp(label, "X509 CERTIFICATE") != 0 &&
+	    strcmp(label, "TRUSTED CERTIFICATE") != 0)
+		return bs_error_set(err, -EINVAL, name, "not an X.509 certificate (PEM block is %s)", label);
+	if (pem) {
+		_cleanup_(bio_freep) BIO *bio = BIO_new_mem_buf(buf, (int)len);
+
+		if (!bio)
+			return -ENOMEM;
+		x509 = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+	} else {
+		const unsigned char *p = buf;
+
+		/* DER must be exactly one certificate, nothing after it. */
+		if (len <= LONG_MAX)
+			x509 = d2i_X509(NULL, &p, (long)len);
+		if (x509 && p != (const unsigned char *)buf + len) {
+			X509_free(x509);
+			x509 = NULL;
+		}
+	}
+	ERR_clear_error();
+	if (!x509)
+		return bs_error_set(err, -EINVAL, name, "not an X.509 certificate in PEM or DER form");
+	return cert_wrap(BS_STEAL(x509), cert);
+}
+
+int bs_keys_load_cert(const char *spec, struct bs_cert **cert, struct bs_error *err)
+{
+	_cleanup_(secret_buf_release) struct secret_buf b = { 0 };
+	int r;
+
+	*cert = NULL;
+	if (source_kind(spec) == SRC_URI) {
+		X509 *x509 = NULL;
+
+		r = store_load(spec, OSSL_STORE_INFO_CERT, NULL, &x509, err);
+		return r < 0 ? r : cert_wrap(x509, cert);
+	}
+	r = read_source(spec, &b, err);
+	if (r < 0)
+		return r;
+	return bs_keys_cert_from_mem(b.data, b.len, spec, cert, err);
+}
+
+void bs_cert_free(struct bs_cert *cert)
+{
+	if (!cert)
+		return;
+	X509_free(cert->x509);
+	free(cert->der);
+	free(cert);
+}
+
+struct bs_cert *bs_cert_dup(const struct bs_cert *cert)
+{
+	struct bs_cert *c = NULL;
+
+	if (!X509_up_ref(cert->x509))
+		return NULL;
+	return cert_wrap(cert->x509, &c) < 0 ? NULL : c;
+}
+
+X509 *bs_cert_x509(const struct bs_cert *cert)
+{
+	return cert->x509;
+}
+
+const uint8_t *bs_cert_der(const struct bs_cert *cert, size_t *len)
+{
+	*len = cert->der_len;
+	return cert->der;
+}
+
+const char *bs_cert_subject(const struct bs_cert *cert, char *buf, size_t size)
+{
+	_cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+
+	buf[0] = '\0';
+	if (!bio || X509_NAME_print_ex(bio, X509_get_subject_name(cert->x509), 0,
+				       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+		return buf;
+	n = BIO_get_mem_data(bio, &p);
+	snprintf(buf, size, "%.*s", (int)n, p);
+	return buf;
+}
+
+int bs_keys_check_match(const struct bs_key *key, const struct bs_cert *cert, const char *cert_name,
+			struct bs_error *err)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(cert->x509);
+	int r = pub ? EVP_PKEY_eq(key->pkey, pub) : 0;
+
+	ERR_clear_error();
+	if (r != 1)
+		return bs_error_set(err, -ENOKEY, cert_name,
+				    "private key does not match this certificate");
+	return 0;
+}
+
+/* ---- generation ---- */
+
+int bs_keys_generate(enum bs_key_type type, struct bs_key **key, struct bs_error *err)
+{
+	EVP_PKEY *pkey = NULL;
+
+	*key = NULL;
+	switch (type) {
+	case BS_KEY_RSA2048:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		break;
+	case BS_KEY_RSA3072:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+		break;
+	case BS_KEY_RSA4096:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
+		break;
+	case BS_KEY_ECDSA_P256:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		break;
+	case BS_KEY_ECDSA_P384:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+		break;
+	default:
+		return bs_error_set(err, -EINVAL, NULL, "unknown key type %d", (int)type);
+	}
+	ERR_clear_error();
+	if (!pkey)
+		return bs_error_set(err, -EIO, NULL, "cannot generate a %s key", bs_key_type_name(type));
+	*key = key_wrap(pkey);
+	return *key ? 0 : -ENOMEM;
+}
+
+static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok = ext && X509_add_ext(x, ext, -1);
+
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
+int bs_keys_self_sign(const struct bs_key *key, const struct bs_cert_params *params,
+		      struct bs_cert **cert, struct bs_error *err)
+{
+	_cleanup_(x509_freep) X509 *x = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	unsigned char serial[20];
+	BIGNUM *bn = NULL;
+	X509V3_CTX ctx;
+	time_t nb = params->not_before ? params->not_before : time(NULL);
+	long days = params->days ? (long)params->days : 3650;
+	int ok;
+
+	*cert = NULL;
+	if (!params->common_name || !*params->common_name)
+		return bs_error_set(err, -EINVAL, NULL, "certificate needs a common name");
+	/* 159 random bits like `openssl req`: positive, at most 20 bytes. */
+	ok = x && name && RAND_bytes(serial, sizeof(serial)) == 1;
+	if (ok) {
+		serial[0] &= 0x7f;
+		bn = BN_bin2bn(serial, sizeof(serial), NULL);
+		ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+		BN_free(bn);
+	}
+	ok = ok && X509_set_version(x, X509_VERSION_3) &&
+	     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+					(const unsigned char *)params->common_name, -1, -1, 0) &&
+	     X509_set_subject_name(x, name) && X509_set_issuer_name(x, name) &&
+	     X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &nb) &&
+	     X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, &nb) &&
+	     X509_set_pubkey(x, key->pkey);
+	X509_NAME_free(name);
+	if (ok) {
+		X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+		/* The order and values of openssl.cnf's v3_ca section. */
+		ok = add_ext(x, &ctx, NID_subject_key_identifier, "hash") &&
+		     add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") &&
+		     add_ext(x, &ctx, NID_basic_constraints, "critical,CA:true") &&
+		     X509_sign(x, key->pkey, EVP_sha256()) > 0;
+	}
+	ERR_clear_error();
+	if (!ok)
+		return bs_error_set(err, -EIO, params->common_name, "cannot create certificate");
+	return cert_wrap(BS_STEAL(x), cert);
+}
+
+/* ---- writing ---- */
+
+int bs_keys_write_private(const struct bs_key *key, const char *path, int noreplace,
+			  struct bs_error *err)
+{
+	/* Secure-heap BIO: its buffer is cleansed when freed. */
+	_cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_secmem());
+	char *data;
+	long n;
+
+	if (!bio || !PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL)) {
+		ERR_clear_error();
+		return bs_error_set(err, -EIO, path, "cannot encode private key");
+	}
+	n = BIO_get_mem_data(bio, &data);
+	return bs_atomicfile_write_all(path, data, (size_t)n, 0600, noreplace, err);
+}
+
+int bs_keys_write_cert_pem(const struct bs_cert *cert, const char *path, int noreplace,
+			   struct bs_error *err)
+{
+	_cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+
+	if (!bio || !PEM_write_bio_X509(bio, cert->x509)) {
+		ERR_clear_error();
+		return bs_error_set(err, -EIO, path, "cannot encode certificate");
+	}
+	n = BIO_get_mem_data(bio, &data);
+	return bs_atomicfile_write_all(path, data, (size_t)n, 0644, noreplace, err);
+}
+
+int bs_keys_write_cert_der(const struct bs_cert *cert, const char *path, int noreplace,
+			   struct bs_error *err)
+{
+	return bs_atomicfile_write_all(path, cert->der, cert->der_len, 0644, noreplace, err);
+}

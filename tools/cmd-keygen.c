@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* bootseal keygen: the owner's PK/KEK/db hierarchy, or an ephemeral db key. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bootseal/efivar.h>
+#include <bootseal/keygen.h>
+#include <bootseal/keys.h>
+
+#include "cli.h"
+
+static const char cmd[] = "keygen";
+
+static void help(void)
+{
+	printf("usage: bootseal keygen [--output-dir DIR] [--owner-guid GUID]\n"
+	       "                       [--key-type rsa2048|rsa3072|rsa4096|ecdsa-p256|ecdsa-p384]\n"
+	       "                       [--days N] [--subject-prefix TEXT] [--force] [--ephemeral]\n"
+	       "Writes PK, KEK and db keys, certificates (.crt PEM, .cer DER), .esl and .auth\n"
+	       "files, GUID.txt, sb-* aliases and loader/keys/auto/ into DIR (target/keys).\n"
+	       "--ephemeral: a 1-day db key pair in a new private temporary directory.\n"
+	       "SOURCE_DATE_EPOCH sets the .auth timestamps.\n");
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output-dir", required_argument, NULL, 'o' },
+		{ "owner-guid", required_argument, NULL, 'g' },
+		{ "key-type", required_argument, NULL, 't' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "subject-prefix", required_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "ephemeral", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bs_keygen_params p = { 0 };
+	struct bs_error err = { 0 };
+	struct bs_efi_guid owner;
+	int c, r, ephemeral = 0;
+	unsigned long days;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:g:t:d:s:feh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			p.output_dir = optarg;
+			break;
+		case 'g':
+			if (bs_efivar_guid_parse(optarg, &owner) < 0)
+				return cli_fail(cmd, "invalid GUID '%s'", optarg);
+			p.owner = &owner;
+			break;
+		case 't':
+			if (bs_key_type_from_name(optarg, &p.key_type) < 0)
+				return cli_fail(cmd, "unknown key type '%s'", optarg);
+			break;
+		case 'd':
+			errno = 0;
+			days = strtoul(optarg, &end, 10);
+			/* X509_time_adj_ex takes an int count of days. */
+			if (errno || *end || !*optarg || !days || days > 36500 || optarg[0] == '-')
+				return cli_fail(cmd, "invalid --days '%s' (1 to 36500)", optarg);
+			p.days = (unsigned int)days;
+			break;
+		case 's':
+			p.subject_prefix = optarg;
+			break;
+		case 'f':
+			p.force = 1;
+			break;
+		case 'e':
+			ephemeral = 1;
+			break;
+		case 'h':
+			help();
+			return BS_EXIT_OK;
+		default:
+			return BS_EXIT_BAD_INPUT;
+		}
+	}
+	if (optind != argc)
+		return cli_fail(cmd, "unexpected argument '%s' (see --help)", argv[optind]);
+
+	if (ephemeral) {
+		struct bs_keygen_ephemeral e;
+
+		if (p.output_dir || p.force)
+			return cli_fail(cmd, "--ephemeral writes to a new temporary directory; drop --output-dir and --force");
+		r = bs_keygen_ephemeral(&p, &e, &err);
+		if (r < 0)
+			return cli_report(cmd, &err, r);
+		printf("dir %s\nkey %s\ncert %s\ncer %s\nesl %s\n", e.dir, e.key, e.crt, e.cer, e.esl);
+		bs_keygen_ephemeral_release(&e);
+		return BS_EXIT_OK;
+	}
+	r = bs_efivar_time_default(&p.time, &err);
+	if (r == 0)
+		r = bs_keygen_create(&p, &err);
+	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
+}
