@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_ROOTFS_H
+#define BOOTSEAL_ROOTFS_H
+
+#include <stddef.h>
+
+#include <bootseal/error.h>
+#include <bootseal/fsverity.h>
+#include <bootseal/tree.h>
+
+/*
+ * Reads a root filesystem directory into a bs_tree, the way composefs-rs's
+ * read_container_root does (bootc): directories walked depth-first with
+ * entries in byte order, hardlinks grouped by (st_dev, st_ino), files of at
+ * most inline_max bytes stored inline, every other regular file referenced by
+ * its fs-verity digest (hashed on all cores) and a redirect "xx/rest-of-hex".
+ */
+
+enum {
+	/* bootc's rules: only security.capability kept, / takes /usr's metadata,
+	 * /run emptied with /usr's mtime, /boot and /sysroot emptied with /usr's
+	 * mtime seconds, SELinux labels from the tree's own policy. */
+	BS_ROOTFS_BOOTC = 1u << 0,
+	/* With BS_ROOTFS_BOOTC: a missing /boot or /sysroot becomes an empty
+	 * directory (0755, root, /usr's mtime) instead of an error. */
+	BS_ROOTFS_CREATE_MISSING = 1u << 1,
+};
+
+struct bs_rootfs_options {
+	enum bs_hash_alg hash_alg;  /* digest of external files; 0 means SHA-512 */
+	size_t jobs;                /* 0: online CPUs */
+	size_t inline_max;          /* 0 means 64, composefs's limit */
+	unsigned flags;
+};
+
+struct bs_rootfs_stats {
+	size_t entries;
+	size_t hashed_files;
+	unsigned long long hashed_bytes;
+};
+
+/* *out is a new tree owned by the caller (bs_tree_free). stats may be NULL. */
+int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struct bs_tree **out,
+		   struct bs_rootfs_stats *stats, struct bs_error *err);
+
+#endif

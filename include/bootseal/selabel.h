@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_SELABEL_H
+#define BOOTSEAL_SELABEL_H
+
+#include <stddef.h>
+
+#include <bootseal/error.h>
+
+/*
+ * SELinux file labels from a root filesystem's own policy, computed the way
+ * composefs-rs (and so bootc) computes them for a sealed image, which is not
+ * libselinux's lookup: the last matching line of file_contexts,
+ * file_contexts.local, file_contexts.homedirs wins (no specificity sort), and
+ * .subs/.subs_dist aliases apply to whole paths only. Matching libselinux here
+ * would give a different composefs digest than bootc for the same tree.
+ */
+struct bs_selabel;
+
+/*
+ * Reads etc/selinux/config under the directory rootfd and loads
+ * etc/selinux/<SELINUXTYPE>/contexts/files/. *out is NULL (and 0 returned)
+ * when the tree has no policy: no etc/selinux, no config, or no SELINUXTYPE.
+ * root_path names the tree in error messages.
+ */
+int bs_selabel_load(int rootfd, const char *root_path, struct bs_selabel **out, struct bs_error *err);
+void bs_selabel_free(struct bs_selabel *sel);
+
+/* File type letters of file_contexts: 'd', '-', 'l', 'c', 'b', 'p', 's'. */
+char bs_selabel_type_of_mode(unsigned int mode);
+
+/*
+ * The label for an absolute path ("/usr/bin/sh") of that type, or NULL for
+ * none (no match, or <<none>>). The string belongs to sel. Not thread-safe:
+ * patterns are compiled on first use.
+ */
+const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t path_len, char type);
+
+/* The path whose label a path takes (a .subs alias), or NULL. */
+const char *bs_selabel_alias(const struct bs_selabel *sel, const char *path, size_t path_len);
+
+#endif

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Facts matched from composefs-rs crates/composefs-boot/src/selabel.rs
+ * (0fbc8533): spec lines are "REGEX [-T] CONTEXT"; the key looked up is the
+ * path followed by one type byte, so a spec becomes ^(REGEX)T$ (or ^(REGEX).$
+ * without a type); regexes are byte-oriented, '.' matches newlines, '$' only
+ * the end. PCRE2 without UTF, with DOTALL and DOLLAR_ENDONLY, is that dialect.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <bootseal/selabel.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#define POLICY_FILE_MAX (64u << 20)
+
+struct spec {
+	char *regex;            /* the file's REGEX, as written */
+	char type;              /* 0: any */
+	char *context;          /* NULL for <<none>> */
+	size_t prefix_len;      /* literal prefix every match must start with */
+	char *prefix;
+	pcre2_code *code;       /* compiled on first use */
+	int broken;             /* did not compile: never matches */
+};
+
+struct alias {
+	char *from;
+	char *to;
+};
+
+struct bs_selabel {
+	struct spec *specs;
+	size_t n_specs, cap_specs;
+	struct alias *aliases;
+	size_t n_aliases, cap_aliases;
+	pcre2_match_data *match;
+};
+
+static void spec_clear(struct spec *s)
+{
+	free(s->regex);
+	free(s->context);
+	free(s->prefix);
+	pcre2_code_free(s->code);
+}
+
+void bs_selabel_free(struct bs_selabel *sel)
+{
+	if (!sel)
+		return;
+	for (size_t i = 0; i < sel->n_specs; i++)
+		spec_clear(&sel->specs[i]);
+	for (size_t i = 0; i < sel->n_aliases; i++) {
+		free(sel->aliases[i].from);
+		free(sel->aliases[i].to);
+	}
+	free(sel->specs);
+	free(sel->aliases);
+	pcre2_match_data_free(sel->match);
+	free(sel);
+}
+
+char bs_selabel_type_of_mode(unsigned int mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return 'd';
+	case S_IFLNK:
+		return 'l';
+	case S_IFCHR:
+		return 'c';
+	case S_IFBLK:
+		return 'b';
+	case S_IFIFO:
+		return 'p';
+	case S_IFSOCK:
+		return 's';
+	default:
+		return '-';
+	}
+}
+
+/*
+ * The literal text every match of REGEX must begin with, used to skip most
+ * specs with a memcmp. Conservative: stops at the first metacharacter, drops
+ * a literal that a quantifier follows, and gives up on any alternation.
+ */
+static size_t literal_prefix(const char *re, char *out)
+{
+	size_t n = 0;
+
+	if (strchr(re, '|'))
+		return 0;
+	for (const char *p = re; *p;) {
+		char c = *p;
+		size_t step = 1;
+
+		if (c == '\\') {
+			if (!p[1] || isalnum((unsigned char)p[1]))
+				break;
+			c = p[1];
+			step = 2;
+		} else if (strchr(".^$?*+[](){}", c)) {
+			break;
+		}
+		if (p[step] == '?' || p[step] == '*' || p[step] == '{')
+			break;
+		out[n++] = c;
+		p += step;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static char *next_token(char **cursor)
+{
+	char *p = *cursor, *start;
+
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	if (!*p) {
+		*cursor = p;
+		return NULL;
+	}
+	start = p;
+	while (*p && !isspace((unsigned char)*p))
+		p++;
+	if (*p)
+		*p++ = '\0';
+	*cursor = p;
+	return start;
+}
+
+static int add_spec(struct bs_selabel *sel, const char *re, char type, const char *context)
+{
+	struct spec *s;
+
+	if (sel->n_specs == sel->cap_specs) {
+		size_t cap = sel->cap_specs ? 2 * sel->cap_specs : 256;
+		struct spec *n = realloc(sel->specs, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		sel->specs = n;
+		sel->cap_specs = cap;
+	}
+	s = &sel->specs[sel->n_specs];
+	memset(s, 0, sizeof(*s));
+	s->regex = strdup(re);
+	s->prefix = malloc(strlen(re) + 1);
+	s->context = strcmp(context, "<<none>>") ? strdup(context) : NULL;
+	if (!s->regex || !s->prefix || (strcmp(context, "<<none>>") && !s->context)) {
+		spec_clear(s);
+		return -ENOMEM;
+	}
+	s->type = type;
+	s->prefix_len = literal_prefix(re, s->prefix);
+	sel->n_specs++;
+	return 0;
+}
+
+static int parse_spec_line(struct bs_selabel *sel, char *line, const char *file, unsigned lineno,
+			   struct bs_error *err)
+{
+	char *cursor = line, *re, *second, *third, *extra;
+	char type = 0;
+
+	re = next_token(&cursor);
+	if (!re || re[0] == '#')
+		return 0;
+	second = next_token(&cursor);
+	third = next_token(&cursor);
+	extra = next_token(&cursor);
+	if (!second || extra)
+		return bs_error_set(err, -EBADMSG, file, "line %u: expected REGEX [-TYPE] CONTEXT", lineno);
+	if (third) {
+		if (second[0] != '-' || strlen(second) != 2 || !strchr("bcdpls-", second[1]))
+			return bs_error_set(err, -EBADMSG, file, "line %u: unknown file type '%s'",
+					    lineno, second);
+		type = second[1];
+	}
+	return add_spec(sel, re, type, third ? third : second);
+}
+
+static int add_alias(struct bs_selabel *sel, const char *from, const char *to)
+{
+	/* A later file's entry for the same alias wins, as a map insert would. */
+	for (size_t i = 0; i < sel->n_aliases; i++) {
+		if (strcmp(sel->aliases[i].from, from) == 0) {
+			char *t = strdup(to);
+			if (!t)
+				return -ENOMEM;
+			free(sel->aliases[i].to);
+			sel->aliases[i].to = t;
+			return 0;
+		}
+	}
+	if (sel->n_aliases == sel->cap_aliases) {
+		size_t cap = sel->cap_aliases ? 2 * sel->cap_aliases : 16;
+		struct alias *n = realloc(sel->aliases, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		sel->aliases = n;
+		sel->cap_aliases = cap;
+	}
+	sel->aliases[sel->n_aliases].from = strdup(from);
+	sel->aliases[sel->n_aliases].to = strdup(to);
+	if (!sel->aliases[sel->n_aliases].from || !sel->aliases[sel->n_aliases].to) {
+		free(sel->aliases[sel->n_aliases].from);
+		free(sel->aliases[sel->n_aliases].to);
+		return -ENOMEM;
+	}
+	sel->n_aliases++;
+	return 0;
+}
+
+static int parse_alias_line(struct bs_selabel *sel, char *line, const char *file, unsigned lineno,
+			    struct bs_error *err)
+{
+	char *cursor = line, *from, *to;
+
+	from = next_token(&cursor);
+	if (!from || from[0] == '#')
+		return 0;
+	to = next_token(&cursor);
+	if (!to || next_token(&cursor))
+		return bs_error_set(err, -EBADMSG, file, "line %u: expected ALIAS PATH", lineno);
+	return add_alias(sel, from, to);
+}
+
+/*
+ * Reads dir/name (relative to the directory fd) into a NUL-terminated buffer.
+ * -ENOENT when absent; a symlink or other non-regular file is an error, as in
+ * composefs-rs.
+ */
+static int read_policy_file(int dirfd, const char *name, const char *display, char **out,
+			    struct bs_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	size_t got;
+	int r;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		if (errno == ELOOP)
+			return bs_error_set(err, -EINVAL, display, "is a symlink, not a regular file");
+		return bs_error_set(err, -errno, display, "cannot open: %s", strerror(errno));
+	}
+	if (fstat(fd, &st) < 0)
+		return bs_error_set(err, -errno, display, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bs_error_set(err, -EINVAL, display, "not a regular file");
+	if (st.st_size > POLICY_FILE_MAX)
+		return bs_error_set(err, -EFBIG, display, "larger than %u bytes", POLICY_FILE_MAX);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	r = bs_read_full(fd, buf, (size_t)st.st_size, &got);
+	if (r < 0)
+		return bs_error_set(err, r, display, "cannot read: %s", strerror(-r));
+	buf[got] = '\0';
+	if (strlen(buf) != got)
+		return bs_error_set(err, -EBADMSG, display, "contains a NUL byte");
+	*out = BS_STEAL(buf);
+	return 0;
+}
+
+typedef int (*line_fn)(struct bs_selabel *, char *, const char *, unsigned, struct bs_error *);
+
+static int parse_lines(struct bs_selabel *sel, char *text, const char *display, line_fn fn,
+		       struct bs_error *err)
+{
+	unsigned lineno = 0;
+	char *save = NULL;
+
+	for (char *line = text; line; line = save) {
+		int r;
+
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
+		lineno++;
+		r = fn(sel, line, display, lineno, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Opens a directory component without following symlinks; -ENOENT when absent. */
+static int open_dir_at(int dirfd, const char *name, const char *display, struct bs_error *err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT)
+		return -ENOENT;
+	if (errno == ENOTDIR || errno == ELOOP)
+		return bs_error_set(err, -ENOTDIR, display, "not a directory");
+	return bs_error_set(err, -errno, display, "cannot open: %s", strerror(errno));
+}
+
+static int config_policy_type(char *config, char **type)
+{
+	for (char *line = config, *next; line; line = next) {
+		char *eq, *key, *end;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		key = line;
+		while (isspace((unsigned char)*key))
+			key++;
+		end = key + strlen(key);
+		while (end > key && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (strcasecmp(key, "SELINUXTYPE") != 0)
+			continue;
+		key = eq + 1;
+		while (isspace((unsigned char)*key))
+			key++;
+		end = key + strlen(key);
+		while (end > key && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		*type = strdup(key);
+		return *type ? 0 : -ENOMEM;
+	}
+	*type = NULL;
+	return 0;
+}
+
+int bs_selabel_load(int rootfd, const char *root_path, struct bs_selabel **out, struct bs_error *err)
+{
+	static const char *const spec_files[] = { "file_contexts", "file_contexts.local",
+						  "file_contexts.homedirs" };
+	static const char *const alias_files[] = { "file_contexts.subs", "file_contexts.subs_dist" };
+	_cleanup_close_ int etc = -1, selinux = -1, policy = -1, files = -1;
+	_cleanup_free_ char *config = NULL, *type = NULL, *display = NULL;
+	struct bs_selabel *sel;
+	int r;
+
+	*out = NULL;
+	if (asprintf(&display, "%s/etc/selinux", root_path) < 0) {
+		display = NULL;
+		return -ENOMEM;
+	}
+	etc = open_dir_at(rootfd, "etc", root_path, err);
+	if (etc == -ENOENT)
+		return 0;
+	if (etc < 0)
+		return etc;
+	selinux = open_dir_at(etc, "selinux", display, err);
+	if (selinux == -ENOENT)
+		return 0;
+	if (selinux < 0)
+		return selinux;
+	r = read_policy_file(selinux, "config", display, &config, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	r = config_policy_type(config, &type);
+	if (r < 0 || !type)
+		return r;
+	if (strchr(type, '/') || !type[0] || strcmp(type, ".") == 0 || strcmp(type, "..") == 0)
+		return bs_error_set(err, -EINVAL, display, "config: invalid SELINUXTYPE '%s'", type);
+
+	policy = open_dir_at(selinux, type, display, err);
+	if (policy < 0)
+		return policy == -ENOENT ? bs_error_set(err, -ENOENT, display,
+							"policy directory '%s' is missing", type)
+					 : policy;
+	files = openat(policy, "contexts/files", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (files < 0)
+		return bs_error_set(err, -errno, display, "%s/contexts/files: %s", type, strerror(errno));
+
+	sel = calloc(1, sizeof(*sel));
+	if (!sel)
+		return -ENOMEM;
+	sel->match = pcre2_match_data_create(1, NULL);
+	if (!sel->match) {
+		bs_selabel_free(sel);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < BS_ARRAY_SIZE(spec_files) + BS_ARRAY_SIZE(alias_files); i++) {
+		int is_spec = i < BS_ARRAY_SIZE(spec_files);
+		const char *name = is_spec ? spec_files[i] : alias_files[i - BS_ARRAY_SIZE(spec_files)];
+		_cleanup_free_ char *text = NULL, *where = NULL;
+
+		if (asprintf(&where, "%s/%s/contexts/files/%s", display, type, name) < 0) {
+			where = NULL;
+			r = -ENOMEM;
+			break;
+		}
+		r = read_policy_file(files, name, where, &text, err);
+		if (r == -ENOENT && i == 0)
+			r = bs_error_set(err, -ENOENT, where,
+					 "SELinux policy is missing its mandatory file_contexts");
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		r = parse_lines(sel, text, where, is_spec ? parse_spec_line : parse_alias_line, err);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		bs_selabel_free(sel);
+		return r;
+	}
+	*out = sel;
+	return 0;
+}
+
+static int spec_compile(struct spec *s)
+{
+	_cleanup_free_ char *pattern = NULL;
+	int errcode;
+	PCRE2_SIZE erroff;
+
+	/* The type letters are literals outside a class; '.' stands for any type. */
+	if (asprintf(&pattern, "^(%s)%c$", s->regex, s->type ? s->type : '.') < 0) {
+		pattern = NULL;
+		return -ENOMEM;
+	}
+	s->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+				PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &errcode, &erroff, NULL);
+	if (!s->code) {
+		/* composefs-rs falls back to default-flag PCRE2 for what its DFA cannot parse. */
+		s->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
+					&erroff, NULL);
+		if (!s->code) {
+			s->broken = 1;
+			return 0;
+		}
+	}
+	(void)pcre2_jit_compile(s->code, PCRE2_JIT_COMPLETE);
+	return 0;
+}
+
+const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t path_len, char type)
+{
+	char key[PATH_MAX + 2];
+
+	if (path_len > PATH_MAX)
+		return NULL;
+	memcpy(key, path, path_len);
+	key[path_len] = type;
+	for (size_t i = sel->n_specs; i-- > 0;) {
+		struct spec *s = &sel->specs[i];
+		int rc;
+
+		if (s->type && s->type != type)
+			continue;
+		if (s->prefix_len > path_len || memcmp(s->prefix, path, s->prefix_len) != 0)
+			continue;
+		if (!s->code && !s->broken && spec_compile(s) < 0)
+			continue;
+		if (s->broken)
+			continue;
+		rc = pcre2_match(s->code, (PCRE2_SPTR)key, path_len + 1, 0, 0, sel->match, NULL);
+		if (rc >= 0)
+			return s->context;
+	}
+	return NULL;
+}
+
+const char *bs_selabel_alias(const struct bs_selabel *sel, const char *path, size_t path_len)
+{
+	for (size_t i = 0; i < sel->n_aliases; i++)
+		if (strlen(sel->aliases[i].from) == path_len &&
+		    memcmp(sel->aliases[i].from, path, path_len) == 0)
+			return sel->aliases[i].to;
+	return NULL;
+}
