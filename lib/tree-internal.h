@@ -18,6 +18,9 @@ struct bs_tree_dirent {
 	const char *name;       /* arena, NUL-terminated */
 	uint32_t name_len;
 	struct bs_tree_inode *inode;
+	/* The name a hardlinked inode is stored under: its place in the BFS
+	 * order of the image (C mkcomposefs: the non-`@` dump line). */
+	int primary;
 };
 
 struct bs_tree_inode {
@@ -55,5 +58,7 @@ struct bs_tree {
 void *bs_tree_arena_dup(struct bs_tree *tree, const void *data, size_t len);
 /* Bytewise name order with the shorter name first on a common prefix (strcmp). */
 int bs_tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/* Makes dir's i-th dirent the primary name of its inode (readers of images). */
+void bs_tree_set_primary(struct bs_tree_inode *dir, size_t i);
 
 #endif

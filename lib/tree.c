@@ -209,7 +209,7 @@ int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char 
 		return -ENOMEM;
 	d = dir->children;
 	memmove(d + pos + 1, d + pos, (dir->n_children - pos) * sizeof(*d));
-	d[pos] = (struct bs_tree_dirent){ copy, (uint32_t)name_len, child };
+	d[pos] = (struct bs_tree_dirent){ copy, (uint32_t)name_len, child, child->links == 0 };
 	dir->n_children++;
 	child->links++;
 	return 0;
@@ -368,4 +368,16 @@ const char *bs_tree_inode_payload(const struct bs_tree_inode *inode, size_t *len
 {
 	*len = inode->payload_len;
 	return inode->payload;
+}
+
+void bs_tree_set_primary(struct bs_tree_inode *dir, size_t i)
+{
+	struct bs_tree_inode *target = dir->children[i].inode;
+
+	/* Only one name is primary; the old one may be in another directory,
+	 * which the caller clears through its own walk. */
+	for (size_t j = 0; j < dir->n_children; j++)
+		if (dir->children[j].inode == target)
+			dir->children[j].primary = 0;
+	dir->children[i].primary = 1;
 }

@@ -12,6 +12,8 @@
 
 static const struct bs_command commands[] = {
 	{ "fsverity-digest", cmd_fsverity_digest, "print fs-verity digests of files" },
+	{ "mkcomposefs", cmd_mkcomposefs, "build a composefs EROFS image (C mkcomposefs / composefs-rs compatible)" },
+	{ "composefs-info", cmd_composefs_info, "dump or list the contents of a composefs image" },
 	{ "keygen", cmd_keygen, "create Secure Boot PK, KEK and db keys and enrollment files" },
 	{ "esl", cmd_esl, "build and list EFI signature lists" },
 	{ "auth", cmd_auth, "sign and verify authenticated variable updates (.auth)" },

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * From a bs_tree to the list of image inodes: breadth-first order from the
+ * root, children by name with "." and "..", the overlayfs xattrs composefs
+ * relies on, and the shared xattr table. The layouts in erofs-write.c and
+ * erofs-v2.c turn that into bytes.
+ */
+#include <bootseal/atomicfile.h>
+#include <bootseal/erofs.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "erofs-write.h"
+#include "tree-internal.h"
+#include "util.h"
+
+#define NO_NODE UINT32_MAX
+
+uint8_t *ew_reserve(struct ew *w, size_t len)
+{
+	uint8_t *p;
+
+	if (w->oom)
+		return NULL;
+	if (w->cap - w->len < len) {
+		size_t cap = w->cap ? w->cap : 65536;
+		while (cap - w->len < len)
+			cap *= 2;
+		p = realloc(w->buf, cap);
+		if (!p) {
+			w->oom = 1;
+			return NULL;
+		}
+		w->buf = p;
+		w->cap = cap;
+	}
+	p = w->buf + w->len;
+	memset(p, 0, len);
+	w->len += len;
+	return p;
+}
+
+void ew_put(struct ew *w, const void *data, size_t len)
+{
+	uint8_t *p = ew_reserve(w, len);
+
+	if (p && len)
+		memcpy(p, data, len);
+}
+
+void ew_pad(struct ew *w, size_t len)
+{
+	ew_reserve(w, len);
+}
+
+void ew_align(struct ew *w, size_t align)
+{
+	ew_pad(w, (size_t)(bs_round_up(w->len, align) - w->len));
+}
+
+size_t ew_xattr_entry_size(const struct ew_xattr *x)
+{
+	return (size_t)bs_round_up(sizeof(struct erofs_xattr_entry) + x->key_len - x->skip + x->value_len, 4);
+}
+
+void ew_write_xattr(struct ew *w, const struct ew_xattr *x)
+{
+	uint8_t *p = ew_reserve(w, ew_xattr_entry_size(x));
+
+	if (!p)
+		return;
+	p[0] = (uint8_t)(x->key_len - x->skip);
+	p[1] = x->index;
+	bs_put_le16(p + 2, (uint16_t)x->value_len);
+	memcpy(p + 4, x->key + x->skip, x->key_len - x->skip);
+	if (x->value_len)
+		memcpy(p + 4 + x->key_len - x->skip, x->value, x->value_len);
+}
+
+uint16_t ew_icount(uint32_t xattr_size)
+{
+	if (!xattr_size)
+		return 0;
+	return (uint16_t)((xattr_size - sizeof(struct erofs_xattr_ibody_header)) / 4 + 1);
+}
+
+uint8_t ew_file_type(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return EROFS_FT_REG_FILE;
+	case S_IFDIR: return EROFS_FT_DIR;
+	case S_IFCHR: return EROFS_FT_CHRDEV;
+	case S_IFBLK: return EROFS_FT_BLKDEV;
+	case S_IFIFO: return EROFS_FT_FIFO;
+	case S_IFSOCK: return EROFS_FT_SOCK;
+	case S_IFLNK: return EROFS_FT_SYMLINK;
+	}
+	return EROFS_FT_UNKNOWN;
+}
+
+static void *keep(struct ew *w, void *p)
+{
+	if (!p)
+		return NULL;
+	if (w->n_allocs == w->allocs_cap) {
+		size_t cap = w->allocs_cap ? 2 * w->allocs_cap : 64;
+		void **n = realloc(w->allocs, cap * sizeof(*n));
+		if (!n) {
+			free(p);
+			return NULL;
+		}
+		w->allocs = n;
+		w->allocs_cap = cap;
+	}
+	return w->allocs[w->n_allocs++] = p;
+}
+
+/* Adds or replaces, as lcfs_node_set_xattr does. */
+static int set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_len,
+		     const void *value, size_t value_len)
+{
+	struct ew_xattr *x = NULL;
+
+	for (size_t i = 0; i < n->n_xattrs; i++)
+		if (n->xattrs[i].key_len == key_len && !memcmp(n->xattrs[i].key, key, key_len))
+			x = &n->xattrs[i];
+	if (!x) {
+		if (n->n_xattrs == n->xattrs_cap) {
+			size_t cap = n->xattrs_cap ? 2 * n->xattrs_cap : 4;
+			x = realloc(n->xattrs, cap * sizeof(*x));
+			if (!x)
+				return -ENOMEM;
+			n->xattrs = x;
+			n->xattrs_cap = cap;
+		}
+		x = &n->xattrs[n->n_xattrs++];
+	}
+	x->key = key;
+	x->key_len = key_len;
+	x->value = value;
+	x->value_len = value_len;
+	x->index = bs_erofs_xattr_prefix(key, key_len, w->version >= 2, &x->skip);
+	x->shared = -1;
+	return 0;
+}
+
+static int set_xattr_str(struct ew *w, struct ew_node *n, const char *key, const char *value)
+{
+	return set_xattr(w, n, key, strlen(key), value, strlen(value));
+}
+
+static int add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out)
+{
+	struct ew_node *n;
+
+	if (w->n_nodes == w->nodes_cap) {
+		size_t cap = w->nodes_cap ? 2 * w->nodes_cap : 256;
+		n = realloc(w->nodes, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		w->nodes = n;
+		w->nodes_cap = cap;
+	}
+	n = &w->nodes[w->n_nodes];
+	memset(n, 0, sizeof(*n));
+	n->src = src;
+	n->parent = parent;
+	n->ino = (uint32_t)w->n_nodes;
+	if (src) {
+		n->mode = src->st.mode;
+		n->uid = src->st.uid;
+		n->gid = src->st.gid;
+		n->nlink = src->st.nlink;
+		n->size = src->st.size;
+		n->rdev = src->st.rdev;
+		n->mtime_sec = src->st.mtime_sec;
+		n->mtime_nsec = src->st.mtime_nsec;
+		if (S_ISREG(n->mode) && src->content)
+			n->content = src->content;
+		if (S_ISLNK(n->mode)) {
+			n->link = src->payload;
+			n->link_len = src->payload_len;
+			n->size = src->payload_len;
+		}
+		src->w_index = (uint32_t)w->n_nodes;
+	}
+	*out = (uint32_t)w->n_nodes++;
+	return 0;
+}
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static int dirent_cmp(const void *a, const void *b)
+{
+	const struct ew_dirent *x = a, *y = b;
+
+	return bs_tree_name_cmp(x->name, x->name_len, y->name, y->name_len);
+}
+
+/* The root's 256 whiteout stubs, which C mkcomposefs adds so that overlayfs
+ * treats the object directories "00".."ff" of a lower layer as absent. */
+static int add_stubs(struct ew *w, struct ew_dirent *d, size_t *n)
+{
+	const struct bs_tree_inode *root = w->nodes[0].src;
+	static char names[256][2];
+
+	for (int i = 0; i < 256; i++) {
+		names[i][0] = hexdigits[i >> 4];
+		names[i][1] = hexdigits[i & 15];
+		if (bs_tree_dir_lookup(root, names[i], 2))
+			continue;
+		d[*n] = (struct ew_dirent){ names[i], 2, NO_NODE, NULL, 0 };
+		(*n)++;
+	}
+	return 0;
+}
+
+static int stub_node(struct ew *w, uint32_t *out)
+{
+	struct ew_node *root, *n;
+	int r = add_node(w, NULL, 0, out);
+
+	if (r < 0)
+		return r;
+	root = &w->nodes[0];
+	n = &w->nodes[*out];
+	n->mode = S_IFCHR | 0644;
+	n->nlink = 1;
+	n->uid = root->src->st.uid;
+	n->gid = root->src->st.gid;
+	n->mtime_sec = root->src->st.mtime_sec;
+	n->mtime_nsec = root->src->st.mtime_nsec;
+	for (size_t i = 0; i < root->src->n_xattrs; i++) {
+		const struct bs_tree_xattr *x = &root->src->xattrs[i];
+		if (strcmp(x->key, "security.selinux") == 0)
+			return set_xattr(w, n, x->key, x->key_len, x->value, x->value_len);
+	}
+	return 0;
+}
+
+static int build_dirents(struct ew *w, uint32_t i)
+{
+	struct bs_tree_inode *src = w->nodes[i].src;
+	size_t n = 0, max = src->n_children + 2 + (i == 0 && w->version < 2 ? 256 : 0);
+	struct ew_dirent *d = calloc(max, sizeof(*d));
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	for (size_t c = 0; c < src->n_children; c++) {
+		const struct bs_tree_dirent *e = &src->children[c];
+		d[n++] = (struct ew_dirent){ e->name, e->name_len, NO_NODE, e->inode, !e->primary };
+	}
+	if (i == 0 && w->version < 2)
+		add_stubs(w, d, &n);
+	d[n++] = (struct ew_dirent){ ".", 1, i, NULL, 1 };
+	d[n++] = (struct ew_dirent){ "..", 2, w->nodes[i].parent, NULL, 1 };
+	qsort(d, n, sizeof(*d), dirent_cmp);
+	w->nodes[i].dirents = d;
+	w->nodes[i].n_dirents = n;
+	for (size_t k = 0; k < n; k++) {
+		/* only the primary name of an inode places it */
+		if (d[k].hardlink)
+			continue;
+		if (!d[k].target)
+			r = stub_node(w, &d[k].node);
+		else
+			r = add_node(w, d[k].target, i, &d[k].node);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int escape_xattrs(struct ew *w, struct ew_node *n)
+{
+	for (size_t i = 0; i < n->src->n_xattrs; i++) {
+		const struct bs_tree_xattr *x = &n->src->xattrs[i];
+		const char *key = x->key;
+		size_t len = x->key_len;
+		int r;
+
+		if (w->version < 2 && len >= strlen(OVL_TRUSTED) &&
+		    !memcmp(key, OVL_TRUSTED, strlen(OVL_TRUSTED))) {
+			char *k = keep(w, malloc(len + strlen("overlay.") + 1));
+			if (!k)
+				return -ENOMEM;
+			memcpy(k, OVL_ESCAPED, strlen(OVL_ESCAPED));
+			memcpy(k + strlen(OVL_ESCAPED), key + strlen(OVL_TRUSTED), len - strlen(OVL_TRUSTED) + 1);
+			key = k;
+			len += strlen("overlay.");
+		}
+		r = set_xattr(w, n, key, len, x->value, x->value_len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int overlay_xattrs(struct ew *w, uint32_t i)
+{
+	struct ew_node *n = &w->nodes[i];
+	size_t alg_size = bs_hash_alg_digest_size(w->opts->hash_alg ? w->opts->hash_alg : BS_HASH_SHA256);
+	int r;
+
+	if (S_ISREG(n->mode) && n->size > 0 && !n->content) {
+		uint8_t *meta = NULL;
+		size_t meta_len = 0;
+
+		if (bs_erofs_chunk_count(n->size) > BS_EROFS_MAX_CHUNKS)
+			return bs_error_set(w->err, -EFBIG, NULL,
+					    "file of %llu bytes is too big for a composefs image",
+					    (unsigned long long)n->size);
+		if (n->src->digest_len) {
+			if (n->src->digest_len != alg_size)
+				return bs_error_set(w->err, -EINVAL, NULL,
+						    "file digest of %u bytes does not match the %zu-byte hash",
+						    n->src->digest_len, alg_size);
+			/* struct ovl_metacopy: version 0, length, flags 0, fs-verity algorithm */
+			meta_len = 4 + alg_size;
+			meta = keep(w, malloc(meta_len));
+			if (!meta)
+				return -ENOMEM;
+			meta[0] = 0;
+			meta[1] = (uint8_t)meta_len;
+			meta[2] = 0;
+			meta[3] = (uint8_t)(w->opts->hash_alg ? w->opts->hash_alg : BS_HASH_SHA256);
+			memcpy(meta + 4, n->src->digest, alg_size);
+		}
+		r = set_xattr(w, n, OVL_TRUSTED "metacopy", strlen(OVL_TRUSTED "metacopy"), meta, meta_len);
+		if (r < 0)
+			return r;
+		if (n->src->payload_len) {
+			char *redirect = keep(w, malloc(n->src->payload_len + 2));
+			if (!redirect)
+				return -ENOMEM;
+			redirect[0] = '/';
+			memcpy(redirect + 1, n->src->payload, n->src->payload_len + 1);
+			r = set_xattr(w, n, OVL_TRUSTED "redirect", strlen(OVL_TRUSTED "redirect"),
+				      redirect, n->src->payload_len + 1);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (w->version < 2 && S_ISCHR(n->mode) && n->rdev == 0) {
+		struct ew_node *parent = &w->nodes[n->parent];
+
+		n->mode = S_IFREG | (n->mode & ~(uint32_t)S_IFMT);
+		n->size = 0;
+		if ((r = set_xattr_str(w, n, OVL_ESCAPED "whiteout", "")) < 0 ||
+		    (r = set_xattr_str(w, n, OVL_USER "whiteout", "")) < 0 ||
+		    (r = set_xattr_str(w, parent, OVL_ESCAPED "whiteouts", "")) < 0 ||
+		    (r = set_xattr_str(w, parent, OVL_USER "whiteouts", "")) < 0)
+			return r;
+		if (w->version >= 1 &&
+		    ((r = set_xattr_str(w, parent, OVL_ESCAPED "opaque", "x")) < 0 ||
+		     (r = set_xattr_str(w, parent, OVL_USER "opaque", "x")) < 0))
+			return r;
+	}
+	return 0;
+}
+
+static int xattr_key_cmp(const void *a, const void *b)
+{
+	const struct ew_xattr *x = a, *y = b;
+
+	return bs_tree_name_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+static int build(struct ew *w, struct bs_tree *tree)
+{
+	uint32_t root;
+	int r;
+
+	for (struct bs_tree_inode *i = tree->all; i; i = i->all_next)
+		i->w_index = NO_NODE;
+	r = add_node(w, tree->root, 0, &root);
+	if (r < 0)
+		return r;
+	for (uint32_t i = 0; i < w->n_nodes; i++) {
+		if (w->nodes[i].src && S_ISDIR(w->nodes[i].mode)) {
+			r = build_dirents(w, i);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (uint32_t i = 0; i < w->n_nodes; i++) {
+		struct ew_node *n = &w->nodes[i];
+		size_t subdirs = 0;
+
+		for (size_t k = 0; k < n->n_dirents; k++) {
+			struct ew_dirent *d = &n->dirents[k];
+			if (d->node == NO_NODE) {
+				d->node = d->target->w_index;
+				if (d->node == NO_NODE)
+					return bs_error_set(w->err, -EINVAL, NULL,
+							    "hardlink '%.*s' points outside the tree",
+							    (int)d->name_len, d->name);
+				if (S_ISDIR(w->nodes[d->node].mode))
+					return bs_error_set(w->err, -EINVAL, NULL,
+							    "directory '%.*s' is hardlinked",
+							    (int)d->name_len, d->name);
+			} else if (d->target && !d->hardlink && S_ISDIR(w->nodes[d->node].mode)) {
+				subdirs++;
+			}
+		}
+		if (S_ISDIR(n->mode))
+			n->nlink = (uint32_t)(2 + subdirs);
+		if (n->src) {
+			if (S_ISLNK(n->mode) && !n->link_len)
+				return bs_error_set(w->err, -EINVAL, NULL, "symlink without a target");
+			if (n->content && n->src->content_len != n->size)
+				return bs_error_set(w->err, -EINVAL, NULL,
+						    "inline content does not match the file size");
+			r = escape_xattrs(w, n);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (uint32_t i = 0; i < w->n_nodes; i++) {
+		if (!w->nodes[i].src)
+			continue;
+		r = overlay_xattrs(w, i);
+		if (r < 0)
+			return r;
+	}
+	if (w->version < 2) {
+		r = set_xattr_str(w, &w->nodes[0], OVL_TRUSTED "opaque", "y");
+		if (r < 0)
+			return r;
+	}
+	w->min_sec = w->nodes[0].mtime_sec;
+	w->min_nsec = w->nodes[0].mtime_nsec;
+	for (uint32_t i = 0; i < w->n_nodes; i++) {
+		struct ew_node *n = &w->nodes[i];
+
+		qsort(n->xattrs, n->n_xattrs, sizeof(*n->xattrs), xattr_key_cmp);
+		if (n->mtime_sec < w->min_sec || (n->mtime_sec == w->min_sec && n->mtime_nsec < w->min_nsec)) {
+			w->min_sec = n->mtime_sec;
+			w->min_nsec = n->mtime_nsec;
+		}
+		for (size_t k = 0; k < n->n_xattrs; k++)
+			if (!strcmp(n->xattrs[k].key, "system.posix_acl_access") ||
+			    !strcmp(n->xattrs[k].key, "system.posix_acl_default"))
+				w->has_acl = 1;
+	}
+	return ew_build_shared(w);
+}
+
+static int has_whiteout(struct bs_tree_inode *dir)
+{
+	for (size_t i = 0; i < dir->n_children; i++) {
+		struct bs_tree_inode *c = dir->children[i].inode;
+
+		if (S_ISCHR(c->st.mode) && c->st.rdev == 0)
+			return 1;
+		if (S_ISDIR(c->st.mode) && has_whiteout(c))
+			return 1;
+	}
+	return 0;
+}
+
+int bs_erofs_write(struct bs_tree *tree, const struct bs_erofs_options *opts, uint8_t **data,
+		   size_t *size, struct bs_error *err)
+{
+	struct ew w = { .opts = opts, .err = err };
+	unsigned max = opts->max_version < opts->min_version ? opts->min_version : opts->max_version;
+	int r;
+
+	if (opts->min_version > BS_EROFS_VERSION_MAX || max > BS_EROFS_VERSION_MAX)
+		return bs_error_set(err, -EINVAL, NULL, "format version %u is not 0, 1 or 2", max);
+	if (opts->hash_alg && !bs_hash_alg_digest_size(opts->hash_alg))
+		return bs_error_set(err, -EINVAL, NULL, "unknown hash algorithm");
+	w.version = opts->min_version;
+	/* mkcomposefs raises the version when it can, as version 1 changed
+	 * how whiteouts are marked. */
+	if (w.version < 1 && max >= 1 && has_whiteout(tree->root))
+		w.version = 1;
+
+	r = build(&w, tree);
+	if (r >= 0)
+		r = w.version >= 2 ? ew_write_v2_layout(&w) : ew_write_c_layout(&w);
+	if (r >= 0 && w.oom)
+		r = -ENOMEM;
+	for (size_t i = 0; i < w.n_nodes; i++) {
+		free(w.nodes[i].xattrs);
+		free(w.nodes[i].dirents);
+	}
+	for (size_t i = 0; i < w.n_allocs; i++)
+		free(w.allocs[i]);
+	free(w.allocs);
+	free(w.nodes);
+	free(w.shared);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			bs_error_set(err, r, NULL, "out of memory");
+		free(w.buf);
+		return r;
+	}
+	*data = w.buf;
+	*size = w.len;
+	return 0;
+}
+
+int bs_erofs_write_file(struct bs_tree *tree, const struct bs_erofs_options *opts,
+			const char *path, struct bs_error *err)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	size_t size;
+	int r;
+
+	r = bs_erofs_write(tree, opts, &data, &size, err);
+	if (r < 0)
+		return r;
+	return bs_atomicfile_write_all(path, data, size, 0644, 0, err);
+}

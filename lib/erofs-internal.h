@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the composefs EROFS writers and the reader; not public. */
+#ifndef BOOTSEAL_EROFS_INTERNAL_H
+#define BOOTSEAL_EROFS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/erofs.h"
+
+/* overlayfs xattrs composefs images carry (Documentation/filesystems/overlayfs.rst) */
+#define OVL_TRUSTED "trusted.overlay."
+#define OVL_ESCAPED "trusted.overlay.overlay."
+#define OVL_USER "user.overlay."
+
+/*
+ * Short name prefixes, in the order they are tried. with_lustre: composefs-rs
+ * V2 knows "lustre." (index 5); C mkcomposefs v1.0.8, and so V0/V1, does not.
+ * Returns the index (0 = none) and the prefix length in *skip.
+ */
+uint8_t bs_erofs_xattr_prefix(const char *key, size_t len, int with_lustre, size_t *skip);
+/* The name of prefix index i ("" for unknown indexes). */
+const char *bs_erofs_xattr_prefix_name(uint8_t index);
+
+/* xxHash32 (Yann Collet's algorithm), which EROFS uses for the xattr name filter. */
+uint32_t bs_xxh32(const void *data, size_t len, uint32_t seed);
+
+static inline uint64_t bs_round_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/* The smallest chunk size (as a power of two, at least one block) that
+ * holds size in as few chunks as the chunk format allows. */
+static inline uint32_t bs_erofs_chunk_bits(uint64_t size)
+{
+	uint32_t bits = size > 1 ? 64 - (uint32_t)__builtin_clzll(size - 1) : 0;
+
+	if (bits < EROFS_BLKSIZ_BITS)
+		bits = EROFS_BLKSIZ_BITS;
+	if (bits - EROFS_BLKSIZ_BITS > EROFS_CHUNK_FORMAT_BLKBITS_MASK)
+		bits = EROFS_CHUNK_FORMAT_BLKBITS_MASK + EROFS_BLKSIZ_BITS;
+	return bits;
+}
+
+static inline uint64_t bs_erofs_chunk_count(uint64_t size)
+{
+	uint32_t bits = bs_erofs_chunk_bits(size);
+
+	return (size + (1ull << bits) - 1) >> bits;
+}
+
+/* libcomposefs stores at most this many chunk pointers (one block) per file. */
+#define BS_EROFS_MAX_CHUNKS 1024
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* The composefs image writer's working state: the tree flattened into image
+ * inodes (with the xattrs and entries composefs adds), shared by the build
+ * step (erofs-build.c) and the layouts (erofs-write.c, erofs-v2.c). */
+#ifndef BOOTSEAL_EROFS_WRITE_H
+#define BOOTSEAL_EROFS_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bootseal/erofs.h>
+
+#include "erofs-internal.h"
+
+struct ew_xattr {
+	const char *key;                /* full name */
+	size_t key_len;
+	const uint8_t *value;
+	size_t value_len;
+	uint8_t index;                  /* EROFS short prefix index */
+	size_t skip;                    /* length of that prefix */
+	int64_t shared;                 /* offset in the shared table, or -1 */
+	uint32_t sid;                   /* index of the shared entry (V2) */
+};
+
+struct ew_dirent {
+	const char *name;
+	uint32_t name_len;
+	uint32_t node;
+	struct bs_tree_inode *target;   /* until hardlinks are resolved */
+	int hardlink;                   /* not the inode's primary name */
+};
+
+struct ew_node {
+	struct bs_tree_inode *src;      /* NULL for the root's whiteout stubs */
+	uint32_t parent;
+	uint32_t ino;
+	uint32_t mode, uid, gid, nlink;
+	uint64_t size, rdev;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	const uint8_t *content;         /* inline regular-file content */
+	const char *link;               /* symlink target */
+	size_t link_len;
+	struct ew_xattr *xattrs;
+	size_t n_xattrs, xattrs_cap;
+	struct ew_dirent *dirents;      /* with "." and "..", in name order */
+	size_t n_dirents;
+	/* layout */
+	int compact;
+	uint32_t ipad, xattr_size, isize, n_blocks, tailsize, n_shared;
+	uint64_t nid;
+};
+
+struct ew {
+	const struct bs_erofs_options *opts;
+	unsigned version;
+	struct bs_error *err;
+	struct ew_node *nodes;
+	size_t n_nodes, nodes_cap;
+	void **allocs;                  /* strings made while building, freed at the end */
+	size_t n_allocs, allocs_cap;
+	int64_t min_sec;
+	uint32_t min_nsec;
+	int has_acl;
+	uint64_t inodes_end, shared_size, n_data_blocks, data_end;
+	struct ew_xattr **shared;       /* the shared table, in on-disk order */
+	size_t n_shared;
+	uint8_t *buf;
+	size_t len, cap;
+	int oom;
+};
+
+/* Output buffer; on allocation failure w->oom is set and writes are dropped. */
+uint8_t *ew_reserve(struct ew *w, size_t len);
+void ew_put(struct ew *w, const void *data, size_t len);
+void ew_pad(struct ew *w, size_t len);
+void ew_align(struct ew *w, size_t align);
+
+size_t ew_xattr_entry_size(const struct ew_xattr *x);
+void ew_write_xattr(struct ew *w, const struct ew_xattr *x);
+uint16_t ew_icount(uint32_t xattr_size);
+uint8_t ew_file_type(uint32_t mode);
+
+int ew_build_shared(struct ew *w);
+int ew_write_c_layout(struct ew *w);
+int ew_write_v2_layout(struct ew *w);
+
+#endif
