@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "erofs-internal.h"
 #include "tree-internal.h"
 #include "util.h"
 
@@ -391,6 +392,8 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
 	if (content && !S_ISLNK(mode) && content_len > DUMP_INLINE_MAX)
 		return fail(ps, "inline content of %zu bytes exceeds %d bytes", content_len,
 			    DUMP_INLINE_MAX);
+	if (S_ISREG(mode) && !content && size > 0 && bs_erofs_chunk_count(size) > BS_EROFS_MAX_CHUNKS)
+		return fail(ps, "file size %" PRIu64 " is too big for a composefs image", size);
 	if (rest.len > UINT16_MAX)
 		return fail(ps, "too many xattrs (%zu bytes)", rest.len);
 
@@ -414,7 +417,9 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
 		if (r < 0)
 			return r;
 	}
-	if (digest) {
+	/* An empty field (a line cut short) leaves mkcomposefs's digest
+	 * uninitialised; only an external file would use it, so take it as absent. */
+	if (digest && *digest) {
 		uint8_t raw[BS_TREE_DIGEST_MAX];
 		size_t n;
 		size_t dlen = strlen(digest);
