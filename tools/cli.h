@@ -27,6 +27,11 @@ int cli_exit_code(int r);
 int cmd_fsverity_digest(int argc, char **argv);
 int cmd_mkcomposefs(int argc, char **argv);
 int cmd_composefs_info(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_ukify(int argc, char **argv);
+/* SOURCE_DATE_EPOCH for signatures; *epoch = 0 (now) when unset. */
+int cli_signing_time(const char *cmd, long long *epoch);
 int cmd_keygen(int argc, char **argv);
 int cmd_esl(int argc, char **argv);
 int cmd_auth(int argc, char **argv);

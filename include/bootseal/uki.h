@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_UKI_H
+#define BOOTSEAL_UKI_H
+
+#include <stddef.h>
+
+#include <bootseal/error.h>
+#include <bootseal/pe.h>
+
+/*
+ * Unified Kernel Images (UAPI "Unified Kernel Image" specification): the
+ * systemd-stub EFI program with the kernel, initrds, command line and
+ * metadata appended as PE sections, in the order systemd's ukify writes
+ * them: .osrel .cmdline .dtb .uname .splash .pcrpkey .initrd .linux, then
+ * .sbat (the stub's own section rewritten in place when it has one).
+ */
+struct bs_uki_params {
+	const char *stub;                  /* path of linux<arch>.efi.stub */
+	const char *linux_path;            /* kernel image, required */
+	const char *const *initrds;        /* concatenated, each padded to 4 bytes when several */
+	size_t n_initrds;
+	const char *cmdline;               /* section contents as given; NULL: no section */
+	size_t cmdline_len;
+	const char *os_release;
+	size_t os_release_len;
+	const char *uname;                 /* NULL: read from the x86 kernel header if present */
+	const char *const *sbat;           /* extra SBAT CSV texts, each starting with "sbat,";
+	                                    * none: the generic "uki" entry */
+	size_t n_sbat;
+	const char *splash;                /* optional paths */
+	const char *devicetree;
+	const char *pcrpkey;
+};
+
+/* Builds the unsigned image; -EBADMSG for a bad stub, -EINVAL for bad input,
+ * -ENOSPC when the stub's headers have no room for the sections. */
+int bs_uki_build(const struct bs_uki_params *params, struct bs_pe **uki, struct bs_error *err);
+
+/* The kernel release from an x86 bzImage's setup header ("6.1.0-13-amd64");
+ * -ENOENT when the image has none. buf gets a NUL-terminated string. */
+int bs_uki_kernel_release(const void *kernel, size_t len, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UKI assembly. The layout rules come from the UAPI UKI specification and
+ * the behaviour of systemd's ukify (pe_add_sections/merge_sbat), re-derived
+ * rather than copied: new sections go after the stub's last one, each at
+ * the next SectionAlignment boundary in memory and FileAlignment in the
+ * file; .linux is marked code, the rest initialized data, all readable.
+ */
+#include <bootseal/uki.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "formats/pe.h"
+#include "util.h"
+
+/* The SBAT header line shim requires first, and ukify's default entry. */
+static const char sbat_header[] =
+	"sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n";
+static const char sbat_default[] =
+	"sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n"
+	"uki,1,UKI,uki,1,https://uapi-group.org/specifications/specs/unified_kernel_image/\n";
+
+#define DATA_FLAGS (PE_SCN_CNT_INITIALIZED_DATA | PE_SCN_MEM_READ)
+/* Old stubs run the kernel in place through the EFI handover protocol. */
+#define CODE_FLAGS (PE_SCN_CNT_CODE | PE_SCN_MEM_READ)
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+static void buf_done(struct buf *b) { free(b->data); }
+
+static int buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *d = realloc(b->data, cap);
+		if (!d)
+			return -ENOMEM;
+		b->data = d;
+		b->cap = cap;
+	}
+	if (p && n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static int read_file(const char *path, struct buf *b, struct bs_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t got;
+	int r;
+
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bs_error_set(err, -EINVAL, path, "not a regular file");
+	size_t old = b->len;
+	r = buf_add(b, NULL, (size_t)st.st_size);
+	if (r < 0)
+		return r;
+	r = bs_read_full(fd, b->data + old, (size_t)st.st_size, &got);
+	if (r < 0)
+		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+	b->len = old + got;
+	return 0;
+}
+
+int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size)
+{
+	const uint8_t *k = kernel;
+	size_t off, n = 0;
+
+	/* x86 boot protocol: "HdrS" at 0x202, kernel_version pointer at 0x20e
+	 * (relative to 0x200) naming "RELEASE (builder) #..." */
+	if (len < 0x210 || memcmp(k + 0x202, "HdrS", 4) != 0)
+		return -ENOENT;
+	off = 0x200 + (size_t)bs_get_le16(k + 0x20e);
+	if (off >= len)
+		return -ENOENT;
+	while (off + n < len && n + 1 < size) {
+		char c = (char)k[off + n];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			break;
+		out[n++] = c;
+	}
+	if (!n || off + n + 2 > len || k[off + n] != ' ' || k[off + n + 1] != '(')
+		return -ENOENT;
+	out[n] = '\0';
+	return 0;
+}
+
+/* Appends the entries of one SBAT text (without its "sbat," header line). */
+static int sbat_add_entries(struct buf *out, const char *text, size_t len, int *any)
+{
+	const char *p = text, *end = text + len;
+	int first = 1, r;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		size_t n = (size_t)(e - p);
+
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (first) {
+			if (n < 5 || memcmp(p, "sbat,", 5) != 0)
+				return -EINVAL;
+			first = 0;
+		} else if (n) {
+			if (*any && (r = buf_add(out, "\n", 1)) < 0)
+				return r;
+			if ((r = buf_add(out, p, n)) < 0)
+				return r;
+			*any = 1;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return first ? -EINVAL : 0;
+}
+
+static int merge_sbat(const struct bs_pe *stub, const struct bs_uki_params *p, struct buf *out,
+		      struct bs_error *err)
+{
+	const struct bs_pe_section *s = bs_pe_find_section(stub, ".sbat");
+	int any = 0, r;
+
+	r = buf_add(out, sbat_header, strlen(sbat_header));
+	if (r < 0)
+		return r;
+	if (s) {
+		size_t len;
+		const char *d = (const char *)bs_pe_section_data(stub, s, &len);
+		while (len && d[len - 1] == '\0')
+			len--;
+		/* A stub SBAT without the header line is ignored, as ukify does. */
+		r = sbat_add_entries(out, d, len, &any);
+		if (r == -ENOMEM)
+			return r;
+	}
+	for (size_t i = 0; i < (p->n_sbat ? p->n_sbat : 1); i++) {
+		const char *t = p->n_sbat ? p->sbat[i] : sbat_default;
+		r = sbat_add_entries(out, t, strlen(t), &any);
+		if (r == -EINVAL)
+			return bs_error_set(err, r, NULL, "SBAT text %zu does not start with an \"sbat,\" line", i + 1);
+		if (r < 0)
+			return r;
+	}
+	return buf_add(out, "\n", 2);   /* newline plus the terminating NUL */
+}
+
+/* SizeOfImage of a PE kernel, so the stub can load .linux as an image; 0 if not PE. */
+static uint32_t kernel_image_size(const struct buf *k)
+{
+	const uint8_t *d = (const uint8_t *)k->data;
+	size_t lfanew;
+
+	if (k->len < 64 || bs_get_le16(d) != PE_DOS_MAGIC)
+		return 0;
+	lfanew = bs_get_le32(d + PE_DOS_LFANEW_OFFSET);
+	if (lfanew > k->len || k->len - lfanew < 4 + sizeof(struct pe_coff_header) + sizeof(struct pe_opt_common) ||
+	    bs_get_le32(d + lfanew) != PE_SIGNATURE)
+		return 0;
+	return bs_get_le32(d + lfanew + 4 + sizeof(struct pe_coff_header) +
+			   PE_OFF(pe_opt_common, size_of_image));
+}
+
+static int add_file_section(struct bs_pe *pe, const char *name, const char *path,
+			    struct bs_error *err)
+{
+	struct buf b = { 0 };
+	int r;
+
+	if (!path)
+		return 0;
+	r = read_file(path, &b, err);
+	if (r >= 0)
+		r = bs_pe_add_section(pe, name, b.data, b.len, 0, DATA_FLAGS, err);
+	buf_done(&b);
+	return r;
+}
+
+static int build(struct bs_pe *pe, const struct bs_uki_params *p, struct buf *kernel,
+		 struct bs_error *err)
+{
+	struct buf initrd = { 0 }, sbat = { 0 };
+	char release[128];
+	const char *uname = p->uname;
+	uint32_t vsize;
+	int r = 0;
+
+	if (p->os_release)
+		r = bs_pe_add_section(pe, ".osrel", p->os_release, p->os_release_len, 0, DATA_FLAGS, err);
+	if (r >= 0 && p->cmdline)
+		r = bs_pe_add_section(pe, ".cmdline", p->cmdline, p->cmdline_len, 0, DATA_FLAGS, err);
+	if (r >= 0)
+		r = add_file_section(pe, ".dtb", p->devicetree, err);
+	if (!uname && bs_uki_kernel_release(kernel->data, kernel->len, release, sizeof(release)) == 0)
+		uname = release;
+	if (r >= 0 && uname)
+		r = bs_pe_add_section(pe, ".uname", uname, strlen(uname), 0, DATA_FLAGS, err);
+	if (r >= 0)
+		r = add_file_section(pe, ".splash", p->splash, err);
+	if (r >= 0)
+		r = add_file_section(pe, ".pcrpkey", p->pcrpkey, err);
+	for (size_t i = 0; r >= 0 && i < p->n_initrds; i++) {
+		static const char zeros[4];
+		r = read_file(p->initrds[i], &initrd, err);
+		/* Several cpio archives are concatenated on 4-byte boundaries. */
+		if (r >= 0 && p->n_initrds > 1 && initrd.len % 4)
+			r = buf_add(&initrd, zeros, 4 - initrd.len % 4);
+	}
+	if (r >= 0 && p->n_initrds)
+		r = bs_pe_add_section(pe, ".initrd", initrd.data, initrd.len, 0, DATA_FLAGS, err);
+	if (r >= 0) {
+		vsize = kernel_image_size(kernel);
+		if (vsize < kernel->len)
+			vsize = 0;
+		r = bs_pe_add_section(pe, ".linux", kernel->data, kernel->len, vsize, CODE_FLAGS, err);
+	}
+	if (r >= 0)
+		r = merge_sbat(pe, p, &sbat, err);
+	if (r >= 0) {
+		if (bs_pe_find_section(pe, ".sbat"))
+			r = bs_pe_replace_section(pe, ".sbat", sbat.data, sbat.len, err);
+		else
+			r = bs_pe_add_section(pe, ".sbat", sbat.data, sbat.len, 0, DATA_FLAGS, err);
+	}
+	buf_done(&initrd);
+	buf_done(&sbat);
+	return r;
+}
+
+int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_error *err)
+{
+	struct bs_pe *pe = NULL;
+	struct buf kernel = { 0 };
+	int r;
+
+	if (!p->stub || !p->linux_path)
+		return bs_error_set(err, -EINVAL, NULL, "a stub and a kernel are required");
+	r = bs_pe_load(p->stub, &pe, err);
+	if (r < 0)
+		return r;
+	if (pe->subsystem != PE_SUBSYSTEM_EFI_APPLICATION) {
+		r = bs_error_set(err, -EBADMSG, p->stub, "not an EFI application (PE subsystem %u)",
+				 pe->subsystem);
+		goto out;
+	}
+	if (pe->cert_size) {
+		r = bs_error_set(err, -EINVAL, p->stub, "the stub is signed; use an unsigned stub");
+		goto out;
+	}
+	for (size_t i = 0; i < pe->n_sections; i++)
+		if (pe->sections[i].raw_offset % pe->file_alignment ||
+		    pe->sections[i].raw_size % pe->file_alignment) {
+			r = bs_error_set(err, -EBADMSG, p->stub, "section %s is not FileAlignment-aligned",
+					 pe->sections[i].name);
+			goto out;
+		}
+	r = bs_pe_strip_symbols(pe, err);
+	if (r >= 0)
+		r = read_file(p->linux_path, &kernel, err);
+	if (r >= 0)
+		r = build(pe, p, &kernel, err);
+	if (r == -ENOSPC && err && !err->path[0])
+		snprintf(err->path, sizeof(err->path), "%s", p->stub);
+out:
+	buf_done(&kernel);
+	if (r < 0) {
+		bs_pe_free(pe);
+		return r;
+	}
+	*ret = pe;
+	return 0;
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/* `ukify build` takes systemd ukify's flag names, so existing scripts work;
+ * `ukify inspect` lists sections and prints the text ones. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bootseal/authenticode.h>
+#include <bootseal/keys.h>
+#include <bootseal/pe.h>
+#include <bootseal/uki.h>
+
+#include "../lib/util.h"
+#include "cli.h"
+
+static const char cmd[] = "ukify";
+
+#define MAX_LIST 64
+#define DEFAULT_STUB "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+
+static void help(void)
+{
+	printf("usage: bootseal ukify build --linux KERNEL [--initrd INITRD]... [--cmdline TEXT|@FILE]\n"
+	       "           [--os-release TEXT|@FILE] [--uname VERSION] [--stub STUB] [--sbat TEXT|@FILE]...\n"
+	       "           [--splash BMP] [--devicetree DTB] [--pcrpkey KEY]\n"
+	       "           [--secureboot-private-key KEY --secureboot-certificate CERT] --output UKI\n"
+	       "       bootseal ukify inspect UKI\n");
+}
+
+static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
+static void key_freep(struct bs_key **p) { bs_key_free(*p); }
+static void cert_freep(struct bs_cert **p) { bs_cert_free(*p); }
+
+/* TEXT|@FILE: a file's contents verbatim, or the text itself. */
+static int text_arg(const char *arg, int squash_spaces, char **out, size_t *len)
+{
+	if (arg[0] == '@') {
+		_cleanup_close_ int fd = open(arg + 1, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		size_t got;
+		char *b;
+
+		if (fd < 0 || fstat(fd, &st) < 0)
+			return cli_fail(cmd, "%s: cannot read: %s", arg + 1, strerror(errno));
+		b = malloc((size_t)st.st_size + 1);
+		if (!b)
+			return cli_report(cmd, NULL, -ENOMEM);
+		if (bs_read_full(fd, b, (size_t)st.st_size, &got) < 0) {
+			free(b);
+			return cli_fail(cmd, "%s: cannot read: %s", arg + 1, strerror(errno));
+		}
+		b[got] = '\0';
+		*out = b;
+		*len = got;
+		return 0;
+	}
+	*out = strdup(arg);
+	if (!*out)
+		return cli_report(cmd, NULL, -ENOMEM);
+	if (squash_spaces) {
+		/* ukify drops meaningless whitespace from a command line given inline. */
+		char *w = *out, *r = *out;
+		int space = 0;
+		while (*r == ' ' || *r == '\t' || *r == '\n')
+			r++;
+		for (; *r; r++) {
+			if (*r == ' ' || *r == '\t' || *r == '\n') {
+				space = 1;
+				continue;
+			}
+			if (space && w != *out)
+				*w++ = ' ';
+			space = 0;
+			*w++ = *r;
+		}
+		*w = '\0';
+	}
+	*len = strlen(*out);
+	return 0;
+}
+
+static int build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "linux", required_argument, NULL, 'l' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "os-release", required_argument, NULL, 'r' },
+		{ "uname", required_argument, NULL, 'u' },
+		{ "stub", required_argument, NULL, 's' },
+		{ "sbat", required_argument, NULL, 'S' },
+		{ "splash", required_argument, NULL, 'p' },
+		{ "devicetree", required_argument, NULL, 'd' },
+		{ "pcrpkey", required_argument, NULL, 'P' },
+		{ "secureboot-private-key", required_argument, NULL, 'k' },
+		{ "secureboot-certificate", required_argument, NULL, 'C' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	_cleanup_(pe_freep) struct bs_pe *uki = NULL;
+	_cleanup_(key_freep) struct bs_key *key = NULL;
+	_cleanup_(cert_freep) struct bs_cert *cert = NULL;
+	_cleanup_free_ char *cmdline = NULL, *osrel = NULL;
+	char *sbat[MAX_LIST] = { 0 };
+	const char *initrds[MAX_LIST];
+	const char *key_spec = NULL, *cert_spec = NULL, *out = NULL;
+	struct bs_uki_params p = { .stub = DEFAULT_STUB };
+	struct bs_error err = { 0 };
+	int c, r, status = BS_EXIT_OK;
+	long long epoch;
+	size_t len;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': p.linux_path = optarg; break;
+		case 'i':
+			if (p.n_initrds == MAX_LIST)
+				return cli_fail(cmd, "too many --initrd");
+			initrds[p.n_initrds++] = optarg;
+			break;
+		case 'c':
+			free(cmdline);
+			if ((r = text_arg(optarg, 1, &cmdline, &p.cmdline_len)))
+				return r;
+			p.cmdline = cmdline;
+			break;
+		case 'r':
+			free(osrel);
+			if ((r = text_arg(optarg, 0, &osrel, &p.os_release_len)))
+				return r;
+			p.os_release = osrel;
+			break;
+		case 'u': p.uname = optarg; break;
+		case 's': p.stub = optarg; break;
+		case 'S':
+			if (p.n_sbat == MAX_LIST)
+				return cli_fail(cmd, "too many --sbat");
+			if ((r = text_arg(optarg, 0, &sbat[p.n_sbat], &len)))
+				goto out;
+			p.n_sbat++;
+			break;
+		case 'p': p.splash = optarg; break;
+		case 'd': p.devicetree = optarg; break;
+		case 'P': p.pcrpkey = optarg; break;
+		case 'k': key_spec = optarg; break;
+		case 'C': cert_spec = optarg; break;
+		case 'o': out = optarg; break;
+		case 'h':
+			help();
+			return BS_EXIT_OK;
+		default:
+			status = BS_EXIT_BAD_INPUT;
+			goto out;
+		}
+	}
+	p.initrds = initrds;
+	p.sbat = (const char *const *)sbat;
+	if (optind != argc) {
+		status = cli_fail(cmd, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!p.linux_path || !out) {
+		status = cli_fail(cmd, "--linux and --output are required (see --help)");
+		goto out;
+	}
+	if (!key_spec != !cert_spec) {
+		status = cli_fail(cmd, "--secureboot-private-key and --secureboot-certificate go together");
+		goto out;
+	}
+	if (!p.os_release) {
+		/* ukify's default: the build host's os-release. */
+		const char *f = access("/etc/os-release", R_OK) == 0 ? "@/etc/os-release" : "@/usr/lib/os-release";
+		if ((status = text_arg(f, 0, &osrel, &p.os_release_len)))
+			goto out;
+		p.os_release = osrel;
+	}
+	if ((status = cli_signing_time(cmd, &epoch)))
+		goto out;
+	if (key_spec) {
+		/* Keys first: a bad key must not cost a UKI build. */
+		if ((r = bs_keys_load_private(key_spec, &key, &err)) < 0 ||
+		    (r = bs_keys_load_cert(cert_spec, &cert, &err)) < 0 ||
+		    (r = bs_keys_check_match(key, cert, cert_spec, &err)) < 0) {
+			status = cli_report(cmd, &err, r);
+			goto out;
+		}
+	}
+	r = bs_uki_build(&p, &uki, &err);
+	if (r >= 0 && key) {
+		struct bs_authenticode_signer s = {
+			.key = bs_key_evp(key), .cert = bs_cert_x509(cert), .signing_time = (time_t)epoch,
+		};
+		r = bs_authenticode_sign(uki, &s, &err);
+	}
+	if (r >= 0)
+		r = bs_pe_write(uki, out, &err);
+	if (r < 0)
+		status = cli_report(cmd, &err, r);
+out:
+	for (size_t i = 0; i < MAX_LIST; i++)
+		free(sbat[i]);
+	return status;
+}
+
+static void print_text(const char *name, const uint8_t *d, size_t len)
+{
+	while (len && (d[len - 1] == '\0' || d[len - 1] == '\n'))
+		len--;
+	printf("%s:\n", name);
+	for (size_t i = 0, start = 0; i <= len; i++) {
+		if (i == len || d[i] == '\n') {
+			printf("    %.*s\n", (int)(i - start), (const char *)d + start);
+			start = i + 1;
+		}
+	}
+}
+
+static int inspect(int argc, char **argv)
+{
+	static const char *const text_sections[] = { ".cmdline", ".osrel", ".uname" };
+	_cleanup_(pe_freep) struct bs_pe *pe = NULL;
+	struct bs_error err = { 0 };
+	int r;
+
+	if (argc != 2)
+		return cli_fail(cmd, "usage: bootseal ukify inspect UKI");
+	r = bs_pe_load(argv[1], &pe, &err);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	printf("%-8s %10s %10s %10s\n", "section", "vma", "size", "offset");
+	for (size_t i = 0; i < pe->n_sections; i++) {
+		const struct bs_pe_section *s = &pe->sections[i];
+		printf("%-8s 0x%08x 0x%08x 0x%08x\n", s->name, s->virtual_address, s->virtual_size,
+		       s->raw_offset);
+	}
+	for (size_t i = 0; i < BS_ARRAY_SIZE(text_sections); i++) {
+		const struct bs_pe_section *s = bs_pe_find_section(pe, text_sections[i]);
+		size_t len;
+		const uint8_t *d;
+
+		if (!s)
+			continue;
+		d = bs_pe_section_data(pe, s, &len);
+		print_text(s->name, d, len);
+	}
+	return BS_EXIT_OK;
+}
+
+int cmd_ukify(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "build") == 0)
+		return build(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
+		return inspect(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		help();
+		return BS_EXIT_OK;
+	}
+	return cli_fail(cmd, "expected 'build' or 'inspect' (see --help)");
+}

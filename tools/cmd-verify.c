@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* Flags and exit codes follow sbverify: --cert (repeatable), --list; exit 0
+ * when a signature verifies, 1 when none does. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bootseal/authenticode.h>
+#include <bootseal/keys.h>
+#include <bootseal/pe.h>
+
+#include "../lib/util.h"
+#include "cli.h"
+
+static const char cmd[] = "verify";
+
+#define MAX_CERTS 16
+
+static void help(void)
+{
+	printf("usage: bootseal verify --cert CERT [--cert CERT]... PE\n"
+	       "       bootseal verify --list PE\n");
+}
+
+static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
+
+static int list(const struct bs_pe *pe)
+{
+	_cleanup_free_ struct bs_authenticode_signature *sigs = NULL;
+	struct bs_error err = { 0 };
+	size_t n;
+	int r = bs_authenticode_list(pe, &sigs, &n, &err);
+
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	if (!n)
+		printf("No signature table present\n");
+	for (size_t i = 0; i < n; i++) {
+		printf("signature %zu\n", i + 1);
+		printf("  signer subject: %s\n", sigs[i].signer_subject);
+		printf("  signer issuer:  %s\n", sigs[i].signer_issuer);
+		printf("  image digest:   %s, %s\n", sigs[i].digest_alg,
+		       sigs[i].digest_matches ? "matches" : "DOES NOT MATCH");
+	}
+	return BS_EXIT_OK;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cert", required_argument, NULL, 'c' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	_cleanup_(pe_freep) struct bs_pe *pe = NULL;
+	struct bs_cert *certs[MAX_CERTS] = { 0 };
+	X509 *x509s[MAX_CERTS];
+	const char *specs[MAX_CERTS];
+	struct bs_error err = { 0 };
+	size_t n_certs = 0, which;
+	int do_list = 0, c, r, status;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:lh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (n_certs == MAX_CERTS)
+				return cli_fail(cmd, "at most %d certificates", MAX_CERTS);
+			specs[n_certs++] = optarg;
+			break;
+		case 'l':
+			do_list = 1;
+			break;
+		case 'h':
+			help();
+			return BS_EXIT_OK;
+		default:
+			return BS_EXIT_BAD_INPUT;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_fail(cmd, "expected exactly one PE image (see --help)");
+	if (!do_list && !n_certs)
+		return cli_fail(cmd, "--cert or --list is required (see --help)");
+	r = bs_pe_load(argv[optind], &pe, &err);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	if (do_list)
+		return list(pe);
+
+	status = BS_EXIT_OK;
+	for (size_t i = 0; i < n_certs && status == BS_EXIT_OK; i++) {
+		r = bs_keys_load_cert(specs[i], &certs[i], &err);
+		if (r < 0)
+			status = cli_report(cmd, &err, r);
+		else
+			x509s[i] = bs_cert_x509(certs[i]);
+	}
+	if (status == BS_EXIT_OK) {
+		r = bs_authenticode_verify(pe, x509s, n_certs, &which, &err);
+		if (r < 0)
+			status = cli_report(cmd, &err, r);
+		else
+			printf("Signature verification OK\n");
+	}
+	for (size_t i = 0; i < n_certs; i++)
+		bs_cert_free(certs[i]);
+	return status;
+}
