@@ -277,15 +277,22 @@ static int dir_is_empty(const char *path)
 static int move_files(const char *tmp, const char *out, char **names, size_t n, int force,
 		      struct bs_error *err)
 {
+	/* Directories first, so a path that cannot be made fails before any file moves. */
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *from = join(tmp, names[i]), *to = join(out, names[i]);
+		_cleanup_free_ char *to = join(out, names[i]);
 		int ret;
 
-		if (!from || !to)
+		if (!to)
 			return -ENOMEM;
 		ret = mkdir_parents(to, 0755);
 		if (ret < 0)
 			return bs_error_set(err, ret, to, "cannot create directory: %s", strerror(-ret));
+	}
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *from = join(tmp, names[i]), *to = join(out, names[i]);
+
+		if (!from || !to)
+			return -ENOMEM;
 		if (force) {
 			if (rename(from, to) < 0)
 				return bs_error_set(err, -errno, to, "cannot rename into place: %s",
