@@ -452,7 +452,7 @@ int bs_authenticode_list(const struct bs_pe *pe, struct bs_authenticode_signatur
 		}
 		out[i].der = e[i].der;
 		out[i].der_len = e[i].der_len;
-		snprintf(out[i].digest_alg, sizeof(out[i].digest_alg), "%s", EVP_MD_get0_name(p.md));
+		snprintf(out[i].digest_alg, sizeof(out[i].digest_alg), "%s", OBJ_nid2ln(EVP_MD_get_type(p.md)));
 		out[i].digest_matches = digest_matches(pe, &p);
 		x = signer_cert(p.p7);
 		if (x) {

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# UKI assembly and Authenticode against Debian's peers: objdump/objcopy read
+# the layout, sbverify/osslsigncode/pesign accept our signatures, sbsign's
+# signature is reproduced byte for byte, and hostile PE inputs are refused.
+source "$(dirname "$0")/../lib.sh"
+
+need objdump objcopy sbsign sbverify sbattach osslsigncode pesign openssl apt-get apt-cache dpkg-deb cpio
+STUB=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+[ -f "$STUB" ] || { not_ok "systemd-boot-efi stub is installed"; exit 1; }
+
+# A Debian kernel, downloaded (not installed) once and kept between runs.
+cache=${BOOTSEAL_TEST_CACHE:-/var/cache/bootseal-test}
+mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] || cache=$work/cache
+mkdir -p "$cache"
+kernel=$(ls "$cache"/kernel/boot/vmlinuz-* 2>/dev/null | head -1)
+if [ -z "$kernel" ]; then
+	pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	ls "$cache"/"$pkg"_*.deb >/dev/null 2>&1 || (cd "$cache" && apt-get download -q "$pkg" >/dev/null 2>&1)
+	deb=$(ls "$cache"/"$pkg"_*.deb 2>/dev/null | head -1)
+	[ -n "$deb" ] || { not_ok "download $pkg (network?)"; exit 1; }
+	dpkg-deb -x "$deb" "$cache/kernel.tmp" && mkdir -p "$cache/kernel/boot" &&
+		mv "$cache"/kernel.tmp/boot/vmlinuz-* "$cache/kernel/boot/" && rm -rf "$cache/kernel.tmp"
+	kernel=$(ls "$cache"/kernel/boot/vmlinuz-* | head -1)
+fi
+kver=${kernel##*/vmlinuz-}
+
+cd "$work"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout db.key -out db.crt -subj /CN=bootseal-db -days 30 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.crt -subj /CN=other -days 30 2>/dev/null
+mkdir -p ird1/etc ird2/bin
+echo one >ird1/etc/one; echo two >ird2/bin/two
+(cd ird1 && find . | cpio -o -H newc 2>/dev/null) >one.cpio
+(cd ird2 && find . | cpio -o -H newc 2>/dev/null | gzip -n) >two.cpio.gz
+printf 'ID=bootseal-test\nVERSION_ID=1\n' >os-release
+
+# --- UKI layout -------------------------------------------------------------
+check "ukify build" "$BOOTSEAL" ukify build --linux "$kernel" --initrd one.cpio --initrd two.cpio.gz \
+	--cmdline "  root=/dev/vda   ro quiet " --os-release @os-release --stub "$STUB" --output uki.efi
+
+hdr() { objdump -h "$1" | awk '$2 ~ /^\./ { print $2, $3, $4, $6 }'; }
+names=$(hdr uki.efi | awk '{ print $1 }' | tr '\n' ' ')
+check_eq "sections in ukify's order" ".text .reloc .data .dynamic .rela .dynsym .sbat .sdmagic .osrel .cmdline .uname .initrd .linux " "$names"
+
+# The first new section sits at the next SectionAlignment boundary after the
+# stub's last section; each next one after the previous, all aligned.
+salign=$((0x$(objdump -p "$STUB" | awk '/^SectionAlignment/ { print $2 }')))
+falign=$((0x$(objdump -p "$STUB" | awk '/^FileAlignment/ { print $2 }')))
+read -r _ size vma _ < <(hdr "$STUB" | tail -1)
+want=$(((0x$vma + 0x$size + salign - 1) / salign * salign))
+layout_ok=1 prev_end=0
+while read -r name size vma off; do
+	case $name in .osrel | .cmdline | .uname | .initrd | .linux) ;; *) continue ;; esac
+	[ "$prev_end" = 0 ] && [ $((0x$vma)) != "$want" ] && { layout_ok=0; echo "# $name at $vma, want $(printf %x $want)"; }
+	[ $((0x$vma % salign)) = 0 ] && [ $((0x$off % falign)) = 0 ] && [ $((0x$vma)) -ge "$prev_end" ] ||
+		{ layout_ok=0; echo "# $name misplaced: vma $vma off $off"; }
+	prev_end=$((0x$vma + 0x$size))
+done < <(hdr uki.efi)
+check_eq "new sections aligned after the stub's last section" 1 "$layout_ok"
+
+objcopy -O binary --only-section=.cmdline uki.efi cmdline.out
+check_eq ".cmdline has ukify's whitespace rules" "root=/dev/vda ro quiet" "$(cat cmdline.out)"
+objcopy -O binary --only-section=.uname uki.efi uname.out
+check_eq ".uname read from the kernel header" "$kver" "$(cat uname.out)"
+objcopy -O binary --only-section=.osrel uki.efi osrel.out
+check "os-release copied verbatim" cmp osrel.out os-release
+# Several initrds are concatenated, each padded to 4 bytes.
+{ cat one.cpio; head -c $(((4 - $(stat -c %s one.cpio) % 4) % 4)) /dev/zero; cat two.cpio.gz
+  head -c $(((4 - $(stat -c %s two.cpio.gz) % 4) % 4)) /dev/zero; } >initrd.want
+objcopy -O binary --only-section=.initrd uki.efi initrd.out
+check "initrds concatenated on 4-byte boundaries" cmp initrd.out initrd.want
+objcopy -O binary --only-section=.linux uki.efi linux.out
+check "kernel copied intact" cmp -n "$(stat -c %s "$kernel")" linux.out "$kernel"
+objcopy -O binary --only-section=.sbat uki.efi sbat.out
+objcopy -O binary --only-section=.sbat "$STUB" stub-sbat.out
+check "stub SBAT entries kept" grep -qF "$(sed -n 2p stub-sbat.out)" sbat.out
+check "UKI SBAT entry added" grep -q '^uki,1,UKI,uki,1,' sbat.out
+check "ukify inspect prints .cmdline" bash -c "'$BOOTSEAL' ukify inspect uki.efi | grep -qx '    root=/dev/vda ro quiet'"
+check "ukify inspect lists .linux" bash -c "'$BOOTSEAL' ukify inspect uki.efi | grep -q '^.linux '"
+
+# --- Signatures ---------------------------------------------------------------
+check "ukify build signed" "$BOOTSEAL" ukify build --linux "$kernel" --initrd one.cpio --cmdline "ro" \
+	--os-release @os-release --stub "$STUB" --secureboot-private-key db.key \
+	--secureboot-certificate db.crt --output signed.efi
+check "sbverify accepts our UKI signature" sbverify --cert db.crt signed.efi
+check "osslsigncode accepts our UKI signature" osslsigncode verify -CAfile db.crt -in signed.efi
+check "pesign lists our signature" bash -c "pesign -S -i signed.efi | grep -q 'common name is bootseal-db'"
+check "bootseal verify accepts our UKI" "$BOOTSEAL" verify --cert db.crt signed.efi
+
+# signingTime of a signed image's first signature, as seconds since the epoch.
+signing_time() {
+	local off len t
+	read -r off len < <(objdump -p "$1" | awk '/Security Directory/ { print $3, $4 }')
+	tail -c +$((0x$off + 9)) "$1" >"$1.sig"
+	t=$(openssl asn1parse -inform DER -in "$1.sig" 2>/dev/null | grep -A2 ':signingTime' | sed -n 's/.*UTCTIME *:\([0-9]*\)Z.*/\1/p' | head -1)
+	date -u -d "20${t:0:2}-${t:2:2}-${t:4:2} ${t:6:2}:${t:8:2}:${t:10:2}" +%s
+}
+
+check "ukify build unsigned" "$BOOTSEAL" ukify build --linux "$kernel" --initrd one.cpio --cmdline "ro" \
+	--os-release @os-release --stub "$STUB" --output unsigned.efi
+for img in "$STUB" unsigned.efi; do
+	name=$(basename "$img")
+	sbsign --key db.key --cert db.crt --output "sb-$name" "$img" 2>/dev/null
+	# sbsign signs the current time into signingTime; give ours the same second.
+	SOURCE_DATE_EPOCH=$(signing_time "sb-$name") "$BOOTSEAL" sign --key db.key --cert db.crt \
+		--output "bs-$name" "$img"
+	check "signature of $name equals sbsign's byte for byte" cmp "sb-$name" "bs-$name"
+	check "bootseal verify accepts sbsign's signature on $name" "$BOOTSEAL" verify --cert db.crt "sb-$name"
+	check "sbverify accepts ours on $name" sbverify --cert db.crt "bs-$name"
+	check "osslsigncode accepts ours on $name" osslsigncode verify -CAfile db.crt -in "bs-$name"
+done
+sbsign --detached --key db.key --cert db.crt --output sb.pk7 unsigned.efi 2>/dev/null
+SOURCE_DATE_EPOCH=$(date -u -d "$(openssl pkcs7 -inform DER -in sb.pk7 -print | sed -n 's/.*UTCTIME:\(.*\)/\1/p' | head -1)" +%s) \
+	"$BOOTSEAL" sign --detached --key db.key --cert db.crt --output bs.pk7 unsigned.efi
+check "detached signature equals sbsign --detached" cmp sb.pk7 bs.pk7
+cp unsigned.efi attached.efi
+sbattach --attach bs.pk7 attached.efi >/dev/null 2>&1
+check "sbattach + sbverify accept our detached signature" sbverify --cert db.crt attached.efi
+
+check_fails "signature by another key is rejected" 1 "not signed by a trusted certificate" \
+	"$BOOTSEAL" verify --cert other.crt sb-unsigned.efi
+cp sb-unsigned.efi flipped.efi
+off=$((0x$(objdump -h flipped.efi | awk '$2 == ".linux" { print $6 }') + 4096))
+byte=$(od -An -tu1 -j "$off" -N1 flipped.efi | tr -d ' ')
+printf "\\$(printf %03o $(((byte + 1) % 256)))" | dd of=flipped.efi bs=1 seek="$off" conv=notrunc 2>/dev/null
+check_fails "a one-byte change is rejected" 1 "image hash does not match" \
+	"$BOOTSEAL" verify --cert db.crt flipped.efi
+check_fails "an unsigned image is rejected" 1 "no signature" "$BOOTSEAL" verify --cert db.crt unsigned.efi
+
+# A second signature is appended, not substituted.
+check "second signature" "$BOOTSEAL" sign --key other.key --cert other.crt --output double.efi bs-unsigned.efi
+check_eq "sbverify lists two signatures" 2 "$(sbverify --list double.efi 2>/dev/null | grep -c '^signature')"
+check "either signer verifies" bash -c "'$BOOTSEAL' verify --cert db.crt double.efi && '$BOOTSEAL' verify --cert other.crt double.efi"
+check "sbverify accepts the first of two" sbverify --cert db.crt double.efi
+
+# --- Hostile inputs: exit 2, one line, no output file -----------------------------
+poke32() { printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($2 & 255)) $(($2 >> 8 & 255)) $(($2 >> 16 & 255)) $(($2 >> 24 & 255)))" |
+	dd of="$1" bs=1 seek="$3" conv=notrunc 2>/dev/null; }
+pe=$(( $(od -An -tu4 -j 60 -N4 "$STUB") ))
+opt=$((pe + 24))
+sect=$((opt + $(od -An -tu2 -j $((pe + 20)) -N2 "$STUB")))
+size=$(stat -c %s "$STUB")
+head -c $((sect + 40)) "$STUB" >truncated.efi
+cp "$STUB" outside.efi; poke32 outside.efi $((size + 4096)) $((sect + 7 * 40 + 20))
+cp "$STUB" overlap.efi; poke32 overlap.efi 0x400 $((sect + 1 * 40 + 20))
+cp "$STUB" certpast.efi; poke32 certpast.efi $((size & ~7)) $((opt + 144)); poke32 certpast.efi 4096 $((opt + 148))
+cp "$STUB" notefi.efi; printf '\003' | dd of=notefi.efi bs=1 seek=$((opt + 68)) conv=notrunc 2>/dev/null
+head -c 4096 /bin/true >elf.efi
+for h in truncated:"truncated headers" outside:"outside the file" overlap:"overlap in the file" \
+	certpast:"certificate table ends at .* past the end" elf:"not a PE image"; do
+	name=${h%%:*} msg=${h#*:}
+	check_fails "sign refuses $name" 2 "$name.efi: .*$msg" "$BOOTSEAL" sign --key db.key --cert db.crt \
+		--output "out-$name.efi" "$name.efi"
+	check_eq "no output for $name" "" "$(ls "out-$name.efi" 2>/dev/null)"
+	check_fails "ukify refuses the $name stub" 2 "$msg" "$BOOTSEAL" ukify build --linux "$kernel" \
+		--stub "$name.efi" --os-release x --output "uki-$name.efi"
+	check_eq "no UKI for $name" "" "$(ls "uki-$name.efi" .uki-"$name".efi.tmp-* 2>/dev/null)"
+done
+check_fails "ukify refuses a non-EFI stub" 2 "not an EFI application" "$BOOTSEAL" ukify build \
+	--linux "$kernel" --stub notefi.efi --os-release x --output uki-notefi.efi
+check_eq "no UKI for a non-EFI stub" "" "$(ls uki-notefi.efi 2>/dev/null)"
+
+finish
