@@ -722,3 +722,53 @@ int bs_dump_write(struct bs_tree *tree, FILE *out)
 		r = -EIO;
 	return r;
 }
+
+static int list_dir(struct dump_writer *w, struct bs_tree_inode *dir)
+{
+	for (size_t i = 0; i < dir->n_children; i++) {
+		struct bs_tree_dirent *d = &dir->children[i];
+		const struct bs_tree_inode *c = d->inode;
+		size_t saved = w->len;
+		int r = path_push(w, d->name, d->name_len);
+
+		if (r < 0)
+			return r;
+		put_escaped(w->out, w->path, w->len, ESC_SPACE_OK);
+		/* composefs-info ls shows a hardlink by its name only */
+		if (!d->primary) {
+		} else if (S_ISDIR(c->st.mode)) {
+			fputs("/\t", w->out);
+		} else if (S_ISLNK(c->st.mode)) {
+			fputs("\t-> ", w->out);
+			put_escaped(w->out, c->payload, c->payload_len, 0);
+		} else if (S_ISREG(c->st.mode) && c->payload) {
+			fputs("\t@ ", w->out);
+			put_escaped(w->out, c->payload, c->payload_len, 0);
+		}
+		fputc('\n', w->out);
+		if (d->primary && S_ISDIR(c->st.mode)) {
+			r = list_dir(w, d->inode);
+			if (r < 0)
+				return r;
+		}
+		w->len = saved;
+		w->path[saved] = 0;
+	}
+	return 0;
+}
+
+int bs_dump_list(struct bs_tree *tree, FILE *out)
+{
+	struct dump_writer w = { .out = out };
+	int r = path_push(&w, "", 0);
+
+	if (r >= 0) {
+		w.len = 0;
+		w.path[0] = 0;
+		r = list_dir(&w, tree->root);
+	}
+	free(w.path);
+	if (r >= 0 && ferror(out))
+		r = -EIO;
+	return r;
+}

@@ -33,4 +33,9 @@ int bs_dump_parse_fd(int fd, const char *name, struct bs_tree **out, struct bs_e
  */
 int bs_dump_write(struct bs_tree *tree, FILE *out);
 
+/* One line per name, like composefs-info ls: "PATH/" and a tab for
+ * directories, "PATH\t-> TARGET" for symlinks, "PATH\t@ PAYLOAD" for
+ * external files. */
+int bs_dump_list(struct bs_tree *tree, FILE *out);
+
 #endif
