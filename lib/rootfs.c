@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Directory → bs_tree with composefs-rs's read rules (crates/composefs/src/fs.rs,
- * generic_tree.rs transform_for_oci, composefs-boot transform_for_boot and
- * selabel.rs at 0fbc8533, the revision bootc 534c76ea uses). The bootc
- * transforms are applied while reading rather than afterwards: the result is
- * the same tree, and emptied directories are never walked or hashed.
+ * Directory → bs_tree with composefs-rs's read rules (crates/composefs/src/fs.rs
+ * at 0fbc8533, the revision bootc 534c76ea uses): stat fields, xattrs,
+ * hardlinks by (st_dev, st_ino), inline limit, fs-verity digests.
  */
 #include <bootseal/rootfs.h>
 
@@ -17,13 +15,11 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#include <bootseal/selabel.h>
 #include <bootseal/workqueue.h>
 
 #include "util.h"
 
 #define CAPABILITY_XATTR "security.capability"
-#define SELINUX_XATTR "security.selinux"
 
 struct hash_job {
 	struct bs_tree_inode *inode;
@@ -31,24 +27,20 @@ struct hash_job {
 	int error;
 };
 
-/* A hardlinked file seen once, with the label its first link got. */
+/* A hardlinked file seen once. */
 struct link {
 	dev_t dev;
 	ino_t ino;
 	struct bs_tree_inode *inode;
-	const char *label;
-	size_t job;             /* its hash job, or SIZE_MAX when inline */
 };
 
 struct scan {
 	struct bs_tree *tree;
 	const struct bs_rootfs_options *opts;
 	const char *root_path;
-	struct bs_selabel *sel;
 	struct bs_error *err;
 	size_t inline_max;
-	struct stat usr;
-	int bootc;
+	int capability_only;
 
 	struct hash_job *jobs;
 	size_t n_jobs, cap_jobs;
@@ -139,7 +131,7 @@ static int read_xattrs(struct scan *s, struct bs_tree_inode *inode, const char *
 
 	if (snprintf(full, sizeof(full), "%s/%s", s->root_path, rel) >= (int)sizeof(full))
 		return fail(s, rel, -ENAMETOOLONG, "path too long");
-	if (s->bootc) {
+	if (s->capability_only) {
 		len = lgetxattr(full, CAPABILITY_XATTR, value, sizeof(value));
 		if (len < 0)
 			return errno == ENODATA || errno == ENOTSUP ? 0 : fail_errno(s, rel, "cannot read xattrs");
@@ -160,14 +152,6 @@ static int read_xattrs(struct scan *s, struct bs_tree_inode *inode, const char *
 			return r;
 	}
 	return 0;
-}
-
-static int set_label(struct scan *s, struct bs_tree_inode *inode, const char *label)
-{
-	if (!label)
-		return 0;
-	return bs_tree_inode_add_xattr(s->tree, inode, SELINUX_XATTR, strlen(SELINUX_XATTR), label,
-				       strlen(label), s->err);
 }
 
 static int read_inline(struct scan *s, int dirfd, const char *name, const char *rel,
@@ -191,106 +175,40 @@ static int read_inline(struct scan *s, int dirfd, const char *name, const char *
 	return bs_tree_inode_set_content(s->tree, inode, buf, size, s->err);
 }
 
-/*
- * Clones a hardlinked leaf whose second link gets another label: composefs-rs
- * breaks the link there, and the clone gets its own content reference.
- */
-static int clone_leaf(struct scan *s, const struct link *l, const char *rel, struct bs_tree_inode **out)
+static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *rel, size_t rel_len);
+
+/* bootc empties these: reading what they hold would be wasted work. */
+static int skipped_dir(const struct scan *s, const struct bs_tree_inode *dir, const char *name)
 {
-	struct bs_tree_inode *src = l->inode, *dst;
-	const uint8_t *data;
-	const char *payload;
-	size_t len;
-	int r;
-
-	r = bs_tree_inode_new(s->tree, bs_tree_inode_stat(src)->mode, &dst, s->err);
-	if (r < 0)
-		return r;
-	*bs_tree_inode_stat(dst) = *bs_tree_inode_stat(src);
-	for (size_t i = 0; i < bs_tree_inode_xattr_count(src); i++) {
-		const char *key;
-		size_t key_len;
-
-		bs_tree_inode_xattr(src, i, &key, &key_len, &data, &len);
-		if (strcmp(key, SELINUX_XATTR) == 0)
-			continue;
-		r = bs_tree_inode_add_xattr(s->tree, dst, key, key_len, data, len, s->err);
-		if (r < 0)
-			return r;
-	}
-	data = bs_tree_inode_content(src, &len);
-	if (data || (S_ISREG(bs_tree_inode_stat(src)->mode) && l->job == SIZE_MAX))
-		r = bs_tree_inode_set_content(s->tree, dst, data, len, s->err);
-	else if ((payload = bs_tree_inode_payload(src, &len)))
-		r = bs_tree_inode_set_payload(s->tree, dst, payload, len, s->err);
-	if (r < 0)
-		return r;
-	if (l->job != SIZE_MAX) {
-		bs_tree_inode_stat(dst)->size = bs_tree_inode_stat(src)->size;
-		r = add_hash_job(s, dst, rel);
-		if (r < 0)
-			return r;
-	}
-	*out = dst;
-	return 0;
-}
-
-static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *rel, size_t rel_len,
-		    char *label_path, size_t label_len);
-
-/* The directories bootc empties, and whether / takes /usr's mtime nanoseconds too. */
-static int bootc_emptied(const char *rel, int *whole_mtime)
-{
-	*whole_mtime = strcmp(rel, "run") == 0;
-	return *whole_mtime || strcmp(rel, "boot") == 0 || strcmp(rel, "sysroot") == 0;
+	return (s->opts->flags & BS_ROOTFS_SKIP_BOOT_DIRS) && dir == bs_tree_root(s->tree) &&
+	       (strcmp(name, "boot") == 0 || strcmp(name, "sysroot") == 0 || strcmp(name, "run") == 0);
 }
 
 static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, const char *name,
-		      char *rel, size_t rel_len, char *label_path, size_t label_len)
+		      char *rel, size_t rel_len)
 {
-	size_t name_len = strlen(name), child_rel_len, child_label_len;
+	size_t name_len = strlen(name), child_rel_len;
 	struct bs_tree_inode *inode = NULL;
-	const char *label = NULL, *alias;
 	struct link *hard = NULL;
 	struct stat st;
 	int r;
 
-	if (rel_len + name_len + 2 > PATH_MAX || label_len + name_len + 2 > PATH_MAX)
+	if (rel_len + name_len + 2 > PATH_MAX)
 		return fail(s, rel, -ENAMETOOLONG, "path too long");
 	child_rel_len = rel_len ? rel_len + 1 + name_len : name_len;
 	if (rel_len)
 		rel[rel_len] = '/';
 	memcpy(rel + (rel_len ? rel_len + 1 : 0), name, name_len + 1);
-	child_label_len = label_len == 1 ? 1 + name_len : label_len + 1 + name_len;
-	label_path[label_len == 1 ? 1 : label_len] = '/';
-	memcpy(label_path + child_label_len - name_len, name, name_len + 1);
-	if (s->sel && (alias = bs_selabel_alias(s->sel, label_path, child_label_len))) {
-		child_label_len = strlen(alias);
-		if (child_label_len >= PATH_MAX)
-			return fail(s, rel, -ENAMETOOLONG, "alias too long");
-		memcpy(label_path, alias, child_label_len + 1);
-	}
 	s->entries++;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return fail_errno(s, rel, "cannot stat");
-	if (s->sel)
-		label = bs_selabel_lookup(s->sel, label_path, child_label_len,
-					  bs_selabel_type_of_mode(st.st_mode));
-
 	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
 		if (s->n_links * 2 >= s->cap_links && (r = link_table_grow(s)) < 0)
 			return r;
 		hard = &s->links[link_slot(s, st.st_dev, st.st_ino)];
-		if (hard->inode) {
-			int same = (!label && !hard->label) ||
-				   (label && hard->label && strcmp(label, hard->label) == 0);
-			if (same)
-				inode = hard->inode;
-			else if ((r = clone_leaf(s, hard, rel, &inode)) < 0 || (r = set_label(s, inode, label)) < 0)
-				return r;
-			return bs_tree_dir_add(s->tree, dir, name, name_len, inode, s->err);
-		}
+		if (hard->inode)
+			return bs_tree_dir_add(s->tree, dir, name, name_len, hard->inode, s->err);
 	}
 
 	r = bs_tree_inode_new(s->tree, st.st_mode & S_IFMT, &inode, s->err);
@@ -300,14 +218,10 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 	r = read_xattrs(s, inode, rel);
 	if (r < 0)
 		return r;
-	if ((r = set_label(s, inode, label)) < 0)
-		return r;
 	if (hard) {
 		hard->dev = st.st_dev;
 		hard->ino = st.st_ino;
 		hard->inode = inode;
-		hard->label = label;
-		hard->job = SIZE_MAX;
 		s->n_links++;
 	}
 
@@ -317,8 +231,6 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 			r = read_inline(s, dirfd, name, rel, inode, (size_t)st.st_size);
 		} else {
 			bs_tree_inode_stat(inode)->size = (uint64_t)st.st_size;
-			if (hard)
-				hard->job = s->n_jobs;
 			r = add_hash_job(s, inode, rel);
 		}
 		break;
@@ -341,23 +253,17 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 	default:
 		break;
 	}
+	if (r >= 0)
+		r = bs_tree_dir_add(s->tree, dir, name, name_len, inode, s->err);
 	if (r < 0)
-		return r;
-	r = bs_tree_dir_add(s->tree, dir, name, name_len, inode, s->err);
-	if (r < 0 || !S_ISDIR(st.st_mode))
-		return r;
-
-	int whole_mtime;
-	if (s->bootc && dir == bs_tree_root(s->tree) && bootc_emptied(rel, &whole_mtime)) {
-		bs_tree_inode_stat(inode)->mtime_sec = s->usr.st_mtim.tv_sec;
-		if (whole_mtime)
-			bs_tree_inode_stat(inode)->mtime_nsec = (uint32_t)s->usr.st_mtim.tv_nsec;
+		return r == -EINVAL || r == -EEXIST ? fail(s, rel, r, s->err && s->err->code ? s->err->message : "invalid entry") : r;
+	if (!S_ISDIR(st.st_mode) || skipped_dir(s, dir, name))
 		return 0;
-	}
+
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return fail_errno(s, rel, "cannot open directory");
-	return scan_dir(s, fd, inode, rel, child_rel_len, label_path, child_label_len);
+	return scan_dir(s, fd, inode, rel, child_rel_len);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -365,8 +271,7 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *rel, size_t rel_len,
-		    char *label_path, size_t label_len)
+static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *rel, size_t rel_len)
 {
 	_cleanup_free_ char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -404,9 +309,8 @@ static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *
 	if (!r)
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n && !r; i++) {
-		r = scan_entry(s, dirfd, dir, names[i], rel, rel_len, label_path, label_len);
+		r = scan_entry(s, dirfd, dir, names[i], rel, rel_len);
 		rel[rel_len] = '\0';
-		label_path[label_len] = '\0';
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -481,73 +385,15 @@ static int hash_files(struct scan *s, int rootfd)
 	return 0;
 }
 
-/* / takes /usr's metadata and xattrs (generic_tree.rs copy_root_metadata_from_usr). */
-static int root_from_usr(struct scan *s, int rootfd)
-{
-	struct bs_tree_inode *root = bs_tree_root(s->tree);
-
-	if (fstatat(rootfd, "usr", &s->usr, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? fail(s, "usr", -ENOENT, "missing: a bootc root filesystem needs /usr")
-				       : fail_errno(s, "usr", "cannot stat");
-	if (!S_ISDIR(s->usr.st_mode))
-		return fail(s, "usr", -ENOTDIR, "not a directory");
-	fill_stat(root, &s->usr);
-	return read_xattrs(s, root, "usr");
-}
-
-static int bootc_required_dirs(struct scan *s, int rootfd)
-{
-	static const char *const required[] = { "boot", "sysroot" };
-	struct bs_tree_inode *root = bs_tree_root(s->tree), *dir;
-	struct stat st;
-	int r;
-
-	for (size_t i = 0; i < BS_ARRAY_SIZE(required); i++) {
-		const char *name = required[i];
-
-		if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (!S_ISDIR(st.st_mode))
-				return fail(s, name, -ENOTDIR, "not a directory");
-			continue;
-		}
-		if (errno != ENOENT)
-			return fail_errno(s, name, "cannot stat");
-		if (!(s->opts->flags & BS_ROOTFS_CREATE_MISSING))
-			return fail(s, name, -ENOENT,
-				    "missing: bootc needs /boot and /sysroot (--create-missing-dirs creates them empty)");
-		r = bs_tree_inode_new(s->tree, S_IFDIR, &dir, s->err);
-		if (r < 0)
-			return r;
-		st = s->usr;
-		st.st_mode = S_IFDIR | 0755;
-		st.st_uid = st.st_gid = 0;
-		fill_stat(dir, &st);
-		if (s->sel) {
-			char path[16];
-			snprintf(path, sizeof(path), "/%s", name);
-			r = set_label(s, dir, bs_selabel_lookup(s->sel, path, strlen(path), 'd'));
-			if (r < 0)
-				return r;
-		}
-		r = bs_tree_dir_add(s->tree, root, name, strlen(name), dir, s->err);
-		if (r < 0)
-			return r;
-	}
-	if (fstatat(rootfd, "run", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
-		return fail(s, "run", -ENOTDIR, "not a directory");
-	return 0;
-}
-
 static void scan_free(struct scan *s)
 {
 	for (size_t i = 0; i < s->n_jobs; i++)
 		free(s->jobs[i].relpath);
 	free(s->jobs);
 	free(s->links);
-	bs_selabel_free(s->sel);
 }
 
-static int set_link_counts(struct bs_tree_inode *dir)
+static void set_link_counts(struct bs_tree_inode *dir)
 {
 	for (size_t i = 0; i < bs_tree_dir_count(dir); i++) {
 		struct bs_tree_inode *child = bs_tree_dir_child(dir, i, NULL, NULL);
@@ -558,7 +404,6 @@ static int set_link_counts(struct bs_tree_inode *dir)
 		else
 			st->nlink = bs_tree_link_count(child);
 	}
-	return 0;
 }
 
 int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struct bs_tree **out,
@@ -566,40 +411,30 @@ int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struc
 {
 	struct scan s = { .opts = opts, .root_path = path, .err = err };
 	_cleanup_close_ int rootfd = -1;
-	char rel[PATH_MAX + 1] = "", label_path[PATH_MAX + 1] = "/";
+	char rel[PATH_MAX + 1] = "";
 	struct stat st;
 	int r;
 
-	s.bootc = !!(opts->flags & BS_ROOTFS_BOOTC);
+	s.capability_only = !!(opts->flags & BS_ROOTFS_CAPABILITY_ONLY);
 	s.inline_max = opts->inline_max ? opts->inline_max : 64;
 	if (s.inline_max > 128)
 		return bs_error_set(err, -EINVAL, path, "inline limit %zu is above 128 bytes", s.inline_max);
 	rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return bs_error_set(err, -errno, path, "cannot open directory: %s", strerror(errno));
+	if (fstat(rootfd, &st) < 0)
+		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
 	r = bs_tree_new(&s.tree);
 	if (r < 0)
 		return r;
-	if (s.bootc) {
-		r = root_from_usr(&s, rootfd);
-		if (r >= 0)
-			r = bs_selabel_load(rootfd, path, &s.sel, err);
-		if (r >= 0)
-			r = bootc_required_dirs(&s, rootfd);
-	} else if (fstat(rootfd, &st) < 0) {
-		r = bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
-	} else {
-		fill_stat(bs_tree_root(s.tree), &st);
-		r = read_xattrs(&s, bs_tree_root(s.tree), ".");
-	}
-	if (r >= 0 && s.sel)
-		r = set_label(&s, bs_tree_root(s.tree), bs_selabel_lookup(s.sel, "/", 1, 'd'));
+	fill_stat(bs_tree_root(s.tree), &st);
+	r = read_xattrs(&s, bs_tree_root(s.tree), ".");
 	if (r >= 0)
-		r = scan_dir(&s, rootfd, bs_tree_root(s.tree), rel, 0, label_path, 1);
+		r = scan_dir(&s, rootfd, bs_tree_root(s.tree), rel, 0);
 	if (r >= 0)
 		r = hash_files(&s, rootfd);
 	if (r >= 0)
-		r = set_link_counts(bs_tree_root(s.tree));
+		set_link_counts(bs_tree_root(s.tree));
 	if (r >= 0 && stats) {
 		stats->entries = s.entries;
 		stats->hashed_files = s.n_jobs;
@@ -613,5 +448,36 @@ int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struc
 		return r;
 	}
 	*out = s.tree;
+	return 0;
+}
+
+int bs_rootfs_read_file(void *ctx, const char *path, const struct bs_tree_inode *inode,
+			uint8_t **data, size_t *len, struct bs_error *err)
+{
+	const char *root = ctx;
+	char full[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ uint8_t *buf = NULL;
+	uint64_t size = bs_tree_inode_stat((struct bs_tree_inode *)inode)->size;
+	size_t got;
+	int r;
+
+	if (snprintf(full, sizeof(full), "%s/%s", root, path) >= (int)sizeof(full))
+		return bs_error_set(err, -ENAMETOOLONG, path, "path too long");
+	if (size > SIZE_MAX - 1)
+		return bs_error_set(err, -EFBIG, full, "too large");
+	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return bs_error_set(err, -errno, full, "cannot open: %s", strerror(errno));
+	buf = malloc((size_t)size + 1);
+	if (!buf)
+		return -ENOMEM;
+	r = bs_read_full(fd, buf, (size_t)size + 1, &got);
+	if (r < 0)
+		return bs_error_set(err, r, full, "cannot read: %s", strerror(-r));
+	if (got != size)
+		return bs_error_set(err, -EIO, full, "changed size while being read");
+	*data = BS_STEAL(buf);
+	*len = got;
 	return 0;
 }

@@ -11,7 +11,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pcre2.h>
 #include <stdio.h>
@@ -238,43 +237,48 @@ static int parse_alias_line(struct bs_selabel *sel, char *line, const char *file
 }
 
 /*
- * Reads dir/name (relative to the directory fd) into a NUL-terminated buffer.
- * -ENOENT when absent; a symlink or other non-regular file is an error, as in
- * composefs-rs.
+ * The bytes of a regular file of the tree: inline content, or for external
+ * content whatever the caller's source provides. -ENOENT when absent; a
+ * symlink or other non-regular file is an error, as in composefs-rs.
  */
-static int read_policy_file(int dirfd, const char *name, const char *display, char **out,
-			    struct bs_error *err)
+static int read_policy_file(struct bs_tree *tree, const struct bs_content_source *src,
+			    const char *rel, const char *display, char **out, struct bs_error *err)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t got;
+	struct bs_tree_inode *inode = bs_tree_lookup_path(tree, rel);
+	_cleanup_free_ uint8_t *data = NULL;
+	const uint8_t *inline_data;
+	size_t len;
 	int r;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return -ENOENT;
-		if (errno == ELOOP)
-			return bs_error_set(err, -EINVAL, display, "is a symlink, not a regular file");
-		return bs_error_set(err, -errno, display, "cannot open: %s", strerror(errno));
-	}
-	if (fstat(fd, &st) < 0)
-		return bs_error_set(err, -errno, display, "cannot stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
+	if (!inode)
+		return -ENOENT;
+	if (!S_ISREG(bs_tree_inode_stat(inode)->mode))
 		return bs_error_set(err, -EINVAL, display, "not a regular file");
-	if (st.st_size > POLICY_FILE_MAX)
+	if (bs_tree_inode_stat(inode)->size > POLICY_FILE_MAX)
 		return bs_error_set(err, -EFBIG, display, "larger than %u bytes", POLICY_FILE_MAX);
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
+	inline_data = bs_tree_inode_content(inode, &len);
+	if (!inline_data && bs_tree_inode_stat(inode)->size == 0) {
+		inline_data = (const uint8_t *)"";
+		len = 0;
+	}
+	if (!inline_data) {
+		if (!src || !src->read)
+			return bs_error_set(err, -ENOENT, display, "content is not available");
+		r = src->read(src->ctx, rel, inode, &data, &len, err);
+		if (r < 0)
+			return r;
+		inline_data = data;
+	}
+	*out = malloc(len + 1);
+	if (!*out)
 		return -ENOMEM;
-	r = bs_read_full(fd, buf, (size_t)st.st_size, &got);
-	if (r < 0)
-		return bs_error_set(err, r, display, "cannot read: %s", strerror(-r));
-	buf[got] = '\0';
-	if (strlen(buf) != got)
+	memcpy(*out, inline_data, len);
+	(*out)[len] = '\0';
+	if (strlen(*out) != len) {
+		free(*out);
+		*out = NULL;
 		return bs_error_set(err, -EBADMSG, display, "contains a NUL byte");
-	*out = BS_STEAL(buf);
+	}
 	return 0;
 }
 
@@ -300,18 +304,17 @@ static int parse_lines(struct bs_selabel *sel, char *text, const char *display, 
 	return 0;
 }
 
-/* Opens a directory component without following symlinks; -ENOENT when absent. */
-static int open_dir_at(int dirfd, const char *name, const char *display, struct bs_error *err)
+/* 1 for a directory, 0 when absent, an error for anything else. */
+static int tree_dir_exists(struct bs_tree *tree, const char *rel, const char *display,
+			   struct bs_error *err)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct bs_tree_inode *inode = bs_tree_lookup_path(tree, rel);
 
-	if (fd >= 0)
-		return fd;
-	if (errno == ENOENT)
-		return -ENOENT;
-	if (errno == ENOTDIR || errno == ELOOP)
+	if (!inode)
+		return 0;
+	if (!S_ISDIR(bs_tree_inode_stat(inode)->mode))
 		return bs_error_set(err, -ENOTDIR, display, "not a directory");
-	return bs_error_set(err, -errno, display, "cannot open: %s", strerror(errno));
+	return 1;
 }
 
 static int config_policy_type(char *config, char **type)
@@ -347,32 +350,27 @@ static int config_policy_type(char *config, char **type)
 	return 0;
 }
 
-int bs_selabel_load(int rootfd, const char *root_path, struct bs_selabel **out, struct bs_error *err)
+int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, const char *name,
+		    struct bs_selabel **out, struct bs_error *err)
 {
 	static const char *const spec_files[] = { "file_contexts", "file_contexts.local",
 						  "file_contexts.homedirs" };
 	static const char *const alias_files[] = { "file_contexts.subs", "file_contexts.subs_dist" };
-	_cleanup_close_ int etc = -1, selinux = -1, policy = -1, files = -1;
-	_cleanup_free_ char *config = NULL, *type = NULL, *display = NULL;
+	_cleanup_free_ char *config = NULL, *type = NULL;
+	char rel[PATH_MAX], display[PATH_MAX + 64];
 	struct bs_selabel *sel;
 	int r;
 
 	*out = NULL;
-	if (asprintf(&display, "%s/etc/selinux", root_path) < 0) {
-		display = NULL;
-		return -ENOMEM;
-	}
-	etc = open_dir_at(rootfd, "etc", root_path, err);
-	if (etc == -ENOENT)
-		return 0;
-	if (etc < 0)
-		return etc;
-	selinux = open_dir_at(etc, "selinux", display, err);
-	if (selinux == -ENOENT)
-		return 0;
-	if (selinux < 0)
-		return selinux;
-	r = read_policy_file(selinux, "config", display, &config, err);
+#define WHERE(...) (snprintf(rel, sizeof(rel), __VA_ARGS__), \
+		    snprintf(display, sizeof(display), "%s/%s", name, rel), rel)
+	r = tree_dir_exists(tree, WHERE("etc"), display, err);
+	if (r <= 0)
+		return r;
+	r = tree_dir_exists(tree, WHERE("etc/selinux"), display, err);
+	if (r <= 0)
+		return r;
+	r = read_policy_file(tree, src, WHERE("etc/selinux/config"), display, &config, err);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -381,16 +379,13 @@ int bs_selabel_load(int rootfd, const char *root_path, struct bs_selabel **out, 
 	if (r < 0 || !type)
 		return r;
 	if (strchr(type, '/') || !type[0] || strcmp(type, ".") == 0 || strcmp(type, "..") == 0)
-		return bs_error_set(err, -EINVAL, display, "config: invalid SELINUXTYPE '%s'", type);
-
-	policy = open_dir_at(selinux, type, display, err);
-	if (policy < 0)
-		return policy == -ENOENT ? bs_error_set(err, -ENOENT, display,
-							"policy directory '%s' is missing", type)
-					 : policy;
-	files = openat(policy, "contexts/files", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (files < 0)
-		return bs_error_set(err, -errno, display, "%s/contexts/files: %s", type, strerror(errno));
+		return bs_error_set(err, -EINVAL, display, "invalid SELINUXTYPE '%s'", type);
+	r = tree_dir_exists(tree, WHERE("etc/selinux/%s/contexts/files", type), display, err);
+	if (r == 0)
+		return bs_error_set(err, -ENOENT, display, "missing: the policy '%s' named in etc/selinux/config",
+				    type);
+	if (r < 0)
+		return r;
 
 	sel = calloc(1, sizeof(*sel));
 	if (!sel)
@@ -402,28 +397,25 @@ int bs_selabel_load(int rootfd, const char *root_path, struct bs_selabel **out, 
 	}
 	for (size_t i = 0; i < BS_ARRAY_SIZE(spec_files) + BS_ARRAY_SIZE(alias_files); i++) {
 		int is_spec = i < BS_ARRAY_SIZE(spec_files);
-		const char *name = is_spec ? spec_files[i] : alias_files[i - BS_ARRAY_SIZE(spec_files)];
-		_cleanup_free_ char *text = NULL, *where = NULL;
+		const char *file = is_spec ? spec_files[i] : alias_files[i - BS_ARRAY_SIZE(spec_files)];
+		_cleanup_free_ char *text = NULL;
 
-		if (asprintf(&where, "%s/%s/contexts/files/%s", display, type, name) < 0) {
-			where = NULL;
-			r = -ENOMEM;
-			break;
-		}
-		r = read_policy_file(files, name, where, &text, err);
+		r = read_policy_file(tree, src, WHERE("etc/selinux/%s/contexts/files/%s", type, file),
+				     display, &text, err);
 		if (r == -ENOENT && i == 0)
-			r = bs_error_set(err, -ENOENT, where,
-					 "SELinux policy is missing its mandatory file_contexts");
+			r = bs_error_set(err, -ENOENT, display,
+					 "missing: an SELinux policy needs file_contexts");
 		if (r == -ENOENT) {
 			r = 0;
 			continue;
 		}
 		if (r < 0)
 			break;
-		r = parse_lines(sel, text, where, is_spec ? parse_spec_line : parse_alias_line, err);
+		r = parse_lines(sel, text, display, is_spec ? parse_spec_line : parse_alias_line, err);
 		if (r < 0)
 			break;
 	}
+#undef WHERE
 	if (r < 0) {
 		bs_selabel_free(sel);
 		return r;

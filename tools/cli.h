@@ -25,6 +25,7 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 int cli_exit_code(int r);
 
 int cmd_fsverity_digest(int argc, char **argv);
+int cmd_compute_composefs_digest(int argc, char **argv);
 int cmd_mkcomposefs(int argc, char **argv);
 int cmd_composefs_info(int argc, char **argv);
 int cmd_sign(int argc, char **argv);

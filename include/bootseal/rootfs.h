@@ -17,13 +17,11 @@
  */
 
 enum {
-	/* bootc's rules: only security.capability kept, / takes /usr's metadata,
-	 * /run emptied with /usr's mtime, /boot and /sysroot emptied with /usr's
-	 * mtime seconds, SELinux labels from the tree's own policy. */
-	BS_ROOTFS_BOOTC = 1u << 0,
-	/* With BS_ROOTFS_BOOTC: a missing /boot or /sysroot becomes an empty
-	 * directory (0755, root, /usr's mtime) instead of an error. */
-	BS_ROOTFS_CREATE_MISSING = 1u << 1,
+	/* Read only the security.capability xattr, the one bootc keeps. */
+	BS_ROOTFS_CAPABILITY_ONLY = 1u << 0,
+	/* Read /boot, /sysroot and /run themselves but not what they hold, which
+	 * bootc's transform (bootseal/bootc.h) empties anyway. */
+	BS_ROOTFS_SKIP_BOOT_DIRS = 1u << 1,
 };
 
 struct bs_rootfs_options {
@@ -42,5 +40,10 @@ struct bs_rootfs_stats {
 /* *out is a new tree owned by the caller (bs_tree_free). stats may be NULL. */
 int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struct bs_tree **out,
 		   struct bs_rootfs_stats *stats, struct bs_error *err);
+
+/* A bs_content_source read function for a tree read from a directory: ctx is
+ * the directory's path, path is relative to it. */
+int bs_rootfs_read_file(void *ctx, const char *path, const struct bs_tree_inode *inode,
+			uint8_t **data, size_t *len, struct bs_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include <bootseal/error.h>
+#include <bootseal/tree.h>
 
 /*
  * SELinux file labels from a root filesystem's own policy, computed the way
@@ -17,12 +18,14 @@
 struct bs_selabel;
 
 /*
- * Reads etc/selinux/config under the directory rootfd and loads
- * etc/selinux/<SELINUXTYPE>/contexts/files/. *out is NULL (and 0 returned)
- * when the tree has no policy: no etc/selinux, no config, or no SELINUXTYPE.
- * root_path names the tree in error messages.
+ * Reads etc/selinux/config of the tree and loads
+ * etc/selinux/<SELINUXTYPE>/contexts/files/ from the tree (external file
+ * content through src). *out is NULL (and 0 returned) when the tree has no
+ * policy: no etc/selinux, no config, or no SELINUXTYPE. name (the tree's
+ * path or image) prefixes paths in error messages.
  */
-int bs_selabel_load(int rootfd, const char *root_path, struct bs_selabel **out, struct bs_error *err);
+int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, const char *name,
+		    struct bs_selabel **out, struct bs_error *err);
 void bs_selabel_free(struct bs_selabel *sel);
 
 /* File type letters of file_contexts: 'd', '-', 'l', 'c', 'b', 'p', 's'. */

@@ -111,4 +111,35 @@ const uint8_t *bs_tree_inode_content(const struct bs_tree_inode *inode, size_t *
 const uint8_t *bs_tree_inode_digest(const struct bs_tree_inode *inode, size_t *len);
 const char *bs_tree_inode_payload(const struct bs_tree_inode *inode, size_t *len);
 
+/*
+ * Where the bytes of external regular files come from (the tree holds only
+ * their digest): a directory, an OCI image's layers. *data is malloc'ed.
+ */
+struct bs_content_source {
+	int (*read)(void *ctx, const char *path, const struct bs_tree_inode *inode, uint8_t **data,
+		    size_t *len, struct bs_error *err);
+	void *ctx;
+};
+
+/*
+ * Editing a built tree (lib/tree-edit.c). Removed inodes stay allocated until
+ * bs_tree_free() but are no longer reachable from the root.
+ */
+/* Removes the dirent (a directory with all it holds); -ENOENT if absent. */
+int bs_tree_dir_remove(struct bs_tree_inode *dir, const char *name, size_t name_len);
+void bs_tree_dir_clear(struct bs_tree_inode *dir);
+/* Points dir's i-th dirent (a non-directory) at another non-directory inode. */
+int bs_tree_dir_replace(struct bs_tree_inode *dir, size_t i, struct bs_tree_inode *inode);
+int bs_tree_inode_remove_xattr(struct bs_tree_inode *inode, const char *key);
+/* Drops every xattr for which keep(key) returns 0. */
+void bs_tree_inode_keep_xattrs(struct bs_tree_inode *inode, int (*keep)(const char *key));
+/* A new unlinked non-directory inode with src's metadata, xattrs and content. */
+int bs_tree_inode_clone(struct bs_tree *tree, const struct bs_tree_inode *src,
+			struct bs_tree_inode **out, struct bs_error *err);
+/* "usr/lib/os-release" from the root, no symlinks followed; NULL if absent. */
+struct bs_tree_inode *bs_tree_lookup_path(struct bs_tree *tree, const char *path);
+/* After removals: the primary name of each hardlinked inode becomes its first
+ * name in depth-first name order again, as a fresh read would make it. */
+void bs_tree_recompute_primaries(struct bs_tree *tree);
+
 #endif

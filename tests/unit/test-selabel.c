@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <bootseal/rootfs.h>
 #include <bootseal/selabel.h>
 
 static char root[] = "/tmp/bootseal-selabel-XXXXXX";
@@ -65,15 +66,26 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
+/* The policy is read from a tree, large files through a content source. */
+static int load_policy(struct bs_selabel **sel, struct bs_error *err)
+{
+	struct bs_rootfs_options opts = { .jobs = 1 };
+	struct bs_content_source src = { bs_rootfs_read_file, root };
+	struct bs_tree *tree = NULL;
+	int r;
+
+	assert_int_equal(bs_rootfs_read(root, &opts, &tree, NULL, NULL), 0);
+	r = bs_selabel_load(tree, &src, root, sel, err);
+	bs_tree_free(tree);
+	return r;
+}
+
 static struct bs_selabel *load(void)
 {
 	struct bs_selabel *sel = NULL;
 	struct bs_error err = { 0 };
-	int fd = open(root, O_RDONLY | O_DIRECTORY);
 
-	assert_true(fd >= 0);
-	assert_int_equal(bs_selabel_load(fd, root, &sel, &err), 0);
-	close(fd);
+	assert_int_equal(load_policy(&sel, &err), 0);
 	assert_non_null(sel);
 	return sel;
 }
@@ -131,22 +143,19 @@ static void policy_errors(void **state)
 {
 	struct bs_selabel *sel = NULL;
 	struct bs_error err = { 0 };
-	int fd;
 
 	(void)state;
 	put("etc/selinux/config", "SELINUXTYPE=missing\n");
-	fd = open(root, O_RDONLY | O_DIRECTORY);
-	assert_int_equal(bs_selabel_load(fd, root, &sel, &err), -ENOENT);
-	assert_non_null(strstr(err.message, "policy directory 'missing' is missing"));
+	assert_int_equal(load_policy(&sel, &err), -ENOENT);
+	assert_non_null(strstr(err.message, "the policy 'missing' named in etc/selinux/config"));
 	put("etc/selinux/config", "SELINUX=enforcing\n");
-	assert_int_equal(bs_selabel_load(fd, root, &sel, NULL), 0);
+	assert_int_equal(load_policy(&sel, NULL), 0);
 	assert_null(sel);
 	put("etc/selinux/config", "SELINUXTYPE=broken\n");
 	put("etc/selinux/broken/contexts/files/file_contexts", "/a -x ctx\n");
 	bs_error_clear(&err);
-	assert_int_equal(bs_selabel_load(fd, root, &sel, &err), -EBADMSG);
+	assert_int_equal(load_policy(&sel, &err), -EBADMSG);
 	assert_non_null(strstr(err.message, "line 1: unknown file type '-x'"));
-	close(fd);
 	put("etc/selinux/config", "SELINUXTYPE=targeted\n");
 }
 

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_COMPOSEFS_H
+#define BOOTSEAL_COMPOSEFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bootseal/error.h>
+#include <bootseal/fsverity.h>
+#include <bootseal/rootfs.h>
+#include <bootseal/tree.h>
+
+/* bootc's composefs digest: SHA-512 fs-verity (4 KiB blocks, no salt) of the
+ * format-V1 EROFS image of the tree. 128 hex digits on the kernel command line. */
+#define BS_COMPOSEFS_DIGEST_SIZE 64
+
+/* The digest of a tree already read (for example from OCI layers). */
+int bs_composefs_tree_digest(struct bs_tree *tree, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE],
+			     struct bs_error *err);
+
+/*
+ * What `bootc container compute-composefs-digest ROOTFS` prints: the tree read
+ * and transformed with bootc's rules (bootc_flags: BS_BOOTC_*), then digested.
+ * Of opts only jobs is used. tree, when not NULL, receives the final tree
+ * (caller frees), e.g. to write a dump.
+ */
+int bs_composefs_dir_digest(const char *rootfs, const struct bs_rootfs_options *opts,
+			    unsigned bootc_flags, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE],
+			    struct bs_tree **tree,
+			    struct bs_rootfs_stats *stats, struct bs_error *err);
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* bootc container compute-composefs-digest, with bootc's name, flag and output. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bootseal/atomicfile.h>
+#include <bootseal/bootc.h>
+#include <bootseal/composefs.h>
+#include <bootseal/dump.h>
+
+#include "../lib/util.h"
+#include "cli.h"
+
+static const char cmd[] = "compute-composefs-digest";
+
+static void help(void)
+{
+	printf("usage: bootseal compute-composefs-digest [--write-dumpfile-to FILE]\n"
+	       "                                         [--create-missing-dirs] [--jobs N] [ROOTFS]\n"
+	       "Prints the composefs digest bootc computes for ROOTFS (default /target).\n");
+}
+
+static int write_dump(struct bs_tree *tree, const char *path, struct bs_error *err)
+{
+	struct bs_atomicfile f;
+	FILE *out;
+	int r;
+
+	r = bs_atomicfile_open(&f, path, 0644, err);
+	if (r < 0)
+		return r;
+	out = fdopen(dup(f.fd), "w");
+	if (!out) {
+		bs_atomicfile_abort(&f);
+		return bs_error_set(err, -errno, path, "cannot write: %s", strerror(errno));
+	}
+	r = bs_dump_write(tree, out);
+	if (fclose(out) != 0 && r >= 0)
+		r = -errno;
+	if (r < 0) {
+		bs_atomicfile_abort(&f);
+		return bs_error_set(err, r, path, "cannot write: %s", strerror(-r));
+	}
+	return bs_atomicfile_commit(&f, 0, err);
+}
+
+int cmd_compute_composefs_digest(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "write-dumpfile-to", required_argument, NULL, 'w' },
+		{ "create-missing-dirs", no_argument, NULL, 'c' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bs_rootfs_options ropts = { 0 };
+	unsigned bootc_flags = 0;
+	uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE];
+	char hex[2 * BS_COMPOSEFS_DIGEST_SIZE + 1];
+	struct bs_error err = { 0 };
+	struct bs_tree *tree = NULL;
+	const char *dumpfile = NULL, *rootfs = "/target";
+	char *end;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			dumpfile = optarg;
+			break;
+		case 'c':
+			bootc_flags |= BS_BOOTC_CREATE_MISSING;
+			break;
+		case 'j':
+			ropts.jobs = strtoul(optarg, &end, 10);
+			if (*end || !ropts.jobs)
+				return cli_fail(cmd, "invalid job count '%s'", optarg);
+			break;
+		case 'h':
+			help();
+			return BS_EXIT_OK;
+		default:
+			return BS_EXIT_BAD_INPUT;
+		}
+	}
+	if (optind < argc)
+		rootfs = argv[optind++];
+	if (optind < argc)
+		return cli_fail(cmd, "unexpected argument '%s'", argv[optind]);
+	/* bootc refuses the running system's root; so do we. */
+	if (strcmp(rootfs, "/") == 0)
+		return cli_fail(cmd, "cannot operate on the active root filesystem; pass the image's rootfs");
+
+	r = bs_composefs_dir_digest(rootfs, &ropts, bootc_flags, digest, dumpfile ? &tree : NULL, NULL, &err);
+	if (r >= 0 && dumpfile)
+		r = write_dump(tree, dumpfile, &err);
+	bs_tree_free(tree);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	bs_hex_encode(digest, sizeof(digest), hex);
+	printf("%s\n", hex);
+	return BS_EXIT_OK;
+}
