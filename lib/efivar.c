@@ -293,17 +293,22 @@ static int list_check(const struct bs_efivar_esl_list *l, size_t off, const char
 		      struct bs_error *err)
 {
 	if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_x509_guid)) {
-		if (l->header_size != 0 || l->n_entries != 1)
+		if (l->header_size != 0)
 			return bs_error_set(err, -EBADMSG, name,
-					    "X.509 list at offset %zu must hold one certificate and no header", off);
-		if (!x509_entry_valid(l->entries + EFI_SD_OWNER_SIZE, l->signature_size - EFI_SD_OWNER_SIZE))
-			return bs_error_set(err, -EBADMSG, name,
-					    "X.509 list at offset %zu does not hold a DER certificate", off);
+					    "X.509 list at offset %zu has a %u-byte header (want none)", off,
+					    l->header_size);
+		/* Usually one certificate per list, but equal-sized ones may share. */
+		for (size_t i = 0; i < l->n_entries; i++)
+			if (!x509_entry_valid(l->entries + i * l->signature_size + EFI_SD_OWNER_SIZE,
+					      l->signature_size - EFI_SD_OWNER_SIZE))
+				return bs_error_set(err, -EBADMSG, name,
+						    "X.509 list at offset %zu: entry %zu is not one DER certificate",
+						    off, i);
 	} else if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_sha256_guid)) {
 		if (l->header_size != 0 || l->signature_size != EFI_SD_OWNER_SIZE + EFI_SHA256_SIZE)
 			return bs_error_set(err, -EBADMSG, name,
-					    "SHA-256 list at offset %zu has signature size %u (want 48)", off,
-					    l->signature_size);
+					    "SHA-256 list at offset %zu has header size %u and signature size %u (want 0 and 48)",
+					    off, l->header_size, l->signature_size);
 	}
 	return 0;
 }
