@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The dump parser against the peers' vectors: composefs-rs's simple tree
+ * (tests/vectors/composefs-rs/README.md describes every field) and the C
+ * should-fail inputs, which C mkcomposefs v1.0.8 rejects.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include <bootseal/dump.h>
+#include <bootseal/tree.h>
+
+#include "util.h"
+
+#define RS "../vectors/composefs-rs/"
+#define CV "../vectors/composefs-c/"
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = 0;
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static struct bs_tree *parse_file(const char *path)
+{
+	struct bs_error err = { 0 };
+	struct bs_tree *tree = NULL;
+	size_t len;
+	char *buf = slurp(path, &len);
+	int r = bs_dump_parse(buf, len, path, &tree, &err);
+
+	if (r < 0)
+		fail_msg("%s: %s", err.path, err.message);
+	free(buf);
+	return tree;
+}
+
+static struct bs_tree_inode *child(struct bs_tree *t, const char *name)
+{
+	struct bs_tree_inode *i = bs_tree_dir_lookup(bs_tree_root(t), name, strlen(name));
+
+	assert_non_null(i);
+	return i;
+}
+
+static void simple_tree(void **state)
+{
+	struct bs_tree *t = parse_file(RS "simple.dump");
+	struct bs_tree_inode *i;
+	const uint8_t *p;
+	const char *s;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(bs_tree_dir_count(bs_tree_root(t)), 7);
+	assert_int_equal(bs_tree_inode_stat(bs_tree_root(t))->mode, S_IFDIR | 0755);
+
+	i = child(t, "regular-external");
+	assert_int_equal(bs_tree_inode_stat(i)->mode, S_IFREG);
+	assert_int_equal(bs_tree_inode_stat(i)->size, 1234);
+	p = bs_tree_inode_digest(i, &len);
+	assert_int_equal(len, 32);
+	for (size_t k = 0; k < 32; k++)
+		assert_int_equal(p[k], 0x5a);
+	s = bs_tree_inode_payload(i, &len);
+	assert_int_equal(len, 3 + 62);         /* "5a/" + the other 31 digest bytes */
+	assert_memory_equal(s, "5a/5a5a", 7);
+	assert_null(bs_tree_inode_content(i, &len));
+
+	i = child(t, "regular-inline");
+	p = bs_tree_inode_content(i, &len);
+	assert_int_equal(len, 4);
+	assert_memory_equal(p, "hihi", 4);
+
+	i = child(t, "symlink");
+	s = bs_tree_inode_payload(i, &len);
+	assert_int_equal(len, 7);
+	assert_memory_equal(s, "/target", 7);
+	assert_int_equal(bs_tree_inode_stat(i)->size, 7);
+
+	assert_int_equal(bs_tree_inode_stat(child(t, "chrdev"))->rdev, 123);
+	assert_int_equal(bs_tree_inode_stat(child(t, "blkdev"))->mode, S_IFBLK);
+	assert_int_equal(bs_tree_inode_stat(child(t, "fifo"))->mode, S_IFIFO);
+	assert_int_equal(bs_tree_inode_stat(child(t, "socket"))->mode, S_IFSOCK);
+	bs_tree_free(t);
+}
+
+/* special.dump was written by C composefs-info dump: parsing and writing it
+ * again gives the same bytes, escapes included. */
+static void special_round_trip(void **state)
+{
+	struct bs_tree *t = parse_file(CV "special.dump");
+	char *out = NULL, *want;
+	size_t out_len = 0, want_len;
+	FILE *f = open_memstream(&out, &out_len);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(bs_dump_write(t, f), 0);
+	fclose(f);
+	want = slurp(CV "special.dump", &want_len);
+	assert_int_equal(out_len, want_len);
+	assert_memory_equal(out, want, want_len);
+	free(out);
+	free(want);
+
+	/* \n in an xattr value, \x escapes in inline content */
+	{
+		struct bs_tree_inode *i = child(t, "escaped-xattr");
+		const char *key;
+		const uint8_t *value;
+		size_t klen, vlen;
+
+		assert_int_equal(bs_tree_inode_xattr_count(i), 3);
+		bs_tree_inode_xattr(i, 0, &key, &klen, &value, &vlen);
+		assert_string_equal(key, "trusted.overlay.redirect");
+		assert_int_equal(vlen, 5);
+		assert_memory_equal(value, "/foo\n", 5);
+		i = child(t, "inline");
+		value = bs_tree_inode_content(i, &vlen);
+		assert_int_equal(vlen, 15);
+		assert_memory_equal(value, "FOOBAR\nINAFILE\n", 15);
+	}
+	bs_tree_free(t);
+}
+
+static void hardlinks(void **state)
+{
+	static const char dump[] =
+		"/ 4096 40755 2 0 0 0 0.0 - - -\n"
+		"/a 0 @100644 0 0 0 0 0.0 /b - -\n"
+		"/b 0 100644 2 0 0 0 0.0 - - -\n";
+	struct bs_tree *t = NULL;
+
+	(void)state;
+	assert_int_equal(bs_dump_parse(dump, strlen(dump), "x", &t, NULL), 0);
+	assert_ptr_equal(child(t, "a"), child(t, "b"));
+	assert_int_equal(bs_tree_link_count(child(t, "b")), 2);
+	assert_int_equal(bs_tree_inode_stat(child(t, "b"))->nlink, 2);
+	bs_tree_free(t);
+}
+
+struct rejected {
+	const char *file;
+	int line;
+	const char *what;
+};
+
+/* Every C should-fail input, with the line and the problem we report. */
+static const struct rejected rejected[] = {
+	{ "should-fail-big-inline.dump", 2, "exceeds 5000" },
+	{ "should-fail-dir-hardlink.dump", 2, "directories cannot be hardlinked" },
+	{ "should-fail-dot-name.dump", 2, "invalid . or .." },
+	{ "should-fail-dotdot-name.dump", 2, "invalid . or .." },
+	{ "should-fail-empty-link-name.dump", 2, "has no target" },
+	{ "should-fail-empty-name.dump", 2, "empty file name" },
+	{ "should-fail-empty-xattr-key.dump", 2, "xattr name" },
+	{ "should-fail-honggfuzz-long-xattr.dump", 1, "exceed 32767" },
+	{ "should-fail-long-link.dump", 2, "too long" },
+	{ "should-fail-long-xattr-key.dump", 2, "too many xattrs" },
+	{ "should-fail-long-xattr-value.dump", 2, "no valid file type" },
+	{ "should-fail-no-ftype.dump", 2, "no valid file type" },
+	{ "should-fail-self-hardlink.dump", 2, "points at itself" },
+	{ "should-fail-too-big.dump", 2, "too big" },
+};
+
+static void should_fail(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < BS_ARRAY_SIZE(rejected); i++) {
+		char path[256], prefix[32];
+		struct bs_error err = { 0 };
+		struct bs_tree *t = NULL;
+		size_t len;
+		char *buf;
+
+		snprintf(path, sizeof(path), CV "%s", rejected[i].file);
+		buf = slurp(path, &len);
+		assert_int_equal(bs_dump_parse(buf, len, path, &t, &err), -EINVAL);
+		assert_null(t);
+		assert_string_equal(err.path, path);
+		snprintf(prefix, sizeof(prefix), "line %d: ", rejected[i].line);
+		if (strncmp(err.message, prefix, strlen(prefix)) || !strstr(err.message, rejected[i].what))
+			fail_msg("%s: %s", rejected[i].file, err.message);
+		free(buf);
+	}
+}
+
+static void bad_fields(void **state)
+{
+	static const char *const bad[] = {
+		"/ 4096 40755 2 0 0 0 0 - - -\n",                  /* mtime without nsec */
+		"/ 4096 40755 2 0 0 x 0.0 - - -\n",                /* rdev */
+		"/ 4096 40755 2 0 0 0 0.0 - - - user.a\n",         /* xattr without = */
+		"/ 4096 40755 2 0 0 0 0.0 - - - user.a=\\q\n",     /* unknown escape */
+		"/ 4096 40755 2 0 0 0 0.0 - - - user.a=\\x4\n",    /* short hex escape */
+		"/a 0 100644 1 0 0 0 0.0 - - -\n",                 /* no root first */
+		"/ 4096 100644 1 0 0 0 0.0 - - -\n",               /* root not a directory */
+		"/ 4096 40755 2 0 0 0 0.0 - - -\n/f 3 100644 1 0 0 0 0.0 - ab -\n", /* size */
+		"/ 4096 40755 2 0 0 0 0.0 - - -\n/f 3 100644 1 0 0 0 0.0 - - 12\n", /* digest */
+		"/ 4096 40755 2 0 0 0 0.0 - - -\n/d/f 3 100644 1 0 0 0 0.0 - - -\n", /* parent */
+		"/ 4096 40755 2 0 0 0 0.0 - - -\n/a 0 @100644 1 0 0 0 0.0 /b - -\n", /* no target */
+	};
+	(void)state;
+	for (size_t i = 0; i < BS_ARRAY_SIZE(bad); i++) {
+		struct bs_error err = { 0 };
+		struct bs_tree *t = NULL;
+
+		if (bs_dump_parse(bad[i], strlen(bad[i]), "in", &t, &err) != -EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		assert_non_null(strstr(err.message, "line "));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(simple_tree),
+		cmocka_unit_test(special_round_trip),
+		cmocka_unit_test(hardlinks),
+		cmocka_unit_test(should_fail),
+		cmocka_unit_test(bad_fields),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
