@@ -101,7 +101,7 @@ uint8_t ew_file_type(uint32_t mode)
 	return EROFS_FT_UNKNOWN;
 }
 
-static void *keep(struct ew *w, void *p)
+void *ew_keep(struct ew *w, void *p)
 {
 	if (!p)
 		return NULL;
@@ -119,8 +119,8 @@ static void *keep(struct ew *w, void *p)
 }
 
 /* Adds or replaces, as lcfs_node_set_xattr does. */
-static int set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_len,
-		     const void *value, size_t value_len)
+int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_len,
+		 const void *value, size_t value_len)
 {
 	struct ew_xattr *x = NULL;
 
@@ -149,10 +149,10 @@ static int set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t ke
 
 static int set_xattr_str(struct ew *w, struct ew_node *n, const char *key, const char *value)
 {
-	return set_xattr(w, n, key, strlen(key), value, strlen(value));
+	return ew_set_xattr(w, n, key, strlen(key), value, strlen(value));
 }
 
-static int add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out)
+int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out)
 {
 	struct ew_node *n;
 
@@ -221,7 +221,7 @@ static int add_stubs(struct ew *w, struct ew_dirent *d, size_t *n)
 static int stub_node(struct ew *w, uint32_t *out)
 {
 	struct ew_node *root, *n;
-	int r = add_node(w, NULL, 0, out);
+	int r = ew_add_node(w, NULL, 0, out);
 
 	if (r < 0)
 		return r;
@@ -236,7 +236,7 @@ static int stub_node(struct ew *w, uint32_t *out)
 	for (size_t i = 0; i < root->src->n_xattrs; i++) {
 		const struct bs_tree_xattr *x = &root->src->xattrs[i];
 		if (strcmp(x->key, "security.selinux") == 0)
-			return set_xattr(w, n, x->key, x->key_len, x->value, x->value_len);
+			return ew_set_xattr(w, n, x->key, x->key_len, x->value, x->value_len);
 	}
 	return 0;
 }
@@ -268,7 +268,7 @@ static int build_dirents(struct ew *w, uint32_t i)
 		if (!d[k].target)
 			r = stub_node(w, &d[k].node);
 		else
-			r = add_node(w, d[k].target, i, &d[k].node);
+			r = ew_add_node(w, d[k].target, i, &d[k].node);
 		if (r < 0)
 			return r;
 	}
@@ -285,7 +285,7 @@ static int escape_xattrs(struct ew *w, struct ew_node *n)
 
 		if (w->version < 2 && len >= strlen(OVL_TRUSTED) &&
 		    !memcmp(key, OVL_TRUSTED, strlen(OVL_TRUSTED))) {
-			char *k = keep(w, malloc(len + strlen("overlay.") + 1));
+			char *k = ew_keep(w, malloc(len + strlen("overlay.") + 1));
 			if (!k)
 				return -ENOMEM;
 			memcpy(k, OVL_ESCAPED, strlen(OVL_ESCAPED));
@@ -293,17 +293,45 @@ static int escape_xattrs(struct ew *w, struct ew_node *n)
 			key = k;
 			len += strlen("overlay.");
 		}
-		r = set_xattr(w, n, key, len, x->value, x->value_len);
+		r = ew_set_xattr(w, n, key, len, x->value, x->value_len);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
+/* struct ovl_metacopy (overlayfs): version 0, length, flags 0, fs-verity
+ * algorithm, digest; empty when the file has no digest. */
+int ew_metacopy(struct ew *w, const struct ew_node *n, uint8_t **value, size_t *len)
+{
+	enum bs_hash_alg alg = w->opts->hash_alg ? w->opts->hash_alg : BS_HASH_SHA256;
+	size_t alg_size = bs_hash_alg_digest_size(alg);
+	uint8_t *meta;
+
+	*value = NULL;
+	*len = 0;
+	if (!n->src->digest_len)
+		return 0;
+	if (n->src->digest_len != alg_size)
+		return bs_error_set(w->err, -EINVAL, NULL,
+				    "file digest of %u bytes does not match the %zu-byte %s hash",
+				    n->src->digest_len, alg_size, bs_hash_alg_name(alg));
+	meta = ew_keep(w, malloc(4 + alg_size));
+	if (!meta)
+		return -ENOMEM;
+	meta[0] = 0;
+	meta[1] = (uint8_t)(4 + alg_size);
+	meta[2] = 0;
+	meta[3] = (uint8_t)alg;
+	memcpy(meta + 4, n->src->digest, alg_size);
+	*value = meta;
+	*len = 4 + alg_size;
+	return 0;
+}
+
 static int overlay_xattrs(struct ew *w, uint32_t i)
 {
 	struct ew_node *n = &w->nodes[i];
-	size_t alg_size = bs_hash_alg_digest_size(w->opts->hash_alg ? w->opts->hash_alg : BS_HASH_SHA256);
 	int r;
 
 	if (S_ISREG(n->mode) && n->size > 0 && !n->content) {
@@ -314,32 +342,19 @@ static int overlay_xattrs(struct ew *w, uint32_t i)
 			return bs_error_set(w->err, -EFBIG, NULL,
 					    "file of %llu bytes is too big for a composefs image",
 					    (unsigned long long)n->size);
-		if (n->src->digest_len) {
-			if (n->src->digest_len != alg_size)
-				return bs_error_set(w->err, -EINVAL, NULL,
-						    "file digest of %u bytes does not match the %zu-byte hash",
-						    n->src->digest_len, alg_size);
-			/* struct ovl_metacopy: version 0, length, flags 0, fs-verity algorithm */
-			meta_len = 4 + alg_size;
-			meta = keep(w, malloc(meta_len));
-			if (!meta)
-				return -ENOMEM;
-			meta[0] = 0;
-			meta[1] = (uint8_t)meta_len;
-			meta[2] = 0;
-			meta[3] = (uint8_t)(w->opts->hash_alg ? w->opts->hash_alg : BS_HASH_SHA256);
-			memcpy(meta + 4, n->src->digest, alg_size);
-		}
-		r = set_xattr(w, n, OVL_TRUSTED "metacopy", strlen(OVL_TRUSTED "metacopy"), meta, meta_len);
+		r = ew_metacopy(w, n, &meta, &meta_len);
+		if (r < 0)
+			return r;
+		r = ew_set_xattr(w, n, OVL_TRUSTED "metacopy", strlen(OVL_TRUSTED "metacopy"), meta, meta_len);
 		if (r < 0)
 			return r;
 		if (n->src->payload_len) {
-			char *redirect = keep(w, malloc(n->src->payload_len + 2));
+			char *redirect = ew_keep(w, malloc(n->src->payload_len + 2));
 			if (!redirect)
 				return -ENOMEM;
 			redirect[0] = '/';
 			memcpy(redirect + 1, n->src->payload, n->src->payload_len + 1);
-			r = set_xattr(w, n, OVL_TRUSTED "redirect", strlen(OVL_TRUSTED "redirect"),
+			r = ew_set_xattr(w, n, OVL_TRUSTED "redirect", strlen(OVL_TRUSTED "redirect"),
 				      redirect, n->src->payload_len + 1);
 			if (r < 0)
 				return r;
@@ -377,7 +392,7 @@ static int build(struct ew *w, struct bs_tree *tree)
 
 	for (struct bs_tree_inode *i = tree->all; i; i = i->all_next)
 		i->w_index = NO_NODE;
-	r = add_node(w, tree->root, 0, &root);
+	r = ew_add_node(w, tree->root, 0, &root);
 	if (r < 0)
 		return r;
 	for (uint32_t i = 0; i < w->n_nodes; i++) {
@@ -475,14 +490,22 @@ int bs_erofs_write(struct bs_tree *tree, const struct bs_erofs_options *opts, ui
 	if (opts->hash_alg && !bs_hash_alg_digest_size(opts->hash_alg))
 		return bs_error_set(err, -EINVAL, NULL, "unknown hash algorithm");
 	w.version = opts->min_version;
+	if (w.version < 2 && max >= 2)
+		max = 1;        /* 2 is a different layout, not a later C version */
 	/* mkcomposefs raises the version when it can, as version 1 changed
 	 * how whiteouts are marked. */
 	if (w.version < 1 && max >= 1 && has_whiteout(tree->root))
 		w.version = 1;
 
-	r = build(&w, tree);
-	if (r >= 0)
-		r = w.version >= 2 ? ew_write_v2_layout(&w) : ew_write_c_layout(&w);
+	if (w.version >= 2) {
+		r = ew_build_v2(&w, tree);
+		if (r >= 0)
+			r = ew_write_v2_layout(&w);
+	} else {
+		r = build(&w, tree);
+		if (r >= 0)
+			r = ew_write_c_layout(&w);
+	}
 	if (r >= 0 && w.oom)
 		r = -ENOMEM;
 	for (size_t i = 0; i < w.n_nodes; i++) {

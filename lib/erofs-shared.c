@@ -4,7 +4,8 @@
  * carries is stored once after the inodes and referenced by its offset.
  * C mkcomposefs orders the table by name, then value length, then value
  * bytes, all descending, and an inode references at most 128 shared entries
- * (the rest stay inline).
+ * (the rest stay inline). composefs-rs V2 orders it ascending by prefix
+ * index, name suffix, then value (plain byte order) and has no such cap.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,6 +58,29 @@ static int c_order(const void *a, const void *b)
 	return x->value_len ? memcmp(y->value, x->value, x->value_len) : 0;
 }
 
+static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int r = n ? memcmp(a, b, n) : 0;
+
+	if (r)
+		return r;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int v2_order(const void *a, const void *b)
+{
+	const struct ew_xattr *x = *(struct ew_xattr *const *)a, *y = *(struct ew_xattr *const *)b;
+	int r;
+
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	r = bytes_cmp(x->key + x->skip, x->key_len - x->skip, y->key + y->skip, y->key_len - y->skip);
+	if (r)
+		return r;
+	return bytes_cmp(x->value, x->value_len, y->value, y->value_len);
+}
+
 int ew_build_shared(struct ew *w)
 {
 	size_t total = 0, size = 16, n_shared = 0;
@@ -88,7 +112,7 @@ int ew_build_shared(struct ew *w)
 	for (size_t i = 0; i < size; i++)
 		if (table[i].count > 1)
 			w->shared[w->n_shared++] = table[i].x;
-	qsort(w->shared, w->n_shared, sizeof(*w->shared), c_order);
+	qsort(w->shared, w->n_shared, sizeof(*w->shared), w->version >= 2 ? v2_order : c_order);
 	for (size_t i = 0; i < w->n_shared; i++) {
 		struct slot *s = find(table, size - 1, w->shared[i]);
 
@@ -105,7 +129,7 @@ int ew_build_shared(struct ew *w)
 			struct slot *s = find(table, size - 1, x);
 
 			x->shared = -1;
-			if (s->count > 1 && refs < EROFS_XATTR_LONG_PREFIX) {
+			if (s->count > 1 && (w->version >= 2 || refs < EROFS_XATTR_LONG_PREFIX)) {
 				x->shared = s->offset;
 				x->sid = s->x->sid;
 				refs++;

@@ -30,27 +30,33 @@
 #include "tree-internal.h"
 #include "util.h"
 
+void ew_dir_size(struct ew_node *n)
+{
+	size_t block = 0;
+
+	n->n_blocks = 0;
+	for (size_t i = 0; i < n->n_dirents; i++) {
+		size_t len = sizeof(struct erofs_dirent) + n->dirents[i].name_len;
+		if (block + len > EROFS_BLKSIZ) {
+			n->n_blocks++;
+			block = 0;
+		}
+		block += len;
+	}
+	/* both writers inline at most half a block */
+	if (block > EROFS_BLKSIZ / 2) {
+		n->n_blocks++;
+		block = 0;
+	}
+	n->tailsize = (uint32_t)block;
+}
+
 static void node_size(struct ew_node *n)
 {
 	n->n_blocks = 0;
 	n->tailsize = 0;
 	if (S_ISDIR(n->mode)) {
-		size_t block = 0;
-
-		for (size_t i = 0; i < n->n_dirents; i++) {
-			size_t len = sizeof(struct erofs_dirent) + n->dirents[i].name_len;
-			if (block + len > EROFS_BLKSIZ) {
-				n->n_blocks++;
-				block = 0;
-			}
-			block += len;
-		}
-		/* mkcomposefs inlines at most half a block */
-		if (block > EROFS_BLKSIZ / 2) {
-			n->n_blocks++;
-			block = 0;
-		}
-		n->tailsize = (uint32_t)block;
+		ew_dir_size(n);
 	} else if (S_ISLNK(n->mode)) {
 		n->tailsize = (uint32_t)n->link_len;
 	} else if (S_ISREG(n->mode) && n->size > 0) {
@@ -177,7 +183,7 @@ static void write_dirent_block(struct ew *w, const struct ew_node *n, size_t fir
 }
 
 /* Full dirent blocks (blocks) or the inline tail (!blocks). */
-static void write_dirents(struct ew *w, const struct ew_node *n, int blocks)
+void ew_write_dirents(struct ew *w, const struct ew_node *n, int blocks)
 {
 	size_t block = 0, written = 0, first = 0;
 
@@ -282,7 +288,7 @@ static void write_inode(struct ew *w, struct ew_node *n)
 	}
 
 	if (S_ISDIR(n->mode)) {
-		write_dirents(w, n, 0);
+		ew_write_dirents(w, n, 0);
 	} else if (S_ISLNK(n->mode)) {
 		if (!n->n_blocks)
 			ew_put(w, n->link, n->link_len);
@@ -298,7 +304,7 @@ static void write_inode(struct ew *w, struct ew_node *n)
 
 static void write_data(struct ew *w, const struct ew_node *n)
 {
-	write_dirents(w, n, 1);
+	ew_write_dirents(w, n, 1);
 	if (!n->n_blocks)
 		return;
 	if (S_ISREG(n->mode) && !n->content) {

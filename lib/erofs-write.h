@@ -82,7 +82,19 @@ void ew_write_xattr(struct ew *w, const struct ew_xattr *x);
 uint16_t ew_icount(uint32_t xattr_size);
 uint8_t ew_file_type(uint32_t mode);
 
+/* Directory entries: block count and inline tail (n_blocks, tailsize), and
+ * writing the full blocks (blocks) or the inline tail (!blocks). */
+void ew_dir_size(struct ew_node *n);
+void ew_write_dirents(struct ew *w, const struct ew_node *n, int blocks);
+
+/* Tree to nodes (erofs-build.c) */
+void *ew_keep(struct ew *w, void *p);
+int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out);
+int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_len,
+		 const void *value, size_t value_len);
+int ew_metacopy(struct ew *w, const struct ew_node *n, uint8_t **value, size_t *len);
 int ew_build_shared(struct ew *w);
+int ew_build_v2(struct ew *w, struct bs_tree *tree);
 int ew_write_c_layout(struct ew *w);
 int ew_write_v2_layout(struct ew *w);
 
