@@ -340,8 +340,12 @@ static int store_load(const char *uri, int want, EVP_PKEY **pkey, X509 **x509, s
 	while (!OSSL_STORE_eof(st)) {
 		OSSL_STORE_INFO *info = OSSL_STORE_load(st);
 
-		if (!info)
+		if (!info) {
+			/* A store that keeps failing would otherwise never reach EOF. */
+			if (OSSL_STORE_error(st))
+				break;
 			continue;
+		}
 		if (want == OSSL_STORE_INFO_PKEY && OSSL_STORE_INFO_get_type(info) == want)
 			*pkey = OSSL_STORE_INFO_get1_PKEY(info);
 		else if (want == OSSL_STORE_INFO_CERT && OSSL_STORE_INFO_get_type(info) == want)

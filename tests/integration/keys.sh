@@ -84,6 +84,11 @@ done
 sign-efi-sig-list -t "$ts" -g "$G" -k ec.key -c ec.crt db db.esl ec.oracle.auth >/dev/null 2>&1 &&
 	"$BOOTSEAL" auth sign --var db --key ec.key --cert ec.crt --timestamp "$ts" -o ec.auth db.esl &&
 	check "auth with an ECDSA P-256 signer verifies" "$BOOTSEAL" auth verify --signer ec.crt ec.auth
+: >empty.esl
+sign-efi-sig-list -t "$ts" -k KEK.key -c KEK.crt db empty.esl delete.oracle.auth >/dev/null
+"$BOOTSEAL" auth sign --var db --key KEK.key --cert KEK.crt --timestamp "$ts" -o delete.auth empty.esl
+same "auth over an empty list (deletes the variable) = sign-efi-sig-list" delete.oracle.auth delete.auth
+check "auth verify accepts the deletion" "$BOOTSEAL" auth verify --signer KEK.crt delete.auth
 check_eq "EFI_TIME of 2024-02-29 23:59:58" "e8 07 02 1d 17 3b 3a 00 00 00 00 00 00 00 00 00" \
 	"$(od -An -tx1 -N16 db.replace.auth | sed 's/^ //')"
 
