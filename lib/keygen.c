@@ -315,14 +315,18 @@ static int sync_dir(const char *path)
 
 int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 {
-	const char *out = p->output_dir ? p->output_dir : "target/keys";
-	_cleanup_free_ char *tmp = NULL;
+	_cleanup_free_ char *tmp = NULL, *out = strdup(p->output_dir ? p->output_dir : "target/keys");
 	struct bs_efi_guid owner;
 	char **names = NULL;
 	size_t n = 0;
 	struct stat st;
 	int ret, exists;
 
+	if (!out)
+		return -ENOMEM;
+	/* "keys/" names the same directory as "keys", and the rename needs the latter. */
+	for (size_t len = strlen(out); len > 1 && out[len - 1] == '/'; len--)
+		out[len - 1] = '\0';
 	if (p->owner)
 		owner = *p->owner;
 	else if (bs_efivar_guid_random(&owner) < 0)
@@ -358,7 +362,7 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 		const char *base = slash ? slash + 1 : out;
 
 		if (!*base) {
-			ret = bs_error_set(err, -EINVAL, out, "output directory must not end in '/'");
+			ret = bs_error_set(err, -EINVAL, out, "needs a directory name, not the root");
 			goto done;
 		}
 		if (asprintf(&tmp, "%.*s.%s.tmp-XXXXXX", slash ? (int)(slash - out + 1) : 0, out,
