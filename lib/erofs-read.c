@@ -6,9 +6,8 @@
  * .redirect become the digest and payload, escaped
  * trusted.overlay.overlay.* xattrs lose one "overlay.", other
  * trusted.overlay.* and the whiteout markers are dropped, and an escaped
- * whiteout turns back into a char 0:0 device. Version 2 images store
- * whiteouts and overlay xattrs unescaped, so only metacopy/redirect are
- * turned back there.
+ * whiteout turns back into a char 0:0 device. Version 2 images keep
+ * whiteouts as devices and have no stubs, so only the xattr rules apply.
  *
  * Every offset and length comes from the image, so each is checked against
  * the image size before use.
@@ -160,13 +159,14 @@ static int read_xattr(struct reader *rd, struct bs_tree_inode *ino, uint64_t off
 		if (!strcmp(name, OVL_ESCAPED "whiteouts") || !strcmp(name, OVL_USER "whiteout") ||
 		    !strcmp(name, OVL_USER "whiteouts"))
 			return 0;
-		if (STARTS(name, OVL_TRUSTED)) {
-			if (!STARTS(name, OVL_ESCAPED))
-				return 0;
-			memmove(name + strlen("trusted."), name + strlen(OVL_TRUSTED),
-				nlen - strlen(OVL_TRUSTED) + 1);
-			nlen -= strlen("overlay.");
-		}
+	}
+	/* Both layouts escape the tree's own trusted.overlay.* xattrs. */
+	if (STARTS(name, OVL_TRUSTED)) {
+		if (!STARTS(name, OVL_ESCAPED))
+			return 0;
+		memmove(name + strlen("trusted."), name + strlen(OVL_TRUSTED),
+			nlen - strlen(OVL_TRUSTED) + 1);
+		nlen -= strlen("overlay.");
 	}
 	return bs_tree_inode_add_xattr(rd->tree, ino, name, nlen, value, vlen, rd->err);
 }
