@@ -350,6 +350,13 @@ static void parsed_done(struct parsed *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static const char *oid_text(const ASN1_OBJECT *o, char *buf, size_t size)
+{
+	if (OBJ_obj2txt(buf, (int)size, o, 1) <= 0)
+		buf[0] = '\0';
+	return buf;
+}
+
 /* Decodes a signature; a static reason string on failure. */
 static const char *parse_signature(const uint8_t *der, size_t len, struct parsed *out)
 {
@@ -358,12 +365,13 @@ static const char *parse_signature(const uint8_t *der, size_t len, struct parsed
 	size_t clen, h, l;
 	PKCS7 *inner;
 	ASN1_OBJECT *alg;
+	char oid[64];
 
 	memset(out, 0, sizeof(*out));
 	if (len > INT32_MAX || !(out->p7 = d2i_PKCS7(NULL, &p, (long)len)))
 		return "signature is not PKCS#7 DER";
 	if (!PKCS7_type_is_signed(out->p7) || !(inner = out->p7->d.sign->contents) ||
-	    OBJ_cmp(inner->type, OBJ_txt2obj(SPC_INDIRECT_DATA_OID, 1)) != 0 ||
+	    !inner->type || strcmp(oid_text(inner->type, oid, sizeof(oid)), SPC_INDIRECT_DATA_OID) != 0 ||
 	    !inner->d.other || inner->d.other->type != V_ASN1_SEQUENCE)
 		return "signature does not carry SpcIndirectDataContent";
 	c = inner->d.other->value.sequence->data;
