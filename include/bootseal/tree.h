@@ -20,6 +20,11 @@
  * An inode is linked into directories by name (a dirent). Linking the same
  * non-directory inode under several names makes a hardlink group; the writer
  * stores it once. A directory is linked exactly once (the root never).
+ * The first name linked is the group's primary name: the V0/V1 writer places
+ * the inode where its primary name falls in breadth-first order (C
+ * mkcomposefs: the dump line without `@`; composefs-rs: the first name in
+ * depth-first name order, see bs_tree_recompute_primaries). V2 always uses
+ * the first name in depth-first order.
  * Children are kept sorted by name bytewise (strcmp order), which is the
  * order mkcomposefs writes directory entries in.
  *
@@ -67,8 +72,8 @@ int bs_tree_inode_new(struct bs_tree *tree, uint32_t mode, struct bs_tree_inode 
  * "..", at most BS_TREE_NAME_MAX). -EEXIST if the name is taken, -EINVAL for a
  * bad name or a directory that is already linked (directory hardlinks), -ENOTDIR
  * if dir is not a directory. Linking a non-directory a second time is a
- * hardlink: the writer bumps nothing, so set nlink yourself (see
- * bs_tree_link_count).
+ * hardlink. stat.nlink is stored as given for V0/V1 (set it, e.g. from
+ * bs_tree_link_count); V2 and directories' nlink are computed by the writer.
  */
 int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char *name,
 		    size_t name_len, struct bs_tree_inode *child, struct bs_error *err);
