@@ -321,12 +321,13 @@ struct hasher {
 	struct scan *scan;
 	int rootfd;
 	struct bs_fsverity_ctx **ctx;
+	size_t *order;
 };
 
 static int hash_one(void *arg, size_t worker, size_t item)
 {
 	struct hasher *h = arg;
-	struct hash_job *job = &h->scan->jobs[item];
+	struct hash_job *job = &h->scan->jobs[h->order[item]];
 	uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
 	_cleanup_close_ int fd = -1;
 	struct stat st;
@@ -343,6 +344,32 @@ static int hash_one(void *arg, size_t worker, size_t item)
 	return bs_tree_inode_set_digest(job->inode, digest, bs_fsverity_digest_size(h->ctx[worker]));
 }
 
+static int larger_first(const void *a, const void *b, void *arg)
+{
+	struct hash_job *jobs = arg;
+	uint64_t x = bs_tree_inode_stat(jobs[*(const size_t *)a].inode)->size;
+	uint64_t y = bs_tree_inode_stat(jobs[*(const size_t *)b].inode)->size;
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/*
+ * Largest files first: a 500 MB file started last would leave the other
+ * cores idle while one finishes it. Results go by job, so order is free.
+ */
+static int order_jobs(struct scan *s, size_t **order)
+{
+	*order = malloc((s->n_jobs ? s->n_jobs : 1) * sizeof(**order));
+	if (!*order)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_jobs; i++)
+		(*order)[i] = i;
+	qsort_r(*order, s->n_jobs, sizeof(**order), larger_first, s->jobs);
+	return 0;
+}
+
 static int hash_files(struct scan *s, int rootfd)
 {
 	struct bs_fsverity_params params = { .hash_alg = s->opts->hash_alg ? s->opts->hash_alg
@@ -352,8 +379,10 @@ static int hash_files(struct scan *s, int rootfd)
 	int r = 0;
 
 	h.ctx = calloc(jobs, sizeof(*h.ctx));
-	if (!h.ctx)
+	if (!h.ctx || order_jobs(s, &h.order) < 0) {
+		free(h.ctx);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < jobs && !r; i++)
 		r = bs_fsverity_new(&params, &h.ctx[i]);
 	if (!r)
@@ -361,6 +390,9 @@ static int hash_files(struct scan *s, int rootfd)
 	for (size_t i = 0; i < jobs; i++)
 		bs_fsverity_free(h.ctx[i]);
 	free(h.ctx);
+	if (r < 0)
+		failed = h.order[failed];
+	free(h.order);
 	if (r < 0 && r != -ENOMEM) {
 		errno = -r;
 		return r == -EIO ? fail(s, s->jobs[failed].relpath, -EIO, "changed size while being read")
