@@ -13,6 +13,7 @@
 static const struct bs_command commands[] = {
 	{ "fsverity-digest", cmd_fsverity_digest, "print fs-verity digests of files" },
 	{ "mkcomposefs", cmd_mkcomposefs, "build a composefs EROFS image (C mkcomposefs / composefs-rs compatible)" },
+	{ "oci", cmd_oci, "inspect or flatten an OCI image (oci:DIR[:TAG], oci-archive:FILE)" },
 	{ "composefs-info", cmd_composefs_info, "dump or list the contents of a composefs image" },
 	{ "compute-composefs-digest", cmd_compute_composefs_digest, "print the composefs digest bootc computes for a root filesystem" },
 	{ "diff", cmd_diff, "list what differs between two trees, images or dumps" },

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_OCI_H
+#define BOOTSEAL_OCI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bootseal/error.h>
+#include <bootseal/fsverity.h>
+#include <bootseal/tree.h>
+
+/*
+ * OCI images: open an image (layout directory or archive), verify its blobs,
+ * flatten its layers into a bs_tree while hashing file contents (no
+ * extraction to disk), keep the bytes of a few files the caller asks for, and
+ * write a new, byte-for-byte reproducible image whose first layer is the
+ * flattened tree.
+ *
+ * Image references:
+ *   oci:DIR[:TAG]          an OCI image layout directory; TAG is matched
+ *                          against org.opencontainers.image.ref.name, without
+ *                          it the index must list exactly one manifest
+ *   oci-archive:FILE[:TAG] a tar of such a layout (unpacked into a private
+ *                          temporary directory, removed by bs_oci_image_free)
+ *   dir:PATH               a root filesystem directory: not an image; read it
+ *                          with bs_rootfs_read (bootseal/rootfs.h)
+ *
+ * Errors name the blob ("blobs/sha256/…") or "layer N: ENTRY" they are about.
+ */
+
+enum bs_oci_ref_kind {
+	BS_OCI_REF_LAYOUT = 1,
+	BS_OCI_REF_ARCHIVE,
+	BS_OCI_REF_DIR,
+};
+
+struct bs_oci_ref {
+	enum bs_oci_ref_kind kind;
+	char *path;     /* the directory or file */
+	char *tag;      /* NULL when none was given (always NULL for dir:) */
+};
+
+/* Splits "oci:DIR:TAG" etc.; -EINVAL with a message for anything else. */
+int bs_oci_ref_parse(const char *ref, struct bs_oci_ref *out, struct bs_error *err);
+void bs_oci_ref_clear(struct bs_oci_ref *ref);
+
+struct bs_oci_image;
+
+/* A blob as a descriptor names it. */
+struct bs_oci_descriptor {
+	const char *media_type;
+	const char *digest;     /* "sha256:<64 hex>" */
+	uint64_t size;
+};
+
+/*
+ * Opens an oci: or oci-archive: reference, reads and verifies (sha256 and
+ * size) its index, manifest and config, checks media types (OCI, and Docker
+ * v2 schema 2) and that every layer blob exists with its size. Layer contents
+ * are verified while they stream, by bs_oci_image_flatten and the writer.
+ */
+int bs_oci_image_open(const char *ref, struct bs_oci_image **out, struct bs_error *err);
+void bs_oci_image_free(struct bs_oci_image *img);
+
+const struct bs_oci_descriptor *bs_oci_image_manifest(const struct bs_oci_image *img);
+const struct bs_oci_descriptor *bs_oci_image_config(const struct bs_oci_image *img);
+size_t bs_oci_image_layer_count(const struct bs_oci_image *img);
+const struct bs_oci_descriptor *bs_oci_image_layer(const struct bs_oci_image *img, size_t i);
+/* The config blob's bytes, as verified (not NUL-terminated). */
+const uint8_t *bs_oci_image_config_json(const struct bs_oci_image *img, size_t *len);
+
+/* Returns nonzero for paths ("usr/lib/os-release", no leading '/') whose bytes
+ * the caller wants kept. */
+typedef int (*bs_oci_capture_fn)(void *ctx, const char *path);
+
+struct bs_oci_flatten_options {
+	enum bs_hash_alg hash_alg;      /* fs-verity digest of files; 0 means SHA-512 */
+	size_t inline_max;              /* 0 means 64 (composefs); at most 128 */
+	bs_oci_capture_fn capture;      /* may be NULL */
+	void *capture_ctx;
+	size_t capture_mem_max;         /* 0 means 16 MiB; bigger captured files are
+					   kept in a private temporary file */
+};
+
+struct bs_oci_flatten_stats {
+	size_t layer_entries;           /* tar entries read, all layers */
+	size_t entries;                 /* entries of the flattened tree, root excluded */
+	size_t hashed_files;
+	unsigned long long hashed_bytes;
+	unsigned long long blob_bytes;  /* compressed layer bytes read */
+};
+
+/*
+ * Applies the layers in order to an empty tree the OCI way: `.wh.NAME`
+ * removes NAME of the layers below, `.wh..wh..opq` empties its directory of
+ * what the layers below put there, a later entry replaces an earlier one (a
+ * directory over a directory only changes its metadata and xattrs).
+ * Hardlinks may point at files of earlier layers. Regular files of at most
+ * inline_max bytes are stored inline, the others as fs-verity digest plus
+ * the redirect "xx/rest-of-hex", like bs_rootfs_read. nlink is set for
+ * non-directories.
+ *
+ * A parent directory no layer describes is created with mode 0755, uid/gid 0
+ * and mtime 0 (the root too, unless a layer has a "./" entry): a fixed value,
+ * never the umask or the clock, so the tree depends on the image alone.
+ *
+ * Rejected with -EBADMSG and "layer N: ENTRY: why": `..` components, names
+ * with NUL or over 255 bytes, a path through a symlink or through a
+ * non-directory, a hardlink to a missing path or to a directory, a blob whose
+ * sha256 or size differs from its descriptor, a corrupt or truncated layer.
+ *
+ * The tree is owned by img (bs_oci_image_tree). May be called once.
+ */
+int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_options *opts,
+			 struct bs_oci_flatten_stats *stats, struct bs_error *err);
+/* The flattened tree, NULL before bs_oci_image_flatten. The caller may edit
+ * metadata and remove entries before writing; file content it changes must
+ * go through bs_oci_image_set_file. */
+struct bs_tree *bs_oci_image_tree(struct bs_oci_image *img);
+
+/*
+ * The final bytes of a captured file (path as given to the predicate, after
+ * flattening, following no symlinks). *data stays valid until
+ * bs_oci_image_free. -ENOENT if the path is not in the tree, -ENODATA if it
+ * is a regular file whose bytes were not captured (the predicate said no, or
+ * it is a hardlink to a file first written under an unmatched name).
+ */
+int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t **data,
+		      size_t *len, struct bs_error *err);
+
+/*
+ * Replaces the content of the regular file at path in the flattened tree
+ * (e.g. a signed bootloader): the inode gets the new digest or inline
+ * content and size, bs_oci_image_file returns the new bytes, and the writer
+ * emits them. Every hardlink to that inode changes too. data is copied.
+ */
+int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void *data,
+			  size_t len, struct bs_error *err);
+
+/* A file of the extra layer, given in memory. */
+struct bs_oci_file {
+	const char *path;               /* "boot/EFI/Linux/6.1.0.efi", no leading '/' */
+	uint32_t mode;                  /* S_IFREG, S_IFDIR or S_IFLNK | permissions */
+	uint32_t uid, gid;
+	int64_t mtime_sec;
+	const void *data;               /* content, or the symlink target */
+	size_t len;
+};
+
+enum bs_oci_compression {
+	BS_OCI_GZIP = 0,                /* zlib, fixed level, no name or time in the header */
+	BS_OCI_UNCOMPRESSED,
+};
+
+struct bs_oci_write_options {
+	const char *dest;               /* "oci:DIR[:TAG]" (TAG defaults to "latest") or
+					   "oci-archive:FILE[:TAG]" */
+	/* Flattened source: layer 1 is its tree, in a fixed order (see
+	 * lib/oci-write-layer.c), with contents streamed again from its layers.
+	 * Its config (architecture, os, config, …) is the template of ours. */
+	struct bs_oci_image *base;
+	/* Layer 2 when n_extra > 0; sorted by path here. Missing parent
+	 * directories are added with the base tree's metadata, or 0755 root
+	 * mtime 0 when the base has none. */
+	const struct bs_oci_file *extra;
+	size_t n_extra;
+	const char *const *labels;      /* "key=value", added to config.Labels */
+	size_t n_labels;
+	const char *created_by;         /* history; NULL means "bootseal" */
+	enum bs_oci_compression compression;
+	int gzip_level;                 /* 0 means 6 */
+};
+
+struct bs_oci_write_result {
+	char manifest_digest[80];       /* "sha256:…" */
+	char config_digest[80];
+	uint64_t manifest_size;
+};
+
+/*
+ * Writes the image to a temporary name beside dest and renames it into place
+ * at the end (an existing oci: directory is replaced only if it holds an
+ * oci-layout file). On error dest is untouched. The image time ("created"
+ * and history) is SOURCE_DATE_EPOCH when set, else the base config's
+ * "created", else 1970-01-01T00:00:00Z. Same inputs → same bytes.
+ */
+int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_write_result *res,
+		       struct bs_error *err);
+
+#endif

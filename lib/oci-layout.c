@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Image references and the OCI image layout (image-spec v1.1 image-layout.md,
+ * image-index.md, manifest.md): index → manifest → config, each blob checked
+ * against its descriptor's size and sha256 before it is parsed. Docker v2
+ * schema 2 manifests are accepted too, as skopeo stores them unchanged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <json-c/json.h>
+
+#include "oci-internal.h"
+#include "util.h"
+
+static const char *const manifest_types[] = { MT_OCI_MANIFEST, MT_DOCKER_MANIFEST };
+static const char *const config_types[] = { MT_OCI_CONFIG, MT_DOCKER_CONFIG };
+static const char *const layer_types[] = {
+	MT_OCI_LAYER,
+	MT_OCI_LAYER_GZIP,
+	"application/vnd.oci.image.layer.v1.tar+zstd",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+	"application/vnd.docker.image.rootfs.diff.tar.gzip",
+	"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+};
+
+static int one_of(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int bs_oci_ref_parse(const char *ref, struct bs_oci_ref *out, struct bs_error *err)
+{
+	static const struct { const char *prefix; enum bs_oci_ref_kind kind; } kinds[] = {
+		{ "oci:", BS_OCI_REF_LAYOUT },
+		{ "oci-archive:", BS_OCI_REF_ARCHIVE },
+		{ "dir:", BS_OCI_REF_DIR },
+	};
+	const char *rest = NULL, *colon;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < BS_ARRAY_SIZE(kinds) && !rest; i++)
+		if (strncmp(ref, kinds[i].prefix, strlen(kinds[i].prefix)) == 0) {
+			rest = ref + strlen(kinds[i].prefix);
+			out->kind = kinds[i].kind;
+		}
+	if (!rest)
+		return bs_error_set(err, -EINVAL, ref, "not an image reference (oci:DIR[:TAG], oci-archive:FILE[:TAG] or dir:PATH)");
+	/* Like containers/image: the path ends at the first colon, the rest is the tag. */
+	colon = out->kind == BS_OCI_REF_DIR ? NULL : strchr(rest, ':');
+	out->path = colon ? strndup(rest, (size_t)(colon - rest)) : strdup(rest);
+	if (!out->path)
+		return -ENOMEM;
+	if (colon) {
+		const char *tag = colon + 1;
+
+		if (!*tag || strlen(tag) > 255)
+			goto bad_tag;
+		for (const char *p = tag; *p; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f)
+				goto bad_tag;
+		if (!(out->tag = strdup(tag))) {
+			bs_oci_ref_clear(out);
+			return -ENOMEM;
+		}
+	}
+	if (!*out->path) {
+		bs_oci_ref_clear(out);
+		return bs_error_set(err, -EINVAL, ref, "empty path in image reference");
+	}
+	return 0;
+bad_tag:
+	bs_oci_ref_clear(out);
+	return bs_error_set(err, -EINVAL, ref, "invalid tag in image reference");
+}
+
+void bs_oci_ref_clear(struct bs_oci_ref *ref)
+{
+	free(ref->path);
+	free(ref->tag);
+	ref->path = ref->tag = NULL;
+}
+
+int oci_digest_valid(const char *digest)
+{
+	if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != OCI_DIGEST_LEN)
+		return 0;
+	for (const char *p = digest + 7; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	return 1;
+}
+
+char *oci_blob_path(const char *root, const char *digest)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/blobs/sha256/%s", root, digest + 7) < 0)
+		return NULL;
+	return p;
+}
+
+void oci_digest_format(const uint8_t md[32], char out[OCI_DIGEST_LEN + 1])
+{
+	memcpy(out, "sha256:", 7);
+	bs_hex_encode(md, 32, out + 7);
+}
+
+int oci_blob_open(const char *root, const struct bs_oci_descriptor *d, struct bs_error *err)
+{
+	_cleanup_free_ char *path = oci_blob_path(root, d->digest);
+	char rel[OCI_DIGEST_LEN + 16];
+	struct stat st;
+	int fd;
+
+	if (!path)
+		return -ENOMEM;
+	snprintf(rel, sizeof(rel), "blobs/sha256/%s", d->digest + 7);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return bs_error_set(err, errno == ENOENT ? -EBADMSG : -errno, rel, "%s",
+				    errno == ENOENT ? "blob missing from the image" : strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return bs_error_set(err, -EBADMSG, rel, "blob is not a regular file");
+	}
+	if ((uint64_t)st.st_size != d->size) {
+		close(fd);
+		return bs_error_set(err, -EBADMSG, rel, "blob size %lld differs from its descriptor's %llu",
+				    (long long)st.st_size, (unsigned long long)d->size);
+	}
+	return fd;
+}
+
+/* A whole small blob, its size and sha256 checked against the descriptor. */
+static int read_blob(const char *root, const struct bs_oci_descriptor *d, uint8_t **out,
+		     struct bs_error *err)
+{
+	char rel[OCI_DIGEST_LEN + 16], got[OCI_DIGEST_LEN + 1];
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ uint8_t *buf = NULL;
+	uint8_t md[32];
+	size_t n;
+	int r;
+
+	snprintf(rel, sizeof(rel), "blobs/sha256/%s", d->digest + 7);
+	if (d->size > OCI_JSON_MAX)
+		return bs_error_set(err, -EBADMSG, rel, "%llu bytes is too large for a JSON blob",
+				    (unsigned long long)d->size);
+	fd = oci_blob_open(root, d, err);
+	if (fd < 0)
+		return fd;
+	buf = malloc(d->size + 1);
+	if (!buf)
+		return -ENOMEM;
+	r = bs_read_full(fd, buf, d->size, &n);
+	if (r < 0)
+		return bs_error_set(err, r, rel, "cannot read: %s", strerror(-r));
+	if (n != d->size)
+		return bs_error_set(err, -EBADMSG, rel, "blob shorter than its descriptor's size");
+	buf[n] = 0;
+	EVP_Digest(buf, n, md, NULL, EVP_sha256(), NULL);
+	oci_digest_format(md, got);
+	if (strcmp(got, d->digest) != 0)
+		return bs_error_set(err, -EBADMSG, rel, "sha256 mismatch (expected %s, got %s)",
+				    d->digest + 7, got + 7);
+	*out = BS_STEAL(buf);
+	return 0;
+}
+
+static int parse_json(const uint8_t *buf, size_t len, const char *what, json_object **out,
+		      struct bs_error *err)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *obj;
+
+	if (!tok)
+		return -ENOMEM;
+	obj = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
+	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return bs_error_set(err, -EBADMSG, what, "malformed JSON");
+	}
+	json_tokener_free(tok);
+	*out = obj;
+	return 0;
+}
+
+static const char *get_string(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int check_schema(json_object *obj, const char *what, struct bs_error *err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, "schemaVersion", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) != 2)
+		return bs_error_set(err, -EBADMSG, what, "schemaVersion is not 2");
+	return 0;
+}
+
+static int parse_descriptor(json_object *obj, const char *what, struct oci_blob *out,
+			    struct bs_error *err)
+{
+	const char *mt = get_string(obj, "mediaType"), *digest = get_string(obj, "digest");
+	json_object *size;
+	int64_t n;
+
+	if (!mt || !digest || !json_object_object_get_ex(obj, "size", &size) ||
+	    !json_object_is_type(size, json_type_int))
+		return bs_error_set(err, -EBADMSG, what, "descriptor without mediaType, digest or size");
+	if (!oci_digest_valid(digest))
+		return bs_error_set(err, -EBADMSG, what, "unsupported digest '%.80s' (want sha256:<64 hex>)", digest);
+	n = json_object_get_int64(size);
+	if (n < 0)
+		return bs_error_set(err, -EBADMSG, what, "negative size");
+	out->d.media_type = strdup(mt);
+	out->d.digest = strdup(digest);
+	out->d.size = (uint64_t)n;
+	return out->d.media_type && out->d.digest ? 0 : -ENOMEM;
+}
+
+static void blob_clear(struct oci_blob *b)
+{
+	free((char *)b->d.media_type);
+	free((char *)b->d.digest);
+}
+
+static int read_layout_file(const char *root, const char *name, json_object **out,
+			    struct bs_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	size_t n;
+	int r;
+
+	if (asprintf(&path, "%s/%s", root, name) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return bs_error_set(err, errno == ENOENT ? -EINVAL : -errno, path, "cannot open: %s%s",
+				    strerror(errno), errno == ENOENT ? " (not an OCI image layout)" : "");
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > OCI_JSON_MAX)
+		return bs_error_set(err, -EBADMSG, path, "not a regular file of at most 4 MiB");
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	r = bs_read_full(fd, buf, (size_t)st.st_size, &n);
+	if (r < 0)
+		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+	return parse_json(buf, n, path, out, err);
+}
+
+/* The index entry the reference names: by tag, or the only one. */
+static int select_manifest(struct bs_oci_image *img, json_object *index, const char *tag,
+			   struct bs_error *err)
+{
+	json_object *manifests, *chosen = NULL;
+	size_t n;
+
+	if (check_schema(index, "index.json", err) < 0)
+		return err ? err->code : -EBADMSG;
+	if (!json_object_object_get_ex(index, "manifests", &manifests) ||
+	    !json_object_is_type(manifests, json_type_array))
+		return bs_error_set(err, -EBADMSG, "index.json", "no manifests array");
+	n = json_object_array_length(manifests);
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(manifests, i), *ann;
+		const char *name = NULL;
+
+		if (!json_object_is_type(m, json_type_object))
+			return bs_error_set(err, -EBADMSG, "index.json", "manifest entry is not an object");
+		if (json_object_object_get_ex(m, "annotations", &ann) && json_object_is_type(ann, json_type_object))
+			name = get_string(ann, REF_NAME_ANNOTATION);
+		if (tag && (!name || strcmp(name, tag) != 0))
+			continue;
+		if (chosen)
+			return tag ? bs_error_set(err, -EINVAL, "index.json", "tag '%s' names several manifests", tag)
+				   : bs_error_set(err, -EINVAL, "index.json", "%zu manifests: give a tag (oci:DIR:TAG)", n);
+		chosen = m;
+	}
+	if (!chosen)
+		return tag ? bs_error_set(err, -ENOENT, "index.json", "no manifest tagged '%s'", tag)
+			   : bs_error_set(err, -EBADMSG, "index.json", "no manifest");
+	if (parse_descriptor(chosen, "index.json", &img->manifest, err) < 0)
+		return err ? err->code : -EBADMSG;
+	if (strcmp(img->manifest.d.media_type, MT_OCI_INDEX) == 0)
+		return bs_error_set(err, -EOPNOTSUPP, "index.json", "nested image index (multi-platform) is not supported");
+	if (!one_of(img->manifest.d.media_type, manifest_types, BS_ARRAY_SIZE(manifest_types)))
+		return bs_error_set(err, -EBADMSG, "index.json", "unsupported manifest media type '%.100s'",
+				    img->manifest.d.media_type);
+	return 0;
+}
+
+static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	char what[OCI_DIGEST_LEN + 16];
+	json_object *m = NULL, *cfg, *layers;
+	const char *mt;
+	int r;
+
+	snprintf(what, sizeof(what), "blobs/sha256/%s", img->manifest.d.digest + 7);
+	r = read_blob(img->root, &img->manifest.d, &buf, err);
+	if (r < 0)
+		return r;
+	r = parse_json(buf, img->manifest.d.size, what, &m, err);
+	if (r < 0)
+		return r;
+	r = check_schema(m, what, err);
+	if (r < 0)
+		goto out;
+	mt = get_string(m, "mediaType");
+	if (mt && strcmp(mt, img->manifest.d.media_type) != 0) {
+		r = bs_error_set(err, -EBADMSG, what, "media type '%.100s' differs from the index's", mt);
+		goto out;
+	}
+	if (!json_object_object_get_ex(m, "config", &cfg) || !json_object_is_type(cfg, json_type_object) ||
+	    !json_object_object_get_ex(m, "layers", &layers) || !json_object_is_type(layers, json_type_array)) {
+		r = bs_error_set(err, -EBADMSG, what, "manifest without config or layers");
+		goto out;
+	}
+	if ((r = parse_descriptor(cfg, what, &img->config, err)) < 0)
+		goto out;
+	if (!one_of(img->config.d.media_type, config_types, BS_ARRAY_SIZE(config_types))) {
+		r = bs_error_set(err, -EBADMSG, what, "unsupported config media type '%.100s'",
+				 img->config.d.media_type);
+		goto out;
+	}
+	img->n_layers = json_object_array_length(layers);
+	img->layers = calloc(img->n_layers ? img->n_layers : 1, sizeof(*img->layers));
+	if (!img->layers) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < img->n_layers; i++) {
+		json_object *l = json_object_array_get_idx(layers, i);
+		int fd;
+
+		if (!json_object_is_type(l, json_type_object)) {
+			r = bs_error_set(err, -EBADMSG, what, "layer %zu is not an object", i + 1);
+			goto out;
+		}
+		if ((r = parse_descriptor(l, what, &img->layers[i], err)) < 0)
+			goto out;
+		if (!one_of(img->layers[i].d.media_type, layer_types, BS_ARRAY_SIZE(layer_types))) {
+			r = bs_error_set(err, -EBADMSG, what, "layer %zu: unsupported media type '%.100s'", i + 1,
+					 img->layers[i].d.media_type);
+			goto out;
+		}
+		/* A missing blob fails now, not halfway through flattening. */
+		fd = oci_blob_open(img->root, &img->layers[i].d, err);
+		if (fd < 0) {
+			r = fd;
+			goto out;
+		}
+		close(fd);
+	}
+	r = read_blob(img->root, &img->config.d, &img->config_json, err);
+	if (r >= 0) {
+		json_object *c = NULL;
+
+		img->config_len = img->config.d.size;
+		snprintf(what, sizeof(what), "blobs/sha256/%s", img->config.d.digest + 7);
+		r = parse_json(img->config_json, img->config_len, what, &c, err);
+		json_object_put(c);
+	}
+out:
+	json_object_put(m);
+	return r;
+}
+
+static int archive_dir_ok(const char *name)
+{
+	static const char *const dirs[] = { "", "blobs", "blobs/", "blobs/sha256", "blobs/sha256/" };
+
+	return one_of(name, dirs, BS_ARRAY_SIZE(dirs));
+}
+
+static int archive_name_ok(const char *name)
+{
+	if (!strcmp(name, "oci-layout") || !strcmp(name, "index.json"))
+		return 1;
+	return !strncmp(name, "blobs/sha256/", 13) && strlen(name) == 13 + 64 &&
+	       strspn(name + 13, "0123456789abcdef") == 64;
+}
+
+/* An oci-archive holds only the layout's files; anything else (links,
+ * devices, other names) is refused rather than written into our temp dir. */
+static int unpack_archive(struct bs_oci_image *img, const char *file, struct bs_error *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	int r, ar;
+
+	if (!a)
+		return -ENOMEM;
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_all(a);
+	if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
+		r = bs_error_set(err, -EINVAL, file, "cannot open: %s", archive_error_string(a));
+		goto out;
+	}
+	if ((r = oci_tmpdir(img, err)) < 0)
+		goto out;
+	{
+		char blobs[PATH_MAX];
+
+		snprintf(blobs, sizeof(blobs), "%s/blobs", img->tmpdir);
+		if (mkdir(blobs, 0700) == 0)
+			snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", img->tmpdir);
+		if (errno = 0, mkdir(blobs, 0700) < 0) {
+			r = bs_error_set(err, -errno, blobs, "cannot create: %s", strerror(errno));
+			goto out;
+		}
+	}
+	r = 0;
+	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		_cleanup_free_ char *path = NULL;
+		_cleanup_close_ int fd = -1;
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+
+		while (name && name[0] == '.' && name[1] == '/')
+			name += 2;
+		if (name && archive_entry_filetype(e) == AE_IFDIR && archive_dir_ok(name))
+			continue;
+		if (!name || archive_entry_filetype(e) != AE_IFREG || !archive_name_ok(name)) {
+			r = bs_error_set(err, -EBADMSG, file, "unexpected entry '%.200s' in an OCI archive",
+					 name ? name : "");
+			goto out;
+		}
+		if (asprintf(&path, "%s/%s", img->tmpdir, name) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			r = bs_error_set(err, errno == EEXIST ? -EBADMSG : -errno, file, "%s: %s", name,
+					 errno == EEXIST ? "duplicate entry" : strerror(errno));
+			goto out;
+		}
+		while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+			if (lseek(fd, off, SEEK_SET) < 0 || (r = bs_write_full(fd, buf, len)) < 0) {
+				r = bs_error_set(err, r < 0 ? r : -errno, path, "cannot write: %s", strerror(errno));
+				goto out;
+			}
+		}
+		if (ar != ARCHIVE_EOF || ftruncate(fd, archive_entry_size(e)) < 0) {
+			r = bs_error_set(err, -EBADMSG, file, "%s: %s", name, archive_error_string(a));
+			goto out;
+		}
+	}
+	if (ar != ARCHIVE_EOF)
+		r = bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
+out:
+	archive_read_free(a);
+	return r;
+}
+
+int oci_tmpdir(struct bs_oci_image *img, struct bs_error *err)
+{
+	const char *base = getenv("TMPDIR");
+	char *dir;
+
+	if (img->tmpdir)
+		return 0;
+	if (asprintf(&dir, "%s/bootseal-oci-XXXXXX", base && *base ? base : "/tmp") < 0)
+		return -ENOMEM;
+	/* mkdtemp makes it 0700: captured files and unpacked blobs stay private. */
+	if (!mkdtemp(dir)) {
+		int r = -errno;
+		free(dir);
+		return bs_error_set(err, r, NULL, "cannot create a temporary directory: %s", strerror(-r));
+	}
+	img->tmpdir = dir;
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void oci_rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int open_layout(struct bs_oci_image *img, const char *where, const char *tag,
+		       struct bs_error *err)
+{
+	json_object *layout = NULL, *index = NULL;
+	const char *version;
+	int r;
+
+	r = read_layout_file(img->root, "oci-layout", &layout, err);
+	if (r < 0)
+		goto out;
+	version = get_string(layout, "imageLayoutVersion");
+	if (!version || strcmp(version, "1.0.0") != 0) {
+		r = bs_error_set(err, -EBADMSG, where, "oci-layout: unsupported imageLayoutVersion");
+		goto out;
+	}
+	r = read_layout_file(img->root, "index.json", &index, err);
+	if (r >= 0)
+		r = select_manifest(img, index, tag, err);
+	if (r >= 0)
+		r = read_manifest(img, err);
+out:
+	json_object_put(layout);
+	json_object_put(index);
+	return r;
+}
+
+int bs_oci_image_open(const char *ref, struct bs_oci_image **out, struct bs_error *err)
+{
+	_cleanup_(bs_oci_ref_clear) struct bs_oci_ref parsed = { 0 };
+	struct bs_oci_image *img;
+	int r;
+
+	r = bs_oci_ref_parse(ref, &parsed, err);
+	if (r < 0)
+		return r;
+	if (parsed.kind == BS_OCI_REF_DIR)
+		return bs_error_set(err, -EINVAL, ref, "a dir: reference is a root filesystem, not an image");
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	if (parsed.kind == BS_OCI_REF_ARCHIVE) {
+		r = unpack_archive(img, parsed.path, err);
+		if (r >= 0 && !(img->root = strdup(img->tmpdir)))
+			r = -ENOMEM;
+	} else if (!(img->root = strdup(parsed.path))) {
+		r = -ENOMEM;
+	}
+	if (r >= 0)
+		r = open_layout(img, parsed.path, parsed.tag, err);
+	if (r < 0) {
+		bs_oci_image_free(img);
+		return r;
+	}
+	*out = img;
+	return 0;
+}
+
+void bs_oci_image_free(struct bs_oci_image *img)
+{
+	if (!img)
+		return;
+	blob_clear(&img->manifest);
+	blob_clear(&img->config);
+	for (size_t i = 0; i < img->n_layers; i++)
+		blob_clear(&img->layers[i]);
+	free(img->layers);
+	free(img->config_json);
+	oci_capture_reset(img);
+	free(img->captures);
+	free(img->origins);
+	bs_tree_free(img->tree);
+	if (img->tmpdir)
+		oci_rm_rf(img->tmpdir);
+	free(img->tmpdir);
+	free(img->root);
+	free(img);
+}
+
+const struct bs_oci_descriptor *bs_oci_image_manifest(const struct bs_oci_image *img)
+{
+	return &img->manifest.d;
+}
+
+const struct bs_oci_descriptor *bs_oci_image_config(const struct bs_oci_image *img)
+{
+	return &img->config.d;
+}
+
+size_t bs_oci_image_layer_count(const struct bs_oci_image *img)
+{
+	return img->n_layers;
+}
+
+const struct bs_oci_descriptor *bs_oci_image_layer(const struct bs_oci_image *img, size_t i)
+{
+	return i < img->n_layers ? &img->layers[i].d : NULL;
+}
+
+const uint8_t *bs_oci_image_config_json(const struct bs_oci_image *img, size_t *len)
+{
+	*len = img->config_len;
+	return img->config_json;
+}
+
+struct bs_tree *bs_oci_image_tree(struct bs_oci_image *img)
+{
+	return img->tree;
+}

@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A new OCI image layout, reproducibly: tar layers in a fixed entry order
+ * (lib/oci-write-layer.c) through our own zlib stream (fixed level, no name
+ * and mtime 0 in the gzip header, so the bytes depend on the input alone),
+ * JSON written by json-c in insertion order, the image time from
+ * SOURCE_DATE_EPOCH or the input. Built in a hidden directory beside the
+ * destination and renamed into place at the end.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <json-c/json.h>
+#include <zlib.h>
+
+#include <bootseal/atomicfile.h>
+
+#include "oci-write.h"
+#include "tree-internal.h"
+#include "util.h"
+
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct blob_out {
+	int fd;
+	char *tmp;                      /* file name while being written */
+	EVP_MD_CTX *blob_sha, *diff_sha;
+	z_stream z;
+	int gzip, z_ready;
+	uint64_t size;
+	struct bs_error *err;
+	char digest[OCI_DIGEST_LEN + 1], diff_id[OCI_DIGEST_LEN + 1];
+	uint8_t buf[1 << 16];
+};
+
+struct out_layout {
+	char *dir;                      /* the temporary layout directory */
+	struct bs_error *err;
+};
+
+static int put_bytes(struct blob_out *b, const void *data, size_t len)
+{
+	int r = bs_write_full(b->fd, data, len);
+
+	if (r < 0)
+		return bs_error_set(b->err, r, b->tmp, "cannot write: %s", strerror(-r));
+	EVP_DigestUpdate(b->blob_sha, data, len);
+	b->size += len;
+	return 0;
+}
+
+static int deflate_some(struct blob_out *b, const void *data, size_t len, int flush)
+{
+	b->z.next_in = (Bytef *)data;
+	b->z.avail_in = (uInt)len;
+	do {
+		int zr, r;
+
+		b->z.next_out = b->buf;
+		b->z.avail_out = sizeof(b->buf);
+		zr = deflate(&b->z, flush);
+		if (zr == Z_STREAM_ERROR)
+			return bs_error_set(b->err, -EIO, b->tmp, "gzip stream error");
+		if ((r = put_bytes(b, b->buf, sizeof(b->buf) - b->z.avail_out)) < 0)
+			return r;
+	} while (b->z.avail_out == 0 || (flush == Z_FINISH && b->z.avail_in));
+	return 0;
+}
+
+static la_ssize_t tar_write(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	struct blob_out *b = arg;
+	int r;
+
+	(void)a;
+	EVP_DigestUpdate(b->diff_sha, buf, len);
+	r = b->gzip ? deflate_some(b, buf, len, Z_NO_FLUSH) : put_bytes(b, buf, len);
+	return r < 0 ? -1 : (la_ssize_t)len;
+}
+
+static int blob_begin(struct out_layout *o, struct blob_out *b, int gzip, int level)
+{
+	memset(b, 0, offsetof(struct blob_out, buf));
+	b->err = o->err;
+	b->gzip = gzip;
+	if (asprintf(&b->tmp, "%s/blobs/sha256/.new-XXXXXX", o->dir) < 0) {
+		b->tmp = NULL;
+		return -ENOMEM;
+	}
+	b->fd = mkostemp(b->tmp, O_CLOEXEC);
+	if (b->fd < 0)
+		return bs_error_set(o->err, -errno, b->tmp, "cannot create: %s", strerror(errno));
+	b->blob_sha = EVP_MD_CTX_new();
+	b->diff_sha = EVP_MD_CTX_new();
+	if (!b->blob_sha || !b->diff_sha || !EVP_DigestInit_ex(b->blob_sha, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex(b->diff_sha, EVP_sha256(), NULL))
+		return -ENOMEM;
+	/* windowBits 15 + 16: a gzip wrapper whose header zlib fills with
+	 * mtime 0, no name and OS 3 — nothing from the environment. */
+	if (gzip && deflateInit2(&b->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	b->z_ready = gzip;
+	return 0;
+}
+
+static void blob_abort(struct blob_out *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	if (b->tmp)
+		unlink(b->tmp);
+	free(b->tmp);
+	b->tmp = NULL;
+	b->fd = -1;
+	if (b->z_ready)
+		deflateEnd(&b->z);
+	b->z_ready = 0;
+	EVP_MD_CTX_free(b->blob_sha);
+	EVP_MD_CTX_free(b->diff_sha);
+	b->blob_sha = b->diff_sha = NULL;
+}
+
+/* Flushes, names the blob by its digest, fsyncs it. */
+static int blob_end(struct out_layout *o, struct blob_out *b)
+{
+	_cleanup_free_ char *final = NULL;
+	uint8_t md[32];
+	int r;
+
+	if (b->gzip && (r = deflate_some(b, NULL, 0, Z_FINISH)) < 0)
+		goto fail;
+	EVP_DigestFinal_ex(b->blob_sha, md, NULL);
+	oci_digest_format(md, b->digest);
+	EVP_DigestFinal_ex(b->diff_sha, md, NULL);
+	oci_digest_format(md, b->diff_id);
+	if (fchmod(b->fd, 0644) < 0 || fsync(b->fd) < 0) {
+		r = bs_error_set(o->err, -errno, b->tmp, "cannot sync: %s", strerror(errno));
+		goto fail;
+	}
+	if (!(final = oci_blob_path(o->dir, b->digest))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (rename(b->tmp, final) < 0) {
+		r = bs_error_set(o->err, -errno, final, "cannot rename: %s", strerror(errno));
+		goto fail;
+	}
+	free(b->tmp);
+	b->tmp = NULL;
+	r = 0;
+fail:
+	blob_abort(b);
+	return r;
+}
+
+static int blob_bytes(struct out_layout *o, const char *json, struct blob_out *b)
+{
+	int r = blob_begin(o, b, 0, 0);
+
+	if (r >= 0)
+		r = put_bytes(b, json, strlen(json));
+	if (r >= 0) {
+		EVP_DigestUpdate(b->diff_sha, json, strlen(json));
+		return blob_end(o, b);
+	}
+	blob_abort(b);
+	return r;
+}
+
+static int extra_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct bs_oci_file *)a)->path, ((const struct bs_oci_file *)b)->path);
+}
+
+/* Layer 2: the caller's files plus their missing parents, in path order. */
+static int write_extra_entries(const struct bs_oci_write_options *opts, struct archive *out,
+			       struct bs_error *err)
+{
+	_cleanup_free_ struct bs_oci_file *files = NULL;
+	_cleanup_free_ char **parents = NULL;
+	struct archive_entry *e = archive_entry_new();
+	size_t n = opts->n_extra, n_parents = 0;
+	int r = 0;
+
+	files = calloc(n, sizeof(*files));
+	parents = calloc(n * 64 + 1, sizeof(*parents));
+	if (!e || !files || !parents) {
+		archive_entry_free(e);
+		return -ENOMEM;
+	}
+	memcpy(files, opts->extra, n * sizeof(*files));
+	qsort(files, n, sizeof(*files), extra_cmp);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const struct bs_oci_file *f = &files[i];
+		char path[PATH_MAX];
+		int depth = 0;
+
+		if (!*f->path || f->path[0] == '/' || strlen(f->path) >= PATH_MAX - 2 ||
+		    (i && !strcmp(f->path, files[i - 1].path))) {
+			r = bs_error_set(err, -EINVAL, f->path, "invalid or duplicate extra file path");
+			break;
+		}
+		/* Parents not given: the base tree's metadata, so unpacking the
+		 * layer changes nothing about them. */
+		for (const char *s = strchr(f->path, '/'); s && r >= 0; s = strchr(s + 1, '/')) {
+			struct bs_tree_inode *dir;
+			struct bs_tree_inode tmp = { .st = { .mode = S_IFDIR | 0755, .nlink = 2 } };
+			int known = 0;
+
+			snprintf(path, sizeof(path), "%.*s", (int)(s - f->path), f->path);
+			for (size_t j = 0; j < n && !known; j++)
+				known = !strcmp(files[j].path, path);
+			for (size_t j = 0; j < n_parents && !known; j++)
+				known = !strcmp(parents[j], path);
+			if (known)
+				continue;
+			if (++depth > 64 || !(parents[n_parents++] = strdup(path))) {
+				r = -ENOMEM;
+				break;
+			}
+			dir = opts->base && opts->base->tree ? bs_tree_lookup_path(opts->base->tree, path) : NULL;
+			strcat(path, "/");
+			oci_entry_fill(e, path, dir && S_ISDIR(dir->st.mode) ? dir : &tmp);
+			r = oci_entry_write(out, e, err);
+		}
+		if (r < 0)
+			break;
+		archive_entry_clear(e);
+		snprintf(path, sizeof(path), "%s%s", f->path, S_ISDIR(f->mode) ? "/" : "");
+		archive_entry_set_pathname(e, path);
+		archive_entry_set_filetype(e, f->mode & S_IFMT);
+		archive_entry_set_perm(e, f->mode & 07777);
+		archive_entry_set_uid(e, f->uid);
+		archive_entry_set_gid(e, f->gid);
+		archive_entry_set_mtime(e, f->mtime_sec, 0);
+		if (S_ISLNK(f->mode)) {
+			snprintf(path, sizeof(path), "%.*s", (int)f->len, (const char *)f->data);
+			archive_entry_set_symlink(e, path);
+		} else if (S_ISREG(f->mode)) {
+			archive_entry_set_size(e, (la_int64_t)f->len);
+		} else if (!S_ISDIR(f->mode)) {
+			r = bs_error_set(err, -EINVAL, f->path, "extra files are regular files, directories or symlinks");
+			break;
+		}
+		r = oci_entry_write(out, e, err);
+		if (r >= 0 && S_ISREG(f->mode) && f->len &&
+		    archive_write_data(out, f->data, f->len) != (la_ssize_t)f->len)
+			r = bs_error_set(err, -EIO, f->path, "cannot write tar data: %s", archive_error_string(out));
+	}
+	for (size_t i = 0; i < n_parents; i++)
+		free(parents[i]);
+	archive_entry_free(e);
+	return r;
+}
+
+/* One tar layer blob; which = 0 for the base, 1 for the extra files. */
+static int write_layer(struct out_layout *o, const struct bs_oci_write_options *opts, int which,
+		       struct blob_out *b)
+{
+	struct archive *a = archive_write_new();
+	int r, gzip = opts->compression == BS_OCI_GZIP;
+
+	if (!a)
+		return -ENOMEM;
+	r = blob_begin(o, b, gzip, opts->gzip_level ? opts->gzip_level : 6);
+	if (r >= 0) {
+		/* pax_restricted: plain ustar headers unless a long name, an
+		 * xattr, nanoseconds or a big number needs a PAX record. */
+		archive_write_set_format_pax_restricted(a);
+		archive_write_set_bytes_in_last_block(a, 1);
+		if (archive_write_open(a, b, NULL, tar_write, NULL) != ARCHIVE_OK)
+			r = bs_error_set(o->err, -EIO, b->tmp, "%s", archive_error_string(a));
+	}
+	if (r >= 0)
+		r = which == 0 ? oci_write_base_entries(opts->base, a, o->err)
+			       : write_extra_entries(opts, a, o->err);
+	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
+		r = bs_error_set(o->err, -EIO, b->tmp, "%s", archive_error_string(a));
+	archive_write_free(a);
+	if (r >= 0)
+		return blob_end(o, b);
+	blob_abort(b);
+	return r;
+}
+
+/* RFC 3339 UTC, as image-spec wants for "created". */
+static int image_time(const struct bs_oci_image *base, json_object *cfg, char *out, size_t size,
+		      struct bs_error *err)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	json_object *v;
+
+	if (sde && *sde) {
+		char *end;
+		long long t;
+		struct tm tm;
+
+		errno = 0;
+		t = strtoll(sde, &end, 10);
+		if (errno || *end || t < 0 || !gmtime_r(&(time_t){ (time_t)t }, &tm))
+			return bs_error_set(err, -EINVAL, NULL, "SOURCE_DATE_EPOCH '%.40s' is not a number of seconds", sde);
+		strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return 0;
+	}
+	(void)base;
+	if (cfg && json_object_object_get_ex(cfg, "created", &v) && json_object_is_type(v, json_type_string) &&
+	    strlen(json_object_get_string(v)) < size) {
+		strcpy(out, json_object_get_string(v));
+		return 0;
+	}
+	snprintf(out, size, "1970-01-01T00:00:00Z");
+	return 0;
+}
+
+static json_object *descriptor(const char *media_type, const char *digest, uint64_t size)
+{
+	json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "mediaType", json_object_new_string(media_type));
+	json_object_object_add(d, "digest", json_object_new_string(digest));
+	json_object_object_add(d, "size", json_object_new_int64((int64_t)size));
+	return d;
+}
+
+static json_object *object_member(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_object))
+		return v;
+	v = json_object_new_object();
+	json_object_object_add(obj, key, v);
+	return v;
+}
+
+/* The base config with our layers, history, labels and time. */
+static int build_config(const struct bs_oci_write_options *opts, struct blob_out *layers, size_t n,
+			const char *created, json_object *cfg)
+{
+	json_object *rootfs = json_object_new_object(), *diff_ids = json_object_new_array();
+	json_object *history = json_object_new_array(), *labels;
+	const char *by = opts->created_by ? opts->created_by : "bootseal";
+
+	json_object_object_add(cfg, "created", json_object_new_string(created));
+	labels = object_member(object_member(cfg, "config"), "Labels");
+	for (size_t i = 0; i < opts->n_labels; i++) {
+		const char *eq = strchr(opts->labels[i], '=');
+		char key[256];
+
+		if (!eq || eq == opts->labels[i] || (size_t)(eq - opts->labels[i]) >= sizeof(key))
+			return -EINVAL;
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - opts->labels[i]), opts->labels[i]);
+		json_object_object_add(labels, key, json_object_new_string(eq + 1));
+	}
+	json_object_object_add(rootfs, "type", json_object_new_string("layers"));
+	for (size_t i = 0; i < n; i++) {
+		json_object *h = json_object_new_object();
+		char comment[160];
+
+		json_object_array_add(diff_ids, json_object_new_string(layers[i].diff_id));
+		json_object_object_add(h, "created", json_object_new_string(created));
+		json_object_object_add(h, "created_by", json_object_new_string(by));
+		if (i == 0)
+			snprintf(comment, sizeof(comment), "flattened from %s", opts->base->manifest.d.digest);
+		else
+			snprintf(comment, sizeof(comment), "%zu extra files", opts->n_extra);
+		json_object_object_add(h, "comment", json_object_new_string(comment));
+		json_object_array_add(history, h);
+	}
+	json_object_object_add(rootfs, "diff_ids", diff_ids);
+	json_object_object_add(cfg, "rootfs", rootfs);
+	json_object_object_add(cfg, "history", history);
+	return 0;
+}
+
+static int write_small_file(struct out_layout *o, const char *name, const char *text)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (asprintf(&path, "%s/%s", o->dir, name) < 0)
+		return -ENOMEM;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return bs_error_set(o->err, -errno, path, "cannot create: %s", strerror(errno));
+	if ((r = bs_write_full(fd, text, strlen(text))) < 0 || (r = fsync(fd) < 0 ? -errno : 0) < 0)
+		return bs_error_set(o->err, r, path, "cannot write: %s", strerror(-r));
+	return 0;
+}
+
+static int write_layout(struct out_layout *o, const struct bs_oci_write_options *opts,
+			const char *tag, struct bs_oci_write_result *res)
+{
+	struct blob_out layers[2], cfg_blob, man_blob;
+	json_object *cfg = NULL, *man = NULL, *index = NULL, *ls, *entry, *ann;
+	const char *layer_mt = opts->compression == BS_OCI_GZIP ? MT_OCI_LAYER_GZIP : MT_OCI_LAYER;
+	size_t n = opts->n_extra ? 2 : 1, len;
+	const uint8_t *base_cfg = bs_oci_image_config_json(opts->base, &len);
+	char created[64];
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if ((r = write_layer(o, opts, (int)i, &layers[i])) < 0)
+			return r;
+	cfg = json_tokener_parse((const char *)base_cfg);
+	if (!cfg || !json_object_is_type(cfg, json_type_object)) {
+		json_object_put(cfg);
+		return bs_error_set(o->err, -EBADMSG, NULL, "base image config is not a JSON object");
+	}
+	r = image_time(opts->base, cfg, created, sizeof(created), o->err);
+	if (r >= 0 && (r = build_config(opts, layers, n, created, cfg)) < 0)
+		bs_error_set(o->err, r, NULL, "invalid label (KEY=VALUE)");
+	if (r >= 0)
+		r = blob_bytes(o, json_object_to_json_string_ext(cfg, JSON_FLAGS), &cfg_blob);
+	if (r < 0)
+		goto out;
+	man = json_object_new_object();
+	json_object_object_add(man, "schemaVersion", json_object_new_int(2));
+	json_object_object_add(man, "mediaType", json_object_new_string(MT_OCI_MANIFEST));
+	json_object_object_add(man, "config", descriptor(MT_OCI_CONFIG, cfg_blob.digest, cfg_blob.size));
+	ls = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(ls, descriptor(layer_mt, layers[i].digest, layers[i].size));
+	json_object_object_add(man, "layers", ls);
+	if ((r = blob_bytes(o, json_object_to_json_string_ext(man, JSON_FLAGS), &man_blob)) < 0)
+		goto out;
+	index = json_object_new_object();
+	json_object_object_add(index, "schemaVersion", json_object_new_int(2));
+	json_object_object_add(index, "mediaType", json_object_new_string(MT_OCI_INDEX));
+	entry = descriptor(MT_OCI_MANIFEST, man_blob.digest, man_blob.size);
+	ann = json_object_new_object();
+	json_object_object_add(ann, REF_NAME_ANNOTATION, json_object_new_string(tag));
+	json_object_object_add(entry, "annotations", ann);
+	ls = json_object_new_array();
+	json_object_array_add(ls, entry);
+	json_object_object_add(index, "manifests", ls);
+	r = write_small_file(o, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+	if (r >= 0)
+		r = write_small_file(o, "index.json", json_object_to_json_string_ext(index, JSON_FLAGS));
+	if (r >= 0 && res) {
+		snprintf(res->manifest_digest, sizeof(res->manifest_digest), "%s", man_blob.digest);
+		snprintf(res->config_digest, sizeof(res->config_digest), "%s", cfg_blob.digest);
+		res->manifest_size = man_blob.size;
+	}
+out:
+	json_object_put(cfg);
+	json_object_put(man);
+	json_object_put(index);
+	return r;
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* A hidden directory beside dest: the rename at the end stays on one filesystem. */
+static int make_tmp_layout(const char *dest, struct out_layout *o)
+{
+	const char *slash = strrchr(dest, '/');
+	int dirlen = slash ? (int)(slash - dest + 1) : 0;
+	char blobs[PATH_MAX];
+
+	if (asprintf(&o->dir, "%.*s.%s.tmp-XXXXXX", dirlen, dest, dest + dirlen) < 0) {
+		o->dir = NULL;
+		return -ENOMEM;
+	}
+	if (!mkdtemp(o->dir)) {
+		int r = -errno;
+		free(o->dir);
+		o->dir = NULL;
+		return bs_error_set(o->err, r, dest, "cannot create a temporary directory beside it: %s", strerror(-r));
+	}
+	chmod(o->dir, 0755);
+	snprintf(blobs, sizeof(blobs), "%s/blobs", o->dir);
+	if (mkdir(blobs, 0755) == 0)
+		snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", o->dir);
+	if (errno = 0, mkdir(blobs, 0755) < 0)
+		return bs_error_set(o->err, -errno, blobs, "cannot create: %s", strerror(errno));
+	return 0;
+}
+
+static int commit_dir(struct out_layout *o, const char *dest)
+{
+	_cleanup_free_ char *marker = NULL, *parent = strdup(dest);
+	struct stat st;
+	char *slash;
+
+	if (!parent || asprintf(&marker, "%s/oci-layout", dest) < 0)
+		return -ENOMEM;
+	if (renameat2(AT_FDCWD, o->dir, AT_FDCWD, dest, RENAME_NOREPLACE) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return bs_error_set(o->err, -errno, dest, "cannot rename into place: %s", strerror(errno));
+		/* Only an earlier image is replaced, never some other directory. */
+		if (lstat(dest, &st) < 0 || !S_ISDIR(st.st_mode) || lstat(marker, &st) < 0 || !S_ISREG(st.st_mode))
+			return bs_error_set(o->err, -EEXIST, dest, "exists and is not an OCI image layout");
+		if (renameat2(AT_FDCWD, o->dir, AT_FDCWD, dest, RENAME_EXCHANGE) < 0)
+			return bs_error_set(o->err, -errno, dest, "cannot replace: %s", strerror(errno));
+		oci_rm_rf(o->dir);      /* the old image, now under the temporary name */
+	}
+	free(o->dir);
+	o->dir = NULL;
+	slash = strrchr(parent, '/');
+	if (slash)
+		*(slash == parent ? slash + 1 : slash) = 0;
+	fsync_path(slash ? parent : ".");
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int archive_file(struct archive *a, struct archive_entry *e, const char *dir, const char *name,
+			struct bs_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	uint8_t buf[1 << 16];
+	struct stat st;
+	ssize_t n;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, st.st_size);
+	archive_entry_set_mtime(e, 0, 0);
+	if (oci_entry_write(a, e, err) < 0)
+		return -EIO;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (archive_write_data(a, buf, (size_t)n) != n)
+			return bs_error_set(err, -EIO, path, "cannot write: %s", archive_error_string(a));
+	return n < 0 ? bs_error_set(err, -errno, path, "cannot read: %s", strerror(errno)) : 0;
+}
+
+static la_ssize_t fd_write(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	(void)a;
+	return bs_write_full(*(int *)arg, buf, len) < 0 ? -1 : (la_ssize_t)len;
+}
+
+/* oci-archive: the layout as one tar, in a fixed order with fixed metadata. */
+static int commit_archive(struct out_layout *o, const char *dest)
+{
+	struct bs_atomicfile f;
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	char **names = NULL, blobs[PATH_MAX];
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int r;
+
+	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", o->dir);
+	if (!(d = opendir(blobs)))
+		return bs_error_set(o->err, -errno, blobs, "cannot read: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **g = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*g));
+			if (!g)
+				break;
+			names = g;
+		}
+		if (asprintf(&names[n], "blobs/sha256/%s", de->d_name) < 0)
+			break;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	r = bs_atomicfile_open(&f, dest, 0644, o->err);
+	if (r < 0)
+		goto out;
+	a = archive_write_new();
+	e = archive_entry_new();
+	if (!a || !e) {
+		r = -ENOMEM;
+		goto abort;
+	}
+	archive_write_set_format_pax_restricted(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (archive_write_open(a, &f.fd, NULL, fd_write, NULL) != ARCHIVE_OK) {
+		r = bs_error_set(o->err, -EIO, dest, "%s", archive_error_string(a));
+		goto abort;
+	}
+	static const char *const dirs[] = { "blobs/", "blobs/sha256/" };
+	r = archive_file(a, e, o->dir, "oci-layout", o->err);
+	for (size_t i = 0; i < 2 && r >= 0; i++) {
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, dirs[i]);
+		archive_entry_set_filetype(e, AE_IFDIR);
+		archive_entry_set_perm(e, 0755);
+		archive_entry_set_mtime(e, 0, 0);
+		r = oci_entry_write(a, e, o->err);
+	}
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = archive_file(a, e, o->dir, names[i], o->err);
+	if (r >= 0)
+		r = archive_file(a, e, o->dir, "index.json", o->err);
+	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
+		r = bs_error_set(o->err, -EIO, dest, "%s", archive_error_string(a));
+	if (r >= 0)
+		r = bs_atomicfile_commit(&f, 0, o->err);
+abort:
+	bs_atomicfile_abort(&f);
+out:
+	archive_write_free(a);
+	archive_entry_free(e);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_write_result *res,
+		       struct bs_error *err)
+{
+	_cleanup_(bs_oci_ref_clear) struct bs_oci_ref ref = { 0 };
+	struct out_layout o = { .err = err };
+	int r;
+
+	r = bs_oci_ref_parse(opts->dest, &ref, err);
+	if (r < 0)
+		return r;
+	if (ref.kind == BS_OCI_REF_DIR)
+		return bs_error_set(err, -EINVAL, opts->dest, "can only write oci: and oci-archive: images");
+	if (!opts->base || !opts->base->tree)
+		return bs_error_set(err, -EINVAL, opts->dest, "no flattened base image to write");
+	if (opts->gzip_level < 0 || opts->gzip_level > 9)
+		return bs_error_set(err, -EINVAL, opts->dest, "gzip level %d is not 1..9", opts->gzip_level);
+	r = make_tmp_layout(ref.path, &o);
+	if (r >= 0)
+		r = write_layout(&o, opts, ref.tag ? ref.tag : "latest", res);
+	if (r >= 0)
+		r = ref.kind == BS_OCI_REF_LAYOUT ? commit_dir(&o, ref.path) : commit_archive(&o, ref.path);
+	if (o.dir)
+		oci_rm_rf(o.dir);
+	free(o.dir);
+	return r;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* bootseal oci inspect|flatten: the OCI reader and writer on their own. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bootseal/oci.h>
+
+#include "cli.h"
+
+static void help(void)
+{
+	printf("usage: bootseal oci inspect [--hash-alg sha256|sha512] IMAGE\n"
+	       "       bootseal oci flatten [--uncompressed] [--label KEY=VALUE]... IMAGE DEST\n"
+	       "IMAGE: oci:DIR[:TAG] or oci-archive:FILE[:TAG]; DEST likewise (TAG defaults to latest)\n");
+}
+
+static int open_flat(const char *cmd, const char *ref, enum bs_hash_alg alg, struct bs_oci_image **img,
+		     struct bs_oci_flatten_stats *st)
+{
+	struct bs_oci_flatten_options opts = { .hash_alg = alg };
+	struct bs_error err = { 0 };
+	int r;
+
+	r = bs_oci_image_open(ref, img, &err);
+	if (r >= 0)
+		r = bs_oci_image_flatten(*img, &opts, st, &err);
+	if (r < 0) {
+		bs_oci_image_free(*img);
+		*img = NULL;
+		return cli_report(cmd, &err, r);
+	}
+	return 0;
+}
+
+static int inspect(const char *image, enum bs_hash_alg alg)
+{
+	struct bs_oci_flatten_stats st;
+	struct bs_oci_image *img = NULL;
+	int r = open_flat("oci inspect", image, alg, &img, &st);
+
+	if (r)
+		return r;
+	printf("manifest %s %llu\n", bs_oci_image_manifest(img)->digest,
+	       (unsigned long long)bs_oci_image_manifest(img)->size);
+	printf("config %s %llu\n", bs_oci_image_config(img)->digest,
+	       (unsigned long long)bs_oci_image_config(img)->size);
+	for (size_t i = 0; i < bs_oci_image_layer_count(img); i++) {
+		const struct bs_oci_descriptor *d = bs_oci_image_layer(img, i);
+		printf("layer %zu %s %llu %s\n", i + 1, d->digest, (unsigned long long)d->size, d->media_type);
+	}
+	printf("entries %zu\n", st.entries);
+	printf("layer-entries %zu\n", st.layer_entries);
+	printf("hashed-files %zu\n", st.hashed_files);
+	printf("hashed-bytes %llu\n", st.hashed_bytes);
+	bs_oci_image_free(img);
+	return BS_EXIT_OK;
+}
+
+static int flatten(const char *image, const char *dest, struct bs_oci_write_options *wo)
+{
+	struct bs_oci_write_result res;
+	struct bs_oci_image *img = NULL;
+	struct bs_error err = { 0 };
+	int r = open_flat("oci flatten", image, 0, &img, NULL);
+
+	if (r)
+		return r;
+	wo->dest = dest;
+	wo->base = img;
+	r = bs_oci_write_image(wo, &res, &err);
+	bs_oci_image_free(img);
+	if (r < 0)
+		return cli_report("oci flatten", &err, r);
+	printf("%s\n", res.manifest_digest);
+	return BS_EXIT_OK;
+}
+
+int cmd_oci(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hash-alg", required_argument, NULL, 'a' },
+		{ "uncompressed", no_argument, NULL, 'u' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *labels[64];
+	struct bs_oci_write_options wo = { .labels = labels };
+	enum bs_hash_alg alg = 0;
+	const char *sub;
+	int c;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		help();
+		return argc < 2 ? BS_EXIT_BAD_INPUT : BS_EXIT_OK;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (bs_hash_alg_from_name(optarg, &alg) < 0)
+				return cli_fail("oci", "unknown hash algorithm '%s'", optarg);
+			break;
+		case 'u':
+			wo.compression = BS_OCI_UNCOMPRESSED;
+			break;
+		case 'l':
+			if (wo.n_labels == sizeof(labels) / sizeof(labels[0]) || !strchr(optarg, '='))
+				return cli_fail("oci", "invalid label '%s' (KEY=VALUE, at most 64)", optarg);
+			labels[wo.n_labels++] = optarg;
+			break;
+		case 'h':
+			help();
+			return BS_EXIT_OK;
+		default:
+			return BS_EXIT_BAD_INPUT;
+		}
+	}
+	if (!strcmp(sub, "inspect") && argc - optind == 1)
+		return inspect(argv[optind], alg);
+	if (!strcmp(sub, "flatten") && argc - optind == 2)
+		return flatten(argv[optind], argv[optind + 1], &wo);
+	return cli_fail("oci", "usage: bootseal oci inspect IMAGE | bootseal oci flatten IMAGE DEST");
+}
