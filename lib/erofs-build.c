@@ -452,7 +452,8 @@ static int build(struct ew *w, struct bs_tree *tree)
 	for (uint32_t i = 0; i < w->n_nodes; i++) {
 		struct ew_node *n = &w->nodes[i];
 
-		qsort(n->xattrs, n->n_xattrs, sizeof(*n->xattrs), xattr_key_cmp);
+		if (n->n_xattrs > 1)
+			qsort(n->xattrs, n->n_xattrs, sizeof(*n->xattrs), xattr_key_cmp);
 		if (n->mtime_sec < w->min_sec || (n->mtime_sec == w->min_sec && n->mtime_nsec < w->min_nsec)) {
 			w->min_sec = n->mtime_sec;
 			w->min_nsec = n->mtime_nsec;

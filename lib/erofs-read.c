@@ -139,8 +139,9 @@ static int read_xattr(struct reader *rd, struct bs_tree_inode *ino, uint64_t off
 			size_t skip = vlen > 1 && value[0] == '/';
 			if (memchr(value, 0, vlen))
 				return bad(rd, "redirect xattr contains a NUL byte");
-			return bs_tree_inode_set_payload(rd->tree, ino, (const char *)value + skip,
-							 vlen - skip, rd->err);
+			r = bs_tree_inode_set_payload(rd->tree, ino, (const char *)value + skip,
+						      vlen - skip, NULL);
+			return r == -EINVAL ? bad(rd, "invalid redirect xattr") : r;
 		}
 		return 0;
 	}
@@ -168,7 +169,8 @@ static int read_xattr(struct reader *rd, struct bs_tree_inode *ino, uint64_t off
 			nlen - strlen(OVL_TRUSTED) + 1);
 		nlen -= strlen("overlay.");
 	}
-	return bs_tree_inode_add_xattr(rd->tree, ino, name, nlen, value, vlen, rd->err);
+	r = bs_tree_inode_add_xattr(rd->tree, ino, name, nlen, value, vlen, NULL);
+	return r == -EINVAL ? bad(rd, "invalid xattr '%s'", name) : r;
 }
 
 /* Reads the inode at nid (once); *out is NULL for a skipped whiteout stub. */
@@ -206,7 +208,7 @@ static int read_inode(struct reader *rd, uint64_t nid, struct bs_tree_inode **ou
 		*out = NULL;
 		return 0;
 	}
-	r = bs_tree_inode_new(rd->tree, mode, &ino, rd->err);
+	r = bs_tree_inode_new(rd->tree, mode, &ino, NULL);
 	if (r < 0)
 		return r == -EINVAL ? bad(rd, "inode %llu has mode 0%o", (unsigned long long)nid, mode) : r;
 	*slot = ino;
@@ -265,10 +267,10 @@ static int read_inode(struct reader *rd, uint64_t nid, struct bs_tree_inode **ou
 			memcpy(buf + body, rd->data + tail_off, tail);
 			if (S_ISLNK(mode)) {
 				r = size && !memchr(buf, 0, size) ?
-					    bs_tree_inode_set_payload(rd->tree, ino, (char *)buf, size, rd->err) :
+					    bs_tree_inode_set_payload(rd->tree, ino, (char *)buf, size, NULL) :
 					    bad(rd, "invalid symlink target");
 			} else {
-				r = bs_tree_inode_set_content(rd->tree, ino, buf, size, rd->err);
+				r = bs_tree_inode_set_content(rd->tree, ino, buf, size, NULL);
 			}
 			free(buf);
 			if (r < 0)
@@ -334,7 +336,7 @@ static int read_dir_block(struct reader *rd, struct bs_tree_inode *dir, uint64_t
 			continue;
 		if (S_ISDIR(child->st.mode) && (child->links || child == rd->tree->root))
 			return bad(rd, "directory %.*s is linked twice", (int)(end - nameoff), name);
-		r = bs_tree_dir_add(rd->tree, dir, name, end - nameoff, child, rd->err);
+		r = bs_tree_dir_add(rd->tree, dir, name, end - nameoff, child, NULL);
 		if (r < 0)
 			return r == -ENOMEM ? r : bad(rd, "invalid directory entry '%.*s'",
 						       (int)(end - nameoff), name);
