@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <bootseal/source.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,41 +13,96 @@
 #include <bootseal/bootc.h>
 #include <bootseal/dump.h>
 #include <bootseal/erofs.h>
+#include <bootseal/oci.h>
 #include <bootseal/rootfs.h>
 
 #include "util.h"
 
 #define EROFS_MAGIC_OFFSET 1024
 #define EROFS_MAGIC 0xe0f5e1e2u
-#define IMAGE_MAX (1ull << 32)
+#define FILE_MAX (1ull << 32)
 
-static int read_dir(const char *path, const struct bs_source_options *opts, struct bs_tree **out,
-		    struct bs_error *err)
+struct bs_source {
+	struct bs_tree *tree;           /* owned unless img owns it */
+	struct bs_oci_image *img;
+	struct bs_source_file *files;
+	size_t n_files;
+};
+
+/* What a seal check reads besides the tree: the signed boot binaries. */
+static const char *const boot_patterns[] = {
+	"boot/EFI/Linux/*.efi",
+	"boot/EFI/systemd/*.efi",
+	"boot/EFI/BOOT/*.[eE][fF][iI]",
+	"usr/lib/systemd/boot/efi/*.efi.signed",
+};
+
+static int is_boot_file(const char *path)
 {
-	int raw = opts->flags & BS_SOURCE_RAW;
-	struct bs_rootfs_options ropts = {
-		.jobs = opts->jobs,
-		.hash_alg = BS_HASH_SHA512,
-		.flags = raw ? 0 : BS_ROOTFS_CAPABILITY_ONLY | BS_ROOTFS_SKIP_BOOT_DIRS,
-	};
-	struct bs_content_source src = { bs_rootfs_read_file, (void *)path };
-	int r;
+	for (size_t i = 0; i < BS_ARRAY_SIZE(boot_patterns); i++)
+		if (fnmatch(boot_patterns[i], path, FNM_PATHNAME) == 0)
+			return 1;
+	return 0;
+}
 
-	r = bs_rootfs_read(path, &ropts, out, NULL, err);
-	if (r < 0 || raw)
-		return r;
-	r = bs_bootc_transform(*out, opts->flags & BS_SOURCE_CREATE_MISSING ? BS_BOOTC_CREATE_MISSING : 0,
-			       &src, path, err);
-	if (r < 0) {
-		bs_tree_free(*out);
-		*out = NULL;
+void bs_source_free(struct bs_source *src)
+{
+	if (!src)
+		return;
+	if (src->img)
+		bs_oci_image_free(src->img);
+	else
+		bs_tree_free(src->tree);
+	for (size_t i = 0; i < src->n_files; i++) {
+		free(src->files[i].path);
+		free(src->files[i].data);
 	}
-	return r;
+	free(src->files);
+	free(src);
+}
+
+struct bs_tree *bs_source_tree(struct bs_source *src)
+{
+	return src->tree;
+}
+
+void bs_source_boot_files(const struct bs_source *src, const struct bs_source_file **files, size_t *n)
+{
+	*files = src->files;
+	*n = src->n_files;
+}
+
+static int add_file(struct bs_source *src, const char *path, const uint8_t *data, size_t len,
+		    uint8_t *owned)
+{
+	struct bs_source_file *f = realloc(src->files, (src->n_files + 1) * sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	src->files = f;
+	f = &src->files[src->n_files];
+	f->path = strdup(path);
+	f->data = owned ? owned : malloc(len ? len : 1);
+	if (!f->path || !f->data) {
+		free(f->path);
+		free(f->data);
+		return -ENOMEM;
+	}
+	if (!owned)
+		memcpy(f->data, data, len);
+	f->len = len;
+	src->n_files++;
+	return 0;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct bs_source_file *)a)->path, ((const struct bs_source_file *)b)->path);
 }
 
 static int read_whole(const char *path, uint8_t **data, size_t *len, struct bs_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct stat st;
 	size_t got;
@@ -56,7 +114,7 @@ static int read_whole(const char *path, uint8_t **data, size_t *len, struct bs_e
 		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return bs_error_set(err, -EINVAL, path, "not a regular file");
-	if ((unsigned long long)st.st_size > IMAGE_MAX)
+	if ((unsigned long long)st.st_size > FILE_MAX)
 		return bs_error_set(err, -EFBIG, path, "larger than 4 GiB");
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
@@ -69,7 +127,160 @@ static int read_whole(const char *path, uint8_t **data, size_t *len, struct bs_e
 	return 0;
 }
 
-static int read_file(const char *path, int kind, struct bs_tree **out, struct bs_error *err)
+/* Boot files of a directory: the same patterns, matched on disk. */
+static int collect_dir_files(struct bs_source *src, const char *root, struct bs_error *err)
+{
+	static const char *const dirs[] = { "boot/EFI/Linux", "boot/EFI/systemd", "boot/EFI/BOOT",
+					    "usr/lib/systemd/boot/efi" };
+
+	for (size_t i = 0; i < BS_ARRAY_SIZE(dirs); i++) {
+		char dir[PATH_MAX];
+		struct dirent *de;
+		DIR *d;
+		int r = 0;
+
+		snprintf(dir, sizeof(dir), "%s/%s", root, dirs[i]);
+		d = opendir(dir);
+		if (!d)
+			continue;
+		while (!r && (de = readdir(d))) {
+			char rel[PATH_MAX], full[PATH_MAX * 2];
+			uint8_t *data;
+			size_t len;
+
+			snprintf(rel, sizeof(rel), "%s/%s", dirs[i], de->d_name);
+			if (!is_boot_file(rel))
+				continue;
+			snprintf(full, sizeof(full), "%s/%s", root, rel);
+			r = read_whole(full, &data, &len, err);
+			if (r >= 0 && (r = add_file(src, rel, NULL, len, data)) < 0)
+				free(data);
+		}
+		closedir(d);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int open_dir(struct bs_source *src, const char *path, const struct bs_source_options *opts,
+		    struct bs_error *err)
+{
+	int raw = opts->flags & BS_SOURCE_RAW;
+	struct bs_rootfs_options ropts = {
+		.jobs = opts->jobs,
+		.hash_alg = BS_HASH_SHA512,
+		.flags = raw ? 0 : BS_ROOTFS_CAPABILITY_ONLY | BS_ROOTFS_SKIP_BOOT_DIRS,
+	};
+	struct bs_content_source content = { bs_rootfs_read_file, (void *)path };
+	int r;
+
+	if (opts->flags & BS_SOURCE_BOOT_FILES) {
+		r = collect_dir_files(src, path, err);
+		if (r < 0)
+			return r;
+	}
+	r = bs_rootfs_read(path, &ropts, &src->tree, NULL, err);
+	if (r < 0 || raw)
+		return r;
+	return bs_bootc_transform(src->tree,
+				  opts->flags & BS_SOURCE_CREATE_MISSING ? BS_BOOTC_CREATE_MISSING : 0,
+				  &content, path, err);
+}
+
+/* OCI layers: the policy and boot files are captured while the layers stream. */
+struct oci_capture {
+	struct bs_source *src;
+	char **paths;
+	size_t n;
+	int failed;
+};
+
+static int want_file(void *ctx, const char *path)
+{
+	struct oci_capture *c = ctx;
+	int boot = is_boot_file(path);
+
+	if (boot) {
+		char **p = realloc(c->paths, (c->n + 1) * sizeof(*p));
+		if (!p || !(p[c->n] = strdup(path))) {
+			c->failed = 1;
+			if (p)
+				c->paths = p;
+			return 1;
+		}
+		c->paths = p;
+		c->n++;
+	}
+	return boot || strncmp(path, "etc/selinux/", 12) == 0;
+}
+
+static int read_captured(void *ctx, const char *path, const struct bs_tree_inode *inode, uint8_t **data,
+			 size_t *len, struct bs_error *err)
+{
+	const uint8_t *bytes;
+	int r;
+
+	(void)inode;
+	r = bs_oci_image_file(ctx, path, &bytes, len, err);
+	if (r < 0)
+		return r;
+	*data = malloc(*len ? *len : 1);
+	if (!*data)
+		return -ENOMEM;
+	memcpy(*data, bytes, *len);
+	return 0;
+}
+
+static int open_oci(struct bs_source *src, const char *spec, const struct bs_source_options *opts,
+		    struct bs_error *err)
+{
+	struct oci_capture cap = { .src = src };
+	struct bs_oci_flatten_options fopts = { .hash_alg = BS_HASH_SHA512, .capture = want_file,
+						.capture_ctx = &cap };
+	struct bs_content_source content;
+	int r;
+
+	r = bs_oci_image_open(spec, &src->img, err);
+	if (r < 0)
+		return r;
+	r = bs_oci_image_flatten(src->img, &fopts, NULL, err);
+	if (r >= 0 && cap.failed)
+		r = -ENOMEM;
+	/* A captured path may have been replaced or deleted by a later layer. */
+	for (size_t i = 0; r >= 0 && i < cap.n; i++) {
+		const uint8_t *data;
+		size_t len;
+		int present = 0;
+
+		for (size_t j = 0; j < src->n_files; j++)
+			present |= strcmp(src->files[j].path, cap.paths[i]) == 0;
+		if (present || !(opts->flags & BS_SOURCE_BOOT_FILES))
+			continue;
+		r = bs_oci_image_file(src->img, cap.paths[i], &data, &len, NULL);
+		if (r == -ENOENT || r == -ENODATA) {
+			r = 0;
+			continue;
+		}
+		if (r >= 0)
+			r = add_file(src, cap.paths[i], data, len, NULL);
+	}
+	for (size_t i = 0; i < cap.n; i++)
+		free(cap.paths[i]);
+	free(cap.paths);
+	if (r < 0)
+		return r;
+	src->tree = bs_oci_image_tree(src->img);
+	if (opts->flags & BS_SOURCE_RAW)
+		return 0;
+	content.read = read_captured;
+	content.ctx = src->img;
+	return bs_bootc_transform(src->tree,
+				  opts->flags & BS_SOURCE_CREATE_MISSING ? BS_BOOTC_CREATE_MISSING : 0,
+				  &content, spec, err);
+}
+
+static int open_file(struct bs_source *src, const char *path, int kind, struct bs_error *err)
 {
 	_cleanup_free_ uint8_t *data = NULL;
 	size_t len = 0;
@@ -83,29 +294,42 @@ static int read_file(const char *path, int kind, struct bs_tree **out, struct bs
 		kind = len >= EROFS_MAGIC_OFFSET + 4 &&
 			       bs_get_le32(data + EROFS_MAGIC_OFFSET) == EROFS_MAGIC ? 'c' : 'd';
 	if (kind == 'c')
-		return bs_erofs_read(data, len, path, out, err);
-	return bs_dump_parse((const char *)data, len, path, out, err);
+		return bs_erofs_read(data, len, path, &src->tree, err);
+	return bs_dump_parse((const char *)data, len, path, &src->tree, err);
 }
 
-int bs_source_read_tree(const char *spec, const struct bs_source_options *opts, struct bs_tree **out,
-			struct bs_error *err)
+int bs_source_open(const char *spec, const struct bs_source_options *opts, struct bs_source **out,
+		   struct bs_error *err)
 {
 	static const struct bs_source_options defaults = { 0 };
+	struct bs_source *src;
 	struct stat st;
+	int r;
 
 	if (!opts)
 		opts = &defaults;
+	src = calloc(1, sizeof(*src));
+	if (!src)
+		return -ENOMEM;
 	if (strncmp(spec, "dir:", 4) == 0)
-		return read_dir(spec + 4, opts, out, err);
-	if (strncmp(spec, "dump:", 5) == 0)
-		return read_file(spec + 5, 'd', out, err);
-	if (strncmp(spec, "cfs:", 4) == 0)
-		return read_file(spec + 4, 'c', out, err);
-	if (strncmp(spec, "oci:", 4) == 0 || strncmp(spec, "oci-archive:", 12) == 0)
-		return bs_error_set(err, -EOPNOTSUPP, spec, "OCI images are not supported here yet");
-	if (stat(spec, &st) < 0)
-		return bs_error_set(err, -errno, spec, "cannot open: %s", strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return read_dir(spec, opts, out, err);
-	return read_file(spec, 0, out, err);
+		r = open_dir(src, spec + 4, opts, err);
+	else if (strncmp(spec, "oci:", 4) == 0 || strncmp(spec, "oci-archive:", 12) == 0)
+		r = open_oci(src, spec, opts, err);
+	else if (strncmp(spec, "dump:", 5) == 0)
+		r = open_file(src, spec + 5, 'd', err);
+	else if (strncmp(spec, "cfs:", 4) == 0)
+		r = open_file(src, spec + 4, 'c', err);
+	else if (stat(spec, &st) < 0)
+		r = bs_error_set(err, -errno, spec, "cannot open: %s", strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		r = open_dir(src, spec, opts, err);
+	else
+		r = open_file(src, spec, 0, err);
+	if (r < 0) {
+		bs_source_free(src);
+		return r;
+	}
+	qsort(src->files, src->n_files, sizeof(*src->files), file_cmp);
+	*out = src;
+	return 0;
 }

@@ -16,8 +16,8 @@ static const char cmd[] = "diff";
 static void help(void)
 {
 	printf("usage: bootseal diff [--json] [--raw] [--create-missing-dirs] [--jobs N] A B\n"
-	       "A and B: a root filesystem directory (bootc's rules), a composefs image, a dump\n"
-	       "file, or dir:PATH, cfs:FILE, dump:FILE. Lists what differs, path by path, in\n"
+	       "A and B: a root filesystem directory (bootc's rules), an OCI image (oci:DIR[:TAG],\n"
+	       "oci-archive:FILE), a composefs image, a dump file (or dir:, cfs:, dump:). Lists what differs, path by path, in\n"
 	       "the order the composefs digest sees it. Exit 0: same, 1: different, 2: error.\n");
 }
 
@@ -55,7 +55,7 @@ int cmd_diff(int argc, char **argv)
 		{ 0 },
 	};
 	struct bs_source_options sopts = { 0 };
-	struct bs_tree *a = NULL, *b = NULL;
+	struct bs_source *a = NULL, *b = NULL;
 	struct bs_error err = { 0 };
 	json_object *list = NULL;
 	size_t count = 0;
@@ -88,13 +88,13 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cli_fail(cmd, "expected two trees to compare (see --help)");
-	r = bs_source_read_tree(argv[optind], &sopts, &a, &err);
+	r = bs_source_open(argv[optind], &sopts, &a, &err);
 	if (r >= 0)
-		r = bs_source_read_tree(argv[optind + 1], &sopts, &b, &err);
+		r = bs_source_open(argv[optind + 1], &sopts, &b, &err);
 	if (r >= 0 && json)
 		list = json_object_new_array();
 	if (r >= 0)
-		r = bs_diff_trees(a, b, json ? add_json : print_line, list, &count);
+		r = bs_diff_trees(bs_source_tree(a), bs_source_tree(b), json ? add_json : print_line, list, &count);
 	if (r < 0) {
 		status = cli_report(cmd, &err, r);
 	} else {
@@ -109,7 +109,7 @@ int cmd_diff(int argc, char **argv)
 		status = count ? BS_EXIT_VERIFY_FAILED : BS_EXIT_OK;
 	}
 	json_object_put(list);
-	bs_tree_free(a);
-	bs_tree_free(b);
+	bs_source_free(a);
+	bs_source_free(b);
 	return status;
 }

@@ -3,6 +3,7 @@
 #define BOOTSEAL_SOURCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <bootseal/error.h>
 #include <bootseal/tree.h>
@@ -10,16 +11,18 @@
 /*
  * Any form a tree comes in, read into a bs_tree as the composefs digest sees
  * it:
- *   dir:PATH or a directory     bootc's read rules and transforms
- *   dump:FILE                   a composefs dump file (also detected by content)
- *   cfs:FILE                    a composefs EROFS image (also detected)
+ *   dir:PATH or a directory           bootc's read rules and transforms
  *   oci:DIR[:TAG], oci-archive:FILE   flattened layers, bootc's transforms
+ *   dump:FILE                         a composefs dump file (also detected by content)
+ *   cfs:FILE                          a composefs EROFS image (also detected)
  */
 enum {
 	/* Directories and images: the tree as read, without bootc's transforms. */
 	BS_SOURCE_RAW = 1u << 0,
 	/* bootc's transforms create a missing /boot or /sysroot. */
 	BS_SOURCE_CREATE_MISSING = 1u << 1,
+	/* Keep the files a seal check reads (bs_source_boot_files). */
+	BS_SOURCE_BOOT_FILES = 1u << 2,
 };
 
 struct bs_source_options {
@@ -27,7 +30,26 @@ struct bs_source_options {
 	size_t jobs;
 };
 
-int bs_source_read_tree(const char *spec, const struct bs_source_options *opts, struct bs_tree **out,
-			struct bs_error *err);
+struct bs_source;
+
+/* A file of the image kept in memory. */
+struct bs_source_file {
+	char *path;             /* "boot/EFI/Linux/6.1.0.efi": relative, no leading '/' */
+	uint8_t *data;
+	size_t len;
+};
+
+int bs_source_open(const char *spec, const struct bs_source_options *opts, struct bs_source **out,
+		   struct bs_error *err);
+void bs_source_free(struct bs_source *src);
+/* The tree, owned by src. */
+struct bs_tree *bs_source_tree(struct bs_source *src);
+/*
+ * With BS_SOURCE_BOOT_FILES (directories and OCI images only): UKIs under
+ * boot/EFI/Linux/, and systemd-boot binaries under boot/EFI/ and
+ * usr/lib/systemd/boot/efi/ (*.efi.signed), sorted by path, read before the
+ * transforms empty /boot.
+ */
+void bs_source_boot_files(const struct bs_source *src, const struct bs_source_file **files, size_t *n);
 
 #endif
