@@ -8,6 +8,7 @@
  */
 #include <bootseal/uki.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -284,5 +285,63 @@ out:
 		return r;
 	}
 	*ret = pe;
+	return 0;
+}
+
+static int exists(const char *dir, const char *a, const char *b, const char *c)
+{
+	_cleanup_free_ char *p = NULL;
+	struct stat st;
+
+	if (asprintf(&p, "%s/%s%s%s", dir, a, b, c) < 0)
+		return 0;
+	return stat(p, &st) == 0;
+}
+
+int bs_uki_find_kernel(const char *rootfs, char **kver, struct bs_error *err)
+{
+	_cleanup_free_ char *efi = NULL, *modules = NULL, *found = NULL;
+	struct dirent *e;
+	DIR *d;
+
+	*kver = NULL;
+	if (asprintf(&efi, "%s/boot/EFI/Linux", rootfs) < 0 ||
+	    asprintf(&modules, "%s/usr/lib/modules", rootfs) < 0)
+		return -ENOMEM;
+	if ((d = opendir(efi))) {
+		while ((e = readdir(d))) {
+			size_t l = strlen(e->d_name);
+			if (l > 4 && strcmp(e->d_name + l - 4, ".efi") == 0) {
+				int r = bs_error_set(err, -EINVAL, rootfs,
+						     "rootfs already contains a UKI at boot/EFI/Linux/%s", e->d_name);
+				closedir(d);
+				return r;
+			}
+		}
+		closedir(d);
+	}
+	d = opendir(modules);
+	if (!d)
+		return bs_error_set(err, -ENOENT, rootfs, "no kernel found (no usr/lib/modules)");
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !exists(modules, e->d_name, "/", "vmlinuz"))
+			continue;
+		if (found) {
+			closedir(d);
+			return bs_error_set(err, -EINVAL, rootfs,
+					    "found multiple kernels in usr/lib/modules (%s, %s)", found, e->d_name);
+		}
+		if (!(found = strdup(e->d_name))) {
+			closedir(d);
+			return -ENOMEM;
+		}
+	}
+	closedir(d);
+	if (!found)
+		return bs_error_set(err, -ENOENT, rootfs, "no kernel found in usr/lib/modules/*/vmlinuz");
+	if (!exists(modules, found, "/", "initramfs.img"))
+		return bs_error_set(err, -ENOENT, rootfs, "initramfs not found at usr/lib/modules/%s/initramfs.img",
+				    found);
+	*kver = BS_STEAL(found);
 	return 0;
 }

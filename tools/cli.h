@@ -33,6 +33,9 @@ int cmd_composefs_info(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_ukify(int argc, char **argv);
+int cmd_container(int argc, char **argv);
+/* `ukify build` with argv[0] = "build"; shared with `container ukify`. */
+int cli_ukify_build(int argc, char **argv);
 /* SOURCE_DATE_EPOCH for signatures; *epoch = 0 (now) when unset. */
 int cli_signing_time(const char *cmd, long long *epoch);
 int cmd_keygen(int argc, char **argv);

@@ -83,7 +83,7 @@ static int text_arg(const char *arg, int squash_spaces, char **out, size_t *len)
 	return 0;
 }
 
-static int build(int argc, char **argv)
+int cli_ukify_build(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "linux", required_argument, NULL, 'l' },
@@ -255,7 +255,7 @@ static int inspect(int argc, char **argv)
 int cmd_ukify(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "build") == 0)
-		return build(argc - 1, argv + 1);
+		return cli_ukify_build(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
 		return inspect(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

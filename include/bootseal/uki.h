@@ -40,4 +40,12 @@ int bs_uki_build(const struct bs_uki_params *params, struct bs_pe **uki, struct 
  * -ENOENT when the image has none. buf gets a NUL-terminated string. */
 int bs_uki_kernel_release(const void *kernel, size_t len, char *buf, size_t size);
 
+/*
+ * The kernel of a bootc container rootfs, found as bootc does: exactly one
+ * usr/lib/modules/KVER/ holding vmlinuz (more is an error), with
+ * initramfs.img beside it. A rootfs that already ships a UKI in
+ * boot/EFI/Linux/ is refused. *kver is malloc()ed.
+ */
+int bs_uki_find_kernel(const char *rootfs, char **kver, struct bs_error *err);
+
 #endif

@@ -159,4 +159,45 @@ check_fails "ukify refuses a non-EFI stub" 2 "not an EFI application" "$BOOTSEAL
 	--linux "$kernel" --stub notefi.efi --os-release x --output uki-notefi.efi
 check_eq "no UKI for a non-EFI stub" "" "$(ls uki-notefi.efi 2>/dev/null)"
 
+# --- container ukify on a rootfs made from Debian packages -----------------------
+# The kernel package's vmlinuz and module lists, base-files' os-release, laid
+# out the way bootc images are (usr/lib/modules/KVER/{vmlinuz,initramfs.img}).
+kdeb=$(ls "$cache"/linux-image-[0-9]*.deb 2>/dev/null | head -1)
+ls "$cache"/base-files_*.deb >/dev/null 2>&1 || (cd "$cache" && apt-get download -q base-files >/dev/null 2>&1)
+bdeb=$(ls "$cache"/base-files_*.deb 2>/dev/null | head -1)
+[ -n "$kdeb" ] && [ -n "$bdeb" ] || { not_ok "Debian packages for the rootfs (network?)"; finish; exit; }
+R=$work/rootfs
+mkdir -p "$R/usr/lib/modules" "$R/usr/lib/bootc/kargs.d" "$R/boot" "$R/sysroot" "$work/bf"
+dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$R" --wildcards './boot/vmlinuz-*' './lib/modules/*/modules.order'
+mv "$R/lib/modules/$kver" "$R/usr/lib/modules/$kver" && rm -rf "$R/lib"
+mv "$R/boot/vmlinuz-$kver" "$R/usr/lib/modules/$kver/vmlinuz"
+cp one.cpio "$R/usr/lib/modules/$kver/initramfs.img"
+dpkg-deb -x "$bdeb" "$work/bf" && cp "$work/bf/usr/lib/os-release" "$R/usr/lib/os-release"
+printf 'kargs = ["console=ttyS0", "rw"]\n' >"$R/usr/lib/bootc/kargs.d/10-console.toml"
+printf 'kargs = ["arm64only=1"]\nmatch-architectures = ["aarch64"]\n' >"$R/usr/lib/bootc/kargs.d/20-arm.toml"
+printf 'kargs = [\n  "quiet",\n  "console=ttyS0",  # again\n]\nmatch-architectures = ["x86_64", "aarch64"]\n' \
+	>"$R/usr/lib/bootc/kargs.d/05-quiet.toml"
+printf 'not toml' >"$R/usr/lib/bootc/kargs.d/README"
+
+digest=$("$BOOTSEAL" compute-composefs-digest "$R")
+want="quiet console=ttyS0 rw composefs=$digest foo=bar"
+out=$("$BOOTSEAL" container ukify --rootfs "$R" --karg foo=bar --karg rw -- --output "$work/cu.efi" 2>&1)
+check_eq "container ukify prints bootc's command line" "$want" "$out"
+objcopy -O binary --only-section=.cmdline cu.efi cu-cmdline.out
+check_eq "the UKI carries that command line" "$want" "$(cat cu-cmdline.out)"
+objcopy -O binary --only-section=.uname cu.efi cu-uname.out
+check_eq "container ukify: .uname is the modules directory" "$kver" "$(cat cu-uname.out)"
+objcopy -O binary --only-section=.osrel cu.efi cu-osrel.out
+check "container ukify: .osrel is the rootfs's os-release" cmp cu-osrel.out "$R/usr/lib/os-release"
+out=$("$BOOTSEAL" container ukify --rootfs "$R" --allow-missing-verity -- --output "$work/cu2.efi" \
+	--secureboot-private-key "$work/db.key" --secureboot-certificate "$work/db.crt" 2>&1)
+check_eq "--allow-missing-verity marks the digest optional" "quiet console=ttyS0 rw composefs=?$digest" "$out"
+check "container ukify signs with ukify's flags" sbverify --cert db.crt cu2.efi
+check_fails "container ukify refuses the running root" 2 "active root filesystem" \
+	"$BOOTSEAL" container ukify -- --output "$work/cu3.efi"
+mkdir -p "$R/usr/lib/modules/9.9.9"; : >"$R/usr/lib/modules/9.9.9/vmlinuz"
+check_fails "container ukify refuses two kernels" 2 "multiple kernels" \
+	"$BOOTSEAL" container ukify --rootfs "$R" -- --output "$work/cu3.efi"
+check_eq "no UKI after a refusal" "" "$(ls cu3.efi 2>/dev/null)"
+
 finish

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bootc's kernel argument handling, re-derived from its behaviour
+ * (bootc_kargs.rs and its kernel command line crate): kargs.d TOML files and
+ * the de-duplicating append. The TOML reader accepts exactly the subset these
+ * files use (two keys holding arrays of strings, comments) and rejects the
+ * rest, so a file bootc would refuse is never half-read.
+ */
+#include <bootseal/kargs.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#define MAX_KARGS_FILE (1u << 20)
+
+struct param {
+	const char *key;
+	size_t key_len;
+	const char *value;      /* NULL for a bare switch */
+	size_t value_len;
+};
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+/* Next parameter of s at *pos: its start and length, 0 at the end. */
+static int next_param(const char *s, size_t *pos, const char **start, size_t *len)
+{
+	size_t i = *pos, b;
+	int quoted = 0;
+
+	while (s[i] && is_space(s[i]))
+		i++;
+	if (!s[i])
+		return 0;
+	b = i;
+	for (; s[i] && (quoted || !is_space(s[i])); i++)
+		if (s[i] == '"')
+			quoted = !quoted;
+	*start = s + b;
+	*len = i - b;
+	*pos = i;
+	return 1;
+}
+
+static struct param split_param(const char *p, size_t n)
+{
+	struct param r = { 0 };
+	const char *eq;
+
+	/* Only the first and the last double quote of the whole parameter go. */
+	if (n && p[0] == '"') {
+		p++;
+		n--;
+	}
+	if (n && p[n - 1] == '"')
+		n--;
+	eq = memchr(p, '=', n);
+	r.key = p;
+	r.key_len = eq ? (size_t)(eq - p) : n;
+	if (eq) {
+		r.value = eq + 1;
+		r.value_len = n - r.key_len - 1;
+		if (r.value_len && r.value[0] == '"') {
+			r.value++;
+			r.value_len--;
+		}
+	}
+	return r;
+}
+
+static int params_equal(const struct param *a, const struct param *b)
+{
+	if (a->key_len != b->key_len || !a->value != !b->value)
+		return 0;
+	for (size_t i = 0; i < a->key_len; i++) {
+		char x = a->key[i] == '_' ? '-' : a->key[i], y = b->key[i] == '_' ? '-' : b->key[i];
+		if (x != y)
+			return 0;
+	}
+	return !a->value || (a->value_len == b->value_len && memcmp(a->value, b->value, a->value_len) == 0);
+}
+
+static int contains(const char *cmdline, const struct param *p)
+{
+	const char *s;
+	size_t pos = 0, n;
+
+	while (cmdline && next_param(cmdline, &pos, &s, &n)) {
+		struct param q = split_param(s, n);
+		if (params_equal(&q, p))
+			return 1;
+	}
+	return 0;
+}
+
+int bs_kargs_append(char **cmdline, const char *args)
+{
+	const char *s;
+	size_t pos = 0, n;
+
+	while (next_param(args, &pos, &s, &n)) {
+		struct param p = split_param(s, n);
+		size_t old = *cmdline ? strlen(*cmdline) : 0;
+		char *c;
+
+		if (contains(*cmdline, &p))
+			continue;
+		c = realloc(*cmdline, old + n + 2);
+		if (!c)
+			return -ENOMEM;
+		if (old && !is_space(c[old - 1]))
+			c[old++] = ' ';
+		memcpy(c + old, s, n);
+		c[old + n] = '\0';
+		*cmdline = c;
+	}
+	if (!*cmdline && !(*cmdline = strdup("")))
+		return -ENOMEM;
+	return 0;
+}
+
+/* --- the TOML subset ------------------------------------------------------ */
+
+struct toml {
+	const char *p, *end;
+	const char *path;
+	int line;
+	struct bs_error *err;
+};
+
+static int toml_fail(struct toml *t, const char *what)
+{
+	return bs_error_set(t->err, -EINVAL, t->path, "line %d: %s", t->line, what);
+}
+
+/* Skips blanks, and with newlines also line breaks and comments. */
+static void toml_skip(struct toml *t, int newlines)
+{
+	while (t->p < t->end) {
+		if (*t->p == ' ' || *t->p == '\t' || *t->p == '\r') {
+			t->p++;
+		} else if (*t->p == '#') {
+			while (t->p < t->end && *t->p != '\n')
+				t->p++;
+		} else if (newlines && *t->p == '\n') {
+			t->line++;
+			t->p++;
+		} else {
+			break;
+		}
+	}
+}
+
+/* A basic "..." or literal '...' string, appended to out as one argument. */
+static int toml_string(struct toml *t, char **out, size_t *len)
+{
+	char q = *t->p++;
+	_cleanup_free_ char *s = malloc((size_t)(t->end - t->p) + 1);
+	size_t n = 0;
+
+	if (!s)
+		return -ENOMEM;
+	if (t->end - t->p >= 2 && t->p[0] == q && t->p[1] == q)
+		return toml_fail(t, "multi-line strings are not supported");
+	while (t->p < t->end && *t->p != q) {
+		char c = *t->p++;
+		if (c == '\n')
+			return toml_fail(t, "unterminated string");
+		if (q == '"' && c == '\\') {
+			if (t->p >= t->end)
+				return toml_fail(t, "unterminated string");
+			switch (c = *t->p++) {
+			case '"': case '\\': break;
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			default: return toml_fail(t, "unsupported escape in string");
+			}
+		}
+		s[n++] = c;
+	}
+	if (t->p >= t->end)
+		return toml_fail(t, "unterminated string");
+	t->p++;
+	s[n] = '\0';
+	*out = BS_STEAL(s);
+	*len = n;
+	return 0;
+}
+
+/* ["a", "b",] -> "a b" (bootc joins the strings with spaces). */
+static int toml_array(struct toml *t, char **joined)
+{
+	_cleanup_free_ char *acc = strdup("");
+	size_t acc_len = 0;
+	int r;
+
+	if (!acc)
+		return -ENOMEM;
+	if (t->p >= t->end || *t->p != '[')
+		return toml_fail(t, "expected an array of strings");
+	t->p++;
+	for (;;) {
+		_cleanup_free_ char *s = NULL;
+		size_t n = 0;
+		char *grown;
+
+		toml_skip(t, 1);
+		if (t->p < t->end && *t->p == ']')
+			break;
+		if (t->p >= t->end || (*t->p != '"' && *t->p != '\''))
+			return toml_fail(t, "expected a string");
+		if ((r = toml_string(t, &s, &n)) < 0)
+			return r;
+		grown = realloc(acc, acc_len + n + 2);
+		if (!grown)
+			return -ENOMEM;
+		acc = grown;
+		if (acc_len)
+			acc[acc_len++] = ' ';
+		memcpy(acc + acc_len, s, n + 1);
+		acc_len += n;
+		toml_skip(t, 1);
+		if (t->p < t->end && *t->p == ',') {
+			t->p++;
+			continue;
+		}
+		toml_skip(t, 1);
+		if (t->p >= t->end || *t->p != ']')
+			return toml_fail(t, "expected ',' or ']'");
+		break;
+	}
+	t->p++;
+	*joined = BS_STEAL(acc);
+	return 0;
+}
+
+static int has_word(const char *list, const char *word)
+{
+	const char *s;
+	size_t pos = 0, n;
+
+	while (next_param(list, &pos, &s, &n))
+		if (n == strlen(word) && memcmp(s, word, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* One kargs.d file: appends its kargs to *cmdline when its architectures match. */
+static int parse_file(const char *path, const char *text, size_t len, const char *arch,
+		      char **cmdline, struct bs_error *err)
+{
+	struct toml t = { text, text + len, path, 1, err };
+	_cleanup_free_ char *kargs = NULL, *arches = NULL;
+	int r;
+
+	for (;;) {
+		const char *k;
+		size_t kl;
+		char **slot;
+
+		toml_skip(&t, 1);
+		if (t.p >= t.end)
+			break;
+		k = t.p;
+		while (t.p < t.end && (*t.p == '-' || *t.p == '_' || (*t.p >= 'a' && *t.p <= 'z') ||
+				       (*t.p >= 'A' && *t.p <= 'Z') || (*t.p >= '0' && *t.p <= '9')))
+			t.p++;
+		kl = (size_t)(t.p - k);
+		if (kl == 5 && memcmp(k, "kargs", 5) == 0)
+			slot = &kargs;
+		else if (kl == 19 && memcmp(k, "match-architectures", 19) == 0)
+			slot = &arches;
+		else
+			return toml_fail(&t, kl ? "unknown key (bootc accepts kargs and match-architectures)"
+					       : "expected a key");
+		if (*slot)
+			return toml_fail(&t, "duplicate key");
+		toml_skip(&t, 0);
+		if (t.p >= t.end || *t.p != '=')
+			return toml_fail(&t, "expected '='");
+		t.p++;
+		toml_skip(&t, 0);
+		if ((r = toml_array(&t, slot)) < 0)
+			return r;
+		toml_skip(&t, 0);
+		if (t.p < t.end && *t.p != '\n')
+			return toml_fail(&t, "trailing characters after the value");
+	}
+	if (!kargs)
+		return bs_error_set(err, -EINVAL, path, "missing field `kargs`");
+	if (arches && !has_word(arches, arch))
+		return 0;
+	return bs_kargs_append(cmdline, kargs);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err)
+{
+	_cleanup_free_ char *dir = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	DIR *d;
+	struct dirent *e;
+	int r = 0;
+
+	*cmdline = NULL;
+	if (asprintf(&dir, "%s/usr/lib/bootc/kargs.d", rootfs) < 0)
+		return -ENOMEM;
+	d = opendir(dir);
+	if (!d) {
+		if (errno != ENOENT)
+			return bs_error_set(err, -errno, dir, "cannot open: %s", strerror(errno));
+		return bs_kargs_append(cmdline, "");
+	}
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		char **grown;
+		if (l < 6 || strcmp(e->d_name + l - 5, ".toml") != 0)
+			continue;
+		grown = realloc(names, (n + 1) * sizeof(*names));
+		if (!grown || !(grown[n] = strdup(e->d_name))) {
+			names = grown ? grown : names;
+			r = -ENOMEM;
+			break;
+		}
+		names = grown;
+		n++;
+	}
+	closedir(d);
+	if (r == 0)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		_cleanup_free_ char *path = NULL, *text = NULL;
+		_cleanup_close_ int fd = -1;
+		struct stat st;
+		size_t got;
+
+		if (asprintf(&path, "%s/%s", dir, names[i]) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			r = bs_error_set(err, -errno, path, "cannot read: %s", strerror(errno));
+			break;
+		}
+		if (!S_ISREG(st.st_mode) || st.st_size > MAX_KARGS_FILE) {
+			r = bs_error_set(err, -EINVAL, path, "not a regular file of at most 1 MiB");
+			break;
+		}
+		text = malloc((size_t)st.st_size + 1);
+		if (!text) {
+			r = -ENOMEM;
+			break;
+		}
+		r = bs_read_full(fd, text, (size_t)st.st_size, &got);
+		if (r < 0) {
+			bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+			break;
+		}
+		text[got] = '\0';
+		if (memchr(text, '\0', got)) {
+			r = bs_error_set(err, -EINVAL, path, "not a text file");
+			break;
+		}
+		r = parse_file(path, text, got, arch, cmdline, err);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (r == 0 && !*cmdline)
+		r = bs_kargs_append(cmdline, "");
+	if (r < 0) {
+		free(*cmdline);
+		*cmdline = NULL;
+	}
+	return r;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `bootseal container ukify`: a drop-in for `bootc container ukify` in a
+ * Containerfile. Like bootc it finds the kernel in usr/lib/modules, builds
+ * the command line from usr/lib/bootc/kargs.d, composefs=<digest> and
+ * --karg, and runs the UKI build with the rootfs as working directory, so
+ * relative paths after `--` mean what they mean to bootc.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bootseal/composefs.h>
+#include <bootseal/kargs.h>
+#include <bootseal/uki.h>
+
+#include "../lib/util.h"
+#include "cli.h"
+
+static const char cmd[] = "container ukify";
+
+#define MAX_ARGS 256
+#define STUB_IN_ROOTFS "usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+
+/* bootc matches kargs.d architectures against Rust's target names. */
+#if defined(__x86_64__)
+#define KARGS_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define KARGS_ARCH "aarch64"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define KARGS_ARCH "riscv64"
+#elif defined(__i386__)
+#define KARGS_ARCH "x86"
+#else
+#define KARGS_ARCH "unknown"
+#endif
+
+static void help(void)
+{
+	printf("usage: bootseal container ukify [--rootfs DIR] [--karg ARG]... [--allow-missing-verity]\n"
+	       "                                [--kernel-dir DIR] [-- UKIFY-BUILD-ARGS...]\n"
+	       "Prints the command line, then builds the UKI as `bootseal ukify build` with the\n"
+	       "arguments after --, run from DIR (default /).\n");
+}
+
+static int ukify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rootfs", required_argument, NULL, 'r' },
+		{ "karg", required_argument, NULL, 'k' },
+		{ "allow-missing-verity", no_argument, NULL, 'a' },
+		{ "kernel-dir", required_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	_cleanup_free_ char *kver = NULL, *cmdline = NULL, *vmlinuz = NULL, *initrd = NULL;
+	_cleanup_free_ char *karg = NULL;
+	const char *rootfs = "/", *kernel_dir = NULL, *extra[MAX_ARGS];
+	char *args[MAX_ARGS + 16];
+	uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE];
+	char hex[2 * BS_COMPOSEFS_DIGEST_SIZE + 1];
+	struct bs_rootfs_options ropts = { 0 };
+	struct bs_error err = { 0 };
+	size_t n_extra = 0, n = 0;
+	int allow_missing = 0, c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': rootfs = optarg; break;
+		case 'k':
+			if (n_extra == MAX_ARGS)
+				return cli_fail(cmd, "too many --karg");
+			extra[n_extra++] = optarg;
+			break;
+		case 'a': allow_missing = 1; break;
+		case 'K': kernel_dir = optarg; break;
+		case 'h':
+			help();
+			return BS_EXIT_OK;
+		default:
+			return BS_EXIT_BAD_INPUT;
+		}
+	}
+	if (argc - optind > MAX_ARGS)
+		return cli_fail(cmd, "too many ukify arguments");
+	if (strcmp(rootfs, "/") == 0)
+		return cli_fail(cmd, "cannot operate on the active root filesystem; mount the image elsewhere and pass --rootfs");
+
+	if (kernel_dir) {
+		const char *slash = strrchr(kernel_dir, '/');
+		kver = strdup(slash && slash[1] ? slash + 1 : kernel_dir);
+		if (!kver || asprintf(&vmlinuz, "%s/vmlinuz", kernel_dir) < 0 ||
+		    asprintf(&initrd, "%s/initramfs.img", kernel_dir) < 0)
+			return cli_report(cmd, NULL, -ENOMEM);
+	} else {
+		r = bs_uki_find_kernel(rootfs, &kver, &err);
+		if (r < 0)
+			return cli_report(cmd, &err, r);
+		if (asprintf(&vmlinuz, "usr/lib/modules/%s/vmlinuz", kver) < 0 ||
+		    asprintf(&initrd, "usr/lib/modules/%s/initramfs.img", kver) < 0)
+			return cli_report(cmd, NULL, -ENOMEM);
+	}
+	r = bs_kargs_read_dir(rootfs, KARGS_ARCH, &cmdline, &err);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	r = bs_composefs_dir_digest(rootfs, &ropts, 0, digest, NULL, NULL, &err);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	bs_hex_encode(digest, sizeof(digest), hex);
+	if (asprintf(&karg, "composefs=%s%s", allow_missing ? "?" : "", hex) < 0)
+		return cli_report(cmd, NULL, -ENOMEM);
+	r = bs_kargs_append(&cmdline, karg);
+	for (size_t i = 0; r >= 0 && i < n_extra; i++)
+		r = bs_kargs_append(&cmdline, extra[i]);
+	if (r < 0)
+		return cli_report(cmd, NULL, r);
+
+	if (chdir(rootfs) < 0)
+		return cli_fail(cmd, "%s: cannot enter: %s", rootfs, strerror(errno));
+	args[n++] = (char *)"build";
+	args[n++] = (char *)"--linux";
+	args[n++] = vmlinuz;
+	args[n++] = (char *)"--initrd";
+	args[n++] = initrd;
+	args[n++] = (char *)"--uname";
+	args[n++] = kver;
+	args[n++] = (char *)"--cmdline";
+	args[n++] = cmdline;
+	args[n++] = (char *)"--os-release";
+	args[n++] = (char *)"@usr/lib/os-release";
+	if (access(STUB_IN_ROOTFS, R_OK) == 0) {
+		/* The image's own stub; an explicit --stub after -- still wins. */
+		args[n++] = (char *)"--stub";
+		args[n++] = (char *)STUB_IN_ROOTFS;
+	}
+	for (int i = optind; i < argc; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	r = cli_ukify_build((int)n, args);
+	if (r == BS_EXIT_OK)
+		printf("%s\n", cmdline);
+	return r;
+}
+
+int cmd_container(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "ukify") == 0)
+		return ukify(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		help();
+		return BS_EXIT_OK;
+	}
+	return cli_fail("container", "expected 'ukify' (see --help)");
+}
