@@ -85,7 +85,7 @@ int oci_stream_open(const struct bs_oci_image *img, size_t layer, struct oci_str
 	archive_read_support_filter_all(a);
 	if (archive_read_open(a, s, NULL, stream_read, NULL) != ARCHIVE_OK) {
 		snprintf(where, sizeof(where), "layer %zu", layer + 1);
-		bs_error_set(err, -EBADMSG, where, "not a tar layer: %s", archive_error_string(a));
+		bs_error_set(err, -EBADMSG, where, "corrupt layer: %s", archive_error_string(a));
 		oci_stream_close(s, a);
 		return -EBADMSG;
 	}

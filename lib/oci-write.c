@@ -273,9 +273,10 @@ static int write_layer(struct out_layout *o, const struct bs_oci_write_options *
 		return -ENOMEM;
 	r = blob_begin(o, b, gzip, opts->gzip_level ? opts->gzip_level : 6);
 	if (r >= 0) {
-		/* pax_restricted: plain ustar headers unless a long name, an
-		 * xattr, nanoseconds or a big number needs a PAX record. */
-		archive_write_set_format_pax_restricted(a);
+		/* pax: ustar headers plus a PAX record only when a long name, an
+		 * xattr, nanoseconds or a big number needs one (pax_restricted
+		 * would drop the nanoseconds of an entry needing nothing else). */
+		archive_write_set_format_pax(a);
 		archive_write_set_bytes_in_last_block(a, 1);
 		if (archive_write_open(a, b, NULL, tar_write, NULL) != ARCHIVE_OK)
 			r = bs_error_set(o->err, -EIO, b->tmp, "%s", archive_error_string(a));

@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bootseal/dump.h>
 #include <bootseal/oci.h>
 
 #include "cli.h"
 
 static void help(void)
 {
-	printf("usage: bootseal oci inspect [--hash-alg sha256|sha512] IMAGE\n"
+	printf("usage: bootseal oci inspect [--hash-alg sha256|sha512] [--dump FILE] IMAGE\n"
 	       "       bootseal oci flatten [--uncompressed] [--label KEY=VALUE]... IMAGE DEST\n"
 	       "IMAGE: oci:DIR[:TAG] or oci-archive:FILE[:TAG]; DEST likewise (TAG defaults to latest)\n");
 }
@@ -34,7 +35,22 @@ static int open_flat(const char *cmd, const char *ref, enum bs_hash_alg alg, str
 	return 0;
 }
 
-static int inspect(const char *image, enum bs_hash_alg alg)
+static int write_dump(struct bs_oci_image *img, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	int r;
+
+	if (!f)
+		return cli_fail("oci inspect", "%s: cannot create: %s", path, strerror(errno));
+	r = bs_dump_write(bs_oci_image_tree(img), f);
+	if (f != stdout && fclose(f) != 0 && r >= 0)
+		r = -errno;
+	if (r < 0)
+		return cli_fail("oci inspect", "%s: cannot write: %s", path, strerror(-r));
+	return 0;
+}
+
+static int inspect(const char *image, enum bs_hash_alg alg, const char *dump)
 {
 	struct bs_oci_flatten_stats st;
 	struct bs_oci_image *img = NULL;
@@ -42,6 +58,14 @@ static int inspect(const char *image, enum bs_hash_alg alg)
 
 	if (r)
 		return r;
+	if (dump && (r = write_dump(img, dump))) {
+		bs_oci_image_free(img);
+		return r;
+	}
+	if (dump && !strcmp(dump, "-")) {
+		bs_oci_image_free(img);
+		return BS_EXIT_OK;
+	}
 	printf("manifest %s %llu\n", bs_oci_image_manifest(img)->digest,
 	       (unsigned long long)bs_oci_image_manifest(img)->size);
 	printf("config %s %llu\n", bs_oci_image_config(img)->digest,
@@ -83,13 +107,14 @@ int cmd_oci(int argc, char **argv)
 		{ "hash-alg", required_argument, NULL, 'a' },
 		{ "uncompressed", no_argument, NULL, 'u' },
 		{ "label", required_argument, NULL, 'l' },
+		{ "dump", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *labels[64];
 	struct bs_oci_write_options wo = { .labels = labels };
 	enum bs_hash_alg alg = 0;
-	const char *sub;
+	const char *sub, *dump = NULL;
 	int c;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -105,6 +130,9 @@ int cmd_oci(int argc, char **argv)
 		case 'a':
 			if (bs_hash_alg_from_name(optarg, &alg) < 0)
 				return cli_fail("oci", "unknown hash algorithm '%s'", optarg);
+			break;
+		case 'd':
+			dump = optarg;
 			break;
 		case 'u':
 			wo.compression = BS_OCI_UNCOMPRESSED;
@@ -122,7 +150,7 @@ int cmd_oci(int argc, char **argv)
 		}
 	}
 	if (!strcmp(sub, "inspect") && argc - optind == 1)
-		return inspect(argv[optind], alg);
+		return inspect(argv[optind], alg, dump);
 	if (!strcmp(sub, "flatten") && argc - optind == 2)
 		return flatten(argv[optind], argv[optind + 1], &wo);
 	return cli_fail("oci", "usage: bootseal oci inspect IMAGE | bootseal oci flatten IMAGE DEST");

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Builds small OCI image layouts for tests/integration/oci.sh, hostile ones
+included: each layer is a tar made here with tarfile, the layout around it is
+written by hand so that it can be broken on purpose.
+
+usage: oci-mkimage.py CASE DIR
+"""
+import gzip, hashlib, io, json, os, sys, tarfile
+
+def entry(name, kind=tarfile.REGTYPE, data=b"", mode=0o644, link="", mtime=1700000000, pax=None):
+    return (name, kind, data, mode, link, mtime, pax)
+
+def make_tar(entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind, data, mode, link, mtime, pax in entries:
+            ti = tarfile.TarInfo(name)
+            ti.type, ti.mode, ti.mtime, ti.linkname = kind, mode, mtime, link
+            ti.uid = ti.gid = 0
+            ti.uname = ti.gname = ""
+            if pax:
+                ti.pax_headers = pax
+            if kind == tarfile.REGTYPE:
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+            else:
+                t.addfile(ti)
+    return buf.getvalue()
+
+def gz(data):
+    return gzip.compress(data, mtime=0)
+
+class Layout:
+    def __init__(self, root):
+        self.root = root
+        os.makedirs(f"{root}/blobs/sha256", exist_ok=True)
+        with open(f"{root}/oci-layout", "w") as f:
+            f.write('{"imageLayoutVersion":"1.0.0"}')
+
+    def blob(self, data):
+        d = hashlib.sha256(data).hexdigest()
+        with open(f"{self.root}/blobs/sha256/{d}", "wb") as f:
+            f.write(data)
+        return "sha256:" + d
+
+    def image(self, layers, tag="t", layer_type="application/vnd.oci.image.layer.v1.tar+gzip",
+              compress=True, index_text=None):
+        descs, diff_ids = [], []
+        for raw in layers:
+            data = gz(raw) if compress else raw
+            descs.append({"mediaType": layer_type, "digest": self.blob(data), "size": len(data)})
+            diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+        cfg = json.dumps({"created": "2024-01-01T00:00:00Z", "architecture": "amd64", "os": "linux",
+                          "config": {"Labels": {"a": "b"}},
+                          "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+        man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                          "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                     "digest": self.blob(cfg), "size": len(cfg)},
+                          "layers": descs}).encode()
+        md = self.blob(man)
+        index = index_text or json.dumps({"schemaVersion": 2, "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(man),
+             "annotations": {"org.opencontainers.image.ref.name": tag}}]})
+        with open(f"{self.root}/index.json", "w") as f:
+            f.write(index)
+        return descs
+
+D = tarfile.DIRTYPE
+base = [entry("etc/", D, mode=0o755), entry("etc/passwd", data=b"root:x:0:0\n"),
+        entry("etc/big", data=bytes(range(256)) * 40), entry("lnk", tarfile.SYMTYPE, link="/etc")]
+
+def main():
+    case, root = sys.argv[1], sys.argv[2]
+    img = Layout(root)
+    if case == "good":
+        img.image([make_tar(base)])
+    elif case == "sha-mismatch":
+        descs = img.image([make_tar(base)], compress=False)
+        path = f"{root}/blobs/sha256/{descs[0]['digest'][7:]}"
+        data = bytearray(open(path, "rb").read())
+        i = data.index(b"root:x")
+        data[i] = ord("R")      # same size, still a valid tar
+        open(path, "wb").write(bytes(data))
+    elif case == "truncated-gzip":
+        data = gz(make_tar(base))[:-40]
+        d = img.blob(data)
+        img.image([make_tar(base)])
+        # point the manifest at the truncated blob, with its true digest and size
+        idx = json.load(open(f"{root}/index.json"))
+        mpath = f"{root}/blobs/sha256/{idx['manifests'][0]['digest'][7:]}"
+        man = json.load(open(mpath))
+        man["layers"][0].update(digest=d, size=len(data))
+        raw = json.dumps(man).encode()
+        idx["manifests"][0].update(digest=img.blob(raw), size=len(raw))
+        json.dump(idx, open(f"{root}/index.json", "w"))
+    elif case == "missing-blob":
+        descs = img.image([make_tar(base)])
+        os.unlink(f"{root}/blobs/sha256/{descs[0]['digest'][7:]}")
+    elif case == "dotdot":
+        img.image([make_tar(base + [entry("etc/../../escape", data=b"x")])])
+    elif case == "hardlink-missing":
+        img.image([make_tar(base + [entry("etc/hl", tarfile.LNKTYPE, link="etc/nothere")])])
+    elif case == "through-symlink":
+        img.image([make_tar(base), make_tar([entry("lnk/shadow", data=b"x")])])
+    elif case == "malformed-json":
+        img.image([make_tar(base)], index_text='{"schemaVersion": 2, "manifests": [')
+    elif case == "wrong-media-type":
+        img.image([make_tar(base)], layer_type="application/vnd.example.not-a-layer")
+    elif case == "long-name":
+        img.image([make_tar(base + [entry("etc/" + "n" * 256, data=b"x")])])
+    else:
+        sys.exit(f"unknown case {case}")
+
+main()
