@@ -9,6 +9,8 @@
 #include <bootseal/erofs.h>
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -99,6 +101,36 @@ uint8_t ew_file_type(uint32_t mode)
 	case S_IFLNK: return EROFS_FT_SYMLINK;
 	}
 	return EROFS_FT_UNKNOWN;
+}
+
+int ew_fail(struct ew *w, const struct ew_node *n, int code, const char *fmt, ...)
+{
+	char path[1024], msg[512];
+	size_t pos = sizeof(path) - 1;
+	uint32_t idx = (uint32_t)(n - w->nodes);
+	va_list ap;
+
+	path[pos] = 0;
+	while (idx != 0 && pos > 1) {
+		const struct ew_node *parent = &w->nodes[w->nodes[idx].parent];
+		const struct ew_dirent *d = NULL;
+
+		for (size_t k = 0; k < parent->n_dirents && !d; k++)
+			if (parent->dirents[k].node == idx && parent->dirents[k].target)
+				d = &parent->dirents[k];
+		if (!d || d->name_len + 1 > pos)
+			break;
+		pos -= d->name_len;
+		memcpy(path + pos, d->name, d->name_len);
+		path[--pos] = '/';
+		idx = w->nodes[idx].parent;
+	}
+	if (!path[pos])
+		path[--pos] = '/';
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return bs_error_set(w->err, code, NULL, "%s: %s", path + pos, msg);
 }
 
 void *ew_keep(struct ew *w, void *p)
@@ -313,8 +345,7 @@ int ew_metacopy(struct ew *w, const struct ew_node *n, uint8_t **value, size_t *
 	if (!n->src->digest_len)
 		return 0;
 	if (n->src->digest_len != alg_size)
-		return bs_error_set(w->err, -EINVAL, NULL,
-				    "file digest of %u bytes does not match the %zu-byte %s hash",
+		return ew_fail(w, n, -EINVAL, "file digest of %u bytes does not match the %zu-byte %s hash",
 				    n->src->digest_len, alg_size, bs_hash_alg_name(alg));
 	meta = ew_keep(w, malloc(4 + alg_size));
 	if (!meta)
@@ -339,8 +370,7 @@ static int overlay_xattrs(struct ew *w, uint32_t i)
 		size_t meta_len = 0;
 
 		if (bs_erofs_chunk_count(n->size) > BS_EROFS_MAX_CHUNKS)
-			return bs_error_set(w->err, -EFBIG, NULL,
-					    "file of %llu bytes is too big for a composefs image",
+			return ew_fail(w, n, -EFBIG, "file of %llu bytes is too big for a composefs image",
 					    (unsigned long long)n->size);
 		r = ew_metacopy(w, n, &meta, &meta_len);
 		if (r < 0)
@@ -426,10 +456,9 @@ static int build(struct ew *w, struct bs_tree *tree)
 			n->nlink = (uint32_t)(2 + subdirs);
 		if (n->src) {
 			if (S_ISLNK(n->mode) && !n->link_len)
-				return bs_error_set(w->err, -EINVAL, NULL, "symlink without a target");
+				return ew_fail(w, n, -EINVAL, "symlink without a target");
 			if (n->content && n->src->content_len != n->size)
-				return bs_error_set(w->err, -EINVAL, NULL,
-						    "inline content does not match the file size");
+				return ew_fail(w, n, -EINVAL, "inline content does not match the file size");
 			r = escape_xattrs(w, n);
 			if (r < 0)
 				return r;

@@ -61,9 +61,9 @@ static int v2_xattrs(struct ew *w, uint32_t i)
 		size_t payload_len = src->payload_len;
 		char *redirect;
 
-		if (bs_erofs_chunk_count(n->size) > BS_EROFS_MAX_CHUNKS)
-			return bs_error_set(w->err, -EFBIG, NULL,
-					    "file of %llu bytes is too big for a composefs image",
+		/* V2 stores one chunk of the largest size (2^43 bytes) */
+		if (n->size > 1ull << (EROFS_BLKSIZ_BITS + V2_CHUNK_FORMAT))
+			return ew_fail(w, n, -EFBIG, "file of %llu bytes is too big for a V2 composefs image",
 					    (unsigned long long)n->size);
 		r = ew_metacopy(w, n, &meta, &meta_len);
 		if (r < 0)
@@ -188,9 +188,9 @@ int ew_build_v2(struct ew *w, struct bs_tree *tree)
 		struct ew_node *n = &w->nodes[i];
 
 		if (S_ISLNK(n->mode) && !n->link_len)
-			return bs_error_set(w->err, -EINVAL, NULL, "symlink without a target");
+			return ew_fail(w, n, -EINVAL, "symlink without a target");
 		if (n->content && n->src->content_len != n->size)
-			return bs_error_set(w->err, -EINVAL, NULL, "inline content does not match the file size");
+			return ew_fail(w, n, -EINVAL, "inline content does not match the file size");
 		r = v2_xattrs(w, i);
 		if (r < 0)
 			return r;
@@ -255,6 +255,14 @@ int ew_write_v2_layout(struct ew *w)
 			if ((istart - 1) / EROFS_BLKSIZ != iend / EROFS_BLKSIZ)
 				start = bs_round_up(start + EROFS_BLKSIZ - (istart - 1) % EROFS_BLKSIZ,
 						    EROFS_SLOTSIZE);
+		}
+		/* composefs-rs would write such an inode anyway; the kernel and
+		 * fsck.erofs reject inline data that crosses a block. */
+		if (flat_inline && inl) {
+			uint64_t istart = start + sizeof(struct erofs_inode_extended) + n->xattr_size;
+			if (istart / EROFS_BLKSIZ != (istart + inl - 1) / EROFS_BLKSIZ)
+				return ew_fail(w, n, -EINVAL, "%zu bytes of inline data do not fit in one block of a V2 image",
+						    inl);
 		}
 		n->ipad = (uint32_t)(start - pos);
 		n->nid = start / EROFS_SLOTSIZE;

@@ -87,6 +87,10 @@ uint8_t ew_file_type(uint32_t mode);
 void ew_dir_size(struct ew_node *n);
 void ew_write_dirents(struct ew *w, const struct ew_node *n, int blocks);
 
+/* An error about one node, prefixed with its path in the tree. */
+int ew_fail(struct ew *w, const struct ew_node *n, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Tree to nodes (erofs-build.c) */
 void *ew_keep(struct ew *w, void *p);
 int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out);
