@@ -84,6 +84,11 @@ done
 sign-efi-sig-list -t "$ts" -g "$G" -k ec.key -c ec.crt db db.esl ec.oracle.auth >/dev/null 2>&1 &&
 	"$BOOTSEAL" auth sign --var db --key ec.key --cert ec.crt --timestamp "$ts" -o ec.auth db.esl &&
 	check "auth with an ECDSA P-256 signer verifies" "$BOOTSEAL" auth verify --signer ec.crt ec.auth
+sign-efi-sig-list -t "$ts" -g "$G" -k KEK.key -c KEK.crt MokList db.esl mok.oracle.auth >/dev/null
+"$BOOTSEAL" auth sign --var MokList --owner-guid "$G" --key KEK.key --cert KEK.crt --timestamp "$ts" -o mok.auth db.esl
+same "auth of another variable: --owner-guid is its vendor GUID, as -g" mok.oracle.auth mok.auth
+check_fails "auth of another variable needs --owner-guid" 2 "variable 'MokList' is not PK, KEK, db or dbx" \
+	"$BOOTSEAL" auth sign --var MokList --key KEK.key --cert KEK.crt -o mok.auth db.esl
 : >empty.esl
 sign-efi-sig-list -t "$ts" -k KEK.key -c KEK.crt db empty.esl delete.oracle.auth >/dev/null
 "$BOOTSEAL" auth sign --var db --key KEK.key --cert KEK.crt --timestamp "$ts" -o delete.auth empty.esl
