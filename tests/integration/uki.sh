@@ -200,4 +200,45 @@ check_fails "container ukify refuses two kernels" 2 "multiple kernels" \
 	"$BOOTSEAL" container ukify --rootfs "$R" -- --output "$work/cu3.efi"
 check_eq "no UKI after a refusal" "" "$(ls cu3.efi 2>/dev/null)"
 
+# --- Secure Boot under OVMF ---------------------------------------------------
+# Debian's OVMF ships vars with PK/KEK/db enrolled for its snakeoil test key
+# (passphrase "snakeoil"). A UKI we sign with it must boot with Secure Boot on;
+# one signed by another key must be refused by the firmware.
+boot_uefi() { # ESP_DIR LOG PATTERN SECONDS: boots until PATTERN shows in the serial log
+	local esp=$1 log=$2 pattern=$3 secs=$4 pid i
+	cp /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd "$esp.vars"
+	qemu-system-x86_64 -machine q35,smm=on,accel=tcg -m 1024 -display none -nic none -no-reboot \
+		-global driver=cfi.pflash01,property=secure,value=on \
+		-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd \
+		-drive if=pflash,format=raw,unit=1,file="$esp.vars" \
+		-drive file=fat:rw:"$esp",format=raw,if=virtio -serial file:"$log" >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < secs * 2; i++)); do
+		grep -aqE "$pattern" "$log" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	return 0
+}
+if [ -f /usr/share/ovmf/PkKek-1-snakeoil.key ] && command -v qemu-system-x86_64 >/dev/null; then
+	openssl pkey -in /usr/share/ovmf/PkKek-1-snakeoil.key -passin pass:snakeoil -out snakeoil.key
+	mkdir -p esp-good/EFI/BOOT esp-bad/EFI/BOOT
+	"$BOOTSEAL" ukify build --linux "$kernel" --initrd one.cpio --cmdline "console=ttyS0 panic=-1 bootseal.test=1" \
+		--os-release @os-release --stub "$STUB" --secureboot-private-key snakeoil.key \
+		--secureboot-certificate /usr/share/ovmf/PkKek-1-snakeoil.pem --output esp-good/EFI/BOOT/BOOTX64.EFI
+	"$BOOTSEAL" ukify build --linux "$kernel" --initrd one.cpio --cmdline "console=ttyS0 panic=-1" \
+		--os-release @os-release --stub "$STUB" --secureboot-private-key db.key \
+		--secureboot-certificate db.crt --output esp-bad/EFI/BOOT/BOOTX64.EFI
+	boot_uefi esp-good good.log "Kernel panic|Run /init|Unable to mount root" 240
+	check "signed UKI boots with Secure Boot enabled" grep -aq "secureboot: Secure boot enabled" good.log
+	check "the kernel got the UKI's command line" grep -aq "Command line: console=ttyS0 panic=-1 bootseal.test=1" good.log
+	check "the kernel got the UKI's initrd" grep -aq "Trying to unpack rootfs image as initramfs" good.log
+	boot_uefi esp-bad bad.log "Access Denied|Linux version" 240
+	check "firmware refuses a UKI signed by a key not in db" grep -aq "Access Denied" bad.log
+	check_eq "... and never starts its kernel" "" "$(grep -a 'Linux version' bad.log)"
+else
+	not_ok "OVMF snakeoil vars and qemu-system-x86 are installed (run scripts/install-deps)"
+fi
+
 finish
