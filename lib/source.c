@@ -25,6 +25,8 @@
 struct bs_source {
 	struct bs_tree *tree;           /* owned unless img owns it */
 	struct bs_oci_image *img;
+	char *dir;                      /* a directory source */
+	const struct bs_source_options *opts;   /* during open only */
 	struct bs_source_file *files;
 	size_t n_files;
 };
@@ -45,6 +47,10 @@ static int is_boot_file(const char *path)
 	return 0;
 }
 
+static int read_captured(void *ctx, const char *path, const struct bs_tree_inode *inode, uint8_t **data,
+			 size_t *len, struct bs_error *err);
+static int read_whole(const char *path, uint8_t **data, size_t *len, struct bs_error *err);
+
 void bs_source_free(struct bs_source *src)
 {
 	if (!src)
@@ -58,7 +64,34 @@ void bs_source_free(struct bs_source *src)
 		free(src->files[i].data);
 	}
 	free(src->files);
+	free(src->dir);
 	free(src);
+}
+
+struct bs_oci_image *bs_source_oci_image(struct bs_source *src)
+{
+	return src->img;
+}
+
+const char *bs_source_dir(const struct bs_source *src)
+{
+	return src->dir;
+}
+
+int bs_source_read_file(struct bs_source *src, const char *path, uint8_t **data, size_t *len,
+			struct bs_error *err)
+{
+	char full[PATH_MAX];
+
+	if (src->img)
+		return read_captured(src->img, path, NULL, data, len, err);
+	if (!src->dir)
+		return bs_error_set(err, -ENODATA, path, "file contents are not available from this source");
+	if (!bs_tree_lookup_path(src->tree, path))
+		return -ENOENT;
+	if (snprintf(full, sizeof(full), "%s/%s", src->dir, path) >= (int)sizeof(full))
+		return bs_error_set(err, -ENAMETOOLONG, path, "path too long");
+	return read_whole(full, data, len, err);
 }
 
 struct bs_tree *bs_source_tree(struct bs_source *src)
@@ -175,6 +208,9 @@ static int open_dir(struct bs_source *src, const char *path, const struct bs_sou
 	struct bs_content_source content = { bs_rootfs_read_file, (void *)path };
 	int r;
 
+	src->dir = strdup(path);
+	if (!src->dir)
+		return -ENOMEM;
 	if (opts->flags & BS_SOURCE_BOOT_FILES) {
 		r = collect_dir_files(src, path, err);
 		if (r < 0)
@@ -200,6 +236,10 @@ static int want_file(void *ctx, const char *path)
 {
 	struct oci_capture *c = ctx;
 	int boot = is_boot_file(path);
+
+	for (size_t i = 0; i < c->src->opts->n_capture; i++)
+		if (fnmatch(c->src->opts->capture[i], path, FNM_PATHNAME) == 0)
+			return 1;
 
 	if (boot) {
 		char **p = realloc(c->paths, (c->n + 1) * sizeof(*p));
@@ -311,6 +351,7 @@ int bs_source_open(const char *spec, const struct bs_source_options *opts, struc
 	src = calloc(1, sizeof(*src));
 	if (!src)
 		return -ENOMEM;
+	src->opts = opts;
 	if (strncmp(spec, "dir:", 4) == 0)
 		r = open_dir(src, spec + 4, opts, err);
 	else if (strncmp(spec, "oci:", 4) == 0 || strncmp(spec, "oci-archive:", 12) == 0)
@@ -330,6 +371,7 @@ int bs_source_open(const char *spec, const struct bs_source_options *opts, struc
 		return r;
 	}
 	qsort(src->files, src->n_files, sizeof(*src->files), file_cmp);
+	src->opts = NULL;
 	*out = src;
 	return 0;
 }

@@ -147,3 +147,90 @@ void bs_tree_recompute_primaries(struct bs_tree *tree)
 	for (struct bs_tree_inode *i = tree->all; i; i = i->all_next)
 		i->w_flags = 0;
 }
+
+static int dup_dir(struct bs_tree *dst, const struct bs_tree_inode *from, struct bs_tree_inode *to,
+		   struct bs_error *err);
+
+/* The copy of an inode: hardlinked inodes are copied once (w_data holds the copy). */
+static int dup_inode(struct bs_tree *dst, struct bs_tree_inode *src, struct bs_tree_inode **out,
+		     struct bs_error *err)
+{
+	struct bs_tree_inode *copy;
+	int r;
+
+	if (src->w_data) {
+		*out = src->w_data;
+		return 0;
+	}
+	r = bs_tree_inode_new(dst, src->st.mode, &copy, err);
+	if (r < 0)
+		return r;
+	copy->st = src->st;
+	for (size_t i = 0; i < src->n_xattrs; i++) {
+		r = bs_tree_inode_add_xattr(dst, copy, src->xattrs[i].key, src->xattrs[i].key_len,
+					    src->xattrs[i].value, src->xattrs[i].value_len, err);
+		if (r < 0)
+			return r;
+	}
+	if (src->content) {
+		r = bs_tree_inode_set_content(dst, copy, src->content, src->content_len, err);
+		copy->st.size = src->st.size;
+	}
+	if (r >= 0 && src->payload)
+		r = bs_tree_inode_set_payload(dst, copy, src->payload, src->payload_len, err);
+	if (r >= 0 && src->digest_len)
+		r = bs_tree_inode_set_digest(copy, src->digest, src->digest_len);
+	if (r < 0)
+		return r;
+	src->w_data = copy;
+	*out = copy;
+	return S_ISDIR(src->st.mode) ? dup_dir(dst, src, copy, err) : 0;
+}
+
+static int dup_dir(struct bs_tree *dst, const struct bs_tree_inode *from, struct bs_tree_inode *to,
+		   struct bs_error *err)
+{
+	for (size_t i = 0; i < from->n_children; i++) {
+		const struct bs_tree_dirent *d = &from->children[i];
+		struct bs_tree_inode *child;
+		int r;
+
+		r = dup_inode(dst, d->inode, &child, err);
+		if (r >= 0)
+			r = bs_tree_dir_add(dst, to, d->name, d->name_len, child, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int bs_tree_dup(struct bs_tree *src, struct bs_tree **out, struct bs_error *err)
+{
+	struct bs_tree *dst;
+	int r;
+
+	r = bs_tree_new(&dst);
+	if (r < 0)
+		return r;
+	for (struct bs_tree_inode *i = src->all; i; i = i->all_next)
+		i->w_data = NULL;
+	/* The root exists already in dst; copy its fields, then its children. */
+	src->root->w_data = dst->root;
+	dst->root->st = src->root->st;
+	r = 0;
+	for (size_t i = 0; r >= 0 && i < src->root->n_xattrs; i++)
+		r = bs_tree_inode_add_xattr(dst, dst->root, src->root->xattrs[i].key,
+					    src->root->xattrs[i].key_len, src->root->xattrs[i].value,
+					    src->root->xattrs[i].value_len, err);
+	if (r >= 0)
+		r = dup_dir(dst, src->root, dst->root, err);
+	for (struct bs_tree_inode *i = src->all; i; i = i->all_next)
+		i->w_data = NULL;
+	if (r < 0) {
+		bs_tree_free(dst);
+		return r;
+	}
+	bs_tree_recompute_primaries(dst);
+	*out = dst;
+	return 0;
+}

@@ -17,6 +17,7 @@ static const struct bs_command commands[] = {
 	{ "composefs-info", cmd_composefs_info, "dump or list the contents of a composefs image" },
 	{ "compute-composefs-digest", cmd_compute_composefs_digest, "print the composefs digest bootc computes for a root filesystem" },
 	{ "diff", cmd_diff, "list what differs between two trees, images or dumps" },
+	{ "seal", cmd_seal, "seal a bootable container image: composefs digest, signed UKI, new image" },
 	{ "sign", cmd_sign, "add an Authenticode signature to a PE image (sbsign)" },
 	{ "verify", cmd_verify, "check or list Authenticode signatures of a PE image (sbverify)" },
 	{ "ukify", cmd_ukify, "build or inspect a Unified Kernel Image" },

@@ -28,6 +28,10 @@ enum {
 struct bs_source_options {
 	unsigned flags;
 	size_t jobs;
+	/* fnmatch(3) patterns (FNM_PATHNAME, relative paths) of further files
+	 * whose bytes bs_source_read_file must return for OCI images. */
+	const char *const *capture;
+	size_t n_capture;
 };
 
 struct bs_source;
@@ -51,5 +55,18 @@ struct bs_tree *bs_source_tree(struct bs_source *src);
  * transforms empty /boot.
  */
 void bs_source_boot_files(const struct bs_source *src, const struct bs_source_file **files, size_t *n);
+
+/*
+ * The bytes of a regular file of the image as it was read (before bootc's
+ * transforms), for directories and OCI images (captured files only).
+ * *data is malloc'ed. -ENOENT when absent, -ENODATA when not captured.
+ */
+int bs_source_read_file(struct bs_source *src, const char *path, uint8_t **data, size_t *len,
+			struct bs_error *err);
+
+/* The OCI image behind an oci: or oci-archive: source, else NULL. */
+struct bs_oci_image *bs_source_oci_image(struct bs_source *src);
+/* The directory behind a dir: source, else NULL. */
+const char *bs_source_dir(const struct bs_source *src);
 
 #endif

@@ -146,5 +146,7 @@ struct bs_tree_inode *bs_tree_lookup_path(struct bs_tree *tree, const char *path
 /* After removals: the primary name of each hardlinked inode becomes its first
  * name in depth-first name order again, as a fresh read would make it. */
 void bs_tree_recompute_primaries(struct bs_tree *tree);
+/* A deep copy (hardlink groups stay groups), e.g. to transform one and write the other. */
+int bs_tree_dup(struct bs_tree *src, struct bs_tree **out, struct bs_error *err);
 
 #endif

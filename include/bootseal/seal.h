@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_SEAL_H
+#define BOOTSEAL_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bootseal/composefs.h>
+#include <bootseal/error.h>
+#include <bootseal/keys.h>
+
+/*
+ * Sealing: a bootable container image in, the same image plus a signed UKI
+ * out, whose command line carries the composefs digest of the image's root
+ * filesystem (what `bootc container ukify` and a four-stage container build
+ * do, in one process).
+ *
+ * For oci:/oci-archive: sources the layers stream once to build the tree
+ * (contents hashed on the way, nothing extracted); the kernel, initramfs,
+ * os-release, kargs.d and stub bytes are kept from that pass and laid out in
+ * a private temporary directory, removed before returning, for the UKI
+ * builder. The output image is layer 1 = the flattened input, layer 2 =
+ * /boot/EFI/Linux/<kver>.efi, labels containers.bootc=1 and ostree.bootable=1.
+ * A dir: source is sealed in place: the UKI is written into its /boot.
+ */
+struct bs_seal_options {
+	const char *src;                /* oci:DIR[:TAG], oci-archive:FILE, dir:PATH */
+	const char *dest;               /* oci:DIR[:TAG], oci-archive:FILE; dir: only = src */
+	const struct bs_key *key;       /* the db key: signs the UKI (and systemd-boot) */
+	const struct bs_cert *cert;
+	const char *const *kargs;       /* appended after composefs=, as bootc's --karg */
+	size_t n_kargs;
+	const char *stub;               /* NULL: the image's own systemd-stub */
+	int sign_bootloader;            /* sign the image's systemd-boot in place first */
+	int allow_missing_verity;       /* composefs=?<digest>, as bootc's flag */
+	unsigned bootc_flags;           /* BS_BOOTC_* */
+	size_t jobs;
+};
+
+struct bs_seal_result {
+	char digest[2 * BS_COMPOSEFS_DIGEST_SIZE + 1];
+	char kver[256];
+	char uki_path[512];             /* "boot/EFI/Linux/<kver>.efi" */
+	char manifest_digest[80];       /* "sha256:..." for OCI output, else "" */
+	char *cmdline;                  /* malloc'ed; free with bs_seal_result_clear */
+	int bootloader_signed;
+};
+
+int bs_seal(const struct bs_seal_options *opts, struct bs_seal_result *res, struct bs_error *err);
+void bs_seal_result_clear(struct bs_seal_result *res);
+
+#endif

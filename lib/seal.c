@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: MIT */
+#include <bootseal/seal.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include <bootseal/atomicfile.h>
+#include <bootseal/authenticode.h>
+#include <bootseal/bootc.h>
+#include <bootseal/kargs.h>
+#include <bootseal/oci.h>
+#include <bootseal/source.h>
+#include <bootseal/uki.h>
+
+#include "util.h"
+
+/* What the UKI is built from, kept while the layers stream. */
+static const char *const seal_captures[] = {
+	"usr/lib/modules/*/vmlinuz",
+	"usr/lib/modules/*/initramfs.img",
+	"usr/lib/os-release",
+	"etc/os-release",
+	"usr/lib/bootc/kargs.d/*.toml",
+	"usr/lib/systemd/boot/efi/linux*.efi.stub",
+	"usr/lib/systemd/boot/efi/systemd-boot*.efi",
+};
+
+struct arch {
+	const char *oci;        /* config.architecture */
+	const char *rust;       /* bootc's kargs.d match-architectures spelling */
+	const char *efi;        /* systemd's file name suffix */
+};
+
+static const struct arch arches[] = {
+	{ "amd64", "x86_64", "x64" },
+	{ "arm64", "aarch64", "aa64" },
+	{ "riscv64", "riscv64", "riscv64" },
+};
+
+struct sealing {
+	const struct bs_seal_options *o;
+	struct bs_seal_result *res;
+	struct bs_error *err;
+	struct bs_source *src;
+	const struct arch *arch;
+	int64_t created;                /* image time: signatures and the new layer */
+	char tmp[64];                   /* private directory for the UKI builder */
+	uint8_t *uki;
+	size_t uki_len;
+};
+
+void bs_seal_result_clear(struct bs_seal_result *res)
+{
+	free(res->cmdline);
+	memset(res, 0, sizeof(*res));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Image facts: architecture and time, from the config (SOURCE_DATE_EPOCH wins). */
+static void read_config(struct sealing *s)
+{
+	struct bs_oci_image *img = bs_source_oci_image(s->src);
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	const char *arch = "amd64";
+	json_object *cfg = NULL, *v;
+
+	s->created = 0;
+	if (img) {
+		size_t len;
+		const uint8_t *json = bs_oci_image_config_json(img, &len);
+		json_tokener *tok = json_tokener_new();
+
+		if (tok) {
+			cfg = json_tokener_parse_ex(tok, (const char *)json, (int)len);
+			json_tokener_free(tok);
+		}
+		if (cfg && json_object_object_get_ex(cfg, "architecture", &v) && json_object_is_type(v, json_type_string))
+			arch = json_object_get_string(v);
+		if (cfg && json_object_object_get_ex(cfg, "created", &v) && json_object_is_type(v, json_type_string)) {
+			struct tm tm = { 0 };
+			const char *end = strptime(json_object_get_string(v), "%Y-%m-%dT%H:%M:%S", &tm);
+			if (end)
+				s->created = (int64_t)timegm(&tm);
+		}
+	}
+	s->arch = &arches[0];
+	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
+		if (strcmp(arch, arches[i].oci) == 0)
+			s->arch = &arches[i];
+	if (epoch && *epoch)
+		s->created = strtoll(epoch, NULL, 10);
+	json_object_put(cfg);
+}
+
+/* Writes a file of the image into the private directory, creating parents. */
+static int stage_file(struct sealing *s, const char *path, const char *as)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	char full[PATH_MAX + 1024];
+	size_t len;
+	int r;
+
+	r = bs_source_read_file(s->src, path, &data, &len, s->err);
+	if (r < 0)
+		return r;
+	snprintf(full, sizeof(full), "%s/%s", s->tmp, as ? as : path);
+	for (char *p = full + strlen(s->tmp) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(full, 0700) < 0 && errno != EEXIST)
+			return bs_error_set(s->err, -errno, full, "cannot create: %s", strerror(errno));
+		*p = '/';
+	}
+	return bs_atomicfile_write_all(full, data, len, 0600, 0, s->err);
+}
+
+/* The one usr/lib/modules/KVER holding vmlinuz, as bootc picks it. */
+static int find_kver(struct sealing *s, struct bs_tree *tree)
+{
+	struct bs_tree_inode *modules = bs_tree_lookup_path(tree, "usr/lib/modules");
+	const char *found = NULL;
+	size_t found_len = 0;
+
+	for (size_t i = 0; modules && i < bs_tree_dir_count(modules); i++) {
+		const char *name;
+		size_t len;
+		struct bs_tree_inode *dir = bs_tree_dir_child(modules, i, &name, &len);
+		struct bs_tree_inode *k = bs_tree_dir_lookup(dir, "vmlinuz", 7);
+
+		if (!k || !S_ISREG(bs_tree_inode_stat(k)->mode))
+			continue;
+		if (found)
+			return bs_error_set(s->err, -EINVAL, s->o->src,
+					    "found several kernels in usr/lib/modules (%.*s, %.*s)",
+					    (int)found_len, found, (int)len, name);
+		found = name;
+		found_len = len;
+	}
+	if (!found)
+		return bs_error_set(s->err, -ENOENT, s->o->src, "no kernel: no usr/lib/modules/*/vmlinuz");
+	if (found_len >= sizeof(s->res->kver))
+		return bs_error_set(s->err, -EINVAL, s->o->src, "kernel version name too long");
+	memcpy(s->res->kver, found, found_len);
+	s->res->kver[found_len] = '\0';
+	return 0;
+}
+
+static int sign_pe(struct sealing *s, struct bs_pe *pe)
+{
+	struct bs_authenticode_signer signer = {
+		.key = bs_key_evp(s->o->key),
+		.cert = bs_cert_x509(s->o->cert),
+		/* A fixed time keeps the signature, and so the image, reproducible. */
+		.signing_time = s->created > 0 ? (time_t)s->created : 1,
+	};
+
+	return bs_authenticode_sign(pe, &signer, s->err);
+}
+
+/* systemd-boot of the image, signed with the db key: before the digest, since it changes the tree. */
+static int sign_bootloader(struct sealing *s)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	char path[128];
+	struct bs_pe *pe = NULL;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "usr/lib/systemd/boot/efi/systemd-boot%s.efi", s->arch->efi);
+	r = bs_source_read_file(s->src, path, &data, &len, s->err);
+	if (r == -ENOENT)
+		return bs_error_set(s->err, r, s->o->src, "--sign-bootloader: no %s in the image", path);
+	if (r < 0)
+		return r;
+	r = bs_pe_new(data, len, path, &pe, s->err);
+	if (r >= 0)
+		r = sign_pe(s, pe);
+	if (r >= 0 && bs_source_oci_image(s->src)) {
+		r = bs_oci_image_set_file(bs_source_oci_image(s->src), path, pe->data, pe->size, s->err);
+	} else if (r >= 0) {
+		char full[PATH_MAX + 128];
+
+		snprintf(full, sizeof(full), "%s/%s", bs_source_dir(s->src), path);
+		r = bs_atomicfile_write_all(full, pe->data, pe->size, 0644, 0, s->err);
+	}
+	bs_pe_free(pe);
+	s->res->bootloader_signed = r >= 0;
+	return r;
+}
+
+static int read_source_file(void *ctx, const char *path, const struct bs_tree_inode *inode,
+			    uint8_t **data, size_t *len, struct bs_error *err)
+{
+	(void)inode;
+	return bs_source_read_file(ctx, path, data, len, err);
+}
+
+static int compute_digest(struct sealing *s)
+{
+	struct bs_content_source content = { read_source_file, s->src };
+	uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE];
+	struct bs_tree *copy = NULL;
+	int r;
+
+	/* The transforms empty /boot and drop xattrs: work on a copy, write the original. */
+	r = bs_tree_dup(bs_source_tree(s->src), &copy, s->err);
+	if (r < 0)
+		return r;
+	r = bs_bootc_transform(copy, s->o->bootc_flags, &content, s->o->src, s->err);
+	if (r >= 0)
+		r = bs_composefs_tree_digest(copy, digest, s->err);
+	bs_tree_free(copy);
+	if (r >= 0)
+		bs_hex_encode(digest, sizeof(digest), s->res->digest);
+	return r;
+}
+
+/* kargs.d, then composefs=, then --karg: the order bootc container ukify uses. */
+static int build_cmdline(struct sealing *s)
+{
+	char param[16 + sizeof(s->res->digest)];
+	int r;
+
+	r = bs_kargs_read_dir(s->tmp, s->arch->rust, &s->res->cmdline, s->err);
+	if (r < 0)
+		return r;
+	snprintf(param, sizeof(param), "composefs=%s%s", s->o->allow_missing_verity ? "?" : "", s->res->digest);
+	r = bs_kargs_append(&s->res->cmdline, param);
+	for (size_t i = 0; r >= 0 && i < s->o->n_kargs; i++)
+		r = bs_kargs_append(&s->res->cmdline, s->o->kargs[i]);
+	if (r < 0)
+		return bs_error_set(s->err, r, s->o->src, "cannot build the kernel command line");
+	return 0;
+}
+
+/* Stages what the UKI builder reads, then builds and signs the UKI. */
+static int build_uki(struct sealing *s)
+{
+	struct bs_tree *tree = bs_source_tree(s->src);
+	struct bs_tree_inode *kargs_dir = bs_tree_lookup_path(tree, "usr/lib/bootc/kargs.d");
+	char kernel[PATH_MAX + 1024], initrd[PATH_MAX + 1024], stub[PATH_MAX + 1024], rel[1024];
+	const char *initrds[1] = { initrd }, *osrel_path;
+	_cleanup_free_ uint8_t *osrel = NULL;
+	struct bs_uki_params params = { 0 };
+	struct bs_pe *pe = NULL;
+	size_t osrel_len = 0;
+	int r;
+
+	snprintf(rel, sizeof(rel), "usr/lib/modules/%s/vmlinuz", s->res->kver);
+	r = stage_file(s, rel, NULL);
+	snprintf(kernel, sizeof(kernel), "%s/%s", s->tmp, rel);
+	snprintf(rel, sizeof(rel), "usr/lib/modules/%s/initramfs.img", s->res->kver);
+	if (r >= 0 && (r = stage_file(s, rel, NULL)) == -ENOENT)
+		r = bs_error_set(s->err, r, s->o->src, "no initramfs at %s", rel);
+	snprintf(initrd, sizeof(initrd), "%s/%s", s->tmp, rel);
+	for (size_t i = 0; r >= 0 && kargs_dir && i < bs_tree_dir_count(kargs_dir); i++) {
+		const char *name;
+		size_t len;
+		struct bs_tree_inode *f = bs_tree_dir_child(kargs_dir, i, &name, &len);
+
+		if (!S_ISREG(bs_tree_inode_stat(f)->mode) || len < 5 || memcmp(name + len - 5, ".toml", 5))
+			continue;
+		snprintf(rel, sizeof(rel), "usr/lib/bootc/kargs.d/%.*s", (int)len, name);
+		r = stage_file(s, rel, NULL);
+	}
+	if (r >= 0 && !s->o->stub) {
+		snprintf(rel, sizeof(rel), "usr/lib/systemd/boot/efi/linux%s.efi.stub", s->arch->efi);
+		r = stage_file(s, rel, NULL);
+		if (r == -ENOENT)
+			r = bs_error_set(s->err, r, s->o->src, "no systemd-stub at %s (give --stub)", rel);
+		snprintf(stub, sizeof(stub), "%s/%s", s->tmp, rel);
+	}
+	osrel_path = bs_tree_lookup_path(tree, "usr/lib/os-release") ? "usr/lib/os-release" : "etc/os-release";
+	if (r >= 0 && (r = bs_source_read_file(s->src, osrel_path, &osrel, &osrel_len, s->err)) == -ENOENT)
+		r = bs_error_set(s->err, r, s->o->src, "no os-release in usr/lib or etc");
+	if (r >= 0)
+		r = build_cmdline(s);
+	if (r < 0)
+		return r;
+
+	params.stub = s->o->stub ? s->o->stub : stub;
+	params.linux_path = kernel;
+	params.initrds = initrds;
+	params.n_initrds = 1;
+	params.cmdline = s->res->cmdline;
+	params.cmdline_len = strlen(s->res->cmdline);
+	params.os_release = (const char *)osrel;
+	params.os_release_len = osrel_len;
+	params.uname = s->res->kver;
+	r = bs_uki_build(&params, &pe, s->err);
+	if (r >= 0)
+		r = sign_pe(s, pe);
+	if (r >= 0) {
+		s->uki = malloc(pe->size);
+		if (!s->uki)
+			r = -ENOMEM;
+		else
+			memcpy(s->uki, pe->data, s->uki_len = pe->size);
+	}
+	bs_pe_free(pe);
+	return r;
+}
+
+static int write_oci(struct sealing *s)
+{
+	static const char *const labels[] = { "containers.bootc=1", "ostree.bootable=1" };
+	struct bs_oci_file uki = {
+		.path = s->res->uki_path,
+		.mode = S_IFREG | 0644,
+		.mtime_sec = s->created,
+		.data = s->uki,
+		.len = s->uki_len,
+	};
+	struct bs_oci_write_options w = {
+		.dest = s->o->dest,
+		.base = bs_source_oci_image(s->src),
+		.extra = &uki,
+		.n_extra = 1,
+		.labels = labels,
+		.n_labels = BS_ARRAY_SIZE(labels),
+		.created_by = "bootseal seal",
+	};
+	struct bs_oci_write_result res;
+	int r;
+
+	r = bs_oci_write_image(&w, &res, s->err);
+	if (r >= 0)
+		snprintf(s->res->manifest_digest, sizeof(s->res->manifest_digest), "%s", res.manifest_digest);
+	return r;
+}
+
+/* A directory is sealed in place: the UKI goes into its /boot/EFI/Linux. */
+static int write_dir(struct sealing *s)
+{
+	char full[PATH_MAX + 1024];
+	const char *root = bs_source_dir(s->src);
+
+	snprintf(full, sizeof(full), "%s/boot/EFI", root);
+	if (mkdir(full, 0755) < 0 && errno != EEXIST)
+		return bs_error_set(s->err, -errno, full, "cannot create: %s", strerror(errno));
+	snprintf(full, sizeof(full), "%s/boot/EFI/Linux", root);
+	if (mkdir(full, 0755) < 0 && errno != EEXIST)
+		return bs_error_set(s->err, -errno, full, "cannot create: %s", strerror(errno));
+	snprintf(full, sizeof(full), "%s/%s", root, s->res->uki_path);
+	return bs_atomicfile_write_all(full, s->uki, s->uki_len, 0644, 1, s->err);
+}
+
+static int check_destination(const struct bs_seal_options *o, struct bs_error *err)
+{
+	const char *sd = strncmp(o->src, "dir:", 4) == 0 ? o->src + 4 : NULL;
+
+	if (!o->key || !o->cert)
+		return bs_error_set(err, -ENOKEY, NULL, "a db key and certificate are needed to sign the UKI");
+	if (sd && o->dest && strcmp(o->dest, o->src) != 0 && strcmp(o->dest, sd) != 0)
+		return bs_error_set(err, -EINVAL, o->dest,
+				    "a dir: source is sealed in place: give no destination or the same directory");
+	if (!sd && (!o->dest || (strncmp(o->dest, "oci:", 4) && strncmp(o->dest, "oci-archive:", 12))))
+		return bs_error_set(err, -EINVAL, o->dest ? o->dest : o->src,
+				    "the destination must be oci:DIR[:TAG] or oci-archive:FILE");
+	if (!sd && strncmp(o->src, "oci:", 4) && strncmp(o->src, "oci-archive:", 12))
+		return bs_error_set(err, -EINVAL, o->src, "the source must be oci:, oci-archive: or dir:");
+	return 0;
+}
+
+int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct bs_error *err)
+{
+	struct bs_source_options sopts = {
+		.flags = BS_SOURCE_RAW | BS_SOURCE_BOOT_FILES,
+		.jobs = o->jobs,
+		.capture = seal_captures,
+		.n_capture = BS_ARRAY_SIZE(seal_captures),
+	};
+	struct sealing s = { .o = o, .res = res, .err = err };
+	const struct bs_source_file *files;
+	size_t n_files;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = check_destination(o, err);
+	if (r < 0)
+		return r;
+	r = bs_keys_check_match(o->key, o->cert, "the db certificate", err);
+	if (r < 0)
+		return r;
+	r = bs_source_open(o->src, &sopts, &s.src, err);
+	if (r < 0)
+		return r;
+	read_config(&s);
+	bs_source_boot_files(s.src, &files, &n_files);
+	for (size_t i = 0; i < n_files; i++)
+		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) == 0) {
+			r = bs_error_set(err, -EEXIST, o->src, "already holds a UKI: %s", files[i].path);
+			goto out;
+		}
+	snprintf(s.tmp, sizeof(s.tmp), "/tmp/bootseal-seal.XXXXXX");
+	if (!mkdtemp(s.tmp)) {
+		s.tmp[0] = '\0';
+		r = bs_error_set(err, -errno, "/tmp", "cannot create a private directory: %s", strerror(errno));
+		goto out;
+	}
+	r = find_kver(&s, bs_source_tree(s.src));
+	if (r >= 0 && o->sign_bootloader)
+		r = sign_bootloader(&s);
+	if (r >= 0)
+		r = compute_digest(&s);
+	if (r >= 0)
+		r = build_uki(&s);
+	if (r >= 0) {
+		snprintf(res->uki_path, sizeof(res->uki_path), "boot/EFI/Linux/%s.efi", res->kver);
+		r = bs_source_dir(s.src) ? write_dir(&s) : write_oci(&s);
+	}
+out:
+	if (s.tmp[0])
+		nftw(s.tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(s.uki);
+	bs_source_free(s.src);
+	if (r < 0) {
+		free(res->cmdline);
+		res->cmdline = NULL;
+	}
+	return r;
+}

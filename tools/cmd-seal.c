@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include <bootseal/bootc.h>
+#include <bootseal/keys.h>
+#include <bootseal/seal.h>
+
+#include "cli.h"
+
+static const char cmd[] = "seal";
+
+static void help(void)
+{
+	printf("usage: bootseal seal (--key KEY --cert CERT | --ephemeral-keys) [--karg ARG]...\n"
+	       "                     [--sign-bootloader] [--stub PATH] [--allow-missing-verity]\n"
+	       "                     [--create-missing-dirs] [--jobs N] [--json] SRC [DEST]\n"
+	       "SRC: oci:DIR[:TAG], oci-archive:FILE or dir:PATH; DEST: oci:DIR[:TAG] or\n"
+	       "oci-archive:FILE (a dir: source is sealed in place). KEY: a file, fd:N, env:NAME\n"
+	       "or a provider URI (pkcs11:...); --key-fd N and --key-env NAME are short forms.\n");
+}
+
+/* A throwaway db key for pull-request builds: the key stays in memory, the
+ * certificate goes to a private directory so the result can be verified. */
+static int ephemeral_keys(struct bs_key **key, struct bs_cert **cert, char *cert_path, size_t size,
+			  struct bs_error *err)
+{
+	const struct bs_cert_params params = { .common_name = "bootseal ephemeral db", .days = 1 };
+	char dir[] = "/tmp/bootseal-ephemeral.XXXXXX";
+	int r;
+
+	r = bs_keys_generate(BS_KEY_RSA2048, key, err);
+	if (r >= 0)
+		r = bs_keys_self_sign(*key, &params, cert, err);
+	if (r < 0)
+		return r;
+	if (!mkdtemp(dir))
+		return bs_error_set(err, -errno, "/tmp", "cannot create a private directory: %s", strerror(errno));
+	snprintf(cert_path, size, "%s/db.crt", dir);
+	return bs_keys_write_cert_pem(*cert, cert_path, 1, err);
+}
+
+static void print_json(const struct bs_seal_result *res, const char *cert_path)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "digest", json_object_new_string(res->digest));
+	json_object_object_add(o, "kver", json_object_new_string(res->kver));
+	json_object_object_add(o, "uki", json_object_new_string(res->uki_path));
+	json_object_object_add(o, "cmdline", json_object_new_string(res->cmdline ? res->cmdline : ""));
+	json_object_object_add(o, "manifest_digest", json_object_new_string(res->manifest_digest));
+	json_object_object_add(o, "bootloader_signed", json_object_new_boolean(res->bootloader_signed));
+	if (cert_path[0])
+		json_object_object_add(o, "ephemeral_cert", json_object_new_string(cert_path));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+int cmd_seal(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key-fd", required_argument, NULL, 'F' },
+		{ "key-env", required_argument, NULL, 'E' },
+		{ "karg", required_argument, NULL, 'a' },
+		{ "sign-bootloader", no_argument, NULL, 'b' },
+		{ "stub", required_argument, NULL, 's' },
+		{ "ephemeral-keys", no_argument, NULL, 'e' },
+		{ "allow-missing-verity", no_argument, NULL, 'v' },
+		{ "create-missing-dirs", no_argument, NULL, 'm' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bs_seal_options o = { 0 };
+	struct bs_seal_result res = { 0 };
+	struct bs_error err = { 0 };
+	struct bs_key *key = NULL;
+	struct bs_cert *cert = NULL;
+	const char **kargs = NULL;
+	char key_spec[64], cert_path[256] = "";
+	const char *key_arg = NULL, *cert_arg = NULL;
+	int ephemeral = 0, json = 0, c, r, status;
+	char *end;
+
+	kargs = calloc((size_t)argc, sizeof(*kargs));
+	if (!kargs)
+		return cli_report(cmd, NULL, -ENOMEM);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			key_arg = optarg;
+			break;
+		case 'c':
+			cert_arg = optarg;
+			break;
+		case 'F':
+			snprintf(key_spec, sizeof(key_spec), "fd:%s", optarg);
+			key_arg = key_spec;
+			break;
+		case 'E':
+			snprintf(key_spec, sizeof(key_spec), "env:%s", optarg);
+			key_arg = key_spec;
+			break;
+		case 'a':
+			kargs[o.n_kargs++] = optarg;
+			break;
+		case 'b':
+			o.sign_bootloader = 1;
+			break;
+		case 's':
+			o.stub = optarg;
+			break;
+		case 'e':
+			ephemeral = 1;
+			break;
+		case 'v':
+			o.allow_missing_verity = 1;
+			break;
+		case 'm':
+			o.bootc_flags |= BS_BOOTC_CREATE_MISSING;
+			break;
+		case 'j':
+			o.jobs = strtoul(optarg, &end, 10);
+			if (*end || !o.jobs) {
+				free(kargs);
+				return cli_fail(cmd, "invalid job count '%s'", optarg);
+			}
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'h':
+			help();
+			free(kargs);
+			return BS_EXIT_OK;
+		default:
+			free(kargs);
+			return BS_EXIT_BAD_INPUT;
+		}
+	}
+	o.kargs = kargs;
+	if (argc - optind < 1 || argc - optind > 2) {
+		free(kargs);
+		return cli_fail(cmd, "expected SRC [DEST] (see --help)");
+	}
+	o.src = argv[optind];
+	o.dest = argc - optind == 2 ? argv[optind + 1] : NULL;
+	if (ephemeral && (key_arg || cert_arg)) {
+		free(kargs);
+		return cli_fail(cmd, "--ephemeral-keys and --key/--cert exclude each other");
+	}
+	if (!ephemeral && (!key_arg || !cert_arg)) {
+		free(kargs);
+		return cli_fail(cmd, "a db key and certificate are needed (--key and --cert, or --ephemeral-keys)");
+	}
+	if (ephemeral)
+		r = ephemeral_keys(&key, &cert, cert_path, sizeof(cert_path), &err);
+	else if ((r = bs_keys_load_private(key_arg, &key, &err)) >= 0)
+		r = bs_keys_load_cert(cert_arg, &cert, &err);
+	o.key = key;
+	o.cert = cert;
+	if (r >= 0)
+		r = bs_seal(&o, &res, &err);
+	/* The key is no longer needed: drop it before printing anything. */
+	bs_key_free(key);
+	if (r < 0) {
+		status = cli_report(cmd, &err, r);
+	} else {
+		if (json)
+			print_json(&res, cert_path);
+		else
+			printf("%s\n", res.digest);
+		if (cert_path[0] && !json)
+			fprintf(stderr, "bootseal: seal: ephemeral db certificate: %s\n", cert_path);
+		status = BS_EXIT_OK;
+	}
+	bs_cert_free(cert);
+	bs_seal_result_clear(&res);
+	free(kargs);
+	return status;
+}
