@@ -86,11 +86,12 @@ check "osslsigncode accepts our UKI signature" osslsigncode verify -CAfile db.cr
 check "pesign lists our signature" bash -c "pesign -S -i signed.efi | grep -q 'common name is bootseal-db'"
 check "bootseal verify accepts our UKI" "$BOOTSEAL" verify --cert db.crt signed.efi
 
-# signingTime of a signed image's first signature, as seconds since the epoch.
+# signingTime of the signature at table offset SKIP (default: the first one)
+# of a signed image, as seconds since the epoch.
 signing_time() {
 	local off len t
 	read -r off len < <(objdump -p "$1" | awk '/Security Directory/ { print $3, $4 }')
-	tail -c +$((0x$off + 9)) "$1" >"$1.sig"
+	tail -c +$((0x$off + ${2:-0} + 9)) "$1" >"$1.sig"
 	t=$(openssl asn1parse -inform DER -in "$1.sig" 2>/dev/null | grep -A2 ':signingTime' | sed -n 's/.*UTCTIME *:\([0-9]*\)Z.*/\1/p' | head -1)
 	date -u -d "20${t:0:2}-${t:2:2}-${t:4:2} ${t:6:2}:${t:8:2}:${t:10:2}" +%s
 }
@@ -115,6 +116,21 @@ check "detached signature equals sbsign --detached" cmp sb.pk7 bs.pk7
 cp unsigned.efi attached.efi
 sbattach --attach bs.pk7 attached.efi >/dev/null 2>&1
 check "sbattach + sbverify accept our detached signature" sbverify --cert db.crt attached.efi
+
+# Debian signs its kernels: our image hash must match Debian's signed one, and
+# the signature must verify with Debian's signer certificate as the anchor.
+check "verify --list: Debian's kernel signature matches our image hash" \
+	bash -c "'$BOOTSEAL' verify --list '$kernel' | grep -q 'image digest:   sha256, matches'"
+read -r koff klen < <(objdump -p "$kernel" | awk '/Security Directory/ { print $3, $4 }')
+tail -c +$((0x$koff + 9)) "$kernel" >debian.sig
+openssl pkcs7 -inform DER -in debian.sig -print_certs 2>/dev/null | openssl x509 -out debian-signer.pem
+check "bootseal verify accepts Debian's kernel signature" "$BOOTSEAL" verify --cert debian-signer.pem "$kernel"
+# A second signature on an already signed image, compared with sbsign's.
+sbsign --key db.key --cert db.crt --output k-sb.efi "$kernel" 2>/dev/null
+SOURCE_DATE_EPOCH=$(signing_time k-sb.efi $((0x$klen))) "$BOOTSEAL" sign --key db.key --cert db.crt \
+	--output k-bs.efi "$kernel"
+check "second signature equals sbsign's byte for byte" cmp k-sb.efi k-bs.efi
+check "both signatures verify" bash -c "'$BOOTSEAL' verify --cert db.crt k-bs.efi && '$BOOTSEAL' verify --cert debian-signer.pem k-bs.efi"
 
 check_fails "signature by another key is rejected" 1 "not signed by a trusted certificate" \
 	"$BOOTSEAL" verify --cert other.crt sb-unsigned.efi
