@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for bootc kargs.d: the input is one
+ * usr/lib/bootc/kargs.d/NAME.toml of a rootfs (the file is rewritten in a
+ * private temporary directory for each run, as the parser reads a
+ * directory), and, up to its first NUL, a command line appended twice to a
+ * fixed one (the second time nothing may be added).
+ */
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bootseal/kargs.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char root[64], file[128];
+
+static int setup(void)
+{
+	char dir[128];
+	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+	snprintf(root, sizeof(root), "%s/fuzz-kargs.XXXXXX", base);
+	if (!mkdtemp(root))
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/usr", root);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/usr/lib", root);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/usr/lib/bootc", root);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/usr/lib/bootc/kargs.d", root);
+	mkdir(dir, 0755);
+	snprintf(file, sizeof(file), "%s/10-fuzz.toml", dir);
+	return 0;
+}
+
+static void cleanup(void)
+{
+	char dir[128];
+
+	unlink(file);
+	snprintf(dir, sizeof(dir), "%s/usr/lib/bootc/kargs.d", root);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/usr/lib/bootc", root);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/usr/lib", root);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/usr", root);
+	rmdir(dir);
+	rmdir(root);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bs_error err = { 0 };
+	char *cmdline = NULL, *args;
+	size_t once;
+	int fd;
+
+	if (!root[0]) {
+		if (setup() < 0)
+			abort();
+		atexit(cleanup);
+	}
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+		abort();
+	close(fd);
+	if (bs_kargs_read_dir(root, "x86_64", &cmdline, &err) == 0)
+		free(cmdline);
+
+	args = strndup((const char *)data, size);
+	if (!args)
+		return 0;
+	cmdline = strdup("root=UUID=1 rw quiet");
+	if (cmdline && bs_kargs_append(&cmdline, args) == 0) {
+		once = strlen(cmdline);
+		if (bs_kargs_append(&cmdline, args) == 0 && strlen(cmdline) != once) {
+			fprintf(stderr, "appending the same arguments twice grew the command line\n");
+			abort();
+		}
+	}
+	free(cmdline);
+	free(args);
+	return 0;
+}
