@@ -36,6 +36,7 @@ static const char *const boot_patterns[] = {
 	"boot/EFI/Linux/*.efi",
 	"boot/EFI/systemd/*.efi",
 	"boot/EFI/BOOT/*.[eE][fF][iI]",
+	"usr/lib/systemd/boot/efi/systemd-boot*.efi",
 	"usr/lib/systemd/boot/efi/*.efi.signed",
 };
 

@@ -18,6 +18,7 @@ static const struct bs_command commands[] = {
 	{ "compute-composefs-digest", cmd_compute_composefs_digest, "print the composefs digest bootc computes for a root filesystem" },
 	{ "diff", cmd_diff, "list what differs between two trees, images or dumps" },
 	{ "seal", cmd_seal, "seal a bootable container image: composefs digest, signed UKI, new image" },
+	{ "verify-seal", cmd_verify_seal, "prove a sealed image is what its signed UKI claims" },
 	{ "sign", cmd_sign, "add an Authenticode signature to a PE image (sbsign)" },
 	{ "verify", cmd_verify, "check or list Authenticode signatures of a PE image (sbverify)" },
 	{ "ukify", cmd_ukify, "build or inspect a Unified Kernel Image" },

@@ -28,6 +28,7 @@ int cmd_fsverity_digest(int argc, char **argv);
 int cmd_compute_composefs_digest(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
+int cmd_verify_seal(int argc, char **argv);
 int cmd_mkcomposefs(int argc, char **argv);
 int cmd_oci(int argc, char **argv);
 int cmd_composefs_info(int argc, char **argv);

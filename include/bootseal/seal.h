@@ -49,4 +49,43 @@ struct bs_seal_result {
 int bs_seal(const struct bs_seal_options *opts, struct bs_seal_result *res, struct bs_error *err);
 void bs_seal_result_clear(struct bs_seal_result *res);
 
+/*
+ * Verifying a sealed image offline: every UKI under /boot/EFI/Linux is
+ * signed by the db, its .cmdline carries composefs=<digest>, and that digest
+ * is the composefs digest of the image's root filesystem, recomputed; every
+ * signed systemd-boot in the tree is signed by the db too.
+ */
+struct bs_db;
+
+struct bs_seal_check {
+	char name[48];          /* "uki-signature", "composefs-digest", ... */
+	char subject[512];      /* the file or image the check is about */
+	int ok;
+	char detail[1024];      /* why it holds or fails */
+};
+
+struct bs_seal_report {
+	struct bs_seal_check *checks;
+	size_t n_checks;
+	int ok;                 /* every check holds */
+	char digest[2 * BS_COMPOSEFS_DIGEST_SIZE + 1];    /* recomputed */
+	/* With --expect and a digest mismatch: the first differing paths. */
+	char **hints;
+	size_t n_hints;
+};
+
+struct bs_verify_seal_options {
+	const char *image;      /* oci:, oci-archive:, dir: or a directory */
+	const struct bs_db *db;
+	const char *expect;     /* optional: the tree the UKI was sealed for */
+	unsigned bootc_flags;
+	size_t jobs;
+};
+
+/* Structural problems (not an image, a UKI that is not a PE or lacks
+ * .cmdline or composefs=, an empty db) are errors; failed checks are not. */
+int bs_verify_seal(const struct bs_verify_seal_options *opts, struct bs_seal_report *report,
+		   struct bs_error *err);
+void bs_seal_report_clear(struct bs_seal_report *report);
+
 #endif

@@ -51,7 +51,7 @@ struct bs_tree *bs_source_tree(struct bs_source *src);
 /*
  * With BS_SOURCE_BOOT_FILES (directories and OCI images only): UKIs under
  * boot/EFI/Linux/, and systemd-boot binaries under boot/EFI/ and
- * usr/lib/systemd/boot/efi/ (*.efi.signed), sorted by path, read before the
+ * usr/lib/systemd/boot/efi/ (systemd-boot*.efi, *.efi.signed), sorted by path, read before the
  * transforms empty /boot.
  */
 void bs_source_boot_files(const struct bs_source *src, const struct bs_source_file **files, size_t *n);

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_DB_H
+#define BOOTSEAL_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include <bootseal/error.h>
+
+/*
+ * What a firmware's db trusts: X.509 certificates (a signature made by one,
+ * or chaining to one, is accepted) and SHA-256 Authenticode image hashes.
+ */
+struct bs_db;
+
+int bs_db_new(struct bs_db **db);
+void bs_db_free(struct bs_db *db);
+/* A certificate (PEM or DER), an EFI signature list (.esl) or a signed
+ * update (.auth, its payload); -EBADMSG when it is none of them. */
+int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err);
+size_t bs_db_cert_count(const struct bs_db *db);
+X509 *const *bs_db_certs(const struct bs_db *db);
+int bs_db_has_hash(const struct bs_db *db, const uint8_t hash[32]);
+size_t bs_db_hash_count(const struct bs_db *db);
+
+#endif

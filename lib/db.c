@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+#include <bootseal/db.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bootseal/efivar.h>
+#include <bootseal/keys.h>
+
+#include "util.h"
+
+#define DB_FILE_MAX (16u << 20)
+
+/* EFI_CERT_X509_GUID and EFI_CERT_SHA256_GUID (UEFI 2.10 §32.4.1). */
+static const struct bs_efi_guid cert_x509 = { { 0xa1, 0x59, 0xc0, 0xa5, 0xe4, 0x94, 0xa7, 0x4a,
+						0x87, 0xb5, 0xab, 0x15, 0x5c, 0x2b, 0xf0, 0x72 } };
+static const struct bs_efi_guid cert_sha256 = { { 0x26, 0x16, 0xc4, 0xc1, 0x4c, 0x50, 0x92, 0x40,
+						  0xac, 0xa9, 0x41, 0xf9, 0x36, 0x93, 0x43, 0x28 } };
+
+struct bs_db {
+	X509 **certs;
+	size_t n_certs;
+	uint8_t (*hashes)[32];
+	size_t n_hashes;
+};
+
+int bs_db_new(struct bs_db **db)
+{
+	*db = calloc(1, sizeof(**db));
+	return *db ? 0 : -ENOMEM;
+}
+
+void bs_db_free(struct bs_db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->n_certs; i++)
+		X509_free(db->certs[i]);
+	free(db->certs);
+	free(db->hashes);
+	free(db);
+}
+
+size_t bs_db_cert_count(const struct bs_db *db)
+{
+	return db->n_certs;
+}
+
+X509 *const *bs_db_certs(const struct bs_db *db)
+{
+	return db->certs;
+}
+
+size_t bs_db_hash_count(const struct bs_db *db)
+{
+	return db->n_hashes;
+}
+
+int bs_db_has_hash(const struct bs_db *db, const uint8_t hash[32])
+{
+	for (size_t i = 0; i < db->n_hashes; i++)
+		if (memcmp(db->hashes[i], hash, 32) == 0)
+			return 1;
+	return 0;
+}
+
+static int add_cert_der(struct bs_db *db, const uint8_t *der, size_t len, const char *path,
+			struct bs_error *err)
+{
+	const uint8_t *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	X509 **n;
+
+	if (!x || p != der + len) {
+		X509_free(x);
+		return bs_error_set(err, -EBADMSG, path, "an X.509 entry is not one DER certificate");
+	}
+	n = realloc(db->certs, (db->n_certs + 1) * sizeof(*n));
+	if (!n) {
+		X509_free(x);
+		return -ENOMEM;
+	}
+	db->certs = n;
+	db->certs[db->n_certs++] = x;
+	return 0;
+}
+
+static int add_esl(struct bs_db *db, const uint8_t *buf, size_t len, const char *path, struct bs_error *err)
+{
+	struct bs_efivar_esl *esl = NULL;
+	int r;
+
+	r = bs_efivar_esl_parse(buf, len, path, &esl, err);
+	if (r < 0)
+		return r;
+	for (size_t l = 0; r >= 0 && l < esl->n_lists; l++) {
+		const struct bs_efivar_esl_list *list = &esl->lists[l];
+		int x509 = bs_efivar_guid_equal(&list->type, &cert_x509);
+		int sha256 = bs_efivar_guid_equal(&list->type, &cert_sha256);
+
+		for (size_t i = 0; r >= 0 && i < list->n_entries; i++) {
+			struct bs_efi_guid owner;
+			const uint8_t *data;
+			size_t n;
+
+			bs_efivar_esl_entry(list, i, &owner, &data, &n);
+			if (x509) {
+				r = add_cert_der(db, data, n, path, err);
+			} else if (sha256 && n == 32) {
+				uint8_t (*h)[32] = realloc(db->hashes, (db->n_hashes + 1) * sizeof(*h));
+				if (!h) {
+					r = -ENOMEM;
+					break;
+				}
+				db->hashes = h;
+				memcpy(db->hashes[db->n_hashes++], data, 32);
+			}
+		}
+	}
+	bs_efivar_esl_free(esl);
+	return r;
+}
+
+int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct bs_cert *cert = NULL;
+	struct bs_efivar_auth auth;
+	struct stat st;
+	size_t len, before = db->n_certs + db->n_hashes;
+	int r;
+
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return bs_error_set(err, -EINVAL, path, "not a regular file");
+	if (st.st_size > DB_FILE_MAX)
+		return bs_error_set(err, -EFBIG, path, "larger than %u bytes", DB_FILE_MAX);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	r = bs_read_full(fd, buf, (size_t)st.st_size, &len);
+	if (r < 0)
+		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+
+	/* A certificate first (PEM or DER), then a signed update, then a bare list. */
+	if (bs_keys_cert_from_mem(buf, len, path, &cert, NULL) >= 0) {
+		size_t der_len;
+		const uint8_t *der = bs_cert_der(cert, &der_len);
+
+		r = add_cert_der(db, der, der_len, path, err);
+		bs_cert_free(cert);
+		return r;
+	}
+	if (len >= 40 && bs_get_le16(buf + 20) == 0x0200 && bs_get_le16(buf + 22) == 0x0ef1) {
+		r = bs_efivar_auth_parse(buf, len, path, &auth, err);
+		if (r >= 0)
+			r = add_esl(db, auth.data, auth.data_len, path, err);
+	} else {
+		r = add_esl(db, buf, len, path, err);
+	}
+	if (r < 0)
+		return r;
+	if (db->n_certs + db->n_hashes == before)
+		return bs_error_set(err, -EINVAL, path, "holds no certificate or image hash");
+	return 0;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include <bootseal/bootc.h>
+#include <bootseal/db.h>
+#include <bootseal/seal.h>
+
+#include "cli.h"
+
+static const char cmd[] = "verify-seal";
+
+static void help(void)
+{
+	printf("usage: bootseal verify-seal --db FILE [--db FILE]... [--expect TREE] [--json]\n"
+	       "                            [--create-missing-dirs] [--jobs N] IMAGE\n"
+	       "IMAGE: oci:DIR[:TAG], oci-archive:FILE, dir:PATH or a directory. --db takes\n"
+	       "certificates (PEM/DER), signature lists (.esl) or signed updates (.auth).\n"
+	       "--expect: the tree the image was sealed for (image, dump, directory), to\n"
+	       "explain a digest mismatch. Exit 0: sealed, 1: a check failed, 2: bad input.\n");
+}
+
+static void print_json(const struct bs_seal_report *rep)
+{
+	json_object *o = json_object_new_object(), *checks = json_object_new_array();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(rep->ok));
+	json_object_object_add(o, "digest", json_object_new_string(rep->digest));
+	for (size_t i = 0; i < rep->n_checks; i++) {
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "check", json_object_new_string(rep->checks[i].name));
+		json_object_object_add(c, "subject", json_object_new_string(rep->checks[i].subject));
+		json_object_object_add(c, "ok", json_object_new_boolean(rep->checks[i].ok));
+		json_object_object_add(c, "detail", json_object_new_string(rep->checks[i].detail));
+		json_object_array_add(checks, c);
+	}
+	json_object_object_add(o, "checks", checks);
+	if (rep->n_hints) {
+		json_object *hints = json_object_new_array();
+
+		for (size_t i = 0; i < rep->n_hints; i++)
+			json_object_array_add(hints, json_object_new_string(rep->hints[i]));
+		json_object_object_add(o, "differences", hints);
+	}
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+int cmd_verify_seal(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "expect", required_argument, NULL, 'x' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "create-missing-dirs", no_argument, NULL, 'm' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bs_verify_seal_options o = { 0 };
+	struct bs_seal_report rep = { 0 };
+	struct bs_error err = { 0 };
+	struct bs_db *db = NULL;
+	int json = 0, c, r = 0, status;
+	char *end;
+
+	if (bs_db_new(&db) < 0)
+		return cli_report(cmd, NULL, -ENOMEM);
+	optind = 1;
+	while (r >= 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			r = bs_db_add_file(db, optarg, &err);
+			break;
+		case 'x':
+			o.expect = optarg;
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'm':
+			o.bootc_flags |= BS_BOOTC_CREATE_MISSING;
+			break;
+		case 'j':
+			o.jobs = strtoul(optarg, &end, 10);
+			if (*end || !o.jobs)
+				r = bs_error_set(&err, -EINVAL, NULL, "invalid job count '%s'", optarg);
+			break;
+		case 'h':
+			help();
+			bs_db_free(db);
+			return BS_EXIT_OK;
+		default:
+			bs_db_free(db);
+			return BS_EXIT_BAD_INPUT;
+		}
+	}
+	if (r >= 0 && argc - optind != 1)
+		r = bs_error_set(&err, -EINVAL, NULL, "expected one IMAGE (see --help)");
+	o.image = r >= 0 ? argv[optind] : NULL;
+	o.db = db;
+	if (r >= 0)
+		r = bs_verify_seal(&o, &rep, &err);
+	bs_db_free(db);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	if (json) {
+		print_json(&rep);
+	} else {
+		for (size_t i = 0; i < rep.n_checks; i++)
+			printf("%-4s %s %s: %s\n", rep.checks[i].ok ? "ok" : "FAIL", rep.checks[i].name,
+			       rep.checks[i].subject, rep.checks[i].detail);
+		if (rep.n_hints)
+			printf("first differences from %s:\n", o.expect);
+		for (size_t i = 0; i < rep.n_hints; i++)
+			printf("  %s\n", rep.hints[i]);
+	}
+	status = rep.ok ? BS_EXIT_OK : BS_EXIT_VERIFY_FAILED;
+	bs_seal_report_clear(&rep);
+	return status;
+}
