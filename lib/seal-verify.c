@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <bootseal/authenticode.h>
 #include <bootseal/db.h>
@@ -198,15 +199,19 @@ int bs_verify_seal(const struct bs_verify_seal_options *o, struct bs_seal_report
 	rep->ok = 1;
 	if (!o->db || bs_db_cert_count(o->db) + bs_db_hash_count(o->db) == 0)
 		return bs_error_set(err, -EINVAL, NULL, "the db is empty: give --db with a certificate, .esl or .auth");
-	if (strncmp(o->image, "dump:", 5) == 0 || strncmp(o->image, "cfs:", 4) == 0)
-		return bs_error_set(err, -EINVAL, o->image, "not an image: give oci:, oci-archive: or a directory");
+	if (strncmp(o->image, "oci:", 4) && strncmp(o->image, "oci-archive:", 12) &&
+	    strncmp(o->image, "dir:", 4)) {
+		struct stat st;
+
+		if (stat(o->image, &st) < 0)
+			return bs_error_set(err, -errno, o->image, "cannot open: %s", strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return bs_error_set(err, -EINVAL, o->image,
+					    "not an image: give oci:DIR[:TAG], oci-archive:FILE or a directory");
+	}
 	r = bs_source_open(o->image, &sopts, &src, err);
 	if (r < 0)
 		return r;
-	if (!bs_source_oci_image(src) && !bs_source_dir(src)) {
-		bs_source_free(src);
-		return bs_error_set(err, -EINVAL, o->image, "not an image: give oci:, oci-archive: or a directory");
-	}
 	r = bs_composefs_tree_digest(bs_source_tree(src), digest, err);
 	if (r >= 0)
 		bs_hex_encode(digest, sizeof(digest), rep->digest);

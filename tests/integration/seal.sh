@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# seal and verify-seal end to end on the example image (Debian kernel and
+# systemd-boot), checked with umoci, skopeo, sbverify and the digest of the
+# unpacked tree; then tampered with one way at a time.
+. "$(dirname "$0")/../lib.sh"
+need umoci skopeo sbverify sbsign objcopy setfattr
+
+"$top/scripts/make-example-image" "$work/ex" >/dev/null || { not_ok "example image builds"; exit 1; }
+src="oci:$work/ex/image:example"
+"$BOOTSEAL" keygen --output-dir "$work/keys" >/dev/null
+"$BOOTSEAL" keygen --output-dir "$work/other" >/dev/null
+keys=(--key "$work/keys/db.key" --cert "$work/keys/db.crt")
+
+check "seal" "$BOOTSEAL" seal "${keys[@]}" --karg quiet --json "$src" "oci:$work/out:sealed"
+"$BOOTSEAL" seal "${keys[@]}" --karg quiet --json "$src" "oci:$work/out2:sealed" >"$work/seal.json"
+digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$work/seal.json")
+kver=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kver"])' "$work/seal.json")
+check_eq "sealing twice gives the same image" "$(sha256sum <"$work/out/index.json")" "$(sha256sum <"$work/out2/index.json")"
+check "skopeo inspect accepts the output" skopeo inspect "oci:$work/out:sealed"
+check_eq "labels" '{"containers.bootc":"1","ostree.bootable":"1"}' \
+	"$(skopeo inspect "oci:$work/out:sealed" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["Labels"], separators=(",",":"), sort_keys=True))')"
+check_eq "two layers" 2 "$(skopeo inspect "oci:$work/out:sealed" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["Layers"]))')"
+umoci unpack --image "$work/out:sealed" "$work/unpacked" >/dev/null 2>&1
+umoci unpack --image "$work/ex/image:example" "$work/input" >/dev/null 2>&1
+uki=$work/unpacked/rootfs/boot/EFI/Linux/$kver.efi
+check "the UKI is at /boot/EFI/Linux/<kver>.efi" test -s "$uki"
+check "sbverify accepts the UKI" sbverify --cert "$work/keys/db.crt" "$uki"
+check_eq "digest on the command line = compute-composefs-digest of the unpacked tree" \
+	"$("$BOOTSEAL" compute-composefs-digest "$work/unpacked/rootfs")" "$digest"
+objcopy -O binary --only-section=.cmdline "$uki" "$work/cmdline"
+check_eq "command line: kargs.d, composefs=, --karg (bootc's order)" \
+	"console=ttyS0 rw composefs=$digest quiet" "$(tr -d '\0' <"$work/cmdline")"
+check "unpacked output = unpacked input plus the UKI" \
+	diff -r --no-dereference -x EFI "$work/input/rootfs" "$work/unpacked/rootfs"
+check "verify-seal accepts the sealed image" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "oci:$work/out:sealed"
+check "verify-seal accepts db.esl and db.auth as the db" \
+	"$BOOTSEAL" verify-seal --db "$work/keys/db.esl" --db "$work/keys/db.auth" "oci:$work/out:sealed"
+check "verify-seal --json" sh -c "'$BOOTSEAL' verify-seal --json --db '$work/keys/db.crt' 'oci:$work/out:sealed' | grep -q '\"ok\":true'"
+
+# The key never lands in the output.
+body=$(grep -v '^-----' "$work/keys/db.key" | head -3 | tr -d '\n' | cut -c1-48)
+check_eq "no private key text in the output image" "" "$(grep -rlF "$body" "$work/out" "$work/unpacked" 2>/dev/null)"
+openssl pkey -in "$work/keys/db.key" -outform DER 2>/dev/null | tail -c 64 | head -c 32 >"$work/der-window"
+check_eq "no private key bytes in the output image" "" \
+	"$(find "$work/out" -type f -exec grep -lF -f <(xxd -p "$work/der-window" | tr -d '\n' | sed 's/../\\x&/g' | xargs -0 printf '%b') {} + 2>/dev/null)"
+
+# --sign-bootloader: systemd-boot inside the tree, signed before the digest.
+check "seal --sign-bootloader" "$BOOTSEAL" seal "${keys[@]}" --sign-bootloader "$src" "oci:$work/sb:sealed"
+umoci unpack --image "$work/sb:sealed" "$work/sb-unpacked" >/dev/null 2>&1
+check "systemd-boot is signed by db" sbverify --cert "$work/keys/db.crt" \
+	"$work/sb-unpacked/rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+"$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "oci:$work/sb:sealed" >"$work/sb.out"
+check_eq "verify-seal checks the bootloader" 1 "$(grep -c '^ok   bootloader-signature /usr/lib/systemd/boot/efi/systemd-bootx64.efi' "$work/sb.out")"
+check "sealed dir: compute-composefs-digest agrees after signing the bootloader" test \
+	"$(grep -o 'composefs=[0-9a-f]*' "$work/sb.out" | head -1)" = \
+	"composefs=$("$BOOTSEAL" compute-composefs-digest "$work/sb-unpacked/rootfs")"
+
+# Tampering, one way at a time, on the unpacked tree (dir: form).
+base=$work/unpacked/rootfs
+check "verify-seal accepts the unpacked tree" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "$base"
+tamper() { # NAME CHECK REGEX COMMAND...: verify-seal must fail naming CHECK
+	local name=$1 want=$2 rc=0
+	shift 2
+	rm -rf "$work/t" && cp -a "$base" "$work/t"
+	(cd "$work/t" && "$@") >/dev/null 2>&1
+	"$BOOTSEAL" verify-seal --db "$work/keys/db.crt" --expect "oci:$work/out:sealed" "$work/t" >"$work/v.out" 2>&1 || rc=$?
+	if [ "$rc" = 1 ] && grep -Eq -- "$want" "$work/v.out"; then
+		ok "verify-seal fails: $name"
+	else
+		not_ok "verify-seal fails: $name"
+		echo "#   exit $rc: $(head -4 "$work/v.out")"
+	fi
+}
+u=boot/EFI/Linux/$kver.efi
+tamper "one byte of a file" '^FAIL composefs-digest.*\n?|  /usr/bin/hello: content' \
+	sh -c 'printf X | dd of=usr/bin/hello bs=1 seek=5 conv=notrunc status=none'
+grep -q '  /usr/bin/hello: content: ' "$work/v.out" && ok "--expect names the changed file" || not_ok "--expect names the changed file"
+tamper "one mode bit" '  /usr/bin/hello: mode: 0755 -> 0754' chmod 0754 usr/bin/hello
+tamper "one xattr" '  /usr/bin/hello: xattr security.capability' setcap cap_net_raw+ep usr/bin/hello
+tamper "a deleted file" '  /usr/bin/hello: removed' rm usr/bin/hello
+tamper "an added file" '  /usr/bin/new: added' touch usr/bin/new
+tamper "a UKI re-signed with another key" '^FAIL uki-signature' \
+	sh -c "sbattach --remove $u; sbsign --key '$work/other/db.key' --cert '$work/other/db.crt' --output $u $u"
+tamper "one byte of the UKI" '^FAIL uki-signature' \
+	sh -c "printf X | dd of=$u bs=1 seek=100000 conv=notrunc status=none"
+tamper "the cmdline digest, re-signed by db" '^FAIL composefs-digest.*the command line has composefs=0' \
+	sh -c "sbattach --remove $u && objcopy -O binary --only-section=.cmdline $u c && sed -i 's/composefs=[0-9a-f]*/composefs=$(printf '0%.0s' $(seq 128))/' c && objcopy --update-section .cmdline=c $u && sbsign --key '$work/keys/db.key' --cert '$work/keys/db.crt' --output $u $u"
+
+# Bad input: exit 2, one line.
+check_fails "verify-seal: not an image" 2 "not an image|cannot open" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "$work/seal.json"
+check_fails "verify-seal: empty db" 2 "db is empty" "$BOOTSEAL" verify-seal "$base"
+rm -rf "$work/t" && cp -a "$base" "$work/t" && head -c 300 "$base/$u" >"$work/t/$u"
+check_fails "verify-seal: truncated UKI" 2 "$kver.efi" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "$work/t"
+resign() { # the UKI of $work/t, re-signed by db after COMMAND changed it
+	sbattach --remove "$work/t/$u" && "$@" && sbsign --key "$work/keys/db.key" --cert "$work/keys/db.crt" \
+		--output "$work/t/$u" "$work/t/$u" >/dev/null 2>&1
+}
+rm -rf "$work/t" && cp -a "$base" "$work/t" && resign objcopy --remove-section .cmdline "$work/t/$u"
+check_fails "verify-seal: UKI without .cmdline" 2 "no .cmdline" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "$work/t"
+rm -rf "$work/t" && cp -a "$base" "$work/t" && printf 'ro quiet' >"$work/c" && resign objcopy --update-section .cmdline="$work/c" "$work/t/$u"
+check_fails "verify-seal: cmdline without composefs=" 2 "no composefs=" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "$work/t"
+check_fails "verify-seal: a db file that is not one" 2 "seal.json" "$BOOTSEAL" verify-seal --db "$work/seal.json" "$base"
+
+# seal's bad input leaves DEST untouched.
+umoci init --layout "$work/nokernel" >/dev/null && umoci new --image "$work/nokernel:x" >/dev/null
+check_fails "seal: image without a kernel" 2 "no kernel" "$BOOTSEAL" seal "${keys[@]}" "oci:$work/nokernel:x" "oci:$work/d1:x"
+check "seal: no destination after a failure" test ! -e "$work/d1"
+cp -a "$work/ex/image" "$work/bad"
+blob=$(ls -S "$work"/bad/blobs/sha256/* | head -1)
+printf X | dd of="$blob" bs=1 seek=1000 conv=notrunc status=none
+check_fails "seal: a layer whose sha256 does not match" 2 "sha256|digest" "$BOOTSEAL" seal "${keys[@]}" "oci:$work/bad:example" "oci:$work/d2:x"
+check "seal: no destination after a bad blob" test ! -e "$work/d2"
+check_fails "seal: a key that does not match the cert" 2 "db" \
+	"$BOOTSEAL" seal --key "$work/other/db.key" --cert "$work/keys/db.crt" "$src" "oci:$work/d3:x"
+check_fails "seal: already sealed" 2 "already holds a UKI" "$BOOTSEAL" seal "${keys[@]}" "oci:$work/out:sealed" "oci:$work/d4:x"
+check_fails "seal: destination is not an image reference" 2 "destination must be" "$BOOTSEAL" seal "${keys[@]}" "$src" "$work/d5"
+check "ephemeral keys" sh -c "'$BOOTSEAL' seal --ephemeral-keys --json '$src' 'oci:$work/eph:x' > '$work/eph.json'"
+ecert=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ephemeral_cert"])' "$work/eph.json")
+check "verify-seal with the ephemeral certificate" "$BOOTSEAL" verify-seal --db "$ecert" "oci:$work/eph:x"
+rm -rf "$(dirname "$ecert")"
+finish
