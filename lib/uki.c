@@ -327,9 +327,11 @@ int bs_uki_find_kernel(const char *rootfs, char **kver, struct bs_error *err)
 		if (e->d_name[0] == '.' || !exists(modules, e->d_name, "/", "vmlinuz"))
 			continue;
 		if (found) {
+			/* e points into d: report before closing it. */
+			int r = bs_error_set(err, -EINVAL, rootfs,
+					     "found multiple kernels in usr/lib/modules (%s, %s)", found, e->d_name);
 			closedir(d);
-			return bs_error_set(err, -EINVAL, rootfs,
-					    "found multiple kernels in usr/lib/modules (%s, %s)", found, e->d_name);
+			return r;
 		}
 		if (!(found = strdup(e->d_name))) {
 			closedir(d);
