@@ -218,16 +218,27 @@ out:
 	return r;
 }
 
+struct entry;
+static int walk_table(const struct bs_pe *pe, struct entry **entries, size_t *n,
+		      struct bs_error *err);
+
 int bs_authenticode_attach(struct bs_pe *pe, const uint8_t *der, size_t der_len,
 			   struct bs_error *err)
 {
-	size_t start, entry = sizeof(struct pe_win_certificate) + der_len, padded;
+	size_t start, entry = sizeof(struct pe_win_certificate) + der_len, padded, n;
+	struct entry *old;
 	uint32_t table_off;
 	int r;
 
 	padded = (entry + PE_WIN_CERT_ALIGN - 1) / PE_WIN_CERT_ALIGN * PE_WIN_CERT_ALIGN;
 	if (!pe->cert_dir_offset)
 		return bs_error_set(err, -EINVAL, pe->path, "image has no certificate table directory entry");
+	/* A new entry goes after the old ones: appending to a malformed table
+	 * would write an image that no verifier (ours included) can read. */
+	r = walk_table(pe, &old, &n, err);
+	if (r < 0)
+		return r;
+	free(old);
 	if (der_len > UINT32_MAX / 2 || pe->cert_size + padded > UINT32_MAX)
 		return bs_error_set(err, -EINVAL, pe->path, "signature too large");
 	if (pe->cert_size) {

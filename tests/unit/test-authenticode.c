@@ -259,6 +259,12 @@ static void test_bad_table(void **state)
 	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
 	assert_int_equal(bs_authenticode_list(pe, &sigs, &n, &err), -EBADMSG);
 	assert_non_null(strstr(err.message, "outside the table"));
+	/* Signing must not append to a table it cannot read (found by the
+	 * hostile suite: `sign` wrote an image `verify` rejects). */
+	bs_error_clear(&err);
+	assert_int_equal(bs_authenticode_attach(pe, (const uint8_t *)"\x30\x00", 2, &err), -EBADMSG);
+	assert_non_null(strstr(err.message, "outside the table"));
+	assert_int_equal(pe->size, sizeof(p));
 	bs_pe_free(pe);
 
 	bs_put_le32(p + FX_SIZE, 16);                     /* fits, but is no PKCS#7 */
