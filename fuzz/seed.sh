@@ -29,16 +29,16 @@ done
 
 # PE: the unit-test fixture, signed once and twice
 "$B" keygen --output-dir "$tmp/keys" --key-type ecdsa-p256 >/dev/null
-python3 "$top/fuzz/pe-fixture.py" "$tmp/plain.efi" plain
-python3 "$top/fuzz/pe-fixture.py" "$C/pe/sbat.efi" sbat
+python3 "$top/tests/hostile/make-pe.py" "$tmp/plain.efi" plain
+python3 "$top/tests/hostile/make-pe.py" "$C/pe/sbat.efi" sbat
 cp "$tmp/plain.efi" "$C/pe/plain.efi"
 "$B" sign --key "$tmp/keys/db.key" --cert "$tmp/keys/db.crt" --output "$C/pe/signed.efi" "$tmp/plain.efi"
 "$B" sign --key "$tmp/keys/KEK.key" --cert "$tmp/keys/KEK.crt" --output "$C/pe/signed2.efi" "$C/pe/signed.efi"
 for v in overlap outside certpastend truncated; do
-	python3 "$top/fuzz/pe-fixture.py" "$C/pe/$v.efi" $v
+	python3 "$top/tests/hostile/make-pe.py" "$C/pe/$v.efi" $v
 done
 # UKI: stub/kernel seeds
-python3 "$top/fuzz/pe-fixture.py" "$C/uki/bzimage.efi" bzimage
+python3 "$top/tests/hostile/make-pe.py" "$C/uki/bzimage.efi" bzimage
 cp "$C/pe/sbat.efi" "$C/pe/plain.efi" "$C/uki/"
 
 # EFI signature lists and .auth updates from keygen

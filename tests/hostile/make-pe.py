@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-# Writes small PE32+ EFI applications for the fuzz seeds and the hostile
-# suite, laid out like tests/unit/pe-fixture.h: headers in 0x200 bytes,
+# Writes small PE32+ EFI applications for the hostile suite and the fuzz
+# seeds, laid out like tests/unit/pe-fixture.h: headers in 0x200 bytes,
 # .text at RVA 0x1000 (file 0x200), .data at RVA 0x2000 (file 0x400).
-# Usage: pe-fixture.py OUT [VARIANT]; variants: plain, bzimage (a .text that
+# Usage: make-pe.py OUT [VARIANT]; variants: plain, bzimage (a .text that
 # carries an x86 setup header with a kernel release), sbat, and the hostile
-# ones: overlap, outside, certpastend, truncated, opthdr-overflow.
+# ones: overlap, outside, certpastend, truncated, opthdr-overflow, lfanew,
+# manysections, wincert-length, wincert-tiny.
 import struct
 import sys
 
@@ -65,6 +66,16 @@ def main():
         p = p[:OPT + 40]
     elif variant == "opthdr-overflow":               # SizeOfOptionalHeader past the file
         struct.pack_into("<H", p, COFF + 16, 0xFFFF)
+    elif variant == "lfanew":                        # PE header offset near 4 GiB
+        struct.pack_into("<I", p, 0x3C, 0xFFFFFFF0)
+    elif variant == "manysections":                  # 65535 section headers in 0x600 bytes
+        struct.pack_into("<H", p, COFF + 2, 0xFFFF)
+    elif variant in ("wincert-length", "wincert-tiny"):
+        # A certificate table of one WIN_CERTIFICATE whose dwLength runs past
+        # the table (or is shorter than its own header).
+        length = 0x1000 if variant == "wincert-length" else 4
+        p += struct.pack("<IHH", length, 0x200, 2) + b"\0" * 8
+        struct.pack_into("<II", p, CERT_DIR, SIZE, 16)
     elif variant != "plain":
         sys.exit("unknown variant " + variant)
     with open(out, "wb") as f:
