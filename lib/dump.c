@@ -372,9 +372,18 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
 		return r;
 	{
 		struct field m = f[F_MTIME], s = split(&m, '.', NULL);
+		/* composefs-info dump prints times before 1970 with a sign */
+		int negative = s.len > 1 && s.p[0] == '-';
+
+		if (negative) {
+			s.p++;
+			s.len--;
+		}
 		if ((r = parse_uint(ps, s, 10, "mtime seconds", INT64_MAX, &sec)) < 0 ||
 		    (r = parse_uint(ps, m, 10, "mtime nanoseconds", UINT32_MAX, &nsec)) < 0)
 			return r;
+		if (negative)
+			sec = (uint64_t)-(int64_t)sec;
 	}
 	if ((r = unescape_optional(ps, f[F_PAYLOAD], "payload", &payload, &payload_len)) < 0 ||
 	    (r = unescape_optional(ps, f[F_CONTENT], "content", &content, &content_len)) < 0 ||
@@ -408,7 +417,7 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
 	ino->st.uid = (uint32_t)uid;
 	ino->st.gid = (uint32_t)gid;
 	ino->st.rdev = (S_ISCHR(mode) || S_ISBLK(mode)) ? rdev : 0;
-	ino->st.mtime_sec = (int64_t)sec;
+	ino->st.mtime_sec = (int64_t)sec;     /* two's complement when negative */
 	ino->st.mtime_nsec = (uint32_t)nsec;
 	if (payload && (r = bs_tree_inode_set_payload(ps->tree, ino, payload, payload_len, ps->err)) < 0)
 		return r;

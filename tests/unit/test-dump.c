@@ -161,6 +161,27 @@ static void hardlinks(void **state)
 	bs_tree_free(t);
 }
 
+/* C composefs-info dump prints times before 1970 signed ("%" PRIi64). */
+static void negative_mtime(void **state)
+{
+	static const char dump[] = "/ 4096 40755 2 0 0 0 -3.5 - - -\n";
+	struct bs_tree *t = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(bs_dump_parse(dump, strlen(dump), "x", &t, NULL), 0);
+	assert_int_equal(bs_tree_inode_stat(bs_tree_root(t))->mtime_sec, -3);
+	assert_int_equal(bs_tree_inode_stat(bs_tree_root(t))->mtime_nsec, 5);
+	f = open_memstream(&out, &len);
+	assert_int_equal(bs_dump_write(t, f), 0);
+	fclose(f);
+	assert_string_equal(out, dump);
+	free(out);
+	bs_tree_free(t);
+}
+
 struct rejected {
 	const char *file;
 	int line;
@@ -211,6 +232,7 @@ static void bad_fields(void **state)
 {
 	static const char *const bad[] = {
 		"/ 4096 40755 2 0 0 0 0 - - -\n",                  /* mtime without nsec */
+		"/ 4096 40755 2 0 0 0 -.0 - - -\n",               /* sign without digits */
 		"/ 4096 40755 2 0 0 x 0.0 - - -\n",                /* rdev */
 		"/ 4096 40755 2 0 0 0 0.0 - - - user.a\n",         /* xattr without = */
 		"/ 4096 40755 2 0 0 0 0.0 - - - user.a=\\q\n",     /* unknown escape */
@@ -239,6 +261,7 @@ int main(void)
 		cmocka_unit_test(simple_tree),
 		cmocka_unit_test(special_round_trip),
 		cmocka_unit_test(hardlinks),
+		cmocka_unit_test(negative_mtime),
 		cmocka_unit_test(should_fail),
 		cmocka_unit_test(bad_fields),
 	};
