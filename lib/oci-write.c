@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A new OCI image layout, reproducibly: tar layers in a fixed entry order
- * (lib/oci-write-layer.c) through our own zlib stream (fixed level, no name
- * and mtime 0 in the gzip header, so the bytes depend on the input alone),
+ * (lib/oci-write-layer.c) through our own gzip stream (lib/oci-gzip.c: fixed
+ * level and block size, no name and mtime 0 in the header, so the bytes
+ * depend on the input alone, not on the zlib call pattern or core count),
  * JSON written by json-c in insertion order, the image time from
  * SOURCE_DATE_EPOCH or the input. Built in a hidden directory beside the
  * destination and renamed into place at the end.
@@ -20,10 +21,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <json-c/json.h>
-#include <zlib.h>
 
 #include <bootseal/atomicfile.h>
 
+#include "oci-gzip.h"
 #include "oci-write.h"
 #include "tree-internal.h"
 #include "util.h"
@@ -34,12 +35,10 @@ struct blob_out {
 	int fd;
 	char *tmp;                      /* file name while being written */
 	EVP_MD_CTX *blob_sha, *diff_sha;
-	z_stream z;
-	int gzip, z_ready;
+	struct oci_gzip *gz;
 	uint64_t size;
 	struct bs_error *err;
 	char digest[OCI_DIGEST_LEN + 1], diff_id[OCI_DIGEST_LEN + 1];
-	uint8_t buf[1 << 16];
 };
 
 struct out_layout {
@@ -58,24 +57,6 @@ static int put_bytes(struct blob_out *b, const void *data, size_t len)
 	return 0;
 }
 
-static int deflate_some(struct blob_out *b, const void *data, size_t len, int flush)
-{
-	b->z.next_in = (Bytef *)data;
-	b->z.avail_in = (uInt)len;
-	do {
-		int zr, r;
-
-		b->z.next_out = b->buf;
-		b->z.avail_out = sizeof(b->buf);
-		zr = deflate(&b->z, flush);
-		if (zr == Z_STREAM_ERROR)
-			return bs_error_set(b->err, -EIO, b->tmp, "gzip stream error");
-		if ((r = put_bytes(b, b->buf, sizeof(b->buf) - b->z.avail_out)) < 0)
-			return r;
-	} while (b->z.avail_out == 0 || (flush == Z_FINISH && b->z.avail_in));
-	return 0;
-}
-
 static la_ssize_t tar_write(struct archive *a, void *arg, const void *buf, size_t len)
 {
 	struct blob_out *b = arg;
@@ -83,15 +64,20 @@ static la_ssize_t tar_write(struct archive *a, void *arg, const void *buf, size_
 
 	(void)a;
 	EVP_DigestUpdate(b->diff_sha, buf, len);
-	r = b->gzip ? deflate_some(b, buf, len, Z_NO_FLUSH) : put_bytes(b, buf, len);
+	r = b->gz ? oci_gzip_write(b->gz, buf, len) : put_bytes(b, buf, len);
 	return r < 0 ? -1 : (la_ssize_t)len;
 }
 
-static int blob_begin(struct out_layout *o, struct blob_out *b, int gzip, int level)
+static int put_bytes_cb(void *ctx, const void *data, size_t len)
 {
-	memset(b, 0, offsetof(struct blob_out, buf));
+	return put_bytes(ctx, data, len);
+}
+
+static int blob_begin(struct out_layout *o, struct blob_out *b, int gzip, int level, size_t jobs)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
 	b->err = o->err;
-	b->gzip = gzip;
 	if (asprintf(&b->tmp, "%s/blobs/sha256/.new-XXXXXX", o->dir) < 0) {
 		b->tmp = NULL;
 		return -ENOMEM;
@@ -104,12 +90,7 @@ static int blob_begin(struct out_layout *o, struct blob_out *b, int gzip, int le
 	if (!b->blob_sha || !b->diff_sha || !EVP_DigestInit_ex(b->blob_sha, EVP_sha256(), NULL) ||
 	    !EVP_DigestInit_ex(b->diff_sha, EVP_sha256(), NULL))
 		return -ENOMEM;
-	/* windowBits 15 + 16: a gzip wrapper whose header zlib fills with
-	 * mtime 0, no name and OS 3 — nothing from the environment. */
-	if (gzip && deflateInit2(&b->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	b->z_ready = gzip;
-	return 0;
+	return gzip ? oci_gzip_new(level, jobs, put_bytes_cb, b, &b->gz) : 0;
 }
 
 static void blob_abort(struct blob_out *b)
@@ -121,9 +102,8 @@ static void blob_abort(struct blob_out *b)
 	free(b->tmp);
 	b->tmp = NULL;
 	b->fd = -1;
-	if (b->z_ready)
-		deflateEnd(&b->z);
-	b->z_ready = 0;
+	oci_gzip_free(b->gz);
+	b->gz = NULL;
 	EVP_MD_CTX_free(b->blob_sha);
 	EVP_MD_CTX_free(b->diff_sha);
 	b->blob_sha = b->diff_sha = NULL;
@@ -136,8 +116,11 @@ static int blob_end(struct out_layout *o, struct blob_out *b)
 	uint8_t md[32];
 	int r;
 
-	if (b->gzip && (r = deflate_some(b, NULL, 0, Z_FINISH)) < 0)
+	if (b->gz && (r = oci_gzip_finish(b->gz)) < 0) {
+		if (!b->err || !b->err->code)
+			bs_error_set(b->err, r, b->tmp, "cannot compress: %s", strerror(-r));
 		goto fail;
+	}
 	EVP_DigestFinal_ex(b->blob_sha, md, NULL);
 	oci_digest_format(md, b->digest);
 	EVP_DigestFinal_ex(b->diff_sha, md, NULL);
@@ -164,7 +147,7 @@ fail:
 
 static int blob_bytes(struct out_layout *o, const char *json, struct blob_out *b)
 {
-	int r = blob_begin(o, b, 0, 0);
+	int r = blob_begin(o, b, 0, 0, 0);
 
 	if (r >= 0)
 		r = put_bytes(b, json, strlen(json));
@@ -271,7 +254,7 @@ static int write_layer(struct out_layout *o, const struct bs_oci_write_options *
 
 	if (!a)
 		return -ENOMEM;
-	r = blob_begin(o, b, gzip, opts->gzip_level ? opts->gzip_level : 6);
+	r = blob_begin(o, b, gzip, opts->gzip_level ? opts->gzip_level : 6, opts->jobs);
 	if (r >= 0) {
 		/* pax: ustar headers plus a PAX record only when a long name, an
 		 * xattr, nanoseconds or a big number needs one (pax_restricted

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bootseal/dump.h>
@@ -13,7 +14,8 @@
 static void help(void)
 {
 	printf("usage: bootseal oci inspect [--hash-alg sha256|sha512] [--dump FILE] IMAGE\n"
-	       "       bootseal oci flatten [--uncompressed] [--label KEY=VALUE]... IMAGE DEST\n"
+	       "       bootseal oci flatten [--uncompressed | --gzip-level 1-9] [--jobs N]\n"
+	       "                            [--label KEY=VALUE]... IMAGE DEST\n"
 	       "IMAGE: oci:DIR[:TAG] or oci-archive:FILE[:TAG]; DEST likewise (TAG defaults to latest)\n");
 }
 
@@ -108,6 +110,8 @@ int cmd_oci(int argc, char **argv)
 		{ "uncompressed", no_argument, NULL, 'u' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "dump", required_argument, NULL, 'd' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "gzip-level", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -134,6 +138,19 @@ int cmd_oci(int argc, char **argv)
 		case 'd':
 			dump = optarg;
 			break;
+		case 'j':
+		case 'g': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || !v || (c == 'g' && v > 9) || v > 4096)
+				return cli_fail("oci", "invalid %s '%s'", c == 'j' ? "job count" : "gzip level", optarg);
+			if (c == 'j')
+				wo.jobs = v;
+			else
+				wo.gzip_level = (int)v;
+			break;
+		}
 		case 'u':
 			wo.compression = BS_OCI_UNCOMPRESSED;
 			break;

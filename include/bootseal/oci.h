@@ -148,7 +148,8 @@ struct bs_oci_file {
 };
 
 enum bs_oci_compression {
-	BS_OCI_GZIP = 0,                /* zlib, fixed level, no name or time in the header */
+	BS_OCI_GZIP = 0,                /* fixed level and 1 MiB blocks, no name or time
+					   in the header, compressed on all cores */
 	BS_OCI_UNCOMPRESSED,
 };
 
@@ -169,6 +170,8 @@ struct bs_oci_write_options {
 	const char *created_by;         /* history; NULL means "bootseal" */
 	enum bs_oci_compression compression;
 	int gzip_level;                 /* 0 means 6 */
+	size_t jobs;                    /* compression threads, 0: all cores; the
+					   bytes do not depend on it */
 };
 
 struct bs_oci_write_result {

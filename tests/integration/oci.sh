@@ -15,6 +15,9 @@ r=b/rootfs
 mkdir -p $r/usr/bin $r/etc/opq/sub $r/deep/a $r/gone/inner $r/dev
 printf 'small\n' >$r/etc/small
 head -c 300000 /dev/urandom >$r/usr/bin/big
+mkdir -p $r/usr/share
+# several MiB: the writer's gzip blocks (1 MiB) and batches come into play
+{ head -c 3000000 /dev/urandom; seq 1 600000; } >$r/usr/share/data
 cp $r/usr/bin/big $r/usr/bin/copy
 ln $r/usr/bin/big $r/usr/bin/big-hl
 ln -s ../etc/small $r/usr/link
@@ -92,6 +95,17 @@ check "missing parents keep the lower metadata" grep -q '^/deep/a 0 40700 ' flat
 $B oci flatten oci:img:t oci:out:sealed >digest1
 check_eq "flatten prints the manifest digest" "$(cat digest1)" \
 	"$(skopeo inspect --format '{{.Digest}}' oci:out:sealed)"
+check "layer blobs: valid gzip whose content matches the config's diff_ids" python3 - out <<'PY'
+import gzip, hashlib, json, sys
+d = sys.argv[1]
+blob = lambda dg: f"{d}/blobs/sha256/{dg[7:]}"
+man = json.load(open(blob(json.load(open(f"{d}/index.json"))["manifests"][0]["digest"])))
+cfg = json.load(open(blob(man["config"]["digest"])))
+for layer, diff in zip(man["layers"], cfg["rootfs"]["diff_ids"]):
+    data = open(blob(layer["digest"]), "rb").read()
+    assert len(data) == layer["size"]
+    assert "sha256:" + hashlib.sha256(gzip.decompress(data)).hexdigest() == diff
+PY
 check_eq "skopeo sees one layer" 1 "$(skopeo inspect --format '{{len .Layers}}' oci:out:sealed)"
 umoci unpack --image out:sealed o >/dev/null
 check "umoci unpack of the output equals the input's" $B diff --raw dir:in/rootfs dir:o/rootfs
@@ -103,6 +117,9 @@ $B oci flatten oci:img:t oci:out2:sealed >digest2
 check_eq "flatten twice: same manifest digest" "$(cat digest1)" "$(cat digest2)"
 check_eq "flatten twice: same index.json" "$(sha256sum <out/index.json)" "$(sha256sum <out2/index.json)"
 check "flatten twice: same blobs" diff -r out/blobs out2/blobs
+check_eq "one compression thread: same bytes" "$(cat digest1)" "$($B oci flatten --jobs 1 oci:img:t oci:out7:sealed)"
+$B oci flatten --uncompressed oci:img:t oci:plain >/dev/null
+check "uncompressed layers" skopeo inspect oci:plain:latest
 SOURCE_DATE_EPOCH=1234567890 $B oci flatten --label containers.bootc=1 oci:img:t oci:out3 >digest3
 check "SOURCE_DATE_EPOCH sets the created time" \
 	test "$(skopeo inspect --format '{{.Created}}' oci:out3:latest)" = "2009-02-13 23:31:30 +0000 UTC"
