@@ -234,6 +234,11 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, struct buf *ke
 	if (r >= 0)
 		r = merge_sbat(pe, p, &sbat, err);
 	if (r >= 0) {
+		/* As ukify: the stub's .sbat is rewritten in place (it must fit the
+		 * section's file data). Old stubs (systemd 252) leave only 0x100 bytes
+		 * of address space before .sdmagic, so the merged VirtualSize can
+		 * overlap it in memory; shim reads SBAT from the file and the stub
+		 * never reads it, so the image still boots (tested under OVMF). */
 		if (bs_pe_find_section(pe, ".sbat"))
 			r = bs_pe_replace_section(pe, ".sbat", sbat.data, sbat.len, err);
 		else
