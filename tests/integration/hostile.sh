@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Hostile inputs for the CLI (issue 9): composefs dumps and images, PE files,
+# EFI signature lists and .auth updates. Each must exit 2 with one stderr
+# line naming the file, print nothing on stdout, leave nothing in the output
+# directory, and not crash (.ci/run also runs this script against its
+# ASan/UBSan build: a sanitizer report is an extra stderr line and fails
+# the check). Inputs are generated here; tests/hostile/ holds the generators.
+# OCI layouts and layers have their own hostile cases in oci.sh.
+source "$(dirname "$0")/../lib.sh"
+need python3
+B=$BOOTSEAL
+H=$top/tests/hostile
+cd "$work" || exit 1
+export SOURCE_DATE_EPOCH=1700000000
+asan=0
+ldd "$B" 2>/dev/null | grep -q libasan && asan=1
+
+# hostile NAME FILE REGEX CMD...: exit 2, one line "bootseal: ...: FILE: REGEX",
+# no stdout, and the output directory out/ stays empty.
+hostile() {
+	local name=$1 file=$2 regex=$3
+	shift 3
+	rm -rf out && mkdir out
+	check_fails "$name" 2 "^bootseal: [a-z-]+: ([^ ]*/)?${file//./\\.}: .*$regex" "$@"
+	if [ -n "$(ls -A out)" ]; then
+		not_ok "$name: left $(ls -A out | head -3 | tr '\n' ' ')in the output directory"
+	fi
+}
+
+# --- composefs dumps (mkcomposefs --from-file) -----------------------------
+root='/ 0 40755 2 0 0 0 0.0 - - -'
+long=$(printf 'n%.0s' $(seq 256))
+printf '%s\n/%s 0 100644 1 0 0 0 0.0 - - -\n' "$root" "$long" >name256.dump
+hostile "dump: a 256-byte name" name256.dump "line 2: file name longer than 255 bytes" \
+	$B mkcomposefs --from-file name256.dump out/x.img
+printf '%s\n/%s 0 120777 1 0 0 0 0.0 %s - -\n' "$root" l "$(printf 't%.0s' $(seq 5000))" >longlink.dump
+hostile "dump: a 5000-byte symlink target" longlink.dump "line 2: " \
+	$B mkcomposefs --from-file longlink.dump out/x.img
+printf '%s\n/a/b/c 0 100644 1 0 0 0 0.0 - - -\n' "$root" >noparent.dump
+hostile "dump: a path under a missing directory" noparent.dump "line 2: parent directory of 'a/b/c' is missing" \
+	$B mkcomposefs --from-file noparent.dump out/x.img
+printf '%s\n/f 18446744073709551616 100644 1 0 0 0 0.0 - - -\n' "$root" >bigsize.dump
+hostile "dump: a size past 2^64" bigsize.dump "line 2: " \
+	$B mkcomposefs --from-file bigsize.dump out/x.img
+printf '%s\n/f 0 100644 1 0 0 0 0.0 - - - user.x=%s\n' "$root" "$(printf 'v%.0s' $(seq 70000))" >bigxattr.dump
+hostile "dump: a 70000-byte xattr value" bigxattr.dump "line 2: " \
+	$B mkcomposefs --from-file bigxattr.dump out/x.img
+
+# 10^6 entries in one directory: accepted, in bounded time and memory (the
+# normal build takes ~6 s and ~550 MB); the same with one bad last line is
+# rejected with its line number and leaves no image.
+million() {
+	python3 - "$1" <<'EOF'
+import sys
+w = sys.stdout.write
+w("/ 0 40755 3 0 0 0 0.0 - - -\n/d 0 40755 2 0 0 0 0.0 - - -\n")
+w("".join("/d/f%07d 0 100644 1 0 0 0 0.0 - - -\n" % i for i in range(1000000)))
+if sys.argv[1] == "bad":
+    w("/d/f0000000 0 100644 1 0 0 0 0.0 - - -\n")
+EOF
+}
+million good >million.dump
+million bad >million-bad.dump
+limit=
+[ "$asan" = 0 ] && limit="ulimit -v 2097152;"   # ASan reserves terabytes of address space
+rm -rf out && mkdir out
+start=$SECONDS
+check "dump: 10^6 entries in one directory within 2 GiB and 120 s" \
+	bash -c "$limit exec timeout 120 \"\$0\" mkcomposefs --from-file million.dump out/m.img" "$B"
+echo "# 10^6 entries: $((SECONDS - start)) s"
+check_eq "dump: 10^6 entries read back" 1000001 \
+	"$(bash -c "$limit exec timeout 120 \"\$0\" composefs-info ls out/m.img" "$B" | wc -l)"
+hostile "dump: 10^6 entries and a duplicate name" million-bad.dump "line 1000003: " \
+	bash -c "$limit exec timeout 120 \"\$0\" mkcomposefs --from-file million-bad.dump out/x.img" "$B"
+rm -f million.dump million-bad.dump
+
+# Deep nesting: 3000 directories inside each other (paths of 6000 bytes)
+# are written and read back without recursion trouble.
+python3 - >deep.dump <<'EOF'
+import sys
+print("/ 0 40755 3 0 0 0 0.0 - - -")
+p = ""
+for i in range(3000):
+    p += "/d"
+    print("%s 0 40755 %d 0 0 0 0.0 - - -" % (p, 2 if i == 2999 else 3))
+EOF
+rm -rf out && mkdir out
+check "dump: 3000 nested directories" $B mkcomposefs --from-file deep.dump out/deep.img
+check_eq "dump: 3000 nested directories read back" 3001 "$($B composefs-info dump out/deep.img | wc -l)"
+{ cat deep.dump; echo "$(printf '/d%.0s' $(seq 3000))/x/y 0 100644 1 0 0 0 0.0 - - -"; } >deep-bad.dump
+hostile "dump: a missing directory 3000 levels down" deep-bad.dump "line 3002: parent directory" \
+	$B mkcomposefs --from-file deep-bad.dump out/x.img
+
+# --- composefs images (composefs-info, diff) -------------------------------
+$B mkcomposefs --from-file "$VECTORS/composefs-c/special.dump" good.img
+size=$(stat -c %s good.img)
+head -c 2000 good.img >trunc-sb.img
+head -c $((size - 4096)) good.img >trunc-data.img
+: >empty.img
+python3 - <<'EOF'
+import struct
+d = bytearray(open("good.img", "rb").read())
+g = bytearray(d); g[1024:1028] = b"\0\0\0\0"; open("magic.img", "wb").write(g)
+g = bytearray(d); struct.pack_into("<H", g, 1024 + 14, 0xFFFF); open("rootnid.img", "wb").write(g)
+g = bytearray(d); struct.pack_into("<I", g, 1024 + 40, 0xFFFFFFF0); open("metablk.img", "wb").write(g)
+g = bytearray(d)
+for i in range(1200, len(g), 97):     # every 97th byte of the metadata flipped
+    g[i] ^= 0x5A
+open("garbled.img", "wb").write(g)
+EOF
+hostile "erofs: truncated superblock" trunc-sb.img "corrupt composefs image" $B composefs-info dump trunc-sb.img
+hostile "erofs: truncated data" trunc-data.img "corrupt composefs image" $B composefs-info dump trunc-data.img
+hostile "erofs: empty file" empty.img "corrupt composefs image: empty" $B composefs-info ls empty.img
+hostile "erofs: no magic" magic.img "no EROFS superblock magic" $B composefs-info dump magic.img
+hostile "erofs: root inode outside" rootnid.img "inode 65535 is outside the image" $B composefs-info dump rootnid.img
+hostile "erofs: metadata block outside" metablk.img "corrupt composefs image" $B composefs-info ls metablk.img
+hostile "erofs: garbled metadata" garbled.img "corrupt composefs image" $B composefs-info dump garbled.img
+hostile "diff: garbled image" garbled.img "corrupt composefs image" $B diff garbled.img good.img
+
+# --- PE files (verify, sign, ukify inspect) --------------------------------
+$B keygen --output-dir keys --key-type ecdsa-p256 >/dev/null
+declare -A pe_msg=(
+	[overlap]="sections .text and .data overlap in the file"
+	[outside]="section .data data ends at 0x1400, outside the file"
+	[certpastend]="certificate table ends at 0x700, past the end of the file"
+	[truncated]="truncated headers"
+	[opthdr-overflow]="truncated headers: optional header \\(0xffff bytes\\)"
+	[lfanew]="PE header offset 0xfffffff0 is outside the file"
+	[manysections]="65535 sections"
+	[wincert-length]="certificate table entry at 0x600 has length 4096, outside the table"
+	[wincert-tiny]="certificate table entry at 0x600 has length 4, outside the table"
+)
+for v in overlap outside certpastend truncated opthdr-overflow lfanew manysections wincert-length wincert-tiny; do
+	python3 "$H/make-pe.py" "$v.efi" "$v"
+	hostile "pe $v: verify --list" "$v.efi" "${pe_msg[$v]}" $B verify --list "$v.efi"
+	hostile "pe $v: verify --cert" "$v.efi" "${pe_msg[$v]}" $B verify --cert keys/db.crt "$v.efi"
+	hostile "pe $v: sign" "$v.efi" "${pe_msg[$v]}" \
+		$B sign --key keys/db.key --cert keys/db.crt --output out/signed.efi "$v.efi"
+	# inspect lists sections only: the certificate entries are not its business
+	[[ $v == wincert-* ]] ||
+		hostile "pe $v: ukify inspect" "$v.efi" "${pe_msg[$v]}" $B ukify inspect "$v.efi"
+done
+python3 "$H/make-pe.py" plain.efi plain
+rm -rf out && mkdir out
+check "pe: the well-formed fixture signs" \
+	$B sign --key keys/db.key --cert keys/db.crt --output out/signed.efi plain.efi
+check "pe: and verifies" $B verify --cert keys/db.crt out/signed.efi
+head -c 1636 out/signed.efi >signed-trunc.efi
+hostile "pe: signed image cut inside its certificate table" signed-trunc.efi "past the end of the file" \
+	$B verify --cert keys/db.crt signed-trunc.efi
+
+# --- EFI signature lists and .auth (esl list, auth verify, auth sign) -------
+python3 - <<'EOF'
+import struct
+sha256 = bytes.fromhex("2616c4c14c509240aca941f936934328")
+x509 = bytes.fromhex("a159c0a5e494a74a87b5ab155c2bf072")
+def esl(name, t, lsize, hsize, ssize, body):
+    open(name, "wb").write(t + struct.pack("<III", lsize, hsize, ssize) + body)
+esl("listsize.esl", sha256, 0xFFFFFFF0, 0, 48, b"\0" * 48)       # 28 + ... wraps 32 bits
+esl("sigsize.esl", sha256, 28 + 48, 0, 0xFFFFFFFF, b"\0" * 48)
+esl("hdrsize.esl", sha256, 28 + 48, 0xFFFFFFF0, 48, b"\0" * 48)  # 28 + header wraps
+esl("sigsize0.esl", sha256, 28 + 48, 0, 0, b"\0" * 48)
+esl("x509-garbage.esl", x509, 28 + 16 + 8, 0, 16 + 8, b"\0" * 16 + b"\x30\x82\xff\xff" + b"\0" * 4)
+open("short.esl", "wb").write(sha256 + b"\1\0")
+EOF
+declare -A esl_msg=(
+	[listsize]="signature list at offset 0 claims 4294967280 bytes, 76 are left"
+	[sigsize]="not a multiple of signature size 4294967295"
+	[hdrsize]="header size 4294967280 exceeds list size 76"
+	[sigsize0]="not a multiple of signature size 0"
+	[x509-garbage]="entry 0 is not one DER certificate"
+	[short]="truncated signature list header"
+)
+for v in listsize sigsize hdrsize sigsize0 x509-garbage short; do
+	hostile "esl $v: esl list" "$v.esl" "${esl_msg[$v]}" $B esl list "$v.esl"
+	hostile "esl $v: auth sign" "$v.esl" "${esl_msg[$v]}" \
+		$B auth sign --var db --key keys/KEK.key --cert keys/KEK.crt --output out/db.auth "$v.esl"
+done
+auth_size=$(stat -c %s keys/db.auth)
+head -c 30 keys/db.auth >hdr.auth
+head -c 100 keys/db.auth >cert.auth
+head -c $((auth_size - 10)) keys/db.auth >data.auth
+python3 - <<'EOF'
+import struct
+d = bytearray(open("keys/db.auth", "rb").read())
+g = bytearray(d); struct.pack_into("<I", g, 16, 0xFFFFFFFF); open("wclen.auth", "wb").write(g)
+g = bytearray(d); struct.pack_into("<I", g, 16, 8); open("wcshort.auth", "wb").write(g)
+g = bytearray(d); g[40:44] = b"\xff\xff\xff\xff"; open("pkcs7.auth", "wb").write(g)
+EOF
+declare -A auth_msg=(
+	[hdr]="too short for an authentication header" [cert]="WIN_CERTIFICATE length [0-9]+ does not fit the file"
+	[data]="signature list at offset 0 claims" [wclen]="WIN_CERTIFICATE length"
+	[wcshort]="WIN_CERTIFICATE length" [pkcs7]="not a DER PKCS#7 SignedData"
+)
+for v in hdr cert data wclen wcshort pkcs7; do
+	hostile "auth $v: auth verify" "$v.auth" "${auth_msg[$v]}" \
+		$B auth verify --signer keys/KEK.crt --var db "$v.auth"
+done
+finish
