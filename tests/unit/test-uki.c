@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UKI assembly on the specification-built stub of pe-fixture.h (given a
+ * .sbat section) and a fake x86 kernel. Expected layout and contents follow
+ * ukify's documented rules: section order, alignment, the SBAT merge
+ * (header line, stub entries, extra entries, "\n\0"), initrds padded to 4.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <bootseal/pe.h>
+#include <bootseal/uki.h>
+
+#include "pe-fixture.h"
+
+static char dir[64], stub[96], kernel[96], initrd1[96], initrd2[96];
+
+static const char stub_sbat[] =
+	"sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n"
+	"systemd,1,The systemd Developers,systemd,252,https://systemd.io/\n";
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	uint8_t p[FX_SIZE + 0x200], k[0x400] = { 0 };
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/bootseal-uki.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(stub, sizeof(stub), "%s/stub.efi", dir);
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
+	snprintf(initrd1, sizeof(initrd1), "%s/a.cpio", dir);
+	snprintf(initrd2, sizeof(initrd2), "%s/b.cpio", dir);
+
+	/* The fixture with 0x400 bytes of headers (room for 12 more section
+	 * headers), its .data turned into the stub's .sbat (0x200 bytes of file data). */
+	fx_build(p);
+	memmove(p + 0x400, p + 0x200, 0x400);
+	memset(p + 0x200, 0, 0x200);
+	bs_put_le32(p + FX_OPT + 60, 0x400);
+	fx_section(p, 0, ".text", 0x10, 0x1000, 0x200, 0x400);
+	fx_section(p, 1, ".sbat\0\0", (uint32_t)strlen(stub_sbat), 0x2000, 0x200, 0x600);
+	memset(p + 0x600, 0, 0x200);
+	memcpy(p + 0x600, stub_sbat, strlen(stub_sbat));
+	write_file(stub, p, sizeof(p));
+
+	/* x86 boot protocol: "HdrS" at 0x202, version string at 0x200 + le16(0x20e). */
+	memcpy(k + 0x202, "HdrS", 4);
+	bs_put_le16(k + 0x20e, 0x100);
+	strcpy((char *)k + 0x300, "6.1.0-99-amd64 (builder@example) #1 SMP");
+	write_file(kernel, k, 0x3ff);
+	write_file(initrd1, "07070", 5);
+	write_file(initrd2, "0707010", 7);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[96];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const uint8_t *section(const struct bs_pe *pe, const char *name, size_t *len)
+{
+	const struct bs_pe_section *s = bs_pe_find_section(pe, name);
+
+	assert_non_null(s);
+	return bs_pe_section_data(pe, s, len);
+}
+
+static void test_build(void **state)
+{
+	const char *initrds[] = { initrd1, initrd2 };
+	struct bs_uki_params p = {
+		.stub = stub, .linux_path = kernel, .initrds = initrds, .n_initrds = 2,
+		.cmdline = "ro quiet", .cmdline_len = 8, .os_release = "ID=test\n", .os_release_len = 8,
+	};
+	static const char *const order[] = { ".text", ".sbat", ".osrel", ".cmdline", ".uname", ".initrd", ".linux" };
+	struct bs_error err = { 0 };
+	struct bs_pe *pe = NULL;
+	const uint8_t *d;
+	size_t len;
+	uint32_t va = 0x3000;
+
+	(void)state;
+	assert_int_equal(bs_uki_build(&p, &pe, &err), 0);
+	assert_int_equal(pe->n_sections, BS_ARRAY_SIZE(order));
+	for (size_t i = 0; i < pe->n_sections; i++)
+		assert_string_equal(pe->sections[i].name, order[i]);
+	/* New sections: each at the next SectionAlignment (0x1000) boundary in
+	 * memory and FileAlignment (0x200) in the file, after .sbat's end. */
+	for (size_t i = 2; i < pe->n_sections; i++) {
+		const struct bs_pe_section *s = &pe->sections[i];
+		assert_int_equal(s->virtual_address, va);
+		assert_int_equal(s->raw_offset % 0x200, 0);
+		va += (s->virtual_size + 0xfff) & ~0xfffu;
+	}
+	assert_int_equal(pe->size_of_image, va);
+	assert_int_equal(bs_get_le32(pe->data + pe->checksum_offset),
+			 bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
+
+	d = section(pe, ".uname", &len);
+	assert_int_equal(len, 14);
+	assert_memory_equal(d, "6.1.0-99-amd64", 14);
+	d = section(pe, ".initrd", &len);
+	assert_int_equal(len, 16);
+	assert_memory_equal(d, "07070\0\0\0" "0707010\0", 16);
+	d = section(pe, ".linux", &len);
+	assert_int_equal(len, 0x3ff);
+	assert_int_equal(pe->sections[6].characteristics, 0x40000020);   /* code, read */
+	assert_int_equal(pe->sections[3].characteristics, 0x40000040);   /* data, read */
+
+	/* Stub entries kept, the generic "uki" entry added, "\n\0" at the end. */
+	d = section(pe, ".sbat", &len);
+	static const char want[] =
+		"sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n"
+		"systemd,1,The systemd Developers,systemd,252,https://systemd.io/\n"
+		"uki,1,UKI,uki,1,https://uapi-group.org/specifications/specs/unified_kernel_image/\n";
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(d, want, sizeof(want));
+	assert_int_equal(pe->sections[1].raw_offset, 0x600);             /* rewritten in place */
+	bs_pe_free(pe);
+}
+
+static void test_sbat_extra(void **state)
+{
+	const char *sbat[] = { "sbat,1,SBAT Version,sbat,1,x\r\nmyos,2,My OS,myos,1,https://example.org\n" };
+	struct bs_uki_params p = {
+		.stub = stub, .linux_path = kernel, .uname = "custom", .sbat = sbat, .n_sbat = 1,
+	};
+	static const char want[] =
+		"sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n"
+		"systemd,1,The systemd Developers,systemd,252,https://systemd.io/\n"
+		"myos,2,My OS,myos,1,https://example.org\n";
+	struct bs_error err = { 0 };
+	struct bs_pe *pe = NULL;
+	const uint8_t *d;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(bs_uki_build(&p, &pe, &err), 0);
+	d = section(pe, ".sbat", &len);
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(d, want, sizeof(want));
+	d = section(pe, ".uname", &len);
+	assert_memory_equal(d, "custom", 6);
+	assert_null(bs_pe_find_section(pe, ".cmdline"));
+	bs_pe_free(pe);
+
+	sbat[0] = "myos,2,My OS,myos,1,https://example.org\n";       /* no header line */
+	assert_int_equal(bs_uki_build(&p, &pe, &err), -EINVAL);
+	assert_string_equal(err.message, "SBAT text 1 does not start with an \"sbat,\" line");
+}
+
+static void test_kernel_release(void **state)
+{
+	uint8_t k[0x400] = { 0 };
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
+	memcpy(k + 0x202, "HdrS", 4);
+	bs_put_le16(k + 0x20e, 0x100);
+	strcpy((char *)k + 0x300, "6.1.0-99-amd64 #1");                  /* no " (" after it */
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
+	bs_put_le16(k + 0x20e, 0xff00);                                    /* points past the end */
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_sbat_extra),
+		cmocka_unit_test(test_kernel_release),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
