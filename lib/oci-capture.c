@@ -133,51 +133,64 @@ int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t 
 	return 0;
 }
 
+/* New bytes for a regular file: inline, or digest + redirect as flattening makes them. */
+static int set_content(struct bs_oci_image *img, struct bs_tree *tree, struct bs_tree_inode *inode,
+		       const void *data, size_t len, const uint8_t *digest, size_t dlen, struct bs_error *err)
+{
+	char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 2];
+
+	if (len <= img->inline_max) {
+		inode->digest_len = 0;
+		inode->payload = NULL;
+		inode->payload_len = 0;
+		return bs_tree_inode_set_content(tree, inode, data, len, err);
+	}
+	bs_tree_inode_set_digest(inode, digest, dlen);
+	inode->content = NULL;
+	inode->content_len = 0;
+	inode->st.size = len;
+	hex[0] = "0123456789abcdef"[digest[0] >> 4];
+	hex[1] = "0123456789abcdef"[digest[0] & 15];
+	hex[2] = '/';
+	bs_hex_encode(digest + 1, dlen - 1, hex + 3);
+	return bs_tree_inode_set_payload(tree, inode, hex, 2 * dlen + 1, err);
+}
+
 int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void *data,
 			  size_t len, struct bs_error *err)
 {
-	struct bs_tree_inode *inode;
+	struct bs_fsverity_params params = { .hash_alg = img->hash_alg };
+	uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
+	struct bs_tree_inode *inode, *seen;
+	struct bs_fsverity_ctx *ctx;
 	struct oci_capture *c;
+	size_t dlen = 0;
 	uint8_t *copy;
 	int r = lookup_file(img, path, &inode, err);
 
 	if (r < 0)
 		return r;
+	if (len > img->inline_max) {
+		if ((r = bs_fsverity_new(&params, &ctx)) < 0)
+			return r;
+		r = bs_fsverity_update(ctx, data, len);
+		if (r >= 0)
+			r = bs_fsverity_final(ctx, digest);
+		dlen = bs_fsverity_digest_size(ctx);
+		bs_fsverity_free(ctx);
+		if (r < 0)
+			return r;
+	}
 	if (!(copy = malloc(len ? len : 1)))
 		return -ENOMEM;
 	memcpy(copy, data, len);
-	if (len <= img->inline_max) {
-		r = bs_tree_inode_set_content(img->tree, inode, data, len, err);
-		inode->digest_len = 0;
-		inode->payload = NULL;
-		inode->payload_len = 0;
-	} else {
-		struct bs_fsverity_params params = { .hash_alg = img->hash_alg };
-		struct bs_fsverity_ctx *ctx;
-		uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
-		char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 2];
-		size_t dlen;
-
-		r = bs_fsverity_new(&params, &ctx);
-		if (r >= 0) {
-			r = bs_fsverity_update(ctx, data, len);
-			if (r >= 0)
-				r = bs_fsverity_final(ctx, digest);
-			dlen = bs_fsverity_digest_size(ctx);
-			bs_fsverity_free(ctx);
-		}
-		if (r >= 0) {
-			bs_tree_inode_set_digest(inode, digest, dlen);
-			inode->content = NULL;
-			inode->content_len = 0;
-			inode->st.size = len;
-			hex[0] = "0123456789abcdef"[digest[0] >> 4];
-			hex[1] = "0123456789abcdef"[digest[0] & 15];
-			hex[2] = '/';
-			bs_hex_encode(digest + 1, dlen - 1, hex + 3);
-			r = bs_tree_inode_set_payload(img->tree, inode, hex, 2 * dlen + 1, err);
-		}
-	}
+	r = set_content(img, img->tree, inode, data, len, digest, dlen, err);
+	/* The caller's view follows, whatever it has done to it since. */
+	while (*path == '/')
+		path++;
+	seen = img->view ? bs_tree_lookup_path(img->view, path) : NULL;
+	if (r >= 0 && seen && S_ISREG(seen->st.mode))
+		r = set_content(img, img->view, seen, data, len, digest, dlen, err);
 	if (r < 0) {
 		free(copy);
 		return r;
@@ -193,5 +206,94 @@ int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void
 	}
 	c->replaced = 1;
 	qsort(img->captures, img->n_captures, sizeof(*img->captures), capture_cmp);
+	return 0;
+}
+
+/* The caller's copy of the flattened tree: same inodes, hardlinks kept. */
+struct copy_map {
+	const struct bs_tree_inode **from;
+	struct bs_tree_inode **to;
+	size_t cap, n;
+};
+
+static struct bs_tree_inode **copy_slot(struct copy_map *m, const struct bs_tree_inode *from)
+{
+	size_t h = (size_t)(((uintptr_t)from >> 4) * 0x9e3779b97f4a7c15ull);
+
+	for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->from[i])
+			m->from[i] = from;
+		if (m->from[i] == from)
+			return &m->to[i];
+	}
+}
+
+static int copy_node(struct bs_tree *dst, const struct bs_tree_inode *src, struct bs_tree_inode *out,
+		     struct bs_error *err)
+{
+	int r = 0;
+
+	out->st = src->st;
+	for (size_t i = 0; i < src->n_xattrs && r >= 0; i++)
+		r = bs_tree_inode_add_xattr(dst, out, src->xattrs[i].key, src->xattrs[i].key_len,
+					    src->xattrs[i].value, src->xattrs[i].value_len, err);
+	if (r >= 0 && src->content)
+		r = bs_tree_inode_set_content(dst, out, src->content, src->content_len, err);
+	if (r >= 0 && src->digest_len)
+		r = bs_tree_inode_set_digest(out, src->digest, src->digest_len);
+	if (r >= 0 && src->payload)
+		r = bs_tree_inode_set_payload(dst, out, src->payload, src->payload_len, err);
+	out->st.size = src->st.size;
+	return r;
+}
+
+static int copy_dir(struct bs_tree *dst, struct copy_map *m, const struct bs_tree_inode *from,
+		    struct bs_tree_inode *to, struct bs_error *err)
+{
+	for (size_t i = 0; i < from->n_children; i++) {
+		const struct bs_tree_dirent *d = &from->children[i];
+		struct bs_tree_inode **slot = S_ISDIR(d->inode->st.mode) ? NULL : copy_slot(m, d->inode);
+		struct bs_tree_inode *child = slot ? *slot : NULL;
+		int r = 0;
+
+		if (!child) {
+			r = bs_tree_inode_new(dst, d->inode->st.mode & S_IFMT, &child, err);
+			if (r >= 0)
+				r = copy_node(dst, d->inode, child, err);
+			if (slot)
+				*slot = child;
+		}
+		if (r >= 0)
+			r = bs_tree_dir_add(dst, to, d->name, d->name_len, child, err);
+		if (r >= 0 && S_ISDIR(d->inode->st.mode))
+			r = copy_dir(dst, m, d->inode, child, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int oci_tree_copy(struct bs_tree *src, size_t n_files, struct bs_tree **out, struct bs_error *err)
+{
+	struct copy_map m = { .cap = 64 };
+	struct bs_tree *dst = NULL;
+	int r;
+
+	while (m.cap < 2 * n_files)
+		m.cap *= 2;
+	m.from = calloc(m.cap, sizeof(*m.from));
+	m.to = calloc(m.cap, sizeof(*m.to));
+	r = m.from && m.to ? bs_tree_new(&dst) : -ENOMEM;
+	if (r >= 0)
+		r = copy_node(dst, bs_tree_root(src), bs_tree_root(dst), err);
+	if (r >= 0)
+		r = copy_dir(dst, &m, bs_tree_root(src), bs_tree_root(dst), err);
+	free(m.from);
+	free(m.to);
+	if (r < 0) {
+		bs_tree_free(dst);
+		return r;
+	}
+	*out = dst;
 	return 0;
 }

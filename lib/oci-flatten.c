@@ -603,6 +603,13 @@ int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_o
 	f.st.entries = finish_tree(bs_tree_root(img->tree));
 	bs_tree_recompute_primaries(img->tree);
 	oci_capture_prune(img);
+	r = oci_tree_copy(img->tree, f.st.entries, &img->view, err);
+	if (r < 0) {
+		oci_capture_reset(img);
+		bs_tree_free(img->tree);
+		img->tree = NULL;
+		return r;
+	}
 	if (stats)
 		*stats = f.st;
 	return 0;

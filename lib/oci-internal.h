@@ -48,7 +48,11 @@ struct bs_oci_image {
 	uint8_t *config_json;
 	size_t config_len;
 
+	/* As flattened: what the writer emits, what captures and origins
+	 * refer to. Changed only by bs_oci_image_set_file. */
 	struct bs_tree *tree;
+	/* The caller's copy (bs_oci_image_tree), free to be transformed. */
+	struct bs_tree *view;
 	enum bs_hash_alg hash_alg;
 	size_t inline_max;
 	struct oci_origin *origins;
@@ -80,6 +84,8 @@ int oci_capture_add(struct bs_oci_image *img, struct bs_tree_inode *inode, int m
 void oci_capture_prune(struct bs_oci_image *img);
 /* Frees all captures and origins (a failed flatten). */
 void oci_capture_reset(struct bs_oci_image *img);
+/* A deep copy of src (hardlinks kept); n_files sizes the inode map. */
+int oci_tree_copy(struct bs_tree *src, size_t n_files, struct bs_tree **out, struct bs_error *err);
 int oci_origin_add(struct bs_oci_image *img, size_t layer, size_t ordinal, struct bs_tree_inode *inode);
 
 /* Writes layer 1 (the flattened base) as a tar stream (lib/oci-write-layer.c). */

@@ -589,6 +589,7 @@ void bs_oci_image_free(struct bs_oci_image *img)
 	free(img->captures);
 	free(img->origins);
 	bs_tree_free(img->tree);
+	bs_tree_free(img->view);
 	if (img->tmpdir)
 		oci_rm_rf(img->tmpdir);
 	free(img->tmpdir);
@@ -624,5 +625,5 @@ const uint8_t *bs_oci_image_config_json(const struct bs_oci_image *img, size_t *
 
 struct bs_tree *bs_oci_image_tree(struct bs_oci_image *img)
 {
-	return img->tree;
+	return img->view;
 }

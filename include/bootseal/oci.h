@@ -109,13 +109,17 @@ struct bs_oci_flatten_stats {
  * non-directory, a hardlink to a missing path or to a directory, a blob whose
  * sha256 or size differs from its descriptor, a corrupt or truncated layer.
  *
- * The tree is owned by img (bs_oci_image_tree). May be called once.
+ * May be called once.
  */
 int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_options *opts,
 			 struct bs_oci_flatten_stats *stats, struct bs_error *err);
-/* The flattened tree, NULL before bs_oci_image_flatten. The caller may edit
- * metadata and remove entries before writing; file content it changes must
- * go through bs_oci_image_set_file. */
+/*
+ * The caller's copy of the flattened tree, owned by img; NULL before
+ * bs_oci_image_flatten. The caller may transform it (bootc's rules for the
+ * composefs digest, say): the image keeps its own copy as flattened, which
+ * bs_oci_image_file reads and bs_oci_write_image writes. The one change that
+ * reaches both is bs_oci_image_set_file.
+ */
 struct bs_tree *bs_oci_image_tree(struct bs_oci_image *img);
 
 /*
@@ -129,10 +133,11 @@ int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t 
 		      size_t *len, struct bs_error *err);
 
 /*
- * Replaces the content of the regular file at path in the flattened tree
- * (e.g. a signed bootloader): the inode gets the new digest or inline
- * content and size, bs_oci_image_file returns the new bytes, and the writer
- * emits them. Every hardlink to that inode changes too. data is copied.
+ * Replaces the content of the regular file at path (e.g. a signed
+ * bootloader): in the image's tree (every hardlink to it changes, the writer
+ * emits the new bytes, bs_oci_image_file returns them) and in the caller's
+ * tree at the same path if it is a regular file there: new digest and
+ * redirect (or inline content) and size. data is copied.
  */
 int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void *data,
 			  size_t len, struct bs_error *err);
@@ -156,9 +161,11 @@ enum bs_oci_compression {
 struct bs_oci_write_options {
 	const char *dest;               /* "oci:DIR[:TAG]" (TAG defaults to "latest") or
 					   "oci-archive:FILE[:TAG]" */
-	/* Flattened source: layer 1 is its tree, in a fixed order (see
-	 * lib/oci-write-layer.c), with contents streamed again from its layers.
-	 * Its config (architecture, os, config, …) is the template of ours. */
+	/* Flattened source: layer 1 is its tree as flattened (plus
+	 * bs_oci_image_set_file changes, not the caller's edits of
+	 * bs_oci_image_tree), in a fixed order (see lib/oci-write-layer.c),
+	 * contents streamed again from its layers. Its config (architecture,
+	 * os, config, …) is the template of ours. */
 	struct bs_oci_image *base;
 	/* Layer 2 when n_extra > 0; sorted by path here. Missing parent
 	 * directories are added with the base tree's metadata, or 0755 root

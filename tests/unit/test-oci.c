@@ -365,6 +365,14 @@ static void test_write_round_trip(void **state)
 	(void)state;
 	img = flatten(make_image(layers, counts, 1), 0, &err);
 	assert_non_null(img);
+	/* The caller's tree is its own: bootc-style edits do not reach the output... */
+	assert_int_equal(bs_tree_dir_remove(bs_tree_root(bs_oci_image_tree(img)), "etc", 3), 0);
+	bs_tree_inode_stat(at(img, "usr"))->mode = S_IFDIR | 0711;
+	/* ...but replaced content does, in both trees. */
+	uint8_t signed_bin[5000];
+	memset(signed_bin, 0xa5, sizeof(signed_bin));
+	assert_int_equal(bs_oci_image_set_file(img, "usr/bin/hl", signed_bin, sizeof(signed_bin), &err), 0);
+	assert_int_equal(bs_tree_inode_stat(at(img, "usr/bin/big"))->size, 5000);
 	snprintf(dest, sizeof(dest), "oci:%s/out:sealed", root);
 	snprintf(dest2, sizeof(dest2), "oci-archive:%s/out.tar:sealed", root);
 	wo.base = img;
@@ -378,6 +386,9 @@ static void test_write_round_trip(void **state)
 	assert_int_equal(bs_oci_image_layer_count(back), 2);
 	assert_int_equal(bs_oci_image_flatten(back, NULL, NULL, &err), 0);
 	assert_non_null(at(back, "boot/EFI/Linux/6.1.efi"));
+	assert_non_null(at(back, "etc/small"));
+	assert_int_equal(bs_tree_inode_stat(at(back, "usr"))->mode, S_IFDIR | 0755);
+	assert_int_equal(bs_tree_inode_stat(at(back, "usr/bin/big"))->size, 5000);
 	/* the parent the base had keeps its metadata in layer 2 */
 	assert_int_equal(bs_tree_inode_stat(at(back, "boot"))->mode, S_IFDIR | 0700);
 	assert_int_equal(bs_tree_inode_stat(at(back, "boot/EFI"))->mtime_sec, 0);
