@@ -2,19 +2,18 @@
 /* Images are byte-identical to C mkcomposefs (v1.0.8) for versions 0 and 1. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <bootseal/dump.h>
 #include <bootseal/atomicfile.h>
 #include <bootseal/erofs.h>
 #include <bootseal/fsverity.h>
 #include <bootseal/rootfs.h>
+#include <bootseal/store.h>
 #include <bootseal/tree.h>
 
 #include "../lib/util.h"
@@ -49,84 +48,6 @@ static int parse_version(const char *s, unsigned *out)
 static void tree_freep(struct bs_tree **t)
 {
 	bs_tree_free(*t);
-}
-
-/* Copies one file into store/PAYLOAD unless an object of that name is there. */
-static int store_object(const char *src_root, const char *rel, const char *store, const char *payload,
-			struct bs_error *err)
-{
-	_cleanup_free_ char *from = NULL, *to = NULL, *dir = NULL;
-	_cleanup_close_ int in = -1;
-	struct bs_atomicfile f;
-	char buf[1 << 16];
-	const char *slash = strrchr(payload, '/');
-	int r;
-
-	if (asprintf(&from, "%s/%s", src_root, rel) < 0 || asprintf(&to, "%s/%s", store, payload) < 0 ||
-	    asprintf(&dir, "%s/%.*s", store, slash ? (int)(slash - payload) : 0, payload) < 0)
-		return -ENOMEM;
-	if (access(to, F_OK) == 0)
-		return 0;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return bs_error_set(err, -errno, dir, "cannot create: %s", strerror(errno));
-	in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (in < 0)
-		return bs_error_set(err, -errno, from, "cannot open: %s", strerror(errno));
-	r = bs_atomicfile_open(&f, to, 0644, err);
-	if (r < 0)
-		return r;
-	for (;;) {
-		size_t got;
-
-		r = bs_read_full(in, buf, sizeof(buf), &got);
-		if (r < 0) {
-			bs_error_set(err, r, from, "cannot read: %s", strerror(-r));
-			break;
-		}
-		if (!got)
-			break;
-		r = bs_write_full(f.fd, buf, got);
-		if (r < 0) {
-			bs_error_set(err, r, to, "cannot write: %s", strerror(-r));
-			break;
-		}
-	}
-	if (r < 0) {
-		bs_atomicfile_abort(&f);
-		return r;
-	}
-	r = bs_atomicfile_commit(&f, 1, err);
-	return r == -EEXIST ? 0 : r;
-}
-
-/* Walks the tree for external files (a digest and a payload) and stores each once. */
-static int fill_store(struct bs_tree_inode *dir, char *path, size_t len, const char *src,
-		      const char *store, struct bs_error *err)
-{
-	for (size_t i = 0; i < bs_tree_dir_count(dir); i++) {
-		const char *name, *payload;
-		size_t name_len, plen, dlen;
-		struct bs_tree_inode *c = bs_tree_dir_child(dir, i, &name, &name_len);
-		uint32_t mode = bs_tree_inode_stat(c)->mode;
-		int r;
-
-		if (len + name_len + 2 > PATH_MAX)
-			return bs_error_set(err, -ENAMETOOLONG, path, "path too long");
-		memcpy(path + len, name, name_len);
-		path[len + name_len] = 0;
-		if (S_ISDIR(mode)) {
-			path[len + name_len] = '/';
-			r = fill_store(c, path, len + name_len + 1, src, store, err);
-		} else if (S_ISREG(mode) && (payload = bs_tree_inode_payload(c, &plen)) && plen &&
-			   bs_tree_inode_digest(c, &dlen)) {
-			r = store_object(src, path, store, payload, err);
-		} else {
-			r = 0;
-		}
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 int cmd_mkcomposefs(int argc, char **argv)
@@ -225,12 +146,7 @@ int cmd_mkcomposefs(int argc, char **argv)
 		if (r < 0)
 			return cli_report(cmd, &err, r);
 		if (store) {
-			char path[PATH_MAX];
-
-			if (mkdir(store, 0755) < 0 && errno != EEXIST)
-				return cli_fail(cmd, "%s: cannot create: %s", store, strerror(errno));
-			path[0] = 0;
-			r = fill_store(bs_tree_root(tree), path, 0, src, store, &err);
+			r = bs_store_fill(tree, src, store, 0, &err);
 			if (r < 0)
 				return cli_report(cmd, &err, r);
 		}
