@@ -538,6 +538,12 @@ static int flatten_layer(struct flat *f)
 			goto out;
 		f->ordinal++;
 		f->st.layer_entries++;
+		if (f->opts->progress && f->ordinal % 256 == 0) {
+			struct bs_oci_flatten_stats now = f->st;
+
+			now.blob_bytes += oci_stream_bytes(s);
+			f->opts->progress(f->opts->progress_ctx, f->layer, f->img->n_layers, &now);
+		}
 	}
 	if (ar != ARCHIVE_EOF) {
 		r = oci_stream_error(s, a, f->layer, NULL, f->err);
@@ -545,6 +551,8 @@ static int flatten_layer(struct flat *f)
 	}
 	r = oci_stream_finish(s, f->layer, f->err);
 	f->st.blob_bytes += f->img->layers[f->layer].d.size;
+	if (r >= 0 && f->opts->progress)
+		f->opts->progress(f->opts->progress_ctx, f->layer, f->img->n_layers, &f->st);
 out:
 	oci_stream_close(s, a);
 	strset_clear(&f->touched);

@@ -44,6 +44,11 @@ static la_ssize_t stream_read(struct archive *a, void *arg, const void **buf)
 	return n;
 }
 
+uint64_t oci_stream_bytes(const struct oci_stream *s)
+{
+	return s->got;
+}
+
 void oci_stream_close(struct oci_stream *s, struct archive *a)
 {
 	if (a)

@@ -16,6 +16,8 @@ int oci_stream_finish(struct oci_stream *s, size_t layer, struct bs_error *err);
 /* Reports a libarchive failure as "layer N[: ENTRY]: corrupt layer: …". */
 int oci_stream_error(struct oci_stream *s, struct archive *a, size_t layer, const char *entry,
 		     struct bs_error *err);
+/* Blob bytes read so far. */
+uint64_t oci_stream_bytes(const struct oci_stream *s);
 void oci_stream_close(struct oci_stream *s, struct archive *a);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bootseal/dump.h>
 #include <bootseal/oci.h>
@@ -19,16 +20,26 @@ static void help(void)
 	       "IMAGE: oci:DIR[:TAG] or oci-archive:FILE[:TAG]; DEST likewise (TAG defaults to latest)\n");
 }
 
+/* One line on a terminal, rewritten in place. */
+static void progress(void *ctx, size_t layer, size_t n_layers, const struct bs_oci_flatten_stats *st)
+{
+	(void)ctx;
+	fprintf(stderr, "\rlayer %zu/%zu: %zu entries, %llu MiB read, %zu files hashed", layer + 1, n_layers,
+		st->layer_entries, st->blob_bytes >> 20, st->hashed_files);
+}
+
 static int open_flat(const char *cmd, const char *ref, enum bs_hash_alg alg, struct bs_oci_image **img,
 		     struct bs_oci_flatten_stats *st)
 {
-	struct bs_oci_flatten_options opts = { .hash_alg = alg };
+	struct bs_oci_flatten_options opts = { .hash_alg = alg, .progress = isatty(2) ? progress : NULL };
 	struct bs_error err = { 0 };
 	int r;
 
 	r = bs_oci_image_open(ref, img, &err);
 	if (r >= 0)
 		r = bs_oci_image_flatten(*img, &opts, st, &err);
+	if (opts.progress)
+		fputs("\r\033[K", stderr);
 	if (r < 0) {
 		bs_oci_image_free(*img);
 		*img = NULL;

@@ -73,6 +73,12 @@ const uint8_t *bs_oci_image_config_json(const struct bs_oci_image *img, size_t *
  * the caller wants kept. */
 typedef int (*bs_oci_capture_fn)(void *ctx, const char *path);
 
+struct bs_oci_flatten_stats;
+
+/* Progress: layer is 0-based; called every 256 entries and after each layer. */
+typedef void (*bs_oci_progress_fn)(void *ctx, size_t layer, size_t n_layers,
+				   const struct bs_oci_flatten_stats *stats);
+
 struct bs_oci_flatten_options {
 	enum bs_hash_alg hash_alg;      /* fs-verity digest of files; 0 means SHA-512 */
 	size_t inline_max;              /* 0 means 64 (composefs); at most 128 */
@@ -80,6 +86,8 @@ struct bs_oci_flatten_options {
 	void *capture_ctx;
 	size_t capture_mem_max;         /* 0 means 16 MiB; bigger captured files are
 					   kept in a private temporary file */
+	bs_oci_progress_fn progress;    /* may be NULL */
+	void *progress_ctx;
 };
 
 struct bs_oci_flatten_stats {
@@ -87,7 +95,7 @@ struct bs_oci_flatten_stats {
 	size_t entries;                 /* entries of the flattened tree, root excluded */
 	size_t hashed_files;
 	unsigned long long hashed_bytes;
-	unsigned long long blob_bytes;  /* compressed layer bytes read */
+	unsigned long long blob_bytes;  /* compressed layer bytes read so far */
 };
 
 /*
