@@ -138,6 +138,12 @@ check "zstd layers" grep -q 'tar+zstd' "zst/blobs/sha256/$(python3 -c 'import js
 $B oci inspect --dump zst.dump oci:zst:t >/dev/null
 check "zstd image flattens to the same tree" cmp flat.dump zst.dump
 
+skopeo copy -q --format v2s2 oci:img:t oci:docker:t
+$B oci inspect --dump docker.dump oci:docker:t >/dev/null
+check "Docker v2 schema 2 manifest flattens to the same tree" cmp flat.dump docker.dump
+skopeo copy -q oci:img:t oci:docker:second
+check_fails "two manifests and no tag" 2 "2 manifests: give a tag" $B oci inspect oci:docker
+
 # Hostile inputs: one line, exit 2, no DEST.
 hostile() {
 	local name=$1 regex=$2
