@@ -487,6 +487,22 @@ int bs_authenticode_list(const struct bs_pe *pe, struct bs_authenticode_signatur
 	return 0;
 }
 
+/*
+ * Whether OpenSSL knows every digest in digestAlgorithms. PKCS7_verify (3.0)
+ * copies a memory content BIO and leaks the copy when PKCS7_dataInit fails
+ * on such an algorithm (the twin of openssl#30471 in CMS_verify; found by
+ * fuzz/fuzz-pe). A signature naming one cannot verify anyway.
+ */
+static int md_algs_known(const PKCS7 *p7)
+{
+	STACK_OF(X509_ALGOR) *algs = p7->d.sign->md_algs;
+
+	for (int i = 0; i < sk_X509_ALGOR_num(algs); i++)
+		if (!EVP_get_digestbynid(OBJ_obj2nid(sk_X509_ALGOR_value(algs, i)->algorithm)))
+			return 0;
+	return 1;
+}
+
 /* Checks one signature; NULL when it verifies against the store. */
 static const char *verify_one(const struct bs_pe *pe, const struct entry *e, X509_STORE *store)
 {
@@ -500,6 +516,9 @@ static const char *verify_one(const struct bs_pe *pe, const struct entry *e, X50
 		goto out;
 	why = "image hash does not match the signed hash";
 	if (!digest_matches(pe, &p))
+		goto out;
+	why = "unsupported digest algorithm";
+	if (!md_algs_known(p.p7))
 		goto out;
 	why = "signature does not verify";
 	content = BIO_new_mem_buf(p.idc_content, (int)p.idc_content_len);

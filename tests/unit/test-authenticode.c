@@ -275,6 +275,28 @@ static void test_bad_table(void **state)
 	bs_pe_free(pe);
 }
 
+/* digestAlgorithms naming an unknown digest: rejected, and (under ASan) no
+ * leak from OpenSSL's PKCS7_verify, which fuzz/fuzz-pe found. */
+static void test_unknown_digest_alg(void **state)
+{
+	static const uint8_t sha256_oid[] = { 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01 };
+	struct signer a = make_signer("a");
+	struct bs_authenticode_signer sa = { a.key, a.cert, 1700000000 };
+	struct bs_pe *pe = fixture(5);
+	struct bs_error err = { 0 };
+	uint8_t *oid;
+
+	(void)state;
+	assert_int_equal(bs_authenticode_sign(pe, &sa, &err), 0);
+	oid = memmem(pe->data + pe->cert_offset, pe->cert_size, sha256_oid, sizeof(sha256_oid));
+	assert_non_null(oid);
+	oid[sizeof(sha256_oid) - 1] = 0x7f;     /* 2.16.840.1.101.3.4.2.127 */
+	assert_int_equal(bs_authenticode_verify(pe, &a.cert, 1, NULL, &err), -EKEYREJECTED);
+	assert_non_null(strstr(err.message, "unsupported digest algorithm"));
+	bs_pe_free(pe);
+	signer_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_sign_verify),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_bad_table),
+		cmocka_unit_test(test_unknown_digest_alg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
