@@ -432,6 +432,11 @@ static int build(struct ew *w, struct bs_tree *tree)
 				return r;
 		}
 	}
+	/* mkcomposefs raises the version when it can, as version 1 changed
+	 * how whiteouts are marked; its stubs (no src) do not count. */
+	for (uint32_t i = 0; i < w->n_nodes && w->version < 1 && w->max_version >= 1; i++)
+		if (w->nodes[i].src && S_ISCHR(w->nodes[i].mode) && w->nodes[i].rdev == 0)
+			w->version = 1;
 	for (uint32_t i = 0; i < w->n_nodes; i++) {
 		struct ew_node *n = &w->nodes[i];
 		size_t subdirs = 0;
@@ -495,19 +500,6 @@ static int build(struct ew *w, struct bs_tree *tree)
 	return ew_build_shared(w);
 }
 
-static int has_whiteout(struct bs_tree_inode *dir)
-{
-	for (size_t i = 0; i < dir->n_children; i++) {
-		struct bs_tree_inode *c = dir->children[i].inode;
-
-		if (S_ISCHR(c->st.mode) && c->st.rdev == 0)
-			return 1;
-		if (S_ISDIR(c->st.mode) && has_whiteout(c))
-			return 1;
-	}
-	return 0;
-}
-
 int bs_erofs_write(struct bs_tree *tree, const struct bs_erofs_options *opts, uint8_t **data,
 		   size_t *size, struct bs_error *err)
 {
@@ -522,10 +514,7 @@ int bs_erofs_write(struct bs_tree *tree, const struct bs_erofs_options *opts, ui
 	w.version = opts->min_version;
 	if (w.version < 2 && max >= 2)
 		max = 1;        /* 2 is a different layout, not a later C version */
-	/* mkcomposefs raises the version when it can, as version 1 changed
-	 * how whiteouts are marked. */
-	if (w.version < 1 && max >= 1 && has_whiteout(tree->root))
-		w.version = 1;
+	w.max_version = max;
 
 	if (w.version >= 2) {
 		r = ew_build_v2(&w, tree);

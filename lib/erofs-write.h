@@ -54,7 +54,7 @@ struct ew_node {
 
 struct ew {
 	const struct bs_erofs_options *opts;
-	unsigned version;
+	unsigned version, max_version;
 	struct bs_error *err;
 	struct ew_node *nodes;
 	size_t n_nodes, nodes_cap;
