@@ -21,6 +21,7 @@
 
 struct oci_blob {
 	struct bs_oci_descriptor d;     /* strings owned (char * cast away below) */
+	char *diff_id;                  /* layers: the config's rootfs.diff_ids entry */
 };
 
 /* The first tar entry that produced a streamed (not inline) file: where the

@@ -243,6 +243,7 @@ static int parse_descriptor(json_object *obj, const char *what, struct oci_blob 
 
 static void blob_clear(struct oci_blob *b)
 {
+	free(b->diff_id);
 	free((char *)b->d.media_type);
 	free((char *)b->d.digest);
 }
@@ -312,6 +313,30 @@ static int select_manifest(struct bs_oci_image *img, json_object *index, const c
 	if (!one_of(img->manifest.d.media_type, manifest_types, BS_ARRAY_SIZE(manifest_types)))
 		return bs_error_set(err, -EBADMSG, "index.json", "unsupported manifest media type '%.100s'",
 				    img->manifest.d.media_type);
+	return 0;
+}
+
+/* rootfs.diff_ids: one per layer, checked while each layer streams. */
+static int read_diff_ids(struct bs_oci_image *img, json_object *cfg, const char *what,
+			 struct bs_error *err)
+{
+	json_object *rootfs, *ids;
+
+	if (!json_object_object_get_ex(cfg, "rootfs", &rootfs) || !json_object_is_type(rootfs, json_type_object) ||
+	    !json_object_object_get_ex(rootfs, "diff_ids", &ids) || !json_object_is_type(ids, json_type_array))
+		return bs_error_set(err, -EBADMSG, what, "config without rootfs.diff_ids");
+	if (json_object_array_length(ids) != img->n_layers)
+		return bs_error_set(err, -EBADMSG, what, "config lists %zu diff_ids for %zu layers",
+				    json_object_array_length(ids), img->n_layers);
+	for (size_t i = 0; i < img->n_layers; i++) {
+		json_object *v = json_object_array_get_idx(ids, i);
+		const char *id = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+
+		if (!oci_digest_valid(id))
+			return bs_error_set(err, -EBADMSG, what, "diff_id %zu is not sha256:<64 hex>", i + 1);
+		if (!(img->layers[i].diff_id = strdup(id)))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -386,6 +411,8 @@ static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
 		img->config_len = img->config.d.size;
 		snprintf(what, sizeof(what), "blobs/sha256/%s", img->config.d.digest + 7);
 		r = parse_json(img->config_json, img->config_len, what, &c, err);
+		if (r >= 0)
+			r = read_diff_ids(img, c, what, err);
 		json_object_put(c);
 	}
 out:

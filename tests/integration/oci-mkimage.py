@@ -44,12 +44,12 @@ class Layout:
         return "sha256:" + d
 
     def image(self, layers, tag="t", layer_type="application/vnd.oci.image.layer.v1.tar+gzip",
-              compress=True, index_text=None):
+              compress=True, index_text=None, bad_diff_id=False):
         descs, diff_ids = [], []
         for raw in layers:
             data = gz(raw) if compress else raw
             descs.append({"mediaType": layer_type, "digest": self.blob(data), "size": len(data)})
-            diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+            diff_ids.append("sha256:" + hashlib.sha256(raw + (b"x" if bad_diff_id else b"")).hexdigest())
         cfg = json.dumps({"created": "2024-01-01T00:00:00Z", "architecture": "amd64", "os": "linux",
                           "config": {"Labels": {"a": "b"}},
                           "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
@@ -106,6 +106,8 @@ def main():
         img.image([make_tar(base)], index_text='{"schemaVersion": 2, "manifests": [')
     elif case == "wrong-media-type":
         img.image([make_tar(base)], layer_type="application/vnd.example.not-a-layer")
+    elif case == "diffid-mismatch":
+        img.image([make_tar(base)], bad_diff_id=True)
     elif case == "long-name":
         img.image([make_tar(base + [entry("etc/" + "n" * 256, data=b"x")])])
     else:

@@ -20,6 +20,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include <bootseal/oci.h>
 
@@ -44,7 +45,6 @@ static size_t make_tar(const struct te *e, size_t n, uint8_t *buf, size_t cap)
 	size_t used = 0;
 
 	archive_write_set_format_pax(a);
-	archive_write_add_filter_gzip(a);
 	assert_int_equal(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = e[i].len ? e[i].len : (e[i].data ? strlen(e[i].data) : 0);
@@ -85,16 +85,36 @@ static size_t make_tar(const struct te *e, size_t n, uint8_t *buf, size_t cap)
 	return used;
 }
 
-static void put_blob(const char *dir, const void *data, size_t len, char *digest)
+static void sha256_of(const void *data, size_t len, char *digest)
 {
 	uint8_t md[32];
-	char path[512];
-	FILE *f;
 
 	EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
 	strcpy(digest, "sha256:");
 	for (int i = 0; i < 32; i++)
 		sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+}
+
+static size_t gzip_buf(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+	z_stream z = { 0 };
+
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&z);
+	return cap - z.avail_out;
+}
+
+static void put_blob(const char *dir, const void *data, size_t len, char *digest)
+{
+	char path[512];
+	FILE *f;
+
+	sha256_of(data, len, digest);
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
 	assert_non_null(f = fopen(path, "w"));
 	fwrite(data, 1, len, f);
@@ -105,9 +125,9 @@ static void put_blob(const char *dir, const void *data, size_t len, char *digest
 static char *make_image(const struct te *const *layers, const size_t *counts, size_t n_layers)
 {
 	static char ref[600];
-	char dir[512], path[600], cfg_d[80], man_d[80], ls[4096] = "", text[8192];
-	uint8_t *buf = malloc(4 << 20);
-	size_t len;
+	char dir[512], path[600], cfg_d[80], man_d[80], ls[4096] = "", ids[2048] = "", text[8192];
+	uint8_t *buf = malloc(4 << 20), *gz = malloc(4 << 20);
+	size_t len, cfg_len;
 	FILE *f;
 
 	snprintf(dir, sizeof(dir), "%s/img%d", root, seq++);
@@ -118,18 +138,22 @@ static char *make_image(const struct te *const *layers, const size_t *counts, si
 	fputs("{\"imageLayoutVersion\":\"1.0.0\"}", f);
 	fclose(f);
 	for (size_t i = 0; i < n_layers; i++) {
-		char d[80];
+		char d[80], diff[80];
 		len = make_tar(layers[i], counts[i], buf, 4 << 20);
-		put_blob(dir, buf, len, d);
+		sha256_of(buf, len, diff);
+		snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s\"%s\"", i ? "," : "", diff);
+		len = gzip_buf(buf, len, gz, 4 << 20);
+		put_blob(dir, gz, len, d);
 		snprintf(ls + strlen(ls), sizeof(ls) - strlen(ls),
 			 "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%zu}",
 			 i ? "," : "", d, len);
 	}
-	len = (size_t)snprintf(text, sizeof(text), "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2020-01-01T00:00:00Z\"}");
-	put_blob(dir, text, len, cfg_d);
+	cfg_len = (size_t)snprintf(text, sizeof(text), "{\"architecture\":\"amd64\",\"os\":\"linux\","
+				   "\"created\":\"2020-01-01T00:00:00Z\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}", ids);
+	put_blob(dir, text, cfg_len, cfg_d);
 	len = (size_t)snprintf(text, sizeof(text),
 			       "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
-			       "\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}", cfg_d, strlen("{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2020-01-01T00:00:00Z\"}"), ls);
+			       "\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}", cfg_d, cfg_len, ls);
 	put_blob(dir, text, len, man_d);
 	snprintf(path, sizeof(path), "%s/index.json", dir);
 	assert_non_null(f = fopen(path, "w"));
@@ -137,6 +161,7 @@ static char *make_image(const struct te *const *layers, const size_t *counts, si
 		   "\"digest\":\"%s\",\"size\":%zu}]}", man_d, len);
 	fclose(f);
 	free(buf);
+	free(gz);
 	snprintf(ref, sizeof(ref), "oci:%s", dir);
 	return ref;
 }
