@@ -337,12 +337,9 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
 			return fail(ps, "empty file name in path '%s'", path);
 		if (name_len > BS_TREE_NAME_MAX)
 			return fail(ps, "file name longer than %d bytes in '%s'", BS_TREE_NAME_MAX, path);
+		/* a clash with a pending hardlink shows when the link is placed */
 		if (bs_tree_dir_lookup(dir, name, name_len))
 			return fail(ps, "path '%s' already exists", path);
-		for (size_t i = 0; i < ps->n_links; i++)
-			if (ps->links[i].dir == dir && strlen(ps->links[i].name) == name_len &&
-			    !memcmp(ps->links[i].name, name, name_len))
-				return fail(ps, "path '%s' already exists", path);
 		ino = NULL;
 	}
 
@@ -473,7 +470,9 @@ static int resolve_links(struct parser *ps)
 			ps->line = l->line;
 			if (S_ISDIR(target->st.mode))
 				return fail(ps, "hardlink target '%s' is a directory", l->target);
-			r = bs_tree_dir_add(ps->tree, l->dir, l->name, strlen(l->name), target, ps->err);
+			r = bs_tree_dir_add(ps->tree, l->dir, l->name, strlen(l->name), target, NULL);
+			if (r == -EEXIST)
+				return fail(ps, "path '%s' already exists", l->path);
 			if (r < 0)
 				return r;
 			free(l->target);
