@@ -382,20 +382,82 @@ static int write_small_file(struct out_layout *o, const char *name, const char *
 	return 0;
 }
 
+/*
+ * A one-layer image's layer already is its flattened tree: applied to an
+ * empty root, as unpackers do, it gives what bs_oci_image_flatten gave. So
+ * with BS_OCI_REUSE_LAYER its blob is copied (and checked again) instead of
+ * being decompressed, re-tarred and recompressed.
+ */
+static int can_reuse(const struct bs_oci_write_options *opts)
+{
+	const struct bs_oci_image *base = opts->base;
+
+	if (!(opts->flags & BS_OCI_REUSE_LAYER) || base->n_layers != 1)
+		return 0;
+	for (size_t i = 0; i < base->n_captures; i++)
+		if (base->captures[i].replaced)
+			return 0;
+	return 1;
+}
+
+static int reuse_layer(struct out_layout *o, struct bs_oci_image *base, struct blob_out *b,
+		       const char **type)
+{
+	const struct oci_blob *l = &base->layers[0];
+	_cleanup_close_ int in = oci_blob_open(base->root, &l->d, o->err);
+	uint8_t buf[1 << 16];
+	ssize_t n;
+	int r;
+
+	if (in < 0)
+		return in;
+	if ((r = blob_begin(o, b, 0, 0, 0)) < 0)
+		goto fail;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if ((r = put_bytes(b, buf, (size_t)n)) < 0)
+			goto fail;
+	if (n < 0) {
+		r = bs_error_set(o->err, -errno, l->d.digest, "cannot read: %s", strerror(errno));
+		goto fail;
+	}
+	if ((r = blob_end(o, b)) < 0)
+		return r;
+	if (strcmp(b->digest, l->d.digest) != 0)
+		return bs_error_set(o->err, -EBADMSG, "layer 1", "blob changed since it was read");
+	snprintf(b->diff_id, sizeof(b->diff_id), "%s", l->diff_id);
+	/* Our manifest is OCI: Docker layer types become their OCI names. */
+	if (!strcmp(l->d.media_type, "application/vnd.docker.image.rootfs.diff.tar.gzip"))
+		*type = MT_OCI_LAYER_GZIP;
+	else if (!strcmp(l->d.media_type, "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"))
+		*type = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+	else
+		*type = l->d.media_type;
+	return 0;
+fail:
+	blob_abort(b);
+	return r;
+}
+
 static int write_layout(struct out_layout *o, const struct bs_oci_write_options *opts,
 			const char *tag, struct bs_oci_write_result *res)
 {
 	struct blob_out layers[2], cfg_blob, man_blob;
 	json_object *cfg = NULL, *man = NULL, *index = NULL, *ls, *entry, *ann;
 	const char *layer_mt = opts->compression == BS_OCI_GZIP ? MT_OCI_LAYER_GZIP : MT_OCI_LAYER;
+	const char *types[2] = { layer_mt, layer_mt };
 	size_t n = opts->n_extra ? 2 : 1, len;
 	const uint8_t *base_cfg = bs_oci_image_config_json(opts->base, &len);
 	char created[64];
 	int r;
 
-	for (size_t i = 0; i < n; i++)
-		if ((r = write_layer(o, opts, (int)i, &layers[i])) < 0)
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 && can_reuse(opts))
+			r = reuse_layer(o, opts->base, &layers[0], &types[0]);
+		else
+			r = write_layer(o, opts, (int)i, &layers[i]);
+		if (r < 0)
 			return r;
+	}
 	cfg = json_tokener_parse((const char *)base_cfg);
 	if (!cfg || !json_object_is_type(cfg, json_type_object)) {
 		json_object_put(cfg);
@@ -414,7 +476,7 @@ static int write_layout(struct out_layout *o, const struct bs_oci_write_options 
 	json_object_object_add(man, "config", descriptor(MT_OCI_CONFIG, cfg_blob.digest, cfg_blob.size));
 	ls = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(ls, descriptor(layer_mt, layers[i].digest, layers[i].size));
+		json_object_array_add(ls, descriptor(types[i], layers[i].digest, layers[i].size));
 	json_object_object_add(man, "layers", ls);
 	if ((r = blob_bytes(o, json_object_to_json_string_ext(man, JSON_FLAGS), &man_blob)) < 0)
 		goto out;

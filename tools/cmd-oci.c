@@ -15,7 +15,7 @@
 static void help(void)
 {
 	printf("usage: bootseal oci inspect [--hash-alg sha256|sha512] [--dump FILE] IMAGE\n"
-	       "       bootseal oci flatten [--uncompressed | --gzip-level 1-9] [--jobs N]\n"
+	       "       bootseal oci flatten [--uncompressed | --gzip-level 1-9] [--jobs N] [--reuse-layer]\n"
 	       "                            [--label KEY=VALUE]... IMAGE DEST\n"
 	       "IMAGE: oci:DIR[:TAG] or oci-archive:FILE[:TAG]; DEST likewise (TAG defaults to latest)\n");
 }
@@ -123,6 +123,7 @@ int cmd_oci(int argc, char **argv)
 		{ "dump", required_argument, NULL, 'd' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "gzip-level", required_argument, NULL, 'g' },
+		{ "reuse-layer", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -164,6 +165,9 @@ int cmd_oci(int argc, char **argv)
 		}
 		case 'u':
 			wo.compression = BS_OCI_UNCOMPRESSED;
+			break;
+		case 'r':
+			wo.flags |= BS_OCI_REUSE_LAYER;
 			break;
 		case 'l':
 			if (wo.n_labels == sizeof(labels) / sizeof(labels[0]) || !strchr(optarg, '='))

@@ -160,6 +160,14 @@ struct bs_oci_file {
 	size_t len;
 };
 
+enum {
+	/* A one-layer base: copy its layer blob as layer 1 rather than rewrite
+	 * it. Much faster (no recompression) and still reproducible, but layer
+	 * 1 keeps the input's entry order, owner names and compression. Not
+	 * used when a file was replaced with bs_oci_image_set_file. */
+	BS_OCI_REUSE_LAYER = 1u << 0,
+};
+
 enum bs_oci_compression {
 	BS_OCI_GZIP = 0,                /* fixed level and 1 MiB blocks, no name or time
 					   in the header, compressed on all cores */
@@ -187,6 +195,7 @@ struct bs_oci_write_options {
 	int gzip_level;                 /* 0 means 6 */
 	size_t jobs;                    /* compression threads, 0: all cores; the
 					   bytes do not depend on it */
+	unsigned flags;                 /* BS_OCI_REUSE_LAYER */
 };
 
 struct bs_oci_write_result {

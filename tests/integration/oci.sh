@@ -127,6 +127,14 @@ check_eq "labels are added" 1 "$(skopeo inspect --format '{{index .Labels "conta
 $B oci flatten oci:img:t oci:out:sealed >digest4
 check_eq "an existing image directory is replaced" "$(cat digest1)" "$(cat digest4)"
 
+# A one-layer image's layer can be reused as is.
+$B oci flatten --reuse-layer oci:out:sealed oci:reused >/dev/null
+check_eq "--reuse-layer copies the single layer blob" \
+	"$(skopeo inspect --format '{{index .Layers 0}}' oci:out:sealed)" \
+	"$(skopeo inspect --format '{{index .Layers 0}}' oci:reused:latest)"
+umoci unpack --image reused:latest ru >/dev/null
+check "--reuse-layer output unpacks to the same tree" $B diff --raw dir:in/rootfs dir:ru/rootfs
+
 # Archives and zstd, in and out.
 $B oci flatten oci:img:t oci-archive:out.tar:sealed >digest5
 check_eq "oci-archive output: same manifest" "$(cat digest1)" "$(cat digest5)"
