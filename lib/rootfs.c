@@ -306,7 +306,7 @@ static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *
 	if (!r && errno)
 		r = fail_errno(s, rel_len ? rel : ".", "cannot read directory");
 	closedir(d);
-	if (!r)
+	if (!r && n)
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n && !r; i++) {
 		r = scan_entry(s, dirfd, dir, names[i], rel, rel_len);
