@@ -562,6 +562,14 @@ int bs_efivar_auth_verify(const struct bs_efivar_auth *auth, const char *var_nam
 		return bs_error_set(err, -EBADMSG, name, "signature is not a DER PKCS#7 SignedData");
 	if (!store || !extra)
 		return -ENOMEM;
+	/* OpenSSL 3.0's PKCS7_verify leaks its copy of a memory content BIO
+	 * when PKCS7_dataInit fails on a digestAlgorithms entry it does not
+	 * know (the twin of openssl#30471 in CMS_verify); such a signature
+	 * cannot verify anyway. */
+	for (int i = 0; i < sk_X509_ALGOR_num(p7->d.sign->md_algs); i++)
+		if (!EVP_get_digestbynid(OBJ_obj2nid(sk_X509_ALGOR_value(p7->d.sign->md_algs, i)->algorithm)))
+			return bs_error_set(err, -EKEYREJECTED, name, "signature does not verify against %s: "
+					    "unsupported digest algorithm", var_name);
 	r = bs_efivar_signed_content(&u, &content);
 	if (r < 0)
 		return r;

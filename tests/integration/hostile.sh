@@ -145,7 +145,8 @@ rm -rf out && mkdir out
 check "pe: the well-formed fixture signs" \
 	$B sign --key keys/db.key --cert keys/db.crt --output out/signed.efi plain.efi
 check "pe: and verifies" $B verify --cert keys/db.crt out/signed.efi
-head -c 1636 out/signed.efi >signed-trunc.efi
+mv out/signed.efi signed.efi
+head -c 1636 signed.efi >signed-trunc.efi
 hostile "pe: signed image cut inside its certificate table" signed-trunc.efi "past the end of the file" \
 	$B verify --cert keys/db.crt signed-trunc.efi
 
@@ -186,6 +187,11 @@ d = bytearray(open("keys/db.auth", "rb").read())
 g = bytearray(d); struct.pack_into("<I", g, 16, 0xFFFFFFFF); open("wclen.auth", "wb").write(g)
 g = bytearray(d); struct.pack_into("<I", g, 16, 8); open("wcshort.auth", "wb").write(g)
 g = bytearray(d); g[40:44] = b"\xff\xff\xff\xff"; open("pkcs7.auth", "wb").write(g)
+# digestAlgorithms naming an unknown digest (sha256's OID, last arc 127)
+oid = bytes.fromhex("0609608648016503040201")
+for src, dst in (("keys/db.auth", "unkmd.auth"), ("signed.efi", "unkmd.efi")):
+    g = bytearray(open(src, "rb").read()); i = g.find(oid); g[i + 10] = 0x7F
+    open(dst, "wb").write(g)
 EOF
 declare -A auth_msg=(
 	[hdr]="too short for an authentication header" [cert]="WIN_CERTIFICATE length [0-9]+ does not fit the file"
@@ -196,4 +202,9 @@ for v in hdr cert data wclen wcshort pkcs7; do
 	hostile "auth $v: auth verify" "$v.auth" "${auth_msg[$v]}" \
 		$B auth verify --signer keys/KEK.crt --var db "$v.auth"
 done
+# A signature no digest of which OpenSSL knows: verification fails (exit 1),
+# and under ASan, without the leak OpenSSL's PKCS7_verify has there.
+check_fails "auth: unknown digest algorithm" 1 "unkmd.auth: signature does not verify" \
+	$B auth verify --signer keys/KEK.crt --var db unkmd.auth
+check_fails "pe: unknown digest algorithm" 1 "unkmd.efi: " $B verify --cert keys/db.crt unkmd.efi
 finish
