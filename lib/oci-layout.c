@@ -316,15 +316,21 @@ static int select_manifest(struct bs_oci_image *img, json_object *index, const c
 	return 0;
 }
 
-/* rootfs.diff_ids: one per layer, checked while each layer streams. */
+/*
+ * rootfs.diff_ids: one per layer, checked while each layer streams. A config
+ * without any (malformed, but nothing rides on it: the blob digests chain
+ * from the index) gets the computed ones; a list of the wrong length is
+ * refused.
+ */
 static int read_diff_ids(struct bs_oci_image *img, json_object *cfg, const char *what,
 			 struct bs_error *err)
 {
 	json_object *rootfs, *ids;
 
 	if (!json_object_object_get_ex(cfg, "rootfs", &rootfs) || !json_object_is_type(rootfs, json_type_object) ||
-	    !json_object_object_get_ex(rootfs, "diff_ids", &ids) || !json_object_is_type(ids, json_type_array))
-		return bs_error_set(err, -EBADMSG, what, "config without rootfs.diff_ids");
+	    !json_object_object_get_ex(rootfs, "diff_ids", &ids) || !json_object_is_type(ids, json_type_array) ||
+	    json_object_array_length(ids) == 0)
+		return 0;
 	if (json_object_array_length(ids) != img->n_layers)
 		return bs_error_set(err, -EBADMSG, what, "config lists %zu diff_ids for %zu layers",
 				    json_object_array_length(ids), img->n_layers);

@@ -29,7 +29,7 @@ struct oci_stream {
 	EVP_MD_CTX *sha, *diff;
 	uint64_t got;
 	const struct bs_oci_descriptor *d;
-	const char *diff_id;            /* expected, from the config */
+	char **diff_id;                 /* expected, from the config; set when NULL */
 	int read_errno;
 	char why[128];                  /* decompression error */
 	z_stream z;
@@ -204,7 +204,8 @@ int oci_stream_open(const struct bs_oci_image *img, size_t layer, struct oci_str
 	if (!s)
 		return -ENOMEM;
 	s->d = d;
-	s->diff_id = img->layers[layer].diff_id;
+	/* The image owns the slot; a stream only fills an empty one. */
+	s->diff_id = &((struct bs_oci_image *)img)->layers[layer].diff_id;
 	s->fd = oci_blob_open(img->root, d, err);
 	if (s->fd < 0) {
 		int r = s->fd;
@@ -239,6 +240,8 @@ static int check_digest(struct oci_stream *s, EVP_MD_CTX *ctx, const char *want,
 
 	EVP_DigestFinal_ex(ctx, md, NULL);
 	oci_digest_format(md, got);
+	if (!want && s->diff_id && !*s->diff_id && ctx == s->diff)
+		return (*s->diff_id = strdup(got)) ? 0 : -ENOMEM;
 	if (!want || strcmp(got, want) == 0)
 		return 0;
 	snprintf(where, sizeof(where), "layer %zu: blobs/sha256/%.64s", layer + 1, s->d->digest + 7);
@@ -262,7 +265,7 @@ int oci_stream_finish(struct oci_stream *s, size_t layer, struct bs_error *err)
 	}
 	r = check_digest(s, s->sha, s->d->digest, "sha256", layer, err);
 	if (r >= 0)
-		r = check_digest(s, s->diff, s->diff_id, "diff_id (sha256 of the uncompressed tar)", layer, err);
+		r = check_digest(s, s->diff, *s->diff_id, "diff_id (sha256 of the uncompressed tar)", layer, err);
 	return r;
 }
 

@@ -44,7 +44,7 @@ class Layout:
         return "sha256:" + d
 
     def image(self, layers, tag="t", layer_type="application/vnd.oci.image.layer.v1.tar+gzip",
-              compress=True, index_text=None, bad_diff_id=False):
+              compress=True, index_text=None, bad_diff_id=False, diff_ids_override=None):
         descs, diff_ids = [], []
         for raw in layers:
             data = gz(raw) if compress else raw
@@ -52,7 +52,8 @@ class Layout:
             diff_ids.append("sha256:" + hashlib.sha256(raw + (b"x" if bad_diff_id else b"")).hexdigest())
         cfg = json.dumps({"created": "2024-01-01T00:00:00Z", "architecture": "amd64", "os": "linux",
                           "config": {"Labels": {"a": "b"}},
-                          "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+                          "rootfs": {"type": "layers", "diff_ids": diff_ids if diff_ids_override is None
+                                     else diff_ids_override(diff_ids)}}).encode()
         man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                                      "digest": self.blob(cfg), "size": len(cfg)},
@@ -108,6 +109,10 @@ def main():
         img.image([make_tar(base)], layer_type="application/vnd.example.not-a-layer")
     elif case == "diffid-mismatch":
         img.image([make_tar(base)], bad_diff_id=True)
+    elif case == "no-diff-ids":
+        img.image([make_tar(base)], diff_ids_override=lambda ids: [])
+    elif case == "diffid-count":
+        img.image([make_tar(base)], diff_ids_override=lambda ids: ids + ids)
     elif case == "long-name":
         img.image([make_tar(base + [entry("etc/" + "n" * 256, data=b"x")])])
     else:

@@ -169,6 +169,9 @@ hostile malformed-json "index.json: malformed JSON"
 hostile wrong-media-type "unsupported media type 'application/vnd.example.not-a-layer'"
 hostile long-name "name longer than 255 bytes"
 hostile diffid-mismatch "layer 1: blobs/sha256/[0-9a-f]{64}: diff_id \\(sha256 of the uncompressed tar\\) mismatch"
+hostile diffid-count "config lists 2 diff_ids for 1 layers"
+python3 "$mkimage" no-diff-ids no-diff-ids
+check "a config without diff_ids still flattens (they are computed)" $B oci flatten oci:no-diff-ids oci:d-no-diff-ids
 python3 "$mkimage" good good
 check "a good hand-made image flattens" $B oci flatten oci:good oci:d-good
 check_fails "missing tag" 2 "no manifest tagged 'nope'" $B oci flatten oci:good:nope oci:d-nope
