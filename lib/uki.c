@@ -16,6 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include "formats/pe.h"
 #include "util.h"
 
@@ -193,6 +196,33 @@ static int add_file_section(struct bs_pe *pe, const char *name, const char *path
 	return r;
 }
 
+/* .pcrpkey is public: systemd-stub measures it and the ESP is readable by
+ * anyone. A private key passed by mistake (PEM of any kind, or DER) is
+ * refused rather than shipped in every copy of the UKI. */
+static int add_pcrpkey(struct bs_pe *pe, const char *path, struct bs_error *err)
+{
+	struct buf b = { 0 };
+	const unsigned char *d;
+	EVP_PKEY *key;
+	int r;
+
+	if (!path)
+		return 0;
+	r = read_file(path, &b, err);
+	if (r >= 0) {
+		d = (const unsigned char *)b.data;
+		key = b.len ? d2i_AutoPrivateKey(NULL, &d, (long)b.len) : NULL;
+		ERR_clear_error();
+		if (key || (b.len && memmem(b.data, b.len, "PRIVATE KEY-----", 16)))
+			r = bs_error_set(err, -EINVAL, path, "holds a private key; .pcrpkey takes the public key");
+		else
+			r = bs_pe_add_section(pe, ".pcrpkey", b.data, b.len, 0, DATA_FLAGS, err);
+		EVP_PKEY_free(key);
+	}
+	buf_done(&b);
+	return r;
+}
+
 static int build(struct bs_pe *pe, const struct bs_uki_params *p, struct buf *kernel,
 		 struct bs_error *err)
 {
@@ -215,7 +245,7 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, struct buf *ke
 	if (r >= 0)
 		r = add_file_section(pe, ".splash", p->splash, err);
 	if (r >= 0)
-		r = add_file_section(pe, ".pcrpkey", p->pcrpkey, err);
+		r = add_pcrpkey(pe, p->pcrpkey, err);
 	for (size_t i = 0; r >= 0 && i < p->n_initrds; i++) {
 		static const char zeros[4];
 		r = read_file(p->initrds[i], &initrd, err);
