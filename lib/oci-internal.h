@@ -3,6 +3,8 @@
 #ifndef BOOTSEAL_OCI_INTERNAL_H
 #define BOOTSEAL_OCI_INTERNAL_H
 
+#include <sys/types.h>
+
 #include <openssl/evp.h>
 
 #include <bootseal/oci.h>
@@ -40,8 +42,24 @@ struct oci_capture {
 	int replaced;                   /* from bs_oci_image_set_file: the writer uses data */
 };
 
+/* A file of an uncompressed oci-archive: where its data is in the tar. */
+struct oci_member {
+	char *name;
+	uint64_t off, size;
+};
+
+/* A layout file opened for reading: a file of the directory, or a slice
+ * of the archive (read with pread, so slices share the descriptor). */
+struct oci_file {
+	int fd, owned;
+	uint64_t off, size, pos;
+};
+
 struct bs_oci_image {
-	char *root;                     /* layout directory */
+	char *root;                     /* layout directory, or the archive */
+	int archive_fd;                 /* >= 0: an uncompressed archive read in place */
+	struct oci_member *members;     /* sorted by name */
+	size_t n_members;
 	char *tmpdir;                   /* private dir removed at free (archive, captures) */
 	struct oci_blob manifest, config;
 	struct oci_blob *layers;
@@ -67,8 +85,17 @@ struct bs_oci_image {
 int oci_digest_valid(const char *digest);
 /* DIR/blobs/sha256/HEX, malloc'd. */
 char *oci_blob_path(const char *root, const char *digest);
-/* Opens a blob read-only after checking it is a regular file of d->size bytes. */
-int oci_blob_open(const char *root, const struct bs_oci_descriptor *d, struct bs_error *err);
+/* Opens a blob after checking it is a regular file of d->size bytes. */
+int oci_blob_open(const struct bs_oci_image *img, const struct bs_oci_descriptor *d, struct oci_file *f,
+		  struct bs_error *err);
+/* name relative to the layout ("index.json", "blobs/sha256/…"); -ENOENT,
+ * -EBADMSG (not a regular file) or -errno; sets no message. */
+int oci_file_open(const struct bs_oci_image *img, const char *name, struct oci_file *f);
+ssize_t oci_file_read(struct oci_file *f, void *buf, size_t len);
+int oci_file_read_full(struct oci_file *f, void *buf, size_t len, size_t *got);
+void oci_file_close(struct oci_file *f);
+/* oci-archive:FILE: indexes it in place, or unpacks a compressed one. */
+int oci_archive_open(struct bs_oci_image *img, const char *file, struct bs_error *err);
 /* "sha256:" + hex of a finished SHA-256. */
 void oci_digest_format(const uint8_t md[32], char out[OCI_DIGEST_LEN + 1]);
 /* Creates the image's private temporary directory on first use. */

@@ -14,8 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <json-c/json.h>
 
 #include "oci-internal.h"
@@ -119,38 +117,34 @@ void oci_digest_format(const uint8_t md[32], char out[OCI_DIGEST_LEN + 1])
 	bs_hex_encode(md, 32, out + 7);
 }
 
-int oci_blob_open(const char *root, const struct bs_oci_descriptor *d, struct bs_error *err)
+int oci_blob_open(const struct bs_oci_image *img, const struct bs_oci_descriptor *d, struct oci_file *f,
+		  struct bs_error *err)
 {
-	_cleanup_free_ char *path = oci_blob_path(root, d->digest);
 	char rel[OCI_DIGEST_LEN + 16];
-	struct stat st;
-	int fd;
+	int r;
 
-	if (!path)
-		return -ENOMEM;
 	snprintf(rel, sizeof(rel), "blobs/sha256/%s", d->digest + 7);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return bs_error_set(err, errno == ENOENT ? -EBADMSG : -errno, rel, "%s",
-				    errno == ENOENT ? "blob missing from the image" : strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return bs_error_set(err, -EBADMSG, rel, "blob is not a regular file");
+	r = oci_file_open(img, rel, f);
+	if (r == -ENOENT)
+		return bs_error_set(err, -EBADMSG, rel, "blob missing from the image");
+	if (r == -EBADMSG)
+		return bs_error_set(err, r, rel, "blob is not a regular file");
+	if (r < 0)
+		return bs_error_set(err, r, rel, "cannot open: %s", strerror(-r));
+	if (f->size != d->size) {
+		oci_file_close(f);
+		return bs_error_set(err, -EBADMSG, rel, "blob size %llu differs from its descriptor's %llu",
+				    (unsigned long long)f->size, (unsigned long long)d->size);
 	}
-	if ((uint64_t)st.st_size != d->size) {
-		close(fd);
-		return bs_error_set(err, -EBADMSG, rel, "blob size %lld differs from its descriptor's %llu",
-				    (long long)st.st_size, (unsigned long long)d->size);
-	}
-	return fd;
+	return 0;
 }
 
 /* A whole small blob, its size and sha256 checked against the descriptor. */
-static int read_blob(const char *root, const struct bs_oci_descriptor *d, uint8_t **out,
+static int read_blob(const struct bs_oci_image *img, const struct bs_oci_descriptor *d, uint8_t **out,
 		     struct bs_error *err)
 {
 	char rel[OCI_DIGEST_LEN + 16], got[OCI_DIGEST_LEN + 1];
-	_cleanup_close_ int fd = -1;
+	_cleanup_(oci_file_close) struct oci_file f = { .fd = -1 };
 	_cleanup_free_ uint8_t *buf = NULL;
 	uint8_t md[32];
 	size_t n;
@@ -160,13 +154,13 @@ static int read_blob(const char *root, const struct bs_oci_descriptor *d, uint8_
 	if (d->size > OCI_JSON_MAX)
 		return bs_error_set(err, -EBADMSG, rel, "%llu bytes is too large for a JSON blob",
 				    (unsigned long long)d->size);
-	fd = oci_blob_open(root, d, err);
-	if (fd < 0)
-		return fd;
+	r = oci_blob_open(img, d, &f, err);
+	if (r < 0)
+		return r;
 	buf = malloc(d->size + 1);
 	if (!buf)
 		return -ENOMEM;
-	r = bs_read_full(fd, buf, d->size, &n);
+	r = oci_file_read_full(&f, buf, d->size, &n);
 	if (r < 0)
 		return bs_error_set(err, r, rel, "cannot read: %s", strerror(-r));
 	if (n != d->size)
@@ -248,28 +242,27 @@ static void blob_clear(struct oci_blob *b)
 	free((char *)b->d.digest);
 }
 
-static int read_layout_file(const char *root, const char *name, json_object **out,
-			    struct bs_error *err)
+static int read_layout_file(const struct bs_oci_image *img, const char *where, const char *name,
+			    json_object **out, struct bs_error *err)
 {
+	_cleanup_(oci_file_close) struct oci_file f = { .fd = -1 };
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ uint8_t *buf = NULL;
-	_cleanup_close_ int fd = -1;
-	struct stat st;
 	size_t n;
 	int r;
 
-	if (asprintf(&path, "%s/%s", root, name) < 0)
+	if (asprintf(&path, "%s/%s", where, name) < 0)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return bs_error_set(err, errno == ENOENT ? -EINVAL : -errno, path, "cannot open: %s%s",
-				    strerror(errno), errno == ENOENT ? " (not an OCI image layout)" : "");
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > OCI_JSON_MAX)
+	r = oci_file_open(img, name, &f);
+	if (r < 0)
+		return bs_error_set(err, r == -ENOENT ? -EINVAL : r, path, "cannot open: %s%s", strerror(-r),
+				    r == -ENOENT ? " (not an OCI image layout)" : "");
+	if (f.size > OCI_JSON_MAX)
 		return bs_error_set(err, -EBADMSG, path, "not a regular file of at most 4 MiB");
-	buf = malloc((size_t)st.st_size + 1);
+	buf = malloc((size_t)f.size + 1);
 	if (!buf)
 		return -ENOMEM;
-	r = bs_read_full(fd, buf, (size_t)st.st_size, &n);
+	r = oci_file_read_full(&f, buf, (size_t)f.size, &n);
 	if (r < 0)
 		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
 	return parse_json(buf, n, path, out, err);
@@ -351,11 +344,12 @@ static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
 	_cleanup_free_ uint8_t *buf = NULL;
 	char what[OCI_DIGEST_LEN + 16];
 	json_object *m = NULL, *cfg, *layers;
+	struct oci_file f;
 	const char *mt;
 	int r;
 
 	snprintf(what, sizeof(what), "blobs/sha256/%s", img->manifest.d.digest + 7);
-	r = read_blob(img->root, &img->manifest.d, &buf, err);
+	r = read_blob(img, &img->manifest.d, &buf, err);
 	if (r < 0)
 		return r;
 	r = parse_json(buf, img->manifest.d.size, what, &m, err);
@@ -389,7 +383,6 @@ static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
 	}
 	for (size_t i = 0; i < img->n_layers; i++) {
 		json_object *l = json_object_array_get_idx(layers, i);
-		int fd;
 
 		if (!json_object_is_type(l, json_type_object)) {
 			r = bs_error_set(err, -EBADMSG, what, "layer %zu is not an object", i + 1);
@@ -403,14 +396,11 @@ static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
 			goto out;
 		}
 		/* A missing blob fails now, not halfway through flattening. */
-		fd = oci_blob_open(img->root, &img->layers[i].d, err);
-		if (fd < 0) {
-			r = fd;
+		if ((r = oci_blob_open(img, &img->layers[i].d, &f, err)) < 0)
 			goto out;
-		}
-		close(fd);
+		oci_file_close(&f);
 	}
-	r = read_blob(img->root, &img->config.d, &img->config_json, err);
+	r = read_blob(img, &img->config.d, &img->config_json, err);
 	if (r >= 0) {
 		json_object *c = NULL;
 
@@ -423,96 +413,6 @@ static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
 	}
 out:
 	json_object_put(m);
-	return r;
-}
-
-static int archive_dir_ok(const char *name)
-{
-	static const char *const dirs[] = { "", "blobs", "blobs/", "blobs/sha256", "blobs/sha256/" };
-
-	return one_of(name, dirs, BS_ARRAY_SIZE(dirs));
-}
-
-static int archive_name_ok(const char *name)
-{
-	if (!strcmp(name, "oci-layout") || !strcmp(name, "index.json"))
-		return 1;
-	return !strncmp(name, "blobs/sha256/", 13) && strlen(name) == 13 + 64 &&
-	       strspn(name + 13, "0123456789abcdef") == 64;
-}
-
-/* An oci-archive holds only the layout's files; anything else (links,
- * devices, other names) is refused rather than written into our temp dir. */
-static int unpack_archive(struct bs_oci_image *img, const char *file, struct bs_error *err)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	int r, ar;
-
-	if (!a)
-		return -ENOMEM;
-	archive_read_support_format_tar(a);
-	archive_read_support_filter_all(a);
-	if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
-		r = bs_error_set(err, -EINVAL, file, "cannot open: %s", archive_error_string(a));
-		goto out;
-	}
-	if ((r = oci_tmpdir(img, err)) < 0)
-		goto out;
-	{
-		char blobs[PATH_MAX];
-
-		snprintf(blobs, sizeof(blobs), "%s/blobs", img->tmpdir);
-		if (mkdir(blobs, 0700) == 0)
-			snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", img->tmpdir);
-		if (errno = 0, mkdir(blobs, 0700) < 0) {
-			r = bs_error_set(err, -errno, blobs, "cannot create: %s", strerror(errno));
-			goto out;
-		}
-	}
-	r = 0;
-	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(e);
-		_cleanup_free_ char *path = NULL;
-		_cleanup_close_ int fd = -1;
-		const void *buf;
-		size_t len;
-		la_int64_t off;
-
-		while (name && name[0] == '.' && name[1] == '/')
-			name += 2;
-		if (name && archive_entry_filetype(e) == AE_IFDIR && archive_dir_ok(name))
-			continue;
-		if (!name || archive_entry_filetype(e) != AE_IFREG || !archive_name_ok(name)) {
-			r = bs_error_set(err, -EBADMSG, file, "unexpected entry '%.200s' in an OCI archive",
-					 name ? name : "");
-			goto out;
-		}
-		if (asprintf(&path, "%s/%s", img->tmpdir, name) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			r = bs_error_set(err, errno == EEXIST ? -EBADMSG : -errno, file, "%s: %s", name,
-					 errno == EEXIST ? "duplicate entry" : strerror(errno));
-			goto out;
-		}
-		while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-			if (lseek(fd, off, SEEK_SET) < 0 || (r = bs_write_full(fd, buf, len)) < 0) {
-				r = bs_error_set(err, r < 0 ? r : -errno, path, "cannot write: %s", strerror(errno));
-				goto out;
-			}
-		}
-		if (ar != ARCHIVE_EOF || ftruncate(fd, archive_entry_size(e)) < 0) {
-			r = bs_error_set(err, -EBADMSG, file, "%s: %s", name, archive_error_string(a));
-			goto out;
-		}
-	}
-	if (ar != ARCHIVE_EOF)
-		r = bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
-out:
-	archive_read_free(a);
 	return r;
 }
 
@@ -558,7 +458,7 @@ static int open_layout(struct bs_oci_image *img, const char *where, const char *
 	const char *version;
 	int r;
 
-	r = read_layout_file(img->root, "oci-layout", &layout, err);
+	r = read_layout_file(img, where, "oci-layout", &layout, err);
 	if (r < 0)
 		goto out;
 	version = get_string(layout, "imageLayoutVersion");
@@ -566,7 +466,7 @@ static int open_layout(struct bs_oci_image *img, const char *where, const char *
 		r = bs_error_set(err, -EBADMSG, where, "oci-layout: unsupported imageLayoutVersion");
 		goto out;
 	}
-	r = read_layout_file(img->root, "index.json", &index, err);
+	r = read_layout_file(img, where, "index.json", &index, err);
 	if (r >= 0)
 		r = select_manifest(img, index, tag, err);
 	if (r >= 0)
@@ -591,13 +491,11 @@ int bs_oci_image_open(const char *ref, struct bs_oci_image **out, struct bs_erro
 	img = calloc(1, sizeof(*img));
 	if (!img)
 		return -ENOMEM;
-	if (parsed.kind == BS_OCI_REF_ARCHIVE) {
-		r = unpack_archive(img, parsed.path, err);
-		if (r >= 0 && !(img->root = strdup(img->tmpdir)))
-			r = -ENOMEM;
-	} else if (!(img->root = strdup(parsed.path))) {
+	img->archive_fd = -1;
+	if (parsed.kind == BS_OCI_REF_ARCHIVE)
+		r = oci_archive_open(img, parsed.path, err);
+	else if (!(img->root = strdup(parsed.path)))
 		r = -ENOMEM;
-	}
 	if (r >= 0)
 		r = open_layout(img, parsed.path, parsed.tag, err);
 	if (r < 0) {
@@ -627,6 +525,11 @@ void bs_oci_image_free(struct bs_oci_image *img)
 		oci_rm_rf(img->tmpdir);
 	free(img->tmpdir);
 	free(img->root);
+	if (img->archive_fd >= 0)
+		close(img->archive_fd);
+	for (size_t i = 0; i < img->n_members; i++)
+		free(img->members[i].name);
+	free(img->members);
 	free(img);
 }
 

@@ -25,7 +25,8 @@
 enum { C_UNKNOWN, C_NONE, C_GZIP, C_ZSTD };
 
 struct oci_stream {
-	int fd, comp;
+	struct oci_file f;
+	int comp;
 	EVP_MD_CTX *sha, *diff;
 	uint64_t got;
 	const struct bs_oci_descriptor *d;
@@ -48,9 +49,7 @@ static int fill(struct oci_stream *s)
 
 	if (s->in_pos < s->in_len || s->in_eof)
 		return 0;
-	do
-		n = read(s->fd, s->in, sizeof(s->in));
-	while (n < 0 && errno == EINTR);
+	n = oci_file_read(&s->f, s->in, sizeof(s->in));
 	if (n < 0) {
 		s->read_errno = errno;
 		return -1;
@@ -184,8 +183,7 @@ void oci_stream_close(struct oci_stream *s, struct archive *a)
 		archive_read_free(a);
 	if (!s)
 		return;
-	if (s->fd >= 0)
-		close(s->fd);
+	oci_file_close(&s->f);
 	if (s->z_ready)
 		inflateEnd(&s->z);
 	ZSTD_freeDStream(s->zs);
@@ -200,15 +198,16 @@ int oci_stream_open(const struct bs_oci_image *img, size_t layer, struct oci_str
 	const struct bs_oci_descriptor *d = &img->layers[layer].d;
 	struct oci_stream *s = calloc(1, sizeof(*s));
 	struct archive *a = NULL;
+	int r;
 
 	if (!s)
 		return -ENOMEM;
 	s->d = d;
 	/* The image owns the slot; a stream only fills an empty one. */
 	s->diff_id = &((struct bs_oci_image *)img)->layers[layer].diff_id;
-	s->fd = oci_blob_open(img->root, d, err);
-	if (s->fd < 0) {
-		int r = s->fd;
+	s->f.fd = -1;
+	r = oci_blob_open(img, d, &s->f, err);
+	if (r < 0) {
 		free(s);
 		return r;
 	}
@@ -223,7 +222,7 @@ int oci_stream_open(const struct bs_oci_image *img, size_t layer, struct oci_str
 	/* Tar only, gnu and pax extensions included; decompressed above. */
 	archive_read_support_format_tar(a);
 	if (archive_read_open(a, s, NULL, stream_read, NULL) != ARCHIVE_OK) {
-		int r = oci_stream_error(s, a, layer, NULL, err);
+		r = oci_stream_error(s, a, layer, NULL, err);
 		oci_stream_close(s, a);
 		return r;
 	}

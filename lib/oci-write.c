@@ -404,16 +404,16 @@ static int reuse_layer(struct out_layout *o, struct bs_oci_image *base, struct b
 		       const char **type)
 {
 	const struct oci_blob *l = &base->layers[0];
-	_cleanup_close_ int in = oci_blob_open(base->root, &l->d, o->err);
+	_cleanup_(oci_file_close) struct oci_file in = { .fd = -1 };
 	uint8_t buf[1 << 16];
 	ssize_t n;
 	int r;
 
-	if (in < 0)
-		return in;
+	if ((r = oci_blob_open(base, &l->d, &in, o->err)) < 0)
+		return r;
 	if ((r = blob_begin(o, b, 0, 0, 0)) < 0)
 		goto fail;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
+	while ((n = oci_file_read(&in, buf, sizeof(buf))) > 0)
 		if ((r = put_bytes(b, buf, (size_t)n)) < 0)
 			goto fail;
 	if (n < 0) {

@@ -141,6 +141,19 @@ check_eq "oci-archive output: same manifest" "$(cat digest1)" "$(cat digest5)"
 check "skopeo reads the oci-archive" skopeo inspect oci-archive:out.tar:sealed
 skopeo copy -q oci:img:t oci-archive:in.tar:t
 check_eq "oci-archive input flattens the same" "$(cat digest1)" "$($B oci flatten oci-archive:in.tar oci:out6)"
+gzip -c in.tar >in.tar.gz
+check_eq "compressed oci-archive input flattens the same" "$(cat digest1)" "$($B oci flatten oci-archive:in.tar.gz oci:out8)"
+python3 - <<'PY'
+import tarfile
+with tarfile.open("evil.tar", "w") as t:
+    for name in ("oci-layout", "index.json"):
+        t.add("img/" + name, arcname=name)
+    ti = tarfile.TarInfo("blobs/sha256/" + "0" * 64)
+    ti.type, ti.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    t.addfile(ti)
+PY
+check_fails "oci-archive with a symlink member" 2 "unexpected entry 'blobs/sha256/0{64}' in an OCI archive" \
+	$B oci inspect oci-archive:evil.tar
 skopeo copy -q --dest-compress-format zstd oci:img:t oci:zst:t
 check "zstd layers" grep -q 'tar+zstd' "zst/blobs/sha256/$(python3 -c 'import json;print(json.load(open("zst/index.json"))["manifests"][0]["digest"][7:])')"
 $B oci inspect --dump zst.dump oci:zst:t >/dev/null

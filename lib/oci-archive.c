@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where the layout's files are read from: a directory (oci:), or an
+ * uncompressed tar (oci-archive:) read in place — the tar is scanned once for
+ * the data offset of each member, then blobs are read with pread at those
+ * offsets, so nothing is extracted. A compressed archive has no usable
+ * offsets and is unpacked into the image's private directory instead.
+ * An archive holds only the layout's files: anything else (links, devices,
+ * other names, sparse or duplicate members) is refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "oci-internal.h"
+#include "util.h"
+
+static int archive_dir_ok(const char *name)
+{
+	static const char *const dirs[] = { "", "blobs", "blobs/", "blobs/sha256", "blobs/sha256/" };
+
+	for (size_t i = 0; i < BS_ARRAY_SIZE(dirs); i++)
+		if (!strcmp(name, dirs[i]))
+			return 1;
+	return 0;
+}
+
+static int archive_name_ok(const char *name)
+{
+	if (!strcmp(name, "oci-layout") || !strcmp(name, "index.json"))
+		return 1;
+	return !strncmp(name, "blobs/sha256/", 13) && strlen(name) == 13 + 64 &&
+	       strspn(name + 13, "0123456789abcdef") == 64;
+}
+
+/* A compressed archive cannot be read in place: its files go to our
+ * private directory, which bs_oci_image_free removes. */
+static int unpack_archive(struct bs_oci_image *img, const char *file, struct archive *a,
+			  struct bs_error *err)
+{
+	struct archive_entry *e;
+	int r, ar;
+
+	if ((r = oci_tmpdir(img, err)) < 0)
+		goto out;
+	{
+		char blobs[PATH_MAX];
+
+		snprintf(blobs, sizeof(blobs), "%s/blobs", img->tmpdir);
+		if (mkdir(blobs, 0700) == 0)
+			snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", img->tmpdir);
+		if (errno = 0, mkdir(blobs, 0700) < 0) {
+			r = bs_error_set(err, -errno, blobs, "cannot create: %s", strerror(errno));
+			goto out;
+		}
+	}
+	r = 0;
+	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		_cleanup_free_ char *path = NULL;
+		_cleanup_close_ int fd = -1;
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+
+		while (name && name[0] == '.' && name[1] == '/')
+			name += 2;
+		if (name && archive_entry_filetype(e) == AE_IFDIR && archive_dir_ok(name))
+			continue;
+		if (!name || archive_entry_filetype(e) != AE_IFREG || !archive_name_ok(name)) {
+			r = bs_error_set(err, -EBADMSG, file, "unexpected entry '%.200s' in an OCI archive",
+					 name ? name : "");
+			goto out;
+		}
+		if (asprintf(&path, "%s/%s", img->tmpdir, name) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			r = bs_error_set(err, errno == EEXIST ? -EBADMSG : -errno, file, "%s: %s", name,
+					 errno == EEXIST ? "duplicate entry" : strerror(errno));
+			goto out;
+		}
+		while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+			if (lseek(fd, off, SEEK_SET) < 0 || (r = bs_write_full(fd, buf, len)) < 0) {
+				r = bs_error_set(err, r < 0 ? r : -errno, path, "cannot write: %s", strerror(errno));
+				goto out;
+			}
+		}
+		if (ar != ARCHIVE_EOF || ftruncate(fd, archive_entry_size(e)) < 0) {
+			r = bs_error_set(err, -EBADMSG, file, "%s: %s", name, archive_error_string(a));
+			goto out;
+		}
+	}
+	if (ar != ARCHIVE_EOF)
+		r = bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
+out:
+	if (r >= 0 && !(img->root = strdup(img->tmpdir)))
+		r = -ENOMEM;
+	return r;
+}
+
+
+static int member_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct oci_member *)a)->name, ((const struct oci_member *)b)->name);
+}
+
+/* Member name → data offset and size; the tar itself stays open. */
+static int index_archive(struct bs_oci_image *img, const char *file, struct archive *a,
+			 struct bs_error *err)
+{
+	struct archive_entry *e;
+	size_t cap = 0;
+	int ar;
+
+	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+
+		while (name && name[0] == '.' && name[1] == '/')
+			name += 2;
+		if (name && archive_entry_filetype(e) == AE_IFDIR && archive_dir_ok(name))
+			continue;
+		if (!name || archive_entry_filetype(e) != AE_IFREG || !archive_name_ok(name) ||
+		    archive_entry_sparse_count(e) || !archive_entry_size_is_set(e))
+			return bs_error_set(err, -EBADMSG, file, "unexpected entry '%.200s' in an OCI archive",
+					    name ? name : "");
+		if (img->n_members == cap) {
+			struct oci_member *m = realloc(img->members, (cap = cap ? 2 * cap : 16) * sizeof(*m));
+			if (!m)
+				return -ENOMEM;
+			img->members = m;
+		}
+		/* Right after the header, the format reader stands at the data. */
+		img->members[img->n_members] = (struct oci_member){
+			strdup(name), (uint64_t)archive_filter_bytes(a, 0), (uint64_t)archive_entry_size(e) };
+		if (!img->members[img->n_members++].name)
+			return -ENOMEM;
+	}
+	if (ar != ARCHIVE_EOF)
+		return bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
+	qsort(img->members, img->n_members, sizeof(*img->members), member_cmp);
+	for (size_t i = 1; i < img->n_members; i++)
+		if (!strcmp(img->members[i].name, img->members[i - 1].name))
+			return bs_error_set(err, -EBADMSG, file, "%s: duplicate entry", img->members[i].name);
+	return 0;
+}
+
+int oci_archive_open(struct bs_oci_image *img, const char *file, struct bs_error *err)
+{
+	struct archive *a = archive_read_new();
+	struct stat st;
+	int r = 0, fd;
+
+	if (!a)
+		return -ENOMEM;
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = bs_error_set(err, fd < 0 ? -errno : -EINVAL, file, "cannot open: %s",
+				 fd < 0 ? strerror(errno) : "not a regular file");
+		goto out;
+	}
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_all(a);
+	if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
+		r = bs_error_set(err, -EINVAL, file, "not an OCI archive: %s", archive_error_string(a));
+		goto out;
+	}
+	/* The first header has been read to detect the format and filter. */
+	if (archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE) {
+		r = index_archive(img, file, a, err);
+		if (r >= 0 && !(img->root = strdup(file)))
+			r = -ENOMEM;
+		if (r >= 0) {
+			img->archive_fd = fd;
+			fd = -1;
+		}
+	} else {
+		r = unpack_archive(img, file, a, err);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	archive_read_free(a);
+	return r;
+}
+
+int oci_file_open(const struct bs_oci_image *img, const char *name, struct oci_file *f)
+{
+	_cleanup_free_ char *path = NULL;
+	struct stat st;
+
+	*f = (struct oci_file){ .fd = -1 };
+	if (img->archive_fd >= 0) {
+		struct oci_member key = { .name = (char *)name }, *m;
+
+		m = img->n_members ? bsearch(&key, img->members, img->n_members, sizeof(key), member_cmp) : NULL;
+		if (!m)
+			return -ENOENT;
+		*f = (struct oci_file){ .fd = img->archive_fd, .off = m->off, .size = m->size };
+		return 0;
+	}
+	if (asprintf(&path, "%s/%s", img->root, name) < 0)
+		return -ENOMEM;
+	f->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (f->fd < 0)
+		return -errno;
+	f->owned = 1;
+	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		oci_file_close(f);
+		return -EBADMSG;
+	}
+	f->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+ssize_t oci_file_read(struct oci_file *f, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (len > f->size - f->pos)
+		len = (size_t)(f->size - f->pos);
+	if (!len)
+		return 0;
+	do
+		n = pread(f->fd, buf, len, (off_t)(f->off + f->pos));
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		f->pos += (uint64_t)n;
+	return n;
+}
+
+int oci_file_read_full(struct oci_file *f, void *buf, size_t len, size_t *got)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = oci_file_read(f, (uint8_t *)buf + done, len - done);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*got = done;
+	return 0;
+}
+
+void oci_file_close(struct oci_file *f)
+{
+	if (f->owned && f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->owned = 0;
+}
