@@ -20,8 +20,9 @@
  *   oci:DIR[:TAG]          an OCI image layout directory; TAG is matched
  *                          against org.opencontainers.image.ref.name, without
  *                          it the index must list exactly one manifest
- *   oci-archive:FILE[:TAG] a tar of such a layout (unpacked into a private
- *                          temporary directory, removed by bs_oci_image_free)
+ *   oci-archive:FILE[:TAG] a tar of such a layout, read in place (a compressed
+ *                          tar is unpacked into a private temporary directory,
+ *                          removed by bs_oci_image_free)
  *   dir:PATH               a root filesystem directory: not an image; read it
  *                          with bs_rootfs_read (bootseal/rootfs.h)
  *
@@ -149,6 +150,25 @@ int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t 
  */
 int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void *data,
 			  size_t len, struct bs_error *err);
+
+/*
+ * The bytes of the image's streamed (external) files, by a second pass over
+ * the layers (lib/oci-files.c). For each: begin(ctx, path, inode) with the
+ * image tree's inode (digest, payload, size; the tar entry's path), which
+ * returns 0 to receive the bytes, 1 to skip the file, or a negative errno to
+ * stop; then data() with the content in order (holes as zeros) and end().
+ * Files of earlier layers that a later one replaced are included: key on the
+ * digest. Contents replaced by bs_oci_image_set_file come from memory.
+ */
+struct bs_oci_file_reader {
+	int (*begin)(void *ctx, const char *path, const struct bs_tree_inode *inode);
+	int (*data)(void *ctx, const void *buf, size_t len);
+	int (*end)(void *ctx);
+	void *ctx;
+};
+
+int bs_oci_image_read_files(struct bs_oci_image *img, const struct bs_oci_file_reader *rd,
+			    struct bs_error *err);
 
 /* A file of the extra layer, given in memory. */
 struct bs_oci_file {
