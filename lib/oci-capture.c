@@ -11,7 +11,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "oci-internal.h"
+#include <archive.h>
+
+#include "oci-stream.h"
 #include "tree-internal.h"
 #include "util.h"
 
@@ -116,6 +118,67 @@ static int lookup_file(struct bs_oci_image *img, const char *path, struct bs_tre
 	return 0;
 }
 
+/*
+ * Bytes the predicate did not keep (a hardlink first written under another
+ * name, a caller that asks late): read again from the layer entry that wrote
+ * them, and checked against the inode's fs-verity digest, since the layer is
+ * not verified as a whole this time.
+ */
+static int fetch(struct bs_oci_image *img, struct bs_tree_inode *inode, const char *path,
+		 struct oci_capture **out, struct bs_error *err)
+{
+	const struct oci_origin *o = NULL;
+	struct bs_fsverity_params params = { .hash_alg = img->hash_alg };
+	struct bs_fsverity_ctx *ctx = NULL;
+	uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
+	struct oci_stream *s = NULL;
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	uint8_t *buf = NULL;
+	uint64_t size = inode->st.size;
+	size_t ordinal = 0;
+	int r, ar;
+
+	for (size_t i = 0; i < img->n_origins && !o; i++)
+		if (img->origins[i].inode == inode)
+			o = &img->origins[i];
+	if (!o || size > SIZE_MAX - 1)
+		return bs_error_set(err, -ENODATA, path, "content not available");
+	if ((r = oci_stream_open(img, o->layer, &s, &a, err)) < 0)
+		return r;
+	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN)
+		if (ordinal++ == o->ordinal)
+			break;
+	r = -EBADMSG;
+	if ((ar == ARCHIVE_OK || ar == ARCHIVE_WARN) && (buf = calloc(1, size ? size : 1))) {
+		const void *block;
+		size_t len;
+		la_int64_t off;
+
+		while ((ar = archive_read_data_block(a, &block, &len, &off)) == ARCHIVE_OK && off >= 0 &&
+		       (uint64_t)off <= size && len <= size - (uint64_t)off)
+			memcpy(buf + off, block, len);
+		if (ar == ARCHIVE_EOF && bs_fsverity_new(&params, &ctx) >= 0) {
+			bs_fsverity_update(ctx, buf, size);
+			bs_fsverity_final(ctx, digest);
+			if (inode->digest_len == bs_fsverity_digest_size(ctx) &&
+			    !memcmp(digest, inode->digest, inode->digest_len))
+				r = oci_capture_add(img, inode, 0, buf, size, NULL);
+			bs_fsverity_free(ctx);
+		}
+	} else if (ar == ARCHIVE_OK || ar == ARCHIVE_WARN) {
+		r = -ENOMEM;
+	}
+	oci_stream_close(s, a);
+	if (r < 0) {
+		free(buf);
+		return r == -ENOMEM ? r : bs_error_set(err, r, path, "layer %zu changed since it was read", o->layer + 1);
+	}
+	qsort(img->captures, img->n_captures, sizeof(*img->captures), capture_cmp);
+	*out = oci_capture_find(img, inode);
+	return 0;
+}
+
 int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t **data,
 		      size_t *len, struct bs_error *err)
 {
@@ -126,8 +189,13 @@ int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t 
 	if (r < 0)
 		return r;
 	c = oci_capture_find(img, inode);
-	if (!c)
-		return bs_error_set(err, -ENODATA, path, "content not captured");
+	if (!c && inode->content) {
+		*data = inode->content;
+		*len = inode->content_len;
+		return 0;
+	}
+	if (!c && (r = fetch(img, inode, path, &c, err)) < 0)
+		return r;
 	*data = c->data;
 	*len = c->len;
 	return 0;

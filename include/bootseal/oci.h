@@ -132,11 +132,13 @@ int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_o
 struct bs_tree *bs_oci_image_tree(struct bs_oci_image *img);
 
 /*
- * The final bytes of a captured file (path as given to the predicate, after
- * flattening, following no symlinks). *data stays valid until
- * bs_oci_image_free. -ENOENT if the path is not in the tree, -ENODATA if it
- * is a regular file whose bytes were not captured (the predicate said no, or
- * it is a hardlink to a file first written under an unmatched name).
+ * The final bytes of a regular file of the image (path as given to the
+ * predicate, following no symlinks). Captured files and inline ones are at
+ * hand; any other (the predicate said no, or a hardlink first written under
+ * an unmatched name) is read again from the layer entry that wrote it and
+ * checked against its fs-verity digest, then kept. *data stays valid until
+ * bs_oci_image_free. -ENOENT if the path is not in the image, -EINVAL if it
+ * is not a regular file.
  */
 int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t **data,
 		      size_t *len, struct bs_error *err);

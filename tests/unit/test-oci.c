@@ -330,13 +330,15 @@ static void test_capture(void **state)
 		{ "boot/vmlinuz", AE_IFREG, NULL, 300000 },
 		{ "etc/gone", AE_IFREG, "x" },
 		{ "etc/other", AE_IFREG, "not captured" },
+		{ "usr/share/big", AE_IFREG, NULL, 200000 },
+		{ "usr/share/big-link", 0, "usr/share/big" },
 	};
 	static const struct te l2[] = {
 		{ "usr/lib/os-release", AE_IFREG, "ID=new\n" },
 		{ "etc/.wh.gone", AE_IFREG },
 	};
 	const struct te *layers[] = { l1, l2 };
-	size_t counts[] = { 4, 2 };
+	size_t counts[] = { 6, 2 };
 	struct bs_error err = { 0 };
 	struct bs_oci_image *img;
 	const uint8_t *data;
@@ -353,7 +355,14 @@ static void test_capture(void **state)
 	assert_int_equal(len, 300000);
 	assert_int_equal(data[299999], (uint8_t)(299999 * 7 + 3));
 	assert_int_equal(bs_oci_image_file(img, "etc/gone", &data, &len, NULL), -ENOENT);
-	assert_int_equal(bs_oci_image_file(img, "etc/other", &data, &len, NULL), -ENODATA);
+	/* Not captured: inline bytes from the tree, others read again from their layer. */
+	assert_int_equal(bs_oci_image_file(img, "etc/other", &data, &len, &err), 0);
+	assert_int_equal(len, 12);
+	assert_memory_equal(data, "not captured", 12);
+	assert_int_equal(bs_oci_image_file(img, "usr/share/big-link", &data, &len, &err), 0);
+	assert_int_equal(len, 200000);
+	assert_int_equal(data[123456], (uint8_t)(123456 * 7 + 3));
+	assert_int_equal(bs_oci_image_file(img, "usr/share", &data, &len, NULL), -EINVAL);
 
 	/* Replacing content: the tree's digest and the captured bytes follow. */
 	uint8_t signed_kernel[1000];
