@@ -5,7 +5,7 @@
 # directory, and not crash (.ci/run also runs this script against its
 # ASan/UBSan build: a sanitizer report is an extra stderr line and fails
 # the check). Inputs are generated here; tests/hostile/ holds the generators.
-# OCI layouts and layers have their own hostile cases in oci.sh.
+# OCI layer contents are here too; layouts and media types are in oci.sh.
 source "$(dirname "$0")/../lib.sh"
 need python3
 B=$BOOTSEAL
@@ -202,6 +202,36 @@ for v in hdr cert data wclen wcshort pkcs7; do
 	hostile "auth $v: auth verify" "$v.auth" "${auth_msg[$v]}" \
 		$B auth verify --signer keys/KEK.crt --var db "$v.auth"
 done
+# --- OCI layers (oci flatten / inspect) -----------------------------------
+# oci.sh has the layout and media-type cases; these are the layer contents.
+oci_hostile() { # CASE REGEX
+	python3 "$H/make-oci.py" "$1" "oci-$1"
+	rm -rf out && mkdir out
+	check_fails "oci $1" 2 "^bootseal: oci flatten: $2" $B oci flatten "oci:oci-$1" "oci:out/dest"
+	[ -z "$(ls -A out)" ] || not_ok "oci $1: left $(ls -A out | tr '\n' ' ')in the output directory"
+	rm -rf "oci-$1"
+}
+oci_hostile hardlink-loop "layer 1: a: hardlink to 'b', which does not exist"
+oci_hostile hardlink-self "layer 1: a: hardlink to 'a', which does not exist"
+oci_hostile hardlink-dir "layer 1: etc-link: hardlink to the directory 'etc'"
+oci_hostile hardlink-escape "layer 1: a: path has a '..' component"
+oci_hostile symlink-escape "layer 1: x/shadow: path goes through the symlink 'x'"
+oci_hostile bomb-truncated "layer 1: usr/zero: corrupt layer: truncated gzip"
+oci_hostile pax-huge "layer 1: corrupt layer: "
+oci_hostile deep-json "([^ ]*/)?index.json: malformed JSON"
+# An absolute path stays inside the image: /etc/passwd of the tree.
+python3 "$H/make-oci.py" absolute oci-absolute
+$B oci inspect --dump absolute.dump oci:oci-absolute >/dev/null
+check "oci: an absolute path lands inside the tree" grep -q '^/etc/passwd 21 100644 ' absolute.dump
+# A gzip bomb (1 GiB of zeros in a 1 MB layer) is hashed as a stream: it
+# takes seconds and a few MB, not 1 GiB of memory.
+BOMB_GIB=1 python3 "$H/make-oci.py" bomb oci-bomb
+start=$SECONDS
+check "oci: a 1 GiB gzip bomb inspects within 512 MiB and 120 s" \
+	bash -c "${limit/2097152/524288} exec timeout 120 \"\$0\" oci inspect oci:oci-bomb >/dev/null" "$B"
+echo "# 1 GiB gzip bomb: $((SECONDS - start)) s"
+rm -rf oci-bomb
+
 # A signature no digest of which OpenSSL knows: verification fails (exit 1),
 # and under ASan, without the leak OpenSSL's PKCS7_verify has there.
 check_fails "auth: unknown digest algorithm" 1 "unkmd.auth: signature does not verify" \
