@@ -599,6 +599,7 @@ struct dump_writer {
 	FILE *out;
 	char *path;
 	size_t len, cap;
+	unsigned flags;
 };
 
 static int path_push(struct dump_writer *w, const char *name, size_t len)
@@ -644,16 +645,42 @@ static int collect_primaries(struct dump_writer *w, struct bs_tree_inode *dir)
 	return 0;
 }
 
+static int xattr_key_cmp(const void *a, const void *b)
+{
+	const struct bs_tree_xattr *x = a, *y = b;
+
+	return bs_tree_name_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+/* composefs-rs: nlink of a directory is 2 + its subdirectories. */
+static uint32_t dir_nlink(const struct bs_tree_inode *dir)
+{
+	uint32_t n = 2;
+
+	for (size_t i = 0; i < dir->n_children; i++)
+		n += S_ISDIR(dir->children[i].inode->st.mode) ? 1 : 0;
+	return n;
+}
+
 static void dump_inode(struct dump_writer *w, const char *path, const struct bs_tree_inode *ino,
 		       const char *link_to)
 {
 	const struct bs_tree_stat *st = &ino->st;
 	FILE *out = w->out;
+	int rs = w->flags & BS_DUMP_COMPOSEFS_RS;
 
 	put_escaped(out, path, strlen(path), 0);
-	fprintf(out, " %" PRIu64 " %s%o %u %u %u %" PRIu64 " %" PRIi64 ".%u ", st->size,
-		link_to ? "@" : "", st->mode, st->nlink, st->uid, st->gid, st->rdev, st->mtime_sec,
-		st->mtime_nsec);
+	if (rs && link_to) {
+		/* composefs-rs dumpfile.rs write_hardlink: the other fields are placeholders. */
+		fputs(" 0 @120000 - - - - 0.0 ", out);
+		put_escaped(out, link_to, strlen(link_to), ESC_LONE_DASH);
+		fputs(" - -\n", out);
+		return;
+	}
+	fprintf(out, " %" PRIu64 " %s%o %u %u %u %" PRIu64 " %" PRIi64 ".%u ",
+		rs && S_ISDIR(st->mode) ? 0 : st->size, link_to ? "@" : "", st->mode,
+		rs && S_ISDIR(st->mode) ? dir_nlink(ino) : st->nlink, st->uid, st->gid, st->rdev,
+		st->mtime_sec, st->mtime_nsec);
 	if (link_to)
 		put_escaped(out, link_to, strlen(link_to), ESC_LONE_DASH);
 	else if (ino->payload)
@@ -661,7 +688,8 @@ static void dump_inode(struct dump_writer *w, const char *path, const struct bs_
 	else
 		fputc('-', out);
 	fputc(' ', out);
-	if (ino->content && S_ISREG(st->mode))
+	/* Empty content is "-", as composefs-info prints it. */
+	if (ino->content && ino->content_len && S_ISREG(st->mode))
 		put_escaped(out, (const char *)ino->content, ino->content_len, ESC_LONE_DASH);
 	else
 		fputc('-', out);
@@ -673,6 +701,9 @@ static void dump_inode(struct dump_writer *w, const char *path, const struct bs_
 	} else {
 		fputc('-', out);
 	}
+	if (rs && ino->n_xattrs > 1)
+		/* composefs-rs keeps xattrs in a map ordered by name. */
+		qsort(((struct bs_tree_inode *)ino)->xattrs, ino->n_xattrs, sizeof(*ino->xattrs), xattr_key_cmp);
 	for (size_t i = 0; i < ino->n_xattrs; i++) {
 		fputc(' ', out);
 		put_escaped(out, ino->xattrs[i].key, ino->xattrs[i].key_len, ESC_EQUAL);
@@ -706,7 +737,12 @@ static int dump_dir(struct dump_writer *w, struct bs_tree_inode *dir)
 
 int bs_dump_write(struct bs_tree *tree, FILE *out)
 {
-	struct dump_writer w = { .out = out };
+	return bs_dump_write_flags(tree, out, 0);
+}
+
+int bs_dump_write_flags(struct bs_tree *tree, FILE *out, unsigned flags)
+{
+	struct dump_writer w = { .out = out, .flags = flags };
 	int r;
 
 	for (struct bs_tree_inode *i = tree->all; i; i = i->all_next)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include <bootseal/atomicfile.h>
 #include <bootseal/bootc.h>
 #include <bootseal/composefs.h>
@@ -19,7 +21,7 @@ static const char cmd[] = "compute-composefs-digest";
 static void help(void)
 {
 	printf("usage: bootseal compute-composefs-digest [--write-dumpfile-to FILE]\n"
-	       "                                         [--create-missing-dirs] [--jobs N] [ROOTFS]\n"
+	       "                                         [--create-missing-dirs] [--jobs N] [--json] [ROOTFS]\n"
 	       "Prints the composefs digest bootc computes for ROOTFS (default /target).\n");
 }
 
@@ -37,7 +39,8 @@ static int write_dump(struct bs_tree *tree, const char *path, struct bs_error *e
 		bs_atomicfile_abort(&f);
 		return bs_error_set(err, -errno, path, "cannot write: %s", strerror(errno));
 	}
-	r = bs_dump_write(tree, out);
+	/* The same dump bootc writes, so the two can be compared with diff(1). */
+	r = bs_dump_write_flags(tree, out, BS_DUMP_COMPOSEFS_RS);
 	if (fclose(out) != 0 && r >= 0)
 		r = -errno;
 	if (r < 0) {
@@ -53,6 +56,7 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 		{ "write-dumpfile-to", required_argument, NULL, 'w' },
 		{ "create-missing-dirs", no_argument, NULL, 'c' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -64,7 +68,7 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 	struct bs_tree *tree = NULL;
 	const char *dumpfile = NULL, *rootfs = "/target";
 	char *end;
-	int c, r;
+	int json = 0, c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
@@ -74,6 +78,9 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 			break;
 		case 'c':
 			bootc_flags |= BS_BOOTC_CREATE_MISSING;
+			break;
+		case 'J':
+			json = 1;
 			break;
 		case 'j':
 			ropts.jobs = strtoul(optarg, &end, 10);
@@ -102,6 +109,17 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	bs_hex_encode(digest, sizeof(digest), hex);
-	printf("%s\n", hex);
+	if (json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "digest", json_object_new_string(hex));
+		json_object_object_add(o, "rootfs", json_object_new_string(rootfs));
+		if (dumpfile)
+			json_object_object_add(o, "dumpfile", json_object_new_string(dumpfile));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		printf("%s\n", hex);
+	}
 	return BS_EXIT_OK;
 }

@@ -33,6 +33,14 @@ int bs_dump_parse_fd(int fd, const char *name, struct bs_tree **out, struct bs_e
  */
 int bs_dump_write(struct bs_tree *tree, FILE *out);
 
+enum {
+	/* The dump bootc writes (composefs-rs dumpfile.rs): directories with
+	 * size 0 and nlink 2 + subdirectories, further names of a hardlinked
+	 * file as "PATH 0 @120000 - - - - 0.0 TARGET - -", xattrs by name. */
+	BS_DUMP_COMPOSEFS_RS = 1u << 0,
+};
+int bs_dump_write_flags(struct bs_tree *tree, FILE *out, unsigned flags);
+
 /* One line per name, like composefs-info ls: "PATH/" and a tab for
  * directories, "PATH\t-> TARGET" for symlinks, "PATH\t@ PAYLOAD" for
  * external files. */

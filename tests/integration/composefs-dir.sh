@@ -77,6 +77,11 @@ check_eq "255-byte name present" 1 "$(grep -c "/usr/share/$(printf 'n%.0s' $(seq
 check_eq "hardlink group of three: nlink 3" 3 "$(field /etc/hardlink-a 4)"
 check_eq "other names of the group are hardlinks" "@ @" \
 	"$(field /usr/lib/size-4097 3 | cut -c1) $(field /var/hardlink-b 3 | cut -c1)"
+# The dump is composefs-rs's (what bootc --write-dumpfile-to writes).
+check_eq "dump: other names of a hardlink as composefs-rs writes them" \
+	"/var/hardlink-b 0 @120000 - - - - 0.0 /etc/hardlink-a - -" "$(line /var/hardlink-b)"
+check_eq "dump: directory size 0, nlink 2 + subdirectories (bin, lib, share)" "0 5" "$(field /usr 2) $(field /usr 4)"
+check_eq "dump: empty inline file has '-' content" "- - -" "$(field /usr/lib/size-0 9) $(field /usr/lib/size-0 10) $(field /usr/lib/size-0 11)"
 check_eq "/ takes /usr's mode and mtime" "40750 1704164645.123456789" "$(field / 3) $(field / 8)"
 check_eq "/boot emptied" 0 "$(grep -c '^/boot/' "$work/tree.dump")"
 check_eq "/run emptied" 0 "$(grep -c '^/run/' "$work/tree.dump")"
