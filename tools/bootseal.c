@@ -38,7 +38,10 @@ int cli_exit_code(int r)
 		return BS_EXIT_VERIFY_FAILED;
 	case ENOMEM:
 	case ENOSPC:
+	case EDQUOT:
 	case EPERM:
+	case EACCES:
+	case EROFS:
 	case ENOTTY:
 	case EOPNOTSUPP:
 		return BS_EXIT_ENVIRONMENT;
@@ -75,13 +78,25 @@ static void usage(FILE *out)
 	fprintf(out, "usage: bootseal COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-26s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nbootseal COMMAND --help shows a command's options.\n");
+	fprintf(out, "\nbootseal COMMAND --help (or bootseal help COMMAND) shows a command's options;\n"
+		     "man bootseal-COMMAND explains them. Exit codes: 0 ok, 1 verification failed,\n"
+		     "2 bad input or usage, 3 environment problem.\n");
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
+		return BS_EXIT_BAD_INPUT;
+	}
+	if (strcmp(argv[1], "help") == 0 && argc > 2) {
+		/* The same text as `CMD --help`; the man page has the rest. */
+		char *help_argv[] = { argv[2], (char *)"--help", NULL };
+
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (strcmp(argv[2], commands[i].name) == 0)
+				return commands[i].run(2, help_argv);
+		fprintf(stderr, "bootseal: unknown command '%s' (see bootseal --help)\n", argv[2]);
 		return BS_EXIT_BAD_INPUT;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
@@ -92,9 +107,17 @@ int main(int argc, char **argv)
 		printf("bootseal %s\n", BOOTSEAL_VERSION);
 		return BS_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			/* getopt names argv[0] in its messages: make them
+			 * "bootseal: CMD: unrecognized option ...", like ours. */
+			char prog[64];
+
+			snprintf(prog, sizeof(prog), "bootseal: %s", commands[i].name);
+			argv[1] = prog;
 			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
 	fprintf(stderr, "bootseal: unknown command '%s' (see bootseal --help)\n", argv[1]);
 	return BS_EXIT_BAD_INPUT;
 }

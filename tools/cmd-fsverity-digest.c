@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include <bootseal/fsverity.h>
 #include <bootseal/workqueue.h>
 
@@ -35,7 +37,7 @@ static int digest_one(void *arg, size_t worker, size_t item)
 static void help(void)
 {
 	printf("usage: bootseal fsverity-digest [--hash-alg sha256|sha512] [--block-size N]\n"
-	       "                                [--salt HEX] [--compact] [--jobs N] FILE...\n");
+	       "                                [--salt HEX] [--compact] [--jobs N] [--json] FILE...\n");
 }
 
 int cmd_fsverity_digest(int argc, char **argv)
@@ -46,6 +48,7 @@ int cmd_fsverity_digest(int argc, char **argv)
 		{ "salt", required_argument, NULL, 's' },
 		{ "compact", no_argument, NULL, 'c' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -54,7 +57,8 @@ int cmd_fsverity_digest(int argc, char **argv)
 	struct bs_error err = { 0 };
 	struct digest_job job = { 0 };
 	size_t jobs = 0, n;
-	int compact = 0, c, r, status = BS_EXIT_OK;
+	json_object *list = NULL;
+	int compact = 0, json = 0, c, r, status = BS_EXIT_OK;
 	char *end;
 
 	optind = 1;
@@ -80,6 +84,9 @@ int cmd_fsverity_digest(int argc, char **argv)
 			break;
 		case 'c':
 			compact = 1;
+			break;
+		case 'J':
+			json = 1;
 			break;
 		case 'j':
 			jobs = strtoul(optarg, &end, 10);
@@ -121,19 +128,40 @@ int cmd_fsverity_digest(int argc, char **argv)
 	}
 	bs_workqueue_run(n, jobs, digest_one, &job, NULL);
 
+	if (json)
+		list = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1];
 
+		if (json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "file", json_object_new_string(job.paths[i]));
+			json_object_object_add(o, "algorithm", json_object_new_string(bs_hash_alg_name(params.hash_alg)));
+			if (job.errors[i].code) {
+				json_object_object_add(o, "error", json_object_new_string(job.errors[i].message));
+			} else {
+				bs_hex_encode(job.digests[i], bs_hash_alg_digest_size(params.hash_alg), hex);
+				json_object_object_add(o, "digest", json_object_new_string(hex));
+			}
+			json_object_array_add(list, o);
+		}
 		if (job.errors[i].code) {
 			fflush(stdout);
 			status = cli_report(cmd, &job.errors[i], job.errors[i].code);
 			continue;
 		}
+		if (json)
+			continue;
 		bs_hex_encode(job.digests[i], bs_hash_alg_digest_size(params.hash_alg), hex);
 		if (compact)
 			printf("%s\n", hex);
 		else
 			printf("%s:%s %s\n", bs_hash_alg_name(params.hash_alg), hex, job.paths[i]);
+	}
+	if (list) {
+		puts(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(list);
 	}
 out:
 	if (job.ctx)

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include <bootseal/dump.h>
 #include <bootseal/oci.h>
 
@@ -14,7 +16,7 @@
 
 static void help(void)
 {
-	printf("usage: bootseal oci inspect [--hash-alg sha256|sha512] [--dump FILE] IMAGE\n"
+	printf("usage: bootseal oci inspect [--hash-alg sha256|sha512] [--dump FILE] [--json] IMAGE\n"
 	       "       bootseal oci flatten [--uncompressed | --gzip-level 1-9] [--jobs N] [--reuse-layer]\n"
 	       "                            [--label KEY=VALUE]... IMAGE DEST\n"
 	       "IMAGE: oci:DIR[:TAG] or oci-archive:FILE[:TAG]; DEST likewise (TAG defaults to latest)\n");
@@ -63,7 +65,35 @@ static int write_dump(struct bs_oci_image *img, const char *path)
 	return 0;
 }
 
-static int inspect(const char *image, enum bs_hash_alg alg, const char *dump)
+static json_object *descriptor_json(const struct bs_oci_descriptor *d)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "digest", json_object_new_string(d->digest));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)d->size));
+	if (d->media_type)
+		json_object_object_add(o, "media_type", json_object_new_string(d->media_type));
+	return o;
+}
+
+static void print_json(struct bs_oci_image *img, const struct bs_oci_flatten_stats *st)
+{
+	json_object *o = json_object_new_object(), *layers = json_object_new_array();
+
+	json_object_object_add(o, "manifest", descriptor_json(bs_oci_image_manifest(img)));
+	json_object_object_add(o, "config", descriptor_json(bs_oci_image_config(img)));
+	for (size_t i = 0; i < bs_oci_image_layer_count(img); i++)
+		json_object_array_add(layers, descriptor_json(bs_oci_image_layer(img, i)));
+	json_object_object_add(o, "layers", layers);
+	json_object_object_add(o, "entries", json_object_new_int64((int64_t)st->entries));
+	json_object_object_add(o, "layer_entries", json_object_new_int64((int64_t)st->layer_entries));
+	json_object_object_add(o, "hashed_files", json_object_new_int64((int64_t)st->hashed_files));
+	json_object_object_add(o, "hashed_bytes", json_object_new_int64((int64_t)st->hashed_bytes));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int inspect(const char *image, enum bs_hash_alg alg, const char *dump, int json)
 {
 	struct bs_oci_flatten_stats st;
 	struct bs_oci_image *img = NULL;
@@ -76,6 +106,11 @@ static int inspect(const char *image, enum bs_hash_alg alg, const char *dump)
 		return r;
 	}
 	if (dump && !strcmp(dump, "-")) {
+		bs_oci_image_free(img);
+		return BS_EXIT_OK;
+	}
+	if (json) {
+		print_json(img, &st);
 		bs_oci_image_free(img);
 		return BS_EXIT_OK;
 	}
@@ -124,6 +159,7 @@ int cmd_oci(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "gzip-level", required_argument, NULL, 'g' },
 		{ "reuse-layer", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -131,7 +167,7 @@ int cmd_oci(int argc, char **argv)
 	struct bs_oci_write_options wo = { .labels = labels };
 	enum bs_hash_alg alg = 0;
 	const char *sub, *dump = NULL;
-	int c;
+	int json = 0, c;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		help();
@@ -149,6 +185,9 @@ int cmd_oci(int argc, char **argv)
 			break;
 		case 'd':
 			dump = optarg;
+			break;
+		case 'J':
+			json = 1;
 			break;
 		case 'j':
 		case 'g': {
@@ -182,7 +221,7 @@ int cmd_oci(int argc, char **argv)
 		}
 	}
 	if (!strcmp(sub, "inspect") && argc - optind == 1)
-		return inspect(argv[optind], alg, dump);
+		return inspect(argv[optind], alg, dump, json);
 	if (!strcmp(sub, "flatten") && argc - optind == 2)
 		return flatten(argv[optind], argv[optind + 1], &wo);
 	return cli_fail("oci", "usage: bootseal oci inspect IMAGE | bootseal oci flatten IMAGE DEST");

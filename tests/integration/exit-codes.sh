@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Exit codes (docs/exit-codes.md): 0 ok, 1 verification failed, 2 bad input
+# or usage, 3 environment problem; errors are one line and stdout stays empty.
+source "$(dirname "$0")/../lib.sh"
+stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+[ -f "$stub" ] || { not_ok "systemd-boot-efi is installed (run scripts/install-deps)"; exit 1; }
+export TMPDIR=$work SOURCE_DATE_EPOCH=1700000000
+
+mkdir -p "$work/a/usr" "$work/b/usr"
+echo one >"$work/a/usr/f"
+echo two >"$work/b/usr/f"
+"$BOOTSEAL" keygen --output-dir "$work/keys" >/dev/null
+"$BOOTSEAL" keygen --output-dir "$work/other" >/dev/null
+"$BOOTSEAL" sign --key "$work/keys/db.key" --cert "$work/keys/db.crt" --output "$work/stub.signed" "$stub"
+
+# 0: ok.
+check "0: --version" "$BOOTSEAL" --version
+check "0: help" "$BOOTSEAL" help
+check "0: fsverity-digest" "$BOOTSEAL" fsverity-digest "$work/a/usr/f"
+check "0: diff of equal trees" "$BOOTSEAL" diff --raw "$work/a" "$work/a"
+check "0: verify with the signer's certificate" "$BOOTSEAL" verify --cert "$work/keys/db.crt" "$work/stub.signed"
+check "0: auth verify with the KEK" "$BOOTSEAL" auth verify --signer "$work/keys/KEK.crt" "$work/keys/db.auth"
+
+# 1: the input is fine, the answer is no.
+rc=0
+"$BOOTSEAL" diff --raw "$work/a" "$work/b" >/dev/null 2>&1 || rc=$?
+check_eq "1: diff of different trees" 1 "$rc"
+check_fails "1: verify with another certificate" 1 "verify: .*" \
+	"$BOOTSEAL" verify --cert "$work/other/db.crt" "$work/stub.signed"
+check_fails "1: verify of an unsigned image" 1 "verify: .*" \
+	"$BOOTSEAL" verify --cert "$work/keys/db.crt" "$stub"
+check_fails "1: auth verify with another signer" 1 "does not verify" \
+	"$BOOTSEAL" auth verify --signer "$work/other/KEK.crt" "$work/keys/db.auth"
+
+# 2: bad input or usage.
+rc=0
+"$BOOTSEAL" >/dev/null 2>&1 || rc=$?
+check_eq "2: no command (usage on stderr)" 2 "$rc"
+check_fails "2: unknown command" 2 "^bootseal: unknown command 'frobnicate'" "$BOOTSEAL" frobnicate
+check_fails "2: unknown option" 2 "^bootseal: seal: unrecognized option '--frobnicate'" \
+	"$BOOTSEAL" seal --frobnicate
+check_fails "2: missing option argument" 2 "^bootseal: keygen: option '--days' requires an argument" \
+	"$BOOTSEAL" keygen --days
+check_fails "2: missing file" 2 "^bootseal: fsverity-digest: $work/nope: cannot open: No such file" \
+	"$BOOTSEAL" fsverity-digest "$work/nope"
+check_fails "2: not a PE image" 2 "^bootseal: verify: " \
+	"$BOOTSEAL" verify --cert "$work/keys/db.crt" "$work/a/usr/f"
+check_fails "2: key not matching the certificate" 2 "^bootseal: sign: " \
+	"$BOOTSEAL" sign --key "$work/keys/db.key" --cert "$work/other/db.crt" --output "$work/x.efi" "$stub"
+check "2: ... and no output left behind" test ! -e "$work/x.efi"
+check_fails "2: seal without keys" 2 "^bootseal: seal: a db key and certificate are needed" \
+	"$BOOTSEAL" seal "oci:$work/none" "oci:$work/out"
+
+# 3: environment: permission denied. As root, run as nobody when the binary
+# is reachable for it; otherwise a file without read permission suffices.
+echo secret >"$work/secret"
+chmod 0600 "$work/secret"
+if [ "$(id -u)" != 0 ]; then
+	chmod 0000 "$work/secret"
+	check_fails "3: permission denied" 3 "Permission denied" "$BOOTSEAL" fsverity-digest "$work/secret"
+elif command -v setpriv >/dev/null &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$BOOTSEAL" --version >/dev/null 2>&1; then
+	chmod 0755 "$work"
+	check_fails "3: permission denied" 3 "Permission denied" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$BOOTSEAL" fsverity-digest "$work/secret"
+	chmod 0700 "$work"
+else
+	ok "3: permission denied # SKIP the binary is not reachable by nobody"
+fi
+finish
