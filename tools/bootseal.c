@@ -19,6 +19,8 @@ static const struct bs_command commands[] = {
 	{ "diff", cmd_diff, "list what differs between two trees, images or dumps" },
 	{ "seal", cmd_seal, "seal a bootable container image: composefs digest, signed UKI, new image" },
 	{ "verify-seal", cmd_verify_seal, "prove a sealed image is what its signed UKI claims" },
+	{ "deploy", cmd_deploy, "write a sealed image's composefs repository (fs-verity) and ESP files" },
+	{ "mount", cmd_mount, "mount a deployed image: fs-verity checked, overlayfs verity=require" },
 	{ "sign", cmd_sign, "add an Authenticode signature to a PE image (sbsign)" },
 	{ "verify", cmd_verify, "check or list Authenticode signatures of a PE image (sbverify)" },
 	{ "ukify", cmd_ukify, "build or inspect a Unified Kernel Image" },

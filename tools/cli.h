@@ -43,5 +43,7 @@ int cli_signing_time(const char *cmd, long long *epoch);
 int cmd_keygen(int argc, char **argv);
 int cmd_esl(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
 
 #endif

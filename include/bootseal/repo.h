@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef BOOTSEAL_REPO_H
+#define BOOTSEAL_REPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bootseal/error.h>
+#include <bootseal/fsverity.h>
+
+/*
+ * A composefs repository as composefs-rs lays it out and bootc keeps it in
+ * /sysroot/composefs:
+ *   objects/xx/<rest of hex>   file contents named by their fs-verity digest
+ *                              (the EROFS images too), fs-verity enabled
+ *   images/<hex>               symlink to ../objects/xx/<rest>: the composefs
+ *                              images that may be mounted
+ * SHA-512, 4 KiB blocks, no salt: bootc's digest. No meta.json: composefs-rs
+ * reads a repository without one as an old-format repository and infers the
+ * algorithm from the object names.
+ */
+
+enum {
+	/* Tolerate a filesystem without fs-verity (bootc's `composefs=?`):
+	 * objects are stored without it and not measured. */
+	BS_REPO_INSECURE = 1u << 0,
+};
+
+struct bs_repo;
+
+/* Opens (creating objects/ and images/ when create is set) a repository. */
+int bs_repo_open(const char *path, unsigned flags, int create, struct bs_repo **out,
+		 struct bs_error *err);
+void bs_repo_free(struct bs_repo *repo);
+
+/*
+ * Storing one object at a time, its bytes streamed: begin returns 1 when
+ * objects/xx/rest already holds it (fs-verity on and equal; nothing to
+ * write), 0 when the bytes are wanted. commit closes the temporary file,
+ * enables fs-verity (FS_IOC_ENABLE_VERITY), measures it and renames it into
+ * place only when the kernel's digest equals the name: -EBADMSG otherwise.
+ * Durability: bs_repo_sync once at the end, not an fsync per object.
+ */
+int bs_repo_object_begin(struct bs_repo *repo, const uint8_t *digest, size_t digest_len,
+			 struct bs_error *err);
+int bs_repo_object_write(struct bs_repo *repo, const void *buf, size_t len, struct bs_error *err);
+int bs_repo_object_commit(struct bs_repo *repo, struct bs_error *err);
+void bs_repo_object_abort(struct bs_repo *repo);
+
+/* Stores a composefs image (bootc's digest: SHA-512 fs-verity) as an object
+ * and links images/<hex> to it. hex receives the digest. */
+int bs_repo_add_image(struct bs_repo *repo, const uint8_t *data, size_t size,
+		      char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1], struct bs_error *err);
+
+/* syncfs(2) of the repository's filesystem. */
+int bs_repo_sync(struct bs_repo *repo, struct bs_error *err);
+
+/*
+ * Opens images/<hex> (128 hex digits: SHA-512, 64: SHA-256) read-only and
+ * checks its fs-verity digest with FS_IOC_MEASURE_VERITY: -EBADE with
+ * "fs-verity digest mismatch" or "fs-verity not enabled". With
+ * BS_REPO_INSECURE a file without fs-verity is accepted if its content
+ * hashes to hex (computed here), which still pins the image.
+ */
+int bs_repo_open_image(const char *repo, const char *hex, unsigned flags, int *fd,
+		       struct bs_error *err);
+
+/* The kernel's fs-verity ioctls. measure: -ENODATA without fs-verity,
+ * -EOPNOTSUPP/-ENOTTY where the filesystem or kernel has none. */
+int bs_repo_verity_enable(int fd, enum bs_hash_alg alg);
+int bs_repo_verity_measure(int fd, enum bs_hash_alg *alg, uint8_t *digest, size_t *len);
+
+#endif

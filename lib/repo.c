@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+#include <bootseal/repo.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/fsverity.h>
+
+#include "util.h"
+
+struct bs_repo {
+	int dirfd;
+	int objects;                    /* objects/ */
+	unsigned flags;
+	/* The object being written. */
+	int fd;
+	char tmp[64], name[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 2];
+	uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
+	size_t digest_len;
+	unsigned seq;
+};
+
+static enum bs_hash_alg alg_of_len(size_t len)
+{
+	return len == 32 ? BS_HASH_SHA256 : BS_HASH_SHA512;
+}
+
+int bs_repo_verity_enable(int fd, enum bs_hash_alg alg)
+{
+	struct fsverity_enable_arg arg = { .version = 1, .hash_algorithm = (uint32_t)alg, .block_size = 4096 };
+
+	/* EEXIST: enabled already (a racing writer); measuring decides. */
+	if (ioctl(fd, FS_IOC_ENABLE_VERITY, &arg) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int bs_repo_verity_measure(int fd, enum bs_hash_alg *alg, uint8_t *digest, size_t *len)
+{
+	struct {
+		struct fsverity_digest d;
+		uint8_t buf[BS_FSVERITY_MAX_DIGEST_SIZE];
+	} m = { .d.digest_size = BS_FSVERITY_MAX_DIGEST_SIZE };
+
+	if (ioctl(fd, FS_IOC_MEASURE_VERITY, &m) < 0)
+		return -errno;
+	if (m.d.digest_size > BS_FSVERITY_MAX_DIGEST_SIZE)
+		return -EOVERFLOW;
+	*alg = m.d.digest_algorithm;
+	memcpy(digest, m.d.digest, m.d.digest_size);
+	*len = m.d.digest_size;
+	return 0;
+}
+
+static int no_verity(int r)
+{
+	return r == -ENODATA || r == -EOPNOTSUPP || r == -ENOTTY;
+}
+
+void bs_repo_free(struct bs_repo *repo)
+{
+	if (!repo)
+		return;
+	bs_repo_object_abort(repo);
+	if (repo->objects >= 0)
+		close(repo->objects);
+	if (repo->dirfd >= 0)
+		close(repo->dirfd);
+	free(repo);
+}
+
+int bs_repo_open(const char *path, unsigned flags, int create, struct bs_repo **out,
+		 struct bs_error *err)
+{
+	struct bs_repo *repo = calloc(1, sizeof(*repo));
+
+	if (!repo)
+		return -ENOMEM;
+	repo->fd = repo->objects = -1;
+	repo->flags = flags;
+	if (create && mkdir(path, 0755) < 0 && errno != EEXIST)
+		goto fail;
+	repo->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (repo->dirfd < 0)
+		goto fail;
+	if (create && ((mkdirat(repo->dirfd, "objects", 0755) < 0 && errno != EEXIST) ||
+		       (mkdirat(repo->dirfd, "images", 0755) < 0 && errno != EEXIST)))
+		goto fail;
+	repo->objects = openat(repo->dirfd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (repo->objects < 0)
+		goto fail;
+	*out = repo;
+	return 0;
+fail:
+	bs_error_set(err, -errno, path, "cannot open the repository: %s", strerror(errno));
+	bs_repo_free(repo);
+	return err ? err->code : -EIO;
+}
+
+/* Whether objects/NAME holds the digest with fs-verity on. */
+static int object_present(struct bs_repo *repo)
+{
+	_cleanup_close_ int fd = openat(repo->objects, repo->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	uint8_t got[BS_FSVERITY_MAX_DIGEST_SIZE];
+	enum bs_hash_alg alg;
+	size_t len;
+
+	if (fd < 0 || bs_repo_verity_measure(fd, &alg, got, &len) < 0)
+		return 0;
+	return alg == alg_of_len(repo->digest_len) && len == repo->digest_len &&
+	       memcmp(got, repo->digest, len) == 0;
+}
+
+int bs_repo_object_begin(struct bs_repo *repo, const uint8_t *digest, size_t digest_len,
+			 struct bs_error *err)
+{
+	char dir[3];
+
+	if (digest_len != 32 && digest_len != 64)
+		return bs_error_set(err, -EINVAL, NULL, "object digest of %zu bytes", digest_len);
+	bs_repo_object_abort(repo);
+	memcpy(repo->digest, digest, digest_len);
+	repo->digest_len = digest_len;
+	bs_hex_encode(digest, 1, dir);
+	memcpy(repo->name, dir, 2);
+	repo->name[2] = '/';
+	bs_hex_encode(digest + 1, digest_len - 1, repo->name + 3);
+	/* An object without fs-verity (or a wrong one) is written again. */
+	if (object_present(repo))
+		return 1;
+	if (mkdirat(repo->objects, dir, 0755) < 0 && errno != EEXIST)
+		return bs_error_set(err, -errno, dir, "cannot create objects/%s: %s", dir, strerror(errno));
+	snprintf(repo->tmp, sizeof(repo->tmp), "%s/.tmp.%ld.%u", dir, (long)getpid(), repo->seq++);
+	repo->fd = openat(repo->objects, repo->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (repo->fd < 0)
+		return bs_error_set(err, -errno, repo->tmp, "cannot create objects/%s: %s", repo->tmp,
+				    strerror(errno));
+	return 0;
+}
+
+int bs_repo_object_write(struct bs_repo *repo, const void *buf, size_t len, struct bs_error *err)
+{
+	int r = bs_write_full(repo->fd, buf, len);
+
+	if (r < 0)
+		return bs_error_set(err, r, repo->name, "cannot write objects/%s: %s", repo->name, strerror(-r));
+	return 0;
+}
+
+void bs_repo_object_abort(struct bs_repo *repo)
+{
+	if (repo->fd >= 0) {
+		close(repo->fd);
+		repo->fd = -1;
+	}
+	if (repo->tmp[0]) {
+		unlinkat(repo->objects, repo->tmp, 0);
+		repo->tmp[0] = 0;
+	}
+}
+
+int bs_repo_object_commit(struct bs_repo *repo, struct bs_error *err)
+{
+	uint8_t got[BS_FSVERITY_MAX_DIGEST_SIZE];
+	char got_hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1];
+	_cleanup_close_ int fd = -1;
+	enum bs_hash_alg alg;
+	size_t len;
+	int r;
+
+	/* FS_IOC_ENABLE_VERITY fails with ETXTBSY while a writable fd is open. */
+	r = close(repo->fd);
+	repo->fd = -1;
+	if (r < 0)
+		r = bs_error_set(err, -errno, repo->name, "cannot write objects/%s: %s", repo->name, strerror(errno));
+	if (r >= 0 && (fd = openat(repo->objects, repo->tmp, O_RDONLY | O_CLOEXEC)) < 0)
+		r = bs_error_set(err, -errno, repo->tmp, "cannot reopen: %s", strerror(errno));
+	if (r >= 0)
+		r = bs_repo_verity_enable(fd, alg_of_len(repo->digest_len));
+	if (r >= 0)
+		r = bs_repo_verity_measure(fd, &alg, got, &len);
+	if (no_verity(r) && (repo->flags & BS_REPO_INSECURE)) {
+		r = 0;
+	} else if (no_verity(r)) {
+		r = bs_error_set(err, -EOPNOTSUPP, repo->name,
+				 "cannot enable fs-verity: %s (ext4 needs -O verity and a kernel with "
+				 "CONFIG_FS_VERITY)", strerror(-r));
+	} else if (r < 0) {
+		r = bs_error_set(err, r, repo->name, "cannot enable fs-verity: %s", strerror(-r));
+	} else if (r >= 0 && (len != repo->digest_len || memcmp(got, repo->digest, len) != 0)) {
+		bs_hex_encode(got, len, got_hex);
+		r = bs_error_set(err, -EBADMSG, repo->name, "content does not match its digest (fs-verity %s)",
+				 got_hex);
+	}
+	if (r >= 0 && renameat(repo->objects, repo->tmp, repo->objects, repo->name) < 0)
+		r = bs_error_set(err, -errno, repo->name, "cannot store objects/%s: %s", repo->name, strerror(errno));
+	if (r >= 0)
+		repo->tmp[0] = 0;
+	bs_repo_object_abort(repo);
+	return r;
+}
+
+int bs_repo_sync(struct bs_repo *repo, struct bs_error *err)
+{
+	if (syncfs(repo->dirfd) < 0)
+		return bs_error_set(err, -errno, NULL, "syncfs: %s", strerror(errno));
+	return 0;
+}
+
+static int sha512_verity(const uint8_t *data, size_t size, uint8_t digest[64])
+{
+	const struct bs_fsverity_params p = { .hash_alg = BS_HASH_SHA512, .block_size = 4096 };
+	struct bs_fsverity_ctx *ctx;
+	int r = bs_fsverity_new(&p, &ctx);
+
+	if (r < 0)
+		return r;
+	r = bs_fsverity_update(ctx, data, size);
+	if (r >= 0)
+		r = bs_fsverity_final(ctx, digest);
+	bs_fsverity_free(ctx);
+	return r;
+}
+
+int bs_repo_add_image(struct bs_repo *repo, const uint8_t *data, size_t size,
+		      char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1], struct bs_error *err)
+{
+	uint8_t digest[64];
+	char target[sizeof(repo->name) + 16], tmp[64], link[sizeof(tmp) + 2 * sizeof(digest) + 2];
+	int r = sha512_verity(data, size, digest);
+
+	if (r < 0)
+		return r;
+	bs_hex_encode(digest, sizeof(digest), hex);
+	r = bs_repo_object_begin(repo, digest, sizeof(digest), err);
+	if (r == 0 && (r = bs_repo_object_write(repo, data, size, err)) >= 0)
+		r = bs_repo_object_commit(repo, err);
+	if (r < 0)
+		return r;
+	/* images/<hex> -> ../objects/xx/rest, replaced atomically. */
+	snprintf(target, sizeof(target), "../objects/%s", repo->name);
+	snprintf(tmp, sizeof(tmp), "images/.tmp.%ld", (long)getpid());
+	snprintf(link, sizeof(link), "images/%s", hex);
+	unlinkat(repo->dirfd, tmp, 0);
+	if (symlinkat(target, repo->dirfd, tmp) < 0 || renameat(repo->dirfd, tmp, repo->dirfd, link) < 0) {
+		r = bs_error_set(err, -errno, link, "cannot link the image: %s", strerror(errno));
+		unlinkat(repo->dirfd, tmp, 0);
+		return r;
+	}
+	return 0;
+}
+
+static int read_all(int fd, uint8_t **data, size_t *size)
+{
+	struct stat st;
+	size_t got;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (!(*data = malloc(st.st_size ? (size_t)st.st_size : 1)))
+		return -ENOMEM;
+	r = bs_read_full(fd, *data, (size_t)st.st_size, &got);
+	*size = got;
+	return r < 0 ? r : 0;
+}
+
+int bs_repo_open_image(const char *repo, const char *hex, unsigned flags, int *out,
+		       struct bs_error *err)
+{
+	uint8_t want[64], got[BS_FSVERITY_MAX_DIGEST_SIZE];
+	char got_hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1];
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	enum bs_hash_alg alg;
+	size_t want_len, len;
+	int r;
+
+	if (bs_hex_decode(hex, strlen(hex), want, sizeof(want), &want_len) < 0 ||
+	    (want_len != 32 && want_len != 64))
+		return bs_error_set(err, -EINVAL, hex, "not a composefs digest (64 or 128 hex digits)");
+	if (asprintf(&path, "%s/images/%s", repo, hex) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	r = bs_repo_verity_measure(fd, &alg, got, &len);
+	if (no_verity(r) && (flags & BS_REPO_INSECURE) && want_len == 64) {
+		_cleanup_free_ uint8_t *data = NULL;
+		size_t size = 0;
+
+		if ((r = read_all(fd, &data, &size)) < 0)
+			return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+		if ((r = sha512_verity(data, size, got)) < 0)
+			return r;
+		len = 64;
+		alg = BS_HASH_SHA512;
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return -errno;
+	} else if (no_verity(r)) {
+		return bs_error_set(err, -EBADE, path, "fs-verity not enabled (%s)", strerror(-r));
+	} else if (r < 0) {
+		return bs_error_set(err, r, path, "cannot measure fs-verity: %s", strerror(-r));
+	}
+	if (alg != alg_of_len(want_len) || len != want_len || memcmp(got, want, len) != 0) {
+		bs_hex_encode(got, len, got_hex);
+		return bs_error_set(err, -EBADE, path, "fs-verity digest mismatch (%s %s)",
+				    bs_hash_alg_name(alg) ? bs_hash_alg_name(alg) : "?", got_hex);
+	}
+	*out = fd;
+	fd = -1;
+	return 0;
+}

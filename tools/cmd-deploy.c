@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <bootseal/deploy.h>
+#include <bootseal/repo.h>
+
+#include "cli.h"
+
+static const char cmd[] = "deploy";
+
+static void help(void)
+{
+	printf("usage: bootseal deploy [--esp DIR] [--keys DIR] [--allow-missing-verity] [--jobs N]\n"
+	       "                       IMAGE TARGET\n"
+	       "Writes IMAGE's composefs repository to TARGET (objects/, images/<digest>, fs-verity\n"
+	       "enabled on each: put TARGET on ext4 made with -O verity, or btrfs) and, with --esp,\n"
+	       "its UKIs and systemd-boot to DIR. --keys: keygen's output directory, whose\n"
+	       "loader/keys/auto/*.auth go to the ESP with \"secure-boot-enroll force\".\n"
+	       "--allow-missing-verity: store objects without fs-verity where the filesystem has none.\n");
+}
+
+int cmd_deploy(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "esp", required_argument, NULL, 'e' },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "allow-missing-verity", no_argument, NULL, 'i' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bs_deploy_options o = { 0 };
+	struct bs_deploy_result res;
+	struct bs_error err = { 0 };
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			o.esp = optarg;
+			break;
+		case 'k':
+			o.keys = optarg;
+			break;
+		case 'i':
+			o.flags |= BS_REPO_INSECURE;
+			break;
+		case 'j':
+			o.jobs = strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+			help();
+			return BS_EXIT_OK;
+		default:
+			return BS_EXIT_BAD_INPUT;
+		}
+	}
+	if (argc - optind != 2)
+		return cli_fail(cmd, "expected IMAGE TARGET (see --help)");
+	if (o.keys && !o.esp)
+		return cli_fail(cmd, "--keys needs --esp");
+	o.image = argv[optind];
+	o.target = argv[optind + 1];
+	r = bs_deploy(&o, &res, &err);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	printf("composefs=%s\n", res.digest);
+	printf("objects: %zu (%zu written, %llu bytes)\n", res.objects, res.objects_written, res.bytes_written);
+	if (o.esp)
+		printf("esp: %zu files, systemd-boot: %s\n", res.esp_files,
+		       res.bootloader_signed < 0 ? "none" : res.bootloader_signed ? "signed" : "UNSIGNED");
+	return BS_EXIT_OK;
+}
