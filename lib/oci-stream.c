@@ -8,6 +8,8 @@
  * end-of-archive blocks are drained too, so one read flattens and verifies.
  * The compression is recognised by its magic bytes, so a layer labelled
  * +gzip that is plain tar still reads (its digests still have to match).
+ * With ISA-L (igzip) gzip is inflated about four times faster than by zlib;
+ * reading has no bytes of its own to keep stable, so either will do.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +18,9 @@
 #include <archive.h>
 #include <zlib.h>
 #include <zstd.h>
+#ifdef HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include "oci-stream.h"
 #include "util.h"
@@ -33,7 +38,11 @@ struct oci_stream {
 	char **diff_id;                 /* expected, from the config; set when NULL */
 	int read_errno;
 	char why[128];                  /* decompression error */
+#ifdef HAVE_ISAL
+	struct inflate_state isal;
+#else
 	z_stream z;
+#endif
 	int z_ready, member_done;
 	ZSTD_DStream *zs;
 	size_t zs_pending;              /* nonzero: inside a zstd frame */
@@ -78,20 +87,77 @@ static ssize_t fail(struct oci_stream *s, const char *why)
 	return -1;
 }
 
+/* Skips zero padding after a gzip member; 1 when another member starts. */
+static ssize_t next_member(struct oci_stream *s)
+{
+	while (s->in_pos < s->in_len && s->in[s->in_pos] == 0)
+		s->in_pos++;
+	if (s->in_pos == s->in_len)
+		return s->in_eof ? 0 : -2;
+	if (s->in[s->in_pos] != 0x1f)
+		return fail(s, "data after the end of the gzip stream");
+	s->member_done = 0;
+	return 1;
+}
+
+#ifdef HAVE_ISAL
+static const char *isal_error(int ret)
+{
+	switch (ret) {
+	case ISAL_INCORRECT_CHECKSUM:
+		return "gzip checksum mismatch";
+	case ISAL_INVALID_WRAPPER:
+	case ISAL_UNSUPPORTED_METHOD:
+		return "invalid gzip header";
+	default:
+		return "corrupt gzip data";
+	}
+}
+
 static ssize_t gunzip(struct oci_stream *s)
 {
+	ssize_t n;
+	int ret;
+
+	if (!s->z_ready || s->member_done) {
+		if (s->member_done && (n = next_member(s)) != 1)
+			return n;
+		if (!s->z_ready)
+			isal_inflate_init(&s->isal);
+		else
+			isal_inflate_reset(&s->isal);
+		s->isal.crc_flag = ISAL_GZIP;
+		s->z_ready = 1;
+	}
+	if (s->in_pos == s->in_len && s->in_eof)
+		return fail(s, "truncated gzip input");
+	s->isal.next_in = s->in + s->in_pos;
+	s->isal.avail_in = (uint32_t)(s->in_len - s->in_pos);
+	s->isal.next_out = s->out;
+	s->isal.avail_out = sizeof(s->out);
+	ret = isal_inflate(&s->isal);
+	s->in_pos = s->in_len - s->isal.avail_in;
+	if (ret < 0)
+		return fail(s, isal_error(ret));
+	if (s->isal.block_state == ISAL_BLOCK_FINISH)
+		s->member_done = 1;
+	return (ssize_t)(sizeof(s->out) - s->isal.avail_out);
+}
+#else
+static ssize_t gunzip(struct oci_stream *s)
+{
+	ssize_t n;
 	int zr;
 
+	if (!s->z_ready) {
+		if (inflateInit2(&s->z, 15 + 16) != Z_OK)
+			return fail(s, "out of memory");
+		s->z_ready = 1;
+	}
 	if (s->member_done) {
-		/* Another member may follow; zero padding is tolerated. */
-		while (s->in_pos < s->in_len && s->in[s->in_pos] == 0)
-			s->in_pos++;
-		if (s->in_pos == s->in_len)
-			return s->in_eof ? 0 : -2;
-		if (s->in[s->in_pos] != 0x1f)
-			return fail(s, "data after the end of the gzip stream");
+		if ((n = next_member(s)) != 1)
+			return n;
 		inflateReset(&s->z);
-		s->member_done = 0;
 	}
 	if (s->in_pos == s->in_len && s->in_eof)
 		return fail(s, "truncated gzip input");
@@ -107,6 +173,7 @@ static ssize_t gunzip(struct oci_stream *s)
 		return fail(s, s->z.msg ? s->z.msg : "corrupt gzip data");
 	return (ssize_t)(sizeof(s->out) - s->z.avail_out);
 }
+#endif
 
 static ssize_t unzstd(struct oci_stream *s)
 {
@@ -137,11 +204,6 @@ static ssize_t produce(struct oci_stream *s, const void **buf)
 			*buf = s->in + s->in_pos;
 			s->in_pos = s->in_len;
 		} else if (s->comp == C_GZIP) {
-			if (!s->z_ready) {
-				if (inflateInit2(&s->z, 15 + 16) != Z_OK)
-					return fail(s, "out of memory");
-				s->z_ready = 1;
-			}
 			n = gunzip(s);
 			*buf = s->out;
 		} else {
@@ -184,8 +246,10 @@ void oci_stream_close(struct oci_stream *s, struct archive *a)
 	if (!s)
 		return;
 	oci_file_close(&s->f);
+#ifndef HAVE_ISAL
 	if (s->z_ready)
 		inflateEnd(&s->z);
+#endif
 	ZSTD_freeDStream(s->zs);
 	EVP_MD_CTX_free(s->sha);
 	EVP_MD_CTX_free(s->diff);
