@@ -52,7 +52,7 @@ _bootseal() {
 	--format) mapfile -t COMPREPLY < <(compgen -W "v0 v1 v2" -- "$cur"); return ;;
 	--var) mapfile -t COMPREPLY < <(compgen -W "PK KEK db dbx" -- "$cur"); return ;;
 	--jobs | --days | --karg | --label | --owner-guid | --timestamp | --salt | --block-size | \
-		--gzip-level | --subject-prefix | --min-version | --max-version | --uname | --key-env | --key-fd)
+		--level | --subject-prefix | --min-version | --max-version | --uname | --key-env | --key-fd)
 		return ;;
 	--output-dir | --rootfs | --kernel-dir | --digest-store)
 		compopt -o filenames 2>/dev/null

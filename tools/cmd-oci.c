@@ -17,7 +17,7 @@
 static void help(void)
 {
 	printf("usage: bootseal oci inspect [--hash-alg sha256|sha512] [--dump FILE] [--json] IMAGE\n"
-	       "       bootseal oci flatten [--uncompressed | --gzip-level 1-9] [--jobs N] [--reuse-layer]\n"
+	       "       bootseal oci flatten [--uncompressed | --zstd] [--level N] [--jobs N] [--reuse-layer]\n"
 	       "                            [--label KEY=VALUE]... IMAGE DEST\n"
 	       "IMAGE: oci:DIR[:TAG] or oci-archive:FILE[:TAG]; DEST likewise (TAG defaults to latest)\n");
 }
@@ -157,7 +157,8 @@ int cmd_oci(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "dump", required_argument, NULL, 'd' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "gzip-level", required_argument, NULL, 'g' },
+		{ "level", required_argument, NULL, 'g' },
+		{ "zstd", no_argument, NULL, 'z' },
 		{ "reuse-layer", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
@@ -194,12 +195,12 @@ int cmd_oci(int argc, char **argv)
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 
-			if (*end || !*optarg || !v || (c == 'g' && v > 9) || v > 4096)
-				return cli_fail("oci", "invalid %s '%s'", c == 'j' ? "job count" : "gzip level", optarg);
+			if (*end || !*optarg || !v || (c == 'g' && v > 19) || v > 4096)
+				return cli_fail("oci", "invalid %s '%s'", c == 'j' ? "job count" : "level", optarg);
 			if (c == 'j')
 				wo.jobs = v;
 			else
-				wo.gzip_level = (int)v;
+				wo.level = (int)v;
 			break;
 		}
 		case 'u':
@@ -207,6 +208,9 @@ int cmd_oci(int argc, char **argv)
 			break;
 		case 'r':
 			wo.flags |= BS_OCI_REUSE_LAYER;
+			break;
+		case 'z':
+			wo.compression = BS_OCI_ZSTD;
 			break;
 		case 'l':
 			if (wo.n_labels == sizeof(labels) / sizeof(labels[0]) || !strchr(optarg, '='))

@@ -191,9 +191,11 @@ enum {
 };
 
 enum bs_oci_compression {
-	BS_OCI_GZIP = 0,                /* fixed level and 1 MiB blocks, no name or time
-					   in the header, compressed on all cores */
+	BS_OCI_GZIP = 0,                /* zlib, fixed level and 1 MiB blocks, no name or
+					   time in the header, compressed on all cores */
 	BS_OCI_UNCOMPRESSED,
+	BS_OCI_ZSTD,                    /* one thread, several times gzip's speed; needs
+					   a zstd-capable client (containers/image) */
 };
 
 struct bs_oci_write_options {
@@ -214,7 +216,7 @@ struct bs_oci_write_options {
 	size_t n_labels;
 	const char *created_by;         /* history; NULL means "bootseal" */
 	enum bs_oci_compression compression;
-	int gzip_level;                 /* 0 means 6 */
+	int level;                      /* 0 means 6 for gzip (1..9), 3 for zstd (1..19) */
 	size_t jobs;                    /* compression threads, 0: all cores; the
 					   bytes do not depend on it */
 	unsigned flags;                 /* BS_OCI_REUSE_LAYER */

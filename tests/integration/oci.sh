@@ -120,6 +120,11 @@ check "flatten twice: same blobs" diff -r out/blobs out2/blobs
 check_eq "one compression thread: same bytes" "$(cat digest1)" "$($B oci flatten --jobs 1 oci:img:t oci:out7:sealed)"
 $B oci flatten --uncompressed oci:img:t oci:plain >/dev/null
 check "uncompressed layers" skopeo inspect oci:plain:latest
+$B oci flatten --zstd oci:img:t oci:zout >zdigest1
+check_eq "zstd output: reproducible" "$(cat zdigest1)" "$($B oci flatten --zstd oci:img:t oci:zout2)"
+check "zstd output: skopeo reads it" skopeo inspect oci:zout:latest
+$B oci inspect --dump zout.dump oci:zout >/dev/null
+check "zstd output flattens to the same tree" cmp flat.dump zout.dump
 SOURCE_DATE_EPOCH=1234567890 $B oci flatten --label containers.bootc=1 oci:img:t oci:out3 >digest3
 check "SOURCE_DATE_EPOCH sets the created time" \
 	test "$(skopeo inspect --format '{{.Created}}' oci:out3:latest)" = "2009-02-13 23:31:30 +0000 UTC"
