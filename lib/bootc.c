@@ -173,19 +173,6 @@ static int relabel_dir(struct relabel *rl, struct bs_tree_inode *dir, const char
 	return 0;
 }
 
-static void set_link_counts(struct bs_tree_inode *dir)
-{
-	for (size_t i = 0; i < bs_tree_dir_count(dir); i++) {
-		struct bs_tree_inode *child = bs_tree_dir_child(dir, i, NULL, NULL);
-		struct bs_tree_stat *st = bs_tree_inode_stat(child);
-
-		if (S_ISDIR(st->mode))
-			set_link_counts(child);
-		else
-			st->nlink = bs_tree_link_count(child);
-	}
-}
-
 static int relabel(struct bs_tree *tree, const struct bs_content_source *src, const char *name,
 		   struct bs_error *err)
 {
@@ -238,7 +225,7 @@ int bs_bootc_transform(struct bs_tree *tree, unsigned flags, const struct bs_con
 		r = relabel(tree, src, name, err);
 	if (r < 0)
 		return r;
-	set_link_counts(root);
+	bs_tree_update_link_counts(tree);
 	bs_tree_recompute_primaries(tree);
 	return 0;
 }

@@ -2,10 +2,8 @@
 #include <bootseal/db.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <bootseal/efivar.h>
 #include <bootseal/keys.h>
@@ -126,26 +124,15 @@ static int add_esl(struct bs_db *db, const uint8_t *buf, size_t len, const char 
 
 int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct bs_cert *cert = NULL;
 	struct bs_efivar_auth auth;
-	struct stat st;
 	size_t len, before = db->n_certs + db->n_hashes;
 	int r;
 
-	if (fd < 0)
-		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return bs_error_set(err, -EINVAL, path, "not a regular file");
-	if (st.st_size > DB_FILE_MAX)
-		return bs_error_set(err, -EFBIG, path, "larger than %u bytes", DB_FILE_MAX);
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	r = bs_read_full(fd, buf, (size_t)st.st_size, &len);
+	r = bs_read_file(path, 0, DB_FILE_MAX, &buf, &len, err);
 	if (r < 0)
-		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+		return r;
 
 	/* A certificate first (PEM or DER), then a signed update, then a bare list. */
 	if (bs_keys_cert_from_mem(buf, len, path, &cert, NULL) >= 0) {

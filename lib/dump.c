@@ -82,17 +82,6 @@ static struct field split(struct field *f, char sep, int *found)
 	return part;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Unescapes into a fresh heap string (NUL-terminated); *out_len excludes the NUL. */
 static int unescape(struct parser *ps, struct field f, const char *what, char **out,
 		    size_t *out_len)
@@ -117,8 +106,8 @@ static int unescape(struct parser *ps, struct field f, const char *what, char **
 		case 'r': *o++ = '\r'; break;
 		case 't': *o++ = '\t'; break;
 		case 'x': {
-			int hi = i + 1 < f.len ? hexval(f.p[i + 1]) : -1;
-			int lo = i + 2 < f.len ? hexval(f.p[i + 2]) : -1;
+			int hi = i + 1 < f.len ? bs_hex_value(f.p[i + 1]) : -1;
+			int lo = i + 2 < f.len ? bs_hex_value(f.p[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				free(res);
 				return fail(ps, "%s: invalid hex escape", what);
@@ -158,7 +147,7 @@ static int parse_uint(struct parser *ps, struct field f, int base, const char *w
 	if (f.len == 0)
 		return fail(ps, "missing %s field", what);
 	for (size_t i = 0; i < f.len; i++) {
-		int d = hexval(f.p[i]);
+		int d = bs_hex_value(f.p[i]);
 		if (d < 0 || d >= base || v > (max - (uint64_t)d) / (uint64_t)base)
 			return fail(ps, "invalid %s '%.*s'", what, (int)(f.len > 40 ? 40 : f.len), f.p);
 		v = v * (uint64_t)base + (uint64_t)d;

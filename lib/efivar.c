@@ -41,17 +41,6 @@ const struct bs_efi_guid bs_efi_cert_pkcs7_guid =
 
 /* ---- GUIDs ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int bs_efivar_guid_parse(const char *text, struct bs_efi_guid *guid)
 {
 	/* Text order is the big-endian reading of each field; the first three
@@ -68,7 +57,7 @@ int bs_efivar_guid_parse(const char *text, struct bs_efi_guid *guid)
 				return -EINVAL;
 			continue;
 		}
-		int hi = hexval(text[i]), lo = hexval(text[i + 1]);
+		int hi = bs_hex_value(text[i]), lo = bs_hex_value(text[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -425,19 +425,6 @@ static void scan_free(struct scan *s)
 	free(s->links);
 }
 
-static void set_link_counts(struct bs_tree_inode *dir)
-{
-	for (size_t i = 0; i < bs_tree_dir_count(dir); i++) {
-		struct bs_tree_inode *child = bs_tree_dir_child(dir, i, NULL, NULL);
-		struct bs_tree_stat *st = bs_tree_inode_stat(child);
-
-		if (S_ISDIR(st->mode))
-			set_link_counts(child);
-		else
-			st->nlink = bs_tree_link_count(child);
-	}
-}
-
 int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struct bs_tree **out,
 		   struct bs_rootfs_stats *stats, struct bs_error *err)
 {
@@ -466,7 +453,7 @@ int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struc
 	if (r >= 0)
 		r = hash_files(&s, rootfd);
 	if (r >= 0)
-		set_link_counts(bs_tree_root(s.tree));
+		bs_tree_update_link_counts(s.tree);
 	if (r >= 0 && stats) {
 		stats->entries = s.entries;
 		stats->hashed_files = s.n_jobs;

@@ -136,29 +136,7 @@ static int file_cmp(const void *a, const void *b)
 
 static int read_whole(const char *path, uint8_t **data, size_t *len, struct bs_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	_cleanup_free_ uint8_t *buf = NULL;
-	struct stat st;
-	size_t got;
-	int r;
-
-	if (fd < 0)
-		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return bs_error_set(err, -EINVAL, path, "not a regular file");
-	if ((unsigned long long)st.st_size > FILE_MAX)
-		return bs_error_set(err, -EFBIG, path, "larger than 4 GiB");
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	r = bs_read_full(fd, buf, (size_t)st.st_size, &got);
-	if (r < 0)
-		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
-	*data = BS_STEAL(buf);
-	*len = got;
-	return 0;
+	return bs_read_file(path, O_NOFOLLOW, FILE_MAX, data, len, err);
 }
 
 /* Boot files of a directory: the same patterns, matched on disk. */

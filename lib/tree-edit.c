@@ -127,6 +127,23 @@ struct bs_tree_inode *bs_tree_lookup_path(struct bs_tree *tree, const char *path
 	return cur;
 }
 
+static void update_link_counts(struct bs_tree_inode *dir)
+{
+	for (size_t i = 0; i < dir->n_children; i++) {
+		struct bs_tree_inode *child = dir->children[i].inode;
+
+		if (S_ISDIR(child->st.mode))
+			update_link_counts(child);
+		else
+			child->st.nlink = child->links;
+	}
+}
+
+void bs_tree_update_link_counts(struct bs_tree *tree)
+{
+	update_link_counts(tree->root);
+}
+
 static void mark_primaries(struct bs_tree_inode *dir)
 {
 	for (size_t i = 0; i < dir->n_children; i++) {

@@ -2,6 +2,11 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <bootseal/error.h>
 
 void bs_hex_encode(const uint8_t *in, size_t len, char *out)
 {
@@ -14,7 +19,7 @@ void bs_hex_encode(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int hex_value(char c)
+int bs_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -30,7 +35,7 @@ int bs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, 
 	if (in_len % 2 || in_len / 2 > out_size)
 		return -EINVAL;
 	for (size_t i = 0; i < in_len / 2; i++) {
-		int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
+		int hi = bs_hex_value(in[2 * i]), lo = bs_hex_value(in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -71,5 +76,38 @@ int bs_write_full(int fd, const void *buf, size_t len)
 		buf = (const char *)buf + n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
+		 struct bs_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | open_flags);
+	_cleanup_free_ uint8_t *data = NULL;
+	struct stat st;
+	size_t got;
+	int r;
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bs_error_set(err, -EINVAL, path, "not a regular file");
+	if ((uint64_t)st.st_size > max)
+		return bs_error_set(err, -EFBIG, path, "larger than %zu bytes", max);
+	data = malloc((size_t)st.st_size + 1);
+	if (!data)
+		return -ENOMEM;
+	r = bs_read_full(fd, data, (size_t)st.st_size, &got);
+	if (r < 0)
+		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+	if (got != (size_t)st.st_size)
+		return bs_error_set(err, -EIO, path, "file changed while it was read");
+	data[got] = 0;
+	*buf = BS_STEAL(data);
+	*len = got;
 	return 0;
 }

@@ -48,10 +48,21 @@ static inline void bs_put_le64(uint8_t *p, uint64_t v)
 	bs_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* 0..15 for a hex digit, -1 otherwise. */
+int bs_hex_value(char c);
 /* Formats bytes as lowercase hex into out (2*len+1 bytes). */
 void bs_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Parses exactly 2*len hex digits; -EINVAL otherwise. */
 int bs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *out_len);
+
+/*
+ * A whole regular file into a malloc'ed buffer (NUL-terminated, not counted
+ * in *len). open_flags are added to O_RDONLY (e.g. O_NOFOLLOW). Larger than
+ * max: -EFBIG. Errors name path.
+ */
+struct bs_error;
+int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
+		 struct bs_error *err);
 
 /* Reads and writes that retry on EINTR and short counts; 0 or -errno. */
 int bs_read_full(int fd, void *buf, size_t len, size_t *got);

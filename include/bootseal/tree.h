@@ -143,6 +143,8 @@ int bs_tree_inode_clone(struct bs_tree *tree, const struct bs_tree_inode *src,
 			struct bs_tree_inode **out, struct bs_error *err);
 /* "usr/lib/os-release" from the root, no symlinks followed; NULL if absent. */
 struct bs_tree_inode *bs_tree_lookup_path(struct bs_tree *tree, const char *path);
+/* nlink of every non-directory = its number of names (directories' nlink is the writer's). */
+void bs_tree_update_link_counts(struct bs_tree *tree);
 /* After removals: the primary name of each hardlinked inode becomes its first
  * name in depth-first name order again, as a fresh read would make it. */
 void bs_tree_recompute_primaries(struct bs_tree *tree);
