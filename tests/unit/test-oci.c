@@ -305,6 +305,44 @@ static void expect_reject(const struct te *l2, size_t n, const char *msg)
 	assert_non_null(strstr(err.path, "layer 2: "));
 }
 
+static void test_links_after_whiteout(void **state)
+{
+	static const struct te l1[] = {
+		{ "a", AE_IFREG, NULL, 1000 },
+		{ "b", 0, "a" },
+		{ "d/c", 0, "a" },
+		{ "dev/null", AE_IFCHR, .mode = 0666 },
+		{ "fifo", AE_IFIFO },
+	};
+	static const struct te l2[] = {
+		{ ".wh.b", AE_IFREG },
+		{ ".wh.d", AE_IFREG },
+		{ "./.wh..wh..opq", AE_IFREG },     /* the root: hides all of layer 1... */
+		{ "a", 0, "a" },                    /* ...so this link has no target */
+	};
+	static const struct te l2ok[] = {
+		{ ".wh.b", AE_IFREG },
+		{ ".wh.d", AE_IFREG },
+	};
+	const struct te *layers[] = { l1, l2ok };
+	size_t counts[] = { 5, 2 };
+	struct bs_error err = { 0 };
+	struct bs_oci_image *img;
+
+	(void)state;
+	img = flatten(make_image(layers, counts, 2), 0, &err);
+	assert_non_null(img);
+	assert_int_equal(bs_tree_inode_stat(at(img, "a"))->nlink, 1);
+	assert_true(S_ISCHR(bs_tree_inode_stat(at(img, "dev/null"))->mode));
+	assert_true(S_ISFIFO(bs_tree_inode_stat(at(img, "fifo"))->mode));
+	bs_oci_image_free(img);
+
+	layers[1] = l2;
+	counts[1] = 4;
+	assert_null(flatten(make_image(layers, counts, 2), 0, &err));
+	assert_non_null(strstr(err.message, "hardlink to 'a', which does not exist"));
+}
+
 static void test_hostile(void **state)
 {
 	static const struct te dotdot[] = { { "dir/../../x", AE_IFREG, "x" } };
@@ -479,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_refs),
 		cmocka_unit_test(test_whiteouts_and_parents),
 		cmocka_unit_test(test_files_and_links),
+		cmocka_unit_test(test_links_after_whiteout),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_capture),
 		cmocka_unit_test(test_write_round_trip),
