@@ -22,6 +22,7 @@
 /* Far more than any EFI binary; bounds the section array allocation. */
 #define PE_MAX_SECTIONS 96
 #define PE_MAX_FILE_SIZE (1ull << 32)
+#define PE_MAX_FILE_ALIGNMENT 0x10000u
 
 static int is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
@@ -171,6 +172,12 @@ static int pe_parse(struct bs_pe *pe, struct bs_error *err)
 		return bs_error_set(err, -EBADMSG, pe->path,
 				    "SectionAlignment 0x%x / FileAlignment 0x%x is not a power of two",
 				    pe->section_alignment, pe->file_alignment);
+	/* PE/COFF: FileAlignment is at most 64 KiB. Each added section starts
+	 * and ends on it, so a 512-byte stub claiming 2 GiB made `ukify build`
+	 * allocate, zero and hash 4 GiB (found by fuzz/fuzz-pe as a slow unit). */
+	if (pe->file_alignment > PE_MAX_FILE_ALIGNMENT)
+		return bs_error_set(err, -EBADMSG, pe->path, "FileAlignment 0x%x is above 64 KiB",
+				    pe->file_alignment);
 
 	pe->section_table_offset = pe->opt_offset + opt_size;
 	if (n_sections > PE_MAX_SECTIONS)

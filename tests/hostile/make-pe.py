@@ -5,7 +5,7 @@
 # Usage: make-pe.py OUT [VARIANT]; variants: plain, bzimage (a .text that
 # carries an x86 setup header with a kernel release), sbat, and the hostile
 # ones: overlap, outside, certpastend, truncated, opthdr-overflow, lfanew,
-# manysections, wincert-length, wincert-tiny.
+# manysections, wincert-length, wincert-tiny, filealign.
 import struct
 import sys
 
@@ -76,6 +76,11 @@ def main():
         length = 0x1000 if variant == "wincert-length" else 4
         p += struct.pack("<IHH", length, 0x200, 2) + b"\0" * 8
         struct.pack_into("<II", p, CERT_DIR, SIZE, 16)
+    elif variant == "filealign":                     # 2 GiB FileAlignment, no section data
+        struct.pack_into("<I", p, OPT + 36, 0x80000000)
+        for i in range(2):
+            struct.pack_into("<II", p, SECT + 40 * i + 16, 0, 0)
+        p = p[:0x200]
     elif variant != "plain":
         sys.exit("unknown variant " + variant)
     with open(out, "wb") as f:

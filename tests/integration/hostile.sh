@@ -129,8 +129,9 @@ declare -A pe_msg=(
 	[manysections]="65535 sections"
 	[wincert-length]="certificate table entry at 0x600 has length 4096, outside the table"
 	[wincert-tiny]="certificate table entry at 0x600 has length 4, outside the table"
+	[filealign]="FileAlignment 0x80000000 is above 64 KiB"
 )
-for v in overlap outside certpastend truncated opthdr-overflow lfanew manysections wincert-length wincert-tiny; do
+for v in overlap outside certpastend truncated opthdr-overflow lfanew manysections wincert-length wincert-tiny filealign; do
 	python3 "$H/make-pe.py" "$v.efi" "$v"
 	hostile "pe $v: verify --list" "$v.efi" "${pe_msg[$v]}" $B verify --list "$v.efi"
 	hostile "pe $v: verify --cert" "$v.efi" "${pe_msg[$v]}" $B verify --cert keys/db.crt "$v.efi"
@@ -140,6 +141,10 @@ for v in overlap outside certpastend truncated opthdr-overflow lfanew manysectio
 	[[ $v == wincert-* ]] ||
 		hostile "pe $v: ukify inspect" "$v.efi" "${pe_msg[$v]}" $B ukify inspect "$v.efi"
 done
+# A 512-byte stub claiming FileAlignment 2 GiB once made ukify build use 4 GiB.
+python3 "$H/make-pe.py" kernel.efi bzimage
+hostile "pe filealign: ukify build" filealign.efi "FileAlignment 0x80000000 is above 64 KiB" \
+	bash -c "$limit exec \"\$0\" ukify build --linux kernel.efi --stub filealign.efi --output out/uki.efi" "$B"
 python3 "$H/make-pe.py" plain.efi plain
 rm -rf out && mkdir out
 check "pe: the well-formed fixture signs" \

@@ -85,6 +85,14 @@ static void test_hostile(void **state)
 	assert_string_equal(err.message, "sections .text and .data overlap in the file (0x200+0x200 > 0x300)");
 
 	fx_build(p);
+	bs_put_le32(p + FX_OPT + 36, 0x20000);                       /* FileAlignment past 64 KiB */
+	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
+	assert_string_equal(err.message, "FileAlignment 0x20000 is above 64 KiB");
+	bs_put_le32(p + FX_OPT + 36, 0x10000);                       /* the largest the spec allows */
+	if (parse(p, sizeof(p), &err) < 0)
+		assert_null(strstr(err.message, "FileAlignment"));
+
+	fx_build(p);
 	bs_put_le32(p + FX_SECT + 20, 0x100);                        /* data inside the headers */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 	assert_non_null(strstr(err.message, "overlaps the headers"));
