@@ -18,6 +18,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <bootseal/workqueue.h>
+
 #include "oci-stream.h"
 #include "tree-internal.h"
 #include "util.h"
@@ -34,6 +36,31 @@ struct strset {
 	size_t n, cap;
 };
 
+/*
+ * Files up to BATCH_FILE_MAX are copied into a batch and hashed on all cores
+ * when it fills (bootseal/workqueue.h); bigger ones are hashed as they
+ * stream. Inflating stays on this thread, which waits while a batch is
+ * hashed: a simple split that still takes most of the hashing off it.
+ */
+#define BATCH_BYTES (64u << 20)
+#define BATCH_FILE_MAX (8u << 20)
+#define BATCH_FILES 8192u
+
+struct hash_job {
+	struct bs_tree_inode *inode;
+	size_t off, len;
+};
+
+struct batch {
+	struct bs_tree *tree;
+	uint8_t *buf;
+	size_t used;
+	struct hash_job *jobs;
+	size_t n;
+	struct bs_fsverity_ctx **ctx;   /* one per worker */
+	size_t workers;
+};
+
 struct flat {
 	struct bs_oci_image *img;
 	const struct bs_oci_flatten_options *opts;
@@ -45,7 +72,76 @@ struct flat {
 	const char *entry;              /* raw name, for messages */
 	size_t capture_mem_max;
 	struct bs_oci_flatten_stats st;
+	struct batch batch;
 };
+
+static int set_redirect(struct bs_tree *tree, struct bs_tree_inode *inode, const uint8_t *digest,
+			size_t dlen, struct bs_error *err)
+{
+	char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 2];
+
+	bs_tree_inode_set_digest(inode, digest, dlen);
+	/* The redirect composefs stores for external content, as lib/rootfs.c. */
+	hex[0] = "0123456789abcdef"[digest[0] >> 4];
+	hex[1] = "0123456789abcdef"[digest[0] & 15];
+	hex[2] = '/';
+	bs_hex_encode(digest + 1, dlen - 1, hex + 3);
+	return bs_tree_inode_set_payload(tree, inode, hex, 2 * dlen + 1, err);
+}
+
+static int hash_one(void *arg, size_t worker, size_t item)
+{
+	struct batch *b = arg;
+	struct hash_job *j = &b->jobs[item];
+	struct bs_fsverity_ctx *ctx = b->ctx[worker];
+	uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
+	int r;
+
+	bs_fsverity_reset(ctx);
+	if ((r = bs_fsverity_update(ctx, b->buf + j->off, j->len)) < 0 || (r = bs_fsverity_final(ctx, digest)) < 0)
+		return r;
+	/* Allocates under the tree's lock; each job owns its inode. */
+	return set_redirect(b->tree, j->inode, digest, bs_fsverity_digest_size(ctx), NULL);
+}
+
+static int batch_flush(struct batch *b)
+{
+	int r = 0;
+
+	if (b->n)
+		r = bs_workqueue_run(b->n, b->workers, hash_one, b, NULL);
+	b->n = 0;
+	b->used = 0;
+	return r;
+}
+
+static int batch_init(struct batch *b, struct bs_tree *tree, const struct bs_fsverity_params *params,
+		      size_t workers)
+{
+	int r = 0;
+
+	b->tree = tree;
+	b->workers = workers;
+	if (workers < 2)
+		return 0;       /* nothing to gain: hash as the data streams */
+	b->buf = malloc(BATCH_BYTES);
+	b->jobs = calloc(BATCH_FILES, sizeof(*b->jobs));
+	b->ctx = calloc(workers, sizeof(*b->ctx));
+	if (!b->buf || !b->jobs || !b->ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < workers && r >= 0; i++)
+		r = bs_fsverity_new(params, &b->ctx[i]);
+	return r;
+}
+
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; b->ctx && i < b->workers; i++)
+		bs_fsverity_free(b->ctx[i]);
+	free(b->ctx);
+	free(b->jobs);
+	free(b->buf);
+}
 
 static uint64_t hash_str(const char *s, size_t len)
 {
@@ -258,6 +354,7 @@ static int set_xattrs(struct flat *f, struct bs_tree_inode *inode, struct archiv
 
 struct sink {
 	uint8_t small[128];
+	uint8_t *batch;                 /* the file's place in the hash batch */
 	uint8_t *mem;                   /* capture in memory */
 	int fd;                         /* capture in a temp file */
 	uint64_t pos;
@@ -270,6 +367,8 @@ static int sink_write(struct flat *f, struct sink *k, const void *buf, size_t le
 
 	if (size <= inline_max)
 		memcpy(k->small + k->pos, buf, len);
+	else if (k->batch)
+		memcpy(k->batch + k->pos, buf, len);
 	else if ((r = bs_fsverity_update(f->vctx, buf, len)) < 0)
 		return r;
 	if (k->mem)
@@ -345,6 +444,12 @@ static int read_file(struct flat *f, struct archive *a, struct archive_entry *e,
 
 	if ((r = capture_open(f, path, size, &k)) < 0)
 		goto out;
+	if (f->batch.buf && size > inline_max && size <= BATCH_FILE_MAX) {
+		if ((f->batch.used + size > BATCH_BYTES || f->batch.n == BATCH_FILES) &&
+		    (r = batch_flush(&f->batch)) < 0)
+			goto out;
+		k.batch = f->batch.buf + f->batch.used;
+	}
 	bs_fsverity_reset(f->vctx);
 	while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
 		/* Sparse entries: holes read as zeros, as the extracted file would. */
@@ -373,20 +478,15 @@ static int read_file(struct flat *f, struct archive *a, struct archive_entry *e,
 		r = bs_tree_inode_set_content(f->tree, inode, k.small, (size_t)size, f->err);
 	} else {
 		uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
-		char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 2];
-		size_t dlen = bs_fsverity_digest_size(f->vctx);
 
-		if ((r = bs_fsverity_final(f->vctx, digest)) < 0)
-			goto out;
-		bs_tree_inode_set_digest(inode, digest, dlen);
 		bs_tree_inode_stat(inode)->size = size;
-		/* The redirect composefs stores for external content, as lib/rootfs.c. */
-		hex[0] = "0123456789abcdef"[digest[0] >> 4];
-		hex[1] = "0123456789abcdef"[digest[0] & 15];
-		hex[2] = '/';
-		bs_hex_encode(digest + 1, dlen - 1, hex + 3);
-		if ((r = bs_tree_inode_set_payload(f->tree, inode, hex, 2 * dlen + 1, f->err)) < 0)
+		if (k.batch) {
+			f->batch.jobs[f->batch.n++] = (struct hash_job){ inode, f->batch.used, (size_t)size };
+			f->batch.used += size;
+		} else if ((r = bs_fsverity_final(f->vctx, digest)) < 0 ||
+			   (r = set_redirect(f->tree, inode, digest, bs_fsverity_digest_size(f->vctx), f->err)) < 0) {
 			goto out;
+		}
 		f->st.hashed_files++;
 		f->st.hashed_bytes += size;
 		r = oci_origin_add(f->img, f->layer, f->ordinal, inode);
@@ -599,8 +699,13 @@ int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_o
 		return r;
 	r = bs_tree_new(&img->tree);
 	f.tree = img->tree;
+	if (r >= 0)
+		r = batch_init(&f.batch, f.tree, &params, f.opts->jobs ? f.opts->jobs : bs_workqueue_default_jobs());
 	for (f.layer = 0; r >= 0 && f.layer < img->n_layers; f.layer++)
 		r = flatten_layer(&f);
+	if (r >= 0)
+		r = batch_flush(&f.batch);
+	batch_free(&f.batch);
 	bs_fsverity_free(f.vctx);
 	if (r < 0) {
 		oci_capture_reset(img);

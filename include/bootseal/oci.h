@@ -89,6 +89,7 @@ struct bs_oci_flatten_options {
 					   kept in a private temporary file */
 	bs_oci_progress_fn progress;    /* may be NULL */
 	void *progress_ctx;
+	size_t jobs;                    /* hashing threads, 0: all cores */
 };
 
 struct bs_oci_flatten_stats {
