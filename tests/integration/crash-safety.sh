@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SIGKILL at random points during seal and keygen: the destination is either
+# absent or complete and valid, never partial.
+. "$(dirname "$0")/../lib.sh"
+need umoci skopeo
+
+"$top/scripts/make-example-image" "$work/ex" >/dev/null || { not_ok "example image builds"; exit 1; }
+"$BOOTSEAL" keygen --output-dir "$work/keys" >/dev/null
+rounds=${CRASH_ROUNDS:-8}
+
+# Kill delays spread over a whole run: measure one first.
+t0=$(date +%s%N)
+"$BOOTSEAL" seal --key "$work/keys/db.key" --cert "$work/keys/db.crt" "oci:$work/ex/image:example" "oci:$work/ref:x" >/dev/null
+span=$((($(date +%s%N) - t0) / 1000000))
+partial=0 complete=0 absent=0
+for i in $(seq "$rounds"); do
+	dest=$work/seal-$i
+	delay=$((RANDOM % (span + 1)))
+	"$BOOTSEAL" seal --key "$work/keys/db.key" --cert "$work/keys/db.crt" "oci:$work/ex/image:example" "oci:$dest:x" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$(printf '0.%03d' "$delay")" 2>/dev/null || sleep 0
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	if [ ! -e "$dest" ]; then
+		absent=$((absent + 1))
+	elif skopeo inspect "oci:$dest:x" >/dev/null 2>&1 &&
+		"$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "oci:$dest:x" >/dev/null 2>&1; then
+		complete=$((complete + 1))
+	else
+		partial=$((partial + 1))
+		echo "# partial image after a kill at ${delay} ms: $dest"
+	fi
+done
+check_eq "seal killed at $rounds random points: never a partial image ($absent absent, $complete complete)" 0 "$partial"
+
+partial=0
+for i in $(seq "$rounds"); do
+	dest=$work/keys-$i
+	"$BOOTSEAL" keygen --output-dir "$dest" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$(printf '0.%03d' $((RANDOM % 400)))"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	[ -e "$dest" ] || continue
+	for f in PK KEK db; do
+		if [ ! -s "$dest/$f.key" ] || [ ! -s "$dest/$f.crt" ] || [ ! -s "$dest/$f.auth" ] ||
+			! openssl pkey -in "$dest/$f.key" -noout 2>/dev/null; then
+			partial=$((partial + 1))
+			echo "# partial key set after a kill: $dest ($f)"
+			break
+		fi
+	done
+done
+check_eq "keygen killed at $rounds random points: never a partial key set" 0 "$partial"
+finish
