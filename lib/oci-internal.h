@@ -37,7 +37,7 @@ struct oci_origin {
 /* A captured file: bytes in memory, or in a file of the private dir. */
 struct oci_capture {
 	struct bs_tree_inode *inode;
-	uint8_t *data;                  /* malloc'd, or mmap'd when fd >= 0 */
+	uint8_t *data;                  /* malloc'd, or mmap'd when mapped */
 	size_t len;
 	int mapped;
 	int replaced;                   /* from bs_oci_image_set_file: the writer uses data */
@@ -106,7 +106,8 @@ void oci_rm_rf(const char *path);
 
 /* The capture of inode, or NULL. */
 struct oci_capture *oci_capture_find(struct bs_oci_image *img, const struct bs_tree_inode *inode);
-/* Takes data (malloc'd, or mmap'd when mapped); replaces inode's older capture. */
+/* Appends a capture, taking data (malloc'd, or mmap'd when mapped); callers
+ * outside flattening re-sort, as oci_capture_find bisects. */
 int oci_capture_add(struct bs_oci_image *img, struct bs_tree_inode *inode, int mapped,
 		    uint8_t *data, size_t len, struct oci_capture **out);
 /* Frees captures of inodes no longer in the tree. */

@@ -319,8 +319,7 @@ static int write_layer(struct out_layout *o, const struct bs_oci_write_options *
 }
 
 /* RFC 3339 UTC, as image-spec wants for "created". */
-static int image_time(const struct bs_oci_image *base, json_object *cfg, char *out, size_t size,
-		      struct bs_error *err)
+static int image_time(json_object *cfg, char *out, size_t size, struct bs_error *err)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	json_object *v;
@@ -337,7 +336,6 @@ static int image_time(const struct bs_oci_image *base, json_object *cfg, char *o
 		strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		return 0;
 	}
-	(void)base;
 	if (cfg && json_object_object_get_ex(cfg, "created", &v) && json_object_is_type(v, json_type_string) &&
 	    strlen(json_object_get_string(v)) < size) {
 		strcpy(out, json_object_get_string(v));
@@ -506,7 +504,7 @@ static int write_layout(struct out_layout *o, const struct bs_oci_write_options 
 		json_object_put(cfg);
 		return bs_error_set(o->err, -EBADMSG, NULL, "base image config is not a JSON object");
 	}
-	r = image_time(opts->base, cfg, created, sizeof(created), o->err);
+	r = image_time(cfg, created, sizeof(created), o->err);
 	if (r >= 0 && (r = build_config(opts, layers, n, created, cfg)) < 0)
 		bs_error_set(o->err, r, NULL, "invalid label (KEY=VALUE)");
 	if (r >= 0)
