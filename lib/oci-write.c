@@ -44,11 +44,6 @@ struct blob_out {
 	char digest[OCI_DIGEST_LEN + 1], diff_id[OCI_DIGEST_LEN + 1];
 };
 
-struct out_layout {
-	char *dir;                      /* the temporary layout directory */
-	struct bs_error *err;
-};
-
 static int put_bytes(struct blob_out *b, const void *data, size_t len)
 {
 	int r = bs_write_full(b->fd, data, len);
@@ -546,184 +541,6 @@ out:
 	return r;
 }
 
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
-
-	if (fd < 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
-/* A hidden directory beside dest: the rename at the end stays on one filesystem. */
-static int make_tmp_layout(const char *dest, struct out_layout *o)
-{
-	const char *slash = strrchr(dest, '/');
-	int dirlen = slash ? (int)(slash - dest + 1) : 0;
-	char blobs[PATH_MAX];
-
-	if (asprintf(&o->dir, "%.*s.%s.tmp-XXXXXX", dirlen, dest, dest + dirlen) < 0) {
-		o->dir = NULL;
-		return -ENOMEM;
-	}
-	if (!mkdtemp(o->dir)) {
-		int r = -errno;
-		free(o->dir);
-		o->dir = NULL;
-		return bs_error_set(o->err, r, dest, "cannot create a temporary directory beside it: %s", strerror(-r));
-	}
-	chmod(o->dir, 0755);
-	snprintf(blobs, sizeof(blobs), "%s/blobs", o->dir);
-	if (mkdir(blobs, 0755) == 0)
-		snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", o->dir);
-	if (errno = 0, mkdir(blobs, 0755) < 0)
-		return bs_error_set(o->err, -errno, blobs, "cannot create: %s", strerror(errno));
-	return 0;
-}
-
-static int commit_dir(struct out_layout *o, const char *dest)
-{
-	_cleanup_free_ char *marker = NULL, *parent = strdup(dest);
-	struct stat st;
-	char *slash;
-
-	if (!parent || asprintf(&marker, "%s/oci-layout", dest) < 0)
-		return -ENOMEM;
-	if (renameat2(AT_FDCWD, o->dir, AT_FDCWD, dest, RENAME_NOREPLACE) < 0) {
-		if (errno != EEXIST && errno != ENOTEMPTY)
-			return bs_error_set(o->err, -errno, dest, "cannot rename into place: %s", strerror(errno));
-		/* Only an earlier image is replaced, never some other directory. */
-		if (lstat(dest, &st) < 0 || !S_ISDIR(st.st_mode) || lstat(marker, &st) < 0 || !S_ISREG(st.st_mode))
-			return bs_error_set(o->err, -EEXIST, dest, "exists and is not an OCI image layout");
-		if (renameat2(AT_FDCWD, o->dir, AT_FDCWD, dest, RENAME_EXCHANGE) < 0)
-			return bs_error_set(o->err, -errno, dest, "cannot replace: %s", strerror(errno));
-		oci_rm_rf(o->dir);      /* the old image, now under the temporary name */
-	}
-	free(o->dir);
-	o->dir = NULL;
-	slash = strrchr(parent, '/');
-	if (slash)
-		*(slash == parent ? slash + 1 : slash) = 0;
-	fsync_path(slash ? parent : ".");
-	return 0;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int archive_file(struct archive *a, struct archive_entry *e, const char *dir, const char *name,
-			struct bs_error *err)
-{
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	uint8_t buf[1 << 16];
-	struct stat st;
-	ssize_t n;
-
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	archive_entry_clear(e);
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, st.st_size);
-	archive_entry_set_mtime(e, 0, 0);
-	if (oci_entry_write(a, e, err) < 0)
-		return -EIO;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (archive_write_data(a, buf, (size_t)n) != n)
-			return bs_error_set(err, -EIO, path, "cannot write: %s", archive_error_string(a));
-	return n < 0 ? bs_error_set(err, -errno, path, "cannot read: %s", strerror(errno)) : 0;
-}
-
-static la_ssize_t fd_write(struct archive *a, void *arg, const void *buf, size_t len)
-{
-	(void)a;
-	return bs_write_full(*(int *)arg, buf, len) < 0 ? -1 : (la_ssize_t)len;
-}
-
-/* oci-archive: the layout as one tar, in a fixed order with fixed metadata. */
-static int commit_archive(struct out_layout *o, const char *dest)
-{
-	struct bs_atomicfile f;
-	struct archive *a = NULL;
-	struct archive_entry *e = NULL;
-	char **names = NULL, blobs[PATH_MAX];
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int r;
-
-	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", o->dir);
-	if (!(d = opendir(blobs)))
-		return bs_error_set(o->err, -errno, blobs, "cannot read: %s", strerror(errno));
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **g = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*g));
-			if (!g)
-				break;
-			names = g;
-		}
-		if (asprintf(&names[n], "blobs/sha256/%s", de->d_name) < 0)
-			break;
-		n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
-	r = bs_atomicfile_open(&f, dest, 0644, o->err);
-	if (r < 0)
-		goto out;
-	a = archive_write_new();
-	e = archive_entry_new();
-	if (!a || !e) {
-		r = -ENOMEM;
-		goto abort;
-	}
-	archive_write_set_format_pax_restricted(a);
-	archive_write_set_bytes_in_last_block(a, 1);
-	if (archive_write_open(a, &f.fd, NULL, fd_write, NULL) != ARCHIVE_OK) {
-		r = bs_error_set(o->err, -EIO, dest, "%s", archive_error_string(a));
-		goto abort;
-	}
-	static const char *const dirs[] = { "blobs/", "blobs/sha256/" };
-	r = archive_file(a, e, o->dir, "oci-layout", o->err);
-	for (size_t i = 0; i < 2 && r >= 0; i++) {
-		archive_entry_clear(e);
-		archive_entry_set_pathname(e, dirs[i]);
-		archive_entry_set_filetype(e, AE_IFDIR);
-		archive_entry_set_perm(e, 0755);
-		archive_entry_set_mtime(e, 0, 0);
-		r = oci_entry_write(a, e, o->err);
-	}
-	for (size_t i = 0; i < n && r >= 0; i++)
-		r = archive_file(a, e, o->dir, names[i], o->err);
-	if (r >= 0)
-		r = archive_file(a, e, o->dir, "index.json", o->err);
-	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
-		r = bs_error_set(o->err, -EIO, dest, "%s", archive_error_string(a));
-	if (r >= 0)
-		r = bs_atomicfile_commit(&f, 0, o->err);
-abort:
-	bs_atomicfile_abort(&f);
-out:
-	archive_write_free(a);
-	archive_entry_free(e);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return r;
-}
-
 int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_write_result *res,
 		       struct bs_error *err)
 {
@@ -742,11 +559,12 @@ int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_wr
 		return bs_error_set(err, -EINVAL, opts->dest, "gzip level %d is not 1..9", opts->level);
 	if (opts->compression == BS_OCI_ZSTD && (opts->level < 0 || opts->level > 19))
 		return bs_error_set(err, -EINVAL, opts->dest, "zstd level %d is not 1..19", opts->level);
-	r = make_tmp_layout(ref.path, &o);
+	r = oci_make_tmp_layout(ref.path, &o);
 	if (r >= 0)
 		r = write_layout(&o, opts, ref.tag ? ref.tag : "latest", res);
 	if (r >= 0)
-		r = ref.kind == BS_OCI_REF_LAYOUT ? commit_dir(&o, ref.path) : commit_archive(&o, ref.path);
+		r = ref.kind == BS_OCI_REF_LAYOUT ? oci_commit_dir(&o, ref.path, ref.tag ? ref.tag : "latest")
+						  : oci_commit_archive(&o, ref.path);
 	if (o.dir)
 		oci_rm_rf(o.dir);
 	free(o.dir);

@@ -130,7 +130,13 @@ check "SOURCE_DATE_EPOCH sets the created time" \
 	test "$(skopeo inspect --format '{{.Created}}' oci:out3:latest)" = "2009-02-13 23:31:30 +0000 UTC"
 check_eq "labels are added" 1 "$(skopeo inspect --format '{{index .Labels "containers.bootc"}}' oci:out3:latest)"
 $B oci flatten oci:img:t oci:out:sealed >digest4
-check_eq "an existing image directory is replaced" "$(cat digest1)" "$(cat digest4)"
+check_eq "writing the same tag again: same manifest" "$(cat digest1)" "$(cat digest4)"
+check_eq "writing the same tag again: one index entry" 1 "$(python3 -c 'import json;print(len(json.load(open("out/index.json"))["manifests"]))')"
+# Into the source layout under another tag: like skopeo, its other tags stay.
+cp -a img img2
+$B oci flatten oci:img2:t oci:img2:flat >digest9
+check_eq "an existing layout gains the tag" "$(cat digest1)" "$(skopeo inspect --format '{{.Digest}}' oci:img2:flat)"
+check "an existing layout keeps its other tags" $B oci inspect oci:img2:t
 
 # A one-layer image's layer can be reused as is.
 $B oci flatten --reuse-layer oci:out:sealed oci:reused >/dev/null
