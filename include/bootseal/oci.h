@@ -231,8 +231,10 @@ struct bs_oci_write_result {
 
 /*
  * Writes the image to a temporary name beside dest and renames it into place
- * at the end (an existing oci: directory is replaced only if it holds an
- * oci-layout file). On error dest is untouched. The image time ("created"
+ * at the end. Into an existing oci: layout, the image is added under its tag
+ * (replacing an entry with the same tag, keeping the others, as skopeo does);
+ * an existing directory that is not a layout is refused. On error dest is
+ * untouched. The image time ("created"
  * and history) is SOURCE_DATE_EPOCH when set, else the base config's
  * "created", else 1970-01-01T00:00:00Z. Same inputs → same bytes.
  */
