@@ -193,10 +193,23 @@ static int sign_bootloader(struct sealing *s)
 	if (r >= 0 && bs_source_oci_image(s->src)) {
 		r = bs_oci_image_set_file(bs_source_oci_image(s->src), path, pe->data, pe->size, s->err);
 	} else if (r >= 0) {
-		char full[PATH_MAX + 128];
+		char full[PATH_MAX + 128], parent[PATH_MAX + 128];
+		struct stat st, pst;
 
+		/* In place, the file keeps its mode, owner and times and its
+		 * directory its times: only the content may differ from the
+		 * image, as in the OCI output. */
 		snprintf(full, sizeof(full), "%s/%s", bs_source_dir(s->src), path);
-		r = bs_atomicfile_write_all(full, pe->data, pe->size, 0644, 0, s->err);
+		snprintf(parent, sizeof(parent), "%s", full);
+		*strrchr(parent, '/') = '\0';
+		if (stat(full, &st) < 0 || stat(parent, &pst) < 0)
+			r = bs_error_set(s->err, -errno, full, "cannot stat: %s", strerror(errno));
+		if (r >= 0)
+			r = bs_atomicfile_write_all(full, pe->data, pe->size, st.st_mode & 07777, 0, s->err);
+		if (r >= 0 && ((lchown(full, st.st_uid, st.st_gid) < 0 && errno != EPERM) ||
+			       utimensat(AT_FDCWD, full, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0 ||
+			       utimensat(AT_FDCWD, parent, (const struct timespec[2]){ pst.st_atim, pst.st_mtim }, 0) < 0))
+			r = bs_error_set(s->err, -errno, full, "cannot restore its metadata: %s", strerror(errno));
 	}
 	bs_pe_free(pe);
 	s->res->bootloader_signed = r >= 0;
@@ -347,9 +360,16 @@ static int write_oci(struct sealing *s)
 /* A directory is sealed in place: the UKI goes into its /boot/EFI/Linux. */
 static int write_dir(struct sealing *s)
 {
-	char full[PATH_MAX + 1024];
+	char full[PATH_MAX + 1024], boot[PATH_MAX + 8];
 	const char *root = bs_source_dir(s->src);
+	struct stat st;
+	int r;
 
+	/* bootc empties /boot but keeps the sub-second part of its mtime: a
+	 * new entry in it would change the digest just sealed. */
+	snprintf(boot, sizeof(boot), "%s/boot", root);
+	if (stat(boot, &st) < 0)
+		return bs_error_set(s->err, -errno, boot, "cannot stat: %s", strerror(errno));
 	snprintf(full, sizeof(full), "%s/boot/EFI", root);
 	if (mkdir(full, 0755) < 0 && errno != EEXIST)
 		return bs_error_set(s->err, -errno, full, "cannot create: %s", strerror(errno));
@@ -357,7 +377,10 @@ static int write_dir(struct sealing *s)
 	if (mkdir(full, 0755) < 0 && errno != EEXIST)
 		return bs_error_set(s->err, -errno, full, "cannot create: %s", strerror(errno));
 	snprintf(full, sizeof(full), "%s/%s", root, s->res->uki_path);
-	return bs_atomicfile_write_all(full, s->uki, s->uki_len, 0644, 1, s->err);
+	r = bs_atomicfile_write_all(full, s->uki, s->uki_len, 0644, 1, s->err);
+	if (r >= 0 && utimensat(AT_FDCWD, boot, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0)
+		r = bs_error_set(s->err, -errno, boot, "cannot restore its times: %s", strerror(errno));
+	return r;
 }
 
 static int check_destination(const struct bs_seal_options *o, struct bs_error *err)
@@ -416,6 +439,12 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 	r = find_kver(&s, bs_source_tree(s.src));
 	if (r >= 0 && o->sign_bootloader)
 		r = sign_bootloader(&s);
+	if (r >= 0 && o->sign_bootloader && bs_source_dir(s.src)) {
+		/* The tree was read before the bootloader was signed on disk. */
+		bs_source_free(s.src);
+		s.src = NULL;
+		r = bs_source_open(o->src, &sopts, &s.src, err);
+	}
 	if (r >= 0)
 		r = compute_digest(&s);
 	if (r >= 0)
