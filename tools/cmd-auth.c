@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include <bootseal/atomicfile.h>
 #include <bootseal/efivar.h>
 #include <bootseal/keys.h>
@@ -28,7 +30,7 @@ static void help(void)
 	printf("usage: bootseal auth sign --var PK|KEK|db|dbx --key KEY --cert CERT --output OUT\n"
 	       "                          [--owner-guid GUID] [--append]\n"
 	       "                          [--timestamp \"YYYY-MM-DD HH:MM:SS\"] ESL\n"
-	       "       bootseal auth verify --signer CERT [--var NAME] AUTH\n"
+	       "       bootseal auth verify --signer CERT [--var NAME] [--json] AUTH\n"
 	       "KEY and CERT: a PEM/DER file, fd:N, env:NAME or an OpenSSL store URI (pkcs11:...).\n"
 	       "Without --timestamp, SOURCE_DATE_EPOCH or the current time is used.\n");
 }
@@ -131,11 +133,26 @@ static int sign(int argc, char **argv)
 	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
 }
 
+static void print_verified(const char *path, const char *var, int append, const char *when, const char *signer)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "file", json_object_new_string(path));
+	json_object_object_add(o, "verified", json_object_new_boolean(1));
+	json_object_object_add(o, "variable", json_object_new_string(var));
+	json_object_object_add(o, "mode", json_object_new_string(append ? "append" : "replace"));
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "signer", json_object_new_string(signer));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
 static int verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "signer", required_argument, NULL, 's' },
 		{ "var", required_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -149,7 +166,7 @@ static int verify(int argc, char **argv)
 	struct bs_error err = { 0 };
 	char when[20], subject[256];
 	size_t len;
-	int c, r;
+	int json = 0, c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:v:h", opts, NULL)) != -1) {
@@ -159,6 +176,9 @@ static int verify(int argc, char **argv)
 			break;
 		case 'v':
 			var = optarg;
+			break;
+		case 'J':
+			json = 1;
 			break;
 		case 'h':
 			help();
@@ -197,6 +217,11 @@ static int verify(int argc, char **argv)
 						  &attempt);
 			if (r == 0) {
 				bs_efivar_time_format(&auth.time, when);
+				if (json) {
+					print_verified(path, standard[i], attrs[j] == BS_EFIVAR_ATTRS_APPEND, when,
+						       bs_cert_subject(signer, subject, sizeof(subject)));
+					return BS_EXIT_OK;
+				}
 				printf("%s: verified: %s %s, time %s, signer %s\n", path, standard[i],
 				       attrs[j] == BS_EFIVAR_ATTRS_APPEND ? "append" : "replace", when,
 				       bs_cert_subject(signer, subject, sizeof(subject)));
@@ -208,6 +233,16 @@ static int verify(int argc, char **argv)
 	}
 	bs_error_set(&err, -EKEYREJECTED, path, "signature does not verify against %s%s%s", signer_spec,
 		     var ? " for " : " for PK, KEK, db or dbx", var ? var : "");
+	if (json) {
+		/* A negative answer is still an answer: reported on stdout too. */
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "file", json_object_new_string(path));
+		json_object_object_add(o, "verified", json_object_new_boolean(0));
+		json_object_object_add(o, "error", json_object_new_string(err.message));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	}
 	return cli_report(cmd, &err, err.code);
 }
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include <bootseal/atomicfile.h>
 #include <bootseal/efivar.h>
 #include <bootseal/keys.h>
@@ -27,7 +29,7 @@ static void help(void)
 {
 	printf("usage: bootseal esl from-cert --owner-guid GUID --output OUT CERT...\n"
 	       "       bootseal esl from-hash --owner-guid GUID --output OUT SHA256HEX...\n"
-	       "       bootseal esl list ESL\n");
+	       "       bootseal esl list [--json] ESL\n");
 }
 
 static void buf_releasep(struct bs_efivar_buf *b) { bs_efivar_buf_release(b); }
@@ -131,6 +133,42 @@ static int from_hash(int argc, char **argv)
 	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
 }
 
+/* One entry as an object: type, owner and subject, sha256 or size. */
+static json_object *entry_json(const struct bs_efivar_esl_list *l, size_t i)
+{
+	char owner_text[BS_EFI_GUID_STRING_SIZE], type_text[BS_EFI_GUID_STRING_SIZE];
+	json_object *o = json_object_new_object();
+	struct bs_efi_guid owner;
+	const uint8_t *data;
+	size_t len;
+
+	bs_efivar_esl_entry(l, i, &owner, &data, &len);
+	bs_efivar_guid_format(&owner, owner_text);
+	if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_x509_guid)) {
+		struct bs_cert *cert = NULL;
+		char subject[256];
+
+		json_object_object_add(o, "type", json_object_new_string("x509"));
+		if (bs_keys_cert_from_mem(data, len, "", &cert, NULL) == 0) {
+			json_object_object_add(o, "subject",
+					       json_object_new_string(bs_cert_subject(cert, subject, sizeof(subject))));
+			bs_cert_free(cert);
+		}
+	} else if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_sha256_guid)) {
+		char hex[65];
+
+		bs_hex_encode(data, 32, hex);
+		json_object_object_add(o, "type", json_object_new_string("sha256"));
+		json_object_object_add(o, "sha256", json_object_new_string(hex));
+	} else {
+		bs_efivar_guid_format(&l->type, type_text);
+		json_object_object_add(o, "type", json_object_new_string(type_text));
+	}
+	json_object_object_add(o, "owner", json_object_new_string(owner_text));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)len));
+	return o;
+}
+
 static void print_entry(const struct bs_efivar_esl_list *l, size_t i)
 {
 	char owner_text[BS_EFI_GUID_STRING_SIZE], type_text[BS_EFI_GUID_STRING_SIZE];
@@ -166,18 +204,29 @@ static int list(int argc, char **argv)
 	struct bs_efivar_esl *esl = NULL;
 	struct bs_error err = { 0 };
 	size_t len;
-	int r;
+	int json = argc == 3 && strcmp(argv[1], "--json") == 0, r;
+	json_object *entries = NULL;
 
-	if (argc != 2)
+	if (argc != 2 + json)
 		return cli_fail(cmd, "list takes one file (see --help)");
-	r = cli_read_file(argv[1], MAX_ESL_SIZE, &buf, &len, &err);
+	r = cli_read_file(argv[1 + json], MAX_ESL_SIZE, &buf, &len, &err);
 	if (r == 0)
-		r = bs_efivar_esl_parse(buf, len, argv[1], &esl, &err);
+		r = bs_efivar_esl_parse(buf, len, argv[1 + json], &esl, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
+	if (json)
+		entries = json_object_new_array();
 	for (size_t i = 0; i < esl->n_lists; i++)
-		for (size_t j = 0; j < esl->lists[i].n_entries; j++)
-			print_entry(&esl->lists[i], j);
+		for (size_t j = 0; j < esl->lists[i].n_entries; j++) {
+			if (json)
+				json_object_array_add(entries, entry_json(&esl->lists[i], j));
+			else
+				print_entry(&esl->lists[i], j);
+		}
+	if (json) {
+		puts(json_object_to_json_string_ext(entries, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(entries);
+	}
 	bs_efivar_esl_free(esl);
 	return BS_EXIT_OK;
 }

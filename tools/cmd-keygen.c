@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include <bootseal/efivar.h>
 #include <bootseal/keygen.h>
 #include <bootseal/keys.h>
@@ -18,7 +20,7 @@ static void help(void)
 {
 	printf("usage: bootseal keygen [--output-dir DIR] [--owner-guid GUID]\n"
 	       "                       [--key-type rsa2048|rsa3072|rsa4096|ecdsa-p256|ecdsa-p384]\n"
-	       "                       [--days N] [--subject-prefix TEXT] [--force] [--ephemeral]\n"
+	       "                       [--days N] [--subject-prefix TEXT] [--force] [--ephemeral] [--json]\n"
 	       "Writes PK, KEK and db keys, certificates (.crt PEM, .cer DER), .esl and .auth\n"
 	       "files, GUID.txt, sb-* aliases and loader/keys/auto/ into DIR (target/keys).\n"
 	       "--ephemeral: a 1-day db key pair in a new private temporary directory.\n"
@@ -35,13 +37,14 @@ int cmd_keygen(int argc, char **argv)
 		{ "subject-prefix", required_argument, NULL, 's' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "ephemeral", no_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct bs_keygen_params p = { 0 };
 	struct bs_error err = { 0 };
 	struct bs_efi_guid owner;
-	int c, r, ephemeral = 0;
+	int c, r, ephemeral = 0, json = 0;
 	unsigned long days;
 	char *end;
 
@@ -77,6 +80,9 @@ int cmd_keygen(int argc, char **argv)
 		case 'e':
 			ephemeral = 1;
 			break;
+		case 'J':
+			json = 1;
+			break;
 		case 'h':
 			help();
 			return BS_EXIT_OK;
@@ -95,12 +101,33 @@ int cmd_keygen(int argc, char **argv)
 		r = bs_keygen_ephemeral(&p, &e, &err);
 		if (r < 0)
 			return cli_report(cmd, &err, r);
-		printf("dir %s\nkey %s\ncert %s\ncer %s\nesl %s\n", e.dir, e.key, e.crt, e.cer, e.esl);
+		if (json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "dir", json_object_new_string(e.dir));
+			json_object_object_add(o, "key", json_object_new_string(e.key));
+			json_object_object_add(o, "cert", json_object_new_string(e.crt));
+			json_object_object_add(o, "cer", json_object_new_string(e.cer));
+			json_object_object_add(o, "esl", json_object_new_string(e.esl));
+			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(o);
+		} else {
+			printf("dir %s\nkey %s\ncert %s\ncer %s\nesl %s\n", e.dir, e.key, e.crt, e.cer, e.esl);
+		}
 		bs_keygen_ephemeral_release(&e);
 		return BS_EXIT_OK;
 	}
 	r = bs_efivar_time_default(&p.time, &err);
 	if (r == 0)
 		r = bs_keygen_create(&p, &err);
-	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	if (json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "dir", json_object_new_string(p.output_dir ? p.output_dir : "target/keys"));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	}
+	return BS_EXIT_OK;
 }

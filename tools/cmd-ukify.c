@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <json-c/json.h>
+
 #include <bootseal/authenticode.h>
 #include <bootseal/keys.h>
 #include <bootseal/pe.h>
@@ -28,7 +30,7 @@ static void help(void)
 	       "           [--os-release TEXT|@FILE] [--uname VERSION] [--stub STUB] [--sbat TEXT|@FILE]...\n"
 	       "           [--splash BMP] [--devicetree DTB] [--pcrpkey KEY]\n"
 	       "           [--secureboot-private-key KEY --secureboot-certificate CERT] --output UKI\n"
-	       "       bootseal ukify inspect UKI\n");
+	       "       bootseal ukify inspect [--json] UKI\n");
 }
 
 static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
@@ -221,18 +223,54 @@ static void print_text(const char *name, const uint8_t *d, size_t len)
 	}
 }
 
+static int inspect_json(const struct bs_pe *pe, const char *const *text, size_t n_text)
+{
+	json_object *o = json_object_new_object(), *sections = json_object_new_array();
+
+	for (size_t i = 0; i < pe->n_sections; i++) {
+		const struct bs_pe_section *s = &pe->sections[i];
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "name", json_object_new_string(s->name));
+		json_object_object_add(j, "vma", json_object_new_int64(s->virtual_address));
+		json_object_object_add(j, "size", json_object_new_int64(s->virtual_size));
+		json_object_object_add(j, "offset", json_object_new_int64(s->raw_offset));
+		json_object_array_add(sections, j);
+	}
+	json_object_object_add(o, "sections", sections);
+	for (size_t i = 0; i < n_text; i++) {
+		const struct bs_pe_section *s = bs_pe_find_section(pe, text[i]);
+		const uint8_t *d;
+		size_t len;
+
+		if (!s)
+			continue;
+		d = bs_pe_section_data(pe, s, &len);
+		/* Section data is padded with NULs to the file alignment. */
+		while (len && d[len - 1] == '\0')
+			len--;
+		/* ".cmdline" -> "cmdline" */
+		json_object_object_add(o, text[i] + 1, json_object_new_string_len((const char *)d, (int)len));
+	}
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return BS_EXIT_OK;
+}
+
 static int inspect(int argc, char **argv)
 {
 	static const char *const text_sections[] = { ".cmdline", ".osrel", ".uname" };
 	_cleanup_(pe_freep) struct bs_pe *pe = NULL;
 	struct bs_error err = { 0 };
-	int r;
+	int json = argc == 3 && strcmp(argv[1], "--json") == 0, r;
 
-	if (argc != 2)
-		return cli_fail(cmd, "usage: bootseal ukify inspect UKI");
-	r = bs_pe_load(argv[1], &pe, &err);
+	if (argc != 2 + json)
+		return cli_fail(cmd, "usage: bootseal ukify inspect [--json] UKI");
+	r = bs_pe_load(argv[1 + json], &pe, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
+	if (json)
+		return inspect_json(pe, text_sections, BS_ARRAY_SIZE(text_sections));
 	printf("%-8s %10s %10s %10s\n", "section", "vma", "size", "offset");
 	for (size_t i = 0; i < pe->n_sections; i++) {
 		const struct bs_pe_section *s = &pe->sections[i];

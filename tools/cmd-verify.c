@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include <bootseal/authenticode.h>
 #include <bootseal/keys.h>
 #include <bootseal/pe.h>
@@ -20,13 +22,19 @@ static const char cmd[] = "verify";
 
 static void help(void)
 {
-	printf("usage: bootseal verify --cert CERT [--cert CERT]... PE\n"
-	       "       bootseal verify --list PE\n");
+	printf("usage: bootseal verify [--json] --cert CERT [--cert CERT]... PE\n"
+	       "       bootseal verify [--json] --list PE\n");
 }
 
 static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
 
-static int list(const struct bs_pe *pe)
+static void print_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int list(const struct bs_pe *pe, int json)
 {
 	_cleanup_free_ struct bs_authenticode_signature *sigs = NULL;
 	struct bs_error err = { 0 };
@@ -35,6 +43,22 @@ static int list(const struct bs_pe *pe)
 
 	if (r < 0)
 		return cli_report(cmd, &err, r);
+	if (json) {
+		json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+		for (size_t i = 0; i < n; i++) {
+			json_object *s = json_object_new_object();
+
+			json_object_object_add(s, "signer_subject", json_object_new_string(sigs[i].signer_subject));
+			json_object_object_add(s, "signer_issuer", json_object_new_string(sigs[i].signer_issuer));
+			json_object_object_add(s, "digest_algorithm", json_object_new_string(sigs[i].digest_alg));
+			json_object_object_add(s, "digest_matches", json_object_new_boolean(sigs[i].digest_matches));
+			json_object_array_add(a, s);
+		}
+		json_object_object_add(o, "signatures", a);
+		print_json(o);
+		return BS_EXIT_OK;
+	}
 	if (!n)
 		printf("No signature table present\n");
 	for (size_t i = 0; i < n; i++) {
@@ -52,6 +76,7 @@ int cmd_verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cert", required_argument, NULL, 'c' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -61,7 +86,7 @@ int cmd_verify(int argc, char **argv)
 	const char *specs[MAX_CERTS];
 	struct bs_error err = { 0 };
 	size_t n_certs = 0, which;
-	int do_list = 0, c, r, status;
+	int do_list = 0, json = 0, c, r, status;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:lh", opts, NULL)) != -1) {
@@ -73,6 +98,9 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 'l':
 			do_list = 1;
+			break;
+		case 'J':
+			json = 1;
 			break;
 		case 'h':
 			help();
@@ -89,7 +117,7 @@ int cmd_verify(int argc, char **argv)
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	if (do_list)
-		return list(pe);
+		return list(pe, json);
 
 	status = BS_EXIT_OK;
 	for (size_t i = 0; i < n_certs && status == BS_EXIT_OK; i++) {
@@ -103,8 +131,19 @@ int cmd_verify(int argc, char **argv)
 		r = bs_authenticode_verify(pe, x509s, n_certs, &which, &err);
 		if (r < 0)
 			status = cli_report(cmd, &err, r);
-		else
+		if (json && (r >= 0 || status == BS_EXIT_VERIFY_FAILED)) {
+			/* A negative answer is still an answer: reported on stdout too. */
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "verified", json_object_new_boolean(r >= 0));
+			if (r >= 0)
+				json_object_object_add(o, "signature", json_object_new_int((int)which + 1));
+			else
+				json_object_object_add(o, "error", json_object_new_string(err.message));
+			print_json(o);
+		} else if (r >= 0) {
 			printf("Signature verification OK\n");
+		}
 	}
 	for (size_t i = 0; i < n_certs; i++)
 		bs_cert_free(certs[i]);
