@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 
 #include <bootseal/workqueue.h>
 
@@ -322,7 +323,42 @@ struct hasher {
 	int rootfd;
 	struct bs_fsverity_ctx **ctx;
 	size_t *order;
+	/* Progress, updated by every worker; reported by whichever worker
+	 * takes the `reporting` flag, at most every 100 ms. */
+	size_t files_done;
+	unsigned long long bytes_done, bytes_total;
+	long long last_report_ms;
+	int reporting;
 };
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void report(struct hasher *h, int done)
+{
+	const struct bs_rootfs_options *o = h->scan->opts;
+	struct bs_progress p = { .phase = "hashing", .files_total = h->scan->n_jobs,
+				 .bytes_total = h->bytes_total, .done = done };
+	long long now = now_ms();
+	int idle = 0;
+
+	if (!o->progress)
+		return;
+	if (!done && now - __atomic_load_n(&h->last_report_ms, __ATOMIC_RELAXED) < 100)
+		return;
+	if (!__atomic_compare_exchange_n(&h->reporting, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	p.files_done = __atomic_load_n(&h->files_done, __ATOMIC_RELAXED);
+	p.bytes_done = __atomic_load_n(&h->bytes_done, __ATOMIC_RELAXED);
+	o->progress(o->progress_ctx, &p);
+	__atomic_store_n(&h->last_report_ms, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->reporting, 0, __ATOMIC_RELEASE);
+}
 
 static int hash_one(void *arg, size_t worker, size_t item)
 {
@@ -341,6 +377,9 @@ static int hash_one(void *arg, size_t worker, size_t item)
 	r = bs_fsverity_digest_fd(h->ctx[worker], fd, digest);
 	if (r < 0)
 		return job->error = r;
+	__atomic_add_fetch(&h->files_done, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&h->bytes_done, (unsigned long long)st.st_size, __ATOMIC_RELAXED);
+	report(h, 0);
 	return bs_tree_inode_set_digest(job->inode, digest, bs_fsverity_digest_size(h->ctx[worker]));
 }
 
@@ -385,8 +424,12 @@ static int hash_files(struct scan *s, int rootfd)
 	}
 	for (size_t i = 0; i < jobs && !r; i++)
 		r = bs_fsverity_new(&params, &h.ctx[i]);
+	for (size_t i = 0; i < s->n_jobs; i++)
+		h.bytes_total += bs_tree_inode_stat(s->jobs[i].inode)->size;
 	if (!r)
 		r = bs_workqueue_run(s->n_jobs, jobs, hash_one, &h, &failed);
+	if (!r)
+		report(&h, 1);
 	for (size_t i = 0; i < jobs; i++)
 		bs_fsverity_free(h.ctx[i]);
 	free(h.ctx);

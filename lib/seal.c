@@ -407,6 +407,8 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		.jobs = o->jobs,
 		.capture = seal_captures,
 		.n_capture = BS_ARRAY_SIZE(seal_captures),
+		.progress = o->progress,
+		.progress_ctx = o->progress_ctx,
 	};
 	struct sealing s = { .o = o, .res = res, .err = err };
 	const struct bs_source_file *files;

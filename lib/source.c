@@ -183,6 +183,8 @@ static int open_dir(struct bs_source *src, const char *path, const struct bs_sou
 		.jobs = opts->jobs,
 		.hash_alg = BS_HASH_SHA512,
 		.flags = raw ? 0 : BS_ROOTFS_CAPABILITY_ONLY | BS_ROOTFS_SKIP_BOOT_DIRS,
+		.progress = opts->progress,
+		.progress_ctx = opts->progress_ctx,
 	};
 	struct bs_content_source content = { bs_rootfs_read_file, (void *)path };
 	int r;
@@ -251,19 +253,50 @@ static int read_captured(void *ctx, const char *path, const struct bs_tree_inode
 	return 0;
 }
 
+/* The layer reader's progress as a bs_progress: compressed bytes of all
+ * layers, files hashed so far (their total is known only at the end). */
+struct oci_progress {
+	struct bs_source *src;
+	unsigned long long blob_total;
+	size_t files;
+	char phase[48];
+};
+
+static void oci_progress(void *ctx, size_t layer, size_t n_layers, const struct bs_oci_flatten_stats *st)
+{
+	struct oci_progress *op = ctx;
+	struct bs_progress p = { .phase = op->phase, .files_done = st->hashed_files,
+				 .bytes_done = st->blob_bytes, .bytes_total = op->blob_total };
+
+	snprintf(op->phase, sizeof(op->phase), "layer %zu/%zu", layer + 1, n_layers);
+	op->files = st->hashed_files;
+	op->src->opts->progress(op->src->opts->progress_ctx, &p);
+}
+
 static int open_oci(struct bs_source *src, const char *spec, const struct bs_source_options *opts,
 		    struct bs_error *err)
 {
 	struct oci_capture cap = { .src = src };
+	struct oci_progress op = { .src = src };
 	struct bs_oci_flatten_options fopts = { .hash_alg = BS_HASH_SHA512, .capture = want_file,
-						.capture_ctx = &cap };
+						.capture_ctx = &cap,
+						.progress = opts->progress ? oci_progress : NULL,
+						.progress_ctx = &op };
 	struct bs_content_source content;
 	int r;
 
 	r = bs_oci_image_open(spec, &src->img, err);
 	if (r < 0)
 		return r;
+	for (size_t i = 0; i < bs_oci_image_layer_count(src->img); i++)
+		op.blob_total += bs_oci_image_layer(src->img, i)->size;
 	r = bs_oci_image_flatten(src->img, &fopts, NULL, err);
+	if (r >= 0 && opts->progress) {
+		struct bs_progress p = { .phase = op.phase, .files_done = op.files, .bytes_done = op.blob_total,
+					 .bytes_total = op.blob_total, .done = 1 };
+
+		opts->progress(opts->progress_ctx, &p);
+	}
 	if (r >= 0 && cap.failed)
 		r = -ENOMEM;
 	/* A captured path may have been replaced or deleted by a later layer. */

@@ -2,7 +2,10 @@
 #ifndef BOOTSEAL_CLI_H
 #define BOOTSEAL_CLI_H
 
+#include <time.h>
+
 #include <bootseal/error.h>
+#include <bootseal/progress.h>
 
 /* Exit codes, the same for every subcommand (docs/exit-codes.md). */
 enum {
@@ -23,6 +26,16 @@ int cli_report(const char *cmd, const struct bs_error *err, int fallback_code);
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Maps a negative errno from the library to an exit code. */
 int cli_exit_code(int r);
+
+/* Progress of a long operation on stderr (tools/cli-progress.c). init
+ * returns whether to show it: stderr is a terminal and not --quiet. */
+struct cli_progress {
+	struct timespec start;
+	int shown;
+};
+int cli_progress_init(struct cli_progress *cp, int quiet);
+void cli_progress_show(void *ctx, const struct bs_progress *p);
+void cli_progress_end(struct cli_progress *cp);
 
 int cmd_fsverity_digest(int argc, char **argv);
 int cmd_compute_composefs_digest(int argc, char **argv);

@@ -21,8 +21,10 @@ static const char cmd[] = "compute-composefs-digest";
 static void help(void)
 {
 	printf("usage: bootseal compute-composefs-digest [--write-dumpfile-to FILE]\n"
-	       "                                         [--create-missing-dirs] [--jobs N] [--json] [ROOTFS]\n"
-	       "Prints the composefs digest bootc computes for ROOTFS (default /target).\n");
+	       "                                         [--create-missing-dirs] [--jobs N] [--json] [--quiet]\n"
+	       "                                         [ROOTFS]\n"
+	       "Prints the composefs digest bootc computes for ROOTFS (default /target).\n"
+	       "Progress is shown on stderr when it is a terminal, unless --quiet.\n");
 }
 
 static int write_dump(struct bs_tree *tree, const char *path, struct bs_error *err)
@@ -57,6 +59,7 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 		{ "create-missing-dirs", no_argument, NULL, 'c' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -68,7 +71,8 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 	struct bs_tree *tree = NULL;
 	const char *dumpfile = NULL, *rootfs = "/target";
 	char *end;
-	int json = 0, c, r;
+	struct cli_progress progress;
+	int json = 0, quiet = 0, c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
@@ -81,6 +85,9 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 			break;
 		case 'J':
 			json = 1;
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'j':
 			ropts.jobs = strtoul(optarg, &end, 10);
@@ -102,7 +109,12 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 	if (strcmp(rootfs, "/") == 0)
 		return cli_fail(cmd, "cannot operate on the active root filesystem; pass the image's rootfs");
 
+	if (cli_progress_init(&progress, quiet)) {
+		ropts.progress = cli_progress_show;
+		ropts.progress_ctx = &progress;
+	}
 	r = bs_composefs_dir_digest(rootfs, &ropts, bootc_flags, digest, dumpfile ? &tree : NULL, NULL, &err);
+	cli_progress_end(&progress);
 	if (r >= 0 && dumpfile)
 		r = write_dump(tree, dumpfile, &err);
 	bs_tree_free(tree);

@@ -20,10 +20,11 @@ static void help(void)
 {
 	printf("usage: bootseal seal (--key KEY --cert CERT | --ephemeral-keys) [--karg ARG]...\n"
 	       "                     [--sign-bootloader] [--stub PATH] [--allow-missing-verity]\n"
-	       "                     [--create-missing-dirs] [--jobs N] [--json] SRC [DEST]\n"
+	       "                     [--create-missing-dirs] [--jobs N] [--json] [--quiet] SRC [DEST]\n"
 	       "SRC: oci:DIR[:TAG], oci-archive:FILE or dir:PATH; DEST: oci:DIR[:TAG] or\n"
 	       "oci-archive:FILE (a dir: source is sealed in place). KEY: a file, fd:N, env:NAME\n"
-	       "or a provider URI (pkcs11:...); --key-fd N and --key-env NAME are short forms.\n");
+	       "or a provider URI (pkcs11:...); --key-fd N and --key-env NAME are short forms.\n"
+	       "Progress is shown on stderr when it is a terminal, unless --quiet.\n");
 }
 
 /* A throwaway db key for pull-request builds: the key stays in memory, the
@@ -77,6 +78,7 @@ int cmd_seal(int argc, char **argv)
 		{ "create-missing-dirs", no_argument, NULL, 'm' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -88,7 +90,8 @@ int cmd_seal(int argc, char **argv)
 	const char **kargs = NULL;
 	char key_spec[64], cert_path[256] = "";
 	const char *key_arg = NULL, *cert_arg = NULL;
-	int ephemeral = 0, json = 0, c, r, status;
+	struct cli_progress progress;
+	int ephemeral = 0, json = 0, quiet = 0, c, r, status;
 	char *end;
 
 	kargs = calloc((size_t)argc, sizeof(*kargs));
@@ -139,6 +142,9 @@ int cmd_seal(int argc, char **argv)
 		case 'J':
 			json = 1;
 			break;
+		case 'q':
+			quiet = 1;
+			break;
 		case 'h':
 			help();
 			free(kargs);
@@ -169,8 +175,13 @@ int cmd_seal(int argc, char **argv)
 		r = bs_keys_load_cert(cert_arg, &cert, &err);
 	o.key = key;
 	o.cert = cert;
+	if (cli_progress_init(&progress, quiet)) {
+		o.progress = cli_progress_show;
+		o.progress_ctx = &progress;
+	}
 	if (r >= 0)
 		r = bs_seal(&o, &res, &err);
+	cli_progress_end(&progress);
 	/* The key is no longer needed: drop it before printing anything. */
 	bs_key_free(key);
 	if (r < 0) {

@@ -6,6 +6,7 @@
 
 #include <bootseal/error.h>
 #include <bootseal/fsverity.h>
+#include <bootseal/progress.h>
 #include <bootseal/tree.h>
 
 /*
@@ -29,6 +30,8 @@ struct bs_rootfs_options {
 	size_t jobs;                /* 0: online CPUs */
 	size_t inline_max;          /* 0 means 64, composefs's limit */
 	unsigned flags;
+	bs_progress_fn progress;    /* may be NULL: files and bytes hashed */
+	void *progress_ctx;
 };
 
 struct bs_rootfs_stats {

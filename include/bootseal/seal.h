@@ -8,6 +8,7 @@
 #include <bootseal/composefs.h>
 #include <bootseal/error.h>
 #include <bootseal/keys.h>
+#include <bootseal/progress.h>
 
 /*
  * Sealing: a bootable container image in, the same image plus a signed UKI
@@ -35,6 +36,8 @@ struct bs_seal_options {
 	int allow_missing_verity;       /* composefs=?<digest>, as bootc's flag */
 	unsigned bootc_flags;           /* BS_BOOTC_* */
 	size_t jobs;
+	bs_progress_fn progress;        /* may be NULL: reading the image */
+	void *progress_ctx;
 };
 
 struct bs_seal_result {

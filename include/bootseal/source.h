@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <bootseal/error.h>
+#include <bootseal/progress.h>
 #include <bootseal/tree.h>
 
 /*
@@ -32,6 +33,9 @@ struct bs_source_options {
 	 * whose bytes bs_source_read_file must return for OCI images. */
 	const char *const *capture;
 	size_t n_capture;
+	/* May be NULL: files hashed (directories) or layer bytes read (OCI). */
+	bs_progress_fn progress;
+	void *progress_ctx;
 };
 
 struct bs_source;
