@@ -11,8 +11,9 @@ V=$top/tests/vectors
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
-rm -rf "$C"
-mkdir -p "$C"/{dump,erofs,pe,esl,auth,kargs,uki,oci-json,oci-tar}
+# Files are (re)written, never removed: regression inputs of fixed bugs
+# (leak-*, filealign.efi, ...) live beside these seeds.
+mkdir -p "$C"/{dump,erofs,pe,esl,auth,kargs,uki,oci-json,oci-tar,selabel}
 
 # composefs dumps: the small C and rs vectors, accepted and should-fail
 for f in "$V"/composefs-c/*.dump "$V"/composefs-rs/*.dump; do
@@ -66,6 +67,12 @@ printf 'init=/bin/sh "quoted arg" dup=1 dup_x=2 dup-x=2\n' >"$C/kargs/cmdline"
 	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"$MD","size":$MS}]}\0'
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"$CD","size":$CS},"layers":[]}\0{}'
 } >"$C/oci-json/docker.bin"
+
+# SELinux: file_contexts NUL file_contexts.subs_dist NUL a path to look up
+printf '%s\t%s\n' '/.*' system_u:object_r:default_t:s0 '/usr(/.*)?' system_u:object_r:usr_t:s0 \
+	'/usr/bin(/.*)?' system_u:object_r:bin_t:s0 '/usr/share/none' '<<none>>' \
+	'/home/[^/]+/\.ssh(/.*)?' system_u:object_r:ssh_home_t:s0 >"$C/selabel/fc.bin"
+printf '/usr/bin/special\t--\tsystem_u:object_r:special_exec_t:s0\n/usr/bin(/.*)?\t-d\tsystem_u:object_r:bindir_t:s0\n\0/alias /usr/bin\n/opt /usr\n\0/usr/bin/special' >>"$C/selabel/fc.bin"
 
 # OCI layers: a small rootfs with links, whiteouts and an opaque directory
 python3 - "$C/oci-tar" <<'PY'
