@@ -347,6 +347,10 @@ static int write_oci(struct sealing *s)
 		.labels = labels,
 		.n_labels = BS_ARRAY_SIZE(labels),
 		.created_by = "bootseal seal",
+		.compression = (enum bs_oci_compression)s->o->compression,
+		.level = s->o->level,
+		.jobs = s->o->jobs,
+		.flags = s->o->rewrite_layer ? 0 : BS_OCI_REUSE_LAYER,
 	};
 	struct bs_oci_write_result res;
 	int r;

@@ -10,6 +10,7 @@
 
 #include <bootseal/bootc.h>
 #include <bootseal/keys.h>
+#include <bootseal/oci.h>
 #include <bootseal/seal.h>
 
 #include "cli.h"
@@ -20,10 +21,12 @@ static void help(void)
 {
 	printf("usage: bootseal seal (--key KEY --cert CERT | --ephemeral-keys) [--karg ARG]...\n"
 	       "                     [--sign-bootloader] [--stub PATH] [--allow-missing-verity]\n"
-	       "                     [--create-missing-dirs] [--jobs N] [--json] [--quiet] SRC [DEST]\n"
+	       "                     [--create-missing-dirs] [--compression gzip|zstd|none] [--level N]\n"
+	       "                     [--rewrite-layer] [--jobs N] [--json] [--quiet] SRC [DEST]\n"
 	       "SRC: oci:DIR[:TAG], oci-archive:FILE or dir:PATH; DEST: oci:DIR[:TAG] or\n"
 	       "oci-archive:FILE (a dir: source is sealed in place). KEY: a file, fd:N, env:NAME\n"
 	       "or a provider URI (pkcs11:...); --key-fd N and --key-env NAME are short forms.\n"
+	       "A one-layer input keeps its layer blob as layer 1 unless --rewrite-layer.\n"
 	       "Progress is shown on stderr when it is a terminal, unless --quiet.\n");
 }
 
@@ -78,6 +81,9 @@ int cmd_seal(int argc, char **argv)
 		{ "create-missing-dirs", no_argument, NULL, 'm' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "compression", required_argument, NULL, 'C' },
+		{ "level", required_argument, NULL, 'L' },
+		{ "rewrite-layer", no_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -138,6 +144,28 @@ int cmd_seal(int argc, char **argv)
 				free(kargs);
 				return cli_fail(cmd, "invalid job count '%s'", optarg);
 			}
+			break;
+		case 'C':
+			if (strcmp(optarg, "gzip") == 0)
+				o.compression = BS_OCI_GZIP;
+			else if (strcmp(optarg, "zstd") == 0)
+				o.compression = BS_OCI_ZSTD;
+			else if (strcmp(optarg, "none") == 0)
+				o.compression = BS_OCI_UNCOMPRESSED;
+			else {
+				free(kargs);
+				return cli_fail(cmd, "unknown compression '%s' (gzip, zstd or none)", optarg);
+			}
+			break;
+		case 'L':
+			o.level = (int)strtol(optarg, &end, 10);
+			if (*end || o.level < 1 || o.level > 19) {
+				free(kargs);
+				return cli_fail(cmd, "invalid compression level '%s'", optarg);
+			}
+			break;
+		case 'R':
+			o.rewrite_layer = 1;
 			break;
 		case 'J':
 			json = 1;

@@ -36,6 +36,14 @@ struct bs_seal_options {
 	int allow_missing_verity;       /* composefs=?<digest>, as bootc's flag */
 	unsigned bootc_flags;           /* BS_BOOTC_* */
 	size_t jobs;
+	/* Output layers: BS_OCI_GZIP (default), BS_OCI_ZSTD, BS_OCI_UNCOMPRESSED
+	 * and a level (0: the format's default). */
+	int compression;
+	int level;
+	/* A one-layer input's layer blob is copied as layer 1, unchanged, unless
+	 * this is set or the bootloader was signed: the sealed image then shares
+	 * its base layer with the input (registries store and pull it once). */
+	int rewrite_layer;
 	bs_progress_fn progress;        /* may be NULL: reading the image */
 	void *progress_ctx;
 };

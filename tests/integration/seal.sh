@@ -37,6 +37,18 @@ check "verify-seal accepts db.esl and db.auth as the db" \
 	"$BOOTSEAL" verify-seal --db "$work/keys/db.esl" --db "$work/keys/db.auth" "oci:$work/out:sealed"
 check "verify-seal --json" sh -c "'$BOOTSEAL' verify-seal --json --db '$work/keys/db.crt' 'oci:$work/out:sealed' | grep -q '\"ok\":true'"
 
+# A one-layer input keeps its layer blob; --rewrite-layer and zstd rewrite it; the seal is the same.
+"$BOOTSEAL" oci flatten "$src" "oci:$work/flat:one" >/dev/null
+layer_of() { skopeo inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Layers"][0])'; }
+"$BOOTSEAL" seal "${keys[@]}" --karg quiet "oci:$work/flat:one" "oci:$work/reuse:x" >"$work/d.reuse"
+check_eq "one-layer input: its layer blob is layer 1 of the sealed image" "$(layer_of "oci:$work/flat:one")" "$(layer_of "oci:$work/reuse:x")"
+"$BOOTSEAL" seal "${keys[@]}" --karg quiet --rewrite-layer --compression zstd "oci:$work/flat:one" "oci:$work/rw:x" >"$work/d.rw"
+check "--rewrite-layer --compression zstd writes a new layer" test "$(layer_of "oci:$work/flat:one")" != "$(layer_of "oci:$work/rw:x")"
+check_eq "same digest whichever way layer 1 is written" "$(cat "$work/d.reuse")" "$(cat "$work/d.rw")"
+check_eq "flattening first does not change the digest" "$digest" "$(cat "$work/d.reuse")"
+check "verify-seal accepts the reused-layer image" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "oci:$work/reuse:x"
+check "verify-seal accepts the zstd image" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "oci:$work/rw:x"
+
 # Keys from an fd and an environment variable; an oci-archive: output.
 check_eq "key from --key-fd gives the same image" "$(sha256sum <"$work/out/index.json")" \
 	"$("$BOOTSEAL" seal --key-fd 3 --cert "$work/keys/db.crt" --karg quiet "$src" "oci:$work/fd:sealed" 3<"$work/keys/db.key" >/dev/null && sha256sum <"$work/fd/index.json")"
