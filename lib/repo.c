@@ -191,6 +191,10 @@ int bs_repo_object_commit(struct bs_repo *repo, struct bs_error *err)
 		r = bs_error_set(err, -EOPNOTSUPP, repo->name,
 				 "cannot enable fs-verity: %s (ext4 needs -O verity and a kernel with "
 				 "CONFIG_FS_VERITY)", strerror(-r));
+	} else if (r == -EINVAL) {
+		/* ext4 keeps Merkle tree blocks no larger than its own blocks. */
+		r = bs_error_set(err, r, repo->name, "cannot enable fs-verity with 4 KiB blocks: %s "
+				 "(a filesystem block size under 4096? mkfs.ext4 -b 4096)", strerror(-r));
 	} else if (r < 0) {
 		r = bs_error_set(err, r, repo->name, "cannot enable fs-verity: %s", strerror(-r));
 	} else if (r >= 0 && (len != repo->digest_len || memcmp(got, repo->digest, len) != 0)) {

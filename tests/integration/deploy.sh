@@ -36,7 +36,7 @@ digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest
 kver=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kver"])' "$work/seal.json")
 
 truncate -s 256M "$work/disk.img"
-mkfs.ext4 -q -O verity "$work/disk.img" || { not_ok "mkfs.ext4 -O verity"; exit 1; }
+mkfs.ext4 -q -b 4096 -O verity "$work/disk.img" || { not_ok "mkfs.ext4 -b 4096 -O verity"; exit 1; }
 loop=$(losetup -f --show "$work/disk.img") || { not_ok "a free loop device"; exit 1; }
 mkdir -p "$work/mnt" "$work/root"
 mount "$loop" "$work/mnt" || { not_ok "mount the ext4 image"; exit 1; }
