@@ -30,6 +30,9 @@ static const struct bs_command commands[] = {
 	{ "auth", cmd_auth, "sign and verify authenticated variable updates (.auth)" },
 };
 
+/* A path the user gave that cannot be read or written (-EACCES) is bad
+ * input; an operation the system does not permit (-EPERM: mounts, privileged
+ * ioctls, sysfs) is the environment. */
 int cli_exit_code(int r)
 {
 	switch (-r) {
@@ -42,7 +45,6 @@ int cli_exit_code(int r)
 	case ENOSPC:
 	case EDQUOT:
 	case EPERM:
-	case EACCES:
 	case EROFS:
 	case ENOTTY:
 	case EOPNOTSUPP:

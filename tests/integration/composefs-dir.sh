@@ -156,6 +156,18 @@ check_fails "rootfs missing" 2 "$work/nope: cannot open directory: No such file"
 	"$BOOTSEAL" compute-composefs-digest "$work/nope"
 check_fails "active root refused" 2 "active root filesystem" "$BOOTSEAL" compute-composefs-digest /
 rm "$root/run" && mkdir "$root/run"
+# An unreadable file, as an unprivileged user: root reads everything.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p "$work/unpriv/usr" "$work/unpriv/boot" "$work/unpriv/sysroot"
+	head -c 100 /dev/zero >"$work/unpriv/usr/secret" && chmod 000 "$work/unpriv/usr/secret"
+	chmod 755 "$work" && chown -R 65534:65534 "$work/unpriv"
+	nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+	check_fails "unreadable file" 2 "$work/unpriv/usr/secret: cannot (open|read): Permission denied" \
+		"${nobody[@]}" "$BOOTSEAL" compute-composefs-digest "$work/unpriv"
+	check_fails "mkcomposefs of a tree with an unreadable file" 2 "usr/secret: cannot (open|read): Permission denied" \
+		"${nobody[@]}" "$BOOTSEAL" mkcomposefs --format v1 --hash sha512 "$work/unpriv" "$work/unpriv.img"
+	check "no image is left behind" test ! -e "$work/unpriv.img"
+fi
 check_fails "dump to a missing directory" 2 "$work/no/such.dump: cannot create" \
 	"$BOOTSEAL" compute-composefs-digest --write-dumpfile-to "$work/no/such.dump" "$root"
 finish

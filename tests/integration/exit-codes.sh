@@ -51,20 +51,27 @@ check "2: ... and no output left behind" test ! -e "$work/x.efi"
 check_fails "2: seal without keys" 2 "^bootseal: seal: a db key and certificate are needed" \
 	"$BOOTSEAL" seal "oci:$work/none" "oci:$work/out"
 
-# 3: environment: permission denied. As root, run as nobody when the binary
-# is reachable for it; otherwise a file without read permission suffices.
+# 2: a file that cannot be read is bad input (as root, read it as nobody).
 echo secret >"$work/secret"
 chmod 0600 "$work/secret"
 if [ "$(id -u)" != 0 ]; then
 	chmod 0000 "$work/secret"
-	check_fails "3: permission denied" 3 "Permission denied" "$BOOTSEAL" fsverity-digest "$work/secret"
+	check_fails "2: unreadable file" 2 "Permission denied" "$BOOTSEAL" fsverity-digest "$work/secret"
 elif command -v setpriv >/dev/null &&
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$BOOTSEAL" --version >/dev/null 2>&1; then
 	chmod 0755 "$work"
-	check_fails "3: permission denied" 3 "Permission denied" \
+	check_fails "2: unreadable file" 2 "Permission denied" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups "$BOOTSEAL" fsverity-digest "$work/secret"
 	chmod 0700 "$work"
 else
-	ok "3: permission denied # SKIP the binary is not reachable by nobody"
+	ok "2: unreadable file # SKIP the binary is not reachable by nobody"
+fi
+# 3: environment: the system does not permit the operation (-EPERM).
+if [ "$(id -u)" = 0 ]; then
+	check_fails "3: operation not permitted" 3 "Operation not permitted" \
+		"$BOOTSEAL" keygen --output-dir /sys/bootseal-test-keys
+else
+	check_fails "3: operation not permitted" 3 "Operation not permitted|Permission denied" \
+		"$BOOTSEAL" keygen --output-dir /sys/bootseal-test-keys
 fi
 finish
