@@ -382,7 +382,8 @@ int bs_source_open(const char *spec, const struct bs_source_options *opts, struc
 		bs_source_free(src);
 		return r;
 	}
-	qsort(src->files, src->n_files, sizeof(*src->files), file_cmp);
+	if (src->n_files)       /* qsort(NULL, 0, ...) is undefined (UBSan) */
+		qsort(src->files, src->n_files, sizeof(*src->files), file_cmp);
 	src->opts = NULL;
 	*out = src;
 	return 0;
