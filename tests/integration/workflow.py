@@ -28,7 +28,12 @@ def main():
     on = doc.get("on", doc.get(True, {}))
     result("pull_request" in on, f"{name}: runs on pull requests")
     result("main" in ((on.get("push") or {}).get("branches") or []), f"{name}: runs on pushes to main")
-    steps = [s for job in doc.get("jobs", {}).values() for s in job.get("steps", [])]
+    jobs = doc.get("jobs", {})
+    needs = [(name, n) for name, job in jobs.items()
+             for n in ([job["needs"]] if isinstance(job.get("needs"), str) else job.get("needs", []))]
+    result(jobs and all(n in jobs for _, n in needs) and all("runs-on" in j for j in jobs.values()),
+           f"{name}: jobs have runs-on and need only jobs that exist", str(needs))
+    steps = [s for job in jobs.values() for s in job.get("steps", [])]
     result(steps and all(("uses" in s) != ("run" in s) for s in steps),
            f"{name}: {len(steps)} steps, each with either uses or run")
 
