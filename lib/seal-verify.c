@@ -188,6 +188,8 @@ int bs_verify_seal(const struct bs_verify_seal_options *o, struct bs_seal_report
 	struct bs_source_options sopts = {
 		.jobs = o->jobs,
 		.flags = BS_SOURCE_BOOT_FILES | (o->bootc_flags ? BS_SOURCE_CREATE_MISSING : 0),
+		.progress = o->progress,
+		.progress_ctx = o->progress_ctx,
 	};
 	const struct bs_source_file *files;
 	struct bs_source *src = NULL;

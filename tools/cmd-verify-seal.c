@@ -18,11 +18,12 @@ static const char cmd[] = "verify-seal";
 static void help(void)
 {
 	printf("usage: bootseal verify-seal --db FILE [--db FILE]... [--expect TREE] [--json]\n"
-	       "                            [--create-missing-dirs] [--jobs N] IMAGE\n"
+	       "                            [--create-missing-dirs] [--jobs N] [--quiet] IMAGE\n"
 	       "IMAGE: oci:DIR[:TAG], oci-archive:FILE, dir:PATH or a directory. --db takes\n"
 	       "certificates (PEM/DER), signature lists (.esl) or signed updates (.auth).\n"
 	       "--expect: the tree the image was sealed for (image, dump, directory), to\n"
-	       "explain a digest mismatch. Exit 0: sealed, 1: a check failed, 2: bad input.\n");
+	       "explain a digest mismatch. Exit 0: sealed, 1: a check failed, 2: bad input.\n"
+	       "Progress is shown on stderr when it is a terminal, unless --quiet.\n");
 }
 
 static void print_json(const struct bs_seal_report *rep)
@@ -60,6 +61,7 @@ int cmd_verify_seal(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "create-missing-dirs", no_argument, NULL, 'm' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -67,7 +69,8 @@ int cmd_verify_seal(int argc, char **argv)
 	struct bs_seal_report rep = { 0 };
 	struct bs_error err = { 0 };
 	struct bs_db *db = NULL;
-	int json = 0, c, r = 0, status;
+	struct cli_progress progress;
+	int json = 0, quiet = 0, c, r = 0, status;
 	char *end;
 
 	if (bs_db_new(&db) < 0)
@@ -83,6 +86,9 @@ int cmd_verify_seal(int argc, char **argv)
 			break;
 		case 'J':
 			json = 1;
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'm':
 			o.bootc_flags |= BS_BOOTC_CREATE_MISSING;
@@ -105,8 +111,13 @@ int cmd_verify_seal(int argc, char **argv)
 		r = bs_error_set(&err, -EINVAL, NULL, "expected one IMAGE (see --help)");
 	o.image = r >= 0 ? argv[optind] : NULL;
 	o.db = db;
+	if (cli_progress_init(&progress, quiet)) {
+		o.progress = cli_progress_show;
+		o.progress_ctx = &progress;
+	}
 	if (r >= 0)
 		r = bs_verify_seal(&o, &rep, &err);
+	cli_progress_end(&progress);
 	bs_db_free(db);
 	if (r < 0)
 		return cli_report(cmd, &err, r);

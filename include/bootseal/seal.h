@@ -91,6 +91,8 @@ struct bs_verify_seal_options {
 	const char *expect;     /* optional: the tree the UKI was sealed for */
 	unsigned bootc_flags;
 	size_t jobs;
+	bs_progress_fn progress;        /* may be NULL: reading the image */
+	void *progress_ctx;
 };
 
 /* Structural problems (not an image, a UKI that is not a PE or lacks

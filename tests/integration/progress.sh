@@ -38,4 +38,9 @@ check "... and the same digest" grep -aq "$expected" "$work/seal.out"
 check "seal --quiet on a terminal" on_tty "$work/seal-quiet.out" "$BOOTSEAL" seal --quiet --key "$work/keys/db.key" \
 	--cert "$work/keys/db.crt" "oci:$work/ex/image:example" "oci:$work/s3:x"
 check_eq "... prints only the digest" "$expected" "$(tr -d '\r' <"$work/seal-quiet.out")"
+check "verify-seal on a terminal" on_tty "$work/verify.out" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "oci:$work/s1:x"
+check "... shows the layers read" grep -aq 'layer 2/2: [0-9]* files' "$work/verify.out"
+check "verify-seal --quiet on a terminal" on_tty "$work/verify-quiet.out" "$BOOTSEAL" verify-seal --quiet \
+	--db "$work/keys/db.crt" "oci:$work/s1:x"
+check "... shows none" bash -c '! grep -aq "MiB/s" "$1"' _ "$work/verify-quiet.out"
 finish
