@@ -87,6 +87,16 @@ for k in PK KEK db; do
 done
 check_eq "ESP: loader.conf" "secure-boot-enroll force" "$(cat "$work/esp/loader/loader.conf")"
 
+# A directory source: the same repository, objects read from the tree.
+check "deploy dir:" "$BOOTSEAL" deploy ${insecure:+--allow-missing-verity} "dir:$work/u/rootfs" "$work/mnt/repo-dir"
+check "deploy dir: writes the same repository as oci:" diff -r "$repo" "$work/mnt/repo-dir"
+rm -rf "$work/mnt/repo-dir"
+cp -a "$work/u/rootfs" "$work/changed"
+echo changed >>"$work/changed/usr/lib/os-release"
+check_fails "deploy refuses a tree its UKI was not sealed for" 1 "the UKI is sealed for composefs=" \
+	"$BOOTSEAL" deploy --allow-missing-verity "dir:$work/changed" "$work/mnt/repo-changed"
+check "and writes nothing" test ! -e "$work/mnt/repo-changed"
+
 # Mounting.
 if [ "$verity" = 0 ]; then
 	check_fails "mount refuses an image without fs-verity" 1 "fs-verity not enabled" \
