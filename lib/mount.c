@@ -120,14 +120,14 @@ static int erofs_try(const char *source, struct bs_error *err)
  * loop device on the same fd. Either way no path is looked up again after
  * the measurement.
  */
-static int erofs_mount(int image, struct bs_error *err)
+static int erofs_mount(int image, unsigned flags, struct bs_error *err)
 {
 	char source[64], dev[64];
 	_cleanup_close_ int loop = -1;
 	int mnt;
 
 	snprintf(source, sizeof(source), "/proc/self/fd/%d", image);
-	if ((mnt = erofs_try(source, NULL)) >= 0)
+	if (!(flags & BS_MOUNT_LOOP) && (mnt = erofs_try(source, NULL)) >= 0)
 		return mnt;
 	if ((loop = loop_attach(image, dev, sizeof(dev), err)) < 0)
 		return loop;
@@ -210,7 +210,7 @@ int bs_mount(const struct bs_mount_options *opts, struct bs_error *err)
 			       opts->flags & BS_MOUNT_INSECURE ? BS_REPO_INSECURE : 0, &image, err);
 	if (r < 0)
 		return r;
-	if ((erofs = erofs_mount(image, err)) < 0)
+	if ((erofs = erofs_mount(image, opts->flags, err)) < 0)
 		return erofs;
 	if ((r = private_dir(dir, sizeof(dir))) < 0)
 		return bs_error_set(err, r, NULL, "cannot create a private directory: %s", strerror(-r));

@@ -15,11 +15,12 @@ static const char cmd[] = "mount";
 
 static void help(void)
 {
-	printf("usage: bootseal mount (--digest [?]HEX | --from-cmdline) [--insecure] REPO MOUNTPOINT\n"
+	printf("usage: bootseal mount (--digest [?]HEX | --from-cmdline) [--insecure] [--loop] REPO MOUNTPOINT\n"
 	       "Mounts images/HEX of the composefs repository REPO at MOUNTPOINT after checking its\n"
 	       "fs-verity digest, as overlayfs with REPO/objects as data-only layer and\n"
 	       "verity=require. --from-cmdline: HEX from composefs= in /proc/cmdline. A leading\n"
-	       "'?' (or --insecure) tolerates missing fs-verity. Exit 1: digest mismatch.\n");
+	       "'?' (or --insecure) tolerates missing fs-verity. --loop: the image through a loop\n"
+	       "device even where EROFS mounts files (Linux 6.12+). Exit 1: digest mismatch.\n");
 }
 
 int cmd_mount(int argc, char **argv)
@@ -28,6 +29,7 @@ int cmd_mount(int argc, char **argv)
 		{ "digest", required_argument, NULL, 'd' },
 		{ "from-cmdline", no_argument, NULL, 'c' },
 		{ "insecure", no_argument, NULL, 'i' },
+		{ "loop", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -48,6 +50,9 @@ int cmd_mount(int argc, char **argv)
 			break;
 		case 'i':
 			o.flags |= BS_MOUNT_INSECURE;
+			break;
+		case 'l':
+			o.flags |= BS_MOUNT_LOOP;
 			break;
 		case 'h':
 			help();

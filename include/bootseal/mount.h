@@ -23,6 +23,9 @@ enum {
 	 * still hash to the digest (computed here); the overlay is mounted
 	 * without verity=require. */
 	BS_MOUNT_INSECURE = 1u << 0,
+	/* A loop device even where EROFS mounts a file itself (6.12+): the
+	 * path older kernels take. */
+	BS_MOUNT_LOOP = 1u << 1,
 };
 
 struct bs_mount_options {

@@ -110,6 +110,13 @@ check_eq "a file through the overlay" "$(cat "$work/u/rootfs/usr/lib/os-release"
 check "the kernel through the overlay" cmp "$work/u/rootfs/usr/lib/modules/$kver/vmlinuz" "$work/root/usr/lib/modules/$kver/vmlinuz"
 check "/boot is empty, as bootc's tree" test -z "$(ls -A "$work/root/boot")"
 umount "$work/root"
+check "mount --loop (the path of kernels before 6.12)" "$BOOTSEAL" mount --loop --digest "$insecure$digest" "$repo" "$work/root"
+check "through a read-only loop device on the image" \
+	bash -c "losetup -l -n -O NAME,RO,AUTOCLEAR,BACK-FILE | grep -E '1 +1 +.*${digest:2:20}'"
+check_eq "a file through the overlay (loop)" "$(cat "$work/u/rootfs/usr/lib/os-release")" "$(cat "$work/root/usr/lib/os-release")"
+umount "$work/root"
+sleep 0.2
+check "the loop device goes with the mount" bash -c "! losetup -l -n -O BACK-FILE | grep -q '${digest:2:20}'"
 
 # A tampered object: a fresh file of other content (fs-verity files are
 # read-only), with fs-verity enabled when the kernel can.
