@@ -53,7 +53,7 @@ struct sealing {
 	struct bs_source *src;
 	const struct arch *arch;
 	int64_t created;                /* image time: signatures and the new layer */
-	char tmp[64];                   /* private directory for the UKI builder */
+	char tmp[PATH_MAX];              /* private directory for the UKI builder */
 	uint8_t *uki;
 	size_t uki_len;
 };
@@ -416,6 +416,7 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 	};
 	struct sealing s = { .o = o, .res = res, .err = err };
 	const struct bs_source_file *files;
+	const char *tmpdir;
 	size_t n_files;
 	int r;
 
@@ -436,7 +437,11 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 			r = bs_error_set(err, -EEXIST, o->src, "already holds a UKI: %s", files[i].path);
 			goto out;
 		}
-	snprintf(s.tmp, sizeof(s.tmp), "/tmp/bootseal-seal.XXXXXX");
+	/* Public bytes only (kernel, initramfs, stub, os-release, kargs): never the key. */
+	tmpdir = getenv("TMPDIR");
+	if (!tmpdir || !*tmpdir || strlen(tmpdir) > sizeof(s.tmp) - 32)
+		tmpdir = "/tmp";
+	snprintf(s.tmp, sizeof(s.tmp), "%s/bootseal-seal.XXXXXX", tmpdir);
 	if (!mkdtemp(s.tmp)) {
 		s.tmp[0] = '\0';
 		r = bs_error_set(err, -errno, "/tmp", "cannot create a private directory: %s", strerror(errno));

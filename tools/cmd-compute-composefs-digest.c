@@ -12,6 +12,7 @@
 #include <bootseal/bootc.h>
 #include <bootseal/composefs.h>
 #include <bootseal/dump.h>
+#include <bootseal/source.h>
 
 #include "../lib/util.h"
 #include "cli.h"
@@ -24,6 +25,8 @@ static void help(void)
 	       "                                         [--create-missing-dirs] [--jobs N] [--json] [--quiet]\n"
 	       "                                         [ROOTFS]\n"
 	       "Prints the composefs digest bootc computes for ROOTFS (default /target).\n"
+	       "ROOTFS may also be an image, oci:DIR[:TAG] or oci-archive:FILE: its layers\n"
+	       "are flattened as they stream, nothing is extracted.\n"
 	       "Progress is shown on stderr when it is a terminal, unless --quiet.\n");
 }
 
@@ -113,11 +116,31 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 		ropts.progress = cli_progress_show;
 		ropts.progress_ctx = &progress;
 	}
-	r = bs_composefs_dir_digest(rootfs, &ropts, bootc_flags, digest, dumpfile ? &tree : NULL, NULL, &err);
-	cli_progress_end(&progress);
-	if (r >= 0 && dumpfile)
-		r = write_dump(tree, dumpfile, &err);
-	bs_tree_free(tree);
+	if (strncmp(rootfs, "oci:", 4) == 0 || strncmp(rootfs, "oci-archive:", 12) == 0) {
+		/* An image's layers, flattened as they stream: the digest its seal gets. */
+		struct bs_source_options sopts = {
+			.jobs = ropts.jobs,
+			.flags = bootc_flags & BS_BOOTC_CREATE_MISSING ? BS_SOURCE_CREATE_MISSING : 0,
+			.progress = ropts.progress,
+			.progress_ctx = ropts.progress_ctx,
+		};
+		struct bs_source *src = NULL;
+
+		r = bs_source_open(rootfs, &sopts, &src, &err);
+		if (r >= 0)
+			r = bs_composefs_tree_digest(bs_source_tree(src), digest, &err);
+		cli_progress_end(&progress);
+		if (r >= 0 && dumpfile)
+			r = write_dump(bs_source_tree(src), dumpfile, &err);
+		bs_source_free(src);
+	} else {
+		r = bs_composefs_dir_digest(rootfs, &ropts, bootc_flags, digest, dumpfile ? &tree : NULL, NULL,
+					    &err);
+		cli_progress_end(&progress);
+		if (r >= 0 && dumpfile)
+			r = write_dump(tree, dumpfile, &err);
+		bs_tree_free(tree);
+	}
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	bs_hex_encode(digest, sizeof(digest), hex);

@@ -7,6 +7,10 @@ need umoci skopeo
 "$top/scripts/make-example-image" "$work/ex" >/dev/null || { not_ok "example image builds"; exit 1; }
 "$BOOTSEAL" keygen --output-dir "$work/keys" >/dev/null
 rounds=${CRASH_ROUNDS:-8}
+# seal stages the kernel and initramfs in a private directory under TMPDIR;
+# a killed seal leaves it behind, so keep those here and check them below.
+mkdir -p "$work/tmp"
+export TMPDIR=$work/tmp
 
 # Kill delays spread over a whole run: measure one first.
 t0=$(date +%s%N)
@@ -32,6 +36,18 @@ for i in $(seq "$rounds"); do
 	fi
 done
 check_eq "seal killed at $rounds random points: never a partial image ($absent absent, $complete complete)" 0 "$partial"
+openssl pkey -in "$work/keys/db.key" -outform DER >"$work/key.der" 2>/dev/null
+check_eq "what a killed seal leaves in TMPDIR holds no key bytes" "" "$(python3 - "$work/key.der" "$work/tmp" <<'PY'
+import os, sys
+key = open(sys.argv[1], "rb").read()
+windows = [key[i:i + 32] for i in range(len(key) // 2, len(key) - 32, 97)]
+for d, _, files in os.walk(sys.argv[2]):
+    for f in files:
+        p = os.path.join(d, f)
+        if os.path.isfile(p) and any(w in open(p, "rb").read() for w in windows):
+            print(p)
+PY
+)"
 
 partial=0
 for i in $(seq "$rounds"); do

@@ -85,6 +85,10 @@ check_eq "inspect prints the manifest digest" \
 	"$(sed -n 's/^manifest \([^ ]*\) .*/\1/p' inspect.out)"
 check "flattened tree equals umoci unpack (whiteouts, opaque dir, hardlinks, xattrs, devices)" \
 	$B diff --raw dump:flat.dump dir:in/rootfs
+# The digest from the layers is the digest of the unpacked tree (bootc's rules).
+check_eq "compute-composefs-digest oci: = of umoci unpack's tree" \
+	"$($B compute-composefs-digest --create-missing-dirs in/rootfs)" \
+	"$($B compute-composefs-digest --create-missing-dirs oci:img:t)"
 check "whiteouts remove a directory and a symlink" test -z "$(grep -E '^/(gone|usr/link)' flat.dump)"
 check "PAX mtime keeps nanoseconds" grep -q '^/usr/bin/nanos 1 100644 1 0 0 0 1700000000.123456789 ' flat.dump
 check "opaque dir keeps only the upper entry" test "$(grep -c '^/etc/opq/' flat.dump)" = 1
