@@ -65,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char md[72], ms[24], cd[72], cs[24], ld[72], ls[24], ref[96];
 	struct part parts[3] = { { 0 } };
 	const char *p = (const char *)data, *end = p + size;
+	struct bs_oci_flatten_options fopts = { .jobs = 1 };   /* no thread pool per run */
 	struct bs_oci_flatten_stats stats;
 	struct bs_error err = { 0 };
 	struct bs_oci_image *img = NULL;
@@ -104,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)bs_oci_image_config_json(img, &len);
 		for (size_t i = 0; i < bs_oci_image_layer_count(img); i++)
 			(void)bs_oci_image_layer(img, i);
-		(void)bs_oci_image_flatten(img, NULL, &stats, NULL);
+		(void)bs_oci_image_flatten(img, &fopts, &stats, NULL);
 		bs_oci_image_free(img);
 	}
 	return 0;

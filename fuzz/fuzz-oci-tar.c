@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
 	char layer_d[72], config_d[72], manifest_d[72], ref[96];
 	char manifest[1024], index[1024];
-	struct bs_oci_flatten_options opts = { .capture = capture, .capture_mem_max = 4096 };
+	struct bs_oci_flatten_options opts = { .capture = capture, .capture_mem_max = 4096,
+						 .jobs = 1 /* no thread pool per run */ };
 	struct bs_oci_flatten_stats stats;
 	struct bs_erofs_options eopts = { .min_version = 0, .max_version = 1 };
 	struct bs_error err = { 0 };
