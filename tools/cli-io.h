@@ -5,10 +5,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include <bootseal/error.h>
 
 /* Reads a whole regular file of at most max bytes into *buf (malloc'd; a
  * zero-length file gives a non-NULL buffer). 0 or -errno with err filled. */
 int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err);
+
+/* Prints o as indented JSON on stdout, one document, and releases it. */
+void cli_json_print(json_object *o);
+
+/* --jobs N: a positive count; 0, or -EINVAL after printing the usage error. */
+int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs);
 
 #endif

@@ -143,8 +143,7 @@ static void print_verified(const char *path, const char *var, int append, const 
 	json_object_object_add(o, "mode", json_object_new_string(append ? "append" : "replace"));
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "signer", json_object_new_string(signer));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	cli_json_print(o);
 }
 
 static int verify(int argc, char **argv)
@@ -240,8 +239,7 @@ static int verify(int argc, char **argv)
 		json_object_object_add(o, "file", json_object_new_string(path));
 		json_object_object_add(o, "verified", json_object_new_boolean(0));
 		json_object_object_add(o, "error", json_object_new_string(err.message));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		cli_json_print(o);
 	}
 	return cli_report(cmd, &err, err.code);
 }

@@ -15,6 +15,7 @@
 #include <bootseal/source.h>
 
 #include "../lib/util.h"
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "compute-composefs-digest";
@@ -73,7 +74,6 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 	struct bs_error err = { 0 };
 	struct bs_tree *tree = NULL;
 	const char *dumpfile = NULL, *rootfs = "/target";
-	char *end;
 	struct cli_progress progress;
 	int json = 0, quiet = 0, c, r;
 
@@ -93,9 +93,8 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 			quiet = 1;
 			break;
 		case 'j':
-			ropts.jobs = strtoul(optarg, &end, 10);
-			if (*end || !ropts.jobs)
-				return cli_fail(cmd, "invalid job count '%s'", optarg);
+			if (cli_parse_jobs(cmd, optarg, &ropts.jobs) < 0)
+				return BS_EXIT_BAD_INPUT;
 			break;
 		case 'h':
 			help();
@@ -151,8 +150,7 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 		json_object_object_add(o, "rootfs", json_object_new_string(rootfs));
 		if (dumpfile)
 			json_object_object_add(o, "dumpfile", json_object_new_string(dumpfile));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		cli_json_print(o);
 	} else {
 		printf("%s\n", hex);
 	}

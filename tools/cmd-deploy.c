@@ -6,6 +6,7 @@
 #include <bootseal/deploy.h>
 #include <bootseal/repo.h>
 
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "deploy";
@@ -49,7 +50,8 @@ int cmd_deploy(int argc, char **argv)
 			o.flags |= BS_REPO_INSECURE;
 			break;
 		case 'j':
-			o.jobs = strtoul(optarg, NULL, 10);
+			if (cli_parse_jobs(cmd, optarg, &o.jobs) < 0)
+				return BS_EXIT_BAD_INPUT;
 			break;
 		case 'h':
 			help();

@@ -9,6 +9,7 @@
 #include <bootseal/diff.h>
 #include <bootseal/source.h>
 
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "diff";
@@ -60,7 +61,6 @@ int cmd_diff(int argc, char **argv)
 	json_object *list = NULL;
 	size_t count = 0;
 	int json = 0, c, r, status;
-	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
@@ -75,9 +75,8 @@ int cmd_diff(int argc, char **argv)
 			sopts.flags |= BS_SOURCE_CREATE_MISSING;
 			break;
 		case 'j':
-			sopts.jobs = strtoul(optarg, &end, 10);
-			if (*end || !sopts.jobs)
-				return cli_fail(cmd, "invalid job count '%s'", optarg);
+			if (cli_parse_jobs(cmd, optarg, &sopts.jobs) < 0)
+				return BS_EXIT_BAD_INPUT;
 			break;
 		case 'h':
 			help();
@@ -103,8 +102,7 @@ int cmd_diff(int argc, char **argv)
 
 			json_object_object_add(o, "same", json_object_new_boolean(count == 0));
 			json_object_object_add(o, "differences", json_object_get(list));
-			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
+			cli_json_print(o);
 		}
 		status = count ? BS_EXIT_VERIFY_FAILED : BS_EXIT_OK;
 	}

@@ -224,8 +224,7 @@ static int list(int argc, char **argv)
 				print_entry(&esl->lists[i], j);
 		}
 	if (json) {
-		puts(json_object_to_json_string_ext(entries, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(entries);
+		cli_json_print(entries);
 	}
 	bs_efivar_esl_free(esl);
 	return BS_EXIT_OK;

@@ -12,6 +12,7 @@
 #include <bootseal/workqueue.h>
 
 #include "../lib/util.h"
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "fsverity-digest";
@@ -89,9 +90,8 @@ int cmd_fsverity_digest(int argc, char **argv)
 			json = 1;
 			break;
 		case 'j':
-			jobs = strtoul(optarg, &end, 10);
-			if (*end || !jobs)
-				return cli_fail(cmd, "invalid job count '%s'", optarg);
+			if (cli_parse_jobs(cmd, optarg, &jobs) < 0)
+				return BS_EXIT_BAD_INPUT;
 			break;
 		case 'h':
 			help();
@@ -160,8 +160,7 @@ int cmd_fsverity_digest(int argc, char **argv)
 			printf("%s:%s %s\n", bs_hash_alg_name(params.hash_alg), hex, job.paths[i]);
 	}
 	if (list) {
-		puts(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(list);
+		cli_json_print(list);
 	}
 out:
 	if (job.ctx)

@@ -12,6 +12,7 @@
 #include <bootseal/keygen.h>
 #include <bootseal/keys.h>
 
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "keygen";
@@ -109,8 +110,7 @@ int cmd_keygen(int argc, char **argv)
 			json_object_object_add(o, "cert", json_object_new_string(e.crt));
 			json_object_object_add(o, "cer", json_object_new_string(e.cer));
 			json_object_object_add(o, "esl", json_object_new_string(e.esl));
-			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
+			cli_json_print(o);
 		} else {
 			printf("dir %s\nkey %s\ncert %s\ncer %s\nesl %s\n", e.dir, e.key, e.crt, e.cer, e.esl);
 		}
@@ -126,8 +126,7 @@ int cmd_keygen(int argc, char **argv)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "dir", json_object_new_string(p.output_dir ? p.output_dir : "target/keys"));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		cli_json_print(o);
 	}
 	return BS_EXIT_OK;
 }

@@ -12,6 +12,7 @@
 #include <bootseal/dump.h>
 #include <bootseal/oci.h>
 
+#include "cli-io.h"
 #include "cli.h"
 
 static void help(void)
@@ -89,8 +90,7 @@ static void print_json(struct bs_oci_image *img, const struct bs_oci_flatten_sta
 	json_object_object_add(o, "layer_entries", json_object_new_int64((int64_t)st->layer_entries));
 	json_object_object_add(o, "hashed_files", json_object_new_int64((int64_t)st->hashed_files));
 	json_object_object_add(o, "hashed_bytes", json_object_new_int64((int64_t)st->hashed_bytes));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	cli_json_print(o);
 }
 
 static int inspect(const char *image, enum bs_hash_alg alg, const char *dump, int json)

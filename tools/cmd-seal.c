@@ -13,6 +13,7 @@
 #include <bootseal/oci.h>
 #include <bootseal/seal.h>
 
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "seal";
@@ -62,8 +63,7 @@ static void print_json(const struct bs_seal_result *res, const char *cert_path)
 	json_object_object_add(o, "bootloader_signed", json_object_new_boolean(res->bootloader_signed));
 	if (cert_path[0])
 		json_object_object_add(o, "ephemeral_cert", json_object_new_string(cert_path));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	cli_json_print(o);
 }
 
 int cmd_seal(int argc, char **argv)
@@ -139,10 +139,9 @@ int cmd_seal(int argc, char **argv)
 			o.bootc_flags |= BS_BOOTC_CREATE_MISSING;
 			break;
 		case 'j':
-			o.jobs = strtoul(optarg, &end, 10);
-			if (*end || !o.jobs) {
+			if (cli_parse_jobs(cmd, optarg, &o.jobs) < 0) {
 				free(kargs);
-				return cli_fail(cmd, "invalid job count '%s'", optarg);
+				return BS_EXIT_BAD_INPUT;
 			}
 			break;
 		case 'C':

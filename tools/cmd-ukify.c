@@ -17,6 +17,7 @@
 #include <bootseal/uki.h>
 
 #include "../lib/util.h"
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "ukify";
@@ -252,8 +253,7 @@ static int inspect_json(const struct bs_pe *pe, const char *const *text, size_t 
 		/* ".cmdline" -> "cmdline" */
 		json_object_object_add(o, text[i] + 1, json_object_new_string_len((const char *)d, (int)len));
 	}
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	cli_json_print(o);
 	return BS_EXIT_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <bootseal/db.h>
 #include <bootseal/seal.h>
 
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "verify-seal";
@@ -49,8 +50,7 @@ static void print_json(const struct bs_seal_report *rep)
 			json_object_array_add(hints, json_object_new_string(rep->hints[i]));
 		json_object_object_add(o, "differences", hints);
 	}
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	cli_json_print(o);
 }
 
 int cmd_verify_seal(int argc, char **argv)
@@ -71,7 +71,6 @@ int cmd_verify_seal(int argc, char **argv)
 	struct bs_db *db = NULL;
 	struct cli_progress progress;
 	int json = 0, quiet = 0, c, r = 0, status;
-	char *end;
 
 	if (bs_db_new(&db) < 0)
 		return cli_report(cmd, NULL, -ENOMEM);
@@ -94,9 +93,10 @@ int cmd_verify_seal(int argc, char **argv)
 			o.bootc_flags |= BS_BOOTC_CREATE_MISSING;
 			break;
 		case 'j':
-			o.jobs = strtoul(optarg, &end, 10);
-			if (*end || !o.jobs)
-				r = bs_error_set(&err, -EINVAL, NULL, "invalid job count '%s'", optarg);
+			if (cli_parse_jobs(cmd, optarg, &o.jobs) < 0) {
+				bs_db_free(db);
+				return BS_EXIT_BAD_INPUT;
+			}
 			break;
 		case 'h':
 			help();

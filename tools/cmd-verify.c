@@ -14,6 +14,7 @@
 #include <bootseal/pe.h>
 
 #include "../lib/util.h"
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "verify";
@@ -27,12 +28,6 @@ static void help(void)
 }
 
 static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
-
-static void print_json(json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
 
 static int list(const struct bs_pe *pe, int json)
 {
@@ -56,7 +51,7 @@ static int list(const struct bs_pe *pe, int json)
 			json_object_array_add(a, s);
 		}
 		json_object_object_add(o, "signatures", a);
-		print_json(o);
+		cli_json_print(o);
 		return BS_EXIT_OK;
 	}
 	if (!n)
@@ -140,7 +135,7 @@ int cmd_verify(int argc, char **argv)
 				json_object_object_add(o, "signature", json_object_new_int((int)which + 1));
 			else
 				json_object_object_add(o, "error", json_object_new_string(err.message));
-			print_json(o);
+			cli_json_print(o);
 		} else if (r >= 0) {
 			printf("Signature verification OK\n");
 		}
