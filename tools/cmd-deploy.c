@@ -13,7 +13,7 @@ static const char cmd[] = "deploy";
 
 static void help(void)
 {
-	printf("usage: bootseal deploy [--esp DIR] [--keys DIR] [--allow-missing-verity] [--jobs N]\n"
+	printf("usage: bootseal deploy [--esp DIR] [--keys DIR] [--allow-missing-verity] [--jobs N] [--json]\n"
 	       "                       IMAGE TARGET\n"
 	       "Writes IMAGE's composefs repository to TARGET (objects/, images/<digest>, fs-verity\n"
 	       "enabled on each: put TARGET on ext4 made with -O verity, or btrfs) and, with --esp,\n"
@@ -29,13 +29,14 @@ int cmd_deploy(int argc, char **argv)
 		{ "keys", required_argument, NULL, 'k' },
 		{ "allow-missing-verity", no_argument, NULL, 'i' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct bs_deploy_options o = { 0 };
 	struct bs_deploy_result res;
 	struct bs_error err = { 0 };
-	int c, r;
+	int json = 0, c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -53,6 +54,9 @@ int cmd_deploy(int argc, char **argv)
 			if (cli_parse_jobs(cmd, optarg, &o.jobs) < 0)
 				return BS_EXIT_BAD_INPUT;
 			break;
+		case 'J':
+			json = 1;
+			break;
 		case 'h':
 			help();
 			return BS_EXIT_OK;
@@ -69,6 +73,21 @@ int cmd_deploy(int argc, char **argv)
 	r = bs_deploy(&o, &res, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
+	if (json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "digest", json_object_new_string(res.digest));
+		json_object_object_add(j, "objects", json_object_new_int64((int64_t)res.objects));
+		json_object_object_add(j, "objects_written", json_object_new_int64((int64_t)res.objects_written));
+		json_object_object_add(j, "bytes_written", json_object_new_int64((int64_t)res.bytes_written));
+		if (o.esp) {
+			json_object_object_add(j, "esp_files", json_object_new_int64((int64_t)res.esp_files));
+			json_object_object_add(j, "systemd_boot", json_object_new_string(
+				res.bootloader_signed < 0 ? "none" : res.bootloader_signed ? "signed" : "unsigned"));
+		}
+		cli_json_print(j);
+		return BS_EXIT_OK;
+	}
 	printf("composefs=%s\n", res.digest);
 	printf("objects: %zu (%zu written, %llu bytes)\n", res.objects, res.objects_written, res.bytes_written);
 	if (o.esp)

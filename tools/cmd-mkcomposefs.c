@@ -17,6 +17,7 @@
 #include <bootseal/tree.h>
 
 #include "../lib/util.h"
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "mkcomposefs";
@@ -25,7 +26,7 @@ static void help(void)
 {
 	printf("usage: bootseal mkcomposefs [--format v0|v1|v2] [--hash sha256|sha512]\n"
 	       "                            [--min-version N] [--max-version N] [--from-file]\n"
-	       "                            [--digest-store DIR] [--print-digest] SRC IMAGE\n"
+	       "                            [--digest-store DIR] [--print-digest] [--json] SRC IMAGE\n"
 	       "\n"
 	       "SRC is a directory (read as composefs-rs reads a root filesystem; external\n"
 	       "files are copied into --digest-store DIR/xx/yyyy when given), or with\n"
@@ -60,6 +61,7 @@ int cmd_mkcomposefs(int argc, char **argv)
 		{ "from-file", no_argument, NULL, 'F' },
 		{ "digest-store", required_argument, NULL, 'd' },
 		{ "print-digest", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -68,7 +70,7 @@ int cmd_mkcomposefs(int argc, char **argv)
 	_cleanup_(tree_freep) struct bs_tree *tree = NULL;
 	_cleanup_free_ uint8_t *image = NULL;
 	struct bs_error err = { 0 };
-	int from_file = 0, print_digest = 0, min_set = 0, max_set = 0, format_set = 0, c, r;
+	int json = 0, from_file = 0, print_digest = 0, min_set = 0, max_set = 0, format_set = 0, c, r;
 	const char *src, *dst, *store = NULL;
 	size_t size;
 
@@ -101,6 +103,11 @@ int cmd_mkcomposefs(int argc, char **argv)
 		case 'd':
 			/* Only used with a directory: a dump already names its objects. */
 			store = optarg;
+			break;
+		case 'J':
+			/* The report carries the digest. */
+			json = 1;
+			print_digest = 1;
 			break;
 		case 'p':
 			print_digest = 1;
@@ -177,7 +184,17 @@ int cmd_mkcomposefs(int argc, char **argv)
 		}
 		if (r < 0)
 			return cli_report(cmd, NULL, r);
-		printf("%s\n", hex);
+		if (json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "image", json_object_new_string(dst));
+			json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+			json_object_object_add(o, "hash", json_object_new_string(bs_hash_alg_name(eo.hash_alg)));
+			json_object_object_add(o, "digest", json_object_new_string(hex));
+			cli_json_print(o);
+		} else {
+			printf("%s\n", hex);
+		}
 	}
 	return BS_EXIT_OK;
 }

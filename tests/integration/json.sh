@@ -70,6 +70,13 @@ check_eq "fsverity-digest: the digest is fsverity digest's" \
 	"$(fsverity digest --hash-alg sha512 --compact "$work/f1")" "$(field "$work/fsverity.json" 0 digest)"
 check "fsverity-digest: the missing file has an error" test -n "$(field "$work/fsverity.json" 1 error)"
 
+"$BOOTSEAL" mkcomposefs --json --format v1 --hash sha256 --from-file "$VECTORS/composefs-rs/simple.dump" \
+	"$work/simple.img" >"$work/mkcfs.json"
+shape "mkcomposefs" mkcomposefs "$work/mkcfs.json"
+check_eq "mkcomposefs: the digest is the V1 vector of composefs-rs" \
+	"ad6db6427568a1e4fdc772cbab7b6063f5eb4b33cb62982a740ba9213e5962b5" "$(field "$work/mkcfs.json" digest)"
+check_eq "mkcomposefs: size" "$(stat -c %s "$work/simple.img")" "$(field "$work/mkcfs.json" size)"
+
 mkdir -p "$work/a/usr" "$work/b/usr"
 echo one >"$work/a/usr/f"
 echo two >"$work/b/usr/f"
@@ -104,6 +111,12 @@ uki=$root/$(field "$work/seal.json" uki)
 "$BOOTSEAL" verify-seal --json --db "$work/keys/db.crt" "dir:$root" >"$work/verify-seal.json"
 shape "verify-seal" verify-seal "$work/verify-seal.json"
 check_eq "verify-seal: ok" true "$(field "$work/verify-seal.json" ok)"
+
+mkdir -p "$work/repo" "$work/esp"
+"$BOOTSEAL" deploy --json --allow-missing-verity --esp "$work/esp" "dir:$root" "$work/repo" >"$work/deploy.json"
+shape "deploy" deploy "$work/deploy.json"
+check_eq "deploy: the image is named by the sealed digest" "$(field "$work/seal.json" digest)" "$(field "$work/deploy.json" digest)"
+check "deploy: images/<digest> exists" test -e "$work/repo/images/$(field "$work/deploy.json" digest)"
 
 "$BOOTSEAL" ukify inspect --json "$uki" >"$work/inspect.json"
 shape "ukify inspect" "ukify inspect" "$work/inspect.json"
