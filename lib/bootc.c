@@ -147,6 +147,10 @@ static int relabel_dir(struct relabel *rl, struct bs_tree_inode *dir, const char
 			memcpy(path, alias, len + 1);
 		}
 		label = bs_selabel_lookup(rl->sel, path, len, bs_selabel_type_of_mode(mode));
+		if (bs_selabel_too_costly(rl->sel))
+			return bs_error_set(rl->err, -EINVAL, path,
+					    "SELinux file_contexts pattern '%.200s' backtracks too much to match",
+					    bs_selabel_too_costly(rl->sel));
 
 		if (S_ISDIR(mode)) {
 			r = apply_label(rl, child, label);

@@ -37,9 +37,18 @@ struct alias {
 	char *to;
 };
 
+/*
+ * composefs-rs matches with a linear-time automaton; PCRE2 backtracks, so a
+ * hostile file_contexts could make one lookup take hours. Each match gets a
+ * step budget far above what real policies need; running out is an error.
+ */
+#define MATCH_LIMIT 200000
+
 struct bs_selabel {
 	struct spec *specs;
 	size_t n_specs, cap_specs;
+	pcre2_match_context *mctx;
+	const char *too_costly;         /* the spec that ran out of budget */
 	struct alias *aliases;
 	size_t n_aliases, cap_aliases;
 	pcre2_match_data *match;
@@ -66,6 +75,7 @@ void bs_selabel_free(struct bs_selabel *sel)
 	free(sel->specs);
 	free(sel->aliases);
 	pcre2_match_data_free(sel->match);
+	pcre2_match_context_free(sel->mctx);
 	free(sel);
 }
 
@@ -391,7 +401,10 @@ int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, c
 	if (!sel)
 		return -ENOMEM;
 	sel->match = pcre2_match_data_create(1, NULL);
-	if (!sel->match) {
+	sel->mctx = pcre2_match_context_create(NULL);
+	if (sel->mctx)
+		pcre2_set_match_limit(sel->mctx, MATCH_LIMIT);
+	if (!sel->match || !sel->mctx) {
 		bs_selabel_free(sel);
 		return -ENOMEM;
 	}
@@ -470,9 +483,13 @@ const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t p
 			continue;
 		if (s->broken)
 			continue;
-		rc = pcre2_match(s->code, (PCRE2_SPTR)key, path_len + 1, 0, 0, sel->match, NULL);
+		rc = pcre2_match(s->code, (PCRE2_SPTR)key, path_len + 1, 0, 0, sel->match, sel->mctx);
 		if (rc >= 0)
 			return s->context;
+		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
+			sel->too_costly = s->regex;
+			return NULL;
+		}
 	}
 	return NULL;
 }
@@ -484,4 +501,9 @@ const char *bs_selabel_alias(const struct bs_selabel *sel, const char *path, siz
 		    memcmp(sel->aliases[i].from, path, path_len) == 0)
 			return sel->aliases[i].to;
 	return NULL;
+}
+
+const char *bs_selabel_too_costly(const struct bs_selabel *sel)
+{
+	return sel->too_costly;
 }

@@ -159,6 +159,25 @@ static void policy_errors(void **state)
 	put("etc/selinux/config", "SELINUXTYPE=targeted\n");
 }
 
+/* A pattern that backtracks exponentially runs out of its step budget and
+ * says so, instead of hanging the seal. */
+static void costly_pattern(void **state)
+{
+	struct bs_selabel *sel;
+
+	(void)state;
+	put("etc/selinux/targeted/contexts/files/file_contexts.local",
+	    "/usr/bin/local\tsystem_u:object_r:local_t:s0\n/(x+x+)+y\tsystem_u:object_r:slow_t:s0\n");
+	sel = load();
+	assert_null(bs_selabel_too_costly(sel));
+	/* The y is there (no shortcut), followed by one byte too many. */
+	assert_null(LABEL(sel, "/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxyq", '-'));
+	assert_string_equal(bs_selabel_too_costly(sel), "/(x+x+)+y");
+	bs_selabel_free(sel);
+	put("etc/selinux/targeted/contexts/files/file_contexts.local",
+	    "/usr/bin/local\tsystem_u:object_r:local_t:s0\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +185,7 @@ int main(void)
 		cmocka_unit_test(regex_details),
 		cmocka_unit_test(aliases),
 		cmocka_unit_test(policy_errors),
+		cmocka_unit_test(costly_pattern),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
