@@ -634,11 +634,25 @@ static int collect_primaries(struct dump_writer *w, struct bs_tree_inode *dir)
 	return 0;
 }
 
-static int xattr_key_cmp(const void *a, const void *b)
+/*
+ * composefs-rs keeps xattrs in a map ordered by name: the next one after
+ * prev in that order (prev NULL: the first), without reordering the tree.
+ * Keys of one inode are unique.
+ */
+static const struct bs_tree_xattr *next_xattr_by_name(const struct bs_tree_inode *ino,
+						      const struct bs_tree_xattr *prev)
 {
-	const struct bs_tree_xattr *x = a, *y = b;
+	const struct bs_tree_xattr *best = NULL;
 
-	return bs_tree_name_cmp(x->key, x->key_len, y->key, y->key_len);
+	for (size_t i = 0; i < ino->n_xattrs; i++) {
+		const struct bs_tree_xattr *x = &ino->xattrs[i];
+
+		if (prev && bs_tree_name_cmp(x->key, x->key_len, prev->key, prev->key_len) <= 0)
+			continue;
+		if (!best || bs_tree_name_cmp(x->key, x->key_len, best->key, best->key_len) < 0)
+			best = x;
+	}
+	return best;
 }
 
 /* composefs-rs: nlink of a directory is 2 + its subdirectories. */
@@ -655,6 +669,7 @@ static void dump_inode(struct dump_writer *w, const char *path, const struct bs_
 		       const char *link_to)
 {
 	const struct bs_tree_stat *st = &ino->st;
+	const struct bs_tree_xattr *x_prev = NULL;
 	FILE *out = w->out;
 	int rs = w->flags & BS_DUMP_COMPOSEFS_RS;
 
@@ -690,15 +705,16 @@ static void dump_inode(struct dump_writer *w, const char *path, const struct bs_
 	} else {
 		fputc('-', out);
 	}
-	if (rs && ino->n_xattrs > 1)
-		/* composefs-rs keeps xattrs in a map ordered by name. */
-		qsort(((struct bs_tree_inode *)ino)->xattrs, ino->n_xattrs, sizeof(*ino->xattrs), xattr_key_cmp);
 	for (size_t i = 0; i < ino->n_xattrs; i++) {
+		const struct bs_tree_xattr *x = &ino->xattrs[i];
+
+		if (rs)
+			x = next_xattr_by_name(ino, x_prev);
+		x_prev = x;
 		fputc(' ', out);
-		put_escaped(out, ino->xattrs[i].key, ino->xattrs[i].key_len, ESC_EQUAL);
+		put_escaped(out, x->key, x->key_len, ESC_EQUAL);
 		fputc('=', out);
-		put_escaped(out, (const char *)ino->xattrs[i].value, ino->xattrs[i].value_len,
-			    ESC_EQUAL);
+		put_escaped(out, (const char *)x->value, x->value_len, ESC_EQUAL);
 	}
 	fputc('\n', out);
 }
