@@ -482,7 +482,11 @@ int bs_efivar_auth_parse(const uint8_t *buf, size_t len, const char *name,
 	if (!time_valid(&auth->time))
 		return bs_error_set(err, -EBADMSG, name, "EFI_TIME is not a valid date");
 	dw_length = bs_get_le32(wc + WIN_CERT_OFF_LENGTH);
-	if (dw_length <= WIN_CERT_UEFI_GUID_HEADER_SIZE || dw_length > len - EFI_AUTH2_OFF_AUTH_INFO)
+	if (dw_length <= WIN_CERT_UEFI_GUID_HEADER_SIZE)
+		return bs_error_set(err, -EBADMSG, name,
+				    "WIN_CERTIFICATE length %u leaves no room for a signature after its %d-byte header",
+				    dw_length, WIN_CERT_UEFI_GUID_HEADER_SIZE);
+	if (dw_length > len - EFI_AUTH2_OFF_AUTH_INFO)
 		return bs_error_set(err, -EBADMSG, name,
 				    "WIN_CERTIFICATE length %u does not fit the file (%zu bytes)",
 				    dw_length, len);
@@ -531,7 +535,6 @@ static PKCS7 *wrap_signed_data(const uint8_t *sd, size_t len)
 }
 
 static void store_freep(X509_STORE **s) { X509_STORE_free(*s); }
-static void sk_x509_freep(STACK_OF(X509) **s) { sk_X509_free(*s); }
 
 int bs_efivar_auth_verify(const struct bs_efivar_auth *auth, const char *var_name,
 			  const struct bs_efi_guid *vendor, uint32_t attributes,
@@ -542,14 +545,13 @@ int bs_efivar_auth_verify(const struct bs_efivar_auth *auth, const char *var_nam
 	_cleanup_(buf_releasep) struct bs_efivar_buf content = { 0 };
 	_cleanup_(pkcs7_freep) PKCS7 *p7 = wrap_signed_data(auth->signed_data, auth->signed_data_len);
 	_cleanup_(store_freep) X509_STORE *store = X509_STORE_new();
-	_cleanup_(sk_x509_freep) STACK_OF(X509) *extra = sk_X509_new_null();
 	_cleanup_(bio_freep) BIO *bio = NULL;
 	int r, ok;
 
 	ERR_clear_error();
 	if (!p7)
 		return bs_error_set(err, -EBADMSG, name, "signature is not a DER PKCS#7 SignedData");
-	if (!store || !extra)
+	if (!store)
 		return -ENOMEM;
 	/* OpenSSL 3.0's PKCS7_verify leaks its copy of a memory content BIO
 	 * when PKCS7_dataInit fails on a digestAlgorithms entry it does not
@@ -564,12 +566,15 @@ int bs_efivar_auth_verify(const struct bs_efivar_auth *auth, const char *var_nam
 		return r;
 	bio = BIO_new_mem_buf(content.data, (int)content.len);
 	/* Firmware trusts the enrolled cert as an anchor whatever its validity
-	 * dates or purposes, and also accepts a signer it issued. */
+	 * dates or purposes, and also accepts a signer it issued. Like edk2's
+	 * Pkcs7Verify, the signer is the certificate the .auth carries, never
+	 * the enrolled one passed in its place: an .auth without its signer's
+	 * certificate, or with an altered one, is refused as firmware refuses it. */
 	if (!bio || !X509_STORE_add_cert(store, bs_cert_x509(signer)) ||
 	    !X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_NO_CHECK_TIME) ||
-	    !X509_STORE_set_purpose(store, X509_PURPOSE_ANY) || !sk_X509_push(extra, bs_cert_x509(signer)))
+	    !X509_STORE_set_purpose(store, X509_PURPOSE_ANY))
 		return -ENOMEM;
-	ok = PKCS7_verify(p7, extra, store, bio, NULL, PKCS7_BINARY);
+	ok = PKCS7_verify(p7, NULL, store, bio, NULL, PKCS7_BINARY);
 	ERR_clear_error();
 	if (ok != 1)
 		return bs_error_set(err, -EKEYREJECTED, name, "signature does not verify against %s",

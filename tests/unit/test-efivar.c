@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
 
 #include <bootseal/efivar.h>
 #include <bootseal/keys.h>
@@ -300,6 +302,86 @@ static void test_auth_round_trip(void **state)
 	bs_efivar_buf_release(&esl);
 }
 
+/* AUTH's bytes with the certificates inside its SignedData replaced by CERT
+ * (none when NULL), everything else, the signature included, unchanged. */
+static void auth_with_certs(const struct bs_efivar_auth *auth, X509 *cert, struct bs_efivar_buf *out)
+{
+	const unsigned char *p = auth->signed_data;
+	PKCS7_SIGNED *sd = d2i_PKCS7_SIGNED(NULL, &p, (long)auth->signed_data_len);
+	unsigned char *der = NULL;
+	int der_len;
+
+	assert_non_null(sd);
+	sk_X509_pop_free(sd->cert, X509_free);
+	sd->cert = NULL;
+	if (cert) {
+		sd->cert = sk_X509_new_null();
+		assert_true(sd->cert && sk_X509_push(sd->cert, X509_dup(cert)));
+	}
+	der_len = i2d_PKCS7_SIGNED(sd, &der);
+	assert_true(der_len > 0);
+	out->len = 40 + (size_t)der_len + auth->data_len;
+	out->data = calloc(1, out->len);
+	assert_non_null(out->data);
+	memcpy(out->data, auth->signed_data - 40, 40);
+	bs_put_le32(out->data + 16, 24 + (uint32_t)der_len);
+	memcpy(out->data + 40, der, (size_t)der_len);
+	memcpy(out->data + 40 + der_len, auth->data, auth->data_len);
+	OPENSSL_free(der);
+	PKCS7_SIGNED_free(sd);
+}
+
+/*
+ * edk2 verifies an .auth with the signer certificate it carries, chained to
+ * the enrolled one; so must we, or `auth verify` says yes where firmware
+ * says no.
+ */
+static void test_auth_embedded_signer(void **state)
+{
+	struct bs_efivar_update u = { .name = "db", .attributes = 0x27, .data = (const uint8_t *)"",
+				      .data_len = 0 };
+	struct bs_efivar_buf signed_auth = { 0 }, changed = { 0 };
+	struct bs_efivar_auth auth, changed_auth;
+	struct bs_key *other_key;
+	struct bs_error err = { 0 };
+	X509 *forged;
+
+	(void)state;
+	assert_int_equal(bs_efivar_vendor_for_name("db", &u.vendor), 0);
+	assert_int_equal(bs_efivar_time_parse("2020-01-01 00:00:00", &u.time), 0);
+	assert_int_equal(bs_efivar_auth_sign(&u, test_key, test_cert, &signed_auth, NULL), 0);
+	assert_int_equal(bs_efivar_auth_parse(signed_auth.data, signed_auth.len, "a", &auth, NULL), 0);
+
+	/* Re-encoding with the same certificate changes nothing that matters. */
+	auth_with_certs(&auth, bs_cert_x509(test_cert), &changed);
+	assert_int_equal(bs_efivar_auth_parse(changed.data, changed.len, "b", &changed_auth, &err), 0);
+	assert_int_equal(bs_efivar_auth_verify(&changed_auth, "db", &u.vendor, 0x27, test_cert, "b", &err), 0);
+	bs_efivar_buf_release(&changed);
+
+	/* No certificate: nothing for firmware to check the signature with. */
+	auth_with_certs(&auth, NULL, &changed);
+	assert_int_equal(bs_efivar_auth_parse(changed.data, changed.len, "b", &changed_auth, NULL), 0);
+	assert_int_equal(bs_efivar_auth_verify(&changed_auth, "db", &u.vendor, 0x27, test_cert, "b", NULL),
+			 -EKEYREJECTED);
+	bs_efivar_buf_release(&changed);
+
+	/* The signer's name and serial, another key: the signature no longer
+	 * matches the certificate, whatever the enrolled one says. */
+	assert_int_equal(bs_keys_generate(BS_KEY_RSA2048, &other_key, NULL), 0);
+	forged = X509_dup(bs_cert_x509(test_cert));
+	assert_non_null(forged);
+	assert_int_equal(X509_set_pubkey(forged, bs_key_evp(other_key)), 1);
+	assert_true(X509_sign(forged, bs_key_evp(other_key), EVP_sha256()) > 0);
+	auth_with_certs(&auth, forged, &changed);
+	assert_int_equal(bs_efivar_auth_parse(changed.data, changed.len, "b", &changed_auth, NULL), 0);
+	assert_int_equal(bs_efivar_auth_verify(&changed_auth, "db", &u.vendor, 0x27, test_cert, "b", NULL),
+			 -EKEYREJECTED);
+	bs_efivar_buf_release(&changed);
+	X509_free(forged);
+	bs_key_free(other_key);
+	bs_efivar_buf_release(&signed_auth);
+}
+
 static void expect_bad_auth(const uint8_t *buf, size_t len, const char *want)
 {
 	struct bs_efivar_auth auth;
@@ -334,7 +416,7 @@ static void test_auth_hostile(void **state)
 	expect_bad_auth(buf, sizeof(buf), "not a valid date");
 	buf[2] = 1;
 	bs_put_le32(buf + 16, 24);
-	expect_bad_auth(buf, sizeof(buf), "length 24 does not fit");
+	expect_bad_auth(buf, sizeof(buf), "length 24 leaves no room for a signature after its 24-byte header");
 	bs_put_le32(buf + 16, 49);
 	expect_bad_auth(buf, sizeof(buf), "length 49 does not fit");
 	bs_put_le32(buf + 16, 0xffffffffu);
@@ -365,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_esl_sha256),
 		cmocka_unit_test(test_esl_hostile),
 		cmocka_unit_test(test_auth_round_trip),
+		cmocka_unit_test(test_auth_embedded_signer),
 		cmocka_unit_test(test_auth_hostile),
 	};
 
