@@ -19,25 +19,65 @@ static void free_names(struct bs_atomicfile *f)
 	f->path = f->tmp_path = NULL;
 }
 
-int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, struct bs_error *err)
+/* A hidden name beside PATH that no other writer uses. */
+static int make_tmp_name(const char *path, int attempt, char **out)
 {
 	const char *slash = strrchr(path, '/');
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
 	uint64_t nonce;
 
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		nonce = (uint64_t)getpid() * 2654435761u + (uint64_t)attempt;
+	if (asprintf(out, "%.*s.%s.tmp-%016llx", dirlen, path, path + dirlen,
+		     (unsigned long long)nonce) < 0) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * An O_TMPFILE has no name until commit links it, so a process killed while
+ * writing (a key, a multi-GiB image) leaves nothing behind. File systems
+ * without it (vfat on an ESP, old NFS) get a named temporary instead.
+ */
+static int open_unnamed(const char *path, mode_t mode)
+{
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *dir = NULL;
+
+	/* Committing links /proc/self/fd/N; without /proc there is no way to name it. */
+	if (access("/proc/self/fd", X_OK) < 0)
+		return -ENOSYS;
+	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir)
+		return -ENOMEM;
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	return fd < 0 ? -errno : fd;
+}
+
+int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, struct bs_error *err)
+{
+	int r;
+
 	f->fd = -1;
-	/* Callers pass uninitialised structs; the retry loop frees tmp_path. */
 	f->tmp_path = NULL;
 	f->path = strdup(path);
 	if (!f->path)
 		return -ENOMEM;
+	r = open_unnamed(path, mode);
+	if (r >= 0) {
+		f->fd = r;
+		return 0;
+	}
+	if (r == -ENOMEM) {
+		free_names(f);
+		return r;
+	}
+	/* EOPNOTSUPP, EISDIR or EINVAL: no O_TMPFILE here; ENOENT and EACCES recur below. */
 	for (int attempt = 0; attempt < 16; attempt++) {
-		if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
-			nonce = (uint64_t)getpid() * 2654435761u + (uint64_t)attempt;
 		free(f->tmp_path);
-		if (asprintf(&f->tmp_path, "%.*s.%s.tmp-%016llx", dirlen, path, path + dirlen,
-			     (unsigned long long)nonce) < 0) {
-			f->tmp_path = NULL;
+		if (make_tmp_name(path, attempt, &f->tmp_path) < 0) {
 			free_names(f);
 			return -ENOMEM;
 		}
@@ -47,35 +87,81 @@ int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, s
 		if (errno != EEXIST)
 			break;
 	}
-	int r = -errno;
+	r = -errno;
 	bs_error_set(err, r, path, "cannot create: %s", strerror(-r));
 	free_names(f);
 	return r;
 }
 
-int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error *err)
+/* Gives the unnamed file the name TO; -EEXIST if TO exists. */
+static int link_unnamed(int fd, const char *to)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+}
+
+static int name_unnamed(struct bs_atomicfile *f, int noreplace)
+{
+	int r;
+
+	if (noreplace)
+		return link_unnamed(f->fd, f->path);
+	/* linkat cannot replace: link under a fresh name, then rename over. */
+	for (int attempt = 0; attempt < 16; attempt++) {
+		free(f->tmp_path);
+		if (make_tmp_name(f->path, attempt, &f->tmp_path) < 0)
+			return -ENOMEM;
+		r = link_unnamed(f->fd, f->tmp_path);
+		if (r != -EEXIST)
+			break;
+	}
+	if (r < 0)
+		return r;
+	if (rename(f->tmp_path, f->path) < 0) {
+		r = -errno;
+		unlink(f->tmp_path);
+	}
+	return r;
+}
+
+static int name_temporary(struct bs_atomicfile *f, int noreplace)
 {
 	int r = 0;
 
+	/* link() fails with EEXIST where rename() would replace. */
+	if (noreplace ? link(f->tmp_path, f->path) < 0 : rename(f->tmp_path, f->path) < 0)
+		r = -errno;
+	if (r || noreplace)
+		unlink(f->tmp_path);
+	return r;
+}
+
+int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error *err)
+{
+	int unnamed = !f->tmp_path, r = 0;
+
 	if (fsync(f->fd) < 0)
 		r = bs_error_set(err, -errno, f->path, "cannot sync: %s", strerror(errno));
-	if (close(f->fd) < 0 && !r)
+	/* An unnamed file's data is reachable only through its fd until it is named. */
+	if (!unnamed && close(f->fd) < 0 && !r)
 		r = bs_error_set(err, -errno, f->path, "cannot write: %s", strerror(errno));
-	f->fd = -1;
 	if (!r) {
-		if (noreplace) {
-			/* link() fails with EEXIST where rename() would replace. */
-			if (link(f->tmp_path, f->path) < 0)
-				r = bs_error_set(err, -errno, f->path, "%s",
-						 errno == EEXIST ? "already exists" : strerror(errno));
-			unlink(f->tmp_path);
-		} else if (rename(f->tmp_path, f->path) < 0) {
-			r = bs_error_set(err, -errno, f->path, "cannot rename into place: %s",
-					 strerror(errno));
-		}
-	}
-	if (r)
+		r = unnamed ? name_unnamed(f, noreplace) : name_temporary(f, noreplace);
+		if (r == -EEXIST && noreplace)
+			bs_error_set(err, r, f->path, "already exists");
+		else if (r < 0)
+			bs_error_set(err, r, f->path, "cannot %s into place: %s", unnamed ? "link" : "rename",
+				     strerror(-r));
+	} else if (!unnamed) {
 		unlink(f->tmp_path);
+	}
+	if (unnamed && close(f->fd) < 0 && !r) {
+		r = bs_error_set(err, -errno, f->path, "cannot write: %s", strerror(errno));
+		unlink(f->path);
+	}
+	f->fd = -1;
 	free_names(f);
 	return r;
 }

@@ -7,14 +7,16 @@
 #include <bootseal/error.h>
 
 /*
- * An output file that appears whole or not at all: written under a hidden
- * temporary name in the destination's directory, fsynced, then renamed.
- * Dropping it without commit (or a crash) leaves the destination untouched.
+ * An output file that appears whole or not at all: written unnamed
+ * (O_TMPFILE) in the destination's directory, or under a hidden temporary
+ * name where the file system has no O_TMPFILE, fsynced, then named.
+ * Dropping it without commit (or a crash) leaves the destination untouched,
+ * and a crash leaves no temporary behind where O_TMPFILE works.
  */
 struct bs_atomicfile {
 	int fd;
 	char *path;      /* final name */
-	char *tmp_path;  /* O_EXCL temporary beside it */
+	char *tmp_path;  /* the O_EXCL temporary beside it; NULL while unnamed */
 };
 
 /* mode is applied at creation (0600 for keys, so no wider window exists). */
