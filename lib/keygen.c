@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,6 +119,45 @@ static void remove_tree(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+/*
+ * A keygen killed before its final rename leaves its temporary directory
+ * beside OUT, private keys inside. Every run holds an flock on its own
+ * directory, so one that nobody holds was left by a dead run.
+ */
+static void remove_abandoned(const char *out)
+{
+	const char *slash = strrchr(out, '/');
+	_cleanup_free_ char *parent = slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out)) : strdup(".");
+	_cleanup_free_ char *prefix = NULL;
+	DIR *d;
+	struct dirent *de;
+
+	if (!parent || asprintf(&prefix, ".%s.tmp-", slash ? slash + 1 : out) < 0)
+		return;
+	d = opendir(parent);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_close_ int fd = -1;
+		_cleanup_free_ char *path = NULL;
+		struct stat st;
+
+		/* mkdtemp's six characters follow the prefix. */
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    strlen(de->d_name) != strlen(prefix) + 6)
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid() || flock(fd, LOCK_EX | LOCK_NB) < 0)
+			continue;
+		if (asprintf(&path, "%s/%s", parent, de->d_name) < 0) {
+			path = NULL;
+			continue;
+		}
+		remove_tree(path);
+	}
+	closedir(d);
 }
 
 static int make_role(const struct bs_keygen_params *p, const char *name, unsigned int days,
@@ -320,6 +360,7 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 	char **names = NULL;
 	size_t n = 0;
 	struct stat st;
+	_cleanup_close_ int lock = -1;
 	int ret, exists;
 
 	if (!out)
@@ -334,6 +375,7 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 	ret = list_outputs(&names, &n);
 	if (ret < 0)
 		return ret;
+	remove_abandoned(out);
 	exists = stat(out, &st) == 0;
 	if (exists && !S_ISDIR(st.st_mode)) {
 		ret = bs_error_set(err, -ENOTDIR, out, "not a directory");
@@ -376,6 +418,13 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 	if (!mkdtemp(tmp)) {
 		ret = bs_error_set(err, -errno, out, "cannot create a temporary directory beside it: %s",
 				   strerror(errno));
+		goto done;
+	}
+	/* Held until this process ends: remove_abandoned leaves a live run's directory alone. */
+	lock = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		ret = bs_error_set(err, -errno, tmp, "cannot lock: %s", strerror(errno));
+		remove_tree(tmp);
 		goto done;
 	}
 	ret = generate_into(tmp, p, &owner, err);

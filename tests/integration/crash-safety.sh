@@ -68,4 +68,22 @@ for i in $(seq "$rounds"); do
 	done
 done
 check_eq "keygen killed at $rounds random points: never a partial key set" 0 "$partial"
+# A killed keygen leaves its 0700 temporary directory, keys inside; the next
+# keygen into the same place removes it, but never a live run's.
+left=$(find "$work" -maxdepth 1 -name '.keys-*.tmp-*' | wc -l)
+for i in $(seq "$rounds"); do
+	"$BOOTSEAL" keygen --output-dir "$work/keys-$i" >/dev/null 2>&1
+done
+check_eq "the next keygen removes what $left killed runs left behind" "" \
+	"$(find "$work" -maxdepth 1 -name '.keys-*.tmp-*')"
+mkdir -m 0700 "$work/.keys-live.tmp-AbCdEf" "$work/.keys-live.tmp-dEaDaB"
+touch "$work/.keys-live.tmp-AbCdEf/PK.key" "$work/.keys-live.tmp-dEaDaB/PK.key"
+flock "$work/.keys-live.tmp-AbCdEf" sleep 30 &
+holder=$!
+sleep 0.3
+"$BOOTSEAL" keygen --output-dir "$work/keys-live" >/dev/null
+check "keygen leaves a temporary directory a live run holds" test -e "$work/.keys-live.tmp-AbCdEf/PK.key"
+check "keygen removes one nobody holds" test ! -e "$work/.keys-live.tmp-dEaDaB"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 finish
