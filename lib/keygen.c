@@ -13,12 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <bootseal/atomicfile.h>
 
+#include "tmpdir.h"
 #include "util.h"
 
 #define N_ROLES 3
@@ -94,70 +94,6 @@ static int mkdir_parents(const char *path, mode_t mode)
 		*s = '/';
 	}
 	return 0;
-}
-
-/* Removes a tree keygen created itself: only regular files and directories. */
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char *p;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-			continue;
-		if (de->d_type == DT_DIR)
-			remove_tree(p);
-		else
-			unlink(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-/*
- * A keygen killed before its final rename leaves its temporary directory
- * beside OUT, private keys inside. Every run holds an flock on its own
- * directory, so one that nobody holds was left by a dead run.
- */
-static void remove_abandoned(const char *out)
-{
-	const char *slash = strrchr(out, '/');
-	_cleanup_free_ char *parent = slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out)) : strdup(".");
-	_cleanup_free_ char *prefix = NULL;
-	DIR *d;
-	struct dirent *de;
-
-	if (!parent || asprintf(&prefix, ".%s.tmp-", slash ? slash + 1 : out) < 0)
-		return;
-	d = opendir(parent);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		_cleanup_close_ int fd = -1;
-		_cleanup_free_ char *path = NULL;
-		struct stat st;
-
-		/* mkdtemp's six characters follow the prefix. */
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
-		    strlen(de->d_name) != strlen(prefix) + 6)
-			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid() || flock(fd, LOCK_EX | LOCK_NB) < 0)
-			continue;
-		if (asprintf(&path, "%s/%s", parent, de->d_name) < 0) {
-			path = NULL;
-			continue;
-		}
-		remove_tree(path);
-	}
-	closedir(d);
 }
 
 static int make_role(const struct bs_keygen_params *p, const char *name, unsigned int days,
@@ -355,12 +291,12 @@ static int sync_dir(const char *path)
 
 int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 {
-	_cleanup_free_ char *tmp = NULL, *out = strdup(p->output_dir ? p->output_dir : "target/keys");
+	_cleanup_free_ char *prefix = NULL, *out = strdup(p->output_dir ? p->output_dir : "target/keys");
+	struct bs_tmpdir tmp = { 0 };
 	struct bs_efi_guid owner;
 	char **names = NULL;
 	size_t n = 0;
 	struct stat st;
-	_cleanup_close_ int lock = -1;
 	int ret, exists;
 
 	if (!out)
@@ -375,7 +311,6 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 	ret = list_outputs(&names, &n);
 	if (ret < 0)
 		return ret;
-	remove_abandoned(out);
 	exists = stat(out, &st) == 0;
 	if (exists && !S_ISDIR(st.st_mode)) {
 		ret = bs_error_set(err, -ENOTDIR, out, "not a directory");
@@ -407,38 +342,33 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 			ret = bs_error_set(err, -EINVAL, out, "needs a directory name, not the root");
 			goto done;
 		}
-		if (asprintf(&tmp, "%.*s.%s.tmp-XXXXXX", slash ? (int)(slash - out + 1) : 0, out,
-			     base) < 0) {
-			tmp = NULL;
+		if (asprintf(&prefix, "%.*s.%s.tmp-", slash ? (int)(slash - out + 1) : 0, out, base) < 0) {
+			prefix = NULL;
 			ret = -ENOMEM;
 			goto done;
 		}
 	}
-	/* mkdtemp makes it 0700: nobody else sees keys while they are written. */
-	if (!mkdtemp(tmp)) {
-		ret = bs_error_set(err, -errno, out, "cannot create a temporary directory beside it: %s",
-				   strerror(errno));
+	/* 0700: nobody else sees keys while they are written. A killed run's
+	 * directory, keys inside, is removed here by the next run. */
+	ret = bs_tmpdir_create(&tmp, prefix);
+	if (ret < 0) {
+		bs_error_set(err, ret, out, "cannot create a temporary directory beside it: %s", strerror(-ret));
 		goto done;
 	}
-	/* Held until this process ends: remove_abandoned leaves a live run's directory alone. */
-	lock = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
-		ret = bs_error_set(err, -errno, tmp, "cannot lock: %s", strerror(errno));
-		remove_tree(tmp);
-		goto done;
-	}
-	ret = generate_into(tmp, p, &owner, err);
+	ret = generate_into(tmp.path, p, &owner, err);
 	if (ret == 0) {
 		/* A new (or empty) directory appears whole with one rename. */
 		if (!exists || (dir_is_empty(out) && rmdir(out) == 0)) {
-			if (rename(tmp, out) < 0)
+			if (rename(tmp.path, out) < 0)
 				ret = bs_error_set(err, -errno, out, "cannot rename into place: %s",
 						   strerror(errno));
+			else
+				bs_tmpdir_keep(&tmp);
 		} else {
-			ret = move_files(tmp, out, names, n, p->force, err);
+			ret = move_files(tmp.path, out, names, n, p->force, err);
 		}
 	}
-	remove_tree(tmp);
+	bs_tmpdir_remove(&tmp);
 	if (ret == 0)
 		(void)sync_dir(out);
 done:
@@ -489,7 +419,7 @@ int bs_keygen_ephemeral(const struct bs_keygen_params *p, struct bs_keygen_ephem
 		ret = write_role(e->dir, "db", &r, &owner, err);
 	role_free(&r);
 	if (ret < 0) {
-		remove_tree(e->dir);
+		bs_rm_rf(e->dir);
 		bs_keygen_ephemeral_release(e);
 	}
 	return ret;

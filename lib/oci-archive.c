@@ -53,9 +53,9 @@ static int unpack_archive(struct bs_oci_image *img, const char *file, struct arc
 	{
 		char blobs[PATH_MAX];
 
-		snprintf(blobs, sizeof(blobs), "%s/blobs", img->tmpdir);
+		snprintf(blobs, sizeof(blobs), "%s/blobs", img->tmp.path);
 		if (mkdir(blobs, 0700) == 0)
-			snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", img->tmpdir);
+			snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", img->tmp.path);
 		if (errno = 0, mkdir(blobs, 0700) < 0) {
 			r = bs_error_set(err, -errno, blobs, "cannot create: %s", strerror(errno));
 			goto out;
@@ -79,7 +79,7 @@ static int unpack_archive(struct bs_oci_image *img, const char *file, struct arc
 					 name ? name : "");
 			goto out;
 		}
-		if (asprintf(&path, "%s/%s", img->tmpdir, name) < 0) {
+		if (asprintf(&path, "%s/%s", img->tmp.path, name) < 0) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -103,7 +103,7 @@ static int unpack_archive(struct bs_oci_image *img, const char *file, struct arc
 	if (ar != ARCHIVE_EOF)
 		r = bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
 out:
-	if (r >= 0 && !(img->root = strdup(img->tmpdir)))
+	if (r >= 0 && !(img->root = strdup(img->tmp.path)))
 		r = -ENOMEM;
 	return r;
 }

@@ -42,22 +42,21 @@ int oci_make_tmp_layout(const char *dest, struct out_layout *o)
 {
 	const char *slash = strrchr(dest, '/');
 	int dirlen = slash ? (int)(slash - dest + 1) : 0;
+	_cleanup_free_ char *prefix = NULL;
 	char blobs[PATH_MAX];
+	int r;
 
-	if (asprintf(&o->dir, "%.*s.%s.tmp-XXXXXX", dirlen, dest, dest + dirlen) < 0) {
-		o->dir = NULL;
+	if (asprintf(&prefix, "%.*s.%s.tmp-", dirlen, dest, dest + dirlen) < 0)
 		return -ENOMEM;
-	}
-	if (!mkdtemp(o->dir)) {
-		int r = -errno;
-		free(o->dir);
-		o->dir = NULL;
+	/* Also removes what a killed run left beside the same destination. */
+	r = bs_tmpdir_create(&o->tmp, prefix);
+	if (r < 0)
 		return bs_error_set(o->err, r, dest, "cannot create a temporary directory beside it: %s", strerror(-r));
-	}
-	chmod(o->dir, 0755);
-	snprintf(blobs, sizeof(blobs), "%s/blobs", o->dir);
+	/* The layout is public once in place; only keys need 0700. */
+	chmod(o->tmp.path, 0755);
+	snprintf(blobs, sizeof(blobs), "%s/blobs", o->tmp.path);
 	if (mkdir(blobs, 0755) == 0)
-		snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", o->dir);
+		snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", o->tmp.path);
 	if (errno = 0, mkdir(blobs, 0755) < 0)
 		return bs_error_set(o->err, -errno, blobs, "cannot create: %s", strerror(errno));
 	return 0;
@@ -109,7 +108,7 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 	char from[PATH_MAX], to[PATH_MAX];
 	char **added = NULL;
 	size_t n_added = 0;
-	json_object *ours = read_index(o->dir), *theirs = read_index(dest), *list, *merged, *ours_list;
+	json_object *ours = read_index(o->tmp.path), *theirs = read_index(dest), *list, *merged, *ours_list;
 	struct dirent *de;
 	DIR *d = NULL;
 	int r = 0;
@@ -128,7 +127,7 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 		r = bs_error_set(o->err, -errno, to, "cannot create: %s", strerror(errno));
 		goto out;
 	}
-	snprintf(from, sizeof(from), "%s/blobs/sha256", o->dir);
+	snprintf(from, sizeof(from), "%s/blobs/sha256", o->tmp.path);
 	if (!(d = opendir(from))) {
 		r = bs_error_set(o->err, -errno, from, "cannot read: %s", strerror(errno));
 		goto out;
@@ -139,7 +138,7 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(from, sizeof(from), "%s/blobs/sha256/%s", o->dir, de->d_name);
+		snprintf(from, sizeof(from), "%s/blobs/sha256/%s", o->tmp.path, de->d_name);
 		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, de->d_name);
 		if (lstat(to, &st) == 0)
 			continue;
@@ -195,7 +194,7 @@ int oci_commit_dir(struct out_layout *o, const char *dest, const char *tag)
 
 	if (!parent)
 		return -ENOMEM;
-	if (renameat2(AT_FDCWD, o->dir, AT_FDCWD, dest, RENAME_NOREPLACE) < 0) {
+	if (renameat2(AT_FDCWD, o->tmp.path, AT_FDCWD, dest, RENAME_NOREPLACE) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY)
 			return bs_error_set(o->err, -errno, dest, "cannot rename into place: %s", strerror(errno));
 		/* Only an image layout is written into, never some other directory. */
@@ -203,10 +202,9 @@ int oci_commit_dir(struct out_layout *o, const char *dest, const char *tag)
 			return bs_error_set(o->err, -EEXIST, dest, "exists and is not an OCI image layout");
 		if ((r = merge_into(o, dest, tag)) < 0)
 			return r;
-		oci_rm_rf(o->dir);
+		bs_tmpdir_remove(&o->tmp);
 	}
-	free(o->dir);
-	o->dir = NULL;
+	bs_tmpdir_keep(&o->tmp);
 	slash = strrchr(parent, '/');
 	if (slash)
 		*(slash == parent ? slash + 1 : slash) = 0;
@@ -265,7 +263,7 @@ int oci_commit_archive(struct out_layout *o, const char *dest)
 	DIR *d;
 	int r;
 
-	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", o->dir);
+	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", o->tmp.path);
 	if (!(d = opendir(blobs)))
 		return bs_error_set(o->err, -errno, blobs, "cannot read: %s", strerror(errno));
 	while ((de = readdir(d))) {
@@ -299,7 +297,7 @@ int oci_commit_archive(struct out_layout *o, const char *dest)
 		goto abort;
 	}
 	static const char *const dirs[] = { "blobs/", "blobs/sha256/" };
-	r = archive_file(a, e, o->dir, "oci-layout", o->err);
+	r = archive_file(a, e, o->tmp.path, "oci-layout", o->err);
 	for (size_t i = 0; i < 2 && r >= 0; i++) {
 		archive_entry_clear(e);
 		archive_entry_set_pathname(e, dirs[i]);
@@ -309,9 +307,9 @@ int oci_commit_archive(struct out_layout *o, const char *dest)
 		r = oci_entry_write(a, e, o->err);
 	}
 	for (size_t i = 0; i < n && r >= 0; i++)
-		r = archive_file(a, e, o->dir, names[i], o->err);
+		r = archive_file(a, e, o->tmp.path, names[i], o->err);
 	if (r >= 0)
-		r = archive_file(a, e, o->dir, "index.json", o->err);
+		r = archive_file(a, e, o->tmp.path, "index.json", o->err);
 	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
 		r = bs_error_set(o->err, -EIO, dest, "%s", archive_error_string(a));
 	if (r >= 0)

@@ -374,7 +374,7 @@ static int sink_write(struct flat *f, struct sink *k, const void *buf, size_t le
 	if (k->mem)
 		memcpy(k->mem + k->pos, buf, len);
 	else if (k->fd >= 0 && (r = bs_write_full(k->fd, buf, len)) < 0)
-		return bs_error_set(f->err, r, f->img->tmpdir, "cannot write a captured file: %s", strerror(-r));
+		return bs_error_set(f->err, r, f->img->tmp.path, "cannot write a captured file: %s", strerror(-r));
 	k->pos += len;
 	return 0;
 }
@@ -394,10 +394,10 @@ static int capture_open(struct flat *f, const char *path, uint64_t size, struct 
 	if (r < 0)
 		return r;
 	snprintf(name, sizeof(name), "/capture-%u", f->img->tmp_seq++);
-	_cleanup_free_ char *p = malloc(strlen(f->img->tmpdir) + sizeof(name));
+	_cleanup_free_ char *p = malloc(strlen(f->img->tmp.path) + sizeof(name));
 	if (!p)
 		return -ENOMEM;
-	strcat(strcpy(p, f->img->tmpdir), name);
+	strcat(strcpy(p, f->img->tmp.path), name);
 	k->fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (k->fd < 0)
 		return bs_error_set(f->err, -errno, p, "cannot create: %s", strerror(errno));
@@ -414,7 +414,7 @@ static int capture_close(struct flat *f, struct sink *k, struct bs_tree_inode *i
 		close(k->fd);
 		k->fd = -1;
 		if (map == MAP_FAILED)
-			return bs_error_set(f->err, -errno, f->img->tmpdir, "cannot map a captured file: %s",
+			return bs_error_set(f->err, -errno, f->img->tmp.path, "cannot map a captured file: %s",
 					    strerror(errno));
 		r = oci_capture_add(f->img, inode, 1, map, size, NULL);
 		if (r < 0)

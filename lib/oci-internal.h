@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include <bootseal/oci.h>
+#include "tmpdir.h"
 
 #define OCI_JSON_MAX (4u << 20)         /* index, manifest, config */
 #define OCI_DIGEST_LEN (7 + 64)         /* "sha256:" + hex */
@@ -61,7 +62,7 @@ struct bs_oci_image {
 	int archive_fd;                 /* >= 0: an uncompressed archive read in place */
 	struct oci_member *members;     /* sorted by name */
 	size_t n_members;
-	char *tmpdir;                   /* private dir removed at free (archive, captures) */
+	struct bs_tmpdir tmp;           /* private dir removed at free (archive, captures) */
 	struct oci_blob manifest, config;
 	struct oci_blob *layers;
 	size_t n_layers;
@@ -101,8 +102,6 @@ int oci_archive_open(struct bs_oci_image *img, const char *file, struct bs_error
 void oci_digest_format(const uint8_t md[32], char out[OCI_DIGEST_LEN + 1]);
 /* Creates the image's private temporary directory on first use. */
 int oci_tmpdir(struct bs_oci_image *img, struct bs_error *err);
-/* Removes a directory tree we created (no symlinks followed). */
-void oci_rm_rf(const char *path);
 
 /* The capture of inode, or NULL. */
 struct oci_capture *oci_capture_find(struct bs_oci_image *img, const struct bs_tree_inode *inode);

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,36 +418,18 @@ out:
 int oci_tmpdir(struct bs_oci_image *img, struct bs_error *err)
 {
 	const char *base = getenv("TMPDIR");
-	char *dir;
+	_cleanup_free_ char *prefix = NULL;
+	int r;
 
-	if (img->tmpdir)
+	if (img->tmp.path)
 		return 0;
-	if (asprintf(&dir, "%s/bootseal-oci-XXXXXX", base && *base ? base : "/tmp") < 0)
+	if (asprintf(&prefix, "%s/bootseal-oci-", base && *base ? base : "/tmp") < 0)
 		return -ENOMEM;
-	/* mkdtemp makes it 0700: captured files and unpacked blobs stay private. */
-	if (!mkdtemp(dir)) {
-		int r = -errno;
-		free(dir);
+	/* 0700: captured files and unpacked blobs stay private. */
+	r = bs_tmpdir_create(&img->tmp, prefix);
+	if (r < 0)
 		return bs_error_set(err, r, NULL, "cannot create a temporary directory: %s", strerror(-r));
-	}
-	img->tmpdir = dir;
 	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-void oci_rm_rf(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int open_layout(struct bs_oci_image *img, const char *where, const char *tag,
@@ -521,9 +502,7 @@ void bs_oci_image_free(struct bs_oci_image *img)
 	free(img->origins);
 	bs_tree_free(img->tree);
 	bs_tree_free(img->view);
-	if (img->tmpdir)
-		oci_rm_rf(img->tmpdir);
-	free(img->tmpdir);
+	bs_tmpdir_remove(&img->tmp);
 	free(img->root);
 	if (img->archive_fd >= 0)
 		close(img->archive_fd);

@@ -99,7 +99,7 @@ static int blob_begin(struct out_layout *o, struct blob_out *b, int comp, int le
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
 	b->err = o->err;
-	if (asprintf(&b->tmp, "%s/blobs/sha256/.new-XXXXXX", o->dir) < 0) {
+	if (asprintf(&b->tmp, "%s/blobs/sha256/.new-XXXXXX", o->tmp.path) < 0) {
 		b->tmp = NULL;
 		return -ENOMEM;
 	}
@@ -166,7 +166,7 @@ static int blob_end(struct out_layout *o, struct blob_out *b)
 		r = bs_error_set(o->err, -errno, b->tmp, "cannot sync: %s", strerror(errno));
 		goto fail;
 	}
-	if (!(final = oci_blob_path(o->dir, b->digest))) {
+	if (!(final = oci_blob_path(o->tmp.path, b->digest))) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -407,7 +407,7 @@ static int write_small_file(struct out_layout *o, const char *name, const char *
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (asprintf(&path, "%s/%s", o->dir, name) < 0)
+	if (asprintf(&path, "%s/%s", o->tmp.path, name) < 0)
 		return -ENOMEM;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -565,8 +565,6 @@ int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_wr
 	if (r >= 0)
 		r = ref.kind == BS_OCI_REF_LAYOUT ? oci_commit_dir(&o, ref.path, ref.tag ? ref.tag : "latest")
 						  : oci_commit_archive(&o, ref.path);
-	if (o.dir)
-		oci_rm_rf(o.dir);
-	free(o.dir);
+	bs_tmpdir_remove(&o.tmp);
 	return r;
 }

@@ -4,20 +4,21 @@
 #define BOOTSEAL_OCI_WRITE_H
 
 #include "oci-internal.h"
+#include "tmpdir.h"
 
 struct archive;
 struct archive_entry;
 
 /* An image being written: a hidden directory beside the destination. */
 struct out_layout {
-	char *dir;
+	struct bs_tmpdir tmp;   /* the layout being written; removed unless committed */
 	struct bs_error *err;
 };
 
 /* lib/oci-commit.c: the temporary layout, and putting it in place. */
 int oci_make_tmp_layout(const char *dest, struct out_layout *o);
 /* oci:DIR: renamed into place, or merged into an existing layout (its other
- * tags kept, an entry with the same tag replaced). Frees o->dir on success. */
+ * tags kept, an entry with the same tag replaced). */
 int oci_commit_dir(struct out_layout *o, const char *dest, const char *tag);
 /* oci-archive:FILE: the layout as one deterministic tar, written atomically. */
 int oci_commit_archive(struct out_layout *o, const char *dest);

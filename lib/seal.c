@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <bootseal/source.h>
 #include <bootseal/uki.h>
 
+#include "tmpdir.h"
 #include "util.h"
 
 /* What the UKI is built from, kept while the layers stream. */
@@ -53,7 +53,7 @@ struct sealing {
 	struct bs_source *src;
 	const struct arch *arch;
 	int64_t created;                /* image time: signatures and the new layer */
-	char tmp[PATH_MAX];              /* private directory for the UKI builder */
+	struct bs_tmpdir tmp;            /* private directory for the UKI builder */
 	uint8_t *uki;
 	size_t uki_len;
 };
@@ -62,14 +62,6 @@ void bs_seal_result_clear(struct bs_seal_result *res)
 {
 	free(res->cmdline);
 	memset(res, 0, sizeof(*res));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 /* Image facts: architecture and time, from the config (SOURCE_DATE_EPOCH wins). */
@@ -119,8 +111,8 @@ static int stage_file(struct sealing *s, const char *path, const char *as)
 	r = bs_source_read_file(s->src, path, &data, &len, s->err);
 	if (r < 0)
 		return r;
-	snprintf(full, sizeof(full), "%s/%s", s->tmp, as ? as : path);
-	for (char *p = full + strlen(s->tmp) + 1; (p = strchr(p, '/')); p++) {
+	snprintf(full, sizeof(full), "%s/%s", s->tmp.path, as ? as : path);
+	for (char *p = full + strlen(s->tmp.path) + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
 		if (mkdir(full, 0700) < 0 && errno != EEXIST)
 			return bs_error_set(s->err, -errno, full, "cannot create: %s", strerror(errno));
@@ -249,7 +241,7 @@ static int build_cmdline(struct sealing *s)
 	char param[16 + sizeof(s->res->digest)];
 	int r;
 
-	r = bs_kargs_read_dir(s->tmp, s->arch->rust, &s->res->cmdline, s->err);
+	r = bs_kargs_read_dir(s->tmp.path, s->arch->rust, &s->res->cmdline, s->err);
 	if (r < 0)
 		return r;
 	snprintf(param, sizeof(param), "composefs=%s%s", s->o->allow_missing_verity ? "?" : "", s->res->digest);
@@ -276,11 +268,11 @@ static int build_uki(struct sealing *s)
 
 	snprintf(rel, sizeof(rel), "usr/lib/modules/%s/vmlinuz", s->res->kver);
 	r = stage_file(s, rel, NULL);
-	snprintf(kernel, sizeof(kernel), "%s/%s", s->tmp, rel);
+	snprintf(kernel, sizeof(kernel), "%s/%s", s->tmp.path, rel);
 	snprintf(rel, sizeof(rel), "usr/lib/modules/%s/initramfs.img", s->res->kver);
 	if (r >= 0 && (r = stage_file(s, rel, NULL)) == -ENOENT)
 		r = bs_error_set(s->err, r, s->o->src, "no initramfs at %s", rel);
-	snprintf(initrd, sizeof(initrd), "%s/%s", s->tmp, rel);
+	snprintf(initrd, sizeof(initrd), "%s/%s", s->tmp.path, rel);
 	for (size_t i = 0; r >= 0 && kargs_dir && i < bs_tree_dir_count(kargs_dir); i++) {
 		const char *name;
 		size_t len;
@@ -296,7 +288,7 @@ static int build_uki(struct sealing *s)
 		r = stage_file(s, rel, NULL);
 		if (r == -ENOENT)
 			r = bs_error_set(s->err, r, s->o->src, "no systemd-stub at %s (give --stub)", rel);
-		snprintf(stub, sizeof(stub), "%s/%s", s->tmp, rel);
+		snprintf(stub, sizeof(stub), "%s/%s", s->tmp.path, rel);
 	}
 	osrel_path = bs_tree_lookup_path(tree, "usr/lib/os-release") ? "usr/lib/os-release" : "etc/os-release";
 	if (r >= 0 && (r = bs_source_read_file(s->src, osrel_path, &osrel, &osrel_len, s->err)) == -ENOENT)
@@ -415,6 +407,7 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		.progress_ctx = o->progress_ctx,
 	};
 	struct sealing s = { .o = o, .res = res, .err = err };
+	_cleanup_free_ char *prefix = NULL;
 	const struct bs_source_file *files;
 	const char *tmpdir;
 	size_t n_files;
@@ -439,12 +432,14 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		}
 	/* Public bytes only (kernel, initramfs, stub, os-release, kargs): never the key. */
 	tmpdir = getenv("TMPDIR");
-	if (!tmpdir || !*tmpdir || strlen(tmpdir) > sizeof(s.tmp) - 32)
-		tmpdir = "/tmp";
-	snprintf(s.tmp, sizeof(s.tmp), "%s/bootseal-seal.XXXXXX", tmpdir);
-	if (!mkdtemp(s.tmp)) {
-		s.tmp[0] = '\0';
-		r = bs_error_set(err, -errno, "/tmp", "cannot create a private directory: %s", strerror(errno));
+	if (asprintf(&prefix, "%s/bootseal-seal.", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
+		prefix = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	r = bs_tmpdir_create(&s.tmp, prefix);
+	if (r < 0) {
+		bs_error_set(err, r, prefix, "cannot create a private directory: %s", strerror(-r));
 		goto out;
 	}
 	r = find_kver(&s, bs_source_tree(s.src));
@@ -465,8 +460,7 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		r = bs_source_dir(s.src) ? write_dir(&s) : write_oci(&s);
 	}
 out:
-	if (s.tmp[0])
-		nftw(s.tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	bs_tmpdir_remove(&s.tmp);
 	free(s.uki);
 	bs_source_free(s.src);
 	if (r < 0) {

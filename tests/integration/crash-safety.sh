@@ -49,6 +49,18 @@ for d, _, files in os.walk(sys.argv[2]):
 PY
 )"
 
+# What killed seals left (the layout beside the destination, the staging and
+# capture directories in TMPDIR) is removed by the next seal.
+leftovers() { find "$work" "$work/tmp" -mindepth 1 -maxdepth 1 \( -name '.seal-*.tmp-*' -o -name 'bootseal-*' \); }
+left=$(leftovers | wc -l)
+for i in $(seq "$rounds"); do
+	compgen -G "$work/.seal-$i.tmp-*" >/dev/null || continue
+	"$BOOTSEAL" seal --key "$work/keys/db.key" --cert "$work/keys/db.crt" "oci:$work/ex/image:example" \
+		"oci:$work/seal-$i:x" >/dev/null 2>&1
+done
+"$BOOTSEAL" seal --key "$work/keys/db.key" --cert "$work/keys/db.crt" "oci:$work/ex/image:example" "oci:$work/ref:y" >/dev/null
+check_eq "the next seal removes what $left killed runs left behind" "" "$(leftovers)"
+
 partial=0
 for i in $(seq "$rounds"); do
 	dest=$work/keys-$i

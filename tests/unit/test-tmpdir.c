@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tmpdir.h"
+
+static char top[] = "/tmp/test-tmpdir-XXXXXX";
+static char prefix[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(top))
+		return -1;
+	snprintf(prefix, sizeof(prefix), "%s/.out.tmp-", top);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	bs_rm_rf(top);
+	return access(top, F_OK) == 0 ? -1 : 0;
+}
+
+/* NAME is relative to top. */
+static int exists(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", top, name);
+	return access(path, F_OK) == 0;
+}
+
+static void make(const char *name, int dir)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", top, name);
+	if (dir) {
+		assert_int_equal(mkdir(path, 0700), 0);
+		return;
+	}
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("private\n", f);
+	fclose(f);
+}
+
+static void private_and_removed(void **state)
+{
+	struct bs_tmpdir t = { 0 };
+	char name[64], inside[80];
+	struct stat st;
+
+	(void)state;
+	bs_tmpdir_remove(&t);   /* a zeroed one holds nothing */
+	assert_int_equal(bs_tmpdir_create(&t, prefix), 0);
+	assert_int_equal(strncmp(t.path, prefix, strlen(prefix)), 0);
+	assert_int_equal(strlen(t.path), strlen(prefix) + 6);
+	assert_int_equal(stat(t.path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	snprintf(name, sizeof(name), "%s", strrchr(t.path, '/') + 1);
+	snprintf(inside, sizeof(inside), "%s/key", name);
+	make(inside, 0);
+	bs_tmpdir_remove(&t);
+	assert_null(t.path);
+	assert_int_equal(t.lock, -1);
+	bs_tmpdir_remove(&t);
+	assert_false(exists(name));
+}
+
+static void abandoned_ones_go_live_ones_stay(void **state)
+{
+	struct bs_tmpdir live = { 0 }, next = { 0 };
+	char live_name[64];
+
+	(void)state;
+	assert_int_equal(bs_tmpdir_create(&live, prefix), 0);
+	snprintf(live_name, sizeof(live_name), "%s", strrchr(live.path, '/') + 1);
+	/* What a killed run leaves: files, a directory, a symlink out of it. */
+	make(".out.tmp-dEaD01", 1);
+	make(".out.tmp-dEaD01/key", 0);
+	make(".out.tmp-dEaD01/blobs", 1);
+	make(".out.tmp-dEaD01/blobs/x", 0);
+	make("outside", 0);
+	{
+		char link_path[256], target[256];
+
+		snprintf(link_path, sizeof(link_path), "%s/.out.tmp-dEaD01/blobs/link", top);
+		snprintf(target, sizeof(target), "%s/outside", top);
+		assert_int_equal(symlink(target, link_path), 0);
+	}
+	/* Not of the pattern: another length, another prefix, a plain file. */
+	make(".out.tmp-dEaD012", 1);
+	make(".other.tmp-dEaD01", 1);
+	make(".out.tmp-FiLe01", 0);
+
+	assert_int_equal(bs_tmpdir_create(&next, prefix), 0);
+	assert_false(exists(".out.tmp-dEaD01"));
+	assert_true(exists("outside"));
+	assert_true(exists(live_name));
+	assert_true(exists(".out.tmp-dEaD012"));
+	assert_true(exists(".other.tmp-dEaD01"));
+	assert_true(exists(".out.tmp-FiLe01"));
+
+	/* Kept: renamed into place by its owner, the directory stays. */
+	bs_tmpdir_keep(&live);
+	assert_null(live.path);
+	assert_true(exists(live_name));
+	bs_tmpdir_remove(&next);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(private_and_removed),
+		cmocka_unit_test(abandoned_ones_go_live_ones_stay),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
