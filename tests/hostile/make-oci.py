@@ -101,6 +101,25 @@ elif case == "bomb-truncated":
 elif case == "pax-huge":
     # a pax extended header claiming 2^40 bytes of records
     layout(root, tar_header_raw(b"PaxHeader/x", 1 << 40, b"x") + bytes(1024), gz=False)
+elif case == "name256":
+    layout(root, gzc([("etc/", D), ("etc/" + "n" * 256, F, b"x")]))
+elif case == "million":
+    # 10^6 empty files in one directory, headers made by hand: tarfile
+    # takes a minute for what this does in seconds.
+    c = zlib.compressobj(1, zlib.DEFLATED, 31)
+    out = [c.compress(tar_header_raw(b"d/", 0, b"5"))]
+    template = bytearray(tar_header_raw(b"d/f0000000", 0))
+    template[148:156] = b" " * 8
+    base = sum(template) - sum(b"0000000")
+    for i in range(1000000):
+        digits = b"%07d" % i
+        h = template[:]
+        h[3:10] = digits
+        h[148:156] = b"%06o\0 " % (base + sum(digits))
+        out.append(c.compress(h))
+    out.append(c.compress(bytes(1024)))
+    out.append(c.flush())
+    layout(root, b"".join(out))
 elif case == "deep-json":
     layout(root, gzc([("a", F, b"a")]), index="[" * 100000 + "]" * 100000)
 else:

@@ -224,6 +224,16 @@ oci_hostile symlink-escape "layer 1: x/shadow: path goes through the symlink 'x'
 oci_hostile bomb-truncated "layer 1: usr/zero: corrupt layer: truncated gzip"
 oci_hostile pax-huge "layer 1: corrupt layer: "
 oci_hostile deep-json "([^ ]*/)?index.json: malformed JSON"
+oci_hostile name256 "layer 1: etc/n{256}: name longer than 255 bytes"
+# 10^6 entries in one directory of a layer: read within 2 GiB and 120 s
+# (about 4 s and 620 MB).
+python3 "$H/make-oci.py" million oci-million
+start=$SECONDS
+check "oci: 10^6 entries in one directory within 2 GiB and 120 s" \
+	bash -c "$limit exec timeout 120 \"\$0\" oci inspect --dump million.dump oci:oci-million" "$B"
+echo "# oci, 10^6 entries: $((SECONDS - start)) s"
+check_eq "oci: 10^6 entries listed" 1000000 "$(grep -c '^/d/f' million.dump)"
+rm -rf oci-million million.dump
 # An absolute path stays inside the image: /etc/passwd of the tree.
 python3 "$H/make-oci.py" absolute oci-absolute
 $B oci inspect --dump absolute.dump oci:oci-absolute >/dev/null
