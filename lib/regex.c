@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Syntax tree (regex-parse.c) -> Thompson NFA -> DFA states built as the
+ * input asks for them, so each input byte costs one table lookup, or at
+ * worst one step of the whole NFA: never backtracking.
+ */
+#include "regex.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "regex-syntax.h"
+#include "util.h"
+
+/* Beyond this the caller's PCRE2 (with its step budget) takes over. */
+#define STATES_MAX 10000
+
+enum state_kind { S_BYTES, S_SPLIT, S_START, S_END, S_MATCH };
+
+struct state {
+	uint8_t kind;
+	uint32_t out;
+	uint32_t alt;           /* S_SPLIT: the second way */
+	uint32_t set;           /* S_BYTES */
+};
+
+/* The DFA cache: states are sorted NFA state sets, transitions per byte class. */
+struct dfa {
+	int16_t *trans;         /* n * n_classes; UNKNOWN, DEAD or a state */
+	int32_t start;
+	uint32_t *set_start, *set_len;
+	uint8_t *accepts;       /* ACCEPT_* at the end of the input */
+	uint32_t *pool;         /* the sets' NFA states */
+	size_t pool_len;
+	int32_t *table;         /* hash of sets -> state, open addressing */
+	uint32_t n, alloc;
+};
+
+#define UNKNOWN (-1)
+#define DEAD (-2)
+enum { ACCEPT_UNKNOWN, ACCEPT_NO, ACCEPT_YES };
+
+/* Bounds of one pattern's cache; when full it is emptied and refilled. */
+#define DFA_STATES_MAX 256              /* fits trans[] */
+#define DFA_TRANS_MAX (16u << 10)       /* transitions, all states together */
+#define DFA_TABLE_SIZE (2 * DFA_STATES_MAX)
+
+/*
+ * Bytes every match starts with are compared directly, as most
+ * file_contexts patterns are mostly literal; the DFA starts after them.
+ */
+#define PREFIX_MAX 64
+
+/* What a cached match reads comes first: a policy's thousands of patterns
+ * each cost a few cache misses per lookup, which dominate. */
+struct bs_regex {
+	struct dfa dfa;
+	unsigned n_classes;
+	unsigned prefix_len;
+	uint8_t prefix[PREFIX_MAX];
+	uint8_t class_of[256];
+	struct state *states;
+	uint32_t n_states, entry, match;
+	struct bs_byteset *sets;
+	uint32_t *mark, gen;            /* closure: visited when mark == gen */
+	uint32_t *stack, *cur, *next;   /* n_states each */
+	uint32_t *start, n_start;       /* the NFA states after the prefix */
+	unsigned dfa_states_max;
+};
+
+/* An upper bound of the states compile() makes, computed first so that
+ * nested counts cannot make it loop for long. Empty parts count 1. */
+static uint64_t node_cost(const struct bs_regex_tree *t, uint32_t i)
+{
+	const struct bs_regex_node *n = &t->nodes[i];
+	uint64_t sum = 0, c;
+
+	switch (n->kind) {
+	case RE_CAT:
+	case RE_ALT:
+		for (uint32_t k = n->child; k != RE_NONE; k = t->nodes[k].next) {
+			sum += node_cost(t, k) + 1;
+			if (sum > STATES_MAX)
+				return STATES_MAX + 1;
+		}
+		return sum + 1;
+	case RE_REPEAT:
+		c = (node_cost(t, n->child) + 1) * ((n->max == RE_UNBOUNDED ? n->min : n->max) + 1u);
+		return c > STATES_MAX ? STATES_MAX + 1 : c;
+	default:
+		return 1;
+	}
+}
+
+static uint32_t add_state(struct bs_regex *re, enum state_kind kind, uint32_t out, uint32_t alt)
+{
+	re->states[re->n_states] = (struct state){ .kind = kind, .out = out, .alt = alt, .set = RE_NONE };
+	return re->n_states++;
+}
+
+/* Thompson's construction, right to left: returns the entry of node i
+ * continuing to next. */
+static uint32_t compile(struct bs_regex *re, const struct bs_regex_tree *t, uint32_t i, uint32_t next)
+{
+	const struct bs_regex_node *n = &t->nodes[i];
+	uint32_t k, entry, loop;
+
+	switch (n->kind) {
+	case RE_BYTES:
+		entry = add_state(re, S_BYTES, next, RE_NONE);
+		re->states[entry].set = n->set;
+		return entry;
+	case RE_START:
+		return add_state(re, S_START, next, RE_NONE);
+	case RE_END:
+		return add_state(re, S_END, next, RE_NONE);
+	case RE_CAT:
+		for (k = n->last; k != RE_NONE; k = t->nodes[k].prev)
+			next = compile(re, t, k, next);
+		return next;
+	case RE_ALT:
+		entry = RE_NONE;
+		for (k = n->child; k != RE_NONE; k = t->nodes[k].next) {
+			uint32_t way = compile(re, t, k, next);
+			entry = entry == RE_NONE ? way : add_state(re, S_SPLIT, way, entry);
+		}
+		return entry;
+	case RE_REPEAT:
+		break;
+	}
+	/* x{2,} is x x x*, x{2,4} is x x (x (x)?)? */
+	if (n->max == RE_UNBOUNDED) {
+		loop = add_state(re, S_SPLIT, RE_NONE, next);
+		re->states[loop].out = compile(re, t, n->child, loop);
+		entry = loop;
+	} else {
+		entry = next;
+		for (unsigned j = n->min; j < n->max; j++)
+			entry = add_state(re, S_SPLIT, compile(re, t, n->child, entry), next);
+	}
+	for (unsigned j = 0; j < n->min; j++)
+		entry = compile(re, t, n->child, entry);
+	return entry;
+}
+
+static void new_generation(struct bs_regex *re)
+{
+	if (++re->gen == 0) {
+		memset(re->mark, 0, re->n_states * sizeof(*re->mark));
+		re->gen = 1;
+	}
+}
+
+/*
+ * Follows the transitions that consume no input from s, within the current
+ * generation. States that consume a byte, the match state, and '$' when not
+ * at_end go to out (when given). Returns whether the match state was reached.
+ */
+static bool closure(struct bs_regex *re, uint32_t s, bool at_start, bool at_end, uint32_t *out,
+		    uint32_t *n_out)
+{
+	uint32_t top = 0;
+	bool matched = false;
+
+	if (re->mark[s] == re->gen)
+		return false;
+	re->mark[s] = re->gen;
+	re->stack[top++] = s;
+	while (top > 0) {
+		const struct state *st = &re->states[re->stack[--top]];
+		uint32_t follow[2], n_follow = 0;
+
+		switch (st->kind) {
+		case S_MATCH:
+			matched = true;
+			if (out)
+				out[(*n_out)++] = (uint32_t)(st - re->states);
+			break;
+		case S_SPLIT:
+			follow[n_follow++] = st->alt;
+			follow[n_follow++] = st->out;
+			break;
+		case S_START:
+			if (at_start)
+				follow[n_follow++] = st->out;
+			break;
+		case S_END:
+			if (at_end)
+				follow[n_follow++] = st->out;
+			else if (out)
+				out[(*n_out)++] = (uint32_t)(st - re->states);
+			break;
+		default:
+			if (out)
+				out[(*n_out)++] = (uint32_t)(st - re->states);
+			break;
+		}
+		for (uint32_t k = 0; k < n_follow; k++) {
+			if (re->mark[follow[k]] != re->gen) {
+				re->mark[follow[k]] = re->gen;
+				re->stack[top++] = follow[k];
+			}
+		}
+	}
+	return matched;
+}
+
+/* The states after consuming byte from the set in[], into re->next. */
+static uint32_t step(struct bs_regex *re, const uint32_t *in, uint32_t n_in, uint8_t byte)
+{
+	uint32_t n = 0;
+
+	new_generation(re);
+	for (uint32_t i = 0; i < n_in; i++) {
+		const struct state *st = &re->states[in[i]];
+
+		if (st->kind == S_BYTES && bs_byteset_has(&re->sets[st->set], byte))
+			(void)closure(re, st->out, false, false, re->next, &n);
+	}
+	return n;
+}
+
+/* Whether the input may end (after at least one byte) in this set. */
+static bool accepts(struct bs_regex *re, const uint32_t *in, uint32_t n_in)
+{
+	bool matched = false;
+
+	new_generation(re);
+	for (uint32_t i = 0; i < n_in && !matched; i++)
+		matched = closure(re, in[i], false, true, NULL, NULL);
+	return matched;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static uint32_t set_hash(const uint32_t *set, uint32_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ set[i]) * 16777619u;
+	return h;
+}
+
+static size_t dfa_pool_max(const struct bs_regex *re)
+{
+	return (size_t)re->n_states + 2048;
+}
+
+static void dfa_flush(struct dfa *dfa)
+{
+	dfa->n = 0;
+	dfa->pool_len = 0;
+	dfa->start = UNKNOWN;
+	memset(dfa->table, 0xff, DFA_TABLE_SIZE * sizeof(*dfa->table));
+}
+
+static int dfa_grow(struct bs_regex *re)
+{
+	struct dfa *dfa = &re->dfa;
+	uint32_t alloc = dfa->alloc ? 2 * dfa->alloc : 16;
+	void *p;
+
+	if (alloc > re->dfa_states_max)
+		alloc = re->dfa_states_max;
+#define GROW(field, count)                                              \
+	do {                                                            \
+		p = realloc(dfa->field, (count) * sizeof(*dfa->field)); \
+		if (!p)                                                 \
+			return -ENOMEM;                                 \
+		dfa->field = p;                                         \
+	} while (0)
+	GROW(trans, (size_t)alloc * re->n_classes);
+	GROW(set_start, alloc);
+	GROW(set_len, alloc);
+	GROW(accepts, alloc);
+#undef GROW
+	dfa->alloc = alloc;
+	return 0;
+}
+
+/*
+ * The DFA state for the set in re->next[0..n) (sorted here), created if
+ * new. Returns 1 when the cache was emptied to make room (earlier state
+ * numbers are then gone), 0 otherwise, or -ENOMEM.
+ */
+static int dfa_add(struct bs_regex *re, uint32_t n, int32_t *out)
+{
+	struct dfa *dfa = &re->dfa;
+	uint32_t h, slot, id;
+	int flushed = 0;
+
+	if (!dfa->table) {
+		_cleanup_free_ int32_t *table = malloc(DFA_TABLE_SIZE * sizeof(*table));
+		_cleanup_free_ uint32_t *pool = malloc(dfa_pool_max(re) * sizeof(*pool));
+
+		if (!table || !pool)
+			return -ENOMEM;
+		dfa->table = BS_STEAL(table);
+		dfa->pool = BS_STEAL(pool);
+		dfa_flush(dfa);
+	}
+	qsort(re->next, n, sizeof(*re->next), cmp_u32);
+	h = set_hash(re->next, n);
+	for (slot = h & (DFA_TABLE_SIZE - 1); dfa->table[slot] >= 0; slot = (slot + 1) & (DFA_TABLE_SIZE - 1)) {
+		id = (uint32_t)dfa->table[slot];
+		if (dfa->set_len[id] == n &&
+		    memcmp(dfa->pool + dfa->set_start[id], re->next, n * sizeof(*re->next)) == 0) {
+			*out = (int32_t)id;
+			return 0;
+		}
+	}
+	if (dfa->n == re->dfa_states_max || dfa->pool_len + n > dfa_pool_max(re)) {
+		dfa_flush(dfa);
+		flushed = 1;
+		for (slot = h & (DFA_TABLE_SIZE - 1); dfa->table[slot] >= 0;)
+			slot = (slot + 1) & (DFA_TABLE_SIZE - 1);
+	}
+	if (dfa->n == dfa->alloc && dfa_grow(re) < 0)
+		return -ENOMEM;
+	id = dfa->n++;
+	for (unsigned c = 0; c < re->n_classes; c++)
+		dfa->trans[(size_t)id * re->n_classes + c] = UNKNOWN;
+	dfa->set_start[id] = (uint32_t)dfa->pool_len;
+	dfa->set_len[id] = n;
+	dfa->accepts[id] = ACCEPT_UNKNOWN;
+	memcpy(dfa->pool + dfa->pool_len, re->next, n * sizeof(*re->next));
+	dfa->pool_len += n;
+	dfa->table[slot] = (int32_t)id;
+	*out = (int32_t)id;
+	return flushed;
+}
+
+/* The state after d on byte; its set stays in re->next (*n) for a caller
+ * that has to go on without the cache. */
+static int dfa_step(struct bs_regex *re, int32_t d, uint8_t byte, int32_t *out, uint32_t *n)
+{
+	struct dfa *dfa = &re->dfa;
+	size_t slot = (size_t)d * re->n_classes + re->class_of[byte];
+	int r;
+
+	*n = step(re, dfa->pool + dfa->set_start[d], dfa->set_len[d], byte);
+	if (*n == 0) {
+		*out = dfa->trans[slot] = DEAD;
+		return 0;
+	}
+	/* dfa_add may move trans, or empty the cache (d is then gone). */
+	r = dfa_add(re, *n, out);
+	if (r == 0)
+		dfa->trans[slot] = (int16_t)*out;
+	return r < 0 ? r : 0;
+}
+
+int bs_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len)
+{
+	struct dfa *dfa = &re->dfa;
+	uint32_t n = 0;
+	size_t i = 0;
+	int32_t d;
+
+	new_generation(re);
+	if (len == 0)
+		return closure(re, re->entry, true, true, NULL, NULL);
+	if (len < re->prefix_len || memcmp(s, re->prefix, re->prefix_len) != 0 || re->n_start == 0)
+		return 0;
+	i = re->prefix_len;
+	if (dfa->start == UNKNOWN) {
+		n = re->n_start;
+		memcpy(re->next, re->start, n * sizeof(*re->next));
+		if (dfa_add(re, n, &d) >= 0)
+			dfa->start = d;
+	}
+	if (dfa->start != UNKNOWN) {
+		for (d = dfa->start; i < len; i++) {
+			int32_t nd = dfa->trans[(size_t)d * re->n_classes + re->class_of[s[i]]];
+
+			if (nd == UNKNOWN) {
+				int32_t stepped;
+
+				if (dfa_step(re, d, s[i], &stepped, &n) < 0) {
+					i++;
+					goto without_cache;
+				}
+				nd = stepped;
+			}
+			if (nd == DEAD)
+				return 0;
+			d = nd;
+		}
+		if (dfa->accepts[d] == ACCEPT_UNKNOWN)
+			dfa->accepts[d] = accepts(re, dfa->pool + dfa->set_start[d], dfa->set_len[d])
+						  ? ACCEPT_YES : ACCEPT_NO;
+		return dfa->accepts[d] == ACCEPT_YES;
+	}
+without_cache:
+	/* No memory for the cache: the same steps on the NFA, from re->next. */
+	for (; i < len && n > 0; i++) {
+		uint32_t *t = re->cur;
+
+		re->cur = re->next;
+		re->next = t;
+		n = step(re, re->cur, n, s[i]);
+	}
+	return n > 0 && accepts(re, re->next, n);
+}
+
+/*
+ * Bytes no pattern set tells apart share a class, so a DFA state has one
+ * transition per class instead of 256.
+ */
+static void byte_classes(struct bs_regex *re, uint32_t n_sets)
+{
+	struct bs_byteset bound = { { 0 } };
+	unsigned c = 0;
+
+	for (uint32_t k = 0; k < n_sets; k++) {
+		const struct bs_byteset *s = &re->sets[k];
+
+		for (int i = 0; i < 4; i++)
+			bound.w[i] |= s->w[i] ^ (s->w[i] << 1 | (i ? s->w[i - 1] >> 63 : 0));
+	}
+	for (unsigned b = 0; b < 256; b++) {
+		if (b > 0 && bs_byteset_has(&bound, (uint8_t)b))
+			c++;
+		re->class_of[b] = (uint8_t)c;
+	}
+	re->n_classes = c + 1;
+}
+
+void bs_regex_free(struct bs_regex *re)
+{
+	if (!re)
+		return;
+	free(re->states);
+	free(re->sets);
+	free(re->mark);
+	free(re->stack);
+	free(re->cur);
+	free(re->next);
+	free(re->start);
+	free(re->dfa.trans);
+	free(re->dfa.set_start);
+	free(re->dfa.set_len);
+	free(re->dfa.accepts);
+	free(re->dfa.pool);
+	free(re->dfa.table);
+	free(re);
+}
+
+static bool singleton(const struct bs_byteset *s, uint8_t *byte)
+{
+	int bits = 0;
+
+	for (int i = 0; i < 4; i++)
+		bits += __builtin_popcountll(s->w[i]);
+	for (unsigned b = 0; bits == 1 && b < 256; b++)
+		if (bs_byteset_has(s, (uint8_t)b))
+			*byte = (uint8_t)b;
+	return bits == 1;
+}
+
+/* The literal prefix, and the states after it (at the start for none). */
+static int find_prefix(struct bs_regex *re)
+{
+	uint32_t n = 0;
+
+	new_generation(re);
+	(void)closure(re, re->entry, true, false, re->next, &n);
+	while (re->prefix_len < PREFIX_MAX && n == 1 && re->states[re->next[0]].kind == S_BYTES &&
+	       singleton(&re->sets[re->states[re->next[0]].set], &re->prefix[re->prefix_len])) {
+		uint32_t *t = re->cur;
+
+		re->cur = re->next;
+		re->next = t;
+		n = step(re, re->cur, 1, re->prefix[re->prefix_len++]);
+	}
+	re->start = malloc((n ? n : 1) * sizeof(*re->start));
+	if (!re->start)
+		return -ENOMEM;
+	memcpy(re->start, re->next, n * sizeof(*re->start));
+	re->n_start = n;
+	return 0;
+}
+
+static int build(struct bs_regex_tree *t, uint32_t n_states, struct bs_regex **out)
+{
+	struct bs_regex *re = calloc(1, sizeof(*re));
+
+	if (!re)
+		return -ENOMEM;
+	re->states = malloc(n_states * sizeof(*re->states));
+	re->mark = calloc(n_states, sizeof(*re->mark));
+	re->stack = malloc(n_states * sizeof(*re->stack));
+	re->cur = malloc(n_states * sizeof(*re->cur));
+	re->next = malloc(n_states * sizeof(*re->next));
+	if (!re->states || !re->mark || !re->stack || !re->cur || !re->next) {
+		bs_regex_free(re);
+		return -ENOMEM;
+	}
+	re->sets = BS_STEAL(t->sets);
+	re->match = add_state(re, S_MATCH, RE_NONE, RE_NONE);
+	re->entry = compile(re, t, t->root, re->match);
+	byte_classes(re, t->n_sets);
+	re->dfa_states_max = DFA_TRANS_MAX / re->n_classes;
+	if (re->dfa_states_max > DFA_STATES_MAX)
+		re->dfa_states_max = DFA_STATES_MAX;
+	re->dfa.start = UNKNOWN;
+	if (find_prefix(re) < 0) {
+		bs_regex_free(re);
+		return -ENOMEM;
+	}
+	*out = re;
+	return 0;
+}
+
+int bs_regex_new(const char *pattern, struct bs_regex **out)
+{
+	struct bs_regex_tree t = { 0 };
+	uint64_t cost;
+	int r;
+
+	*out = NULL;
+	r = bs_regex_parse(pattern, &t);
+	if (r < 0)
+		return r;
+	cost = node_cost(&t, t.root) + 1;
+	r = cost > STATES_MAX ? -E2BIG : build(&t, (uint32_t)cost, out);
+	bs_regex_tree_clear(&t);
+	return r;
+}
