@@ -18,10 +18,12 @@
 
 #include <openssl/bn.h>
 #include <openssl/decoder.h>
+#include <openssl/engine.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/store.h>
+#include <openssl/ui.h>
 #include <openssl/x509v3.h>
 
 #include <bootseal/atomicfile.h>
@@ -327,14 +329,29 @@ static int decode_private(const struct secret_buf *b, const char *name, struct b
 	return *key ? 0 : -ENOMEM;
 }
 
+/* A URI as messages show it: a PIN given in it (pin-value=) is a secret. */
+static const char *uri_display(const char *uri, char *buf, size_t size)
+{
+	const char *pin = strstr(uri, "pin-value=");
+	const char *end;
+
+	if (!pin)
+		return uri;
+	end = pin + strcspn(pin, "&;");
+	snprintf(buf, size, "%.*spin-value=...%s", (int)(pin - uri), uri, end);
+	return buf;
+}
+
 static int store_load(const char *uri, int want, EVP_PKEY **pkey, X509 **x509, struct bs_error *err)
 {
 	OSSL_STORE_CTX *st = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
+	char shown[PATH_MAX];
 	int r = -ENOKEY;
 
 	if (!st) {
 		ERR_clear_error();
-		return bs_error_set(err, -ENOKEY, uri, "cannot open (no OpenSSL provider or engine for it?)");
+		return bs_error_set(err, -ENOKEY, uri_display(uri, shown, sizeof(shown)),
+				    "cannot open (no OpenSSL provider or engine for it?)");
 	}
 	OSSL_STORE_expect(st, want);
 	while (!OSSL_STORE_eof(st)) {
@@ -359,9 +376,58 @@ static int store_load(const char *uri, int want, EVP_PKEY **pkey, X509 **x509, s
 	OSSL_STORE_close(st);
 	ERR_clear_error();
 	if (r < 0)
-		bs_error_set(err, r, uri, "no %s found", want == OSSL_STORE_INFO_PKEY ? "private key" : "certificate");
+		bs_error_set(err, r, uri_display(uri, shown, sizeof(shown)), "no %s found",
+			     want == OSSL_STORE_INFO_PKEY ? "private key" : "certificate");
 	return r;
 }
+
+/*
+ * Debian 12 packages PKCS#11 for OpenSSL 3 only as libp11's engine (no
+ * provider), so a pkcs11: URI that no store opens goes to the "pkcs11"
+ * engine, as with sbsign --engine pkcs11. The key stays in the token; the
+ * EVP_PKEY signs through it. Engines are deprecated API, hence the pragma.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int engine_load_private(const char *uri, EVP_PKEY **pkey, struct bs_error *err)
+{
+	char shown[PATH_MAX];
+	int saved_stderr, devnull, ready;
+	ENGINE *e;
+
+	/* libp11 prints its failures on stderr itself, the URI and so its PIN
+	 * among them; our one-line error says what failed. Nothing prompts
+	 * (UI_null): the PIN comes in the URI, as for every other key source. */
+	fflush(stderr);
+	saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved_stderr >= 0 && devnull >= 0)
+		dup2(devnull, STDERR_FILENO);
+	ENGINE_load_builtin_engines();
+	e = ENGINE_by_id("pkcs11");
+	ready = e && ENGINE_init(e);
+	*pkey = ready ? ENGINE_load_private_key(e, uri, (UI_METHOD *)UI_null(), NULL) : NULL;
+	if (ready)
+		ENGINE_finish(e);
+	ENGINE_free(e);
+	ERR_clear_error();
+	fflush(stderr);
+	if (saved_stderr >= 0) {
+		dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	if (!ready)
+		return bs_error_set(err, -ENOKEY, uri_display(uri, shown, sizeof(shown)),
+				    "cannot open: no OpenSSL provider or engine for pkcs11: URIs "
+				    "(Debian: libengine-pkcs11-openssl)");
+	if (!*pkey)
+		return bs_error_set(err, -ENOKEY, uri_display(uri, shown, sizeof(shown)),
+				    "no private key found (token, object or PIN?)");
+	return 0;
+}
+#pragma GCC diagnostic pop
 
 int bs_keys_private_from_mem(const void *buf, size_t len, const char *name, struct bs_key **key,
 			     struct bs_error *err)
@@ -381,7 +447,18 @@ int bs_keys_load_private(const char *spec, struct bs_key **key, struct bs_error 
 	if (source_kind(spec) == SRC_URI) {
 		EVP_PKEY *pkey = NULL;
 
-		r = store_load(spec, OSSL_STORE_INFO_PKEY, &pkey, NULL, err);
+		if (strncmp(spec, "pkcs11:", 7) == 0) {
+			OSSL_STORE_CTX *st = OSSL_STORE_open(spec, NULL, NULL, NULL, NULL);
+
+			/* Only a provider's store beats the engine; probing costs a login at most. */
+			if (st)
+				OSSL_STORE_close(st);
+			ERR_clear_error();
+			r = st ? store_load(spec, OSSL_STORE_INFO_PKEY, &pkey, NULL, err)
+			       : engine_load_private(spec, &pkey, err);
+		} else {
+			r = store_load(spec, OSSL_STORE_INFO_PKEY, &pkey, NULL, err);
+		}
 		if (r < 0)
 			return r;
 		*key = key_wrap(pkey);
