@@ -4,7 +4,9 @@
  * (0fbc8533): spec lines are "REGEX [-T] CONTEXT"; the key looked up is the
  * path followed by one type byte, so a spec becomes ^(REGEX)T$ (or ^(REGEX).$
  * without a type); regexes are byte-oriented, '.' matches newlines, '$' only
- * the end. PCRE2 without UTF, with DOTALL and DOLLAR_ENDONLY, is that dialect.
+ * the end. PCRE2 without UTF, with DOTALL and DOLLAR_ENDONLY, is that dialect;
+ * lib/regex.c matches the common subset of it in linear time, and PCRE2 only
+ * gets the specs outside that subset.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <bootseal/selabel.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "regex.h"
 #include "util.h"
 
 #define POLICY_FILE_MAX (64u << 20)
@@ -28,7 +31,8 @@ struct spec {
 	char *context;          /* NULL for <<none>> */
 	size_t prefix_len;      /* literal prefix every match must start with */
 	char *prefix;
-	pcre2_code *code;       /* compiled on first use */
+	struct bs_regex *re;    /* compiled on first use, */
+	pcre2_code *code;       /* or this when outside regex.c's subset */
 	int broken;             /* did not compile: never matches */
 };
 
@@ -39,8 +43,9 @@ struct alias {
 
 /*
  * composefs-rs matches with a linear-time automaton; PCRE2 backtracks, so a
- * hostile file_contexts could make one lookup take hours. Each match gets a
- * step budget far above what real policies need; running out is an error.
+ * hostile file_contexts could make one lookup take hours. The specs left to
+ * PCRE2 get a step budget per match far above what real policies need;
+ * running out is an error.
  */
 #define MATCH_LIMIT 200000
 
@@ -59,6 +64,7 @@ static void spec_clear(struct spec *s)
 	free(s->regex);
 	free(s->context);
 	free(s->prefix);
+	bs_regex_free(s->re);
 	pcre2_code_free(s->code);
 }
 
@@ -440,7 +446,7 @@ int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, c
 static int spec_compile(struct spec *s)
 {
 	_cleanup_free_ char *pattern = NULL;
-	int errcode;
+	int errcode, r;
 	PCRE2_SIZE erroff;
 
 	/* The type letters are literals outside a class; '.' stands for any type. */
@@ -448,6 +454,10 @@ static int spec_compile(struct spec *s)
 		pattern = NULL;
 		return -ENOMEM;
 	}
+	/* The same pattern string: where regex.c accepts it, it means the same. */
+	r = bs_regex_new(pattern, &s->re);
+	if (r != -EINVAL && r != -E2BIG)
+		return r;
 	s->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
 				PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &errcode, &erroff, NULL);
 	if (!s->code) {
@@ -479,10 +489,15 @@ const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t p
 			continue;
 		if (s->prefix_len > path_len || memcmp(s->prefix, path, s->prefix_len) != 0)
 			continue;
-		if (!s->code && !s->broken && spec_compile(s) < 0)
+		if (!s->re && !s->code && !s->broken && spec_compile(s) < 0)
 			continue;
 		if (s->broken)
 			continue;
+		if (s->re) {
+			if (bs_regex_matches(s->re, (const uint8_t *)key, path_len + 1))
+				return s->context;
+			continue;
+		}
 		rc = pcre2_match(s->code, (PCRE2_SPTR)key, path_len + 1, 0, 0, sel->match, sel->mctx);
 		if (rc >= 0)
 			return s->context;
