@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <bootseal/atomicfile.h>
+#include <bootseal/dump.h>
+
 #include "../lib/util.h"
 #include "cli.h"
 
@@ -33,4 +36,29 @@ int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int cli_write_dumpfile(struct bs_tree *tree, const char *path, struct bs_error *err)
+{
+	struct bs_atomicfile f;
+	FILE *out;
+	int r;
+
+	r = bs_atomicfile_open(&f, path, 0644, err);
+	if (r < 0)
+		return r;
+	out = fdopen(dup(f.fd), "w");
+	if (!out) {
+		bs_atomicfile_abort(&f);
+		return bs_error_set(err, -errno, path, "cannot write: %s", strerror(errno));
+	}
+	/* The same dump bootc writes, so the two can be compared with diff(1). */
+	r = bs_dump_write_flags(tree, out, BS_DUMP_COMPOSEFS_RS);
+	if (fclose(out) != 0 && r >= 0)
+		r = -errno;
+	if (r < 0) {
+		bs_atomicfile_abort(&f);
+		return bs_error_set(err, r, path, "cannot write: %s", strerror(-r));
+	}
+	return bs_atomicfile_commit(&f, 0, err);
 }

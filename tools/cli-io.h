@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include <bootseal/error.h>
+#include <bootseal/tree.h>
 
 /* Reads a whole regular file of at most max bytes into *buf (malloc'd; a
  * zero-length file gives a non-NULL buffer). 0 or -errno with err filled. */
@@ -18,5 +19,9 @@ void cli_json_print(json_object *o);
 
 /* --jobs N: a positive count; 0, or -EINVAL after printing the usage error. */
 int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs);
+
+/* --write-dumpfile-to: the tree as composefs-rs's dump (what bootc writes),
+ * whole or not at all. */
+int cli_write_dumpfile(struct bs_tree *tree, const char *path, struct bs_error *err);
 
 #endif

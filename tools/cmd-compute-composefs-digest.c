@@ -8,10 +8,8 @@
 
 #include <json-c/json.h>
 
-#include <bootseal/atomicfile.h>
 #include <bootseal/bootc.h>
 #include <bootseal/composefs.h>
-#include <bootseal/dump.h>
 #include <bootseal/source.h>
 
 #include "../lib/util.h"
@@ -29,31 +27,6 @@ static void help(void)
 	       "ROOTFS may also be an image, oci:DIR[:TAG] or oci-archive:FILE: its layers\n"
 	       "are flattened as they stream, nothing is extracted.\n"
 	       "Progress is shown on stderr when it is a terminal, unless --quiet.\n");
-}
-
-static int write_dump(struct bs_tree *tree, const char *path, struct bs_error *err)
-{
-	struct bs_atomicfile f;
-	FILE *out;
-	int r;
-
-	r = bs_atomicfile_open(&f, path, 0644, err);
-	if (r < 0)
-		return r;
-	out = fdopen(dup(f.fd), "w");
-	if (!out) {
-		bs_atomicfile_abort(&f);
-		return bs_error_set(err, -errno, path, "cannot write: %s", strerror(errno));
-	}
-	/* The same dump bootc writes, so the two can be compared with diff(1). */
-	r = bs_dump_write_flags(tree, out, BS_DUMP_COMPOSEFS_RS);
-	if (fclose(out) != 0 && r >= 0)
-		r = -errno;
-	if (r < 0) {
-		bs_atomicfile_abort(&f);
-		return bs_error_set(err, r, path, "cannot write: %s", strerror(-r));
-	}
-	return bs_atomicfile_commit(&f, 0, err);
 }
 
 int cmd_compute_composefs_digest(int argc, char **argv)
@@ -130,14 +103,14 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 			r = bs_composefs_tree_digest(bs_source_tree(src), digest, &err);
 		cli_progress_end(&progress);
 		if (r >= 0 && dumpfile)
-			r = write_dump(bs_source_tree(src), dumpfile, &err);
+			r = cli_write_dumpfile(bs_source_tree(src), dumpfile, &err);
 		bs_source_free(src);
 	} else {
 		r = bs_composefs_dir_digest(rootfs, &ropts, bootc_flags, digest, dumpfile ? &tree : NULL, NULL,
 					    &err);
 		cli_progress_end(&progress);
 		if (r >= 0 && dumpfile)
-			r = write_dump(tree, dumpfile, &err);
+			r = cli_write_dumpfile(tree, dumpfile, &err);
 		bs_tree_free(tree);
 	}
 	if (r < 0)

@@ -19,6 +19,7 @@
 #include <bootseal/uki.h>
 
 #include "../lib/util.h"
+#include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "container ukify";
@@ -42,7 +43,8 @@ static const char cmd[] = "container ukify";
 static void help(void)
 {
 	printf("usage: bootseal container ukify [--rootfs DIR] [--karg ARG]... [--allow-missing-verity]\n"
-	       "                                [--kernel-dir DIR] [-- UKIFY-BUILD-ARGS...]\n"
+	       "                                [--kernel-dir DIR] [--write-dumpfile-to FILE]\n"
+	       "                                [-- UKIFY-BUILD-ARGS...]\n"
 	       "Prints the command line, then builds the UKI as `bootseal ukify build` with the\n"
 	       "arguments after --, run from DIR (default /).\n");
 }
@@ -54,12 +56,14 @@ static int ukify(int argc, char **argv)
 		{ "karg", required_argument, NULL, 'k' },
 		{ "allow-missing-verity", no_argument, NULL, 'a' },
 		{ "kernel-dir", required_argument, NULL, 'K' },
+		{ "write-dumpfile-to", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	_cleanup_free_ char *kver = NULL, *cmdline = NULL, *vmlinuz = NULL, *initrd = NULL;
 	_cleanup_free_ char *karg = NULL;
-	const char *rootfs = "/", *kernel_dir = NULL, *extra[MAX_ARGS];
+	const char *rootfs = "/", *kernel_dir = NULL, *dumpfile = NULL, *extra[MAX_ARGS];
+	struct bs_tree *tree = NULL;
 	char *args[MAX_ARGS + 16];
 	uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE];
 	char hex[2 * BS_COMPOSEFS_DIGEST_SIZE + 1];
@@ -79,6 +83,7 @@ static int ukify(int argc, char **argv)
 			break;
 		case 'a': allow_missing = 1; break;
 		case 'K': kernel_dir = optarg; break;
+		case 'w': dumpfile = optarg; break;
 		case 'h':
 			help();
 			return BS_EXIT_OK;
@@ -108,7 +113,11 @@ static int ukify(int argc, char **argv)
 	r = bs_kargs_read_dir(rootfs, KARGS_ARCH, &cmdline, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
-	r = bs_composefs_dir_digest(rootfs, &ropts, 0, digest, NULL, NULL, &err);
+	r = bs_composefs_dir_digest(rootfs, &ropts, 0, digest, dumpfile ? &tree : NULL, NULL, &err);
+	/* Before the chdir below: a relative FILE is relative to where we were started, as for bootc. */
+	if (r >= 0 && dumpfile)
+		r = cli_write_dumpfile(tree, dumpfile, &err);
+	bs_tree_free(tree);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	bs_hex_encode(digest, sizeof(digest), hex);

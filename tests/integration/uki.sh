@@ -208,6 +208,11 @@ check "container ukify: .osrel is the rootfs's os-release" cmp cu-osrel.out "$R/
 out=$("$BOOTSEAL" container ukify --rootfs "$R" --allow-missing-verity -- --output "$work/cu2.efi" \
 	--secureboot-private-key "$work/db.key" --secureboot-certificate "$work/db.crt" 2>&1)
 check_eq "--allow-missing-verity marks the digest optional" "quiet console=ttyS0 rw composefs=?$digest" "$out"
+# --write-dumpfile-to, as bootc's: a relative FILE is where we were started, not in the rootfs.
+"$BOOTSEAL" compute-composefs-digest --write-dumpfile-to cd.dump "$R" >/dev/null
+"$BOOTSEAL" container ukify --rootfs "$R" --write-dumpfile-to cu.dump -- --output "$work/cu4.efi" >/dev/null
+check "container ukify --write-dumpfile-to writes compute-composefs-digest's dump" cmp cd.dump cu.dump
+check_eq "... beside the caller, not in the rootfs" "" "$(ls "$R/cu.dump" 2>/dev/null)"
 check "container ukify signs with ukify's flags" sbverify --cert db.crt cu2.efi
 check_fails "container ukify refuses the running root" 2 "active root filesystem" \
 	"$BOOTSEAL" container ukify -- --output "$work/cu3.efi"
