@@ -334,7 +334,7 @@ static int escape_xattrs(struct ew *w, struct ew_node *n)
 
 /* struct ovl_metacopy (overlayfs): version 0, length, flags 0, fs-verity
  * algorithm, digest; empty when the file has no digest. */
-int ew_metacopy(struct ew *w, const struct ew_node *n, uint8_t **value, size_t *len)
+static int metacopy(struct ew *w, const struct ew_node *n, uint8_t **value, size_t *len)
 {
 	enum bs_hash_alg alg = w->opts->hash_alg ? w->opts->hash_alg : BS_HASH_SHA256;
 	size_t alg_size = bs_hash_alg_digest_size(alg);
@@ -360,35 +360,41 @@ int ew_metacopy(struct ew *w, const struct ew_node *n, uint8_t **value, size_t *
 	return 0;
 }
 
+int ew_set_external(struct ew *w, struct ew_node *n, const char *target, size_t target_len)
+{
+	uint8_t *meta;
+	size_t meta_len;
+	char *redirect;
+	int r;
+
+	r = metacopy(w, n, &meta, &meta_len);
+	if (r < 0)
+		return r;
+	r = ew_set_xattr(w, n, OVL_TRUSTED "metacopy", strlen(OVL_TRUSTED "metacopy"), meta, meta_len);
+	if (r < 0 || !target_len)
+		return r;
+	redirect = ew_keep(w, malloc(target_len + 2));
+	if (!redirect)
+		return -ENOMEM;
+	redirect[0] = '/';
+	memcpy(redirect + 1, target, target_len);
+	redirect[target_len + 1] = '\0';
+	return ew_set_xattr(w, n, OVL_TRUSTED "redirect", strlen(OVL_TRUSTED "redirect"), redirect,
+			    target_len + 1);
+}
+
 static int overlay_xattrs(struct ew *w, uint32_t i)
 {
 	struct ew_node *n = &w->nodes[i];
 	int r;
 
 	if (S_ISREG(n->mode) && n->size > 0 && !n->content) {
-		uint8_t *meta = NULL;
-		size_t meta_len = 0;
-
 		if (bs_erofs_chunk_count(n->size) > BS_EROFS_MAX_CHUNKS)
 			return ew_fail(w, n, -EFBIG, "file of %llu bytes is too big for a composefs image",
 					    (unsigned long long)n->size);
-		r = ew_metacopy(w, n, &meta, &meta_len);
+		r = ew_set_external(w, n, n->src->payload, n->src->payload_len);
 		if (r < 0)
 			return r;
-		r = ew_set_xattr(w, n, OVL_TRUSTED "metacopy", strlen(OVL_TRUSTED "metacopy"), meta, meta_len);
-		if (r < 0)
-			return r;
-		if (n->src->payload_len) {
-			char *redirect = ew_keep(w, malloc(n->src->payload_len + 2));
-			if (!redirect)
-				return -ENOMEM;
-			redirect[0] = '/';
-			memcpy(redirect + 1, n->src->payload, n->src->payload_len + 1);
-			r = ew_set_xattr(w, n, OVL_TRUSTED "redirect", strlen(OVL_TRUSTED "redirect"),
-				      redirect, n->src->payload_len + 1);
-			if (r < 0)
-				return r;
-		}
 	}
 	if (w->version < 2 && S_ISCHR(n->mode) && n->rdev == 0) {
 		struct ew_node *parent = &w->nodes[n->parent];

@@ -55,46 +55,27 @@ static int v2_xattrs(struct ew *w, uint32_t i)
 	int r;
 
 	if (is_external(n)) {
-		uint8_t *meta;
-		size_t meta_len;
+		char target[2 * BS_TREE_DIGEST_MAX + 2];
 		const char *payload = src->payload;
 		size_t payload_len = src->payload_len;
-		char *redirect;
 
 		/* V2 stores one chunk of the largest size (2^43 bytes) */
 		if (n->size > 1ull << (EROFS_BLKSIZ_BITS + V2_CHUNK_FORMAT))
 			return ew_fail(w, n, -EFBIG, "file of %llu bytes is too big for a V2 composefs image",
 					    (unsigned long long)n->size);
-		r = ew_metacopy(w, n, &meta, &meta_len);
-		if (r < 0)
-			return r;
-		r = ew_set_xattr(w, n, OVL_TRUSTED "metacopy", strlen(OVL_TRUSTED "metacopy"), meta, meta_len);
-		if (r < 0)
-			return r;
-		/* composefs-rs names external content by digest: "/xx/yyyy…" */
+		/* composefs-rs names external content by digest: "xx/yyyy…" */
 		if (!payload_len && src->digest_len) {
 			char hex[2 * BS_TREE_DIGEST_MAX + 1];
+
 			bs_hex_encode(src->digest, src->digest_len, hex);
-			redirect = ew_keep(w, malloc(2 * src->digest_len + 3));
-			if (!redirect)
-				return -ENOMEM;
-			redirect[0] = '/';
-			memcpy(redirect + 1, hex, 2);
-			redirect[3] = '/';
-			memcpy(redirect + 4, hex + 2, 2 * src->digest_len - 2 + 1);
-			payload_len = 2 * src->digest_len + 2;
-		} else if (payload_len) {
-			redirect = ew_keep(w, malloc(payload_len + 2));
-			if (!redirect)
-				return -ENOMEM;
-			redirect[0] = '/';
-			memcpy(redirect + 1, payload, payload_len + 1);
-			payload_len++;
-		} else {
-			redirect = NULL;
+			memcpy(target, hex, 2);
+			target[2] = '/';
+			memcpy(target + 3, hex + 2, 2 * (size_t)src->digest_len - 2 + 1);
+			payload = target;
+			payload_len = 2 * (size_t)src->digest_len + 1;
 		}
-		if (redirect && (r = ew_set_xattr(w, n, OVL_TRUSTED "redirect",
-						  strlen(OVL_TRUSTED "redirect"), redirect, payload_len)) < 0)
+		r = ew_set_external(w, n, payload, payload_len);
+		if (r < 0)
 			return r;
 	}
 	if (!src->n_xattrs)

@@ -96,7 +96,9 @@ void *ew_keep(struct ew *w, void *p);
 int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out);
 int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_len,
 		 const void *value, size_t value_len);
-int ew_metacopy(struct ew *w, const struct ew_node *n, uint8_t **value, size_t *len);
+/* The overlay xattrs of a file whose content lives elsewhere: metacopy with
+ * the file's fs-verity digest, and redirect "/TARGET" unless TARGET is empty. */
+int ew_set_external(struct ew *w, struct ew_node *n, const char *target, size_t target_len);
 int ew_build_shared(struct ew *w);
 int ew_build_v2(struct ew *w, struct bs_tree *tree);
 int ew_write_c_layout(struct ew *w);
