@@ -320,8 +320,7 @@ static int dfa_add(struct bs_regex *re, uint32_t n, int32_t *out)
 	if (dfa->n == re->dfa_states_max || dfa->pool_len + n > dfa_pool_max(re)) {
 		dfa_flush(dfa);
 		flushed = 1;
-		for (slot = h & (DFA_TABLE_SIZE - 1); dfa->table[slot] >= 0;)
-			slot = (slot + 1) & (DFA_TABLE_SIZE - 1);
+		slot = h & (DFA_TABLE_SIZE - 1);
 	}
 	if (dfa->n == dfa->alloc && dfa_grow(re) < 0)
 		return -ENOMEM;
