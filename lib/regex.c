@@ -14,8 +14,11 @@
 #include "regex-syntax.h"
 #include "util.h"
 
-/* Beyond this the caller's PCRE2 (with its step budget) takes over. */
-#define STATES_MAX 10000
+/* Beyond this (an upper bound of the NFA's size, node_cost) the caller's
+ * PCRE2, with its step budget, takes over. It also bounds the worst match,
+ * a pattern made to defeat the DFA cache, to that many states per byte;
+ * real policies' largest patterns have tens. x{1000} must still fit. */
+#define STATES_MAX 4000
 
 enum state_kind { S_BYTES, S_SPLIT, S_START, S_END, S_MATCH };
 

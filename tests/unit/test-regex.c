@@ -256,6 +256,8 @@ static const struct {
 	{ "a{1001}", "a", REJECT },
 	{ "a{1,1001}", "a", REJECT },
 	{ "(a{1000}){1000}", "a", REJECT },
+	{ "(ab){400}", "ab", 0 },
+	{ "(ab){500}", "ab", REJECT },          /* bounded at 4008 NFA states */
 	/* brackets */
 	{ "(a", "a", REJECT },
 	{ "a)", "a", REJECT },
