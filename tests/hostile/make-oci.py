@@ -81,6 +81,8 @@ case, root = sys.argv[1], sys.argv[2]
 gzc = lambda entries: gzip.compress(tar(entries), mtime=0)
 if case == "absolute":
     layout(root, gzc([("etc/", D), ("/etc/passwd", F, b"root::0:0::/:/bin/sh\n")]))
+elif case == "dotdot":
+    layout(root, gzc([("etc/", D), ("etc/../../../x", F, b"x")]))
 elif case == "hardlink-loop":
     layout(root, gzc([("a", H, "b"), ("b", H, "a")]))
 elif case == "hardlink-self":
