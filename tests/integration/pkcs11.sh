@@ -2,7 +2,8 @@
 # Keys that never leave a token: a db key imported into SoftHSM signs
 # through a pkcs11: URI (libp11's engine, Debian's only PKCS#11 route for
 # OpenSSL 3) exactly the bytes the same key signs from a file, in `sign`,
-# `auth sign` and `seal`; a wrong PIN is one line that does not show it.
+# `auth sign`, `ukify build` and `seal`; a wrong PIN is one line that does
+# not show it.
 source "$(dirname "$0")/../lib.sh"
 need softhsm2-util sbverify openssl umoci
 engine=$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"/\1/p')/pkcs11.so
@@ -35,6 +36,16 @@ check "the token signs the bytes the key file signs" cmp token.efi file.efi
 check "auth sign with a token key" "$B" auth sign --var db --key "$uri" --cert keys/db.crt -o token.auth keys/KEK.esl
 "$B" auth sign --var db --key keys/db.key --cert keys/db.crt -o file.auth keys/KEK.esl
 check "the token's .auth equals the key file's" cmp token.auth file.auth
+
+kernel=/usr/lib/systemd/boot/efi/linuxx64.efi.stub   # any PE will do as the kernel here
+ukify() { # KEY OUT
+	"$B" ukify build --linux "$kernel" --stub "$kernel" --cmdline quiet --secureboot-private-key "$1" \
+		--secureboot-certificate keys/db.crt --output "$2" >/dev/null 2>&1
+}
+ukify "$uri" uki-token.efi
+ukify keys/db.key uki-file.efi
+check "ukify build with a token key" sbverify --cert keys/db.crt uki-token.efi
+check "the token's UKI equals the key file's" cmp uki-token.efi uki-file.efi
 
 "$top/scripts/make-example-image" ex >/dev/null
 check "seal with a token key" "$B" seal --key "$uri" --cert keys/db.crt oci:ex/image:example oci:token:x
