@@ -43,13 +43,12 @@ static int make_tmp_name(const char *path, int attempt, char **out)
  */
 static int open_unnamed(const char *path, mode_t mode)
 {
-	const char *slash = strrchr(path, '/');
 	_cleanup_free_ char *dir = NULL;
 
 	/* Committing links /proc/self/fd/N; without /proc there is no way to name it. */
 	if (access("/proc/self/fd", X_OK) < 0)
 		return -ENOSYS;
-	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	dir = bs_parent_dir(path);
 	if (!dir)
 		return -ENOMEM;
 	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);

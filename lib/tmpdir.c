@@ -38,8 +38,7 @@ static void remove_abandoned(const char *prefix)
 	const char *slash = strrchr(prefix, '/');
 	const char *name_prefix = slash ? slash + 1 : prefix;
 	size_t name_prefix_len = strlen(name_prefix);
-	_cleanup_free_ char *parent = slash ? strndup(prefix, slash == prefix ? 1 : (size_t)(slash - prefix))
-					    : strdup(".");
+	_cleanup_free_ char *parent = bs_parent_dir(prefix);
 	struct dirent *de;
 	DIR *d;
 

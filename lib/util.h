@@ -26,6 +26,14 @@ static inline void *bs_steal_ptr(void *pp)
 }
 #define BS_STEAL(p) bs_steal_ptr(&(p))
 
+/* The directory part of PATH ("." for a bare name, "/" for "/x"); malloc'd, NULL without memory. */
+static inline char *bs_parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+}
+
 /* Every on-disk format bootseal touches is little-endian; never cast structs over bytes. */
 static inline uint16_t bs_get_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static inline uint32_t bs_get_le32(const uint8_t *p)
