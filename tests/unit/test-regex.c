@@ -9,6 +9,7 @@
 #include <pcre2.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,42 @@
 #include "regex.h"
 
 #define REJECT (-100)   /* any negative code from bs_regex_new */
+
+/*
+ * Linked with --wrap=malloc,--wrap=realloc: while armed, the library's
+ * allocations succeed allocations_left more times and then fail, so a match
+ * can lose its DFA cache at any point of an input.
+ */
+static bool armed;
+static int allocations_left;
+static unsigned allocations_refused;
+
+void *__real_malloc(size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+static bool refuse_allocation(void)
+{
+	if (!armed)
+		return false;
+	if (allocations_left == 0) {
+		allocations_refused++;
+		return true;
+	}
+	allocations_left--;
+	return false;
+}
+
+void *__wrap_malloc(size_t size)
+{
+	return refuse_allocation() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+	return refuse_allocation() ? NULL : __real_realloc(p, size);
+}
 
 struct oracle {
 	pcre2_code *code;
@@ -556,6 +593,59 @@ static void cache_refill(void **state)
 	bs_regex_free(re);
 }
 
+/*
+ * Without memory for its DFA cache, from the first byte or after some
+ * states were cached, a match goes on over the NFA and gives PCRE2's answer.
+ * The cache takes 2 allocations, then 4 for each growth (16, 32, 64, 128 states),
+ * so budgets up to 14 run out before the first or in the middle of a walk.
+ */
+static void no_memory_for_cache(void **state)
+{
+	static const char *const patterns[] = {
+		"[ab]*a[ab]{6}", "/usr/(.*/)?lib(64)?/[^/]+\\.so(\\.[0-9]+)*", "(a|aa)*b?", "x",
+	};
+	unsigned compared = 0, matched = 0;
+
+	(void)state;
+	for (size_t p = 0; p < sizeof(patterns) / sizeof(*patterns); p++) {
+		struct oracle o;
+
+		assert_int_equal(oracle_new(patterns[p], &o), 0);
+		for (int budget = 0; budget <= 14; budget++) {
+			struct bs_regex *re;
+
+			assert_int_equal(bs_regex_new(patterns[p], &re), 0);
+			allocations_left = budget;
+			allocations_refused = 0;
+			for (int k = 0; k < 80; k++) {
+				uint8_t in[40];
+				size_t len = rnd(sizeof(in));
+				int want, got;
+
+				for (size_t i = 0; i < len; i++)
+					in[i] = (uint8_t)(p == 1 ? "ab/.so1l" : "aab")[rnd(p == 1 ? 8 : 3)];
+				if (p == 1 && k % 2 == 0 && len > 17)
+					memcpy(in, "/usr/lib64/a.so.1", 17);
+				want = oracle_match(&o, in, len);
+				armed = true;
+				got = bs_regex_matches(re, in, len);
+				armed = false;
+				if (got != want)
+					fail_msg("'%s' with %d allocations on '%.*s': PCRE2 %d, here %d",
+						 patterns[p], budget, (int)len, (const char *)in, want, got);
+				compared++;
+				matched += (unsigned)got;
+			}
+			/* The 128-state pattern outgrows every budget here. */
+			if (p == 0)
+				assert_true(allocations_refused > 0);
+			bs_regex_free(re);
+		}
+		oracle_free(&o);
+	}
+	assert_true(matched > compared / 10 && matched < compared);
+}
+
 /* ---- a real policy against PCRE2 ---- */
 
 static char *read_all(const char *path)
@@ -662,6 +752,7 @@ int main(void)
 		cmocka_unit_test(no_backtracking),
 		cmocka_unit_test(differential_random),
 		cmocka_unit_test(cache_refill),
+		cmocka_unit_test(no_memory_for_cache),
 	};
 	const struct CMUnitTest policy_tests[] = {
 		cmocka_unit_test(real_policy),
