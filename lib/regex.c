@@ -71,6 +71,9 @@ struct bs_regex {
 	uint32_t *stack, *cur, *next;   /* n_states each */
 	uint32_t *start, n_start;       /* the NFA states after the prefix */
 	unsigned dfa_states_max;
+	uint64_t stepped;               /* NFA states stepped, all matches */
+	struct bs_regex_budget *budget; /* NULL: unbounded */
+	size_t nfa_bytes, cache_bytes;  /* what it holds */
 };
 
 /* An upper bound of the states compile() makes, computed first so that
@@ -216,6 +219,7 @@ static uint32_t step(struct bs_regex *re, const uint32_t *in, uint32_t n_in, uin
 	uint32_t n = 0;
 
 	new_generation(re);
+	re->stepped += n_in;
 	for (uint32_t i = 0; i < n_in; i++) {
 		const struct state *st = &re->states[in[i]];
 
@@ -265,6 +269,18 @@ static void dfa_flush(struct dfa *dfa)
 	memset(dfa->table, 0xff, DFA_TABLE_SIZE * sizeof(*dfa->table));
 }
 
+/* Takes bytes for the DFA cache from the budget, if there is one. */
+static int charge_cache(struct bs_regex *re, size_t bytes)
+{
+	if (re->budget) {
+		if (re->budget->cache_bytes_left < bytes)
+			return -ENOMEM;
+		re->budget->cache_bytes_left -= bytes;
+	}
+	re->cache_bytes += bytes;
+	return 0;
+}
+
 static int dfa_grow(struct bs_regex *re)
 {
 	struct dfa *dfa = &re->dfa;
@@ -273,6 +289,10 @@ static int dfa_grow(struct bs_regex *re)
 
 	if (alloc > re->dfa_states_max)
 		alloc = re->dfa_states_max;
+	if (charge_cache(re, (alloc - dfa->alloc) * (re->n_classes * sizeof(*dfa->trans) +
+						      sizeof(*dfa->set_start) + sizeof(*dfa->set_len) +
+						      sizeof(*dfa->accepts))) < 0)
+		return -ENOMEM;
 #define GROW(field, count)                                              \
 	do {                                                            \
 		p = realloc(dfa->field, (count) * sizeof(*dfa->field)); \
@@ -301,9 +321,13 @@ static int dfa_add(struct bs_regex *re, uint32_t n, int32_t *out)
 	int flushed = 0;
 
 	if (!dfa->table) {
-		_cleanup_free_ int32_t *table = malloc(DFA_TABLE_SIZE * sizeof(*table));
-		_cleanup_free_ uint32_t *pool = malloc(dfa_pool_max(re) * sizeof(*pool));
+		_cleanup_free_ int32_t *table = NULL;
+		_cleanup_free_ uint32_t *pool = NULL;
 
+		if (charge_cache(re, DFA_TABLE_SIZE * sizeof(*table) + dfa_pool_max(re) * sizeof(*pool)) < 0)
+			return -ENOMEM;
+		table = malloc(DFA_TABLE_SIZE * sizeof(*table));
+		pool = malloc(dfa_pool_max(re) * sizeof(*pool));
 		if (!table || !pool)
 			return -ENOMEM;
 		dfa->table = BS_STEAL(table);
@@ -360,7 +384,7 @@ static int dfa_step(struct bs_regex *re, int32_t d, uint8_t byte, int32_t *out, 
 	return r < 0 ? r : 0;
 }
 
-int bs_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len)
+static int match(struct bs_regex *re, const uint8_t *s, size_t len)
 {
 	struct dfa *dfa = &re->dfa;
 	uint32_t n = 0;
@@ -413,6 +437,26 @@ without_cache:
 	return n > 0 && accepts(re, re->next, n);
 }
 
+int bs_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len)
+{
+	uint64_t stepped = re->stepped;
+	int matched = match(re, s, len);
+
+	if (re->budget)
+		re->budget->work += len + (re->stepped - stepped);
+	return matched;
+}
+
+int bs_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget)
+{
+	if (budget->nfa_bytes_left < re->nfa_bytes || budget->cache_bytes_left < re->cache_bytes)
+		return -E2BIG;
+	budget->nfa_bytes_left -= re->nfa_bytes;
+	budget->cache_bytes_left -= re->cache_bytes;
+	re->budget = budget;
+	return 0;
+}
+
 /*
  * Bytes no pattern set tells apart share a class, so a DFA state has one
  * transition per class instead of 256.
@@ -440,6 +484,10 @@ void bs_regex_free(struct bs_regex *re)
 {
 	if (!re)
 		return;
+	if (re->budget) {
+		re->budget->nfa_bytes_left += re->nfa_bytes;
+		re->budget->cache_bytes_left += re->cache_bytes;
+	}
 	free(re->states);
 	free(re->sets);
 	free(re->mark);
@@ -518,6 +566,9 @@ static int build(struct bs_regex_tree *t, uint32_t n_states, struct bs_regex **o
 		bs_regex_free(re);
 		return -ENOMEM;
 	}
+	re->nfa_bytes = sizeof(*re) + t->n_sets * sizeof(*re->sets) + re->n_start * sizeof(*re->start) +
+			n_states * (sizeof(*re->states) + sizeof(*re->mark) + sizeof(*re->stack) +
+				    sizeof(*re->cur) + sizeof(*re->next));
 	*out = re;
 	return 0;
 }

@@ -36,4 +36,25 @@ void bs_regex_free(struct bs_regex *re);
  */
 int bs_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len);
 
+/*
+ * What the regexes of one policy may still take, so that a hostile one
+ * (millions of lines, patterns made to fill caches) is bounded: the
+ * automata's memory, which bs_regex_share_budget charges, the DFA caches',
+ * which stop growing when it runs out (matches then step the NFA), and the
+ * work matches did (one per input byte, one per NFA state stepped), which
+ * only the caller bounds.
+ */
+struct bs_regex_budget {
+	size_t nfa_bytes_left;
+	size_t cache_bytes_left;
+	uint64_t work;
+};
+
+/*
+ * From now on re takes its memory from budget and adds its work there; its
+ * bytes go back when it is freed, so budget must outlive it. -E2BIG when
+ * the automaton does not fit in budget->nfa_bytes_left (re is unchanged).
+ */
+int bs_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget);
+
 #endif

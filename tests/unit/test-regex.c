@@ -646,6 +646,58 @@ static void no_memory_for_cache(void **state)
 	assert_true(matched > compared / 10 && matched < compared);
 }
 
+/*
+ * A shared budget: an automaton that does not fit is refused, a cache stops
+ * growing where the budget ends (answers stay PCRE2's) while the same one
+ * with room grows on, matches add their work, and freed regexes give their
+ * bytes back.
+ */
+static void shared_budget(void **state)
+{
+	const char *pattern = "[ab]*a[ab]{6}";
+	struct bs_regex_budget tight = { .nfa_bytes_left = 1000, .cache_bytes_left = 11000 };
+	struct bs_regex_budget roomy = { .nfa_bytes_left = 1 << 20, .cache_bytes_left = 1 << 20 };
+	struct bs_regex *big, *re_tight, *re_roomy;
+	struct oracle o;
+	uint64_t work = 0;
+
+	(void)state;
+	assert_int_equal(bs_regex_new("x{1000}", &big), 0);
+	assert_int_equal(bs_regex_share_budget(big, &tight), -E2BIG);
+	assert_int_equal(tight.nfa_bytes_left, 1000);
+	bs_regex_free(big);
+
+	tight.nfa_bytes_left = 1 << 20;
+	assert_int_equal(bs_regex_new(pattern, &re_tight), 0);
+	assert_int_equal(bs_regex_share_budget(re_tight, &tight), 0);
+	assert_int_equal(bs_regex_new(pattern, &re_roomy), 0);
+	assert_int_equal(bs_regex_share_budget(re_roomy, &roomy), 0);
+	assert_true(tight.nfa_bytes_left < 1 << 20);
+	assert_int_equal(oracle_new(pattern, &o), 0);
+	for (int i = 0; i < 200; i++) {
+		uint8_t in[64];
+		size_t len = rnd(sizeof(in));
+		int want;
+
+		for (size_t k = 0; k < len; k++)
+			in[k] = rnd(2) ? 'a' : 'b';
+		want = oracle_match(&o, in, len);
+		assert_int_equal(bs_regex_matches(re_tight, in, len), want);
+		assert_int_equal(bs_regex_matches(re_roomy, in, len), want);
+		work += len;
+	}
+	/* The tight cache took what there was, never more; the roomy one more than that. */
+	assert_true(tight.cache_bytes_left < 1000);
+	assert_true((1 << 20) - roomy.cache_bytes_left > 11000);
+	assert_true(tight.work >= work);
+	bs_regex_free(re_tight);
+	bs_regex_free(re_roomy);
+	assert_int_equal(tight.nfa_bytes_left, 1 << 20);
+	assert_int_equal(tight.cache_bytes_left, 11000);
+	assert_int_equal(roomy.cache_bytes_left, 1 << 20);
+	oracle_free(&o);
+}
+
 /* ---- a real policy against PCRE2 ---- */
 
 static char *read_all(const char *path)
@@ -753,6 +805,7 @@ int main(void)
 		cmocka_unit_test(differential_random),
 		cmocka_unit_test(cache_refill),
 		cmocka_unit_test(no_memory_for_cache),
+		cmocka_unit_test(shared_budget),
 	};
 	const struct CMUnitTest policy_tests[] = {
 		cmocka_unit_test(real_policy),
