@@ -119,6 +119,15 @@ static int apply_label(struct relabel *rl, struct bs_tree_inode *inode, const ch
 /* The label a hardlinked leaf got first; w_data is free scratch space here. */
 static const char none_label[] = "";
 
+static int lookup(struct relabel *rl, const char *path, size_t len, uint32_t mode, const char **label)
+{
+	*label = bs_selabel_lookup(rl->sel, path, len, bs_selabel_type_of_mode(mode));
+	if (bs_selabel_failure(rl->sel))
+		return bs_error_set(rl->err, -EINVAL, path, "SELinux file_contexts: %s",
+				    bs_selabel_failure(rl->sel));
+	return 0;
+}
+
 static int relabel_dir(struct relabel *rl, struct bs_tree_inode *dir, const char *base, size_t base_len)
 {
 	char path[PATH_MAX + 1];
@@ -146,12 +155,9 @@ static int relabel_dir(struct relabel *rl, struct bs_tree_inode *dir, const char
 				return bs_error_set(rl->err, -ENAMETOOLONG, alias, "alias too long");
 			memcpy(path, alias, len + 1);
 		}
-		label = bs_selabel_lookup(rl->sel, path, len, bs_selabel_type_of_mode(mode));
-		if (bs_selabel_too_costly(rl->sel))
-			return bs_error_set(rl->err, -EINVAL, path,
-					    "SELinux file_contexts pattern '%.200s' backtracks too much to match",
-					    bs_selabel_too_costly(rl->sel));
-
+		r = lookup(rl, path, len, mode, &label);
+		if (r < 0)
+			return r;
 		if (S_ISDIR(mode)) {
 			r = apply_label(rl, child, label);
 			if (r >= 0)
@@ -181,6 +187,7 @@ static int relabel(struct bs_tree *tree, const struct bs_content_source *src, co
 		   struct bs_error *err)
 {
 	struct relabel rl = { .tree = tree, .err = err };
+	const char *label;
 	int r;
 
 	r = bs_selabel_load(tree, src, name, &rl.sel, err);
@@ -188,7 +195,9 @@ static int relabel(struct bs_tree *tree, const struct bs_content_source *src, co
 		return r;
 	for (struct bs_tree_inode *i = tree->all; i; i = i->all_next)
 		i->w_data = NULL;
-	r = apply_label(&rl, tree->root, bs_selabel_lookup(rl.sel, "/", 1, 'd'));
+	r = lookup(&rl, "/", 1, S_IFDIR, &label);
+	if (r >= 0)
+		r = apply_label(&rl, tree->root, label);
 	if (r >= 0)
 		r = relabel_dir(&rl, tree->root, "/", 1);
 	for (struct bs_tree_inode *i = tree->all; i; i = i->all_next)

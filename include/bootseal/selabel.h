@@ -38,9 +38,12 @@ char bs_selabel_type_of_mode(unsigned int mode);
  */
 const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t path_len, char type);
 
-/* The file_contexts regex whose match ran out of its step budget (a pattern
- * that backtracks catastrophically), or NULL: lookups are then unreliable. */
-const char *bs_selabel_too_costly(const struct bs_selabel *sel);
+/*
+ * Why lookups stopped, or NULL: a pattern that backtracks catastrophically,
+ * patterns that need too much memory, or a lookup that takes too many steps
+ * (the policy is then hostile). Once set, every lookup returns NULL.
+ */
+const char *bs_selabel_failure(const struct bs_selabel *sel);
 
 /* The path whose label a path takes (a .subs alias), or NULL. */
 const char *bs_selabel_alias(const struct bs_selabel *sel, const char *path, size_t path_len);

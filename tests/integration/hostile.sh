@@ -248,6 +248,34 @@ check "oci: a 1 GiB gzip bomb inspects within 512 MiB and 120 s" \
 echo "# 1 GiB gzip bomb: $((SECONDS - start)) s"
 rm -rf oci-bomb
 
+# --- SELinux policies of a root filesystem (compute-composefs-digest) ------
+# A policy is bounded in memory and in steps per lookup, and on average.
+# policy_root LINES PATTERN: a root whose file_contexts is "/.*" and then
+# LINES lines of PATTERN, with /usr/a...a (200 bytes) in it.
+policy_root() {
+	rm -rf root && mkdir -p root/etc/selinux/targeted/contexts/files root/usr/"$(printf 'a%.0s' $(seq 200))"
+	echo SELINUXTYPE=targeted >root/etc/selinux/config
+	awk -v n="$1" -v p="$2" 'BEGIN { print "/.* system_u:object_r:default_t:s0"
+		for (i = 0; i < n; i++) print p " system_u:object_r:x_t:s0" }' \
+		>root/etc/selinux/targeted/contexts/files/file_contexts
+}
+policy_hostile() { # NAME FILE REGEX
+	hostile "selinux: $1" "$2" "SELinux file_contexts: $3" \
+		$B compute-composefs-digest --create-missing-dirs --write-dumpfile-to out/x.dump root
+}
+policy_root 1200 '/[ab]{1000}'
+policy_hostile "automata past 64 MiB" / "its patterns need more than 64 MiB compiled, at '/\\[ab\\]\\{1000\\}'"
+policy_root 20000 '/usr/.*z'
+policy_hostile "a lookup past 2^20 steps" "a{200}" "looking up this path takes more than 1048576 steps \\(at '/usr/\\.\\*z'\\)"
+policy_root 20000 '/.*z'
+policy_hostile "lookups past 2^17 steps on average" config "lookups take more than 131072 steps each on average"
+# The same twenty thousand lines, if they cannot match, cost nothing.
+policy_root 20000 '/nowhere/.*z'
+check "selinux: 20000 lines that cannot match are fine" \
+	$B compute-composefs-digest --create-missing-dirs --write-dumpfile-to x.dump root
+check "selinux: ... and label" grep -q '^/usr/a* .*security.selinux=system_u:object_r:default_t:s0' x.dump
+rm -rf root x.dump
+
 # A signature no digest of which OpenSSL knows: verification fails (exit 1),
 # and under ASan, without the leak OpenSSL's PKCS7_verify has there.
 check_fails "auth: unknown digest algorithm" 1 "unkmd.auth: signature does not verify" \
