@@ -174,12 +174,111 @@ static int read_xattr(struct reader *rd, struct bs_tree_inode *ino, uint64_t off
 }
 
 /* Reads the inode at nid (once); *out is NULL for a skipped whiteout stub. */
+/* Compact inodes carry no time: they take the superblock's build time. */
+static void read_stat(const struct reader *rd, const uint8_t *p, int extended,
+		      struct bs_tree_inode *ino, uint64_t *blkaddr)
+{
+	if (extended) {
+		ino->st.size = bs_get_le64(p + EROFS_IE_SIZE_OFF);
+		ino->st.uid = bs_get_le32(p + EROFS_IE_UID_OFF);
+		ino->st.gid = bs_get_le32(p + EROFS_IE_GID_OFF);
+		ino->st.mtime_sec = (int64_t)bs_get_le64(p + EROFS_IE_MTIME_OFF);
+		ino->st.mtime_nsec = bs_get_le32(p + EROFS_IE_MTIME_NSEC_OFF);
+		ino->st.nlink = bs_get_le32(p + EROFS_IE_NLINK_OFF);
+		*blkaddr = bs_get_le32(p + EROFS_IE_U_OFF);
+	} else {
+		ino->st.size = bs_get_le32(p + EROFS_IC_SIZE_OFF);
+		ino->st.uid = bs_get_le16(p + EROFS_IC_UID_OFF);
+		ino->st.gid = bs_get_le16(p + EROFS_IC_GID_OFF);
+		ino->st.mtime_sec = rd->build_sec;
+		ino->st.mtime_nsec = rd->build_nsec;
+		ino->st.nlink = bs_get_le16(p + EROFS_IC_NLINK_OFF);
+		*blkaddr = bs_get_le32(p + EROFS_IC_U_OFF);
+	}
+	if (S_ISCHR(ino->st.mode) || S_ISBLK(ino->st.mode))
+		ino->st.rdev = *blkaddr;
+}
+
+/*
+ * The data of a flat inode: its blocks at blkaddr, then (inline layout) a
+ * tail right after the inode's xattrs, at tail_off. A directory's is queued
+ * for read_dirs, a symlink's and a file's inline content copied.
+ */
+static int read_data(struct reader *rd, struct bs_tree_inode *ino, uint64_t nid, unsigned layout,
+		     uint64_t blkaddr, uint64_t tail_off)
+{
+	uint64_t size = ino->st.size, tail = layout == EROFS_INODE_FLAT_INLINE ? size % EROFS_BLKSIZ : 0;
+	uint64_t body = size - tail, data_off = blkaddr * (uint64_t)EROFS_BLKSIZ;
+	uint8_t *buf;
+	int r;
+
+	if (layout != EROFS_INODE_FLAT_INLINE && layout != EROFS_INODE_FLAT_PLAIN)
+		return bad(rd, "inode %llu has data layout %u", (unsigned long long)nid, layout);
+	if ((body && !in_image(rd, data_off, body)) || !in_image(rd, tail_off, tail))
+		return bad(rd, "data of inode %llu is outside the image", (unsigned long long)nid);
+	if (S_ISDIR(ino->st.mode)) {
+		/* Entries are read from a queue, not recursively: nesting depth
+		 * is the image's choice. */
+		if (rd->q_len == rd->q_cap) {
+			size_t cap = rd->q_cap ? 2 * rd->q_cap : 64;
+			struct pending_dir *q = realloc(rd->queue, cap * sizeof(*q));
+			if (!q)
+				return -ENOMEM;
+			rd->queue = q;
+			rd->q_cap = cap;
+		}
+		rd->queue[rd->q_len++] = (struct pending_dir){ ino, data_off, body, tail_off, tail };
+		return 0;
+	}
+	buf = malloc(size ? size : 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, rd->data + data_off, body);
+	memcpy(buf + body, rd->data + tail_off, tail);
+	if (!S_ISLNK(ino->st.mode))
+		r = bs_tree_inode_set_content(rd->tree, ino, buf, size, NULL);
+	else if (size && !memchr(buf, 0, size))
+		r = bs_tree_inode_set_payload(rd->tree, ino, (char *)buf, size, NULL);
+	else
+		r = bad(rd, "invalid symlink target");
+	free(buf);
+	return r;
+}
+
+/* The inline xattrs in [start, end) after the inode, then the shared ones. */
+static int read_xattrs(struct reader *rd, struct bs_tree_inode *ino, uint64_t nid, uint64_t start,
+		       uint64_t end)
+{
+	const uint8_t *h = rd->data + start;
+	uint8_t shared = h[4];
+	uint64_t pos = start + sizeof(struct erofs_xattr_ibody_header) + 4u * shared;
+	int r;
+
+	if (pos > end)
+		return bad(rd, "xattr header of inode %llu is invalid", (unsigned long long)nid);
+	while (pos + sizeof(struct erofs_xattr_entry) < end) {
+		const uint8_t *e = rd->data + pos;
+
+		if ((r = read_xattr(rd, ino, pos, end)) < 0)
+			return r;
+		pos += bs_round_up(4u + e[0] + bs_get_le16(e + 2), 4);
+	}
+	for (unsigned i = 0; i < shared; i++) {
+		uint64_t id = bs_get_le32(h + sizeof(struct erofs_xattr_ibody_header) + 4 * i);
+
+		if ((r = read_xattr(rd, ino, rd->xattrs + 4 * id, rd->size)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int read_inode(struct reader *rd, uint64_t nid, struct bs_tree_inode **out)
 {
 	struct bs_tree_inode **slot, *ino;
-	uint64_t off = rd->meta + nid * EROFS_SLOTSIZE, size, isize, xsize, tail_off, blkaddr;
+	uint64_t off = rd->meta + nid * EROFS_SLOTSIZE, isize, xsize, blkaddr;
 	const uint8_t *p;
-	uint16_t format, icount, layout;
+	uint16_t format, icount;
+	unsigned layout;
 	uint32_t mode;
 	int r, extended;
 
@@ -214,88 +313,20 @@ static int read_inode(struct reader *rd, uint64_t nid, struct bs_tree_inode **ou
 	*slot = ino;
 	rd->used++;
 	ino->w_nid = nid;
-	if (extended) {
-		size = bs_get_le64(p + EROFS_IE_SIZE_OFF);
-		ino->st.uid = bs_get_le32(p + EROFS_IE_UID_OFF);
-		ino->st.gid = bs_get_le32(p + EROFS_IE_GID_OFF);
-		ino->st.mtime_sec = (int64_t)bs_get_le64(p + EROFS_IE_MTIME_OFF);
-		ino->st.mtime_nsec = bs_get_le32(p + EROFS_IE_MTIME_NSEC_OFF);
-		ino->st.nlink = bs_get_le32(p + EROFS_IE_NLINK_OFF);
-		blkaddr = bs_get_le32(p + EROFS_IE_U_OFF);
-	} else {
-		size = bs_get_le32(p + EROFS_IC_SIZE_OFF);
-		ino->st.uid = bs_get_le16(p + EROFS_IC_UID_OFF);
-		ino->st.gid = bs_get_le16(p + EROFS_IC_GID_OFF);
-		ino->st.mtime_sec = rd->build_sec;
-		ino->st.mtime_nsec = rd->build_nsec;
-		ino->st.nlink = bs_get_le16(p + EROFS_IC_NLINK_OFF);
-		blkaddr = bs_get_le32(p + EROFS_IC_U_OFF);
-	}
-	ino->st.size = size;
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		ino->st.rdev = blkaddr;
-	tail_off = off + isize + xsize;
+	read_stat(rd, p, extended, ino, &blkaddr);
 	if (!in_image(rd, off, isize + xsize))
 		return bad(rd, "xattrs of inode %llu are outside the image", (unsigned long long)nid);
-
-	if (S_ISDIR(mode) || S_ISLNK(mode) || (S_ISREG(mode) && size && layout != EROFS_INODE_CHUNK_BASED)) {
-		int inline_tail = layout == EROFS_INODE_FLAT_INLINE;
-		uint64_t tail = inline_tail ? size % EROFS_BLKSIZ : 0;
-		uint64_t body = size - tail, data_off = blkaddr * (uint64_t)EROFS_BLKSIZ;
-
-		if (layout != EROFS_INODE_FLAT_INLINE && layout != EROFS_INODE_FLAT_PLAIN)
-			return bad(rd, "inode %llu has data layout %u", (unsigned long long)nid, layout);
-		if ((body && !in_image(rd, data_off, body)) || !in_image(rd, tail_off, tail))
-			return bad(rd, "data of inode %llu is outside the image", (unsigned long long)nid);
-		if (S_ISDIR(mode)) {
-			/* Entries are read from a queue, not recursively: nesting
-			 * depth is the image's choice. */
-			if (rd->q_len == rd->q_cap) {
-				size_t cap = rd->q_cap ? 2 * rd->q_cap : 64;
-				struct pending_dir *q = realloc(rd->queue, cap * sizeof(*q));
-				if (!q)
-					return -ENOMEM;
-				rd->queue = q;
-				rd->q_cap = cap;
-			}
-			rd->queue[rd->q_len++] = (struct pending_dir){ ino, data_off, body, tail_off, tail };
-		} else {
-			uint8_t *buf = malloc(size ? size : 1);
-			if (!buf)
-				return -ENOMEM;
-			memcpy(buf, rd->data + data_off, body);
-			memcpy(buf + body, rd->data + tail_off, tail);
-			if (S_ISLNK(mode)) {
-				r = size && !memchr(buf, 0, size) ?
-					    bs_tree_inode_set_payload(rd->tree, ino, (char *)buf, size, NULL) :
-					    bad(rd, "invalid symlink target");
-			} else {
-				r = bs_tree_inode_set_content(rd->tree, ino, buf, size, NULL);
-			}
-			free(buf);
-			if (r < 0)
-				return r;
-		}
+	/* Chunk-based files are external: their data is not in the image. */
+	if (S_ISDIR(mode) || S_ISLNK(mode) ||
+	    (S_ISREG(mode) && ino->st.size && layout != EROFS_INODE_CHUNK_BASED)) {
+		r = read_data(rd, ino, nid, layout, blkaddr, off + isize + xsize);
+		if (r < 0)
+			return r;
 	}
 	if (icount) {
-		const uint8_t *h = rd->data + off + isize;
-		uint64_t end = off + isize + xsize, pos;
-		uint8_t shared = h[4];
-
-		pos = off + isize + sizeof(struct erofs_xattr_ibody_header) + 4u * shared;
-		if (pos > end)
-			return bad(rd, "xattr header of inode %llu is invalid", (unsigned long long)nid);
-		while (pos + sizeof(struct erofs_xattr_entry) < end) {
-			const uint8_t *e = rd->data + pos;
-			if ((r = read_xattr(rd, ino, pos, end)) < 0)
-				return r;
-			pos += bs_round_up(4u + e[0] + bs_get_le16(e + 2), 4);
-		}
-		for (unsigned i = 0; i < shared; i++) {
-			uint64_t id = bs_get_le32(h + sizeof(struct erofs_xattr_ibody_header) + 4 * i);
-			if ((r = read_xattr(rd, ino, rd->xattrs + 4 * id, rd->size)) < 0)
-				return r;
-		}
+		r = read_xattrs(rd, ino, nid, off + isize, off + isize + xsize);
+		if (r < 0)
+			return r;
 	}
 	*out = ino;
 	return 0;
