@@ -110,12 +110,11 @@ static int parse_sections(struct bs_pe *pe, uint16_t n, struct bs_error *err)
 	return 0;
 }
 
-static int pe_parse(struct bs_pe *pe, struct bs_error *err)
+/* The MZ stub, the PE signature and the COFF header. */
+static int parse_coff(struct bs_pe *pe, uint16_t *n_sections, size_t *opt_size, struct bs_error *err)
 {
 	const uint8_t *d = pe->data;
-	size_t size = pe->size, lfanew, opt_size, nrva_off, dir_off;
-	uint16_t magic, n_sections;
-	uint32_t n_rva;
+	size_t size = pe->size, lfanew;
 
 	if (size < 64 || bs_get_le16(d) != PE_DOS_MAGIC)
 		return bs_error_set(err, -EBADMSG, pe->path, "not a PE image (no MZ header)");
@@ -124,8 +123,8 @@ static int pe_parse(struct bs_pe *pe, struct bs_error *err)
 	lfanew = bs_get_le32(d + PE_DOS_LFANEW_OFFSET);
 	if (lfanew < 64 || lfanew + 4 + sizeof(struct pe_coff_header) > size)
 		return bs_error_set(err, -EBADMSG, pe->path,
-					    "truncated headers: PE header offset 0x%llx is outside the file (size 0x%llx)",
-					    ULL(lfanew), ULL(size));
+				    "truncated headers: PE header offset 0x%llx is outside the file (size 0x%llx)",
+				    ULL(lfanew), ULL(size));
 	if (bs_get_le32(d + lfanew) != PE_SIGNATURE)
 		return bs_error_set(err, -EBADMSG, pe->path, "not a PE image (no PE signature)");
 	pe->coff_offset = lfanew + 4;
@@ -133,14 +132,24 @@ static int pe_parse(struct bs_pe *pe, struct bs_error *err)
 	if (!known_machine(pe->machine))
 		return bs_error_set(err, -EBADMSG, pe->path, "unsupported machine type 0x%04x",
 				    pe->machine);
-	n_sections = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, number_of_sections));
-	opt_size = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, size_of_optional_header));
+	*n_sections = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, number_of_sections));
+	*opt_size = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, size_of_optional_header));
 	pe->opt_offset = pe->coff_offset + sizeof(struct pe_coff_header);
-	if (opt_size < sizeof(struct pe_opt_common) || pe->opt_offset + opt_size > size)
+	if (*opt_size < sizeof(struct pe_opt_common) || pe->opt_offset + *opt_size > size)
 		return bs_error_set(err, -EBADMSG, pe->path,
-					    "truncated headers: optional header (0x%llx bytes) does not fit the file (size 0x%llx)",
-					    ULL(opt_size), ULL(size));
-	magic = bs_get_le16(d + pe->opt_offset);
+				    "truncated headers: optional header (0x%llx bytes) does not fit the file (size 0x%llx)",
+				    ULL(*opt_size), ULL(size));
+	return 0;
+}
+
+/* The optional header: PE32 or PE32+, its data directories, alignments. */
+static int parse_optional(struct bs_pe *pe, size_t opt_size, struct bs_error *err)
+{
+	const uint8_t *opt = pe->data + pe->opt_offset;
+	uint16_t magic = bs_get_le16(opt);
+	size_t nrva_off, dir_off;
+	uint32_t n_rva;
+
 	if (magic == PE_OPT_MAGIC_PE32PLUS) {
 		pe->pe32plus = 1;
 		nrva_off = PE32PLUS_NUM_RVA_OFFSET;
@@ -155,18 +164,25 @@ static int pe_parse(struct bs_pe *pe, struct bs_error *err)
 	}
 	if (opt_size < dir_off)
 		return bs_error_set(err, -EBADMSG, pe->path,
-					    "truncated headers: optional header is 0x%llx bytes, needs 0x%llx",
-					    ULL(opt_size), ULL(dir_off));
-	n_rva = bs_get_le32(d + pe->opt_offset + nrva_off);
+				    "truncated headers: optional header is 0x%llx bytes, needs 0x%llx",
+				    ULL(opt_size), ULL(dir_off));
+	n_rva = bs_get_le32(opt + nrva_off);
 	if (n_rva > PE_DIR_MAX || dir_off + (size_t)n_rva * 8 > opt_size)
 		return bs_error_set(err, -EBADMSG, pe->path,
 				    "%u data directories do not fit the optional header", n_rva);
+	pe->cert_dir_offset = 0;
+	pe->cert_offset = pe->cert_size = 0;
+	if (n_rva > PE_DIR_SECURITY) {
+		pe->cert_dir_offset = pe->opt_offset + dir_off + PE_DIR_SECURITY * 8;
+		pe->cert_offset = bs_get_le32(pe->data + pe->cert_dir_offset);
+		pe->cert_size = bs_get_le32(pe->data + pe->cert_dir_offset + 4);
+	}
 
-	pe->subsystem = bs_get_le16(d + pe->opt_offset + PE_OFF(pe_opt_common, subsystem));
-	pe->section_alignment = bs_get_le32(d + pe->opt_offset + PE_OFF(pe_opt_common, section_alignment));
-	pe->file_alignment = bs_get_le32(d + pe->opt_offset + PE_OFF(pe_opt_common, file_alignment));
-	pe->size_of_image = bs_get_le32(d + pe->opt_offset + PE_OFF(pe_opt_common, size_of_image));
-	pe->size_of_headers = bs_get_le32(d + pe->opt_offset + PE_OFF(pe_opt_common, size_of_headers));
+	pe->subsystem = bs_get_le16(opt + PE_OFF(pe_opt_common, subsystem));
+	pe->section_alignment = bs_get_le32(opt + PE_OFF(pe_opt_common, section_alignment));
+	pe->file_alignment = bs_get_le32(opt + PE_OFF(pe_opt_common, file_alignment));
+	pe->size_of_image = bs_get_le32(opt + PE_OFF(pe_opt_common, size_of_image));
+	pe->size_of_headers = bs_get_le32(opt + PE_OFF(pe_opt_common, size_of_headers));
 	pe->checksum_offset = pe->opt_offset + PE_OFF(pe_opt_common, checksum);
 	if (!is_pow2(pe->section_alignment) || !is_pow2(pe->file_alignment))
 		return bs_error_set(err, -EBADMSG, pe->path,
@@ -178,49 +194,66 @@ static int pe_parse(struct bs_pe *pe, struct bs_error *err)
 	if (pe->file_alignment > PE_MAX_FILE_ALIGNMENT)
 		return bs_error_set(err, -EBADMSG, pe->path, "FileAlignment 0x%x is above 64 KiB",
 				    pe->file_alignment);
+	return 0;
+}
+
+/* The section table follows the optional header, inside SizeOfHeaders. */
+static int check_section_table(struct bs_pe *pe, uint16_t n_sections, size_t opt_size,
+			       struct bs_error *err)
+{
+	size_t table_end;
 
 	pe->section_table_offset = pe->opt_offset + opt_size;
 	if (n_sections > PE_MAX_SECTIONS)
 		return bs_error_set(err, -EBADMSG, pe->path, "%u sections (at most %d supported)",
 				    n_sections, PE_MAX_SECTIONS);
-	size_t table_end = pe->section_table_offset + (size_t)n_sections * sizeof(struct pe_section_header);
-	if (table_end > size)
+	table_end = pe->section_table_offset + (size_t)n_sections * sizeof(struct pe_section_header);
+	if (table_end > pe->size)
 		return bs_error_set(err, -EBADMSG, pe->path,
-					    "truncated headers: section table ends at 0x%llx, past the end of the file (0x%llx)",
-					    ULL(table_end), ULL(size));
-	if (pe->size_of_headers < table_end || pe->size_of_headers > size)
+				    "truncated headers: section table ends at 0x%llx, past the end of the file (0x%llx)",
+				    ULL(table_end), ULL(pe->size));
+	if (pe->size_of_headers < table_end || pe->size_of_headers > pe->size)
 		return bs_error_set(err, -EBADMSG, pe->path,
-					    "SizeOfHeaders 0x%llx does not cover the section table (0x%llx) inside the file",
-					    ULL(pe->size_of_headers), ULL(table_end));
-
-	pe->cert_dir_offset = 0;
-	pe->cert_offset = pe->cert_size = 0;
-	if (n_rva > PE_DIR_SECURITY) {
-		pe->cert_dir_offset = pe->opt_offset + dir_off + PE_DIR_SECURITY * 8;
-		pe->cert_offset = bs_get_le32(d + pe->cert_dir_offset);
-		pe->cert_size = bs_get_le32(d + pe->cert_dir_offset + 4);
-	}
-	int r = parse_sections(pe, n_sections, err);
-	if (r < 0)
-		return r;
-	if (pe->cert_size || pe->cert_offset) {
-		uint64_t end = (uint64_t)pe->cert_offset + pe->cert_size;
-		/* Firmware hashes everything up to the table and assumes it ends the
-		 * file; bytes after it would be unsigned yet loaded by some tools. */
-		if (end > size)
-			return bs_error_set(err, -EBADMSG, pe->path,
-					    "certificate table ends at 0x%llx, past the end of the file (0x%llx)",
-					    ULL(end), ULL(size));
-		if (end != size)
-			return bs_error_set(err, -EBADMSG, pe->path,
-					    "certificate table ends at 0x%llx, not at the end of the file (0x%llx)",
-					    ULL(end), ULL(size));
-		if (pe->cert_offset < bs_pe_sections_end(pe) || pe->cert_offset % PE_WIN_CERT_ALIGN)
-			return bs_error_set(err, -EBADMSG, pe->path,
-					    "certificate table at 0x%llx overlaps section data or is misaligned (0x%llx)",
-					    ULL(pe->cert_offset), ULL(bs_pe_sections_end(pe)));
-	}
+				    "SizeOfHeaders 0x%llx does not cover the section table (0x%llx) inside the file",
+				    ULL(pe->size_of_headers), ULL(table_end));
 	return 0;
+}
+
+/* Firmware hashes everything up to the certificate table and assumes it
+ * ends the file; bytes after it would be unsigned yet loaded by some tools. */
+static int check_cert_table(struct bs_pe *pe, struct bs_error *err)
+{
+	uint64_t end = (uint64_t)pe->cert_offset + pe->cert_size;
+
+	if (!pe->cert_size && !pe->cert_offset)
+		return 0;
+	if (end > pe->size)
+		return bs_error_set(err, -EBADMSG, pe->path,
+				    "certificate table ends at 0x%llx, past the end of the file (0x%llx)",
+				    ULL(end), ULL(pe->size));
+	if (end != pe->size)
+		return bs_error_set(err, -EBADMSG, pe->path,
+				    "certificate table ends at 0x%llx, not at the end of the file (0x%llx)",
+				    ULL(end), ULL(pe->size));
+	if (pe->cert_offset < bs_pe_sections_end(pe) || pe->cert_offset % PE_WIN_CERT_ALIGN)
+		return bs_error_set(err, -EBADMSG, pe->path,
+				    "certificate table at 0x%llx overlaps section data or is misaligned (0x%llx)",
+				    ULL(pe->cert_offset), ULL(bs_pe_sections_end(pe)));
+	return 0;
+}
+
+static int pe_parse(struct bs_pe *pe, struct bs_error *err)
+{
+	uint16_t n_sections = 0;
+	size_t opt_size = 0;
+	int r;
+
+	if ((r = parse_coff(pe, &n_sections, &opt_size, err)) < 0 ||
+	    (r = parse_optional(pe, opt_size, err)) < 0 ||
+	    (r = check_section_table(pe, n_sections, opt_size, err)) < 0 ||
+	    (r = parse_sections(pe, n_sections, err)) < 0)
+		return r;
+	return check_cert_table(pe, err);
 }
 
 int bs_pe_new(const void *data, size_t size, const char *path, struct bs_pe **ret,
