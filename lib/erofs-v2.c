@@ -205,10 +205,14 @@ static uint64_t v2_size(const struct ew_node *n)
 	return 0;
 }
 
-int ew_write_v2_layout(struct ew *w)
+/*
+ * Where each inode goes: slot-aligned one after another, moved on to the
+ * next block where its inline tail would cross one (as composefs-rs does).
+ * Sets w->inodes_end.
+ */
+static int v2_place_inodes(struct ew *w)
 {
-	uint64_t pos = EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block), data_start;
-	uint8_t *p;
+	uint64_t pos = EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block);
 
 	for (size_t i = 0; i < w->n_nodes; i++) {
 		struct ew_node *n = &w->nodes[i];
@@ -252,9 +256,13 @@ int ew_write_v2_layout(struct ew *w)
 		pos = start + n->isize;
 	}
 	w->inodes_end = bs_round_up(pos, EROFS_SLOTSIZE);
-	data_start = bs_round_up(w->inodes_end + w->shared_size, EROFS_BLKSIZ);
+	return 0;
+}
 
-	p = ew_reserve(w, EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block));
+static int v2_write_superblock(struct ew *w, uint64_t data_start)
+{
+	uint8_t *p = ew_reserve(w, EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block));
+
 	if (!p)
 		return -ENOMEM;
 	bs_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
@@ -268,72 +276,103 @@ int ew_write_v2_layout(struct ew *w)
 	bs_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
 	bs_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
 	bs_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
+	return 0;
+}
 
+/* The inode's xattr body: the filter, references to shared ones, its own. */
+static int v2_write_xattrs(struct ew *w, const struct ew_node *n)
+{
+	uint32_t filter = 0;
+	uint8_t *p;
+
+	for (size_t k = 0; k < n->n_xattrs; k++) {
+		const struct ew_xattr *x = &n->xattrs[k];
+		uint32_t h = bs_xxh32(x->key + x->skip, x->key_len - x->skip,
+				      EROFS_XATTR_FILTER_SEED + x->index);
+		filter |= 1u << (h % EROFS_XATTR_FILTER_BITS);
+	}
+	p = ew_reserve(w, sizeof(struct erofs_xattr_ibody_header));
+	if (!p)
+		return -ENOMEM;
+	bs_put_le32(p, ~filter);
+	p[4] = (uint8_t)n->n_shared;
+	for (size_t k = 0; k < n->n_xattrs; k++)
+		if (n->xattrs[k].shared >= 0) {
+			uint8_t ref[4];
+			bs_put_le32(ref, (uint32_t)((w->inodes_end + (uint64_t)n->xattrs[k].shared) / 4));
+			ew_put(w, ref, 4);
+		}
+	for (size_t k = 0; k < n->n_xattrs; k++)
+		if (n->xattrs[k].shared < 0)
+			ew_write_xattr(w, &n->xattrs[k]);
+	return 0;
+}
+
+/* An extended inode, its xattrs and inline data; directory blocks are
+ * numbered from w->data_end on. */
+static int v2_write_inode(struct ew *w, struct ew_node *n)
+{
+	int flat_inline;
+	size_t inl = inline_len(n, &flat_inline);
+	uint32_t layout = flat_inline ? EROFS_INODE_FLAT_INLINE : EROFS_INODE_FLAT_PLAIN, u = 0;
+	uint8_t *p;
+
+	ew_pad(w, n->ipad);
+	if (S_ISDIR(n->mode)) {
+		if (n->n_blocks) {
+			u = (uint32_t)(w->data_end / EROFS_BLKSIZ);
+			w->data_end += (uint64_t)n->n_blocks * EROFS_BLKSIZ;
+		}
+	} else if (S_ISCHR(n->mode) || S_ISBLK(n->mode)) {
+		u = (uint32_t)n->rdev;
+	} else if (is_external(n)) {
+		layout = EROFS_INODE_CHUNK_BASED;
+		u = V2_CHUNK_FORMAT;
+	}
+	p = ew_reserve(w, sizeof(struct erofs_inode_extended));
+	if (!p)
+		return -ENOMEM;
+	bs_put_le16(p + EROFS_IC_FORMAT_OFF,
+		    (uint16_t)(layout << EROFS_I_DATALAYOUT_BIT | EROFS_INODE_LAYOUT_EXTENDED));
+	bs_put_le16(p + EROFS_IC_XATTR_ICOUNT_OFF, ew_icount(n->xattr_size));
+	bs_put_le16(p + EROFS_IC_MODE_OFF, (uint16_t)n->mode);
+	bs_put_le64(p + EROFS_IE_SIZE_OFF, v2_size(n));
+	bs_put_le32(p + EROFS_IE_U_OFF, u);
+	bs_put_le32(p + EROFS_IE_INO_OFF, (uint32_t)n->nid);
+	bs_put_le32(p + EROFS_IE_UID_OFF, n->uid);
+	bs_put_le32(p + EROFS_IE_GID_OFF, n->gid);
+	bs_put_le64(p + EROFS_IE_MTIME_OFF, (uint64_t)n->mtime_sec);
+	bs_put_le32(p + EROFS_IE_NLINK_OFF, n->nlink);
+	if (n->xattr_size && v2_write_xattrs(w, n) < 0)
+		return -ENOMEM;
+	if (S_ISDIR(n->mode))
+		ew_write_dirents(w, n, 0);
+	else if (S_ISLNK(n->mode))
+		ew_put(w, n->link, n->link_len);
+	else if (inl && n->content)
+		ew_put(w, n->content, inl);
+	else if (inl)
+		ew_put(w, "\xff\xff\xff\xff", 4);
+	return 0;
+}
+
+int ew_write_v2_layout(struct ew *w)
+{
+	uint64_t data_start;
+	int r;
+
+	r = v2_place_inodes(w);
+	if (r < 0)
+		return r;
+	data_start = bs_round_up(w->inodes_end + w->shared_size, EROFS_BLKSIZ);
+	r = v2_write_superblock(w, data_start);
+	if (r < 0)
+		return r;
 	w->data_end = data_start;
 	for (size_t i = 0; i < w->n_nodes; i++) {
-		struct ew_node *n = &w->nodes[i];
-		int flat_inline;
-		size_t inl = inline_len(n, &flat_inline);
-		uint32_t layout = flat_inline ? EROFS_INODE_FLAT_INLINE : EROFS_INODE_FLAT_PLAIN, u = 0;
-
-		ew_pad(w, n->ipad);
-		if (S_ISDIR(n->mode)) {
-			if (n->n_blocks) {
-				u = (uint32_t)(w->data_end / EROFS_BLKSIZ);
-				w->data_end += (uint64_t)n->n_blocks * EROFS_BLKSIZ;
-			}
-		} else if (S_ISCHR(n->mode) || S_ISBLK(n->mode)) {
-			u = (uint32_t)n->rdev;
-		} else if (is_external(n)) {
-			layout = EROFS_INODE_CHUNK_BASED;
-			u = V2_CHUNK_FORMAT;
-		}
-		p = ew_reserve(w, sizeof(struct erofs_inode_extended));
-		if (!p)
-			return -ENOMEM;
-		bs_put_le16(p + EROFS_IC_FORMAT_OFF,
-			    (uint16_t)(layout << EROFS_I_DATALAYOUT_BIT | EROFS_INODE_LAYOUT_EXTENDED));
-		bs_put_le16(p + EROFS_IC_XATTR_ICOUNT_OFF, ew_icount(n->xattr_size));
-		bs_put_le16(p + EROFS_IC_MODE_OFF, (uint16_t)n->mode);
-		bs_put_le64(p + EROFS_IE_SIZE_OFF, v2_size(n));
-		bs_put_le32(p + EROFS_IE_U_OFF, u);
-		bs_put_le32(p + EROFS_IE_INO_OFF, (uint32_t)n->nid);
-		bs_put_le32(p + EROFS_IE_UID_OFF, n->uid);
-		bs_put_le32(p + EROFS_IE_GID_OFF, n->gid);
-		bs_put_le64(p + EROFS_IE_MTIME_OFF, (uint64_t)n->mtime_sec);
-		bs_put_le32(p + EROFS_IE_NLINK_OFF, n->nlink);
-		if (n->xattr_size) {
-			uint32_t filter = 0;
-
-			for (size_t k = 0; k < n->n_xattrs; k++) {
-				const struct ew_xattr *x = &n->xattrs[k];
-				uint32_t h = bs_xxh32(x->key + x->skip, x->key_len - x->skip,
-						      EROFS_XATTR_FILTER_SEED + x->index);
-				filter |= 1u << (h % EROFS_XATTR_FILTER_BITS);
-			}
-			p = ew_reserve(w, sizeof(struct erofs_xattr_ibody_header));
-			if (!p)
-				return -ENOMEM;
-			bs_put_le32(p, ~filter);
-			p[4] = (uint8_t)n->n_shared;
-			for (size_t k = 0; k < n->n_xattrs; k++)
-				if (n->xattrs[k].shared >= 0) {
-					uint8_t ref[4];
-					bs_put_le32(ref, (uint32_t)((w->inodes_end + (uint64_t)n->xattrs[k].shared) / 4));
-					ew_put(w, ref, 4);
-				}
-			for (size_t k = 0; k < n->n_xattrs; k++)
-				if (n->xattrs[k].shared < 0)
-					ew_write_xattr(w, &n->xattrs[k]);
-		}
-		if (S_ISDIR(n->mode))
-			ew_write_dirents(w, n, 0);
-		else if (S_ISLNK(n->mode))
-			ew_put(w, n->link, n->link_len);
-		else if (inl && n->content)
-			ew_put(w, n->content, inl);
-		else if (inl)
-			ew_put(w, "\xff\xff\xff\xff", 4);
+		r = v2_write_inode(w, &w->nodes[i]);
+		if (r < 0)
+			return r;
 	}
 	ew_align(w, EROFS_SLOTSIZE);
 	for (size_t i = 0; i < w->n_shared; i++)
