@@ -5,13 +5,15 @@
  * their real digests, and the tokens $MD/$MS (manifest digest and size, in
  * the index), $CD/$CS (config) and $LD/$LS (a fixed empty tar layer, in the
  * manifest) are replaced by the real values, so the fuzzer reaches past the
- * digest checks. An image that opens is flattened.
+ * digest checks. An image that opens is flattened. The config is also read
+ * as a composefs repository's meta.json.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <bootseal/oci.h>
+#include <bootseal/repo.h>
 
 #include "fuzz-oci.h"
 
@@ -97,6 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_write("index.json", index, ilen);
 	free(manifest);
 	free(index);
+
+	/* The config is the freest JSON here: a composefs repository's meta.json too. */
+	(void)bs_repo_meta_check(parts[2].p ? parts[2].p : "", parts[2].len, "meta.json", NULL);
 
 	snprintf(ref, sizeof(ref), "oci:%s", fz_root);
 	if (bs_oci_image_open(ref, &img, &err) == 0) {

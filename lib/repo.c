@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +12,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <linux/fsverity.h>
 
 #include "util.h"
+
+#define META_NAME "meta.json"
+#define META_MAX (64u << 10)
+
+/*
+ * meta.json as composefs-rs (0fbc8533, the revision bootc pins) writes it
+ * when bootc creates its repository, RepositoryConfig::new(SHA512): serde's
+ * pretty form of RepoMetadata with format version 1, SHA-512 over 4 KiB
+ * blocks, EROFS V1 images by default and so the v1_erofs read-only
+ * compatible feature. open_upgrade writes the same for an old-format
+ * repository of SHA-512 objects, as ours would be without it.
+ */
+static const char meta_json[] =
+	"{\n"
+	"  \"version\": 1,\n"
+	"  \"algorithm\": \"fsverity-sha512-12\",\n"
+	"  \"features\": {\n"
+	"    \"compatible\": [],\n"
+	"    \"read-only-compatible\": [\n"
+	"      \"v1_erofs\"\n"
+	"    ],\n"
+	"    \"incompatible\": []\n"
+	"  },\n"
+	"  \"erofs_formats\": {\n"
+	"    \"default\": 1\n"
+	"  }\n"
+	"}\n";
 
 struct bs_repo {
 	int dirfd;
@@ -63,6 +93,185 @@ static int no_verity(int r)
 	return r == -ENODATA || r == -EOPNOTSUPP || r == -ENOTTY;
 }
 
+/*
+ * Enables fs-verity on fd (read-only: FS_IOC_ENABLE_VERITY fails with
+ * ETXTBSY while a writable fd is open). 1 when it is on; 0 on a filesystem
+ * without it, which only an insecure repository accepts.
+ */
+static int verity_on(struct bs_repo *repo, int fd, enum bs_hash_alg alg, const char *name,
+		     struct bs_error *err)
+{
+	int r = bs_repo_verity_enable(fd, alg);
+
+	if (no_verity(r) && (repo->flags & BS_REPO_INSECURE))
+		return 0;
+	if (no_verity(r))
+		return bs_error_set(err, -EOPNOTSUPP, name,
+				    "cannot enable fs-verity: %s (ext4 needs -O verity and a kernel with "
+				    "CONFIG_FS_VERITY)", strerror(-r));
+	/* ext4 keeps Merkle tree blocks no larger than its own blocks. */
+	if (r == -EINVAL)
+		return bs_error_set(err, r, name, "cannot enable fs-verity with 4 KiB blocks: %s "
+				    "(a filesystem block size under 4096? mkfs.ext4 -b 4096)", strerror(-r));
+	if (r < 0)
+		return bs_error_set(err, r, name, "cannot enable fs-verity: %s", strerror(-r));
+	return 1;
+}
+
+static bool known(const char *feature, const char *const *names)
+{
+	for (; *names; names++)
+		if (strcmp(feature, *names) == 0)
+			return true;
+	return false;
+}
+
+/* The first of features.LIST that composefs-rs 0fbc8533 does not know,
+ * "" when LIST is not an array of strings, NULL when all are known. */
+static const char *unknown_feature(json_object *features, const char *list,
+				   const char *const *names)
+{
+	json_object *a;
+
+	if (!features || !json_object_object_get_ex(features, list, &a))
+		return NULL;
+	if (!json_object_is_type(a, json_type_array))
+		return "";
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *f = json_object_array_get_idx(a, i);
+
+		if (!json_object_is_type(f, json_type_string))
+			return "";
+		if (!known(json_object_get_string(f), names))
+			return json_object_get_string(f);
+	}
+	return NULL;
+}
+
+/* What composefs-rs's open_path checks before writing to a repository. */
+static int meta_check(json_object *meta, const char *name, struct bs_error *err)
+{
+	static const char *const none[] = { NULL }, *const ro_known[] = { "v1_erofs", NULL };
+	json_object *version, *algorithm, *features = NULL;
+	const char *alg, *f;
+
+	if (!json_object_is_type(meta, json_type_object) ||
+	    !json_object_object_get_ex(meta, "version", &version) ||
+	    !json_object_is_type(version, json_type_int) ||
+	    !json_object_object_get_ex(meta, "algorithm", &algorithm) ||
+	    !json_object_is_type(algorithm, json_type_string) ||
+	    (json_object_object_get_ex(meta, "features", &features) &&
+	     !json_object_is_type(features, json_type_object)))
+		return bs_error_set(err, -EBADMSG, name, "not composefs repository metadata");
+	if (json_object_get_int64(version) != 1)
+		return bs_error_set(err, -EINVAL, name, "repository format version %lld; bootseal knows 1",
+				    (long long)json_object_get_int64(version));
+	alg = json_object_get_string(algorithm);
+	if (strcmp(alg, "fsverity-sha512-12") != 0)
+		return bs_error_set(err, -EINVAL, name,
+				    "the repository's objects are %.80s, bootc's are fsverity-sha512-12", alg);
+	f = unknown_feature(features, "incompatible", none);
+	if (!f)
+		f = unknown_feature(features, "read-only-compatible", ro_known);
+	if (f && !*f)
+		return bs_error_set(err, -EBADMSG, name, "not composefs repository metadata");
+	if (f)
+		return bs_error_set(err, -EINVAL, name,
+				    "the repository needs feature '%.80s', which bootseal does not know", f);
+	return 0;
+}
+
+int bs_repo_meta_check(const char *json, size_t len, const char *name, struct bs_error *err)
+{
+	json_tokener *tok;
+	json_object *meta;
+	int r;
+
+	if (len == sizeof(meta_json) - 1 && memcmp(json, meta_json, len) == 0)
+		return 0;
+	if (len > META_MAX)
+		return bs_error_set(err, -EFBIG, name, "larger than %u bytes", META_MAX);
+	tok = json_tokener_new_ex(16);
+	if (!tok)
+		return -ENOMEM;
+	meta = json_tokener_parse_ex(tok, json, (int)len);
+	if (!meta || json_tokener_get_error(tok) != json_tokener_success)
+		r = bs_error_set(err, -EBADMSG, name, "malformed JSON");
+	else
+		r = meta_check(meta, name, err);
+	json_object_put(meta);
+	json_tokener_free(tok);
+	return r;
+}
+
+/*
+ * meta_json in place, fs-verity on (which tells composefs-rs that every
+ * object must have it) unless the repository is insecure. A racing writer's
+ * meta.json wins, if it passes.
+ */
+static int meta_write(struct bs_repo *repo, const char *name, struct bs_error *err)
+{
+	char tmp[64];
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	snprintf(tmp, sizeof(tmp), ".tmp.%s.%ld", META_NAME, (long)getpid());
+	(void)unlinkat(repo->dirfd, tmp, 0);
+	fd = openat(repo->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return bs_error_set(err, -errno, name, "cannot create: %s", strerror(errno));
+	r = bs_write_full(fd, meta_json, sizeof(meta_json) - 1);
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r >= 0)
+		r = -errno;
+	fd = -1;
+	if (r < 0) {
+		r = bs_error_set(err, r, name, "cannot write: %s", strerror(-r));
+		goto out;
+	}
+	fd = openat(repo->dirfd, tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = bs_error_set(err, -errno, name, "cannot reopen: %s", strerror(errno));
+		goto out;
+	}
+	r = verity_on(repo, fd, BS_HASH_SHA512, name, err);
+	if (r >= 0 && linkat(repo->dirfd, tmp, repo->dirfd, META_NAME, 0) < 0)
+		r = errno == EEXIST ? 1 : bs_error_set(err, -errno, name, "cannot link: %s", strerror(errno));
+out:
+	(void)unlinkat(repo->dirfd, tmp, 0);
+	return r;
+}
+
+/* A repository's meta.json must be one bootc's composefs-rs can write to;
+ * a new one (create) gets bootc's. Without one, a repository is read as
+ * composefs-rs reads an old-format one. */
+static int meta_ensure(struct bs_repo *repo, const char *path, int create, struct bs_error *err)
+{
+	char name[PATH_MAX], buf[META_MAX + 1];
+	_cleanup_close_ int fd = -1;
+	size_t len;
+	int r;
+
+	snprintf(name, sizeof(name), "%s/%s", path, META_NAME);
+	for (int attempt = 0;; attempt++) {
+		fd = openat(repo->dirfd, META_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT || !create || attempt > 0)
+			break;
+		r = meta_write(repo, name, err);
+		if (r < 0)
+			return r;
+	}
+	if (fd < 0 && errno == ENOENT && !create)
+		return 0;
+	if (fd < 0)
+		return bs_error_set(err, -errno, name, "cannot open: %s", strerror(errno));
+	r = bs_read_full(fd, buf, sizeof(buf), &len);
+	if (r < 0)
+		return bs_error_set(err, r, name, "cannot read: %s", strerror(-r));
+	return bs_repo_meta_check(buf, len, name, err);
+}
+
 void bs_repo_free(struct bs_repo *repo)
 {
 	if (!repo)
@@ -79,6 +288,7 @@ int bs_repo_open(const char *path, unsigned flags, int create, struct bs_repo **
 		 struct bs_error *err)
 {
 	struct bs_repo *repo = calloc(1, sizeof(*repo));
+	int r;
 
 	if (!repo)
 		return -ENOMEM;
@@ -89,6 +299,12 @@ int bs_repo_open(const char *path, unsigned flags, int create, struct bs_repo **
 	repo->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (repo->dirfd < 0)
 		goto fail;
+	/* A repository bootseal must not write to is refused before it is touched. */
+	r = meta_ensure(repo, path, create, err);
+	if (r < 0) {
+		bs_repo_free(repo);
+		return r;
+	}
 	if (create && ((mkdirat(repo->dirfd, "objects", 0755) < 0 && errno != EEXIST) ||
 		       (mkdirat(repo->dirfd, "images", 0755) < 0 && errno != EEXIST)))
 		goto fail;
@@ -182,25 +398,16 @@ int bs_repo_object_commit(struct bs_repo *repo, struct bs_error *err)
 	if (r >= 0 && (fd = openat(repo->objects, repo->tmp, O_RDONLY | O_CLOEXEC)) < 0)
 		r = bs_error_set(err, -errno, repo->tmp, "cannot reopen: %s", strerror(errno));
 	if (r >= 0)
-		r = bs_repo_verity_enable(fd, alg_of_len(repo->digest_len));
-	if (r >= 0)
+		r = verity_on(repo, fd, alg_of_len(repo->digest_len), repo->name, err);
+	if (r > 0) {
 		r = bs_repo_verity_measure(fd, &alg, got, &len);
-	if (no_verity(r) && (repo->flags & BS_REPO_INSECURE)) {
-		r = 0;
-	} else if (no_verity(r)) {
-		r = bs_error_set(err, -EOPNOTSUPP, repo->name,
-				 "cannot enable fs-verity: %s (ext4 needs -O verity and a kernel with "
-				 "CONFIG_FS_VERITY)", strerror(-r));
-	} else if (r == -EINVAL) {
-		/* ext4 keeps Merkle tree blocks no larger than its own blocks. */
-		r = bs_error_set(err, r, repo->name, "cannot enable fs-verity with 4 KiB blocks: %s "
-				 "(a filesystem block size under 4096? mkfs.ext4 -b 4096)", strerror(-r));
-	} else if (r < 0) {
-		r = bs_error_set(err, r, repo->name, "cannot enable fs-verity: %s", strerror(-r));
-	} else if (r >= 0 && (len != repo->digest_len || memcmp(got, repo->digest, len) != 0)) {
-		bs_hex_encode(got, len, got_hex);
-		r = bs_error_set(err, -EBADMSG, repo->name, "content does not match its digest (fs-verity %s)",
-				 got_hex);
+		if (r < 0) {
+			r = bs_error_set(err, r, repo->name, "cannot measure fs-verity: %s", strerror(-r));
+		} else if (len != repo->digest_len || memcmp(got, repo->digest, len) != 0) {
+			bs_hex_encode(got, len, got_hex);
+			r = bs_error_set(err, -EBADMSG, repo->name,
+					 "content does not match its digest (fs-verity %s)", got_hex);
+		}
 	}
 	if (r >= 0 && renameat(repo->objects, repo->tmp, repo->objects, repo->name) < 0)
 		r = bs_error_set(err, -errno, repo->name, "cannot store objects/%s: %s", repo->name, strerror(errno));

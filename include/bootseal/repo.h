@@ -15,9 +15,12 @@
  *                              (the EROFS images too), fs-verity enabled
  *   images/<hex>               symlink to ../objects/xx/<rest>: the composefs
  *                              images that may be mounted
- * SHA-512, 4 KiB blocks, no salt: bootc's digest. No meta.json: composefs-rs
- * reads a repository without one as an old-format repository and infers the
- * algorithm from the object names.
+ *   meta.json                  what composefs-rs checks before it writes:
+ *                              format 1, fsverity-sha512-12, known features
+ * SHA-512, 4 KiB blocks, no salt: bootc's digest. A repository made here
+ * gets the meta.json bootc's composefs-rs writes (fs-verity on it unless
+ * insecure); without one, composefs-rs's open_path refuses a repository as
+ * old-format until something upgrades it, as bootc's initramfs does.
  */
 
 enum {
@@ -28,9 +31,19 @@ enum {
 
 struct bs_repo;
 
-/* Opens (creating objects/ and images/ when create is set) a repository. */
+/*
+ * Opens (creating objects/, images/ and meta.json when create is set) a
+ * repository. A meta.json there must pass bs_repo_meta_check.
+ */
 int bs_repo_open(const char *path, unsigned flags, int create, struct bs_repo **out,
 		 struct bs_error *err);
+
+/*
+ * Whether a meta.json (len bytes of json, named name in errors) describes a
+ * repository bootseal may add to: -EINVAL for another format version or
+ * algorithm or an unknown feature, -EBADMSG for malformed metadata.
+ */
+int bs_repo_meta_check(const char *json, size_t len, const char *name, struct bs_error *err);
 void bs_repo_free(struct bs_repo *repo);
 
 /*

@@ -62,6 +62,23 @@ fi
 check "images/<digest> is the sealed digest, a link into objects/" \
 	test "$(readlink "$repo/images/$digest")" = "../objects/${digest:0:2}/${digest:2}"
 
+# meta.json: composefs-rs's RepoMetadata for bootc's repository (SHA-512,
+# EROFS V1 by default), which serde_json prints as Python's json does.
+want_meta=$(python3 -c 'import json; print(json.dumps({"version": 1, "algorithm": "fsverity-sha512-12",
+	"features": {"compatible": [], "read-only-compatible": ["v1_erofs"], "incompatible": []},
+	"erofs_formats": {"default": 1}}, indent=2))')
+check_eq "meta.json is composefs-rs's for bootc's repository" "$want_meta" "$(cat "$repo/meta.json")"
+if [ "$verity" = 1 ]; then
+	check "meta.json has fs-verity (every object must)" fsverity measure "$repo/meta.json"
+fi
+mkdir -p "$work/mnt/repo-sha256"
+echo '{"version":1,"algorithm":"fsverity-sha256-12","features":{}}' >"$work/mnt/repo-sha256/meta.json"
+check_fails "deploy refuses a SHA-256 repository" 2 \
+	"repo-sha256/meta.json: the repository's objects are fsverity-sha256-12, bootc's are fsverity-sha512-12" \
+	"$BOOTSEAL" deploy ${insecure:+--allow-missing-verity} "oci:$work/sealed:s" "$work/mnt/repo-sha256"
+check_eq "and adds nothing to it" "meta.json" "$(ls "$work/mnt/repo-sha256")"
+rm -rf "$work/mnt/repo-sha256"
+
 # Every object is named by its fs-verity digest (the peer computes it).
 bad=0
 n=0
