@@ -163,7 +163,10 @@ static int meta_check(json_object *meta, const char *name, struct bs_error *err)
 	    (json_object_object_get_ex(meta, "features", &features) &&
 	     !json_object_is_type(features, json_type_object)))
 		return bs_error_set(err, -EBADMSG, name, "not composefs repository metadata");
-	if (json_object_get_int64(version) != 1)
+	/* composefs-rs reads a u32 and refuses what is newer than it knows. */
+	if (json_object_get_int64(version) < 0 || json_object_get_int64(version) > UINT32_MAX)
+		return bs_error_set(err, -EBADMSG, name, "not composefs repository metadata");
+	if (json_object_get_int64(version) > 1)
 		return bs_error_set(err, -EINVAL, name, "repository format version %lld; bootseal knows 1",
 				    (long long)json_object_get_int64(version));
 	alg = json_object_get_string(algorithm);

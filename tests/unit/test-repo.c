@@ -65,6 +65,9 @@ static void meta_documents(void **state)
 			 -EINVAL);
 	assert_int_equal(check("{\"version\":2,\"algorithm\":\"fsverity-sha512-12\"}",
 			       "repository format version 2; bootseal knows 1"), -EINVAL);
+	assert_int_equal(check("{\"version\":0,\"algorithm\":\"fsverity-sha512-12\"}", NULL), 0);
+	assert_int_equal(check("{\"version\":-1,\"algorithm\":\"fsverity-sha512-12\"}",
+			       "not composefs repository metadata"), -EBADMSG);
 	assert_int_equal(check("{\"version\":1,\"algorithm\":\"fsverity-sha512-12\","
 			       "\"features\":{\"incompatible\":[\"x\"]}}",
 			       "the repository needs feature 'x', which bootseal does not know"), -EINVAL);
