@@ -83,6 +83,9 @@ if case == "absolute":
     layout(root, gzc([("etc/", D), ("/etc/passwd", F, b"root::0:0::/:/bin/sh\n")]))
 elif case == "dotdot":
     layout(root, gzc([("etc/", D), ("etc/../../../x", F, b"x")]))
+elif case == "dotdot-escapes":
+    # A name with a newline and a terminal escape: the error must stay one line.
+    layout(root, gzc([("etc/", D), ("etc/\n\x1b[2J/../../x", F, b"x")]))
 elif case == "hardlink-loop":
     layout(root, gzc([("a", H, "b"), ("b", H, "a")]))
 elif case == "hardlink-self":

@@ -217,6 +217,7 @@ oci_hostile() { # CASE REGEX
 	rm -rf "oci-$1"
 }
 oci_hostile dotdot "layer 1: etc/\\.\\./\\.\\./\\.\\./x: path has a '\\.\\.' component"
+oci_hostile dotdot-escapes "layer 1: etc/\\\\x0a\\\\x1b\\[2J/\\.\\./\\.\\./x: path has a '\\.\\.' component"
 oci_hostile hardlink-loop "layer 1: a: hardlink to 'b', which does not exist"
 oci_hostile hardlink-self "layer 1: a: hardlink to 'a', which does not exist"
 oci_hostile hardlink-dir "layer 1: etc-link: hardlink to the directory 'etc'"
