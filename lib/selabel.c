@@ -55,21 +55,24 @@ struct alias {
  * of patterns made to fill their caches, free to take hours and gigabytes.
  * Debian's policy, labelling a 175k-entry tree, compiles 449 of its 5502
  * patterns into 2.8 MB of automata with 1.9 MB of DFA caches; its lookups
- * take 4.8k steps (bytes matched, NFA states stepped) on average, 17k at
- * most. These bounds are far above that. Past the caches' bound matches
- * step the NFA instead: slower, still right. Past the others lookups fail.
+ * take 74 steps (bytes matched, NFA states stepped) per byte of the path on
+ * average, 116 at most. Steps are bounded per byte, since a longer path
+ * costs each pattern more; these bounds are far above Debian's. Past the
+ * caches' bound matches step the NFA instead: slower, still right. Past the
+ * others lookups fail.
  */
 #define NFA_BYTES_MAX (64u << 20)
 #define CACHE_BYTES_MAX (64u << 20)
-#define LOOKUP_WORK_MAX (1u << 20)
-#define LOOKUP_WORK_AVERAGE_MAX (1u << 17)
+#define STEPS_PER_BYTE_MAX 4096u         /* in one lookup */
+#define STEPS_PER_BYTE_AVERAGE_MAX 1024u /* over all of them, */
+#define STEPS_ALLOWANCE (1u << 20)       /* after this many */
 
 struct bs_selabel {
 	struct spec *specs;
 	size_t n_specs, cap_specs;
 	pcre2_match_context *mctx;
 	struct bs_regex_budget budget;  /* .work: this lookup's */
-	uint64_t work, lookups;         /* all lookups' */
+	uint64_t work, bytes;           /* all lookups': steps, path bytes */
 	char failure[320];              /* why lookups can no longer be trusted */
 	struct alias *aliases;
 	size_t n_aliases, cap_aliases;
@@ -504,6 +507,8 @@ static const char *fail(struct bs_selabel *sel, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (sel->failure[0])
+		return NULL;    /* the first reason is the one to tell */
 	va_start(ap, fmt);
 	vsnprintf(sel->failure, sizeof(sel->failure), fmt, ap);
 	va_end(ap);
@@ -555,9 +560,9 @@ static const char *lookup(struct bs_selabel *sel, const char *path, size_t path_
 			return fail(sel, "pattern '%.200s' backtracks too much to match", s->regex);
 		if (r > 0)
 			return s->context;
-		if (sel->budget.work > LOOKUP_WORK_MAX)
-			return fail(sel, "looking up this path takes more than %u steps (at '%.200s')",
-				    LOOKUP_WORK_MAX, s->regex);
+		if (sel->budget.work > STEPS_ALLOWANCE + (uint64_t)(path_len + 1) * STEPS_PER_BYTE_MAX)
+			return fail(sel, "looking up this path takes more than %u steps a byte (at '%.200s')",
+				    STEPS_PER_BYTE_MAX, s->regex);
 	}
 	return NULL;
 }
@@ -570,10 +575,11 @@ const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t p
 		return NULL;
 	label = lookup(sel, path, path_len, type);
 	sel->work += sel->budget.work;
-	sel->lookups++;
+	sel->bytes += path_len + 1;
 	/* One costly lookup may be the whole tree's; many mean the policy's every lookup is. */
-	if (sel->work > LOOKUP_WORK_MAX + sel->lookups * LOOKUP_WORK_AVERAGE_MAX)
-		return fail(sel, "lookups take more than %u steps each on average", LOOKUP_WORK_AVERAGE_MAX);
+	if (sel->work > STEPS_ALLOWANCE + sel->bytes * STEPS_PER_BYTE_AVERAGE_MAX)
+		return fail(sel, "lookups take more than %u steps a byte on average",
+			    STEPS_PER_BYTE_AVERAGE_MAX);
 	return sel->failure[0] ? NULL : label;
 }
 

@@ -267,9 +267,9 @@ policy_hostile() { # NAME FILE REGEX
 policy_root 1200 '/[ab]{1000}'
 policy_hostile "automata past 64 MiB" / "its patterns need more than 64 MiB compiled, at '/\\[ab\\]\\{1000\\}'"
 policy_root 20000 '/usr/.*z'
-policy_hostile "a lookup past 2^20 steps" "a{200}" "looking up this path takes more than 1048576 steps \\(at '/usr/\\.\\*z'\\)"
+policy_hostile "a lookup past 4096 steps a byte" "a{200}" "looking up this path takes more than 4096 steps a byte \\(at '/usr/\\.\\*z'\\)"
 policy_root 20000 '/.*z'
-policy_hostile "lookups past 2^17 steps on average" config "lookups take more than 131072 steps each on average"
+policy_hostile "lookups past 1024 steps a byte on average" selinux "lookups take more than 1024 steps a byte on average"
 # The same twenty thousand lines, if they cannot match, cost nothing.
 policy_root 20000 '/nowhere/.*z'
 check "selinux: 20000 lines that cannot match are fine" \
