@@ -68,28 +68,37 @@ static int path_push(struct dump_writer *w, const char *name, size_t len)
 	return 0;
 }
 
-/* The primary path of every hardlinked inode, kept in its w_data. */
-static int collect_primaries(struct dump_writer *w, struct bs_tree_inode *dir)
+/*
+ * Calls visit for every entry below dir, depth first, with w->path set to
+ * its path. A directory has one name only, so each is entered once.
+ */
+static int walk(struct dump_writer *w, struct bs_tree_inode *dir,
+		int (*visit)(struct dump_writer *w, const struct bs_tree_dirent *d))
 {
 	for (size_t i = 0; i < dir->n_children; i++) {
-		struct bs_tree_dirent *d = &dir->children[i];
+		const struct bs_tree_dirent *d = &dir->children[i];
 		size_t saved = w->len;
 		int r = path_push(w, d->name, d->name_len);
 
+		if (r >= 0)
+			r = visit(w, d);
+		if (r >= 0 && d->primary && S_ISDIR(d->inode->st.mode))
+			r = walk(w, d->inode, visit);
 		if (r < 0)
 			return r;
-		if (d->primary && d->inode->links > 1) {
-			d->inode->w_data = strdup(w->path);
-			if (!d->inode->w_data)
-				return -ENOMEM;
-		}
-		if (S_ISDIR(d->inode->st.mode)) {
-			r = collect_primaries(w, d->inode);
-			if (r < 0)
-				return r;
-		}
 		w->len = saved;
 		w->path[saved] = 0;
+	}
+	return 0;
+}
+
+/* The primary path of every hardlinked inode, kept in its w_data. */
+static int collect_primary(struct dump_writer *w, const struct bs_tree_dirent *d)
+{
+	if (d->primary && d->inode->links > 1) {
+		d->inode->w_data = strdup(w->path);
+		if (!d->inode->w_data)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -179,24 +188,9 @@ static void dump_inode(struct dump_writer *w, const char *path, const struct bs_
 	fputc('\n', out);
 }
 
-static int dump_dir(struct dump_writer *w, struct bs_tree_inode *dir)
+static int dump_entry(struct dump_writer *w, const struct bs_tree_dirent *d)
 {
-	for (size_t i = 0; i < dir->n_children; i++) {
-		struct bs_tree_dirent *d = &dir->children[i];
-		size_t saved = w->len;
-		int r = path_push(w, d->name, d->name_len);
-
-		if (r < 0)
-			return r;
-		dump_inode(w, w->path, d->inode, d->primary ? NULL : d->inode->w_data);
-		if (S_ISDIR(d->inode->st.mode)) {
-			r = dump_dir(w, d->inode);
-			if (r < 0)
-				return r;
-		}
-		w->len = saved;
-		w->path[saved] = 0;
-	}
+	dump_inode(w, w->path, d->inode, d->primary ? NULL : d->inode->w_data);
 	return 0;
 }
 
@@ -217,10 +211,10 @@ int bs_dump_write_flags(struct bs_tree *tree, FILE *out, unsigned flags)
 		return r;
 	w.len = 0;
 	w.path[0] = 0;
-	r = collect_primaries(&w, tree->root);
+	r = walk(&w, tree->root, collect_primary);
 	if (r >= 0) {
 		dump_inode(&w, "/", tree->root, NULL);
-		r = dump_dir(&w, tree->root);
+		r = walk(&w, tree->root, dump_entry);
 	}
 	for (struct bs_tree_inode *i = tree->all; i; i = i->all_next) {
 		free(i->w_data);
@@ -232,37 +226,23 @@ int bs_dump_write_flags(struct bs_tree *tree, FILE *out, unsigned flags)
 	return r;
 }
 
-static int list_dir(struct dump_writer *w, struct bs_tree_inode *dir)
+static int list_entry(struct dump_writer *w, const struct bs_tree_dirent *d)
 {
-	for (size_t i = 0; i < dir->n_children; i++) {
-		struct bs_tree_dirent *d = &dir->children[i];
-		const struct bs_tree_inode *c = d->inode;
-		size_t saved = w->len;
-		int r = path_push(w, d->name, d->name_len);
+	const struct bs_tree_inode *c = d->inode;
 
-		if (r < 0)
-			return r;
-		put_escaped(w->out, w->path, w->len, ESC_SPACE_OK);
-		/* composefs-info ls shows a hardlink by its name only */
-		if (!d->primary) {
-		} else if (S_ISDIR(c->st.mode)) {
-			fputs("/\t", w->out);
-		} else if (S_ISLNK(c->st.mode)) {
-			fputs("\t-> ", w->out);
-			put_escaped(w->out, c->payload, c->payload_len, 0);
-		} else if (S_ISREG(c->st.mode) && c->payload) {
-			fputs("\t@ ", w->out);
-			put_escaped(w->out, c->payload, c->payload_len, 0);
-		}
-		fputc('\n', w->out);
-		if (d->primary && S_ISDIR(c->st.mode)) {
-			r = list_dir(w, d->inode);
-			if (r < 0)
-				return r;
-		}
-		w->len = saved;
-		w->path[saved] = 0;
+	put_escaped(w->out, w->path, w->len, ESC_SPACE_OK);
+	/* composefs-info ls shows a hardlink by its name only */
+	if (!d->primary) {
+	} else if (S_ISDIR(c->st.mode)) {
+		fputs("/\t", w->out);
+	} else if (S_ISLNK(c->st.mode)) {
+		fputs("\t-> ", w->out);
+		put_escaped(w->out, c->payload, c->payload_len, 0);
+	} else if (S_ISREG(c->st.mode) && c->payload) {
+		fputs("\t@ ", w->out);
+		put_escaped(w->out, c->payload, c->payload_len, 0);
 	}
+	fputc('\n', w->out);
 	return 0;
 }
 
@@ -274,7 +254,7 @@ int bs_dump_list(struct bs_tree *tree, FILE *out)
 	if (r >= 0) {
 		w.len = 0;
 		w.path[0] = 0;
-		r = list_dir(&w, tree->root);
+		r = walk(&w, tree->root, list_entry);
 	}
 	free(w.path);
 	if (r >= 0 && ferror(out))
