@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "cli-io.h"
 #include "cli.h"
 
 #ifndef BOOTSEAL_VERSION
@@ -54,31 +56,16 @@ int cli_exit_code(int r)
 	}
 }
 
-/*
- * Messages carry names from the input (a layer's paths, a JSON string), so
- * their control bytes are shown as \xNN: an error stays one line and cannot
- * drive the terminal.
- */
-static void put_visible(const char *text)
-{
-	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-		if (*c < 0x20 || *c == 0x7f)
-			fprintf(stderr, "\\x%02x", *c);
-		else
-			fputc(*c, stderr);
-	}
-}
-
 int cli_report(const char *cmd, const struct bs_error *err, int r)
 {
 	const char *msg = err && err->code ? err->message : strerror(r < 0 ? -r : r);
 
 	fprintf(stderr, "bootseal: %s: ", cmd);
 	if (err && err->code && err->path[0]) {
-		put_visible(err->path);
+		cli_put_visible(stderr, err->path, SIZE_MAX);
 		fputs(": ", stderr);
 	}
-	put_visible(msg);
+	cli_put_visible(stderr, msg, SIZE_MAX);
 	fputc('\n', stderr);
 	return cli_exit_code(err && err->code ? err->code : r);
 }
@@ -92,7 +79,7 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "bootseal: %s: ", cmd);
-	put_visible(msg);
+	cli_put_visible(stderr, msg, SIZE_MAX);
 	fputc('\n', stderr);
 	return BS_EXIT_BAD_INPUT;
 }

@@ -19,6 +19,16 @@ int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, stru
 	return bs_read_file(path, 0, max, buf, len, err);
 }
 
+void cli_put_visible(FILE *out, const char *text, size_t len)
+{
+	for (const unsigned char *c = (const unsigned char *)text; len && *c; c++, len--) {
+		if (*c < 0x20 || *c == 0x7f)
+			fprintf(out, "\\x%02x", *c);
+		else
+			fputc(*c, out);
+	}
+}
+
 void cli_json_print(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

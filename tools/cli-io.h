@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -13,6 +14,13 @@
 /* Reads a whole regular file of at most max bytes into *buf (malloc'd; a
  * zero-length file gives a non-NULL buffer). 0 or -errno with err filled. */
 int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err);
+
+/*
+ * Text from the input (a layer's paths, a JSON string, a UKI's sections)
+ * for a terminal: control bytes as \xNN, so that it stays on its line and
+ * cannot drive the terminal. len SIZE_MAX: up to the NUL.
+ */
+void cli_put_visible(FILE *out, const char *text, size_t len);
 
 /* Prints o as indented JSON on stdout, one document, and releases it. */
 void cli_json_print(json_object *o);

@@ -25,10 +25,13 @@ static void help(void)
 static int print_line(void *ctx, const struct bs_diff *d)
 {
 	(void)ctx;
-	if (d->name)
-		printf("%s: %s %s: %s -> %s\n", d->path, bs_diff_field_name(d->field), d->name, d->a, d->b);
-	else
-		printf("%s: %s: %s -> %s\n", d->path, bs_diff_field_name(d->field), d->a, d->b);
+	cli_put_visible(stdout, d->path, SIZE_MAX);
+	printf(": %s", bs_diff_field_name(d->field));
+	if (d->name) {
+		putchar(' ');
+		cli_put_visible(stdout, d->name, SIZE_MAX);
+	}
+	printf(": %s -> %s\n", d->a, d->b);
 	return 0;
 }
 

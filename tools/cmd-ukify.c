@@ -215,10 +215,13 @@ static void print_text(const char *name, const uint8_t *d, size_t len)
 {
 	while (len && (d[len - 1] == '\0' || d[len - 1] == '\n'))
 		len--;
-	printf("%s:\n", name);
+	cli_put_visible(stdout, name, SIZE_MAX);
+	puts(":");
 	for (size_t i = 0, start = 0; i <= len; i++) {
 		if (i == len || d[i] == '\n') {
-			printf("    %.*s\n", (int)(i - start), (const char *)d + start);
+			fputs("    ", stdout);
+			cli_put_visible(stdout, (const char *)d + start, i - start);
+			putchar('\n');
 			start = i + 1;
 		}
 	}
@@ -274,8 +277,9 @@ static int inspect(int argc, char **argv)
 	printf("%-8s %10s %10s %10s\n", "section", "vma", "size", "offset");
 	for (size_t i = 0; i < pe->n_sections; i++) {
 		const struct bs_pe_section *s = &pe->sections[i];
-		printf("%-8s 0x%08x 0x%08x 0x%08x\n", s->name, s->virtual_address, s->virtual_size,
-		       s->raw_offset);
+		cli_put_visible(stdout, s->name, SIZE_MAX);
+		printf("%*s 0x%08x 0x%08x 0x%08x\n", (int)(8 - strnlen(s->name, 8)), "", s->virtual_address,
+		       s->virtual_size, s->raw_offset);
 	}
 	for (size_t i = 0; i < BS_ARRAY_SIZE(text_sections); i++) {
 		const struct bs_pe_section *s = bs_pe_find_section(pe, text_sections[i]);

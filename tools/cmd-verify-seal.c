@@ -124,13 +124,23 @@ int cmd_verify_seal(int argc, char **argv)
 	if (json) {
 		print_json(&rep);
 	} else {
-		for (size_t i = 0; i < rep.n_checks; i++)
-			printf("%-4s %s %s: %s\n", rep.checks[i].ok ? "ok" : "FAIL", rep.checks[i].name,
-			       rep.checks[i].subject, rep.checks[i].detail);
-		if (rep.n_hints)
-			printf("first differences from %s:\n", o.expect);
-		for (size_t i = 0; i < rep.n_hints; i++)
-			printf("  %s\n", rep.hints[i]);
+		for (size_t i = 0; i < rep.n_checks; i++) {
+			printf("%-4s %s ", rep.checks[i].ok ? "ok" : "FAIL", rep.checks[i].name);
+			cli_put_visible(stdout, rep.checks[i].subject, SIZE_MAX);
+			fputs(": ", stdout);
+			cli_put_visible(stdout, rep.checks[i].detail, SIZE_MAX);
+			putchar('\n');
+		}
+		if (rep.n_hints) {
+			fputs("first differences from ", stdout);
+			cli_put_visible(stdout, o.expect, SIZE_MAX);
+			puts(":");
+		}
+		for (size_t i = 0; i < rep.n_hints; i++) {
+			fputs("  ", stdout);
+			cli_put_visible(stdout, rep.hints[i], SIZE_MAX);
+			putchar('\n');
+		}
 	}
 	status = rep.ok ? BS_EXIT_OK : BS_EXIT_VERIFY_FAILED;
 	bs_seal_report_clear(&rep);

@@ -76,6 +76,12 @@ check "stub SBAT entries kept" grep -qF "$(sed -n 2p stub-sbat.out)" sbat.out
 check "UKI SBAT entry added" grep -q '^uki,1,UKI,uki,1,' sbat.out
 check "ukify inspect prints .cmdline" bash -c "'$BOOTSEAL' ukify inspect uki.efi | grep -qx '    root=/dev/vda ro quiet'"
 check "ukify inspect lists .linux" bash -c "'$BOOTSEAL' ukify inspect uki.efi | grep -q '^.linux '"
+# A UKI's text is the image author's: a terminal escape in it is shown, not sent.
+printf 'ro quiet\033[2J\033]0;owned\007' >esc.cmdline
+check "ukify build with control bytes in .cmdline" "$BOOTSEAL" ukify build --linux "$kernel" --initrd one.cpio \
+	--cmdline @esc.cmdline --os-release @os-release --stub "$STUB" --output esc.efi
+check_eq "ukify inspect shows them as \\xNN" '    ro quiet\x1b[2J\x1b]0;owned\x07' \
+	"$("$BOOTSEAL" ukify inspect esc.efi | grep -a '^    ro quiet')"
 
 # --- Signatures ---------------------------------------------------------------
 check "ukify build signed" "$BOOTSEAL" ukify build --linux "$kernel" --initrd one.cpio --cmdline "ro" \
