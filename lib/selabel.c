@@ -63,9 +63,9 @@ struct alias {
  */
 #define NFA_BYTES_MAX (64u << 20)
 #define CACHE_BYTES_MAX (64u << 20)
-#define STEPS_PER_BYTE_MAX 4096u         /* in one lookup */
-#define STEPS_PER_BYTE_AVERAGE_MAX 1024u /* over all of them, */
-#define STEPS_ALLOWANCE (1u << 20)       /* after this many */
+#define STEPS_PER_BYTE_MAX 4096u         /* one lookup, per byte of its path */
+#define STEPS_PER_BYTE_AVERAGE_MAX 1024u /* all lookups so far, on average */
+#define STEPS_ALLOWANCE (1u << 20)       /* on top of both: cold caches, small trees */
 
 struct bs_selabel {
 	struct spec *specs;
