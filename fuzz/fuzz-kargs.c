@@ -4,7 +4,8 @@
  * usr/lib/bootc/kargs.d/NAME.toml of a rootfs (the file is rewritten in a
  * private temporary directory for each run, as the parser reads a
  * directory), and, up to its first NUL, a command line appended twice to a
- * fixed one (the second time nothing may be added).
+ * fixed one (the second time nothing may be added) and searched for the
+ * composefs image it names.
  */
 #include <fcntl.h>
 #include <stddef.h>
@@ -59,6 +60,7 @@ static void cleanup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct bs_kargs_composefs karg;
 	struct bs_error err = { 0 };
 	char *cmdline = NULL, *args;
 	size_t once;
@@ -88,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	free(cmdline);
+	(void)bs_kargs_composefs(args, strlen(args), &karg, NULL);
 	free(args);
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <bootseal/atomicfile.h>
 #include <bootseal/erofs.h>
+#include <bootseal/kargs.h>
 #include <bootseal/mount.h>
 #include <bootseal/oci.h>
 #include <bootseal/pe.h>
@@ -238,9 +239,9 @@ static int check_ukis(const struct bs_source_file *files, size_t n, const char *
 		const struct bs_pe_section *s;
 		const uint8_t *cmdline;
 		struct bs_pe *pe;
-		char hex[2 * BS_COMPOSEFS_DIGEST_SIZE + 1];
+		struct bs_kargs_composefs karg;
 		size_t len;
-		int insecure, r;
+		int r;
 
 		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) != 0)
 			continue;
@@ -248,14 +249,15 @@ static int check_ukis(const struct bs_source_file *files, size_t n, const char *
 			return r;
 		s = bs_pe_find_section(pe, ".cmdline");
 		cmdline = s ? bs_pe_section_data(pe, s, &len) : NULL;
-		r = cmdline ? bs_mount_cmdline_digest((const char *)cmdline, len, hex, sizeof(hex), &insecure, NULL)
-			    : -ENOENT;
+		r = cmdline ? bs_kargs_composefs((const char *)cmdline, len, &karg, NULL) : -ENOENT;
 		bs_pe_free(pe);
 		if (r < 0)
-			return bs_error_set(err, -EBADMSG, files[i].path, "the UKI's command line has no composefs=");
-		if (strcmp(hex, digest) != 0)
+			return bs_error_set(err, -EBADMSG, files[i].path,
+					    "the UKI's command line has no composefs= bootc's initramfs can read");
+		if (strcmp(karg.hex, digest) != 0)
 			return bs_error_set(err, -EBADE, files[i].path,
-					    "the UKI is sealed for composefs=%.16s…, the image is %.16s…", hex, digest);
+					    "the UKI is sealed for composefs=%.16s…, the image is %.16s…", karg.hex,
+					    digest);
 	}
 	return 0;
 }

@@ -387,3 +387,137 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
 	}
 	return r;
 }
+
+/* composefs-rs's split_cmdline: Rust's ASCII whitespace (no \v) outside
+ * double quotes, the quotes kept. */
+static int is_rust_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+
+static int next_token(const char *s, size_t len, size_t *pos, const char **start, size_t *n)
+{
+	size_t i = *pos, b;
+	int quoted = 0;
+
+	while (i < len && is_rust_space(s[i]))
+		i++;
+	if (i >= len)
+		return 0;
+	for (b = i; i < len && (quoted || !is_rust_space(s[i])); i++)
+		if (s[i] == '"')
+			quoted = !quoted;
+	*start = s + b;
+	*n = i - b;
+	*pos = i;
+	return 1;
+}
+
+static int starts(const char *s, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return n >= k && memcmp(s, prefix, k) == 0;
+}
+
+/* hex::decode_to_slice into a SHA-512 digest: 128 digits, either case. */
+static int take_hex(const char *s, size_t n, struct bs_kargs_composefs *out)
+{
+	if (n != 128)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -EINVAL;
+		out->hex[i] = c;
+	}
+	out->hex[n] = '\0';
+	return 0;
+}
+
+/* Rust's u8 parse of the log2 block size, which must be 12. */
+static int is_lg_12(const char *s, size_t n)
+{
+	unsigned v = 0;
+
+	if (n && s[0] == '+') {
+		s++;
+		n--;
+	}
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(s[i] - '0');
+		if (v > 255)
+			return 0;
+	}
+	return v == 12;
+}
+
+/*
+ * "vN-HASH-LG:HEX" (after the "?"): 1 when HASH is sha512 and *out is
+ * filled, 0 when it is sha256 (another repository's), -EINVAL malformed.
+ */
+static int parse_digest_value(const char *v, size_t n, struct bs_kargs_composefs *out)
+{
+	const char *colon = memchr(v, ':', n), *dash, *last;
+	size_t desc;
+
+	if (!colon)
+		return -EINVAL;
+	desc = (size_t)(colon - v);
+	dash = memchr(v, '-', desc);
+	if (!dash || dash - v != 2 || v[0] != 'v' || (v[1] != '1' && v[1] != '2'))
+		return -EINVAL;
+	out->version = v[1] - '0';
+	/* "fsverity-" + the rest, split at its last '-' as Algorithm::from_str does. */
+	for (last = colon - 1; last > dash && *last != '-'; last--)
+		;
+	if (last == dash || !is_lg_12(last + 1, (size_t)(colon - last - 1)))
+		return -EINVAL;
+	if (last - dash - 1 == 6 && memcmp(dash + 1, "sha256", 6) == 0)
+		return 0;
+	if (last - dash - 1 != 6 || memcmp(dash + 1, "sha512", 6) != 0)
+		return -EINVAL;
+	return take_hex(colon + 1, n - desc - 1, out) < 0 ? -EINVAL : 1;
+}
+
+int bs_kargs_composefs(const char *cmdline, size_t len, struct bs_kargs_composefs *out,
+		       struct bs_error *err)
+{
+	const char *end = memchr(cmdline, '\0', len), *t;
+	size_t pos = 0, n;
+	int r;
+
+	if (end)
+		len = (size_t)(end - cmdline);
+	memset(out, 0, sizeof(*out));
+	while (next_token(cmdline, len, &pos, &t, &n)) {
+		if (!starts(t, n, "composefs.digest="))
+			continue;
+		t += 17;
+		n -= 17;
+		out->insecure = n && t[0] == '?';
+		r = parse_digest_value(t + out->insecure, n - (size_t)out->insecure, out);
+		if (r < 0)
+			return bs_error_set(err, -EINVAL, "composefs.digest=", "not vN-sha512-12:<128 hex digits>: '%.*s'",
+					    (int)(n > 160 ? 160 : n), t);
+		if (r > 0)
+			return 0;
+	}
+	for (pos = 0; next_token(cmdline, len, &pos, &t, &n);) {
+		if (!starts(t, n, "composefs="))
+			continue;
+		t += 10;
+		n -= 10;
+		out->insecure = n && t[0] == '?';
+		out->version = 2;
+		if (take_hex(t + out->insecure, n - (size_t)out->insecure, out) < 0)
+			return bs_error_set(err, -EINVAL, "composefs=", "not a SHA-512 digest: '%.*s'",
+					    (int)(n > 140 ? 140 : n), t);
+		return 0;
+	}
+	return bs_error_set(err, -ENOENT, NULL, "no composefs= or composefs.digest= on the kernel command line");
+}

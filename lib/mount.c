@@ -17,44 +17,6 @@
 
 #include "util.h"
 
-static int is_hex(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-int bs_mount_cmdline_digest(const char *cmdline, size_t len, char *hex, size_t hex_size,
-			    int *insecure, struct bs_error *err)
-{
-	int found = 0;
-
-	for (size_t i = 0; i < len;) {
-		size_t start, end;
-
-		while (i < len && (cmdline[i] == ' ' || cmdline[i] == '\t' || cmdline[i] == '\n' || !cmdline[i]))
-			i++;
-		start = i;
-		while (i < len && cmdline[i] != ' ' && cmdline[i] != '\t' && cmdline[i] != '\n' && cmdline[i])
-			i++;
-		end = i;
-		if (end - start < 10 || memcmp(cmdline + start, "composefs=", 10) != 0)
-			continue;
-		start += 10;
-		*insecure = start < end && cmdline[start] == '?';
-		start += (size_t)*insecure;
-		if ((end - start != 128 && end - start != 64) || !is_hex(cmdline + start, end - start) ||
-		    end - start >= hex_size)
-			return bs_error_set(err, -EINVAL, "composefs=", "not a digest: '%.*s'",
-					    (int)(end - start > 140 ? 140 : end - start), cmdline + start);
-		memcpy(hex, cmdline + start, end - start);
-		hex[end - start] = 0;
-		found = 1;
-	}
-	return found ? 0 : bs_error_set(err, -ENOENT, NULL, "no composefs= on the kernel command line");
-}
-
 /* The kernel's own words for a failed fsconfig/fsmount, read from the context. */
 static int fs_fail(int fs, const char *what, struct bs_error *err)
 {

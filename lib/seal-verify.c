@@ -11,6 +11,7 @@
 #include <bootseal/authenticode.h>
 #include <bootseal/db.h>
 #include <bootseal/diff.h>
+#include <bootseal/kargs.h>
 #include <bootseal/pe.h>
 #include <bootseal/source.h>
 
@@ -79,32 +80,6 @@ static int check_signature(struct bs_seal_report *rep, const struct bs_db *db, c
 	return add_check(rep, check, path, 0, "%s", why.code ? why.message : "not signed by the db");
 }
 
-/* composefs=<hex> of a command line (composefs=?<hex> tolerates missing verity). */
-static int cmdline_digest(const char *cmdline, size_t len, char *out, size_t size)
-{
-	for (size_t i = 0; i < len;) {
-		size_t start, end;
-
-		while (i < len && (cmdline[i] == ' ' || cmdline[i] == '\n' || cmdline[i] == '\t'))
-			i++;
-		start = i;
-		while (i < len && cmdline[i] != ' ' && cmdline[i] != '\n' && cmdline[i] != '\t')
-			i++;
-		end = i;
-		if (end - start > 10 && memcmp(cmdline + start, "composefs=", 10) == 0) {
-			start += 10;
-			if (start < end && cmdline[start] == '?')
-				start++;
-			if (end - start >= size)
-				return -EINVAL;
-			memcpy(out, cmdline + start, end - start);
-			out[end - start] = '\0';
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 struct hint_ctx {
 	struct bs_seal_report *rep;
 };
@@ -151,7 +126,9 @@ static int check_uki(const struct bs_verify_seal_options *o, struct bs_seal_repo
 {
 	const struct bs_pe_section *sec;
 	const uint8_t *cmdline;
-	char embedded[2 * BS_COMPOSEFS_DIGEST_SIZE + 2], where[PATH_MAX];
+	struct bs_kargs_composefs karg;
+	struct bs_error why = { 0 };
+	char where[PATH_MAX];
 	struct bs_pe *pe = NULL;
 	size_t len;
 	int r;
@@ -166,17 +143,19 @@ static int check_uki(const struct bs_verify_seal_options *o, struct bs_seal_repo
 		r = bs_error_set(err, -EBADMSG, where, "UKI has no .cmdline section");
 	if (r >= 0) {
 		cmdline = bs_pe_section_data(pe, sec, &len);
-		r = cmdline_digest((const char *)cmdline, len, embedded, sizeof(embedded));
+		/* The digest bootc's initramfs will mount. */
+		r = bs_kargs_composefs((const char *)cmdline, len, &karg, &why);
 		if (r < 0)
-			r = bs_error_set(err, -EBADMSG, where, "the .cmdline has no composefs=<digest>");
+			r = bs_error_set(err, -EBADMSG, where, "the .cmdline: %s%s%s", why.path,
+					 why.path[0] ? ": " : "", why.message);
 	}
 	if (r >= 0) {
-		int same = strcmp(embedded, rep->digest) == 0;
+		int same = strcmp(karg.hex, rep->digest) == 0;
 
 		*mismatch |= !same;
-		r = same ? add_check(rep, "composefs-digest", where, 1, "composefs=%s matches the image", embedded)
+		r = same ? add_check(rep, "composefs-digest", where, 1, "composefs=%s matches the image", karg.hex)
 			 : add_check(rep, "composefs-digest", where, 0,
-				     "the command line has composefs=%s but the image's digest is %s", embedded,
+				     "the command line has composefs=%s but the image's digest is %s", karg.hex,
 				     rep->digest);
 	}
 	bs_pe_free(pe);

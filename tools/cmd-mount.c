@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <bootseal/composefs.h>
+#include <bootseal/kargs.h>
 #include <bootseal/mount.h>
 
 #include "cli.h"
@@ -18,7 +19,8 @@ static void help(void)
 	printf("usage: bootseal mount (--digest [?]HEX | --from-cmdline) [--insecure] [--loop] REPO MOUNTPOINT\n"
 	       "Mounts images/HEX of the composefs repository REPO at MOUNTPOINT after checking its\n"
 	       "fs-verity digest, as overlayfs with REPO/objects as data-only layer and\n"
-	       "verity=require. --from-cmdline: HEX from composefs= in /proc/cmdline. A leading\n"
+	       "verity=require. --from-cmdline: HEX from /proc/cmdline as bootc's initramfs reads it\n"
+	       "(composefs.digest=v1-sha512-12:HEX first, then composefs=HEX). A leading\n"
 	       "'?' (or --insecure) tolerates missing fs-verity. --loop: the image through a loop\n"
 	       "device even where EROFS mounts files (Linux 6.12+). Exit 1: digest mismatch.\n");
 }
@@ -34,6 +36,7 @@ int cmd_mount(int argc, char **argv)
 		{ 0 },
 	};
 	char hex[2 * BS_COMPOSEFS_DIGEST_SIZE + 2], cmdline[4096];
+	struct bs_kargs_composefs karg;
 	struct bs_mount_options o = { 0 };
 	struct bs_error err = { 0 };
 	const char *digest = NULL;
@@ -73,9 +76,11 @@ int cmd_mount(int argc, char **argv)
 			fprintf(stderr, "bootseal: %s: /proc/cmdline: %s\n", cmd, strerror(errno));
 			return BS_EXIT_ENVIRONMENT;
 		}
-		r = bs_mount_cmdline_digest(cmdline, (size_t)n, hex, sizeof(hex), &insecure, &err);
+		r = bs_kargs_composefs(cmdline, (size_t)n, &karg, &err);
 		if (r < 0)
 			return cli_report(cmd, &err, r);
+		snprintf(hex, sizeof(hex), "%s", karg.hex);
+		insecure = karg.insecure;
 	} else {
 		insecure = digest[0] == '?';
 		snprintf(hex, sizeof(hex), "%s", digest + insecure);

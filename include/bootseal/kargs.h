@@ -23,4 +23,24 @@ int bs_kargs_append(char **cmdline, const char *args);
  */
 int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err);
 
+/*
+ * The composefs image a kernel command line names, read as bootc's initramfs
+ * reads it (composefs-rs 0fbc8533 ComposefsCmdline::from_cmdline, SHA-512):
+ * the first composefs.digest=[?]vN-sha512-12:HEX (those of another hash are
+ * skipped), else the first composefs=[?]HEX, parameters split on ASCII
+ * whitespace outside double quotes. The command line ends at len or a NUL
+ * (a UKI's .cmdline is padded with them). HEX is 128 hex digits of either
+ * case; hex receives it in lower case, the name of images/<hex>.
+ */
+struct bs_kargs_composefs {
+	char hex[129];
+	int insecure;           /* "?": fs-verity may be missing */
+	int version;            /* EROFS format: 1 for composefs.digest=v1-..., else 2 */
+};
+
+/* -ENOENT without either parameter, -EINVAL (err says which) when the first
+ * that counts is malformed. */
+int bs_kargs_composefs(const char *cmdline, size_t len, struct bs_kargs_composefs *out,
+		       struct bs_error *err);
+
 #endif

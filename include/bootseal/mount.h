@@ -39,12 +39,4 @@ struct bs_mount_options {
  * privilege to mount. Nothing is left mounted on error. */
 int bs_mount(const struct bs_mount_options *opts, struct bs_error *err);
 
-/*
- * The composefs= argument of a kernel command line (the last one wins, as
- * the kernel's own parameters): hex receives the digest, *insecure is set
- * for a "?" prefix. -ENOENT when there is none, -EINVAL when malformed.
- */
-int bs_mount_cmdline_digest(const char *cmdline, size_t len, char *hex, size_t hex_size,
-			    int *insecure, struct bs_error *err);
-
 #endif

@@ -153,6 +153,96 @@ static void test_append(void **state)
 	free(c);
 }
 
+/* ---- the composefs image of a command line ---- */
+
+/*
+ * The cases of composefs-rs 0fbc8533's cmdline.rs tests, for SHA-512 (the
+ * type bootc's initramfs parses with), and its rules: composefs.digest=
+ * first, the first of them with sha512, else the first composefs=.
+ */
+#define D128 "e3f270325b5cffd18dc0353d98f2e37d0346d57367838a8fa980932385aac047" \
+	     "2839865a55998d8878c765c78ad4969e8a192fea9c44b73f0f84cbbc1456fb5f"
+#define E128 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
+	     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static struct bs_kargs_composefs karg;
+
+static int composefs(const char *cmdline)
+{
+	struct bs_error err = { 0 };
+
+	return bs_kargs_composefs(cmdline, strlen(cmdline), &karg, &err);
+}
+
+static void test_composefs_karg(void **state)
+{
+	(void)state;
+	assert_int_equal(composefs("console=ttyS0 rw composefs=" D128 " quiet\n"), 0);
+	assert_string_equal(karg.hex, D128);
+	assert_int_equal(karg.insecure, 0);
+	assert_int_equal(karg.version, 2);
+	assert_int_equal(composefs("composefs=?" D128 "\n"), 0);
+	assert_int_equal(karg.insecure, 1);
+	/* The first one, as composefs-rs's get_cmdline_value. */
+	assert_int_equal(composefs("composefs=?" D128 " composefs=" E128), 0);
+	assert_string_equal(karg.hex, D128);
+	assert_int_equal(karg.insecure, 1);
+	/* composefs.digest= wins wherever it is (v1_takes_priority_over_v2). */
+	assert_int_equal(composefs("composefs=" D128 " composefs.digest=v1-sha512-12:" E128), 0);
+	assert_string_equal(karg.hex, E128);
+	assert_int_equal(karg.version, 1);
+	assert_int_equal(composefs("root=UUID=abc composefs.digest=?v2-sha512-12:" D128 " rw"), 0);
+	assert_string_equal(karg.hex, D128);
+	assert_int_equal(karg.version, 2);
+	assert_int_equal(karg.insecure, 1);
+	/* Another hash is another repository's: skipped (cross_type_rejection). */
+	assert_int_equal(composefs("composefs.digest=v1-sha256-12:" D64 " composefs.digest=v1-sha512-12:" D128), 0);
+	assert_string_equal(karg.hex, D128);
+	assert_int_equal(composefs("composefs.digest=v1-sha256-12:" D64 " composefs=" E128), 0);
+	assert_string_equal(karg.hex, E128);
+	assert_int_equal(composefs("composefs.digest=v1-sha256-12:" D64), -ENOENT);
+	/* hex::decode takes either case; images/ names are lower case. */
+	assert_int_equal(composefs("composefs=E3F270325B5CFFD18DC0353D98F2E37D0346D57367838A8FA980932385AAC047"
+				   "2839865A55998D8878C765C78AD4969E8A192FEA9C44B73F0F84CBBC1456FB5F"), 0);
+	assert_string_equal(karg.hex, D128);
+	/* Rust's u8 parse of the block size takes "+12" and "012". */
+	assert_int_equal(composefs("composefs.digest=v1-sha512-+12:" D128), 0);
+	assert_int_equal(composefs("composefs.digest=v1-sha512-012:" D128), 0);
+	/* Inside double quotes a space does not end a parameter. */
+	assert_int_equal(composefs("x=\"a composefs=" E128 "\" composefs=" D128), 0);
+	assert_string_equal(karg.hex, D128);
+	/* A UKI's .cmdline ends at its NUL padding. */
+	assert_int_equal(bs_kargs_composefs("composefs=" D128 "\0composefs.digest=v1-sha512-12:" E128,
+					    11 + 128 + 1 + 30 + 128, &karg, NULL), 0);
+	assert_string_equal(karg.hex, D128);
+}
+
+static void test_composefs_karg_bad(void **state)
+{
+	(void)state;
+	assert_int_equal(composefs(""), -ENOENT);
+	assert_int_equal(composefs("quiet splash rw"), -ENOENT);
+	assert_int_equal(composefs("xcomposefs=" D128), -ENOENT);
+	/* SHA-512 only: 64 digits are a SHA-256 digest, not bootc's. */
+	assert_int_equal(composefs("composefs=" D64), -EINVAL);
+	assert_int_equal(composefs("composefs=" D128 "0"), -EINVAL);
+	assert_int_equal(composefs("composefs=notahex"), -EINVAL);
+	assert_int_equal(composefs("composefs="), -EINVAL);
+	assert_int_equal(composefs("composefs=??" D128), -EINVAL);
+	/* A malformed composefs.digest= is an error, even with a good one after. */
+	assert_int_equal(composefs("composefs.digest=" D128 " composefs=" D128), -EINVAL);
+	assert_int_equal(composefs("composefs.digest=v3-sha512-12:" D128), -EINVAL);
+	assert_int_equal(composefs("composefs.digest=v1-sha512-16:" D128), -EINVAL);
+	assert_int_equal(composefs("composefs.digest=v1-sha256-16:" D64), -EINVAL);
+	assert_int_equal(composefs("composefs.digest=v1-sha384-12:" D128), -EINVAL);
+	assert_int_equal(composefs("composefs.digest=v1-sha512:" D128), -EINVAL);
+	assert_int_equal(composefs("composefs.digest=v1-sha512-12:" D64), -EINVAL);
+	assert_int_equal(composefs("composefs.digest=v1-sha512-12:xyz"), -EINVAL);
+	assert_int_equal(composefs("composefs.digest=v1-sha512-256:" D128), -EINVAL);
+	assert_int_equal(composefs("composefs.digest=V1-sha512-12:" D128), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +250,8 @@ int main(void)
 		cmocka_unit_test(test_files_in_order),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_append),
+		cmocka_unit_test(test_composefs_karg),
+		cmocka_unit_test(test_composefs_karg_bad),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

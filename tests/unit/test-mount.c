@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * composefs= as bootc's initramfs reads it (crates/initramfs setup-root):
- * 128 hex digits, "?" for insecure mode. And images/<digest> checked
- * without fs-verity in insecure mode: the digest here is `fsverity digest
- * --hash-alg=sha512` of the same bytes (fsverity-utils 1.5).
+ * images/<digest> checked without fs-verity in insecure mode: the digest
+ * here is `fsverity digest --hash-alg=sha512` of the same bytes
+ * (fsverity-utils 1.5). The command line's digest is test-kargs's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,53 +22,6 @@
 
 #define D128 "e3f270325b5cffd18dc0353d98f2e37d0346d57367838a8fa980932385aac047" \
 	     "2839865a55998d8878c765c78ad4969e8a192fea9c44b73f0f84cbbc1456fb5f"
-
-static int parse(const char *cmdline, char *hex, int *insecure)
-{
-	struct bs_error err = { 0 };
-
-	return bs_mount_cmdline_digest(cmdline, strlen(cmdline), hex, 130, insecure, &err);
-}
-
-static void test_cmdline(void **state)
-{
-	char hex[130];
-	int insecure = -1;
-
-	(void)state;
-	assert_int_equal(parse("console=ttyS0 rw composefs=" D128 " quiet\n", hex, &insecure), 0);
-	assert_string_equal(hex, D128);
-	assert_int_equal(insecure, 0);
-	assert_int_equal(parse("composefs=?" D128 "\n", hex, &insecure), 0);
-	assert_string_equal(hex, D128);
-	assert_int_equal(insecure, 1);
-	/* The last one wins, as for the kernel's own parameters. */
-	assert_int_equal(parse("composefs=?" D128 " composefs=" D128, hex, &insecure), 0);
-	assert_int_equal(insecure, 0);
-	/* SHA-256 digests (64 digits) too. */
-	assert_int_equal(parse("composefs=" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-			       hex, &insecure), 0);
-	assert_int_equal(strlen(hex), 64);
-}
-
-static void test_cmdline_bad(void **state)
-{
-	char hex[130];
-	int insecure;
-
-	(void)state;
-	assert_int_equal(parse("console=ttyS0 rw", hex, &insecure), -ENOENT);
-	assert_int_equal(parse("xcomposefs=" D128, hex, &insecure), -ENOENT);
-	assert_int_equal(parse("composefs.digest=" D128, hex, &insecure), -ENOENT);
-	assert_int_equal(parse("composefs=" D128 "0", hex, &insecure), -EINVAL);
-	assert_int_equal(parse("composefs=abc", hex, &insecure), -EINVAL);
-	assert_int_equal(parse("composefs=", hex, &insecure), -EINVAL);
-	assert_int_equal(parse("composefs=??" D128, hex, &insecure), -EINVAL);
-	/* Upper case is not what bootc writes: refuse rather than guess. */
-	assert_int_equal(parse("composefs=E3F270325B5CFFD18DC0353D98F2E37D0346D57367838A8FA980932385AAC047"
-			       "2839865A55998D8878C765C78AD4969E8A192FEA9C44B73F0F84CBBC1456FB5F", hex, &insecure),
-			 -EINVAL);
-}
 
 static void test_open_image_insecure(void **state)
 {
@@ -114,8 +66,6 @@ static void test_open_image_insecure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cmdline),
-		cmocka_unit_test(test_cmdline_bad),
 		cmocka_unit_test(test_open_image_insecure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
