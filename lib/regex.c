@@ -281,23 +281,36 @@ static int charge_cache(struct bs_regex *re, size_t bytes)
 	return 0;
 }
 
+/* Gives back what an allocation that then failed took. */
+static void refund_cache(struct bs_regex *re, size_t bytes)
+{
+	if (re->budget)
+		re->budget->cache_bytes_left += bytes;
+	re->cache_bytes -= bytes;
+}
+
 static int dfa_grow(struct bs_regex *re)
 {
 	struct dfa *dfa = &re->dfa;
 	uint32_t alloc = dfa->alloc ? 2 * dfa->alloc : 16;
+	size_t bytes;
 	void *p;
 
 	if (alloc > re->dfa_states_max)
 		alloc = re->dfa_states_max;
-	if (charge_cache(re, (alloc - dfa->alloc) * (re->n_classes * sizeof(*dfa->trans) +
-						      sizeof(*dfa->set_start) + sizeof(*dfa->set_len) +
-						      sizeof(*dfa->accepts))) < 0)
+	bytes = (alloc - dfa->alloc) * (re->n_classes * sizeof(*dfa->trans) + sizeof(*dfa->set_start) +
+					sizeof(*dfa->set_len) + sizeof(*dfa->accepts));
+	if (charge_cache(re, bytes) < 0)
 		return -ENOMEM;
+	/* A failed realloc leaves the fields grown so far grown, and uncounted:
+	 * at most one step's worth, which the next growth counts again. */
 #define GROW(field, count)                                              \
 	do {                                                            \
 		p = realloc(dfa->field, (count) * sizeof(*dfa->field)); \
-		if (!p)                                                 \
+		if (!p) {                                               \
+			refund_cache(re, bytes);                        \
 			return -ENOMEM;                                 \
+		}                                                       \
 		dfa->field = p;                                         \
 	} while (0)
 	GROW(trans, (size_t)alloc * re->n_classes);
@@ -324,12 +337,16 @@ static int dfa_add(struct bs_regex *re, uint32_t n, int32_t *out)
 		_cleanup_free_ int32_t *table = NULL;
 		_cleanup_free_ uint32_t *pool = NULL;
 
-		if (charge_cache(re, DFA_TABLE_SIZE * sizeof(*table) + dfa_pool_max(re) * sizeof(*pool)) < 0)
+		size_t bytes = DFA_TABLE_SIZE * sizeof(*table) + dfa_pool_max(re) * sizeof(*pool);
+
+		if (charge_cache(re, bytes) < 0)
 			return -ENOMEM;
 		table = malloc(DFA_TABLE_SIZE * sizeof(*table));
 		pool = malloc(dfa_pool_max(re) * sizeof(*pool));
-		if (!table || !pool)
+		if (!table || !pool) {
+			refund_cache(re, bytes);
 			return -ENOMEM;
+		}
 		dfa->table = BS_STEAL(table);
 		dfa->pool = BS_STEAL(pool);
 		dfa_flush(dfa);

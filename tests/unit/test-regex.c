@@ -627,9 +627,11 @@ static void no_memory_for_cache(void **state)
 
 		assert_int_equal(oracle_new(patterns[p], &o), 0);
 		for (int budget = 0; budget <= 14; budget++) {
+			struct bs_regex_budget memory = { .nfa_bytes_left = 1 << 20, .cache_bytes_left = 1 << 20 };
 			struct bs_regex *re;
 
 			assert_int_equal(bs_regex_new(patterns[p], &re), 0);
+			assert_int_equal(bs_regex_share_budget(re, &memory), 0);
 			allocations_left = budget;
 			allocations_refused = 0;
 			for (int k = 0; k < 80; k++) {
@@ -654,7 +656,12 @@ static void no_memory_for_cache(void **state)
 			/* The 128-state pattern outgrows every budget here. */
 			if (p == 0)
 				assert_true(allocations_refused > 0);
+			/* Allocations that failed took nothing from the shared budget: with
+			 * none allowed, the cache holds nothing. */
+			if (budget == 0)
+				assert_int_equal(memory.cache_bytes_left, 1 << 20);
 			bs_regex_free(re);
+			assert_int_equal(memory.cache_bytes_left, 1 << 20);
 		}
 		oracle_free(&o);
 	}
