@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,24 +30,37 @@ struct param {
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
-/* Next parameter of s at *pos: its start and length, 0 at the end. */
-static int next_param(const char *s, size_t *pos, const char **start, size_t *len)
+/* composefs-rs's split_cmdline: Rust's ASCII whitespace, which has no \v. */
+static int is_rust_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+
+/*
+ * Next parameter of s (up to len bytes or a NUL) at *pos: its start and
+ * length, 0 at the end. Spaces inside double quotes do not split; the
+ * quotes are kept.
+ */
+static int next_split(const char *s, size_t len, int (*space)(char), size_t *pos, const char **start,
+		      size_t *n)
 {
 	size_t i = *pos, b;
 	int quoted = 0;
 
-	while (s[i] && is_space(s[i]))
+	while (i < len && s[i] && space(s[i]))
 		i++;
-	if (!s[i])
+	if (i >= len || !s[i])
 		return 0;
-	b = i;
-	for (; s[i] && (quoted || !is_space(s[i])); i++)
+	for (b = i; i < len && s[i] && (quoted || !space(s[i])); i++)
 		if (s[i] == '"')
 			quoted = !quoted;
 	*start = s + b;
-	*len = i - b;
+	*n = i - b;
 	*pos = i;
 	return 1;
+}
+
+/* bootc's kernel command line crate, on a NUL-terminated string. */
+static int next_param(const char *s, size_t *pos, const char **start, size_t *n)
+{
+	return next_split(s, SIZE_MAX, is_space, pos, start, n);
 }
 
 static struct param split_param(const char *p, size_t n)
@@ -388,28 +402,6 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
 	return r;
 }
 
-/* composefs-rs's split_cmdline: Rust's ASCII whitespace (no \v) outside
- * double quotes, the quotes kept. */
-static int is_rust_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
-
-static int next_token(const char *s, size_t len, size_t *pos, const char **start, size_t *n)
-{
-	size_t i = *pos, b;
-	int quoted = 0;
-
-	while (i < len && is_rust_space(s[i]))
-		i++;
-	if (i >= len)
-		return 0;
-	for (b = i; i < len && (quoted || !is_rust_space(s[i])); i++)
-		if (s[i] == '"')
-			quoted = !quoted;
-	*start = s + b;
-	*n = i - b;
-	*pos = i;
-	return 1;
-}
-
 static int starts(const char *s, size_t n, const char *prefix)
 {
 	size_t k = strlen(prefix);
@@ -494,7 +486,7 @@ int bs_kargs_composefs(const char *cmdline, size_t len, struct bs_kargs_composef
 	if (end)
 		len = (size_t)(end - cmdline);
 	memset(out, 0, sizeof(*out));
-	while (next_token(cmdline, len, &pos, &t, &n)) {
+	while (next_split(cmdline, len, is_rust_space, &pos, &t, &n)) {
 		if (!starts(t, n, "composefs.digest="))
 			continue;
 		t += 17;
@@ -507,7 +499,7 @@ int bs_kargs_composefs(const char *cmdline, size_t len, struct bs_kargs_composef
 		if (r > 0)
 			return 0;
 	}
-	for (pos = 0; next_token(cmdline, len, &pos, &t, &n);) {
+	for (pos = 0; next_split(cmdline, len, is_rust_space, &pos, &t, &n);) {
 		if (!starts(t, n, "composefs="))
 			continue;
 		t += 10;
