@@ -257,16 +257,16 @@ static int meta_ensure(struct bs_repo *repo, const char *path, int create, struc
 	int r;
 
 	snprintf(name, sizeof(name), "%s/%s", path, META_NAME);
-	for (int attempt = 0;; attempt++) {
-		fd = openat(repo->dirfd, META_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT || !create || attempt > 0)
-			break;
+	fd = openat(repo->dirfd, META_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !create)
+		return 0;
+	if (fd < 0 && errno == ENOENT) {
 		r = meta_write(repo, name, err);
 		if (r < 0)
 			return r;
+		/* Read back what is there now, ours or a racing writer's. */
+		fd = openat(repo->dirfd, META_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	}
-	if (fd < 0 && errno == ENOENT && !create)
-		return 0;
 	if (fd < 0)
 		return bs_error_set(err, -errno, name, "cannot open: %s", strerror(errno));
 	r = bs_read_full(fd, buf, sizeof(buf), &len);
