@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
@@ -58,28 +59,12 @@ static int buf_add(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
-static int read_file(const char *path, struct buf *b, struct bs_error *err)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	size_t got;
-	int r;
+/* A PE section's sizes are 32-bit, so a larger file cannot become one. */
+#define SECTION_FILE_MAX ((size_t)UINT32_MAX)
 
-	if (fd < 0)
-		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return bs_error_set(err, -EINVAL, path, "not a regular file");
-	size_t old = b->len;
-	r = buf_add(b, NULL, (size_t)st.st_size);
-	if (r < 0)
-		return r;
-	r = bs_read_full(fd, b->data + old, (size_t)st.st_size, &got);
-	if (r < 0)
-		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
-	b->len = old + got;
-	return 0;
+static int read_file(const char *path, uint8_t **data, size_t *len, struct bs_error *err)
+{
+	return bs_read_file(path, 0, SECTION_FILE_MAX, data, len, err);
 }
 
 int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size)
@@ -166,15 +151,14 @@ static int merge_sbat(const struct bs_pe *stub, const struct bs_uki_params *p, s
 }
 
 /* SizeOfImage of a PE kernel, so the stub can load .linux as an image; 0 if not PE. */
-static uint32_t kernel_image_size(const struct buf *k)
+static uint32_t kernel_image_size(const uint8_t *d, size_t len)
 {
-	const uint8_t *d = (const uint8_t *)k->data;
 	size_t lfanew;
 
-	if (k->len < 64 || bs_get_le16(d) != PE_DOS_MAGIC)
+	if (len < 64 || bs_get_le16(d) != PE_DOS_MAGIC)
 		return 0;
 	lfanew = bs_get_le32(d + PE_DOS_LFANEW_OFFSET);
-	if (lfanew > k->len || k->len - lfanew < 4 + sizeof(struct pe_coff_header) + sizeof(struct pe_opt_common) ||
+	if (lfanew > len || len - lfanew < 4 + sizeof(struct pe_coff_header) + sizeof(struct pe_opt_common) ||
 	    bs_get_le32(d + lfanew) != PE_SIGNATURE)
 		return 0;
 	return bs_get_le32(d + lfanew + 4 + sizeof(struct pe_coff_header) +
@@ -184,15 +168,15 @@ static uint32_t kernel_image_size(const struct buf *k)
 static int add_file_section(struct bs_pe *pe, const char *name, const char *path,
 			    struct bs_error *err)
 {
-	struct buf b = { 0 };
+	_cleanup_free_ uint8_t *data = NULL;
+	size_t len;
 	int r;
 
 	if (!path)
 		return 0;
-	r = read_file(path, &b, err);
+	r = read_file(path, &data, &len, err);
 	if (r >= 0)
-		r = bs_pe_add_section(pe, name, b.data, b.len, 0, DATA_FLAGS, err);
-	buf_done(&b);
+		r = bs_pe_add_section(pe, name, data, len, 0, DATA_FLAGS, err);
 	return r;
 }
 
@@ -201,30 +185,50 @@ static int add_file_section(struct bs_pe *pe, const char *name, const char *path
  * refused rather than shipped in every copy of the UKI. */
 static int add_pcrpkey(struct bs_pe *pe, const char *path, struct bs_error *err)
 {
-	struct buf b = { 0 };
+	_cleanup_free_ uint8_t *data = NULL;
 	const unsigned char *d;
 	EVP_PKEY *key;
+	size_t len;
 	int r;
 
 	if (!path)
 		return 0;
-	r = read_file(path, &b, err);
-	if (r >= 0) {
-		d = (const unsigned char *)b.data;
-		key = b.len ? d2i_AutoPrivateKey(NULL, &d, (long)b.len) : NULL;
-		ERR_clear_error();
-		if (key || (b.len && memmem(b.data, b.len, "PRIVATE KEY-----", 16)))
-			r = bs_error_set(err, -EINVAL, path, "holds a private key; .pcrpkey takes the public key");
-		else
-			r = bs_pe_add_section(pe, ".pcrpkey", b.data, b.len, 0, DATA_FLAGS, err);
-		EVP_PKEY_free(key);
-	}
-	buf_done(&b);
+	r = read_file(path, &data, &len, err);
+	if (r < 0)
+		return r;
+	d = data;
+	key = len ? d2i_AutoPrivateKey(NULL, &d, (long)len) : NULL;
+	ERR_clear_error();
+	if (key || (len && memmem(data, len, "PRIVATE KEY-----", 16)))
+		r = bs_error_set(err, -EINVAL, path, "holds a private key; .pcrpkey takes the public key");
+	else
+		r = bs_pe_add_section(pe, ".pcrpkey", data, len, 0, DATA_FLAGS, err);
+	EVP_PKEY_free(key);
+	OPENSSL_cleanse(data, len);   /* it may have been a private key */
 	return r;
 }
 
-static int build(struct bs_pe *pe, const struct bs_uki_params *p, struct buf *kernel,
-		 struct bs_error *err)
+/* Several cpio archives are concatenated on 4-byte boundaries. */
+static int read_initrds(const struct bs_uki_params *p, struct buf *out, struct bs_error *err)
+{
+	static const char zeros[4];
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < p->n_initrds; i++) {
+		_cleanup_free_ uint8_t *data = NULL;
+		size_t len;
+
+		r = read_file(p->initrds[i], &data, &len, err);
+		if (r >= 0)
+			r = buf_add(out, data, len);
+		if (r >= 0 && p->n_initrds > 1 && out->len % 4)
+			r = buf_add(out, zeros, 4 - out->len % 4);
+	}
+	return r;
+}
+
+static int build(struct bs_pe *pe, const struct bs_uki_params *p, const uint8_t *kernel,
+		 size_t kernel_len, struct bs_error *err)
 {
 	struct buf initrd = { 0 }, sbat = { 0 };
 	char release[128];
@@ -238,7 +242,7 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, struct buf *ke
 		r = bs_pe_add_section(pe, ".cmdline", p->cmdline, p->cmdline_len, 0, DATA_FLAGS, err);
 	if (r >= 0)
 		r = add_file_section(pe, ".dtb", p->devicetree, err);
-	if (!uname && bs_uki_kernel_release(kernel->data, kernel->len, release, sizeof(release)) == 0)
+	if (!uname && bs_uki_kernel_release(kernel, kernel_len, release, sizeof(release)) == 0)
 		uname = release;
 	if (r >= 0 && uname)
 		r = bs_pe_add_section(pe, ".uname", uname, strlen(uname), 0, DATA_FLAGS, err);
@@ -246,20 +250,15 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, struct buf *ke
 		r = add_file_section(pe, ".splash", p->splash, err);
 	if (r >= 0)
 		r = add_pcrpkey(pe, p->pcrpkey, err);
-	for (size_t i = 0; r >= 0 && i < p->n_initrds; i++) {
-		static const char zeros[4];
-		r = read_file(p->initrds[i], &initrd, err);
-		/* Several cpio archives are concatenated on 4-byte boundaries. */
-		if (r >= 0 && p->n_initrds > 1 && initrd.len % 4)
-			r = buf_add(&initrd, zeros, 4 - initrd.len % 4);
-	}
+	if (r >= 0)
+		r = read_initrds(p, &initrd, err);
 	if (r >= 0 && p->n_initrds)
 		r = bs_pe_add_section(pe, ".initrd", initrd.data, initrd.len, 0, DATA_FLAGS, err);
 	if (r >= 0) {
-		vsize = kernel_image_size(kernel);
-		if (vsize < kernel->len)
+		vsize = kernel_image_size(kernel, kernel_len);
+		if (vsize < kernel_len)
 			vsize = 0;
-		r = bs_pe_add_section(pe, ".linux", kernel->data, kernel->len, vsize, CODE_FLAGS, err);
+		r = bs_pe_add_section(pe, ".linux", kernel, kernel_len, vsize, CODE_FLAGS, err);
 	}
 	if (r >= 0)
 		r = merge_sbat(pe, p, &sbat, err);
@@ -281,8 +280,9 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, struct buf *ke
 
 int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_error *err)
 {
+	_cleanup_free_ uint8_t *kernel = NULL;
 	struct bs_pe *pe = NULL;
-	struct buf kernel = { 0 };
+	size_t kernel_len;
 	int r;
 
 	if (!p->stub || !p->linux_path)
@@ -308,13 +308,12 @@ int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_er
 		}
 	r = bs_pe_strip_symbols(pe, err);
 	if (r >= 0)
-		r = read_file(p->linux_path, &kernel, err);
+		r = read_file(p->linux_path, &kernel, &kernel_len, err);
 	if (r >= 0)
-		r = build(pe, p, &kernel, err);
+		r = build(pe, p, kernel, kernel_len, err);
 	if (r == -ENOSPC && err && !err->path[0])
 		snprintf(err->path, sizeof(err->path), "%s", p->stub);
 out:
-	buf_done(&kernel);
 	if (r < 0) {
 		bs_pe_free(pe);
 		return r;

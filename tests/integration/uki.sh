@@ -180,6 +180,15 @@ done
 check_fails "ukify refuses a non-EFI stub" 2 "not an EFI application" "$BOOTSEAL" ukify build \
 	--linux "$kernel" --stub notefi.efi --os-release x --output uki-notefi.efi
 check_eq "no UKI for a non-EFI stub" "" "$(ls uki-notefi.efi 2>/dev/null)"
+for part in --linux --initrd --splash --devicetree; do
+	args=(--linux "$kernel" --stub "$STUB" --os-release x --output uki-dir.efi)
+	[ $part = --linux ] && args[1]=ird1 || args+=("$part" ird1)
+	check_fails "ukify refuses a directory as $part" 2 "ird1: not a regular file" \
+		"$BOOTSEAL" ukify build "${args[@]}"
+	check_fails "ukify names a missing $part" 2 "nothere: cannot open" \
+		"$BOOTSEAL" ukify build "${args[@]/ird1/nothere}"
+done
+check_eq "no UKI from a directory or a missing file" "" "$(ls uki-dir.efi .uki-dir.efi.tmp-* 2>/dev/null)"
 
 # --- container ukify on a rootfs made from Debian packages -----------------------
 # The kernel package's vmlinuz and module lists, base-files' os-release, laid
