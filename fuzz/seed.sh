@@ -35,7 +35,7 @@ python3 "$top/tests/hostile/make-pe.py" "$C/pe/sbat.efi" sbat
 cp "$tmp/plain.efi" "$C/pe/plain.efi"
 "$B" sign --key "$tmp/keys/db.key" --cert "$tmp/keys/db.crt" --output "$C/pe/signed.efi" "$tmp/plain.efi"
 "$B" sign --key "$tmp/keys/KEK.key" --cert "$tmp/keys/KEK.crt" --output "$C/pe/signed2.efi" "$C/pe/signed.efi"
-for v in overlap outside certpastend truncated; do
+for v in overlap outside certpastend truncated nosigneddata; do
 	python3 "$top/tests/hostile/make-pe.py" "$C/pe/$v.efi" $v
 done
 # UKI: stub/kernel seeds

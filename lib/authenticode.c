@@ -381,7 +381,9 @@ static const char *parse_signature(const uint8_t *der, size_t len, struct parsed
 	memset(out, 0, sizeof(*out));
 	if (len > INT32_MAX || !(out->p7 = d2i_PKCS7(NULL, &p, (long)len)))
 		return "signature is not PKCS#7 DER";
-	if (!PKCS7_type_is_signed(out->p7) || !(inner = out->p7->d.sign->contents) ||
+	/* The content of a ContentInfo is optional in ASN.1: a bare signedData
+	 * OID decodes with no SignedData at all. */
+	if (!PKCS7_type_is_signed(out->p7) || !out->p7->d.sign || !(inner = out->p7->d.sign->contents) ||
 	    !inner->type || strcmp(oid_text(inner->type, oid, sizeof(oid)), SPC_INDIRECT_DATA_OID) != 0 ||
 	    !inner->d.other || inner->d.other->type != V_ASN1_SEQUENCE)
 		return "signature does not carry SpcIndirectDataContent";

@@ -527,7 +527,7 @@ static PKCS7 *wrap_signed_data(const uint8_t *sd, size_t len)
 	memcpy(der + off, sd, len);
 	p = der;
 	p7 = d2i_PKCS7(NULL, &p, (long)(4 + outer));
-	if (p7 && (p != der + 4 + outer || !PKCS7_type_is_signed(p7))) {
+	if (p7 && (p != der + 4 + outer || !PKCS7_type_is_signed(p7) || !p7->d.sign)) {
 		PKCS7_free(p7);
 		return NULL;
 	}

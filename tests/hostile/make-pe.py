@@ -5,7 +5,7 @@
 # Usage: make-pe.py OUT [VARIANT]; variants: plain, bzimage (a .text that
 # carries an x86 setup header with a kernel release), sbat, and the hostile
 # ones: overlap, outside, certpastend, truncated, opthdr-overflow, lfanew,
-# manysections, wincert-length, wincert-tiny, filealign.
+# manysections, wincert-length, wincert-tiny, filealign, nosigneddata.
 import struct
 import sys
 
@@ -76,6 +76,14 @@ def main():
         length = 0x1000 if variant == "wincert-length" else 4
         p += struct.pack("<IHH", length, 0x200, 2) + b"\0" * 8
         struct.pack_into("<II", p, CERT_DIR, SIZE, 16)
+    elif variant == "nosigneddata":
+        # A ContentInfo of type signedData whose optional content is absent:
+        # OpenSSL decodes it with no SignedData behind it.
+        body = bytes.fromhex("300b06092a864886f70d010702")
+        entry = struct.pack("<IHH", 8 + len(body), 0x200, 2) + body
+        entry += b"\0" * (-len(entry) % 8)
+        p += entry
+        struct.pack_into("<II", p, CERT_DIR, SIZE, len(entry))
     elif variant == "filealign":                     # 2 GiB FileAlignment, no section data
         struct.pack_into("<I", p, OPT + 36, 0x80000000)
         for i in range(2):

@@ -141,6 +141,13 @@ for v in overlap outside certpastend truncated opthdr-overflow lfanew manysectio
 	[[ $v == wincert-* ]] ||
 		hostile "pe $v: ukify inspect" "$v.efi" "${pe_msg[$v]}" $B ukify inspect "$v.efi"
 done
+# A signedData ContentInfo without its content once crashed verify (NULL SignedData).
+# Its table is well formed, so verify --cert calls it a signature that fails (exit 1).
+python3 "$H/make-pe.py" nosigneddata.efi nosigneddata
+hostile "pe nosigneddata: verify --list" nosigneddata.efi \
+	"signature 1: signature does not carry SpcIndirectDataContent" $B verify --list nosigneddata.efi
+check_fails "pe nosigneddata: verify --cert" 1 "nosigneddata.efi: signature does not carry SpcIndirectDataContent" \
+	$B verify --cert keys/db.crt nosigneddata.efi
 # A 512-byte stub claiming FileAlignment 2 GiB once made ukify build use 4 GiB.
 python3 "$H/make-pe.py" kernel.efi bzimage
 hostile "pe filealign: ukify build" filealign.efi "FileAlignment 0x80000000 is above 64 KiB" \
