@@ -142,9 +142,11 @@ int cli_ukify_build(int argc, char **argv)
 		case 'u': p.uname = optarg; break;
 		case 's': p.stub = optarg; break;
 		case 'S':
-			if (p.n_sbat == MAX_LIST)
-				return cli_fail(cmd, "too many --sbat");
-			if ((r = text_arg(optarg, 0, &sbat[p.n_sbat], &len)))
+			if (p.n_sbat == MAX_LIST) {
+				status = cli_fail(cmd, "too many --sbat");
+				goto out;
+			}
+			if ((status = text_arg(optarg, 0, &sbat[p.n_sbat], &len)))
 				goto out;
 			p.n_sbat++;
 			break;

@@ -188,6 +188,10 @@ for part in --linux --initrd --splash --devicetree; do
 	check_fails "ukify names a missing $part" 2 "nothere: cannot open" \
 		"$BOOTSEAL" ukify build "${args[@]/ird1/nothere}"
 done
+for part in --sbat --cmdline --os-release; do
+	check_fails "ukify names a missing $part @file" 2 "nothere: cannot read" "$BOOTSEAL" ukify build \
+		--linux "$kernel" --stub "$STUB" "$part" @nothere --output uki-dir.efi
+done
 check_eq "no UKI from a directory or a missing file" "" "$(ls uki-dir.efi .uki-dir.efi.tmp-* 2>/dev/null)"
 
 # --- container ukify on a rootfs made from Debian packages -----------------------
