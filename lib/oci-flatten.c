@@ -46,6 +46,15 @@ struct strset {
 #define BATCH_FILE_MAX (8u << 20)
 #define BATCH_FILES 8192u
 
+/*
+ * The holes of sparse entries, all layers together. A hole costs nothing in
+ * a layer (2 TiB fit in one header) but becomes zeros that are hashed, and
+ * that deploy stores as a real object. Container tools do not write sparse
+ * entries; GNU tar --sparse does, and a lastlog of a high UID is the one
+ * real case: tens of GiB of zeros, better refused than stored.
+ */
+#define HOLE_BYTES_MAX (1ull << 30)
+
 struct hash_job {
 	struct bs_tree_inode *inode;
 	size_t off, len;
@@ -73,6 +82,7 @@ struct flat {
 	size_t capture_mem_max;
 	struct bs_oci_flatten_stats st;
 	struct batch batch;
+	uint64_t hole_bytes;
 };
 
 static int set_redirect(struct bs_tree *tree, struct bs_tree_inode *inode, const uint8_t *digest,
@@ -430,10 +440,27 @@ static int capture_close(struct flat *f, struct sink *k, struct bs_tree_inode *i
 	return r;
 }
 
+/* The zeros of a sparse entry's hole, up to END. */
+static int write_hole(struct flat *f, struct sink *k, uint64_t end, size_t inline_max, uint64_t size)
+{
+	static const uint8_t zeros[65536];
+	int r;
+
+	if (end - k->pos > HOLE_BYTES_MAX - f->hole_bytes)
+		return reject(f, "sparse file: more than %llu MiB of holes in the image",
+			      HOLE_BYTES_MAX >> 20);
+	f->hole_bytes += end - k->pos;
+	while (k->pos < end) {
+		size_t n = end - k->pos < sizeof(zeros) ? (size_t)(end - k->pos) : sizeof(zeros);
+		if ((r = sink_write(f, k, zeros, n, inline_max, size)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int read_file(struct flat *f, struct archive *a, struct archive_entry *e, const char *path,
 		     struct bs_tree_inode *inode)
 {
-	static const uint8_t zeros[65536];
 	uint64_t size = archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e) : 0;
 	size_t inline_max = f->img->inline_max;
 	struct sink k = { .fd = -1 };
@@ -457,23 +484,16 @@ static int read_file(struct flat *f, struct archive *a, struct archive_entry *e,
 			r = reject(f, "%s", "file data outside its size");
 			goto out;
 		}
-		while (k.pos < (uint64_t)off) {
-			size_t n = (uint64_t)off - k.pos < sizeof(zeros) ? (size_t)((uint64_t)off - k.pos) : sizeof(zeros);
-			if ((r = sink_write(f, &k, zeros, n, inline_max, size)) < 0)
-				goto out;
-		}
-		if ((r = sink_write(f, &k, buf, len, inline_max, size)) < 0)
+		if ((r = write_hole(f, &k, (uint64_t)off, inline_max, size)) < 0 ||
+		    (r = sink_write(f, &k, buf, len, inline_max, size)) < 0)
 			goto out;
 	}
 	if (ar != ARCHIVE_EOF) {
 		r = reject(f, "corrupt layer: %s", archive_error_string(a) ? archive_error_string(a) : "read error");
 		goto out;
 	}
-	while (k.pos < size) {
-		size_t n = size - k.pos < sizeof(zeros) ? (size_t)(size - k.pos) : sizeof(zeros);
-		if ((r = sink_write(f, &k, zeros, n, inline_max, size)) < 0)
-			goto out;
-	}
+	if ((r = write_hole(f, &k, size, inline_max, size)) < 0)
+		goto out;
 	if (size <= inline_max) {
 		r = bs_tree_inode_set_content(f->tree, inode, k.small, (size_t)size, f->err);
 	} else {

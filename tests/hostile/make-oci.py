@@ -41,6 +41,19 @@ def tar_header_raw(name, size, typeflag=b"0"):
     return bytes(h)
 
 
+def gnu_sparse(name, realsize, chunks):
+    """An old-GNU sparse entry ('S'): CHUNKS is [(offset, data)], at most 4."""
+    h = bytearray(tar_header_raw(name, sum(len(d) for _, d in chunks), b"S"))
+    h[257:265] = b"ustar  \0"
+    for i, (off, data) in enumerate(chunks):
+        h[386 + 24 * i:386 + 24 * i + 24] = b"%011o\0%011o\0" % (off, len(data))
+    h[483:495] = b"%011o\0" % realsize
+    h[148:156] = b" " * 8
+    h[148:156] = b"%06o\0 " % sum(h)
+    body = b"".join(d for _, d in chunks)
+    return bytes(h) + body + bytes(-len(body) % 512)
+
+
 def zeros_bomb(gib):
     """gzip of a tar holding one file of gib GiB of zeros, streamed."""
     size = gib << 30
@@ -106,6 +119,16 @@ elif case == "bomb-truncated":
 elif case == "pax-huge":
     # a pax extended header claiming 2^40 bytes of records
     layout(root, tar_header_raw(b"PaxHeader/x", 1 << 40, b"x") + bytes(1024), gz=False)
+elif case == "sparse":
+    # 4 KiB of hole, "x", 4 KiB of hole: the file reads as the zeros it stands for
+    layout(root, gnu_sparse(b"usr/sparse", 8193, [(4096, b"x"), (8193, b"")]) + bytes(1024), gz=False)
+elif case == "sparse-huge":
+    # a 2 TiB file of one hole and one byte, in a 2 KiB layer
+    layout(root, gnu_sparse(b"usr/huge", 2 << 40, [((2 << 40) - 1, b"x")]) + bytes(1024), gz=False)
+elif case == "sparse-many":
+    # three entries of 400 MiB of hole each: the bound is for the image
+    layout(root, b"".join(gnu_sparse(b"usr/s%d" % i, 400 << 20, [(0, b"x"), (400 << 20, b"")])
+                          for i in range(3)) + bytes(1024), gz=False)
 elif case == "name256":
     layout(root, gzc([("etc/", D), ("etc/" + "n" * 256, F, b"x")]))
 elif case == "million":

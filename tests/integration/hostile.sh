@@ -7,7 +7,7 @@
 # the check). Inputs are generated here; tests/hostile/ holds the generators.
 # OCI layer contents are here too; layouts and media types are in oci.sh.
 source "$(dirname "$0")/../lib.sh"
-need python3
+need python3 fsverity
 B=$BOOTSEAL
 H=$top/tests/hostile
 cd "$work" || exit 1
@@ -232,6 +232,8 @@ oci_hostile hardlink-escape "layer 1: a: path has a '..' component"
 oci_hostile symlink-escape "layer 1: x/shadow: path goes through the symlink 'x'"
 oci_hostile bomb-truncated "layer 1: usr/zero: corrupt layer: truncated gzip"
 oci_hostile pax-huge "layer 1: corrupt layer: "
+oci_hostile sparse-huge "layer 1: usr/huge: sparse file: more than 1024 MiB of holes in the image"
+oci_hostile sparse-many "layer 1: usr/s2: sparse file: more than 1024 MiB of holes in the image"
 oci_hostile deep-json "([^ ]*/)?index.json: malformed JSON"
 oci_hostile name256 "layer 1: etc/n{256}: name longer than 255 bytes"
 # 10^6 entries in one directory of a layer: read within 2 GiB and 120 s
@@ -247,6 +249,14 @@ rm -rf oci-million million.dump
 python3 "$H/make-oci.py" absolute oci-absolute
 $B oci inspect --dump absolute.dump oci:oci-absolute >/dev/null
 check "oci: an absolute path lands inside the tree" grep -q '^/etc/passwd 21 100644 ' absolute.dump
+# A sparse entry reads as the zeros of its holes, as GNU tar extracts it.
+python3 "$H/make-oci.py" sparse oci-sparse
+$B oci inspect --dump sparse.dump oci:oci-sparse >/dev/null
+python3 -c 'import sys; sys.stdout.buffer.write(bytes(4096) + b"x" + bytes(4096))' >sparse.want
+check_eq "oci: a sparse entry's digest is that of its zeros and data" \
+	"$(fsverity digest --hash-alg=sha512 --compact sparse.want)" \
+	"$(awk '$1 == "/usr/sparse" { print $11 }' sparse.dump)"
+rm -rf oci-sparse sparse.dump sparse.want
 # A gzip bomb (1 GiB of zeros in a 1 MB layer) is hashed as a stream: it
 # takes seconds and a few MB, not 1 GiB of memory.
 BOMB_GIB=1 python3 "$H/make-oci.py" bomb oci-bomb

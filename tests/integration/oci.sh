@@ -49,7 +49,7 @@ chmod 0750 $r/etc
 umoci repack --image img:t b >/dev/null
 
 # Layer 3 (a tar of our own): an opaque directory, a hardlink to a file of
-# layer 1, parents missing from the layer, PAX xattrs, a sparse file.
+# layer 1, parents missing from the layer, PAX xattrs (sparse entries: hostile.sh).
 python3 - <<'PY'
 import io, tarfile
 with tarfile.open("layer3.tar", "w", format=tarfile.PAX_FORMAT) as t:
