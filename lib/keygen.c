@@ -249,44 +249,83 @@ static int dir_is_empty(const char *path)
 	return empty;
 }
 
-/* Moves each generated file into an existing output directory. */
+/* Puts back the first N files move_files moved: old ones from TMP/NAME.old. */
+static void unmove_files(const char *tmp, const char *out, char **names, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
+		_cleanup_free_ char *old = NULL, *to = join(out, names[i]);
+
+		if (!to || asprintf(&old, "%s/%s.old", tmp, names[i]) < 0) {
+			old = NULL;
+			continue;
+		}
+		if (rename(old, to) < 0)
+			unlink(to);
+	}
+}
+
+/*
+ * Moves each generated file into an existing output directory, all or
+ * nothing: PK signs KEK.auth and KEK signs db.auth, so a set mixed from two
+ * runs would not enroll. Each file it replaces is first linked to
+ * TMP/NAME.old, and a failure midway renames those back.
+ */
 static int move_files(const char *tmp, const char *out, char **names, size_t n, int force,
 		      struct bs_error *err)
 {
+	size_t moved;
+	int r = 0;
+
 	/* Directories first, so a path that cannot be made fails before any file moves. */
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *to = join(out, names[i]);
-		int ret;
 
 		if (!to)
 			return -ENOMEM;
-		ret = mkdir_parents(to, 0755);
-		if (ret < 0)
-			return bs_error_set(err, ret, to, "cannot create directory: %s", strerror(-ret));
+		r = mkdir_parents(to, 0755);
+		if (r < 0)
+			return bs_error_set(err, r, to, "cannot create directory: %s", strerror(-r));
 	}
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *from = join(tmp, names[i]), *to = join(out, names[i]);
+	for (moved = 0; moved < n && r == 0; moved++) {
+		_cleanup_free_ char *from = join(tmp, names[moved]), *to = join(out, names[moved]), *old = NULL;
 
-		if (!from || !to)
-			return -ENOMEM;
-		if (force) {
-			if (rename(from, to) < 0)
-				return bs_error_set(err, -errno, to, "cannot rename into place: %s",
-						    strerror(errno));
-		} else if (link(from, to) < 0) {
-			return bs_error_set(err, -errno, to, "%s",
-					    errno == EEXIST ? "already exists (use --force to replace)"
-							    : strerror(errno));
+		if (!from || !to || asprintf(&old, "%s.old", from) < 0) {
+			old = NULL;
+			r = -ENOMEM;
+		} else if (!force) {
+			if (link(from, to) < 0)
+				r = bs_error_set(err, -errno, to, "%s", errno == EEXIST ?
+						 "already exists (use --force to replace)" : strerror(errno));
+		} else if (link(to, old) < 0 && errno != ENOENT) {
+			r = bs_error_set(err, -errno, to, "cannot keep the old file until the new ones are in place: %s",
+					 strerror(errno));
+		} else if (rename(from, to) < 0) {
+			r = bs_error_set(err, -errno, to, "cannot rename into place: %s", strerror(errno));
+			unlink(old);
 		}
 	}
-	return 0;
+	if (r < 0)
+		unmove_files(tmp, out, names, moved - 1);
+	return r;
 }
 
-static int sync_dir(const char *path)
+/* New names are durable once their directories are: each one of
+ * ENROLL_DIR, out, and out's entry in its parent. */
+static int sync_tree(const char *out, struct bs_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	static const char *const dirs[] = { ENROLL_DIR, "loader/keys", "loader", "." };
+	int r = 0;
 
-	return fd < 0 || fsync(fd) < 0 ? -errno : 0;
+	for (size_t i = 0; i < BS_ARRAY_SIZE(dirs) && r == 0; i++) {
+		_cleanup_free_ char *dir = join(out, dirs[i]);
+
+		r = dir ? bs_sync_dir(dir) : -ENOMEM;
+		if (r < 0 && r != -ENOMEM)
+			return bs_error_set(err, r, dir, "cannot sync: %s", strerror(-r));
+	}
+	if (r == 0 && (r = bs_sync_parent_dir(out)) < 0 && r != -ENOMEM)
+		bs_error_set(err, r, out, "cannot sync its directory: %s", strerror(-r));
+	return r;
 }
 
 int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
@@ -317,15 +356,21 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 		goto done;
 	}
 	/* Refuse before generating anything: no key is made only to be dropped. */
-	for (size_t i = 0; exists && !p->force && i < n; i++) {
+	for (size_t i = 0; exists && i < n; i++) {
 		_cleanup_free_ char *path = join(out, names[i]);
 
 		if (!path) {
 			ret = -ENOMEM;
 			goto done;
 		}
-		if (lstat(path, &st) == 0) {
+		if (lstat(path, &st) < 0)
+			continue;
+		if (!p->force) {
 			ret = bs_error_set(err, -EEXIST, path, "already exists (use --force to replace)");
+			goto done;
+		}
+		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+			ret = bs_error_set(err, -EEXIST, path, "exists and is not a file; --force replaces only files");
 			goto done;
 		}
 	}
@@ -370,7 +415,7 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 	}
 	bs_tmpdir_remove(&tmp);
 	if (ret == 0)
-		(void)sync_dir(out);
+		ret = sync_tree(out, err);
 done:
 	free_names(names, n);
 	return ret;

@@ -111,3 +111,19 @@ int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, si
 	*len = got;
 	return 0;
 }
+
+int bs_sync_dir(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
+}
+
+int bs_sync_parent_dir(const char *path)
+{
+	_cleanup_free_ char *dir = bs_parent_dir(path);
+
+	return dir ? bs_sync_dir(dir) : -ENOMEM;
+}

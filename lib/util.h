@@ -72,6 +72,14 @@ struct bs_error;
 int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
 		 struct bs_error *err);
 
+/*
+ * fsync of a directory, so that names created in or renamed into it survive
+ * a crash; bs_sync_parent_dir syncs the one holding PATH. File systems that
+ * cannot sync a directory (EINVAL) count as synced. 0 or -errno.
+ */
+int bs_sync_dir(const char *dir);
+int bs_sync_parent_dir(const char *path);
+
 /* Reads and writes that retry on EINTR and short counts; 0 or -errno. */
 int bs_read_full(int fd, void *buf, size_t len, size_t *got);
 int bs_write_full(int fd, const void *buf, size_t len);

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * keygen into a directory that already holds a key set: a failure while the
+ * new files move in puts every old one back (rename is wrapped to fail on one
+ * chosen destination), and a --force that would replace a directory is
+ * refused before any key is made.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+
+#include <bootseal/keygen.h>
+
+#include "tmpdir.h"
+
+static char top[] = "/tmp/test-keygen-XXXXXX";
+static char out[64];
+static char fail_rename_to[128];
+static int renames_failed;
+
+int __real_rename(const char *from, const char *to);
+int __wrap_rename(const char *from, const char *to);
+
+/* Fails the move of one new file into place; putting old ones back (from
+ * NAME.old) always works. */
+int __wrap_rename(const char *from, const char *to)
+{
+	size_t n = strlen(from);
+
+	if (fail_rename_to[0] && strcmp(to, fail_rename_to) == 0 && (n < 4 || strcmp(from + n - 4, ".old"))) {
+		renames_failed++;
+		errno = EIO;
+		return -1;
+	}
+	return __real_rename(from, to);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(top))
+		return -1;
+	snprintf(out, sizeof(out), "%s/keys", top);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	bs_rm_rf(top);
+	return 0;
+}
+
+static int keygen(int force, struct bs_error *err)
+{
+	struct bs_keygen_params p = { .output_dir = out, .key_type = BS_KEY_ECDSA_P256, .force = force };
+
+	assert_int_equal(bs_efivar_time_default(&p.time, err), 0);
+	return bs_keygen_create(&p, err);
+}
+
+/* SHA-256 over the names, inode numbers and contents of every file under DIR. */
+static void fingerprint_into(EVP_MD_CTX *md, const char *dir)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort);
+
+	assert_true(n >= 0);
+	for (int i = 0; i < n; i++) {
+		char path[512], buf[4096];
+		struct stat st;
+
+		if (strcmp(list[i]->d_name, ".") && strcmp(list[i]->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+			assert_int_equal(lstat(path, &st), 0);
+			EVP_DigestUpdate(md, path, strlen(path) + 1);
+			EVP_DigestUpdate(md, &st.st_ino, sizeof(st.st_ino));
+			if (S_ISDIR(st.st_mode)) {
+				fingerprint_into(md, path);
+			} else {
+				FILE *f = fopen(path, "rb");
+				size_t got;
+
+				assert_non_null(f);
+				while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+					EVP_DigestUpdate(md, buf, got);
+				fclose(f);
+			}
+		}
+		free(list[i]);
+	}
+	free(list);
+}
+
+static void fingerprint(const char *dir, unsigned char digest[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	assert_non_null(md);
+	assert_int_equal(EVP_DigestInit_ex(md, EVP_sha256(), NULL), 1);
+	fingerprint_into(md, dir);
+	assert_int_equal(EVP_DigestFinal_ex(md, digest, NULL), 1);
+	EVP_MD_CTX_free(md);
+}
+
+/* Only "keys" is left in top: no temporary directory. */
+static void assert_only_keys_dir(void)
+{
+	struct dirent **list;
+	int n = scandir(top, &list, NULL, alphasort);
+
+	assert_int_equal(n, 3);
+	assert_string_equal(list[2]->d_name, "keys");
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static void failed_force_puts_old_keys_back(void **state)
+{
+	unsigned char before[32], after[32];
+	struct bs_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(keygen(0, &err), 0);
+	fingerprint(out, before);
+	/* db.key moves after all of PK's and KEK's files. */
+	snprintf(fail_rename_to, sizeof(fail_rename_to), "%s/db.key", out);
+	renames_failed = 0;
+	assert_int_equal(keygen(1, &err), -EIO);
+	fail_rename_to[0] = '\0';
+	assert_int_equal(renames_failed, 1);
+	assert_non_null(strstr(err.path, "/keys/db.key"));
+	fingerprint(out, after);
+	assert_memory_equal(before, after, sizeof(before));
+	assert_only_keys_dir();
+
+	/* And with nothing failing, --force replaces the whole set. */
+	assert_int_equal(keygen(1, &err), 0);
+	fingerprint(out, after);
+	assert_memory_not_equal(before, after, sizeof(before));
+	assert_only_keys_dir();
+}
+
+static void force_does_not_replace_a_directory(void **state)
+{
+	unsigned char before[32], after[32];
+	struct bs_error err = { 0 };
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/KEK.auth", out);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	fingerprint(out, before);
+	assert_int_equal(keygen(1, &err), -EEXIST);
+	assert_string_equal(err.path, path);
+	assert_non_null(strstr(err.message, "not a file"));
+	fingerprint(out, after);
+	assert_memory_equal(before, after, sizeof(before));
+	assert_only_keys_dir();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(failed_force_puts_old_keys_back),
+		cmocka_unit_test(force_does_not_replace_a_directory),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
