@@ -160,6 +160,9 @@ int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error
 		r = bs_error_set(err, -errno, f->path, "cannot write: %s", strerror(errno));
 		unlink(f->path);
 	}
+	/* The file is whole on disk; its new name is not until the directory is. */
+	if (!r && (r = bs_sync_parent_dir(f->path)) < 0)
+		bs_error_set(err, r, f->path, "cannot sync its directory: %s", strerror(-r));
 	f->fd = -1;
 	free_names(f);
 	return r;

@@ -25,16 +25,19 @@
 #include "oci-write.h"
 #include "util.h"
 
-static int fsync_path(const char *path)
+/* The names in DIR/blobs/sha256, DIR/blobs and DIR itself, each made durable. */
+static int sync_layout_dirs(const char *dir, struct bs_error *err)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
+	static const char *const sub[] = { "/blobs/sha256", "/blobs", "" };
+	char path[PATH_MAX];
+	int r;
 
-	if (fd < 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	return r;
+	for (size_t i = 0; i < BS_ARRAY_SIZE(sub); i++) {
+		snprintf(path, sizeof(path), "%s%s", dir, sub[i]);
+		if ((r = bs_sync_dir(path)) < 0)
+			return bs_error_set(err, r, path, "cannot sync: %s", strerror(-r));
+	}
+	return 0;
 }
 
 /* A hidden directory beside dest: the rename at the end stays on one filesystem. */
@@ -156,6 +159,9 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 		}
 		n_added++;
 	}
+	/* The blobs are durable before an index.json names them. */
+	if (r >= 0)
+		r = sync_layout_dirs(dest, o->err);
 	if (r >= 0) {
 		merged = json_object_new_array();
 		json_object_object_get_ex(theirs, "manifests", &list);
@@ -188,12 +194,10 @@ out:
 
 int oci_commit_dir(struct out_layout *o, const char *dest, const char *tag)
 {
-	_cleanup_free_ char *parent = strdup(dest);
-	char *slash;
 	int r;
 
-	if (!parent)
-		return -ENOMEM;
+	if ((r = sync_layout_dirs(o->tmp.path, o->err)) < 0)
+		return r;
 	if (renameat2(AT_FDCWD, o->tmp.path, AT_FDCWD, dest, RENAME_NOREPLACE) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY)
 			return bs_error_set(o->err, -errno, dest, "cannot rename into place: %s", strerror(errno));
@@ -205,10 +209,8 @@ int oci_commit_dir(struct out_layout *o, const char *dest, const char *tag)
 		bs_tmpdir_remove(&o->tmp);
 	}
 	bs_tmpdir_keep(&o->tmp);
-	slash = strrchr(parent, '/');
-	if (slash)
-		*(slash == parent ? slash + 1 : slash) = 0;
-	fsync_path(slash ? parent : ".");
+	if ((r = bs_sync_parent_dir(dest)) < 0)
+		return bs_error_set(o->err, r, dest, "cannot sync its directory: %s", strerror(-r));
 	return 0;
 }
 
@@ -261,25 +263,33 @@ int oci_commit_archive(struct out_layout *o, const char *dest)
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
-	int r;
+	int r = 0;
 
 	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", o->tmp.path);
 	if (!(d = opendir(blobs)))
 		return bs_error_set(o->err, -errno, blobs, "cannot read: %s", strerror(errno));
-	while ((de = readdir(d))) {
+	/* A name missed here would be a blob missing from the archive. */
+	while (r == 0 && (errno = 0, de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (n == cap) {
 			char **g = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*g));
-			if (!g)
+			if (!g) {
+				r = -ENOMEM;
 				break;
+			}
 			names = g;
 		}
 		if (asprintf(&names[n], "blobs/sha256/%s", de->d_name) < 0)
-			break;
-		n++;
+			r = -ENOMEM;
+		else
+			n++;
 	}
+	if (r == 0 && errno)
+		r = bs_error_set(o->err, -errno, blobs, "cannot read: %s", strerror(errno));
 	closedir(d);
+	if (r < 0)
+		goto out;
 	qsort(names, n, sizeof(*names), name_cmp);
 	r = bs_atomicfile_open(&f, dest, 0644, o->err);
 	if (r < 0)
