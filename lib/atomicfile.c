@@ -57,10 +57,16 @@ static int open_unnamed(const char *path, mode_t mode)
 
 int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, struct bs_error *err)
 {
+	struct stat st;
 	int r;
 
 	f->fd = -1;
 	f->tmp_path = NULL;
+	f->path = NULL;
+	/* The rename would replace a device node (--output /dev/stdout) with a file. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return bs_error_set(err, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, path,
+				    "exists and is not a regular file");
 	f->path = strdup(path);
 	if (!f->path)
 		return -ENOMEM;

@@ -48,12 +48,18 @@ int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs)
 	return 0;
 }
 
-int cli_write_dumpfile(struct bs_tree *tree, const char *path, struct bs_error *err)
+int cli_write_dumpfile(struct bs_tree *tree, const char *path, unsigned flags, struct bs_error *err)
 {
 	struct bs_atomicfile f;
 	FILE *out;
 	int r;
 
+	if (strcmp(path, "-") == 0) {
+		r = bs_dump_write_flags(tree, stdout, flags);
+		if (fflush(stdout) != 0 && r >= 0)
+			r = -errno;
+		return r < 0 ? bs_error_set(err, r, "standard output", "cannot write: %s", strerror(-r)) : 0;
+	}
 	r = bs_atomicfile_open(&f, path, 0644, err);
 	if (r < 0)
 		return r;
@@ -62,8 +68,7 @@ int cli_write_dumpfile(struct bs_tree *tree, const char *path, struct bs_error *
 		bs_atomicfile_abort(&f);
 		return bs_error_set(err, -errno, path, "cannot write: %s", strerror(errno));
 	}
-	/* The same dump bootc writes, so the two can be compared with diff(1). */
-	r = bs_dump_write_flags(tree, out, BS_DUMP_COMPOSEFS_RS);
+	r = bs_dump_write_flags(tree, out, flags);
 	if (fclose(out) != 0 && r >= 0)
 		r = -errno;
 	if (r < 0) {

@@ -28,8 +28,9 @@ void cli_json_print(json_object *o);
 /* --jobs N: a positive count; 0, or -EINVAL after printing the usage error. */
 int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs);
 
-/* --write-dumpfile-to: the tree as composefs-rs's dump (what bootc writes),
- * whole or not at all. */
-int cli_write_dumpfile(struct bs_tree *tree, const char *path, struct bs_error *err);
+/* The tree as a dump file (flags: BS_DUMP_*), whole or not at all; "-" is
+ * standard output. --write-dumpfile-to takes BS_DUMP_COMPOSEFS_RS, what
+ * bootc writes. */
+int cli_write_dumpfile(struct bs_tree *tree, const char *path, unsigned flags, struct bs_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <bootseal/bootc.h>
 #include <bootseal/composefs.h>
+#include <bootseal/dump.h>
 #include <bootseal/source.h>
 
 #include "../lib/util.h"
@@ -103,14 +104,14 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 			r = bs_composefs_tree_digest(bs_source_tree(src), digest, &err);
 		cli_progress_end(&progress);
 		if (r >= 0 && dumpfile)
-			r = cli_write_dumpfile(bs_source_tree(src), dumpfile, &err);
+			r = cli_write_dumpfile(bs_source_tree(src), dumpfile, BS_DUMP_COMPOSEFS_RS, &err);
 		bs_source_free(src);
 	} else {
 		r = bs_composefs_dir_digest(rootfs, &ropts, bootc_flags, digest, dumpfile ? &tree : NULL, NULL,
 					    &err);
 		cli_progress_end(&progress);
 		if (r >= 0 && dumpfile)
-			r = cli_write_dumpfile(tree, dumpfile, &err);
+			r = cli_write_dumpfile(tree, dumpfile, BS_DUMP_COMPOSEFS_RS, &err);
 		bs_tree_free(tree);
 	}
 	if (r < 0)

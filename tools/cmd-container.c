@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include <bootseal/composefs.h>
+#include <bootseal/dump.h>
 #include <bootseal/kargs.h>
 #include <bootseal/uki.h>
 
 #include "../lib/util.h"
+
 #include "cli-io.h"
 #include "cli.h"
 
@@ -116,7 +118,7 @@ static int ukify(int argc, char **argv)
 	r = bs_composefs_dir_digest(rootfs, &ropts, 0, digest, dumpfile ? &tree : NULL, NULL, &err);
 	/* Before the chdir below: a relative FILE is relative to where we were started, as for bootc. */
 	if (r >= 0 && dumpfile)
-		r = cli_write_dumpfile(tree, dumpfile, &err);
+		r = cli_write_dumpfile(tree, dumpfile, BS_DUMP_COMPOSEFS_RS, &err);
 	bs_tree_free(tree);
 	if (r < 0)
 		return cli_report(cmd, &err, r);

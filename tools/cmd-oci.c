@@ -51,21 +51,6 @@ static int open_flat(const char *cmd, const char *ref, enum bs_hash_alg alg, str
 	return 0;
 }
 
-static int write_dump(struct bs_oci_image *img, const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-	int r;
-
-	if (!f)
-		return cli_fail("oci inspect", "%s: cannot create: %s", path, strerror(errno));
-	r = bs_dump_write(bs_oci_image_tree(img), f);
-	if (f != stdout && fclose(f) != 0 && r >= 0)
-		r = -errno;
-	if (r < 0)
-		return cli_fail("oci inspect", "%s: cannot write: %s", path, strerror(-r));
-	return 0;
-}
-
 static json_object *descriptor_json(const struct bs_oci_descriptor *d)
 {
 	json_object *o = json_object_new_object();
@@ -97,13 +82,14 @@ static int inspect(const char *image, enum bs_hash_alg alg, const char *dump, in
 {
 	struct bs_oci_flatten_stats st;
 	struct bs_oci_image *img = NULL;
+	struct bs_error err = { 0 };
 	int r = open_flat("oci inspect", image, alg, &img, &st);
 
 	if (r)
 		return r;
-	if (dump && (r = write_dump(img, dump))) {
+	if (dump && (r = cli_write_dumpfile(bs_oci_image_tree(img), dump, 0, &err)) < 0) {
 		bs_oci_image_free(img);
-		return r;
+		return cli_report("oci inspect", &err, r);
 	}
 	if (dump && !strcmp(dump, "-")) {
 		bs_oci_image_free(img);

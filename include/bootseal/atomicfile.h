@@ -19,7 +19,9 @@ struct bs_atomicfile {
 	char *tmp_path;  /* the O_EXCL temporary beside it; NULL while unnamed */
 };
 
-/* mode is applied at creation (0600 for keys, so no wider window exists). */
+/* mode is applied at creation (0600 for keys, so no wider window exists).
+ * An existing path that is not a regular file (after symlinks) is refused:
+ * a device or a directory is never replaced. */
 int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, struct bs_error *err);
 /* noreplace: fail with -EEXIST instead of replacing an existing file. */
 int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error *err);

@@ -80,6 +80,15 @@ touch -r mid/rootfs/deep/a in/rootfs/deep/a
 B=$BOOTSEAL
 $B oci inspect --dump flat.dump oci:img:t >inspect.out
 check_eq "inspect reads the 3-layer image" 3 "$(grep -c '^layer [0-9]' inspect.out)"
+check "inspect --dump - writes the same dump to standard output" \
+	cmp flat.dump <($B oci inspect --dump - oci:img:t)
+check_fails "inspect --dump into a missing directory" 2 "^bootseal: oci inspect: nodir/x.dump: cannot create" \
+	$B oci inspect --dump nodir/x.dump oci:img:t
+mkfifo dump.fifo
+check_fails "inspect --dump onto a FIFO is refused, not replaced" 2 "dump.fifo: exists and is not a regular file" \
+	$B oci inspect --dump dump.fifo oci:img:t
+check "the FIFO is still a FIFO" test -p dump.fifo
+rm dump.fifo
 check_eq "inspect prints the manifest digest" \
 	"$(python3 -c 'import json;print(json.load(open("img/index.json"))["manifests"][0]["digest"])')" \
 	"$(sed -n 's/^manifest \([^ ]*\) .*/\1/p' inspect.out)"

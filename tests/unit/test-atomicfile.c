@@ -126,12 +126,38 @@ static void missing_directory(void **state)
 	assert_non_null(strstr(err.message, "cannot create"));
 }
 
+/* Renaming over a FIFO or a device would replace it with a file. */
+static void not_a_regular_file(void **state)
+{
+	struct bs_atomicfile f;
+	struct bs_error err = { 0 };
+	struct stat st;
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(bs_atomicfile_open(&f, path, 0644, &err), -EINVAL);
+	assert_string_equal(err.message, "exists and is not a regular file");
+	bs_atomicfile_abort(&f);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(unlink(path), 0);
+
+	snprintf(path, sizeof(path), "%s/subdir", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(bs_atomicfile_write_all(path, "x", 1, 0644, 0, NULL), -EISDIR);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(entries(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(appears_whole),
 		cmocka_unit_test(abort_leaves_nothing),
 		cmocka_unit_test(missing_directory),
+		cmocka_unit_test(not_a_regular_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
