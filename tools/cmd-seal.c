@@ -94,7 +94,7 @@ int cmd_seal(int argc, char **argv)
 	struct bs_key *key = NULL;
 	struct bs_cert *cert = NULL;
 	const char **kargs = NULL;
-	char key_spec[64], cert_path[256] = "";
+	char key_spec[256], cert_path[256] = "";
 	const char *key_arg = NULL, *cert_arg = NULL;
 	struct cli_progress progress;
 	int ephemeral = 0, json = 0, quiet = 0, c, r, status;
@@ -113,11 +113,13 @@ int cmd_seal(int argc, char **argv)
 			cert_arg = optarg;
 			break;
 		case 'F':
-			snprintf(key_spec, sizeof(key_spec), "fd:%s", optarg);
-			key_arg = key_spec;
-			break;
 		case 'E':
-			snprintf(key_spec, sizeof(key_spec), "env:%s", optarg);
+			/* A name cut short would read another variable. */
+			if ((size_t)snprintf(key_spec, sizeof(key_spec), "%s:%s", c == 'F' ? "fd" : "env",
+					     optarg) >= sizeof(key_spec)) {
+				free(kargs);
+				return cli_fail(cmd, "--key-%s '%s' is too long", c == 'F' ? "fd" : "env", optarg);
+			}
 			key_arg = key_spec;
 			break;
 		case 'a':

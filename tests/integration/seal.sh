@@ -59,6 +59,9 @@ check_eq "key from --key-fd gives the same image" "$(sha256sum <"$work/out/index
 	"$("$BOOTSEAL" seal --key-fd 3 --cert "$work/keys/db.crt" --karg quiet "$src" "oci:$work/fd:sealed" 3<"$work/keys/db.key" >/dev/null && sha256sum <"$work/fd/index.json")"
 check_eq "key from --key-env gives the same image" "$(sha256sum <"$work/out/index.json")" \
 	"$(DBKEY=$(cat "$work/keys/db.key") "$BOOTSEAL" seal --key-env DBKEY --cert "$work/keys/db.crt" --karg quiet "$src" "oci:$work/env:sealed" >/dev/null && sha256sum <"$work/env/index.json")"
+long=$(printf 'K%.0s' $(seq 300))
+check_fails "a --key-env name too long to hold is refused, not cut short" 2 "--key-env 'K+' is too long" \
+	"$BOOTSEAL" seal --key-env "$long" --cert "$work/keys/db.crt" "$src" "oci:$work/long:sealed"
 check "seal to oci-archive:" "$BOOTSEAL" seal "${keys[@]}" "$src" "oci-archive:$work/sealed.tar"
 check "skopeo reads the archive" skopeo inspect "oci-archive:$work/sealed.tar"
 check "verify-seal reads the archive" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "oci-archive:$work/sealed.tar"
