@@ -239,11 +239,13 @@ int bs_authenticode_attach(struct bs_pe *pe, const uint8_t *der, size_t der_len,
 	if (r < 0)
 		return r;
 	free(old);
-	if (der_len > UINT32_MAX / 2 || pe->cert_size + padded > UINT32_MAX)
+	if (der_len > UINT32_MAX / 2 || (size_t)pe->cert_size + PE_WIN_CERT_ALIGN + padded > UINT32_MAX)
 		return bs_error_set(err, -EINVAL, pe->path, "signature too large");
 	if (pe->cert_size) {
+		/* Readers step over entries in 8-byte units, so an unpadded last
+		 * entry (the table then ends unaligned) is padded first. */
 		table_off = pe->cert_offset;
-		start = pe->size;
+		start = (size_t)table_off + (pe->cert_size + PE_WIN_CERT_ALIGN - 1) / PE_WIN_CERT_ALIGN * PE_WIN_CERT_ALIGN;
 	} else {
 		start = (pe->size + PE_WIN_CERT_ALIGN - 1) / PE_WIN_CERT_ALIGN * PE_WIN_CERT_ALIGN;
 		table_off = (uint32_t)start;

@@ -275,6 +275,68 @@ static void test_bad_table(void **state)
 	bs_pe_free(pe);
 }
 
+/* A table whose last entry is not padded to 8 bytes (the table then ends
+ * unaligned at the end of the file): a new entry goes at the next 8-byte
+ * boundary, where a reader looks for it, not at the end of the file. */
+static void test_unaligned_table(void **state)
+{
+	struct signer a = { 0 }, b = make_signer("b");
+	struct bs_authenticode_signer sb = { b.key, b.cert, 1700000000 };
+	struct bs_authenticode_signature *sigs = NULL;
+	struct bs_pe *pe = fixture(5), *signed_pe = NULL;
+	struct bs_error err = { 0 };
+	char cn[16] = "";
+	uint8_t *der = NULL, *p;
+	size_t len = 0, off, n, which = 99;
+
+	(void)state;
+	/* The DER length follows the subject's: find one that leaves the entry unaligned. */
+	for (size_t i = 0; i < 8 && !len; i++) {
+		struct bs_authenticode_signer sa;
+
+		cn[i] = 'a';
+		signer_free(&a);
+		a = make_signer(cn);
+		sa = (struct bs_authenticode_signer){ a.key, a.cert, 1700000000 };
+		assert_int_equal(bs_authenticode_sign_detached(pe, &sa, &der, &len, &err), 0);
+		if ((8 + len) % 8 == 0) {
+			free(der);
+			der = NULL;
+			len = 0;
+		}
+	}
+	assert_non_null(der);
+	off = (pe->size + 7) / 8 * 8;
+	p = calloc(1, off + 8 + len);
+	assert_non_null(p);
+	memcpy(p, pe->data, pe->size);
+	bs_put_le32(p + FX_CERT_DIR, (uint32_t)off);
+	bs_put_le32(p + FX_CERT_DIR + 4, (uint32_t)(8 + len));
+	bs_put_le32(p + off, (uint32_t)(8 + len));
+	bs_put_le16(p + off + 4, 0x0200);
+	bs_put_le16(p + off + 6, 0x0002);
+	memcpy(p + off + 8, der, len);
+	assert_int_equal(bs_pe_new(p, off + 8 + len, "x.efi", &signed_pe, &err), 0);
+	assert_int_equal(bs_authenticode_verify(signed_pe, &a.cert, 1, &which, &err), 0);
+
+	assert_int_equal(bs_authenticode_sign(signed_pe, &sb, &err), 0);
+	assert_int_equal(signed_pe->cert_size % 8, 0);
+	assert_int_equal(bs_authenticode_list(signed_pe, &sigs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	free(sigs);
+	assert_int_equal(bs_authenticode_verify(signed_pe, &b.cert, 1, &which, &err), 0);
+	assert_int_equal(which, 1);
+	assert_int_equal(bs_authenticode_verify(signed_pe, &a.cert, 1, &which, &err), 0);
+	assert_int_equal(which, 0);
+
+	bs_pe_free(signed_pe);
+	bs_pe_free(pe);
+	free(p);
+	free(der);
+	signer_free(&a);
+	signer_free(&b);
+}
+
 /* digestAlgorithms naming an unknown digest: rejected, and (under ASan) no
  * leak from OpenSSL's PKCS7_verify, which fuzz/fuzz-pe found. */
 static void test_unknown_digest_alg(void **state)
@@ -306,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_bad_table),
 		cmocka_unit_test(test_unknown_digest_alg),
+		cmocka_unit_test(test_unaligned_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
