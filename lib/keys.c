@@ -438,12 +438,11 @@ int bs_keys_private_from_mem(const void *buf, size_t len, const char *name, stru
 	return decode_private(&b, name, key, err);
 }
 
-int bs_keys_load_private(const char *spec, struct bs_key **key, struct bs_error *err)
+static int load_private(const char *spec, struct bs_key **key, struct bs_error *err)
 {
 	_cleanup_(secret_buf_release) struct secret_buf b = { 0 };
 	int r;
 
-	*key = NULL;
 	if (source_kind(spec) == SRC_URI) {
 		EVP_PKEY *pkey = NULL;
 
@@ -468,6 +467,19 @@ int bs_keys_load_private(const char *spec, struct bs_key **key, struct bs_error 
 	if (r < 0)
 		return r;
 	return decode_private(&b, spec, key, err);
+}
+
+int bs_keys_load_private(const char *spec, struct bs_key **key, struct bs_error *err)
+{
+	int r;
+
+	/* Non-dumpable from the first byte read: a crash while decoding would
+	 * otherwise dump the PEM. The key, once made, holds its own. */
+	*key = NULL;
+	key_hold();
+	r = load_private(spec, key, err);
+	key_release();
+	return r;
 }
 
 EVP_PKEY *bs_key_evp(const struct bs_key *key)

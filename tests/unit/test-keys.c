@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -148,6 +150,67 @@ static void test_dumpable(void **state)
 	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 	bs_key_free(b);
 	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+}
+
+struct pipe_load {
+	char spec[32];
+	struct bs_key *key;
+	struct bs_error err;
+	int r;
+};
+
+static void *load_from_pipe(void *arg)
+{
+	struct pipe_load *l = arg;
+
+	l->r = bs_keys_load_private(l->spec, &l->key, &l->err);
+	return NULL;
+}
+
+/* Non-dumpable while the PEM is read and decoded, not only once the key is
+ * made: the load below blocks reading a pipe, and the process is already
+ * non-dumpable then. A failed load restores what it found. */
+static void test_dumpable_while_reading(void **state)
+{
+	struct pipe_load l = { .r = 1 };
+	char path[128];
+	uint8_t *pem;
+	size_t len;
+	pthread_t t;
+	int fds[2];
+	struct bs_key *key;
+
+	(void)state;
+	assert_int_equal(bs_keys_generate(BS_KEY_ECDSA_P256, &key, NULL), 0);
+	snprintf(path, sizeof(path), "%s/pipe.key", dir);
+	assert_int_equal(bs_keys_write_private(key, path, 0, NULL), 0);
+	bs_key_free(key);
+	assert_int_equal(bs_read_file(path, 0, 1 << 20, &pem, &len, NULL), 0);
+
+	assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
+	assert_int_equal(pipe(fds), 0);
+	snprintf(l.spec, sizeof(l.spec), "fd:%d", fds[0]);
+	assert_int_equal(pthread_create(&t, NULL, load_from_pipe, &l), 0);
+	/* Until the loader has started, the process may still be dumpable. */
+	for (int i = 0; i < 5000 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0; i++)
+		usleep(1000);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	assert_int_equal(l.r, 1);               /* still reading */
+	assert_int_equal(write(fds[1], pem, len), (ssize_t)len);
+	close(fds[1]);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	close(fds[0]);
+	assert_int_equal(l.r, 0);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	bs_key_free(l.key);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+
+	assert_int_equal(bs_keys_load_private(path, &key, NULL), 0);
+	bs_key_free(key);
+	assert_true(bs_keys_load_private("/nonexistent/key", &key, NULL) < 0);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+	OPENSSL_cleanse(pem, len);
+	free(pem);
 }
 
 /* Writes a key and cert, then loads them back every supported way. */
@@ -318,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_self_signed),
 		cmocka_unit_test(test_ecdsa),
 		cmocka_unit_test(test_dumpable),
+		cmocka_unit_test(test_dumpable_while_reading),
 		cmocka_unit_test(test_write_and_load),
 		cmocka_unit_test(test_load_errors),
 	};
