@@ -205,23 +205,13 @@ int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t 
 static int set_content(struct bs_oci_image *img, struct bs_tree *tree, struct bs_tree_inode *inode,
 		       const void *data, size_t len, const uint8_t *digest, size_t dlen, struct bs_error *err)
 {
-	char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 2];
-
 	if (len <= img->inline_max) {
 		inode->digest_len = 0;
 		inode->payload = NULL;
 		inode->payload_len = 0;
 		return bs_tree_inode_set_content(tree, inode, data, len, err);
 	}
-	bs_tree_inode_set_digest(inode, digest, dlen);
-	inode->content = NULL;
-	inode->content_len = 0;
-	inode->st.size = len;
-	hex[0] = "0123456789abcdef"[digest[0] >> 4];
-	hex[1] = "0123456789abcdef"[digest[0] & 15];
-	hex[2] = '/';
-	bs_hex_encode(digest + 1, dlen - 1, hex + 3);
-	return bs_tree_inode_set_payload(tree, inode, hex, 2 * dlen + 1, err);
+	return bs_tree_inode_set_external(tree, inode, len, digest, dlen, err);
 }
 
 int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void *data,

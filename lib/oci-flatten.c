@@ -85,20 +85,6 @@ struct flat {
 	uint64_t hole_bytes;
 };
 
-static int set_redirect(struct bs_tree *tree, struct bs_tree_inode *inode, const uint8_t *digest,
-			size_t dlen, struct bs_error *err)
-{
-	char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 2];
-
-	bs_tree_inode_set_digest(inode, digest, dlen);
-	/* The redirect composefs stores for external content, as lib/rootfs.c. */
-	hex[0] = "0123456789abcdef"[digest[0] >> 4];
-	hex[1] = "0123456789abcdef"[digest[0] & 15];
-	hex[2] = '/';
-	bs_hex_encode(digest + 1, dlen - 1, hex + 3);
-	return bs_tree_inode_set_payload(tree, inode, hex, 2 * dlen + 1, err);
-}
-
 static int hash_one(void *arg, size_t worker, size_t item)
 {
 	struct batch *b = arg;
@@ -111,7 +97,7 @@ static int hash_one(void *arg, size_t worker, size_t item)
 	if ((r = bs_fsverity_update(ctx, b->buf + j->off, j->len)) < 0 || (r = bs_fsverity_final(ctx, digest)) < 0)
 		return r;
 	/* Allocates under the tree's lock; each job owns its inode. */
-	return set_redirect(b->tree, j->inode, digest, bs_fsverity_digest_size(ctx), NULL);
+	return bs_tree_inode_set_external(b->tree, j->inode, j->len, digest, bs_fsverity_digest_size(ctx), NULL);
 }
 
 static int batch_flush(struct batch *b)
@@ -504,7 +490,8 @@ static int read_file(struct flat *f, struct archive *a, struct archive_entry *e,
 			f->batch.jobs[f->batch.n++] = (struct hash_job){ inode, f->batch.used, (size_t)size };
 			f->batch.used += size;
 		} else if ((r = bs_fsverity_final(f->vctx, digest)) < 0 ||
-			   (r = set_redirect(f->tree, inode, digest, bs_fsverity_digest_size(f->vctx), f->err)) < 0) {
+			   (r = bs_tree_inode_set_external(f->tree, inode, size, digest,
+							   bs_fsverity_digest_size(f->vctx), f->err)) < 0) {
 			goto out;
 		}
 		f->st.hashed_files++;

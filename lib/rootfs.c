@@ -443,17 +443,14 @@ static int hash_files(struct scan *s, int rootfd)
 	}
 	if (r < 0)
 		return r;
-	/* The redirect composefs stores for external content: the digest as an object path. */
+	/* Workers set only the digest; the redirect allocates from the tree. */
 	for (size_t i = 0; i < s->n_jobs; i++) {
+		struct bs_tree_inode *inode = s->jobs[i].inode;
+		uint8_t digest[BS_TREE_DIGEST_MAX];
 		size_t len;
-		const uint8_t *d = bs_tree_inode_digest(s->jobs[i].inode, &len);
-		char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 2];
 
-		hex[0] = "0123456789abcdef"[d[0] >> 4];
-		hex[1] = "0123456789abcdef"[d[0] & 15];
-		hex[2] = '/';
-		bs_hex_encode(d + 1, len - 1, hex + 3);
-		r = bs_tree_inode_set_payload(s->tree, s->jobs[i].inode, hex, 2 * len + 1, s->err);
+		memcpy(digest, bs_tree_inode_digest(inode, &len), sizeof(digest));
+		r = bs_tree_inode_set_external(s->tree, inode, bs_tree_inode_stat(inode)->size, digest, len, s->err);
 		if (r < 0)
 			return r;
 	}

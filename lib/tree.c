@@ -352,6 +352,26 @@ int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
 	return 0;
 }
 
+int bs_tree_inode_set_external(struct bs_tree *tree, struct bs_tree_inode *inode, uint64_t size,
+			       const uint8_t *digest, size_t len, struct bs_error *err)
+{
+	char redirect[2 * BS_TREE_DIGEST_MAX + 2];
+	int r;
+
+	if (!S_ISREG(inode->st.mode))
+		return bs_error_set(err, -EINVAL, NULL, "external content on a non-regular file");
+	if ((r = bs_tree_inode_set_digest(inode, digest, len)) < 0)
+		return r;
+	/* composefs's object path: the first byte, a slash, the rest. */
+	bs_hex_encode(digest, 1, redirect);
+	redirect[2] = '/';
+	bs_hex_encode(digest + 1, len - 1, redirect + 3);
+	inode->content = NULL;
+	inode->content_len = 0;
+	inode->st.size = size;
+	return bs_tree_inode_set_payload(tree, inode, redirect, 2 * len + 1, err);
+}
+
 const uint8_t *bs_tree_inode_content(const struct bs_tree_inode *inode, size_t *len)
 {
 	*len = inode->content_len;

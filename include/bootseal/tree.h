@@ -111,6 +111,12 @@ int bs_tree_inode_set_digest(struct bs_tree_inode *inode, const uint8_t *digest,
 int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
 			      const char *payload, size_t len, struct bs_error *err);
 
+/* Regular files: content kept outside the image, SIZE bytes with this
+ * fs-verity digest; sets the digest, stat.size and the redirect composefs
+ * stores (the digest as an object path, "ab/cdef…"), and drops inline content. */
+int bs_tree_inode_set_external(struct bs_tree *tree, struct bs_tree_inode *inode, uint64_t size,
+			       const uint8_t *digest, size_t len, struct bs_error *err);
+
 /* NULL/0 when unset. */
 const uint8_t *bs_tree_inode_content(const struct bs_tree_inode *inode, size_t *len);
 const uint8_t *bs_tree_inode_digest(const struct bs_tree_inode *inode, size_t *len);
