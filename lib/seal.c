@@ -56,6 +56,9 @@ struct sealing {
 	struct bs_tmpdir tmp;            /* private directory for the UKI builder */
 	uint8_t *uki;
 	size_t uki_len;
+	uint8_t *bootloader_before;     /* dir: systemd-boot as found, put back on failure */
+	size_t bootloader_before_len;
+	char bootloader_path[128];
 };
 
 void bs_seal_result_clear(struct bs_seal_result *res)
@@ -164,7 +167,34 @@ static int sign_pe(struct sealing *s, struct bs_pe *pe)
 	return bs_authenticode_sign(pe, &signer, s->err);
 }
 
-/* systemd-boot of the image, signed with the db key: before the digest, since it changes the tree. */
+/*
+ * Replaces a file of a dir: source. Only its content may differ from the
+ * image, as in the OCI output: it keeps its mode, owner and times, and its
+ * directory its times.
+ */
+static int write_in_place(struct sealing *s, const char *path, const uint8_t *data, size_t len)
+{
+	char full[PATH_MAX + 128], parent[PATH_MAX + 128];
+	struct stat st, pst;
+	int r;
+
+	/* The source may be closed (reopened after signing): its spec names the directory. */
+	snprintf(full, sizeof(full), "%s/%s", s->o->src + strlen("dir:"), path);
+	snprintf(parent, sizeof(parent), "%s", full);
+	*strrchr(parent, '/') = '\0';
+	if (stat(full, &st) < 0 || stat(parent, &pst) < 0)
+		return bs_error_set(s->err, -errno, full, "cannot stat: %s", strerror(errno));
+	r = bs_atomicfile_write_all(full, data, len, st.st_mode & 07777, 0, s->err);
+	if (r >= 0 && ((lchown(full, st.st_uid, st.st_gid) < 0 && errno != EPERM) ||
+		       utimensat(AT_FDCWD, full, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0 ||
+		       utimensat(AT_FDCWD, parent, (const struct timespec[2]){ pst.st_atim, pst.st_mtim }, 0) < 0))
+		r = bs_error_set(s->err, -errno, full, "cannot restore its metadata: %s", strerror(errno));
+	return r;
+}
+
+/* systemd-boot of the image, signed with the db key: before the digest, since
+ * it changes the tree. In a dir: source it is signed on disk, and put back as
+ * it was if the seal then fails. */
 static int sign_bootloader(struct sealing *s)
 {
 	_cleanup_free_ uint8_t *data = NULL;
@@ -185,23 +215,12 @@ static int sign_bootloader(struct sealing *s)
 	if (r >= 0 && bs_source_oci_image(s->src)) {
 		r = bs_oci_image_set_file(bs_source_oci_image(s->src), path, pe->data, pe->size, s->err);
 	} else if (r >= 0) {
-		char full[PATH_MAX + 128], parent[PATH_MAX + 128];
-		struct stat st, pst;
-
-		/* In place, the file keeps its mode, owner and times and its
-		 * directory its times: only the content may differ from the
-		 * image, as in the OCI output. */
-		snprintf(full, sizeof(full), "%s/%s", bs_source_dir(s->src), path);
-		snprintf(parent, sizeof(parent), "%s", full);
-		*strrchr(parent, '/') = '\0';
-		if (stat(full, &st) < 0 || stat(parent, &pst) < 0)
-			r = bs_error_set(s->err, -errno, full, "cannot stat: %s", strerror(errno));
-		if (r >= 0)
-			r = bs_atomicfile_write_all(full, pe->data, pe->size, st.st_mode & 07777, 0, s->err);
-		if (r >= 0 && ((lchown(full, st.st_uid, st.st_gid) < 0 && errno != EPERM) ||
-			       utimensat(AT_FDCWD, full, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0 ||
-			       utimensat(AT_FDCWD, parent, (const struct timespec[2]){ pst.st_atim, pst.st_mtim }, 0) < 0))
-			r = bs_error_set(s->err, -errno, full, "cannot restore its metadata: %s", strerror(errno));
+		r = write_in_place(s, path, pe->data, pe->size);
+		if (r >= 0) {
+			s->bootloader_before = BS_STEAL(data);
+			s->bootloader_before_len = len;
+			snprintf(s->bootloader_path, sizeof(s->bootloader_path), "%s", path);
+		}
 	}
 	bs_pe_free(pe);
 	s->res->bootloader_signed = r >= 0;
@@ -356,25 +375,34 @@ static int write_oci(struct sealing *s)
 /* A directory is sealed in place: the UKI goes into its /boot/EFI/Linux. */
 static int write_dir(struct sealing *s)
 {
-	char full[PATH_MAX + 1024], boot[PATH_MAX + 8];
+	char full[PATH_MAX + 1024], boot[PATH_MAX + 8], efi[PATH_MAX + 16], linux_dir[PATH_MAX + 32];
 	const char *root = bs_source_dir(s->src);
+	int made_efi, made_linux, r = 0;
 	struct stat st;
-	int r;
 
 	/* bootc empties /boot but keeps the sub-second part of its mtime: a
 	 * new entry in it would change the digest just sealed. */
 	snprintf(boot, sizeof(boot), "%s/boot", root);
 	if (stat(boot, &st) < 0)
 		return bs_error_set(s->err, -errno, boot, "cannot stat: %s", strerror(errno));
-	snprintf(full, sizeof(full), "%s/boot/EFI", root);
-	if (mkdir(full, 0755) < 0 && errno != EEXIST)
-		return bs_error_set(s->err, -errno, full, "cannot create: %s", strerror(errno));
-	snprintf(full, sizeof(full), "%s/boot/EFI/Linux", root);
-	if (mkdir(full, 0755) < 0 && errno != EEXIST)
-		return bs_error_set(s->err, -errno, full, "cannot create: %s", strerror(errno));
-	snprintf(full, sizeof(full), "%s/%s", root, s->res->uki_path);
-	r = bs_atomicfile_write_all(full, s->uki, s->uki_len, 0644, 1, s->err);
-	if (r >= 0 && utimensat(AT_FDCWD, boot, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0)
+	snprintf(efi, sizeof(efi), "%s/boot/EFI", root);
+	snprintf(linux_dir, sizeof(linux_dir), "%s/boot/EFI/Linux", root);
+	made_efi = mkdir(efi, 0755) == 0;
+	if (!made_efi && errno != EEXIST)
+		return bs_error_set(s->err, -errno, efi, "cannot create: %s", strerror(errno));
+	made_linux = mkdir(linux_dir, 0755) == 0;
+	if (!made_linux && errno != EEXIST)
+		r = bs_error_set(s->err, -errno, linux_dir, "cannot create: %s", strerror(errno));
+	else {
+		snprintf(full, sizeof(full), "%s/%s", root, s->res->uki_path);
+		r = bs_atomicfile_write_all(full, s->uki, s->uki_len, 0644, 1, s->err);
+	}
+	/* A failed seal leaves /boot as it found it. */
+	if (r < 0 && made_linux)
+		rmdir(linux_dir);
+	if (r < 0 && made_efi)
+		rmdir(efi);
+	if (utimensat(AT_FDCWD, boot, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0 && r >= 0)
 		r = bs_error_set(s->err, -errno, boot, "cannot restore its times: %s", strerror(errno));
 	return r;
 }
@@ -460,6 +488,9 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		r = bs_source_dir(s.src) ? write_dir(&s) : write_oci(&s);
 	}
 out:
+	if (r < 0 && s.bootloader_before)
+		(void)write_in_place(&s, s.bootloader_path, s.bootloader_before, s.bootloader_before_len);
+	free(s.bootloader_before);
 	bs_tmpdir_remove(&s.tmp);
 	free(s.uki);
 	bs_source_free(s.src);

@@ -98,6 +98,17 @@ check "sealed dir: compute-composefs-digest agrees after signing the bootloader"
 	"$(grep -o 'composefs=[0-9a-f]*' "$work/sb.out" | head -1)" = \
 	"composefs=$("$BOOTSEAL" compute-composefs-digest "$work/sb-unpacked/rootfs")"
 
+# A dir: seal that fails after signing systemd-boot in place puts it back.
+cp -a "$work/input/rootfs" "$work/failing"
+rm "$work/failing/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+listing() { (cd "$1" && find . -printf '%p %s %m %T@\n' | sort && sha256sum usr/lib/systemd/boot/efi/systemd-bootx64.efi); }
+listing "$work/failing" >"$work/failing.before"
+check_fails "a dir: seal failing after --sign-bootloader" 2 "no systemd-stub at" \
+	"$BOOTSEAL" seal "${keys[@]}" --sign-bootloader "dir:$work/failing"
+check_eq "leaves systemd-boot, /boot and every time as they were" "$(cat "$work/failing.before")" \
+	"$(listing "$work/failing")"
+rm -rf "$work/failing"
+
 # Tampering, one way at a time, on the unpacked tree (dir: form).
 base=$work/unpacked/rootfs
 check "verify-seal accepts the unpacked tree" "$BOOTSEAL" verify-seal --db "$work/keys/db.crt" "$base"
