@@ -41,6 +41,7 @@ struct reader {
 	size_t mask, used;
 	struct pending_dir *queue;      /* directories whose entries are still to read */
 	size_t q_head, q_len, q_cap;
+	uint64_t data_read;             /* bytes of inode data, all inodes */
 };
 
 struct pending_dir {
@@ -216,6 +217,13 @@ static int read_data(struct reader *rd, struct bs_tree_inode *ino, uint64_t nid,
 		return bad(rd, "inode %llu has data layout %u", (unsigned long long)nid, layout);
 	if ((body && !in_image(rd, data_off, body)) || !in_image(rd, tail_off, tail))
 		return bad(rd, "data of inode %llu is outside the image", (unsigned long long)nid);
+	/* A writer stores each inode's data once, so all of it fits in the
+	 * image; inodes that share blocks would each cost a copy (32-byte
+	 * inodes over the same MiB: gigabytes from a small image). */
+	if (size > rd->size - rd->data_read)
+		return bad(rd, "data of inode %llu: the inodes' data adds up to more than the image",
+			   (unsigned long long)nid);
+	rd->data_read += size;
 	if (S_ISDIR(ino->st.mode)) {
 		/* Entries are read from a queue, not recursively: nesting depth
 		 * is the image's choice. */

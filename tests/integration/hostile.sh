@@ -108,6 +108,29 @@ for i in range(1200, len(g), 97):     # every 97th byte of the metadata flipped
     g[i] ^= 0x5A
 open("garbled.img", "wb").write(g)
 EOF
+# 20 one-byte files whose inodes are then pointed at the same blocks, each
+# claiming nearly the whole image: their data adds up to more than the image.
+{ echo '/ 0 40755 2 0 0 0 0.0 - - -'; for i in $(seq 20); do echo "/f$i 1 100644 1 0 0 0 0.0 - x -"; done; } >small.dump
+$B mkcomposefs --from-file small.dump small.img
+python3 - <<'EOF'
+import struct
+d = bytearray(open("small.img", "rb").read())
+meta = struct.unpack_from("<I", d, 1024 + 40)[0] * 4096
+claim = (len(d) - 4096) // 4096 * 4096
+hit = 0
+for off in range(meta, len(d) - 32, 32):
+    fmt, _, mode = struct.unpack_from("<HHH", d, off)
+    size = struct.unpack_from("<Q" if fmt & 1 else "<I", d, off + 8)[0]
+    if mode == 0o100644 and size == 1 and (fmt >> 1) & 7 == 2:
+        struct.pack_into("<H", d, off, fmt & ~0xE)                      # FLAT_PLAIN
+        struct.pack_into("<Q" if fmt & 1 else "<I", d, off + 8, claim)
+        struct.pack_into("<I", d, off + 16, 0)                          # from block 0
+        hit += 1
+assert hit == 20, hit
+open("shared.img", "wb").write(d)
+EOF
+hostile "erofs: inodes sharing data blocks" shared.img "the inodes' data adds up to more than the image" \
+	$B composefs-info dump shared.img
 hostile "erofs: truncated superblock" trunc-sb.img "corrupt composefs image" $B composefs-info dump trunc-sb.img
 hostile "erofs: truncated data" trunc-data.img "corrupt composefs image" $B composefs-info dump trunc-data.img
 hostile "erofs: empty file" empty.img "corrupt composefs image: empty" $B composefs-info ls empty.img
