@@ -489,41 +489,130 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
 	return 0;
 }
 
-/* Links resolve to paths that may themselves be links not yet placed, so
- * rounds repeat until nothing moves; what is left is missing or a cycle. */
+/* PATH without its leading and repeated slashes, as lookup_path reads it. */
+static char *canonical_path(const char *path)
+{
+	char *out = malloc(strlen(path) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*path) {
+		while (*path == '/')
+			path++;
+		if (*path && o > out)
+			*o++ = '/';
+		while (*path && *path != '/')
+			*o++ = *path++;
+	}
+	*o = '\0';
+	return out;
+}
+
+struct link_key {
+	char *path;
+	size_t link;
+};
+
+static int link_key_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct link_key *)a)->path, ((const struct link_key *)b)->path);
+}
+
+/* The pending link placed at PATH, or n if none. */
+static size_t find_link(const struct link_key *keys, size_t n, const char *path)
+{
+	struct link_key want = { (char *)path, 0 };
+	const struct link_key *k = bsearch(&want, keys, n, sizeof(*keys), link_key_cmp);
+
+	return k ? k->link : n;
+}
+
+/* Places one link whose target is in the tree; a target missing leaves it pending. */
+static int place_link(struct parser *ps, struct pending_link *l)
+{
+	struct bs_tree_inode *target = lookup_path(ps->tree, l->target);
+	int r;
+
+	if (!target)
+		return 0;
+	ps->line = l->line;
+	if (S_ISDIR(target->st.mode))
+		return fail(ps, "hardlink target '%s' is a directory", l->target);
+	r = bs_tree_dir_add(ps->tree, l->dir, l->name, strlen(l->name), target, NULL);
+	if (r == -EEXIST)
+		return fail(ps, "path '%s' already exists", l->path);
+	if (r < 0)
+		return r;
+	free(l->target);
+	l->target = NULL;
+	return 0;
+}
+
+enum { LINK_NEW, LINK_VISITING, LINK_DONE };
+
+/*
+ * Links may point at links not yet placed: each is placed after the one it
+ * points at, depth first, so a chain listed backwards costs one pass, not
+ * one pass per link. A link in a cycle, or pointing at nothing, stays
+ * pending and is reported below.
+ */
 static int resolve_links(struct parser *ps)
 {
-	size_t left = ps->n_links;
+	size_t n = ps->n_links, *stack = NULL, *target_link = NULL;
+	struct link_key *keys = calloc(n ? n : 1, sizeof(*keys));
+	uint8_t *state = calloc(n ? n : 1, 1);
+	int r = 0;
 
-	while (left) {
-		size_t done = 0;
-
-		for (size_t i = 0; i < ps->n_links; i++) {
-			struct pending_link *l = &ps->links[i];
-			struct bs_tree_inode *target;
-			int r;
-
-			if (!l->target)
-				continue;
-			target = lookup_path(ps->tree, l->target);
-			if (!target)
-				continue;
-			ps->line = l->line;
-			if (S_ISDIR(target->st.mode))
-				return fail(ps, "hardlink target '%s' is a directory", l->target);
-			r = bs_tree_dir_add(ps->tree, l->dir, l->name, strlen(l->name), target, NULL);
-			if (r == -EEXIST)
-				return fail(ps, "path '%s' already exists", l->path);
-			if (r < 0)
-				return r;
-			free(l->target);
-			l->target = NULL;
-			done++;
-		}
-		if (!done)
-			break;
-		left -= done;
+	stack = malloc((n ? n : 1) * sizeof(*stack));
+	target_link = malloc((n ? n : 1) * sizeof(*target_link));
+	if (!keys || !state || !stack || !target_link)
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		keys[i].link = i;
+		if (!(keys[i].path = canonical_path(ps->links[i].path)))
+			r = -ENOMEM;
 	}
+	if (r == 0)
+		qsort(keys, n, sizeof(*keys), link_key_cmp);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char *t = canonical_path(ps->links[i].target);
+
+		if (!t) {
+			r = -ENOMEM;
+			break;
+		}
+		target_link[i] = find_link(keys, n, t);
+		free(t);
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		size_t depth = 0;
+
+		if (state[i] != LINK_NEW)
+			continue;
+		stack[depth++] = i;
+		state[i] = LINK_VISITING;
+		while (r == 0 && depth) {
+			size_t j = stack[depth - 1], k = target_link[j];
+
+			if (k < n && state[k] == LINK_NEW) {
+				state[k] = LINK_VISITING;
+				stack[depth++] = k;
+				continue;
+			}
+			/* k placed (or failed, or in this cycle): try j. */
+			r = place_link(ps, &ps->links[j]);
+			state[j] = LINK_DONE;
+			depth--;
+		}
+	}
+	for (size_t i = 0; keys && i < n; i++)
+		free(keys[i].path);
+	free(keys);
+	free(state);
+	free(stack);
+	free(target_link);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ps->n_links; i++) {
 		struct pending_link *l = &ps->links[i];
 		const char *t = l->target, *p = l->path;

@@ -161,6 +161,37 @@ static void hardlinks(void **state)
 	bs_tree_free(t);
 }
 
+/* Links to links, listed before what they point at and with extra slashes,
+ * all land on the file; a cycle is an error. */
+static void hardlink_chains(void **state)
+{
+	static const char chain[] =
+		"/ 4096 40755 2 0 0 0 0.0 - - -\n"
+		"/a 0 @100644 0 0 0 0 0.0 /b - -\n"
+		"/b 0 @100644 0 0 0 0 0.0 //d//c - -\n"
+		"/d 4096 40755 2 0 0 0 0.0 - - -\n"
+		"/d/c 0 @100644 0 0 0 0 0.0 e - -\n"
+		"/e 0 100644 4 0 0 0 0.0 - - -\n";
+	static const char cycle[] =
+		"/ 4096 40755 2 0 0 0 0.0 - - -\n"
+		"/f 0 100644 1 0 0 0 0.0 - - -\n"
+		"/x 0 @100644 0 0 0 0 0.0 /y - -\n"
+		"/y 0 @100644 0 0 0 0 0.0 /x - -\n";
+	struct bs_tree *t = NULL;
+	struct bs_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(bs_dump_parse(chain, strlen(chain), "x", &t, NULL), 0);
+	assert_ptr_equal(child(t, "a"), child(t, "e"));
+	assert_ptr_equal(child(t, "b"), child(t, "e"));
+	assert_int_equal(bs_tree_link_count(child(t, "e")), 4);
+	bs_tree_free(t);
+	t = NULL;
+	assert_int_equal(bs_dump_parse(cycle, strlen(cycle), "x", &t, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "hardlink cycle"));
+	assert_null(t);
+}
+
 /* C composefs-info dump prints times before 1970 signed ("%" PRIi64). */
 static void negative_mtime(void **state)
 {
@@ -261,6 +292,7 @@ int main(void)
 		cmocka_unit_test(simple_tree),
 		cmocka_unit_test(special_round_trip),
 		cmocka_unit_test(hardlinks),
+		cmocka_unit_test(hardlink_chains),
 		cmocka_unit_test(negative_mtime),
 		cmocka_unit_test(should_fail),
 		cmocka_unit_test(bad_fields),
