@@ -100,4 +100,13 @@ tar("whiteouts.tar", [("usr/", D), ("usr/.wh.bin", F, b""), ("etc/", D), ("etc/.
     ("etc/hostname", F, b"fuzz\n")])
 tar("rootfs.tar.gz", [("a/", D), ("a/b", F, b"hello"), ("a/c", L, "b")], gz=True)
 PY
+# A GNU sparse entry (holes read as zeros), the layer hostile.sh builds
+python3 "$top/tests/hostile/make-oci.py" sparse "$tmp/sparse"
+python3 - "$tmp/sparse" "$C/oci-tar/sparse.tar" <<'PY'
+import json, shutil, sys
+d = sys.argv[1]
+blob = lambda dg: f"{d}/blobs/sha256/{dg[7:]}"
+man = json.load(open(blob(json.load(open(f"{d}/index.json"))["manifests"][0]["digest"])))
+shutil.copy(blob(man["layers"][0]["digest"]), sys.argv[2])
+PY
 du -sh "$C"
