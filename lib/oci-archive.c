@@ -162,8 +162,8 @@ int oci_archive_open(struct bs_oci_image *img, const char *file, struct bs_error
 
 	if (!a)
 		return -ENOMEM;
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) < 0) {
 		r = bs_error_set(err, fd < 0 ? -errno : -EINVAL, file, "cannot open: %s",
 				 fd < 0 ? strerror(errno) : "not a regular file");
 		goto out;
@@ -210,11 +210,12 @@ int oci_file_open(const struct bs_oci_image *img, const char *name, struct oci_f
 	}
 	if (asprintf(&path, "%s/%s", img->root, name) < 0)
 		return -ENOMEM;
-	f->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in the layout is refused, not waited on. */
+	f->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (f->fd < 0)
 		return -errno;
 	f->owned = 1;
-	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode) || fcntl(f->fd, F_SETFL, 0) < 0) {
 		oci_file_close(f);
 		return -EBADMSG;
 	}

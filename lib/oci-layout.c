@@ -273,9 +273,10 @@ static int select_manifest(struct bs_oci_image *img, json_object *index, const c
 {
 	json_object *manifests, *chosen = NULL;
 	size_t n;
+	int r;
 
-	if (check_schema(index, "index.json", err) < 0)
-		return err ? err->code : -EBADMSG;
+	if ((r = check_schema(index, "index.json", err)) < 0)
+		return r;
 	if (!json_object_object_get_ex(index, "manifests", &manifests) ||
 	    !json_object_is_type(manifests, json_type_array))
 		return bs_error_set(err, -EBADMSG, "index.json", "no manifests array");
@@ -298,8 +299,8 @@ static int select_manifest(struct bs_oci_image *img, json_object *index, const c
 	if (!chosen)
 		return tag ? bs_error_set(err, -ENOENT, "index.json", "no manifest tagged '%s'", tag)
 			   : bs_error_set(err, -EBADMSG, "index.json", "no manifest");
-	if (parse_descriptor(chosen, "index.json", &img->manifest, err) < 0)
-		return err ? err->code : -EBADMSG;
+	if ((r = parse_descriptor(chosen, "index.json", &img->manifest, err)) < 0)
+		return r;
 	if (strcmp(img->manifest.d.media_type, MT_OCI_INDEX) == 0)
 		return bs_error_set(err, -EOPNOTSUPP, "index.json", "nested image index (multi-platform) is not supported");
 	if (!one_of(img->manifest.d.media_type, manifest_types, BS_ARRAY_SIZE(manifest_types)))
@@ -374,12 +375,14 @@ static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
 				 img->config.d.media_type);
 		goto out;
 	}
-	img->n_layers = json_object_array_length(layers);
-	img->layers = calloc(img->n_layers ? img->n_layers : 1, sizeof(*img->layers));
+	/* n_layers only once the array exists: bs_oci_image_free walks it. */
+	img->layers = calloc(json_object_array_length(layers) ? json_object_array_length(layers) : 1,
+			     sizeof(*img->layers));
 	if (!img->layers) {
 		r = -ENOMEM;
 		goto out;
 	}
+	img->n_layers = json_object_array_length(layers);
 	for (size_t i = 0; i < img->n_layers; i++) {
 		json_object *l = json_object_array_get_idx(layers, i);
 

@@ -277,7 +277,8 @@ static int stream_layers(struct emit *w, struct archive_entry *out_e)
 			copied++;
 			i++;
 		}
-		while (!r && (ar = archive_read_next_header(in, &e)) == ARCHIVE_OK)
+		/* The rest is drained as flatten read it: a warning is not an error. */
+		while (!r && ((ar = archive_read_next_header(in, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN))
 			;
 		if (!r && ar != ARCHIVE_EOF)
 			r = oci_stream_error(s, in, layer, NULL, w->err);

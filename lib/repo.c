@@ -317,9 +317,10 @@ int bs_repo_open(const char *path, unsigned flags, int create, struct bs_repo **
 	*out = repo;
 	return 0;
 fail:
-	bs_error_set(err, -errno, path, "cannot open the repository: %s", strerror(errno));
+	r = -errno;
+	bs_error_set(err, r, path, "cannot open the repository: %s", strerror(-r));
 	bs_repo_free(repo);
-	return err ? err->code : -EIO;
+	return r;
 }
 
 /* Whether objects/NAME holds the digest with fs-verity on. */

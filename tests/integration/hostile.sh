@@ -274,6 +274,15 @@ $B oci inspect --dump absolute.dump oci:oci-absolute >/dev/null
 check "oci: an absolute path lands inside the tree" grep -q '^/etc/passwd 21 100644 ' absolute.dump
 # A sparse entry reads as the zeros of its holes, as GNU tar extracts it.
 python3 "$H/make-oci.py" sparse oci-sparse
+# A FIFO for a blob, or for the archive, is refused at once, not waited on.
+cp -a oci-sparse oci-fifo
+layer=$(python3 -c 'import json,sys; d=sys.argv[1]; b=lambda g: f"{d}/blobs/sha256/{g[7:]}"; print(b(json.load(open(b(json.load(open(d + "/index.json"))["manifests"][0]["digest"])))["layers"][0]["digest"]))' oci-fifo)
+rm "$layer" && mkfifo "$layer"
+check_fails "oci: a FIFO for a layer blob" 2 "blob is not a regular file" timeout 60 $B oci inspect oci:oci-fifo
+mkfifo archive.fifo
+check_fails "oci: a FIFO for an oci-archive" 2 "archive.fifo: cannot open: not a regular file" \
+	timeout 60 $B oci inspect oci-archive:archive.fifo
+rm -rf oci-fifo archive.fifo
 $B oci inspect --dump sparse.dump oci:oci-sparse >/dev/null
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(4096) + b"x" + bytes(4096))' >sparse.want
 check_eq "oci: a sparse entry's digest is that of its zeros and data" \
