@@ -185,6 +185,25 @@ static int skipped_dir(const struct scan *s, const struct bs_tree_inode *dir, co
 	       (strcmp(name, "boot") == 0 || strcmp(name, "sysroot") == 0 || strcmp(name, "run") == 0);
 }
 
+/* On the heap: scan_entry recurses once per directory level, and a 4 KiB
+ * buffer in each frame would take a 2000-level tree past an 8 MiB stack. */
+static int read_symlink(struct scan *s, int dirfd, const char *name, const char *rel,
+			struct bs_tree_inode *inode)
+{
+	_cleanup_free_ char *target = malloc(PATH_MAX + 1);
+	ssize_t n;
+
+	if (!target)
+		return -ENOMEM;
+	n = readlinkat(dirfd, name, target, PATH_MAX + 1);
+	if (n < 0)
+		return fail_errno(s, rel, "cannot read link");
+	if ((size_t)n > PATH_MAX)
+		return fail(s, rel, -ENAMETOOLONG, "symlink target too long");
+	bs_tree_inode_stat(inode)->size = (uint64_t)n;
+	return bs_tree_inode_set_payload(s->tree, inode, target, (size_t)n, s->err);
+}
+
 static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, const char *name,
 		      char *rel, size_t rel_len)
 {
@@ -235,18 +254,9 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 			r = add_hash_job(s, inode, rel);
 		}
 		break;
-	case S_IFLNK: {
-		char target[PATH_MAX + 1];
-		ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
-
-		if (n < 0)
-			return fail_errno(s, rel, "cannot read link");
-		if ((size_t)n > PATH_MAX)
-			return fail(s, rel, -ENAMETOOLONG, "symlink target too long");
-		r = bs_tree_inode_set_payload(s->tree, inode, target, (size_t)n, s->err);
-		bs_tree_inode_stat(inode)->size = (uint64_t)n;
+	case S_IFLNK:
+		r = read_symlink(s, dirfd, name, rel, inode);
 		break;
-	}
 	case S_IFCHR:
 	case S_IFBLK:
 		bs_tree_inode_stat(inode)->rdev = st.st_rdev;

@@ -259,6 +259,13 @@ oci_hostile sparse-huge "layer 1: usr/huge: sparse file: more than 1024 MiB of h
 oci_hostile sparse-many "layer 1: usr/s2: sparse file: more than 1024 MiB of holes in the image"
 oci_hostile deep-json "([^ ]*/)?index.json: malformed JSON"
 oci_hostile name256 "layer 1: etc/n{256}: name longer than 255 bytes"
+# A directory tree 2000 levels deep (a path of 4000 bytes, one open
+# directory per level): scanned without running out of stack, which a
+# 4 KiB symlink buffer in every level's frame once did (SIGSEGV).
+mkdir deep && (cd deep && for i in $(seq 2000); do mkdir a && cd a; done)
+check "dir: a tree 2000 levels deep" bash -c 'ulimit -n 8192 && exec "$0" mkcomposefs deep out-deep.img' "$B"
+check_eq "dir: and every level is in the image" 2001 "$($B composefs-info dump out-deep.img | wc -l)"
+rm -rf deep out-deep.img
 # 10^6 entries in one directory of a layer: read within 2 GiB and 120 s
 # (about 4 s and 620 MB).
 python3 "$H/make-oci.py" million oci-million
