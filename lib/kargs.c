@@ -513,3 +513,8 @@ int bs_kargs_composefs(const char *cmdline, size_t len, struct bs_kargs_composef
 	}
 	return bs_error_set(err, -ENOENT, NULL, "no composefs= or composefs.digest= on the kernel command line");
 }
+
+int bs_kargs_next(const char *cmdline, size_t *pos, const char **start, size_t *len)
+{
+	return cmdline ? next_param(cmdline, pos, start, len) : 0;
+}

@@ -162,9 +162,17 @@ int cmd_container(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "ukify") == 0)
 		return ukify(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
+		return cli_container_inspect(argc - 1, argv + 1);
+	/* bootc's spelling of the top-level command. */
+	if (argc >= 2 && strcmp(argv[1], "compute-composefs-digest") == 0)
+		return cmd_compute_composefs_digest(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		help();
+		printf("usage: bootseal container inspect [--rootfs DIR] [--json | --format humanreadable|json]\n"
+		       "usage: bootseal container compute-composefs-digest [ARGS...]\n"
+		       "       (bootseal compute-composefs-digest under bootc's name)\n");
 		return BS_EXIT_OK;
 	}
-	return cli_fail("container", "expected 'ukify' (see --help)");
+	return cli_fail("container", "expected 'ukify', 'inspect' or 'compute-composefs-digest' (see --help)");
 }

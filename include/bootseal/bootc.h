@@ -29,4 +29,20 @@ enum {
 int bs_bootc_transform(struct bs_tree *tree, unsigned flags, const struct bs_content_source *src,
 		       const char *name, struct bs_error *err);
 
+/*
+ * The kernel of a container's root filesystem as `bootc container inspect`
+ * finds it (bootc 534c76ea kernel.rs find_kernel): the first, in byte order,
+ * of boot/EFI/Linux/NAME.efi whose NAME is UTF-8 (a UKI; version = NAME),
+ * else the one usr/lib/modules/VERSION directory (UTF-8 names only) holding
+ * vmlinuz; several such directories are an error, as in bootc.
+ */
+struct bs_bootc_kernel {
+	char *version;          /* NULL: no kernel */
+	int unified;            /* 1: a UKI in boot/EFI/Linux */
+};
+
+/* Fills *kernel (version malloc()ed, NULL without a kernel); 0 or -errno. */
+int bs_bootc_find_kernel(const char *rootfs, struct bs_bootc_kernel *kernel, struct bs_error *err);
+void bs_bootc_kernel_clear(struct bs_bootc_kernel *kernel);
+
 #endif

@@ -11,6 +11,12 @@
  * with the surrounding quotes removed), joined by single spaces.
  */
 
+/*
+ * The next parameter of a NUL-terminated command line from *pos (start at
+ * 0), split as bs_kargs_append splits: 1 with *start and *len set, 0 at the end.
+ */
+int bs_kargs_next(const char *cmdline, size_t *pos, const char **start, size_t *len);
+
 /* Appends the parameters of args to *cmdline (malloc()ed, may start NULL). */
 int bs_kargs_append(char **cmdline, const char *args);
 

@@ -105,6 +105,11 @@ shape "compute-composefs-digest" compute-composefs-digest "$work/digest.json"
 check_eq "compute-composefs-digest: the text output's digest" \
 	"$("$BOOTSEAL" compute-composefs-digest "$root")" "$(field "$work/digest.json" digest)"
 
+"$BOOTSEAL" container inspect --json --rootfs "$root" >"$work/container-inspect.json"
+shape "container inspect" "container inspect" "$work/container-inspect.json"
+check_eq "container inspect: the kernel seal finds" \
+	"$(ls "$root/usr/lib/modules")" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kernel"]["version"])' "$work/container-inspect.json")"
+
 "$BOOTSEAL" seal --json --key "$work/keys/db.key" --cert "$work/keys/db.crt" "dir:$root" >"$work/seal.json"
 shape "seal" seal "$work/seal.json"
 check_eq "seal: the digest compute-composefs-digest prints" "$(field "$work/digest.json" digest)" \

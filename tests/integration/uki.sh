@@ -235,9 +235,41 @@ check_eq "... beside the caller, not in the rootfs" "" "$(ls "$R/cu.dump" 2>/dev
 check "container ukify signs with ukify's flags" sbverify --cert db.crt cu2.efi
 check_fails "container ukify refuses the running root" 2 "active root filesystem" \
 	"$BOOTSEAL" container ukify -- --output "$work/cu3.efi"
+
+# --- container inspect: bootc's JSON keys and human rows (bootc 534c76ea status.rs tests) ---
+json_get() { python3 -c 'import json,sys; o=json.load(sys.stdin); print(json.dumps(eval(sys.argv[1], {"o": o}), separators=(",", ":")))' "$1"; }
+"$BOOTSEAL" container inspect --rootfs "$R" --json >inspect.json
+check_eq "container inspect --json: .kernel.version is the modules directory" "\"$kver\"" "$(json_get 'o["kernel"]["version"]' <inspect.json)"
+check_eq "container inspect --json: a vmlinuz kernel is not unified" false "$(json_get 'o["kernel"]["unified"]' <inspect.json)"
+check_eq "container inspect --json: kargs.d's arguments, one per element" '["quiet","console=ttyS0","rw"]' \
+	"$(json_get 'o["kargs"]' <inspect.json)"
+check_eq "container inspect --format json = --json" "$(cat inspect.json)" \
+	"$("$BOOTSEAL" container inspect --rootfs "$R" --format json)"
+check_eq "container inspect: bootc's human rows" \
+	"$(printf 'Kernel: %s\n  Type: vmlinuz\n Kargs: quiet console=ttyS0 rw' "$kver")" \
+	"$("$BOOTSEAL" container inspect --rootfs "$R")"
+mkdir -p "$work/uki-root/boot/EFI/Linux"
+: >"$work/uki-root/boot/EFI/Linux/b.efi"; : >"$work/uki-root/boot/EFI/Linux/a.b.efi"; : >"$work/uki-root/boot/EFI/Linux/.efi"
+check_eq "container inspect: the first UKI in byte order, its name less .efi, no kargs" \
+	"$(printf 'Kernel: a.b\n  Type: UKI\n Kargs: <none>')" "$("$BOOTSEAL" container inspect --rootfs "$work/uki-root")"
+check_eq "container inspect --json: a UKI is unified" true \
+	"$("$BOOTSEAL" container inspect --rootfs "$work/uki-root" --json | json_get 'o["kernel"]["unified"]')"
+mkdir -p "$work/empty-root"
+check_eq "container inspect --json: no kernel is null" '{"kargs":[],"kernel":null}' \
+	"$("$BOOTSEAL" container inspect --rootfs "$work/empty-root" --json | json_get o)"
+check_eq "container inspect: no kernel, no kargs" "$(printf 'Kernel: <none>\n Kargs: <none>')" \
+	"$("$BOOTSEAL" container inspect --rootfs "$work/empty-root")"
+check_fails "container inspect refuses --json with --format" 2 "cannot be used together" \
+	"$BOOTSEAL" container inspect --rootfs "$R" --json --format json
+check_fails "container inspect names an unknown format" 2 "unsupported format 'yaml'" \
+	"$BOOTSEAL" container inspect --rootfs "$R" --format yaml
+check_eq "container compute-composefs-digest is compute-composefs-digest under bootc's name" "$digest" \
+	"$("$BOOTSEAL" container compute-composefs-digest "$R")"
 mkdir -p "$R/usr/lib/modules/9.9.9"; : >"$R/usr/lib/modules/9.9.9/vmlinuz"
 check_fails "container ukify refuses two kernels" 2 "multiple kernels" \
 	"$BOOTSEAL" container ukify --rootfs "$R" -- --output "$work/cu3.efi"
+check_fails "container inspect refuses two kernels, as bootc" 2 "multiple subdirectories in usr/lib/modules" \
+	"$BOOTSEAL" container inspect --rootfs "$R"
 check_eq "no UKI after a refusal" "" "$(ls cu3.efi 2>/dev/null)"
 
 # --- Secure Boot under OVMF ---------------------------------------------------

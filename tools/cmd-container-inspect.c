@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `bootseal container inspect`: `bootc container inspect` for a Containerfile,
+ * so `kver=$(bootseal container inspect --rootfs /target --json | jq -r
+ * .kernel.version)` works as it does with bootc. The human form and the JSON
+ * keys are bootc 534c76ea's (status.rs container_inspect, spec.rs
+ * ContainerInspect).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include <bootseal/bootc.h>
+#include <bootseal/kargs.h>
+
+#include "cli-io.h"
+#include "cli.h"
+
+static const char cmd[] = "container inspect";
+
+/* bootc matches kargs.d architectures against the Rust target it was built for. */
+#if defined(__x86_64__)
+#define HOST_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define HOST_ARCH "aarch64"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define HOST_ARCH "riscv64"
+#else
+#define HOST_ARCH "unknown"
+#endif
+
+static void help(void)
+{
+	printf("usage: bootseal container inspect [--rootfs DIR] [--json | --format humanreadable|json]\n"
+	       "Prints the kernel arguments of DIR's usr/lib/bootc/kargs.d and its kernel (version,\n"
+	       "and whether it is a UKI), as `bootc container inspect` does. DIR defaults to /.\n");
+}
+
+static json_object *inspect_json(const char *cmdline, const struct bs_bootc_kernel *k)
+{
+	json_object *o = json_object_new_object(), *kargs = json_object_new_array(), *kernel = NULL;
+	const char *s;
+	size_t pos = 0, n;
+
+	while (bs_kargs_next(cmdline, &pos, &s, &n))
+		json_object_array_add(kargs, json_object_new_string_len(s, (int)n));
+	json_object_object_add(o, "kargs", kargs);
+	if (k->version) {
+		kernel = json_object_new_object();
+		json_object_object_add(kernel, "version", json_object_new_string(k->version));
+		json_object_object_add(kernel, "unified", json_object_new_boolean(k->unified));
+	}
+	json_object_object_add(o, "kernel", kernel);
+	return o;
+}
+
+/* Labels right-aligned to the longest ("Kernel"), as bootc's write_row_name does. */
+static void print_human(const char *cmdline, const struct bs_bootc_kernel *k)
+{
+	const char *s;
+	size_t pos = 0, n;
+	int any = 0;
+
+	printf("Kernel: %s\n", k->version ? k->version : "<none>");
+	if (k->version)
+		printf("  Type: %s\n", k->unified ? "UKI" : "vmlinuz");
+	fputs(" Kargs: ", stdout);
+	while (bs_kargs_next(cmdline, &pos, &s, &n))
+		printf("%s%.*s", any++ ? " " : "", (int)n, s);
+	puts(any ? "" : "<none>");
+}
+
+int cli_container_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rootfs", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bs_bootc_kernel kernel = { 0 };
+	char *cmdline = NULL;
+	const char *rootfs = "/", *format = NULL;
+	struct bs_error err = { 0 };
+	int json = 0, c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': rootfs = optarg; break;
+		case 'J': json = 1; break;
+		case 'f': format = optarg; break;
+		case 'h':
+			help();
+			return BS_EXIT_OK;
+		default:
+			return BS_EXIT_BAD_INPUT;
+		}
+	}
+	if (optind < argc)
+		return cli_fail(cmd, "unexpected argument '%s'", argv[optind]);
+	if (format && json)
+		return cli_fail(cmd, "--json and --format cannot be used together");
+	if (format && strcmp(format, "json") == 0)
+		json = 1;
+	else if (format && strcmp(format, "humanreadable") != 0)
+		return cli_fail(cmd, "unsupported format '%s' (humanreadable or json)", format);
+
+	r = bs_kargs_read_dir(rootfs, HOST_ARCH, &cmdline, &err);
+	if (r >= 0)
+		r = bs_bootc_find_kernel(rootfs, &kernel, &err);
+	if (r >= 0 && json)
+		cli_json_print(inspect_json(cmdline, &kernel));
+	else if (r >= 0)
+		print_human(cmdline, &kernel);
+	free(cmdline);
+	bs_bootc_kernel_clear(&kernel);
+	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
+}
