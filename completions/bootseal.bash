@@ -49,7 +49,14 @@ _bootseal() {
 	case $prev in
 	--hash-alg | --hash) mapfile -t COMPREPLY < <(compgen -W "sha256 sha512" -- "$cur"); return ;;
 	--key-type) mapfile -t COMPREPLY < <(compgen -W "rsa2048 rsa3072 rsa4096 ecdsa-p256 ecdsa-p384" -- "$cur"); return ;;
-	--format) mapfile -t COMPREPLY < <(compgen -W "v0 v1 v2" -- "$cur"); return ;;
+	--format)
+		if [ "$cmd" = container ]; then
+			mapfile -t COMPREPLY < <(compgen -W "humanreadable json" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "v0 v1 v2" -- "$cur")
+		fi
+		return ;;
+	--compression) mapfile -t COMPREPLY < <(compgen -W "gzip zstd none" -- "$cur"); return ;;
 	--var) mapfile -t COMPREPLY < <(compgen -W "PK KEK db dbx" -- "$cur"); return ;;
 	--jobs | --days | --karg | --label | --owner-guid | --timestamp | --salt | --block-size | \
 		--level | --subject-prefix | --min-version | --max-version | --uname | --key-env | --key-fd)
