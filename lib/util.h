@@ -71,6 +71,12 @@ int bs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, 
 struct bs_error;
 int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
 		 struct bs_error *err);
+/*
+ * bs_read_file for a path the user names: also a pipe (`@<(echo ...)`), a
+ * character device or a /proc file, whose fstat size says nothing, read to
+ * its end. A directory is refused; more than max bytes: -EFBIG.
+ */
+int bs_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err);
 
 /*
  * fsync of a directory, so that names created in or renamed into it survive

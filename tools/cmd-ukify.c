@@ -38,27 +38,20 @@ static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
 static void key_freep(struct bs_key **p) { bs_key_free(*p); }
 static void cert_freep(struct bs_cert **p) { bs_cert_free(*p); }
 
-/* TEXT|@FILE: a file's contents verbatim, or the text itself. */
+/* A command line, os-release or SBAT text: far below this, however generous. */
+#define MAX_TEXT_ARG (16u << 20)
+
+/* TEXT|@FILE: a file's contents verbatim (a pipe too), or the text itself. */
 static int text_arg(const char *arg, int squash_spaces, char **out, size_t *len)
 {
 	if (arg[0] == '@') {
-		_cleanup_close_ int fd = open(arg + 1, O_RDONLY | O_CLOEXEC);
-		struct stat st;
-		size_t got;
-		char *b;
+		struct bs_error err = { 0 };
+		uint8_t *b;
+		int r = bs_read_user_file(arg + 1, MAX_TEXT_ARG, &b, len, &err);
 
-		if (fd < 0 || fstat(fd, &st) < 0)
-			return cli_fail(cmd, "%s: cannot read: %s", arg + 1, strerror(errno));
-		b = malloc((size_t)st.st_size + 1);
-		if (!b)
-			return cli_report(cmd, NULL, -ENOMEM);
-		if (bs_read_full(fd, b, (size_t)st.st_size, &got) < 0) {
-			free(b);
-			return cli_fail(cmd, "%s: cannot read: %s", arg + 1, strerror(errno));
-		}
-		b[got] = '\0';
-		*out = b;
-		*len = got;
+		if (r < 0)
+			return cli_report(cmd, &err, r);
+		*out = (char *)b;
 		return 0;
 	}
 	*out = strdup(arg);

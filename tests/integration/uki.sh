@@ -189,9 +189,14 @@ for part in --linux --initrd --splash --devicetree; do
 		"$BOOTSEAL" ukify build "${args[@]/ird1/nothere}"
 done
 for part in --sbat --cmdline --os-release; do
-	check_fails "ukify names a missing $part @file" 2 "nothere: cannot read" "$BOOTSEAL" ukify build \
+	check_fails "ukify names a missing $part @file" 2 "nothere: cannot open" "$BOOTSEAL" ukify build \
 		--linux "$kernel" --stub "$STUB" "$part" @nothere --output uki-dir.efi
 done
+"$BOOTSEAL" ukify build --linux "$kernel" --stub "$STUB" --cmdline @<(printf 'from a pipe') --output uki-pipe.efi
+objcopy -O binary --only-section=.cmdline uki-pipe.efi uki-pipe.cmdline
+check_eq "ukify reads --cmdline @FILE from a pipe to its end" "from a pipe" "$(cat uki-pipe.cmdline)"
+check_fails "ukify bounds --cmdline @FILE that never ends" 2 "/dev/zero: larger than 16777216 bytes" \
+	"$BOOTSEAL" ukify build --linux "$kernel" --stub "$STUB" --cmdline @/dev/zero --output uki-dir.efi
 check_eq "no UKI from a directory or a missing file" "" "$(ls uki-dir.efi .uki-dir.efi.tmp-* 2>/dev/null)"
 
 # --- container ukify on a rootfs made from Debian packages -----------------------
