@@ -27,15 +27,19 @@ static const char cmd[] = "esl";
 
 static void help(void)
 {
-	printf("usage: bootseal esl from-cert --owner-guid GUID --output OUT CERT...\n"
+	printf("usage: bootseal esl from-cert [--owner-guid GUID] --output OUT CERT...\n"
 	       "       bootseal esl from-hash --owner-guid GUID --output OUT SHA256HEX...\n"
 	       "       bootseal esl list [--json] ESL\n");
 }
 
 static void buf_releasep(struct bs_efivar_buf *b) { bs_efivar_buf_release(b); }
 
-/* Shared option parsing of from-cert and from-hash. */
-static int parse_build_opts(int argc, char **argv, struct bs_efi_guid *owner, const char **output)
+/*
+ * Shared option parsing of from-cert and from-hash. An owner may default to
+ * the zero GUID, as cert-to-efi-sig-list's does; sbsiglist's is required.
+ */
+static int parse_build_opts(int argc, char **argv, int owner_required, struct bs_efi_guid *owner,
+			    const char **output)
 {
 	static const struct option opts[] = {
 		{ "owner-guid", required_argument, NULL, 'g' },
@@ -45,6 +49,7 @@ static int parse_build_opts(int argc, char **argv, struct bs_efi_guid *owner, co
 	};
 	int c, have_owner = 0;
 
+	memset(owner, 0, sizeof(*owner));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "g:o:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -63,7 +68,7 @@ static int parse_build_opts(int argc, char **argv, struct bs_efi_guid *owner, co
 			return BS_EXIT_BAD_INPUT;
 		}
 	}
-	if (!have_owner)
+	if (owner_required && !have_owner)
 		return cli_fail(cmd, "--owner-guid is required");
 	if (!*output)
 		return cli_fail(cmd, "--output is required");
@@ -80,7 +85,7 @@ static int from_cert(int argc, char **argv)
 	const char *output = NULL;
 	int r;
 
-	r = parse_build_opts(argc, argv, &owner, &output);
+	r = parse_build_opts(argc, argv, 0, &owner, &output);
 	if (r)
 		return r < 0 ? BS_EXIT_OK : r;
 	for (int i = optind; i < argc; i++) {
@@ -113,7 +118,7 @@ static int from_hash(int argc, char **argv)
 	size_t n;
 	int r;
 
-	r = parse_build_opts(argc, argv, &owner, &output);
+	r = parse_build_opts(argc, argv, 1, &owner, &output);
 	if (r)
 		return r < 0 ? BS_EXIT_OK : r;
 	n = (size_t)(argc - optind);

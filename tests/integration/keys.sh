@@ -33,6 +33,11 @@ for n in PK KEK db big ec; do
 	"$BOOTSEAL" esl from-cert --owner-guid "$G" --output "$n.der.esl" "$n.cer"
 	same "esl $n from DER = cert-to-efi-sig-list" "$n.oracle.esl" "$n.der.esl"
 done
+cert-to-efi-sig-list db.crt db.zero.oracle.esl >/dev/null
+"$BOOTSEAL" esl from-cert --output db.zero.esl db.crt
+same "esl from-cert without --owner-guid = cert-to-efi-sig-list without -g (zero GUID)" db.zero.oracle.esl db.zero.esl
+check_fails "esl from-hash still needs --owner-guid, as sbsiglist" 2 "owner-guid is required" \
+	"$BOOTSEAL" esl from-hash -o h0.esl "$(printf '0%.0s' $(seq 64))"
 cat PK.oracle.esl KEK.oracle.esl db.oracle.esl >three.oracle.esl
 "$BOOTSEAL" esl from-cert --owner-guid "$G" -o three.esl PK.crt KEK.cer db.crt
 same "esl of three certs = three efitools lists concatenated" three.oracle.esl three.esl
