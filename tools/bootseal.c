@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bootseal: unknown command '%s' (see bootseal --help)\n", argv[2]);
 		return BS_EXIT_BAD_INPUT;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return BS_EXIT_OK;
 	}

@@ -15,6 +15,7 @@ echo two >"$work/b/usr/f"
 
 # 0: ok.
 check "0: --version" "$BOOTSEAL" --version
+check_eq "0: -h prints --help" "$("$BOOTSEAL" --help)" "$("$BOOTSEAL" -h)"
 check "0: help" "$BOOTSEAL" help
 check "0: fsverity-digest" "$BOOTSEAL" fsverity-digest "$work/a/usr/f"
 check "0: diff of equal trees" "$BOOTSEAL" diff --raw "$work/a" "$work/a"
