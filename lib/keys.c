@@ -429,13 +429,33 @@ static int engine_load_private(const char *uri, EVP_PKEY **pkey, struct bs_error
 }
 #pragma GCC diagnostic pop
 
+/*
+ * Authenticode as UEFI firmware checks it and signed variable updates take
+ * RSA (EDK2) or ECDSA keys; an Ed25519 or DSA key would fail deep inside
+ * PKCS#7 with OpenSSL's words, so it is refused where its name is known.
+ */
+static int check_signing_type(struct bs_key **key, const char *name, struct bs_error *err)
+{
+	int id = EVP_PKEY_get_base_id((*key)->pkey);
+
+	if (id == EVP_PKEY_RSA || id == EVP_PKEY_EC)
+		return 0;
+	bs_key_free(*key);
+	*key = NULL;
+	return bs_error_set(err, -EINVAL, name, "cannot sign with a key of type %s: RSA and ECDSA keys are accepted",
+			    OBJ_nid2sn(id) ? OBJ_nid2sn(id) : "unknown");
+}
+
 int bs_keys_private_from_mem(const void *buf, size_t len, const char *name, struct bs_key **key,
 			     struct bs_error *err)
 {
 	struct secret_buf b = { .data = (uint8_t *)buf, .len = len };
 
+	int r;
+
 	*key = NULL;
-	return decode_private(&b, name, key, err);
+	r = decode_private(&b, name, key, err);
+	return r < 0 ? r : check_signing_type(key, name, err);
 }
 
 static int load_private(const char *spec, struct bs_key **key, struct bs_error *err)
@@ -471,6 +491,7 @@ static int load_private(const char *spec, struct bs_key **key, struct bs_error *
 
 int bs_keys_load_private(const char *spec, struct bs_key **key, struct bs_error *err)
 {
+	char shown[256];
 	int r;
 
 	/* Non-dumpable from the first byte read: a crash while decoding would
@@ -479,6 +500,9 @@ int bs_keys_load_private(const char *spec, struct bs_key **key, struct bs_error 
 	key_hold();
 	r = load_private(spec, key, err);
 	key_release();
+	if (r >= 0)
+		r = check_signing_type(key, source_kind(spec) == SRC_URI ? uri_display(spec, shown, sizeof(shown)) : spec,
+				       err);
 	return r;
 }
 

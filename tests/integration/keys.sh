@@ -179,6 +179,14 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key 2>/d
 check_fails "esl from-cert with a private key PEM" 2 "esl: PK.key: not an X.509 certificate \(PEM block is PRIVATE KEY\)" \
 	"$BOOTSEAL" esl from-cert --owner-guid "$G" -o notcert.esl PK.key
 check "esl from-cert with a key PEM leaves no output" test ! -e notcert.esl
+openssl genpkey -algorithm ed25519 -out ed.key 2>/dev/null
+openssl req -new -x509 -key ed.key -subj /CN=ed -days 10 -out ed.crt 2>/dev/null
+check_fails "sign refuses an Ed25519 key, naming it and what is accepted" 2 \
+	"sign: ed.key: cannot sign with a key of type ED25519: RSA and ECDSA keys are accepted" \
+	"$BOOTSEAL" sign --key ed.key --cert ed.crt --output ed.efi /usr/lib/systemd/boot/efi/systemd-bootx64.efi
+check_fails "auth sign refuses an Ed25519 key" 2 "auth: ed.key: cannot sign with a key of type ED25519" \
+	"$BOOTSEAL" auth sign --var db --key ed.key --cert ed.crt -o ed.auth db.esl
+check "no output from an Ed25519 key" test ! -e ed.efi -a ! -e ed.auth
 head -c 500 db.esl >trunc.esl
 check_fails "esl list: truncated list" 2 "esl: trunc.esl: signature list at offset 0 claims [0-9]+ bytes, 500 are left" \
 	"$BOOTSEAL" esl list trunc.esl
