@@ -6,6 +6,7 @@
  * parsing is strict because .esl/.auth files arrive from anywhere.
  */
 #include <bootseal/efivar.h>
+#include <bootseal/epoch.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -141,18 +142,12 @@ int bs_efivar_time_from_unix(int64_t seconds, struct bs_efi_time *t)
 
 int bs_efivar_time_default(struct bs_efi_time *t, struct bs_error *err)
 {
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	long long v;
-	char *end;
+	int64_t epoch;
+	int r = bs_source_date_epoch(&epoch, err);
 
-	if (!sde || !*sde)
-		return bs_efivar_time_from_unix((int64_t)time(NULL), t);
-	errno = 0;
-	v = strtoll(sde, &end, 10);
-	if (errno || *end || v < 0 || bs_efivar_time_from_unix(v, t) < 0)
-		return bs_error_set(err, -EINVAL, NULL, "SOURCE_DATE_EPOCH '%s' is not a valid time",
-				    sde);
-	return 0;
+	if (r < 0)
+		return r;
+	return bs_efivar_time_from_unix(r ? epoch : (int64_t)time(NULL), t);
 }
 
 void bs_efivar_time_format(const struct bs_efi_time *t, char out[20])

@@ -24,6 +24,7 @@
 #include <zstd.h>
 
 #include <bootseal/atomicfile.h>
+#include <bootseal/epoch.h>
 
 #include "oci-gzip.h"
 #include "oci-write.h"
@@ -316,18 +317,16 @@ static int write_layer(struct out_layout *o, const struct bs_oci_write_options *
 /* RFC 3339 UTC, as image-spec wants for "created". */
 static int image_time(json_object *cfg, char *out, size_t size, struct bs_error *err)
 {
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	int64_t epoch;
 	json_object *v;
+	struct tm tm;
+	int r = bs_source_date_epoch(&epoch, err);
 
-	if (sde && *sde) {
-		char *end;
-		long long t;
-		struct tm tm;
-
-		errno = 0;
-		t = strtoll(sde, &end, 10);
-		if (errno || *end || t < 0 || !gmtime_r(&(time_t){ (time_t)t }, &tm))
-			return bs_error_set(err, -EINVAL, NULL, "SOURCE_DATE_EPOCH '%.40s' is not a number of seconds", sde);
+	if (r < 0)
+		return r;
+	if (r) {
+		if (!gmtime_r(&(time_t){ (time_t)epoch }, &tm))
+			return -EOVERFLOW;
 		strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		return 0;
 	}

@@ -15,6 +15,7 @@
 #include <bootseal/atomicfile.h>
 #include <bootseal/authenticode.h>
 #include <bootseal/bootc.h>
+#include <bootseal/epoch.h>
 #include <bootseal/kargs.h>
 #include <bootseal/oci.h>
 #include <bootseal/source.h>
@@ -53,6 +54,8 @@ struct sealing {
 	struct bs_source *src;
 	const struct arch *arch;
 	int64_t created;                /* image time: signatures and the new layer */
+	int64_t epoch;                  /* SOURCE_DATE_EPOCH, when have_epoch */
+	int have_epoch;
 	struct bs_tmpdir tmp;            /* private directory for the UKI builder */
 	uint8_t *uki;
 	size_t uki_len;
@@ -71,7 +74,6 @@ void bs_seal_result_clear(struct bs_seal_result *res)
 static void read_config(struct sealing *s)
 {
 	struct bs_oci_image *img = bs_source_oci_image(s->src);
-	const char *epoch = getenv("SOURCE_DATE_EPOCH");
 	const char *arch = "amd64";
 	json_object *cfg = NULL, *v;
 
@@ -98,8 +100,8 @@ static void read_config(struct sealing *s)
 	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
 		if (strcmp(arch, arches[i].oci) == 0)
 			s->arch = &arches[i];
-	if (epoch && *epoch)
-		s->created = strtoll(epoch, NULL, 10);
+	if (s->have_epoch)
+		s->created = s->epoch;
 	json_object_put(cfg);
 }
 
@@ -448,6 +450,11 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 	r = bs_keys_check_match(o->key, o->cert, "the db certificate", err);
 	if (r < 0)
 		return r;
+	/* Before any work: a malformed value must not cost a digest first. */
+	r = bs_source_date_epoch(&s.epoch, err);
+	if (r < 0)
+		return r;
+	s.have_epoch = r;
 	r = bs_source_open(o->src, &sopts, &s.src, err);
 	if (r < 0)
 		return r;

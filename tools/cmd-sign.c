@@ -9,6 +9,7 @@
 
 #include <bootseal/atomicfile.h>
 #include <bootseal/authenticode.h>
+#include <bootseal/epoch.h>
 #include <bootseal/keys.h>
 #include <bootseal/pe.h>
 
@@ -28,21 +29,19 @@ static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
 static void key_freep(struct bs_key **p) { bs_key_free(*p); }
 static void cert_freep(struct bs_cert **p) { bs_cert_free(*p); }
 
-/* SOURCE_DATE_EPOCH as reproducible-builds.org defines it; 0 (now) when unset. */
+/* SOURCE_DATE_EPOCH for a signingTime; 0 there means now, so 0 is refused. */
 int cli_signing_time(const char *command, long long *t)
 {
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
-	long long v;
+	struct bs_error err = { 0 };
+	int64_t epoch;
+	int r = bs_source_date_epoch(&epoch, &err);
 
 	*t = 0;
-	if (!s || !*s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0)
-		return cli_fail(command, "invalid SOURCE_DATE_EPOCH '%s'", s);
-	*t = v;
+	if (r < 0)
+		return cli_report(command, &err, r);
+	if (r && epoch == 0)
+		return cli_fail(command, "SOURCE_DATE_EPOCH: 0 cannot be a signing time");
+	*t = epoch;
 	return 0;
 }
 

@@ -37,6 +37,23 @@ check_fails "1: auth verify with another signer" 1 "does not verify" \
 rc=0
 "$BOOTSEAL" >/dev/null 2>&1 || rc=$?
 check_eq "2: no command (usage on stderr)" 2 "$rc"
+# One reader of SOURCE_DATE_EPOCH: digits only, up to year 9999, checked before any work.
+for bad in abc " 1700000000" +1700000000 -1 17e8 253402300800; do
+	check_fails "2: sign refuses SOURCE_DATE_EPOCH='$bad'" 2 "^bootseal: sign: SOURCE_DATE_EPOCH: '.*' is not a number of seconds" \
+		env SOURCE_DATE_EPOCH="$bad" "$BOOTSEAL" sign --key "$work/keys/db.key" --cert "$work/keys/db.crt" \
+		--output "$work/epoch.efi" "$stub"
+	check_fails "2: keygen refuses SOURCE_DATE_EPOCH='$bad'" 2 "SOURCE_DATE_EPOCH: '.*' is not a number of seconds" \
+		env SOURCE_DATE_EPOCH="$bad" "$BOOTSEAL" keygen --output-dir "$work/epoch-keys"
+done
+cp -a "$work/a" "$work/epoch-root"
+check_fails "2: seal dir: refuses SOURCE_DATE_EPOCH=abc before touching the tree" 2 \
+	"^bootseal: seal: SOURCE_DATE_EPOCH: 'abc' is not a number of seconds" \
+	env SOURCE_DATE_EPOCH=abc "$BOOTSEAL" seal --key "$work/keys/db.key" --cert "$work/keys/db.crt" "dir:$work/epoch-root"
+check "... the tree is as it was" diff -r "$work/a" "$work/epoch-root"
+check_eq "no output from a bad SOURCE_DATE_EPOCH" "" "$(ls -d "$work/epoch.efi" "$work/epoch-keys" 2>/dev/null)"
+check "SOURCE_DATE_EPOCH=253402300799 (the end of year 9999) signs" env SOURCE_DATE_EPOCH=253402300799 \
+	"$BOOTSEAL" sign --key "$work/keys/db.key" --cert "$work/keys/db.crt" --output "$work/epoch-max.efi" "$stub"
+
 check_fails "2: unknown command" 2 "^bootseal: unknown command 'frobnicate'" "$BOOTSEAL" frobnicate
 check_fails "2: unknown option" 2 "^bootseal: seal: unrecognized option '--frobnicate'" \
 	"$BOOTSEAL" seal --frobnicate
