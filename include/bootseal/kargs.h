@@ -11,6 +11,14 @@
  * with the surrounding quotes removed), joined by single spaces.
  */
 
+/*
+ * -EINVAL (err names path and what, e.g. "a kargs.d file") when args holds a
+ * composefs= or composefs.* parameter: the composefs image a sealed UKI
+ * mounts, and whether fs-verity is required, are the sealer's alone.
+ */
+int bs_kargs_check_no_composefs(const char *args, const char *path, const char *what,
+				struct bs_error *err);
+
 /* Appends the parameters of args to *cmdline (malloc()ed, may start NULL). */
 int bs_kargs_append(char **cmdline, const char *args);
 
@@ -18,7 +26,9 @@ int bs_kargs_append(char **cmdline, const char *args);
  * bootc's kargs.d: every usr/lib/bootc/kargs.d/NAME.toml under rootfs, in byte
  * order of the names, each `kargs = ["..."]` with an optional
  * `match-architectures = ["x86_64", ...]` that must name arch (Rust's
- * std::env::consts::ARCH spelling). Other keys are an error, as in bootc.
+ * std::env::consts::ARCH spelling). Other keys are an error, as in bootc;
+ * so is a file naming composefs= or composefs.* (bs_kargs_check_no_composefs),
+ * whatever its architectures, which bootc would pass on.
  * A missing directory gives an empty command line. *cmdline is malloc()ed.
  */
 int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err);
