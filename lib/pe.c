@@ -52,17 +52,9 @@ static int cmp_raw(const void *a, const void *b)
 	return x->raw_offset < y->raw_offset ? -1 : x->raw_offset > y->raw_offset;
 }
 
-static int cmp_virtual(const void *a, const void *b)
-{
-	const struct bs_pe_section *x = *(const struct bs_pe_section *const *)a;
-	const struct bs_pe_section *y = *(const struct bs_pe_section *const *)b;
-
-	return x->virtual_address < y->virtual_address ? -1 : x->virtual_address > y->virtual_address;
-}
-
 /*
  * The sections systemd-stub and systemd-boot look up in a UKI, across
- * versions (v252's stub, the UAPI UKI specification since). Up to v253
+ * versions (v252's stub, the UAPI UKI specification since). systemd 252's
  * locate_sections compares only strlen(name) bytes of the header's name, so
  * ".dtbx" is a ".dtb" to it; and it keeps the last match while bootseal reads
  * the first. Two sections one of them could take for the same name would let
@@ -106,42 +98,68 @@ static int check_uki_names(const struct bs_pe *pe, struct bs_error *err)
 						    "UKI has two %s sections (systemd-stub uses the last; multi-profile UKIs are not supported)",
 						    a->name);
 			return bs_error_set(err, -EBADMSG, pe->path,
-					    "UKI sections %s and %s are both %s to systemd-stub up to v253",
+					    "UKI sections %s and %s are both %s to systemd 252's stub",
 					    a->name, b->name, as);
 		}
 	return 0;
 }
 
-/* Sorted by start, two ranges overlap only if one overlaps the nearest
- * non-empty range before it; empty ones are skipped, not compared. */
-static int check_overlaps(const struct bs_pe *pe, const struct bs_pe_section **order, uint16_t n,
-			  int virtual, struct bs_error *err)
+/* Sorted by start, two file ranges overlap only if one overlaps the
+ * furthest-reaching non-empty range before it; empty ones are skipped. */
+static int check_raw_overlaps(const struct bs_pe *pe, const struct bs_pe_section **order, uint16_t n,
+			      struct bs_error *err)
 {
 	const struct bs_pe_section *prev = NULL;
 
-	qsort(order, n, sizeof(*order), virtual ? cmp_virtual : cmp_raw);
+	qsort(order, n, sizeof(*order), cmp_raw);
 	for (uint16_t i = 0; i < n; i++) {
 		const struct bs_pe_section *b = order[i];
-		uint64_t start = virtual ? b->virtual_address : b->raw_offset;
 
-		if (!(virtual ? b->virtual_size : b->raw_size))
+		if (!b->raw_size)
 			continue;
-		if (prev && !virtual && (uint64_t)prev->raw_offset + prev->raw_size > start)
+		if (prev && (uint64_t)prev->raw_offset + prev->raw_size > b->raw_offset)
 			return bs_error_set(err, -EBADMSG, pe->path,
 					    "sections %s and %s overlap in the file (0x%x+0x%x > 0x%x)",
 					    prev->name, b->name, prev->raw_offset, prev->raw_size, b->raw_offset);
-		/* The loader copies sections in table order: a later one overwrites an
-		 * earlier one's bytes, which the stub then reads as that section. */
-		if (prev && virtual && (uint64_t)prev->virtual_address + prev->virtual_size > start)
-			return bs_error_set(err, -EBADMSG, pe->path,
-					    "sections %s and %s overlap in memory (RVA 0x%x+0x%x > 0x%x)",
-					    prev->name, b->name, prev->virtual_address, prev->virtual_size,
-					    b->virtual_address);
-		if (!prev || start + (virtual ? b->virtual_size : b->raw_size) >
-				     (virtual ? (uint64_t)prev->virtual_address + prev->virtual_size
-					      : (uint64_t)prev->raw_offset + prev->raw_size))
+		if (!prev || (uint64_t)b->raw_offset + b->raw_size > (uint64_t)prev->raw_offset + prev->raw_size)
 			prev = b;
 	}
+	return 0;
+}
+
+/* A section systemd-stub reads from the loaded image (.sbat is read from
+ * the file, by shim). */
+static int stub_reads(const struct bs_pe_section *s)
+{
+	for (size_t k = 0; k < BS_ARRAY_SIZE(uki_sections); k++)
+		if (strcmp(uki_sections[k], ".sbat") != 0 && stub_matches(s, uki_sections[k]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The loader copies sections in table order, so where two overlap in memory
+ * the later one's bytes are what the stub reads as the earlier one: a
+ * section laid over .cmdline replaces the command line that was checked.
+ * Overlaps between sections the stub never reads are left alone: systemd
+ * 252's stub leaves 0x100 bytes for .sbat before .sdmagic, and ukify (like
+ * bs_uki_build) writes a longer merged .sbat there.
+ */
+static int check_virtual_overlaps(const struct bs_pe *pe, struct bs_error *err)
+{
+	for (size_t i = 0; i < pe->n_sections; i++)
+		for (size_t j = i + 1; j < pe->n_sections; j++) {
+			const struct bs_pe_section *a = &pe->sections[i], *b = &pe->sections[j];
+
+			if (!a->virtual_size || !b->virtual_size || (!stub_reads(a) && !stub_reads(b)))
+				continue;
+			if ((uint64_t)a->virtual_address + a->virtual_size > b->virtual_address &&
+			    (uint64_t)b->virtual_address + b->virtual_size > a->virtual_address)
+				return bs_error_set(err, -EBADMSG, pe->path,
+						    "sections %s and %s overlap in memory (RVA 0x%x+0x%x and 0x%x+0x%x)",
+						    a->name, b->name, a->virtual_address, a->virtual_size,
+						    b->virtual_address, b->virtual_size);
+		}
 	return 0;
 }
 
@@ -191,9 +209,9 @@ static int parse_sections(struct bs_pe *pe, uint16_t n, struct bs_error *err)
 	}
 	/* Authenticode hashes sections in file order; overlapping data would be
 	 * hashed twice and lets two section headers disagree about the same bytes. */
-	r = check_overlaps(pe, order, n, 0, err);
+	r = check_raw_overlaps(pe, order, n, err);
 	if (r >= 0)
-		r = check_overlaps(pe, order, n, 1, err);
+		r = check_virtual_overlaps(pe, err);
 	if (r >= 0)
 		r = check_uki_names(pe, err);
 	return r;
