@@ -171,8 +171,6 @@ static int check_uki(const struct bs_verify_seal_options *o, struct bs_seal_repo
 					"INSECURE (accepted by --allow-insecure): composefs=?: fs-verity is not required")
 			    : add_check(rep, "composefs-verity", where, 0,
 					"INSECURE: composefs=?: fs-verity is not required, so file contents are not checked (--allow-insecure accepts this)");
-	} else if (r >= 0) {
-		r = add_check(rep, "composefs-verity", where, 1, "fs-verity is required (no '?' before the digest)");
 	}
 	bs_pe_free(pe);
 	return r;
