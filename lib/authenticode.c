@@ -492,23 +492,74 @@ int bs_authenticode_list(const struct bs_pe *pe, struct bs_authenticode_signatur
 }
 
 /*
- * Whether OpenSSL knows every digest in digestAlgorithms. PKCS7_verify (3.0)
- * copies a memory content BIO and leaks the copy when PKCS7_dataInit fails
- * on such an algorithm (the twin of openssl#30471 in CMS_verify; found by
- * fuzz/fuzz-pe). A signature naming one cannot verify anyway.
+ * The digests UEFI firmware verifies images with: EDK2's
+ * DxeImageVerificationLib (HashPeImageByType) knows SHA-256, SHA-384 and
+ * SHA-512, and SHA-1 unless built without it; sbverify refuses the rest.
+ * An MD5 image hash would let a collision carry a db signature to another
+ * image. NULL when nid is accepted, else the reason.
  */
-static int md_algs_known(const PKCS7 *p7)
+static const char *digest_refused(int nid, unsigned flags)
 {
-	STACK_OF(X509_ALGOR) *algs = p7->d.sign->md_algs;
-
-	for (int i = 0; i < sk_X509_ALGOR_num(algs); i++)
-		if (!EVP_get_digestbynid(OBJ_obj2nid(sk_X509_ALGOR_value(algs, i)->algorithm)))
-			return 0;
-	return 1;
+	switch (nid) {
+	case NID_sha256:
+	case NID_sha384:
+	case NID_sha512:
+		return NULL;
+	case NID_sha1:
+		return flags & BS_AUTHENTICODE_ALLOW_SHA1 ? NULL : "SHA-1 is accepted only with --allow-sha1";
+	}
+	return "not SHA-256, SHA-384 or SHA-512";
 }
 
-/* Checks one signature; NULL when it verifies against the store. */
-static const char *verify_one(const struct bs_pe *pe, const struct entry *e, X509_STORE *store)
+static const char *alg_name(const ASN1_OBJECT *o, char *buf, size_t size)
+{
+	int nid = OBJ_obj2nid(o);
+
+	return nid != NID_undef ? OBJ_nid2sn(nid) : oid_text(o, buf, size);
+}
+
+/*
+ * The image hash, digestAlgorithms and every signer's digest must be ones
+ * firmware accepts. Checking digestAlgorithms first also keeps unknown ones
+ * from PKCS7_verify (3.0), which copies a memory content BIO and leaks the
+ * copy when PKCS7_dataInit fails on one (the twin of openssl#30471 in
+ * CMS_verify; found by fuzz/fuzz-pe).
+ */
+static const char *digests_refused(const struct parsed *p, unsigned flags, char *buf, size_t size)
+{
+	STACK_OF(X509_ALGOR) *algs = p->p7->d.sign->md_algs;
+	STACK_OF(PKCS7_SIGNER_INFO) *sis = PKCS7_get_signer_info(p->p7);
+	const char *why = digest_refused(EVP_MD_get_type(p->md), flags);
+	char oid[64];
+
+	if (why) {
+		snprintf(buf, size, "unsupported digest algorithm: the image hash is %s, %s",
+			 OBJ_nid2sn(EVP_MD_get_type(p->md)), why);
+		return buf;
+	}
+	for (int i = 0; i < sk_X509_ALGOR_num(algs); i++) {
+		const ASN1_OBJECT *o = sk_X509_ALGOR_value(algs, i)->algorithm;
+
+		if ((why = digest_refused(OBJ_obj2nid(o), flags))) {
+			snprintf(buf, size, "unsupported digest algorithm: digestAlgorithms names %s, %s", alg_name(o, oid, sizeof(oid)), why);
+			return buf;
+		}
+	}
+	for (int i = 0; i < sk_PKCS7_SIGNER_INFO_num(sis); i++) {
+		const ASN1_OBJECT *o = sk_PKCS7_SIGNER_INFO_value(sis, i)->digest_alg->algorithm;
+
+		if ((why = digest_refused(OBJ_obj2nid(o), flags))) {
+			snprintf(buf, size, "unsupported digest algorithm: the signer's digest is %s, %s", alg_name(o, oid, sizeof(oid)), why);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* Checks one signature; NULL when it verifies against the store, else why
+ * (a static string or buf). */
+static const char *verify_one(const struct bs_pe *pe, const struct entry *e, X509_STORE *store,
+			      unsigned flags, char *buf, size_t size)
 {
 	struct parsed p;
 	const char *why = parse_signature(e->der, e->der_len, &p);
@@ -518,11 +569,10 @@ static const char *verify_one(const struct bs_pe *pe, const struct entry *e, X50
 
 	if (why)
 		goto out;
+	if ((why = digests_refused(&p, flags, buf, size)))
+		goto out;
 	why = "image hash does not match the signed hash";
 	if (!digest_matches(pe, &p))
-		goto out;
-	why = "unsupported digest algorithm";
-	if (!md_algs_known(p.p7))
 		goto out;
 	why = "signature does not verify";
 	content = BIO_new_mem_buf(p.idc_content, (int)p.idc_content_len);
@@ -548,8 +598,14 @@ out:
 int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
 			   size_t *which, struct bs_error *err)
 {
+	return bs_authenticode_verify_flags(pe, certs, n_certs, 0, which, err);
+}
+
+int bs_authenticode_verify_flags(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
+				 unsigned flags, size_t *which, struct bs_error *err)
+{
 	_cleanup_free_ struct entry *e = NULL;
-	const char *first = NULL;
+	char first[256] = "", buf[256];
 	X509_STORE *store;
 	size_t count;
 	int r;
@@ -573,15 +629,15 @@ int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_
 			return openssl_error(err, -ENOMEM, pe->path, "cannot build the trust store");
 		}
 	for (size_t i = 0; i < count; i++) {
-		const char *why = verify_one(pe, &e[i], store);
+		const char *why = verify_one(pe, &e[i], store, flags, buf, sizeof(buf));
 		if (!why) {
 			X509_STORE_free(store);
 			if (which)
 				*which = i;
 			return 0;
 		}
-		if (!first)
-			first = why;
+		if (!first[0])
+			snprintf(first, sizeof(first), "%s", why);
 	}
 	X509_STORE_free(store);
 	return bs_error_set(err, -EKEYREJECTED, pe->path, "%s%s", count > 1 ? "no signature verifies: " : "",

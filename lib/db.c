@@ -2,8 +2,13 @@
 #include <bootseal/db.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include <bootseal/efivar.h>
 #include <bootseal/keys.h>
@@ -122,11 +127,78 @@ static int add_esl(struct bs_db *db, const uint8_t *buf, size_t len, const char 
 	return r;
 }
 
+#define DB_EXPECTED "--db takes a certificate (PEM or DER), an EFI signature list (.esl) or a signed update (.auth)"
+
+/* A PEM file's first block label, "" when there is none. */
+static void pem_label(const uint8_t *buf, size_t len, char *label, size_t size)
+{
+	static const char begin[] = "-----BEGIN ";
+	const char *p = memmem(buf, len, begin, sizeof(begin) - 1), *end;
+
+	label[0] = '\0';
+	if (!p)
+		return;
+	p += sizeof(begin) - 1;
+	end = memmem(p, len - (size_t)(p - (const char *)buf), "-----", 5);
+	if (end && (size_t)(end - p) < size) {
+		memcpy(label, p, (size_t)(end - p));
+		label[end - p] = '\0';
+	}
+}
+
+static int is_key_label(const char *label)
+{
+	size_t n = strlen(label);
+
+	return n >= 11 && strcmp(label + n - 11, "PRIVATE KEY") == 0;
+}
+
+static int is_der_private_key(const uint8_t *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	EVP_PKEY *k = len <= LONG_MAX ? d2i_AutoPrivateKey(NULL, &p, (long)len) : NULL;
+	int found = k && p == buf + len;
+
+	EVP_PKEY_free(k);
+	ERR_clear_error();
+	return found;
+}
+
+/* EFI_CERT_*_GUID of a list bootseal reads: the first 16 bytes of an .esl. */
+static int starts_like_esl(const uint8_t *buf, size_t len)
+{
+	return len >= 16 && (memcmp(buf, cert_x509.bytes, 16) == 0 || memcmp(buf, cert_sha256.bytes, 16) == 0);
+}
+
+/*
+ * What a file given as the db is, when it is not a certificate: a key or a
+ * PE image given by mistake is named as such, not parsed as a signature
+ * list whose first "size" is four bytes of base64.
+ */
+static int refuse_other(const uint8_t *buf, size_t len, const char *path, struct bs_error *err)
+{
+	char label[64];
+
+	pem_label(buf, len, label, sizeof(label));
+	if (is_key_label(label))
+		return bs_error_set(err, -EINVAL, path, "a PEM private key, not a db: %s", DB_EXPECTED);
+	if (label[0])
+		return bs_error_set(err, -EINVAL, path, "a PEM %s, not a db: %s", label, DB_EXPECTED);
+	if (is_der_private_key(buf, len))
+		return bs_error_set(err, -EINVAL, path, "a DER private key, not a db: %s", DB_EXPECTED);
+	if (len >= 2 && buf[0] == 'M' && buf[1] == 'Z')
+		return bs_error_set(err, -EINVAL, path, "a PE image, not a db: %s", DB_EXPECTED);
+	return bs_error_set(err, -EINVAL, path, "neither a certificate nor a signature list or update: %s",
+			    DB_EXPECTED);
+}
+
 int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct bs_cert *cert = NULL;
 	struct bs_efivar_auth auth;
+	struct bs_error why = { 0 };
+	char label[64];
 	size_t len, before = db->n_certs + db->n_hashes;
 	int r;
 
@@ -135,7 +207,7 @@ int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
 		return r;
 
 	/* A certificate first (PEM or DER), then a signed update, then a bare list. */
-	if (bs_keys_cert_from_mem(buf, len, path, &cert, NULL) >= 0) {
+	if (bs_keys_cert_from_mem(buf, len, path, &cert, &why) >= 0) {
 		size_t der_len;
 		const uint8_t *der = bs_cert_der(cert, &der_len);
 
@@ -143,12 +215,23 @@ int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
 		bs_cert_free(cert);
 		return r;
 	}
+	pem_label(buf, len, label, sizeof(label));
+	if (strstr(label, "CERTIFICATE"))
+		return bs_error_set(err, -EBADMSG, path, "a PEM certificate that does not load: %s", why.message);
+	memset(&why, 0, sizeof(why));
 	if (len >= 40 && bs_get_le16(buf + 20) == 0x0200 && bs_get_le16(buf + 22) == 0x0ef1) {
-		r = bs_efivar_auth_parse(buf, len, path, &auth, err);
+		r = bs_efivar_auth_parse(buf, len, path, &auth, &why);
 		if (r >= 0)
-			r = add_esl(db, auth.data, auth.data_len, path, err);
+			r = add_esl(db, auth.data, auth.data_len, path, &why);
+		if (r < 0 && why.code)
+			return bs_error_set(err, r, path, "a signed update (.auth) that does not parse: %s", why.message);
 	} else {
-		r = add_esl(db, buf, len, path, err);
+		r = add_esl(db, buf, len, path, &why);
+		if (r < 0 && why.code && !starts_like_esl(buf, len))
+			return refuse_other(buf, len, path, err);
+		if (r < 0 && why.code)
+			return bs_error_set(err, r, path, "an EFI signature list (.esl) that does not parse: %s",
+					    why.message);
 	}
 	if (r < 0)
 		return r;

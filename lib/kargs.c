@@ -266,6 +266,36 @@ static int has_word(const char *list, const char *word)
 	return 0;
 }
 
+static int is_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+	       c == '-' || c == '.';
+}
+
+/*
+ * Any "composefs=" or "composefs.<x>" that starts a key, whatever splits the
+ * words around it: a quote or a \v that one parser takes for part of a value
+ * and another for a separator cannot smuggle one past this.
+ */
+int bs_kargs_check_no_composefs(const char *args, const char *path, const char *what,
+				struct bs_error *err)
+{
+	for (const char *p = args; (p = strstr(p, "composefs")); p++) {
+		const char *e = p + 9;
+		size_t n = 0;
+
+		if ((p > args && is_key_char(p[-1])) || (*e != '=' && *e != '.'))
+			continue;
+		while (e[n] && !is_space(e[n]) && n < 80)
+			n++;
+		return bs_error_set(err, -EINVAL, path,
+				    "%s may not name the composefs image ('composefs%.*s'): it is computed when sealing, "
+				    "and only --allow-missing-verity makes it composefs=?",
+				    what, (int)n, e);
+	}
+	return 0;
+}
+
 /* One kargs.d file: appends its kargs to *cmdline when its architectures match. */
 static int parse_file(const char *path, const char *text, size_t len, const char *arch,
 		      char **cmdline, struct bs_error *err)
@@ -309,6 +339,10 @@ static int parse_file(const char *path, const char *text, size_t len, const char
 	}
 	if (!kargs)
 		return bs_error_set(err, -EINVAL, path, "missing field `kargs`");
+	/* Whatever its architectures: the image never picks the composefs image. */
+	r = bs_kargs_check_no_composefs(kargs, path, "a kargs.d file", err);
+	if (r < 0)
+		return r;
 	if (arches && !has_word(arches, arch))
 		return 0;
 	return bs_kargs_append(cmdline, kargs);

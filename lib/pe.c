@@ -52,10 +52,122 @@ static int cmp_raw(const void *a, const void *b)
 	return x->raw_offset < y->raw_offset ? -1 : x->raw_offset > y->raw_offset;
 }
 
+/*
+ * The sections systemd-stub and systemd-boot look up in a UKI, across
+ * versions (v252's stub, the UAPI UKI specification since). systemd 252's
+ * locate_sections compares only strlen(name) bytes of the header's name, so
+ * ".dtbx" is a ".dtb" to it; and it keeps the last match while bootseal reads
+ * the first. Two sections one of them could take for the same name would let
+ * `verify-seal` check a command line the stub never uses.
+ */
+static const char *const uki_sections[] = {
+	".linux", ".osrel", ".cmdline", ".initrd", ".ucode", ".splash", ".dtb", ".uname",
+	".sbat", ".pcrsig", ".pcrpkey", ".profile", ".dtbauto", ".hwids", ".efifw",
+};
+
+static int stub_matches(const struct bs_pe_section *s, const char *name)
+{
+	return strncmp(s->name, name, strlen(name)) == 0;
+}
+
+/* In a UKI (an image with a section the stub takes for .linux), no two
+ * sections share a name, or a UKI section name in the stub's eyes. */
+static int check_uki_names(const struct bs_pe *pe, struct bs_error *err)
+{
+	const struct bs_pe_section *linux_sec = NULL;
+
+	for (size_t i = 0; i < pe->n_sections && !linux_sec; i++)
+		if (stub_matches(&pe->sections[i], ".linux"))
+			linux_sec = &pe->sections[i];
+	if (!linux_sec)
+		return 0;
+	for (size_t i = 0; i < pe->n_sections; i++)
+		for (size_t j = i + 1; j < pe->n_sections; j++) {
+			const struct bs_pe_section *a = &pe->sections[i], *b = &pe->sections[j];
+			const char *as = NULL;
+
+			if (memcmp(a->name, b->name, 8) == 0)
+				as = a->name;
+			for (size_t k = 0; !as && k < BS_ARRAY_SIZE(uki_sections); k++)
+				if (stub_matches(a, uki_sections[k]) && stub_matches(b, uki_sections[k]))
+					as = uki_sections[k];
+			if (!as)
+				continue;
+			if (strcmp(a->name, b->name) == 0)
+				return bs_error_set(err, -EBADMSG, pe->path,
+						    "UKI has two %s sections (systemd-stub uses the last; multi-profile UKIs are not supported)",
+						    a->name);
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "UKI sections %s and %s are both %s to systemd 252's stub",
+					    a->name, b->name, as);
+		}
+	return 0;
+}
+
+/* Sorted by start, two file ranges overlap only if one overlaps the
+ * furthest-reaching non-empty range before it; empty ones are skipped. */
+static int check_raw_overlaps(const struct bs_pe *pe, const struct bs_pe_section **order, uint16_t n,
+			      struct bs_error *err)
+{
+	const struct bs_pe_section *prev = NULL;
+
+	qsort(order, n, sizeof(*order), cmp_raw);
+	for (uint16_t i = 0; i < n; i++) {
+		const struct bs_pe_section *b = order[i];
+
+		if (!b->raw_size)
+			continue;
+		if (prev && (uint64_t)prev->raw_offset + prev->raw_size > b->raw_offset)
+			return bs_error_set(err, -EBADMSG, pe->path,
+					    "sections %s and %s overlap in the file (0x%x+0x%x > 0x%x)",
+					    prev->name, b->name, prev->raw_offset, prev->raw_size, b->raw_offset);
+		if (!prev || (uint64_t)b->raw_offset + b->raw_size > (uint64_t)prev->raw_offset + prev->raw_size)
+			prev = b;
+	}
+	return 0;
+}
+
+/* A section systemd-stub reads from the loaded image (.sbat is read from
+ * the file, by shim). */
+static int stub_reads(const struct bs_pe_section *s)
+{
+	for (size_t k = 0; k < BS_ARRAY_SIZE(uki_sections); k++)
+		if (strcmp(uki_sections[k], ".sbat") != 0 && stub_matches(s, uki_sections[k]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The loader copies sections in table order, so where two overlap in memory
+ * the later one's bytes are what the stub reads as the earlier one: a
+ * section laid over .cmdline replaces the command line that was checked.
+ * Overlaps between sections the stub never reads are left alone: systemd
+ * 252's stub leaves 0x100 bytes for .sbat before .sdmagic, and ukify (like
+ * bs_uki_build) writes a longer merged .sbat there.
+ */
+static int check_virtual_overlaps(const struct bs_pe *pe, struct bs_error *err)
+{
+	for (size_t i = 0; i < pe->n_sections; i++)
+		for (size_t j = i + 1; j < pe->n_sections; j++) {
+			const struct bs_pe_section *a = &pe->sections[i], *b = &pe->sections[j];
+
+			if (!a->virtual_size || !b->virtual_size || (!stub_reads(a) && !stub_reads(b)))
+				continue;
+			if ((uint64_t)a->virtual_address + a->virtual_size > b->virtual_address &&
+			    (uint64_t)b->virtual_address + b->virtual_size > a->virtual_address)
+				return bs_error_set(err, -EBADMSG, pe->path,
+						    "sections %s and %s overlap in memory (RVA 0x%x+0x%x and 0x%x+0x%x)",
+						    a->name, b->name, a->virtual_address, a->virtual_size,
+						    b->virtual_address, b->virtual_size);
+		}
+	return 0;
+}
+
 static int parse_sections(struct bs_pe *pe, uint16_t n, struct bs_error *err)
 {
 	_cleanup_free_ const struct bs_pe_section **order = NULL;
 	const uint8_t *d = pe->data;
+	int r;
 
 	free(pe->sections);
 	pe->sections = calloc(n ? n : 1, sizeof(*pe->sections));
@@ -97,17 +209,12 @@ static int parse_sections(struct bs_pe *pe, uint16_t n, struct bs_error *err)
 	}
 	/* Authenticode hashes sections in file order; overlapping data would be
 	 * hashed twice and lets two section headers disagree about the same bytes. */
-	qsort(order, n, sizeof(*order), cmp_raw);
-	for (uint16_t i = 1; i < n; i++) {
-		const struct bs_pe_section *a = order[i - 1], *b = order[i];
-		if (!a->raw_size || !b->raw_size)
-			continue;
-		if ((uint64_t)a->raw_offset + a->raw_size > b->raw_offset)
-			return bs_error_set(err, -EBADMSG, pe->path,
-					    "sections %s and %s overlap in the file (0x%x+0x%x > 0x%x)",
-					    a->name, b->name, a->raw_offset, a->raw_size, b->raw_offset);
-	}
-	return 0;
+	r = check_raw_overlaps(pe, order, n, err);
+	if (r >= 0)
+		r = check_virtual_overlaps(pe, err);
+	if (r >= 0)
+		r = check_uki_names(pe, err);
+	return r;
 }
 
 /* The MZ stub, the PE signature and the COFF header. */

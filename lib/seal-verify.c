@@ -54,15 +54,17 @@ void bs_seal_report_clear(struct bs_seal_report *rep)
 }
 
 /* Signed by a db certificate, or its image hash listed in db. */
-static int check_signature(struct bs_seal_report *rep, const struct bs_db *db, const char *check,
-			   const char *path, struct bs_pe *pe)
+static int check_signature(struct bs_seal_report *rep, const struct bs_verify_seal_options *o,
+			   const char *check, const char *path, struct bs_pe *pe)
 {
+	const struct bs_db *db = o->db;
 	struct bs_error why = { 0 };
 	uint8_t hash[BS_AUTHENTICODE_DIGEST_SIZE];
 	size_t which = 0;
 	int r;
 
-	r = bs_authenticode_verify(pe, bs_db_certs(db), bs_db_cert_count(db), &which, &why);
+	r = bs_authenticode_verify_flags(pe, bs_db_certs(db), bs_db_cert_count(db),
+					 o->allow_sha1 ? BS_AUTHENTICODE_ALLOW_SHA1 : 0, &which, &why);
 	if (r >= 0) {
 		struct bs_authenticode_signature *sigs = NULL;
 		size_t n = 0;
@@ -137,7 +139,7 @@ static int check_uki(const struct bs_verify_seal_options *o, struct bs_seal_repo
 	r = bs_pe_new(f->data, f->len, where, &pe, err);
 	if (r < 0)
 		return r;
-	r = check_signature(rep, o->db, "uki-signature", where, pe);
+	r = check_signature(rep, o, "uki-signature", where, pe);
 	sec = bs_pe_find_section(pe, ".cmdline");
 	if (r >= 0 && !sec)
 		r = bs_error_set(err, -EBADMSG, where, "UKI has no .cmdline section");
@@ -152,11 +154,23 @@ static int check_uki(const struct bs_verify_seal_options *o, struct bs_seal_repo
 	if (r >= 0) {
 		int same = strcmp(karg.hex, rep->digest) == 0;
 
+		const char *q = karg.insecure ? "?" : "";
+
 		*mismatch |= !same;
-		r = same ? add_check(rep, "composefs-digest", where, 1, "composefs=%s matches the image", karg.hex)
+		r = same ? add_check(rep, "composefs-digest", where, 1, "composefs=%s%s matches the image", q, karg.hex)
 			 : add_check(rep, "composefs-digest", where, 0,
-				     "the command line has composefs=%s but the image's digest is %s", karg.hex,
+				     "the command line has composefs=%s%s but the image's digest is %s", q, karg.hex,
 				     rep->digest);
+	}
+	/* "?": the initramfs mounts the image even where fs-verity is off, and
+	 * then nothing checks a file's bytes against the sealed digest. */
+	if (r >= 0 && karg.insecure) {
+		rep->insecure = 1;
+		r = o->allow_insecure
+			    ? add_check(rep, "composefs-verity", where, 1,
+					"INSECURE (accepted by --allow-insecure): composefs=?: fs-verity is not required")
+			    : add_check(rep, "composefs-verity", where, 0,
+					"INSECURE: composefs=?: fs-verity is not required, so file contents are not checked (--allow-insecure accepts this)");
 	}
 	bs_pe_free(pe);
 	return r;
@@ -209,7 +223,7 @@ int bs_verify_seal(const struct bs_verify_seal_options *o, struct bs_seal_report
 			r = bs_pe_new(files[i].data, files[i].len, where, &pe, err);
 			/* An unsigned systemd-boot is the distribution's, not part of the seal. */
 			if (r >= 0 && pe->cert_size)
-				r = check_signature(rep, o->db, "bootloader-signature", where, pe);
+				r = check_signature(rep, o, "bootloader-signature", where, pe);
 			bs_pe_free(pe);
 		}
 	}

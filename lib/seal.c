@@ -260,9 +260,20 @@ static int compute_digest(struct sealing *s)
 static int build_cmdline(struct sealing *s)
 {
 	char param[16 + sizeof(s->res->digest)];
+	struct bs_kargs_composefs karg;
+	size_t tmp_len = strlen(s->tmp.path);
 	int r;
 
 	r = bs_kargs_read_dir(s->tmp.path, s->arch->rust, &s->res->cmdline, s->err);
+	/* The staged copy is private: name the file as it is in the image. */
+	if (r < 0 && s->err && strncmp(s->err->path, s->tmp.path, tmp_len) == 0 && s->err->path[tmp_len] == '/') {
+		char rel[sizeof(s->err->path)];
+
+		snprintf(rel, sizeof(rel), "%s", s->err->path + tmp_len + 1);
+		if ((size_t)snprintf(s->err->path, sizeof(s->err->path), "%s: %s", s->o->src, rel) >=
+		    sizeof(s->err->path))
+			snprintf(s->err->path, sizeof(s->err->path), "%s", rel);
+	}
 	if (r < 0)
 		return r;
 	snprintf(param, sizeof(param), "composefs=%s%s", s->o->allow_missing_verity ? "?" : "", s->res->digest);
@@ -271,6 +282,12 @@ static int build_cmdline(struct sealing *s)
 		r = bs_kargs_append(&s->res->cmdline, s->o->kargs[i]);
 	if (r < 0)
 		return bs_error_set(s->err, r, s->o->src, "cannot build the kernel command line");
+	/* What bootc's initramfs will mount must be what was sealed, read the way
+	 * it reads it, before the key signs anything. */
+	r = bs_kargs_composefs(s->res->cmdline, strlen(s->res->cmdline), &karg, NULL);
+	if (r < 0 || strcmp(karg.hex, s->res->digest) != 0 || karg.insecure != !!s->o->allow_missing_verity)
+		return bs_error_set(s->err, -EINVAL, s->o->src,
+				    "the kernel command line would mount another composefs image than the sealed one");
 	return 0;
 }
 
@@ -445,6 +462,8 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 
 	memset(res, 0, sizeof(*res));
 	r = check_destination(o, err);
+	for (size_t i = 0; r >= 0 && i < o->n_kargs; i++)
+		r = bs_kargs_check_no_composefs(o->kargs[i], NULL, "--karg", err);
 	if (r < 0)
 		return r;
 	r = bs_keys_check_match(o->key, o->cert, "the db certificate", err);

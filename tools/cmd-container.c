@@ -95,6 +95,9 @@ static int ukify(int argc, char **argv)
 	}
 	if (argc - optind > MAX_ARGS)
 		return cli_fail(cmd, "too many ukify arguments");
+	for (size_t i = 0; i < n_extra; i++)
+		if ((r = bs_kargs_check_no_composefs(extra[i], NULL, "--karg", &err)) < 0)
+			return cli_report(cmd, &err, r);
 	if (strcmp(rootfs, "/") == 0)
 		return cli_fail(cmd, "cannot operate on the active root filesystem; mount the image elsewhere and pass --rootfs");
 

@@ -19,11 +19,14 @@ static const char cmd[] = "verify-seal";
 static void help(void)
 {
 	printf("usage: bootseal verify-seal --db FILE [--db FILE]... [--expect TREE] [--json]\n"
+	       "                            [--allow-insecure] [--allow-sha1]\n"
 	       "                            [--create-missing-dirs] [--jobs N] [--quiet] IMAGE\n"
 	       "IMAGE: oci:DIR[:TAG], oci-archive:FILE, dir:PATH or a directory. --db takes\n"
 	       "certificates (PEM/DER), signature lists (.esl) or signed updates (.auth).\n"
 	       "--expect: the tree the image was sealed for (image, dump, directory), to\n"
-	       "explain a digest mismatch. Exit 0: sealed, 1: a check failed, 2: bad input.\n"
+	       "explain a digest mismatch. --allow-insecure: composefs=?DIGEST (fs-verity\n"
+	       "not required) passes, still reported. --allow-sha1: SHA-1 signatures verify.\n"
+	       "Exit 0: sealed, 1: a check failed, 2: bad input.\n"
 	       "Progress is shown on stderr when it is a terminal, unless --quiet.\n");
 }
 
@@ -33,6 +36,7 @@ static void print_json(const struct bs_seal_report *rep)
 
 	json_object_object_add(o, "ok", json_object_new_boolean(rep->ok));
 	json_object_object_add(o, "digest", json_object_new_string(rep->digest));
+	json_object_object_add(o, "insecure", json_object_new_boolean(rep->insecure));
 	for (size_t i = 0; i < rep->n_checks; i++) {
 		json_object *c = json_object_new_object();
 
@@ -60,6 +64,8 @@ int cmd_verify_seal(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "create-missing-dirs", no_argument, NULL, 'm' },
+		{ "allow-insecure", no_argument, NULL, 'i' },
+		{ "allow-sha1", no_argument, NULL, '1' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -91,6 +97,12 @@ int cmd_verify_seal(int argc, char **argv)
 			break;
 		case 'm':
 			o.bootc_flags |= BS_BOOTC_CREATE_MISSING;
+			break;
+		case 'i':
+			o.allow_insecure = 1;
+			break;
+		case '1':
+			o.allow_sha1 = 1;
 			break;
 		case 'j':
 			if (cli_parse_jobs(cmd, optarg, &o.jobs) < 0) {

@@ -23,8 +23,10 @@ static const char cmd[] = "verify";
 
 static void help(void)
 {
-	printf("usage: bootseal verify [--json] --cert CERT [--cert CERT]... PE\n"
-	       "       bootseal verify [--json] --list PE\n");
+	printf("usage: bootseal verify [--json] [--allow-sha1] --cert CERT [--cert CERT]... PE\n"
+	       "       bootseal verify [--json] --list PE\n"
+	       "A signature counts when its digests are SHA-256, SHA-384 or SHA-512, as\n"
+	       "UEFI firmware requires; SHA-1 too with --allow-sha1.\n");
 }
 
 static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
@@ -72,6 +74,7 @@ int cmd_verify(int argc, char **argv)
 		{ "cert", required_argument, NULL, 'c' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "allow-sha1", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -81,6 +84,7 @@ int cmd_verify(int argc, char **argv)
 	const char *specs[MAX_CERTS];
 	struct bs_error err = { 0 };
 	size_t n_certs = 0, which;
+	unsigned flags = 0;
 	int do_list = 0, json = 0, c, r, status;
 
 	optind = 1;
@@ -96,6 +100,9 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 'J':
 			json = 1;
+			break;
+		case '1':
+			flags |= BS_AUTHENTICODE_ALLOW_SHA1;
 			break;
 		case 'h':
 			help();
@@ -123,7 +130,7 @@ int cmd_verify(int argc, char **argv)
 			x509s[i] = bs_cert_x509(certs[i]);
 	}
 	if (status == BS_EXIT_OK) {
-		r = bs_authenticode_verify(pe, x509s, n_certs, &which, &err);
+		r = bs_authenticode_verify_flags(pe, x509s, n_certs, flags, &which, &err);
 		if (r < 0)
 			status = cli_report(cmd, &err, r);
 		if (json && (r >= 0 || status == BS_EXIT_VERIFY_FAILED)) {

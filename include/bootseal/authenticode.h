@@ -76,4 +76,14 @@ int bs_authenticode_list(const struct bs_pe *pe, struct bs_authenticode_signatur
 int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
 			   size_t *which, struct bs_error *err);
 
+/*
+ * The digests are those UEFI firmware (EDK2) accepts: the image hash, the
+ * signature's and the signer's digest are SHA-256, SHA-384 or SHA-512, or
+ * SHA-1 with BS_AUTHENTICODE_ALLOW_SHA1. bs_authenticode_verify passes 0.
+ */
+#define BS_AUTHENTICODE_ALLOW_SHA1 (1u << 0)
+
+int bs_authenticode_verify_flags(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
+				 unsigned flags, size_t *which, struct bs_error *err);
+
 #endif

@@ -17,6 +17,14 @@
  */
 int bs_kargs_next(const char *cmdline, size_t *pos, const char **start, size_t *len);
 
+/*
+ * -EINVAL (err names path and what, e.g. "a kargs.d file") when args holds a
+ * composefs= or composefs.* parameter: the composefs image a sealed UKI
+ * mounts, and whether fs-verity is required, are the sealer's alone.
+ */
+int bs_kargs_check_no_composefs(const char *args, const char *path, const char *what,
+				struct bs_error *err);
+
 /* Appends the parameters of args to *cmdline (malloc()ed, may start NULL). */
 int bs_kargs_append(char **cmdline, const char *args);
 
@@ -24,7 +32,9 @@ int bs_kargs_append(char **cmdline, const char *args);
  * bootc's kargs.d: every usr/lib/bootc/kargs.d/NAME.toml under rootfs, in byte
  * order of the names, each `kargs = ["..."]` with an optional
  * `match-architectures = ["x86_64", ...]` that must name arch (Rust's
- * std::env::consts::ARCH spelling). Other keys are an error, as in bootc.
+ * std::env::consts::ARCH spelling). Other keys are an error, as in bootc;
+ * so is a file naming composefs= or composefs.* (bs_kargs_check_no_composefs),
+ * whatever its architectures, which bootc would pass on.
  * A missing directory gives an empty command line. *cmdline is malloc()ed.
  */
 int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err);

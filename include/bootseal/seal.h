@@ -64,7 +64,9 @@ void bs_seal_result_clear(struct bs_seal_result *res);
  * Verifying a sealed image offline: every UKI under /boot/EFI/Linux is
  * signed by the db, its .cmdline carries composefs=<digest>, and that digest
  * is the composefs digest of the image's root filesystem, recomputed; every
- * signed systemd-boot in the tree is signed by the db too.
+ * signed systemd-boot in the tree is signed by the db too. A composefs=?
+ * (fs-verity not required) fails the composefs-verity check unless
+ * allow_insecure.
  */
 struct bs_db;
 
@@ -79,6 +81,7 @@ struct bs_seal_report {
 	struct bs_seal_check *checks;
 	size_t n_checks;
 	int ok;                 /* every check holds */
+	int insecure;           /* a UKI's composefs= has "?": fs-verity not required */
 	char digest[2 * BS_COMPOSEFS_DIGEST_SIZE + 1];    /* recomputed */
 	/* With --expect and a digest mismatch: the first differing paths. */
 	char **hints;
@@ -90,6 +93,8 @@ struct bs_verify_seal_options {
 	const struct bs_db *db;
 	const char *expect;     /* optional: the tree the UKI was sealed for */
 	unsigned bootc_flags;
+	int allow_insecure;     /* composefs=?DIGEST passes (still reported) */
+	int allow_sha1;         /* SHA-1 Authenticode signatures verify */
 	size_t jobs;
 	bs_progress_fn progress;        /* may be NULL: reading the image */
 	void *progress_ctx;

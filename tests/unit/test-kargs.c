@@ -243,6 +243,39 @@ static void test_composefs_karg_bad(void **state)
 	assert_int_equal(composefs("composefs.digest=V1-sha512-12:" D128), -EINVAL);
 }
 
+/* The image never names the composefs image, however it spells it. */
+static void test_no_composefs_from_image(void **state)
+{
+	static const char *const refused[] = {
+		"composefs=abc", "quiet composefs=?abc", "composefs.digest=v1-sha512-12:ab",
+		"rd.x=\"a composefs=?x\"", "a\vcomposefs=x", "\"composefs=x\"", "composefs.foo",
+	};
+	static const char *const allowed[] = {
+		"quiet", "rd.composefs=1", "xcomposefs=1", "composefs", "root=composefs_x", "",
+	};
+	struct bs_error err;
+	char *c;
+	int r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		bs_error_clear(&err);
+		assert_int_equal(bs_kargs_check_no_composefs(refused[i], "p", "--karg", &err), -EINVAL);
+		assert_non_null(strstr(err.message, "--karg may not name the composefs image"));
+	}
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(*allowed); i++)
+		assert_int_equal(bs_kargs_check_no_composefs(allowed[i], "p", "--karg", NULL), 0);
+
+	/* Even for another architecture: the file is wrong wherever it applies. */
+	put("01-a.toml", "kargs = [\"composefs=?abc\"]\nmatch-architectures = [\"aarch64\"]\n");
+	c = read_dir("x86_64", &r, &err);
+	assert_int_equal(r, -EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(err.path, "kargs.d/01-a.toml"));
+	assert_non_null(strstr(err.message, "a kargs.d file may not name the composefs image ('composefs=?abc')"));
+	put("01-a.toml", "kargs = [\"a\"]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_composefs_karg),
 		cmocka_unit_test(test_composefs_karg_bad),
+		cmocka_unit_test(test_no_composefs_from_image),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -230,6 +230,66 @@ static void test_header_room(void **state)
 	bs_pe_free(pe);
 }
 
+/* Sections two parsers could disagree about: what systemd-stub maps and
+ * looks up against what a checker reads. */
+static void test_uki_sections(void **state)
+{
+	uint8_t p[FX_SIZE];
+	struct bs_error err;
+
+	(void)state;
+	fx_build(p);
+	fx_section(p, 0, ".linux", 0x10, 0x1000, 0x200, 0x200);
+	fx_section(p, 1, ".cmdline", 0x20, 0x2000, 0x200, 0x400);
+	assert_int_equal(parse(p, sizeof(p), &err), 0);
+
+	memcpy(p + FX_SECT, ".cmdline", 8);                          /* two .cmdline */
+	fx_section(p, 2, ".linux", 0, 0, 0, 0);
+	bs_put_le16(p + FX_COFF + 2, 3);
+	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
+	assert_string_equal(err.message, "UKI has two .cmdline sections (systemd-stub uses the last; "
+					 "multi-profile UKIs are not supported)");
+
+	fx_build(p);                                                 /* .linuxXY is .linux to v252 */
+	fx_section(p, 0, ".linux", 0x10, 0x1000, 0x200, 0x200);
+	fx_section(p, 1, ".linuxXY", 0x20, 0x2000, 0x200, 0x400);
+	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
+	assert_string_equal(err.message, "UKI sections .linux and .linuxXY are both .linux to systemd 252's stub");
+
+	fx_build(p);                                                 /* not a UKI: names are free */
+	fx_section(p, 1, ".text", 0x20, 0x2000, 0x200, 0x400);
+	assert_int_equal(parse(p, sizeof(p), &err), 0);
+
+	fx_build(p);                                                 /* laid over .cmdline in memory */
+	fx_section(p, 0, ".cmdline", 0x10, 0x1000, 0x200, 0x200);
+	fx_section(p, 1, ".evil", 0x20, 0x1008, 0x200, 0x400);
+	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
+	assert_string_equal(err.message, "sections .cmdline and .evil overlap in memory (RVA 0x1000+0x10 and 0x1008+0x20)");
+
+	/* v252 stubs leave .sbat 0x100 bytes before .sdmagic, and ukify writes
+	 * more: nothing reads either through memory, so it stands. */
+	fx_build(p);
+	fx_section(p, 0, ".sbat", 0x134, 0x1000, 0x200, 0x200);
+	fx_section(p, 1, ".sdmagic", 0x34, 0x1100, 0x200, 0x400);
+	assert_int_equal(parse(p, sizeof(p), &err), 0);
+}
+
+/* An empty section between two overlapping ones does not hide the overlap. */
+static void test_overlap_behind_empty(void **state)
+{
+	uint8_t p[FX_SIZE];
+	struct bs_error err;
+
+	(void)state;
+	fx_build(p);
+	bs_put_le16(p + FX_COFF + 2, 3);
+	fx_section(p, 0, ".text", 0x10, 0x1000, 0x400, 0x200);
+	fx_section(p, 1, ".data", 0x20, 0x2000, 0x200, 0x400);
+	fx_section(p, 2, ".bss", 0x20, 0x2800, 0, 0x300);
+	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
+	assert_string_equal(err.message, "sections .text and .data overlap in the file (0x200+0x400 > 0x400)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +300,8 @@ int main(void)
 		cmocka_unit_test(test_checksum),
 		cmocka_unit_test(test_add_section),
 		cmocka_unit_test(test_header_room),
+		cmocka_unit_test(test_uki_sections),
+		cmocka_unit_test(test_overlap_behind_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
