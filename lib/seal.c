@@ -269,7 +269,7 @@ static int build_cmdline(struct sealing *s)
 		r = bs_kargs_append(&s->res->cmdline, s->o->kargs[i]);
 	if (r < 0)
 		return bs_error_set(s->err, r, s->o->src, "cannot build the kernel command line");
-	return 0;
+	return bs_kargs_check_size(s->res->cmdline, s->arch->rust, s->o->src, s->err);
 }
 
 /* Stages what the UKI builder reads, then builds and signs the UKI. */

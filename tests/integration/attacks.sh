@@ -14,6 +14,27 @@ export SOURCE_DATE_EPOCH=1700000000
 # --- 4, 6, 7: /boot after the seal, the bootloader, escapes from the tree ---
 
 # --- 8-11: resources ---------------------------------------------------------
+# An image may ask for any amount of work; each input has a bound, and past it
+# the command stops at once with an error naming the bound.
+H=$top/tests/hostile
+"$B" keygen --output-dir res-keys >/dev/null
+reskeys=(--key res-keys/db.key --cert res-keys/db.crt)
+python3 "$H/make-bootable.py" res-plain
+
+# 8: kargs.d merges in linear time, and a command line the kernel would cut
+# (COMMAND_LINE_SIZE 2048 on x86_64, NUL included) is refused, not signed.
+python3 "$H/make-bootable.py" res-kargs --kargs 4 16000
+start=$SECONDS
+check_fails "8: kargs.d of 4 x 16,000 arguments: refused, naming COMMAND_LINE_SIZE" 2 \
+	"^bootseal: seal: oci:res-kargs:t: kernel command line of [0-9]+ bytes; the x86_64 kernel keeps at most 2047 \(COMMAND_LINE_SIZE 2048\)" \
+	timeout 120 "$B" seal "${reskeys[@]}" oci:res-kargs:t oci:res-out8:s
+check "8: and in seconds, not minutes" test $((SECONDS - start)) -lt 10
+# "rw composefs=<128 hex>" is 141 bytes; a --karg of 1905 makes 2047.
+pad=a=$(printf 'x%.0s' $(seq 1903))
+check "8: a command line of 2047 bytes is sealed" \
+	"$B" seal "${reskeys[@]}" --karg "$pad" oci:res-plain:t oci:res-out8b:s
+check_fails "8: one of 2048 bytes is refused" 2 "kernel command line of 2048 bytes" \
+	"$B" seal "${reskeys[@]}" --karg "${pad}x" oci:res-plain:t oci:res-out8c:s
 
 # --- 13-15: crash safety and secrets -----------------------------------------
 
