@@ -36,6 +36,33 @@ check "8: a command line of 2047 bytes is sealed" \
 check_fails "8: one of 2048 bytes is refused" 2 "kernel command line of 2048 bytes" \
 	"$B" seal "${reskeys[@]}" --karg "${pad}x" oci:res-plain:t oci:res-out8c:s
 
+# 10: kernel 256 MiB, initramfs 512 MiB, a UKI or other boot file 784 MiB
+# (uki.h), checked before a byte is read. The big files are sparse tar
+# entries: a few bytes in the layer, as a gzip of zeros would be.
+python3 "$H/make-bootable.py" res-kernel --kernel-size $(((256 << 20) + 4096))
+check_fails "10: a kernel past 256 MiB is refused, naming the bound" 2 \
+	"^bootseal: seal: usr/lib/modules/[^:]*/vmlinuz: kernel of 268439552 bytes, past the bound of 268435456 \(256 MiB\)" \
+	"$B" seal "${reskeys[@]}" oci:res-kernel:t oci:res-out10:s
+python3 "$H/make-bootable.py" res-initrd --initramfs-size $(((512 << 20) + 4096))
+check_fails "10: an initramfs past 512 MiB is refused, naming the bound" 2 \
+	"^bootseal: seal: usr/lib/modules/[^:]*/initramfs.img: initramfs of 536875008 bytes, past the bound of 536870912 \(512 MiB\)" \
+	"$B" seal "${reskeys[@]}" oci:res-initrd:t oci:res-out10:s
+python3 "$H/make-bootable.py" res-uki --uki-size $((1 << 30))
+for cmd in verify-seal deploy; do
+	case $cmd in
+	verify-seal) args=(--db res-keys/db.crt oci:res-uki:t) ;;
+	deploy) args=(oci:res-uki:t res-repo) ;;
+	esac
+	check_fails "10: $cmd: a 1 GiB file under /boot/EFI/Linux is refused, naming the bound" 2 \
+		"^bootseal: $cmd: layer 1: boot/EFI/Linux/big.efi: 1073741824 bytes, past the bound of 822083584 \(784 MiB\) on a boot file" \
+		"$B" "$cmd" "${args[@]}"
+done
+check "10: deploy left no repository behind" test ! -e res-repo
+mkdir -p res-dir/boot/EFI/Linux && truncate -s 1G res-dir/boot/EFI/Linux/big.efi
+check_fails "10: verify-seal dir:, the same file on disk, is refused, naming the bound" 2 \
+	"^bootseal: verify-seal: [^:]*res-dir/boot/EFI/Linux/big.efi: larger than 822083584 bytes \(784 MiB\), the bound on a boot file" \
+	"$B" verify-seal --db res-keys/db.crt "dir:$work/res-dir"
+
 # 11: a dump's size must fit the 1024 chunk pointers of 8 TiB that composefs
 # gives a file (2^53 bytes). 2^64 - 1 rounded up to chunks wrapped to none,
 # and fsck.erofs then spent the better part of an hour on a 16 KiB image.
