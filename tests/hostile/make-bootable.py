@@ -9,6 +9,8 @@ usage: make-bootable.py DIR [--kargs FILES ARGS] [--kernel-size N]
                             [--initramfs-size N] [--uki-size N]
 --kargs FILES ARGS: FILES kargs.d files of ARGS distinct short arguments each.
 --uki-size N: a file of N bytes at boot/EFI/Linux/big.efi.
+--filler N: a file of N random bytes at usr/share/filler (a layer that
+does not compress).
 """
 import argparse, gzip, hashlib, io, json, os, tarfile
 
@@ -85,6 +87,7 @@ def main():
     ap.add_argument("--kernel-size", type=int)
     ap.add_argument("--initramfs-size", type=int)
     ap.add_argument("--uki-size", type=int)
+    ap.add_argument("--filler", type=int)
     a = ap.parse_args()
 
     t = bytearray()
@@ -106,6 +109,8 @@ def main():
         for i in range(files):
             body = ", ".join(f'"k{i}x{j}"' for j in range(args))
             t += regular(f"usr/lib/bootc/kargs.d/{10 + i}-many.toml", f"kargs = [{body}]\n".encode())
+    if a.filler:
+        t += directory("usr/share/") + regular("usr/share/filler", os.urandom(a.filler))
     if a.uki_size:
         t += sparse_zeros("boot/EFI/Linux/big.efi", a.uki_size)
     t += bytes(1024)

@@ -36,6 +36,36 @@ check "8: a command line of 2047 bytes is sealed" \
 check_fails "8: one of 2048 bytes is refused" 2 "kernel command line of 2048 bytes" \
 	"$B" seal "${reskeys[@]}" --karg "${pad}x" oci:res-plain:t oci:res-out8c:s
 
+# 9: a compressed oci-archive is not unpacked whole: only what the index
+# leads to is. Its first member is 64 MiB of zeros nothing references (a
+# gzip of 4 GiB of them is 4 MiB); with files capped at 16 MiB, unpacking it
+# would be killed. Its layer, of 6 MiB, is unpacked in a second pass.
+python3 "$H/make-bootable.py" res-filler --filler $((6 << 20))
+python3 - res-filler res-arch.tar.gz $((64 << 20)) <<'PY'
+import gzip, io, os, sys, tarfile
+src, out, big = sys.argv[1], sys.argv[2], int(sys.argv[3])
+class Zeros(io.RawIOBase):
+    def __init__(self, n): self.n = n
+    def readable(self): return True
+    def readinto(self, b):
+        k = min(len(b), self.n); b[:k] = bytes(k); self.n -= k; return k
+with gzip.open(out, "wb", compresslevel=1) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as t:
+    t.add(f"{src}/oci-layout", "oci-layout")
+    ti = tarfile.TarInfo("blobs/sha256/" + "0" * 64)
+    ti.size = big
+    t.addfile(ti, io.BufferedReader(Zeros(big), 1 << 20))
+    for name in sorted(os.listdir(f"{src}/blobs/sha256")):
+        t.add(f"{src}/blobs/sha256/{name}", f"blobs/sha256/{name}")
+    t.add(f"{src}/index.json", "index.json")
+PY
+"$B" oci inspect oci:res-filler:t >res-inspect.want
+check_eq "9: oci inspect of the archive unpacks only what the index references" "$(cat res-inspect.want)" \
+	"$(ulimit -f $((16 << 10)); "$B" oci inspect oci-archive:res-arch.tar.gz 2>&1)"
+check "9: and seal reads its layers from it" \
+	sh -c "ulimit -f $((16 << 10)) && '$B' seal --key res-keys/db.key --cert res-keys/db.crt oci-archive:res-arch.tar.gz oci:res-out9:s"
+check_eq "9: the same seal as from the layout" "$("$B" seal "${reskeys[@]}" oci:res-filler:t oci:res-out9b:s)" \
+	"$("$B" seal "${reskeys[@]}" oci-archive:res-arch.tar.gz oci:res-out9c:s)"
+
 # 10: kernel 256 MiB, initramfs 512 MiB, a UKI or other boot file 784 MiB
 # (uki.h), checked before a byte is read. The big files are sparse tar
 # entries: a few bytes in the layer, as a gzip of zeros would be.
