@@ -108,24 +108,37 @@ static void read_config(struct sealing *s)
  * Its size is checked against max before a byte is read: an image's kernel
  * or initramfs may claim gigabytes of zeros that cost it nothing.
  */
-static int stage_file(struct sealing *s, const char *path, uint64_t max, const char *what)
+static int read_bounded(struct sealing *s, const char *path, uint64_t max, const char *what, uint8_t **data,
+			size_t *len)
 {
 	struct bs_tree_inode *ino = bs_tree_lookup_path(bs_source_tree(s->src), path);
+	uint64_t size = ino ? bs_tree_inode_stat(ino)->size : 0;
+	int r;
+
+	if (size <= max) {
+		r = bs_source_read_file(s->src, path, data, len, s->err);
+		if (r < 0)
+			return r;
+		size = *len;
+	}
+	if (size <= max)
+		return 0;
+	free(*data);
+	*data = NULL;
+	return bs_error_set(s->err, -EFBIG, path, "%s of %llu bytes, past the bound of %llu (%llu MiB)", what,
+			    (unsigned long long)size, (unsigned long long)max, (unsigned long long)(max >> 20));
+}
+
+static int stage_file(struct sealing *s, const char *path, uint64_t max, const char *what)
+{
 	_cleanup_free_ uint8_t *data = NULL;
 	char full[PATH_MAX + 1024];
 	size_t len;
 	int r;
 
-	if (ino && bs_tree_inode_stat(ino)->size > max)
-		return bs_error_set(s->err, -EFBIG, path, "%s of %llu bytes, past the bound of %llu (%llu MiB)", what,
-				    (unsigned long long)bs_tree_inode_stat(ino)->size, (unsigned long long)max,
-				    (unsigned long long)(max >> 20));
-	r = bs_source_read_file(s->src, path, &data, &len, s->err);
+	r = read_bounded(s, path, max, what, &data, &len);
 	if (r < 0)
 		return r;
-	if (len > max)
-		return bs_error_set(s->err, -EFBIG, path, "%s of %zu bytes, past the bound of %llu (%llu MiB)", what,
-				    len, (unsigned long long)max, (unsigned long long)(max >> 20));
 	snprintf(full, sizeof(full), "%s/%s", s->tmp.path, path);
 	for (char *p = full + strlen(s->tmp.path) + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
@@ -322,7 +335,7 @@ static int build_uki(struct sealing *s)
 		snprintf(stub, sizeof(stub), "%s/%s", s->tmp.path, rel);
 	}
 	osrel_path = bs_tree_lookup_path(tree, "usr/lib/os-release") ? "usr/lib/os-release" : "etc/os-release";
-	if (r >= 0 && (r = bs_source_read_file(s->src, osrel_path, &osrel, &osrel_len, s->err)) == -ENOENT)
+	if (r >= 0 && (r = read_bounded(s, osrel_path, 1u << 20, "os-release", &osrel, &osrel_len)) == -ENOENT)
 		r = bs_error_set(s->err, r, s->o->src, "no os-release in usr/lib or etc");
 	if (r >= 0)
 		r = build_cmdline(s);
