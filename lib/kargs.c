@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "util.h"
@@ -119,18 +120,26 @@ struct merge {
 	size_t param_start;
 	size_t *slots;          /* (offset + 1, length) pairs of ended parameters; 0 is empty */
 	size_t n_slots, used;
+	uint64_t seed;
 };
 
-static uint64_t param_hash(const struct param *p)
+/* FNV-1a from a random basis, then mixed (murmur3's fmix64): arguments that
+ * share a bucket cannot be made ahead of time, which would make the probing
+ * quadratic again. */
+static uint64_t param_hash(const struct merge *m, const struct param *p)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = 0xcbf29ce484222325ULL ^ m->seed;
 
 	for (size_t i = 0; i < p->key_len; i++)
 		h = (h ^ (uint8_t)(p->key[i] == '_' ? '-' : p->key[i])) * 0x100000001b3ULL;
 	h = (h ^ (p->value ? 1u : 2u)) * 0x100000001b3ULL;
 	for (size_t i = 0; p->value && i < p->value_len; i++)
 		h = (h ^ (uint8_t)p->value[i]) * 0x100000001b3ULL;
-	return h;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
 }
 
 static int merge_insert(struct merge *m, size_t off, size_t n)
@@ -151,7 +160,7 @@ static int merge_insert(struct merge *m, size_t off, size_t n)
 			if (!m->slots[2 * i])
 				continue;
 			q = split_param(m->s + m->slots[2 * i] - 1, m->slots[2 * i + 1]);
-			for (j = param_hash(&q) & (grown_n - 1); grown[2 * j]; j = (j + 1) & (grown_n - 1))
+			for (j = param_hash(m, &q) & (grown_n - 1); grown[2 * j]; j = (j + 1) & (grown_n - 1))
 				;
 			grown[2 * j] = m->slots[2 * i];
 			grown[2 * j + 1] = m->slots[2 * i + 1];
@@ -161,7 +170,7 @@ static int merge_insert(struct merge *m, size_t off, size_t n)
 		m->n_slots = grown_n;
 	}
 	mask = m->n_slots - 1;
-	for (size_t j = param_hash(&p) & mask;; j = (j + 1) & mask) {
+	for (size_t j = param_hash(m, &p) & mask;; j = (j + 1) & mask) {
 		struct param q;
 
 		if (!m->slots[2 * j]) {
@@ -209,7 +218,7 @@ static int merge_contains(const struct merge *m, const struct param *p)
 	if (m->n_slots) {
 		size_t mask = m->n_slots - 1;
 
-		for (size_t j = param_hash(p) & mask; m->slots[2 * j]; j = (j + 1) & mask) {
+		for (size_t j = param_hash(m, p) & mask; m->slots[2 * j]; j = (j + 1) & mask) {
 			q = split_param(m->s + m->slots[2 * j] - 1, m->slots[2 * j + 1]);
 			if (params_equal(&q, p))
 				return 1;
@@ -248,6 +257,8 @@ static int merge_add(struct merge *m, const char *s, size_t n)
 static int merge_begin(struct merge *m, char **cmdline)
 {
 	memset(m, 0, sizeof(*m));
+	if (getrandom(&m->seed, sizeof(m->seed), GRND_NONBLOCK) != sizeof(m->seed))
+		m->seed = (uint64_t)(uintptr_t)m;
 	m->s = *cmdline;
 	*cmdline = NULL;
 	if (!m->s && !(m->s = strdup("")))
