@@ -44,11 +44,12 @@ static inline uint32_t bs_erofs_chunk_bits(uint64_t size)
 }
 
 /*
- * Rounded up without adding first: libcomposefs's DIV_ROUND_UP wraps for
- * sizes within a chunk of 2^64 and gives 0 chunks, so a file of
- * 18446744073709551615 bytes passed its check and made an image whose
- * readers walk 2^52 blocks. With this, the largest file is 1024 chunks of
- * 2^43 bytes (2^53, 8 PiB), below the kernel's loff_t limit of 2^63 - 1.
+ * Rounded up without adding first: adding the chunk size first (as
+ * libcomposefs's DIV_ROUND_UP does) wraps for sizes within a chunk of 2^64
+ * and gives 0 chunks, so a file of 18446744073709551615 bytes passed the
+ * 1024-chunk check and made an image whose readers walk 2^52 blocks. With
+ * this, the largest file is 1024 chunks of 2^43 bytes (2^53, 8 PiB), below
+ * the kernel's loff_t limit of 2^63 - 1.
  */
 static inline uint64_t bs_erofs_chunk_count(uint64_t size)
 {
