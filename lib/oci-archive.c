@@ -195,7 +195,7 @@ int oci_archive_want(struct bs_oci_image *img, const struct bs_oci_descriptor *c
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	size_t wanted = 0;
-	int r = 0, ar;
+	int r = 0, ar = ARCHIVE_OK;
 
 	if (img->packed_fd < 0)
 		return 0;
@@ -237,7 +237,8 @@ int oci_archive_want(struct bs_oci_image *img, const struct bs_oci_descriptor *c
 		wanted--;
 	}
 	if (r >= 0 && wanted)
-		r = bs_error_set(err, -EBADMSG, img->packed, "changed while it was read");
+		r = bs_error_set(err, -EBADMSG, img->packed, "%s",
+				 ar == ARCHIVE_EOF ? "changed while it was read" : archive_error_string(a));
 	archive_read_free(a);
 	return r;
 }
