@@ -367,7 +367,8 @@ static int parse_entry(struct parser *ps, const struct field *f, const char *pat
 			    DUMP_INLINE_MAX);
 	if (S_ISREG(mode) && !e->content && e->size > 0 &&
 	    bs_erofs_chunk_count(e->size) > BS_EROFS_MAX_CHUNKS)
-		return fail(ps, "file size %" PRIu64 " is too big for a composefs image", e->size);
+		return fail(ps, "file size %" PRIu64 " is too big for a composefs image: at most %" PRIu64
+			    " bytes (1024 chunks of 8 TiB)", e->size, BS_EROFS_MAX_FILE_SIZE);
 	return 0;
 }
 

@@ -390,8 +390,8 @@ static int overlay_xattrs(struct ew *w, uint32_t i)
 
 	if (S_ISREG(n->mode) && n->size > 0 && !n->content) {
 		if (bs_erofs_chunk_count(n->size) > BS_EROFS_MAX_CHUNKS)
-			return ew_fail(w, n, -EFBIG, "file of %llu bytes is too big for a composefs image",
-					    (unsigned long long)n->size);
+			return ew_fail(w, n, -EFBIG, "file of %llu bytes is too big for a composefs image: at most %llu bytes",
+				       (unsigned long long)n->size, (unsigned long long)BS_EROFS_MAX_FILE_SIZE);
 		r = ew_set_external(w, n, n->src->payload, n->src->payload_len);
 		if (r < 0)
 			return r;

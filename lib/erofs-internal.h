@@ -43,14 +43,24 @@ static inline uint32_t bs_erofs_chunk_bits(uint64_t size)
 	return bits;
 }
 
+/*
+ * Rounded up without adding first: adding the chunk size first (as
+ * libcomposefs's DIV_ROUND_UP does) wraps for sizes within a chunk of 2^64
+ * and gives 0 chunks, so a file of 18446744073709551615 bytes passed the
+ * 1024-chunk check and made an image whose readers walk 2^52 blocks. With
+ * this, the largest file is 1024 chunks of 2^43 bytes (2^53, 8 PiB), below
+ * the kernel's loff_t limit of 2^63 - 1.
+ */
 static inline uint64_t bs_erofs_chunk_count(uint64_t size)
 {
 	uint32_t bits = bs_erofs_chunk_bits(size);
 
-	return (size + (1ull << bits) - 1) >> bits;
+	return (size >> bits) + ((size & ((1ull << bits) - 1)) != 0);
 }
 
 /* libcomposefs stores at most this many chunk pointers (one block) per file. */
 #define BS_EROFS_MAX_CHUNKS 1024
+/* So the largest file: 1024 chunks of 2^(12 + 31) bytes. */
+#define BS_EROFS_MAX_FILE_SIZE ((uint64_t)BS_EROFS_MAX_CHUNKS << (EROFS_BLKSIZ_BITS + EROFS_CHUNK_FORMAT_BLKBITS_MASK))
 
 #endif

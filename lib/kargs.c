@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "util.h"
@@ -101,43 +102,205 @@ static int params_equal(const struct param *a, const struct param *b)
 	return !a->value || (a->value_len == b->value_len && memcmp(a->value, b->value, a->value_len) == 0);
 }
 
-static int contains(const char *cmdline, const struct param *p)
-{
-	const char *s;
-	size_t pos = 0, n;
+/*
+ * The de-duplicating append, in time linear in what it reads. bootc re-reads
+ * the whole command line for every parameter it adds, which is quadratic: a
+ * kargs.d of 64,000 short arguments took minutes. Scanning once gives the same
+ * parameters, because splitting is a left-to-right scan: the text already
+ * scanned splits the same way whatever follows, except the last parameter,
+ * which may grow (an open quote in it swallows what is appended). So the
+ * parameters that have ended go into a hash set and the one still open is
+ * compared on its own.
+ */
+struct merge {
+	char *s;                /* the command line, NUL-terminated */
+	size_t len, cap;
+	size_t scanned;         /* bytes of s the scan has seen */
+	int in_param, quoted;
+	size_t param_start;
+	size_t *slots;          /* (offset + 1, length) pairs of ended parameters; 0 is empty */
+	size_t n_slots, used;
+	uint64_t seed;
+};
 
-	while (cmdline && next_param(cmdline, &pos, &s, &n)) {
-		struct param q = split_param(s, n);
-		if (params_equal(&q, p))
-			return 1;
+/* FNV-1a from a random basis, then mixed (murmur3's fmix64): arguments that
+ * share a bucket cannot be made ahead of time, which would make the probing
+ * quadratic again. */
+static uint64_t param_hash(const struct merge *m, const struct param *p)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ m->seed;
+
+	for (size_t i = 0; i < p->key_len; i++)
+		h = (h ^ (uint8_t)(p->key[i] == '_' ? '-' : p->key[i])) * 0x100000001b3ULL;
+	h = (h ^ (p->value ? 1u : 2u)) * 0x100000001b3ULL;
+	for (size_t i = 0; p->value && i < p->value_len; i++)
+		h = (h ^ (uint8_t)p->value[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+static int merge_insert(struct merge *m, size_t off, size_t n)
+{
+	struct param p = split_param(m->s + off, n);
+	size_t mask;
+
+	if (2 * (m->used + 1) > m->n_slots) {
+		size_t grown_n = m->n_slots ? 2 * m->n_slots : 64;
+		size_t *grown = calloc(grown_n, 2 * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		for (size_t i = 0; i < m->n_slots; i++) {
+			struct param q;
+			size_t j;
+
+			if (!m->slots[2 * i])
+				continue;
+			q = split_param(m->s + m->slots[2 * i] - 1, m->slots[2 * i + 1]);
+			for (j = param_hash(m, &q) & (grown_n - 1); grown[2 * j]; j = (j + 1) & (grown_n - 1))
+				;
+			grown[2 * j] = m->slots[2 * i];
+			grown[2 * j + 1] = m->slots[2 * i + 1];
+		}
+		free(m->slots);
+		m->slots = grown;
+		m->n_slots = grown_n;
+	}
+	mask = m->n_slots - 1;
+	for (size_t j = param_hash(m, &p) & mask;; j = (j + 1) & mask) {
+		struct param q;
+
+		if (!m->slots[2 * j]) {
+			m->slots[2 * j] = off + 1;
+			m->slots[2 * j + 1] = n;
+			m->used++;
+			return 0;
+		}
+		q = split_param(m->s + m->slots[2 * j] - 1, m->slots[2 * j + 1]);
+		if (params_equal(&q, &p))
+			return 0;
+	}
+}
+
+/* Scans what was appended since the last call, as next_param() would. */
+static int merge_scan(struct merge *m)
+{
+	int r;
+
+	for (; m->scanned < m->len; m->scanned++) {
+		char c = m->s[m->scanned];
+
+		if (!m->in_param) {
+			if (is_space(c))
+				continue;
+			m->in_param = 1;
+			m->quoted = 0;
+			m->param_start = m->scanned;
+		}
+		if (!m->quoted && is_space(c)) {
+			m->in_param = 0;
+			if ((r = merge_insert(m, m->param_start, m->scanned - m->param_start)) < 0)
+				return r;
+		} else if (c == '"') {
+			m->quoted = !m->quoted;
+		}
 	}
 	return 0;
 }
 
-int bs_kargs_append(char **cmdline, const char *args)
+static int merge_contains(const struct merge *m, const struct param *p)
+{
+	struct param q;
+
+	if (m->n_slots) {
+		size_t mask = m->n_slots - 1;
+
+		for (size_t j = param_hash(m, p) & mask; m->slots[2 * j]; j = (j + 1) & mask) {
+			q = split_param(m->s + m->slots[2 * j] - 1, m->slots[2 * j + 1]);
+			if (params_equal(&q, p))
+				return 1;
+		}
+	}
+	/* Equal parameters differ by at most three quotes in length; this keeps
+	 * an ever-growing open parameter from being re-read for every new one. */
+	if (!m->in_param || m->len - m->param_start > p->key_len + p->value_len + 1 + 3 + 3)
+		return 0;
+	q = split_param(m->s + m->param_start, m->len - m->param_start);
+	return params_equal(&q, p);
+}
+
+static int merge_add(struct merge *m, const char *s, size_t n)
+{
+	size_t need = m->len + n + 2;
+
+	if (need > m->cap) {
+		size_t cap = m->cap * 2 > need ? m->cap * 2 : need;
+		char *grown = realloc(m->s, cap);
+
+		if (!grown)
+			return -ENOMEM;
+		m->s = grown;
+		m->cap = cap;
+	}
+	if (m->len && !is_space(m->s[m->len - 1]))
+		m->s[m->len++] = ' ';
+	memcpy(m->s + m->len, s, n);
+	m->len += n;
+	m->s[m->len] = '\0';
+	return merge_scan(m);
+}
+
+/* Takes over *cmdline (which may be NULL). */
+static int merge_begin(struct merge *m, char **cmdline)
+{
+	memset(m, 0, sizeof(*m));
+	if (getrandom(&m->seed, sizeof(m->seed), GRND_NONBLOCK) != sizeof(m->seed))
+		m->seed = (uint64_t)(uintptr_t)m;
+	m->s = *cmdline;
+	*cmdline = NULL;
+	if (!m->s && !(m->s = strdup("")))
+		return -ENOMEM;
+	m->len = strlen(m->s);
+	m->cap = m->len + 1;
+	return merge_scan(m);
+}
+
+static int merge_args(struct merge *m, const char *args)
 {
 	const char *s;
 	size_t pos = 0, n;
+	int r;
 
 	while (next_param(args, &pos, &s, &n)) {
 		struct param p = split_param(s, n);
-		size_t old = *cmdline ? strlen(*cmdline) : 0;
-		char *c;
 
-		if (contains(*cmdline, &p))
-			continue;
-		c = realloc(*cmdline, old + n + 2);
-		if (!c)
-			return -ENOMEM;
-		if (old && !is_space(c[old - 1]))
-			c[old++] = ' ';
-		memcpy(c + old, s, n);
-		c[old + n] = '\0';
-		*cmdline = c;
+		if (!merge_contains(m, &p) && (r = merge_add(m, s, n)) < 0)
+			return r;
 	}
-	if (!*cmdline && !(*cmdline = strdup("")))
-		return -ENOMEM;
 	return 0;
+}
+
+/* Gives the command line back to *cmdline and frees the rest. */
+static void merge_end(struct merge *m, char **cmdline)
+{
+	*cmdline = m->s;
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
+}
+
+int bs_kargs_append(char **cmdline, const char *args)
+{
+	struct merge m;
+	int r;
+
+	r = merge_begin(&m, cmdline);
+	if (r >= 0)
+		r = merge_args(&m, args);
+	merge_end(&m, cmdline);
+	return r;
 }
 
 /* --- the TOML subset ------------------------------------------------------ */
@@ -298,7 +461,7 @@ int bs_kargs_check_no_composefs(const char *args, const char *path, const char *
 
 /* One kargs.d file: appends its kargs to *cmdline when its architectures match. */
 static int parse_file(const char *path, const char *text, size_t len, const char *arch,
-		      char **cmdline, struct bs_error *err)
+		      struct merge *m, struct bs_error *err)
 {
 	struct toml t = { text, text + len, path, 1, err };
 	_cleanup_free_ char *kargs = NULL, *arches = NULL;
@@ -345,7 +508,7 @@ static int parse_file(const char *path, const char *text, size_t len, const char
 		return r;
 	if (arches && !has_word(arches, arch))
 		return 0;
-	return bs_kargs_append(cmdline, kargs);
+	return merge_args(m, kargs);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -360,6 +523,7 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
 	size_t n = 0;
 	DIR *d;
 	struct dirent *e;
+	struct merge m = { 0 };
 	int r = 0;
 
 	*cmdline = NULL;
@@ -388,6 +552,8 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
 	closedir(d);
 	if (r == 0)
 		qsort(names, n, sizeof(*names), cmp_names);
+	if (r == 0)
+		r = merge_begin(&m, cmdline);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		_cleanup_free_ char *path = NULL, *text = NULL;
 		_cleanup_close_ int fd = -1;
@@ -422,18 +588,41 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
 			r = bs_error_set(err, -EINVAL, path, "not a text file");
 			break;
 		}
-		r = parse_file(path, text, got, arch, cmdline, err);
+		r = parse_file(path, text, got, arch, &m, err);
 	}
+	if (m.s || m.slots)
+		merge_end(&m, cmdline);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	if (r == 0 && !*cmdline)
-		r = bs_kargs_append(cmdline, "");
 	if (r < 0) {
 		free(*cmdline);
 		*cmdline = NULL;
 	}
 	return r;
+}
+
+/*
+ * arch/x86/include/asm/setup.h and arch/arm64/include/uapi/asm/setup.h say
+ * 2048, arch/riscv/include/uapi/asm/setup.h 1024 (Linux 6.12). The size is
+ * fixed when the kernel is built, not a Kconfig option on these three, and
+ * the EFI stub copies at most COMMAND_LINE_SIZE - 1 bytes of the command line
+ * systemd-stub hands it, dropping the rest with a warning.
+ */
+size_t bs_kargs_max_size(const char *arch)
+{
+	return strcmp(arch, "riscv64") == 0 ? 1024 : 2048;
+}
+
+int bs_kargs_check_size(const char *cmdline, const char *arch, const char *path, struct bs_error *err)
+{
+	size_t len = strlen(cmdline), max = bs_kargs_max_size(arch);
+
+	if (len < max)
+		return 0;
+	return bs_error_set(err, -E2BIG, path,
+			    "kernel command line of %zu bytes; the %s kernel keeps at most %zu (COMMAND_LINE_SIZE %zu) and drops the rest",
+			    len, arch, max - 1, max);
 }
 
 static int starts(const char *s, size_t n, const char *prefix)

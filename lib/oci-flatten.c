@@ -382,6 +382,14 @@ static int capture_open(struct flat *f, const char *path, uint64_t size, struct 
 	k->fd = -1;
 	if (!f->opts->capture || !f->opts->capture(f->opts->capture_ctx, path))
 		return 0;
+	if (f->opts->capture_max && size > f->opts->capture_max) {
+		char where[64 + PATH_MAX_LEN];
+
+		snprintf(where, sizeof(where), "layer %zu: %s", f->layer + 1, f->entry);
+		return bs_error_set(f->err, -EFBIG, where, "%llu bytes, past the bound of %llu (%llu MiB) on a boot file",
+				    (unsigned long long)size, (unsigned long long)f->opts->capture_max,
+				    (unsigned long long)(f->opts->capture_max >> 20));
+	}
 	if (size <= f->capture_mem_max) {
 		k->mem = malloc(size ? size : 1);
 		return k->mem ? 0 : -ENOMEM;

@@ -44,7 +44,9 @@ struct oci_capture {
 	int replaced;                   /* from bs_oci_image_set_file: the writer uses data */
 };
 
-/* A file of an uncompressed oci-archive: where its data is in the tar. */
+/* A file of an uncompressed oci-archive: where its data is in the tar. Of a
+ * compressed one: whether it is in the private directory yet (off 1) or
+ * wanted by the next pass (off 2). */
 struct oci_member {
 	char *name;
 	uint64_t off, size;
@@ -60,6 +62,8 @@ struct oci_file {
 struct bs_oci_image {
 	char *root;                     /* layout directory, or the archive */
 	int archive_fd;                 /* >= 0: an uncompressed archive read in place */
+	int packed_fd;                  /* >= 0: a compressed archive, unpacked member by member */
+	char *packed;                   /* its path, for messages */
 	struct oci_member *members;     /* sorted by name */
 	size_t n_members;
 	struct bs_tmpdir tmp;           /* private dir removed at free (archive, captures) */
@@ -98,6 +102,9 @@ int oci_file_read_full(struct oci_file *f, void *buf, size_t len, size_t *got);
 void oci_file_close(struct oci_file *f);
 /* oci-archive:FILE: indexes it in place, or unpacks a compressed one. */
 int oci_archive_open(struct bs_oci_image *img, const char *file, struct bs_error *err);
+/* A compressed archive: unpacks these blobs, if not yet, in one pass. */
+int oci_archive_want(struct bs_oci_image *img, const struct bs_oci_descriptor *const *d, size_t n,
+		     struct bs_error *err);
 /* "sha256:" + hex of a finished SHA-256. */
 void oci_digest_format(const uint8_t md[32], char out[OCI_DIGEST_LEN + 1]);
 /* Creates the image's private temporary directory on first use. */

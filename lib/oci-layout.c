@@ -339,6 +339,19 @@ static int read_diff_ids(struct bs_oci_image *img, json_object *cfg, const char 
 	return 0;
 }
 
+/* The config and the layers, from a compressed archive in one pass. */
+static int want_blobs(struct bs_oci_image *img, struct bs_error *err)
+{
+	_cleanup_free_ const struct bs_oci_descriptor **want = calloc(img->n_layers + 1, sizeof(*want));
+
+	if (!want)
+		return -ENOMEM;
+	want[0] = &img->config.d;
+	for (size_t i = 0; i < img->n_layers; i++)
+		want[i + 1] = &img->layers[i].d;
+	return oci_archive_want(img, want, img->n_layers + 1, err);
+}
+
 static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -349,7 +362,13 @@ static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
 	int r;
 
 	snprintf(what, sizeof(what), "blobs/sha256/%s", img->manifest.d.digest + 7);
-	r = read_blob(img, &img->manifest.d, &buf, err);
+	{
+		const struct bs_oci_descriptor *want = &img->manifest.d;
+
+		r = oci_archive_want(img, &want, 1, err);
+	}
+	if (r >= 0)
+		r = read_blob(img, &img->manifest.d, &buf, err);
 	if (r < 0)
 		return r;
 	r = parse_json(buf, img->manifest.d.size, what, &m, err);
@@ -397,6 +416,10 @@ static int read_manifest(struct bs_oci_image *img, struct bs_error *err)
 					 img->layers[i].d.media_type);
 			goto out;
 		}
+	}
+	if ((r = want_blobs(img, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < img->n_layers; i++) {
 		/* A missing blob fails now, not halfway through flattening. */
 		if ((r = oci_blob_open(img, &img->layers[i].d, &f, err)) < 0)
 			goto out;
@@ -476,6 +499,7 @@ int bs_oci_image_open(const char *ref, struct bs_oci_image **out, struct bs_erro
 	if (!img)
 		return -ENOMEM;
 	img->archive_fd = -1;
+	img->packed_fd = -1;
 	if (parsed.kind == BS_OCI_REF_ARCHIVE)
 		r = oci_archive_open(img, parsed.path, err);
 	else if (!(img->root = strdup(parsed.path)))
@@ -509,6 +533,9 @@ void bs_oci_image_free(struct bs_oci_image *img)
 	free(img->root);
 	if (img->archive_fd >= 0)
 		close(img->archive_fd);
+	if (img->packed_fd >= 0)
+		close(img->packed_fd);
+	free(img->packed);
 	for (size_t i = 0; i < img->n_members; i++)
 		free(img->members[i].name);
 	free(img->members);

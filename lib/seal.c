@@ -105,18 +105,43 @@ static void read_config(struct sealing *s)
 	json_object_put(cfg);
 }
 
-/* Writes a file of the image into the private directory, creating parents. */
-static int stage_file(struct sealing *s, const char *path, const char *as)
+/*
+ * Writes a file of the image into the private directory, creating parents.
+ * Its size is checked against max before a byte is read: an image's kernel
+ * or initramfs may claim gigabytes of zeros that cost it nothing.
+ */
+static int read_bounded(struct sealing *s, const char *path, uint64_t max, const char *what, uint8_t **data,
+			size_t *len)
+{
+	struct bs_tree_inode *ino = bs_tree_lookup_path(bs_source_tree(s->src), path);
+	uint64_t size = ino ? bs_tree_inode_stat(ino)->size : 0;
+	int r;
+
+	if (size <= max) {
+		r = bs_source_read_file(s->src, path, data, len, s->err);
+		if (r < 0)
+			return r;
+		size = *len;
+	}
+	if (size <= max)
+		return 0;
+	free(*data);
+	*data = NULL;
+	return bs_error_set(s->err, -EFBIG, path, "%s of %llu bytes, past the bound of %llu (%llu MiB)", what,
+			    (unsigned long long)size, (unsigned long long)max, (unsigned long long)(max >> 20));
+}
+
+static int stage_file(struct sealing *s, const char *path, uint64_t max, const char *what)
 {
 	_cleanup_free_ uint8_t *data = NULL;
 	char full[PATH_MAX + 1024];
 	size_t len;
 	int r;
 
-	r = bs_source_read_file(s->src, path, &data, &len, s->err);
+	r = read_bounded(s, path, max, what, &data, &len);
 	if (r < 0)
 		return r;
-	snprintf(full, sizeof(full), "%s/%s", s->tmp.path, as ? as : path);
+	snprintf(full, sizeof(full), "%s/%s", s->tmp.path, path);
 	for (char *p = full + strlen(s->tmp.path) + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
 		if (mkdir(full, 0700) < 0 && errno != EEXIST)
@@ -282,6 +307,9 @@ static int build_cmdline(struct sealing *s)
 		r = bs_kargs_append(&s->res->cmdline, s->o->kargs[i]);
 	if (r < 0)
 		return bs_error_set(s->err, r, s->o->src, "cannot build the kernel command line");
+	r = bs_kargs_check_size(s->res->cmdline, s->arch->rust, s->o->src, s->err);
+	if (r < 0)
+		return r;
 	/* What bootc's initramfs will mount must be what was sealed, read the way
 	 * it reads it, before the key signs anything. */
 	r = bs_kargs_composefs(s->res->cmdline, strlen(s->res->cmdline), &karg, NULL);
@@ -305,10 +333,10 @@ static int build_uki(struct sealing *s)
 	int r;
 
 	snprintf(rel, sizeof(rel), "usr/lib/modules/%s/vmlinuz", s->res->kver);
-	r = stage_file(s, rel, NULL);
+	r = stage_file(s, rel, BS_UKI_KERNEL_MAX, "kernel");
 	snprintf(kernel, sizeof(kernel), "%s/%s", s->tmp.path, rel);
 	snprintf(rel, sizeof(rel), "usr/lib/modules/%s/initramfs.img", s->res->kver);
-	if (r >= 0 && (r = stage_file(s, rel, NULL)) == -ENOENT)
+	if (r >= 0 && (r = stage_file(s, rel, BS_UKI_INITRD_MAX, "initramfs")) == -ENOENT)
 		r = bs_error_set(s->err, r, s->o->src, "no initramfs at %s", rel);
 	snprintf(initrd, sizeof(initrd), "%s/%s", s->tmp.path, rel);
 	for (size_t i = 0; r >= 0 && kargs_dir && i < bs_tree_dir_count(kargs_dir); i++) {
@@ -319,17 +347,17 @@ static int build_uki(struct sealing *s)
 		if (!S_ISREG(bs_tree_inode_stat(f)->mode) || len < 5 || memcmp(name + len - 5, ".toml", 5))
 			continue;
 		snprintf(rel, sizeof(rel), "usr/lib/bootc/kargs.d/%.*s", (int)len, name);
-		r = stage_file(s, rel, NULL);
+		r = stage_file(s, rel, 1u << 20, "kargs.d file");
 	}
 	if (r >= 0 && !s->o->stub) {
 		snprintf(rel, sizeof(rel), "usr/lib/systemd/boot/efi/linux%s.efi.stub", s->arch->efi);
-		r = stage_file(s, rel, NULL);
+		r = stage_file(s, rel, 16u << 20, "systemd-stub");
 		if (r == -ENOENT)
 			r = bs_error_set(s->err, r, s->o->src, "no systemd-stub at %s (give --stub)", rel);
 		snprintf(stub, sizeof(stub), "%s/%s", s->tmp.path, rel);
 	}
 	osrel_path = bs_tree_lookup_path(tree, "usr/lib/os-release") ? "usr/lib/os-release" : "etc/os-release";
-	if (r >= 0 && (r = bs_source_read_file(s->src, osrel_path, &osrel, &osrel_len, s->err)) == -ENOENT)
+	if (r >= 0 && (r = read_bounded(s, osrel_path, 1u << 20, "os-release", &osrel, &osrel_len)) == -ENOENT)
 		r = bs_error_set(s->err, r, s->o->src, "no os-release in usr/lib or etc");
 	if (r >= 0)
 		r = build_cmdline(s);

@@ -15,6 +15,7 @@
 #include <bootseal/erofs.h>
 #include <bootseal/oci.h>
 #include <bootseal/rootfs.h>
+#include <bootseal/uki.h>
 
 #include "util.h"
 
@@ -164,7 +165,12 @@ static int collect_dir_files(struct bs_source *src, const char *root, struct bs_
 			if (!is_boot_file(rel))
 				continue;
 			snprintf(full, sizeof(full), "%s/%s", root, rel);
-			r = read_whole(full, &data, &len, err);
+			r = bs_read_file(full, O_NOFOLLOW, BS_UKI_MAX, &data, &len, err);
+			if (r == -EFBIG) {
+				bs_error_clear(err);   /* a message that names the bound's purpose */
+				r = bs_error_set(err, r, full, "larger than %llu bytes (%llu MiB), the bound on a boot file",
+						 BS_UKI_MAX, BS_UKI_MAX >> 20);
+			}
 			if (r >= 0 && (r = add_file(src, rel, NULL, len, data)) < 0)
 				free(data);
 		}
@@ -279,7 +285,7 @@ static int open_oci(struct bs_source *src, const char *spec, const struct bs_sou
 	struct oci_capture cap = { .src = src };
 	struct oci_progress op = { .src = src };
 	struct bs_oci_flatten_options fopts = { .hash_alg = BS_HASH_SHA512, .capture = want_file,
-						.capture_ctx = &cap,
+						.capture_ctx = &cap, .capture_max = BS_UKI_MAX,
 						.progress = opts->progress ? oci_progress : NULL,
 						.progress_ctx = &op };
 	struct bs_content_source content;

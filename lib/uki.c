@@ -67,6 +67,20 @@ static int read_file(const char *path, uint8_t **data, size_t *len, struct bs_er
 	return bs_read_file(path, 0, SECTION_FILE_MAX, data, len, err);
 }
 
+/* A file of at most left bytes, for a part of the UKI whose bound is max. */
+static int read_capped(const char *path, uint64_t left, uint64_t max, const char *what, uint8_t **data,
+		       size_t *len, struct bs_error *err)
+{
+	int r = bs_read_file(path, 0, left, data, len, err);
+
+	if (r == -EFBIG) {
+		bs_error_clear(err);   /* a message that names the bound's purpose */
+		return bs_error_set(err, r, path, "%s larger than %llu bytes (%llu MiB), the bound", what,
+				    (unsigned long long)max, (unsigned long long)(max >> 20));
+	}
+	return r;
+}
+
 int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size)
 {
 	const uint8_t *k = kernel;
@@ -218,7 +232,8 @@ static int read_initrds(const struct bs_uki_params *p, struct buf *out, struct b
 		_cleanup_free_ uint8_t *data = NULL;
 		size_t len;
 
-		r = read_file(p->initrds[i], &data, &len, err);
+		r = read_capped(p->initrds[i], out->len < BS_UKI_INITRD_MAX ? BS_UKI_INITRD_MAX - out->len : 0,
+				BS_UKI_INITRD_MAX, p->n_initrds > 1 ? "initrds together" : "initrd", &data, &len, err);
 		if (r >= 0)
 			r = buf_add(out, data, len);
 		if (r >= 0 && p->n_initrds > 1 && out->len % 4)
@@ -308,7 +323,7 @@ int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_er
 		}
 	r = bs_pe_strip_symbols(pe, err);
 	if (r >= 0)
-		r = read_file(p->linux_path, &kernel, &kernel_len, err);
+		r = read_capped(p->linux_path, BS_UKI_KERNEL_MAX, BS_UKI_KERNEL_MAX, "kernel", &kernel, &kernel_len, err);
 	if (r >= 0)
 		r = build(pe, p, kernel, kernel_len, err);
 	if (r == -ENOSPC && err && !err->path[0])

@@ -133,6 +133,9 @@ static int ukify(int argc, char **argv)
 		r = bs_kargs_append(&cmdline, extra[i]);
 	if (r < 0)
 		return cli_report(cmd, NULL, r);
+	r = bs_kargs_check_size(cmdline, KARGS_ARCH, rootfs, &err);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
 
 	if (chdir(rootfs) < 0)
 		return cli_fail(cmd, "%s: cannot enter: %s", rootfs, strerror(errno));

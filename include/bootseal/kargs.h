@@ -40,6 +40,16 @@ int bs_kargs_append(char **cmdline, const char *args);
 int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err);
 
 /*
+ * The kernel's COMMAND_LINE_SIZE (NUL included) for arch, Rust's spelling:
+ * 2048 for x86_64 and aarch64, 1024 for riscv64, 2048 for any other. A
+ * longer command line is cut by the kernel's EFI stub, so what boots is not
+ * what was signed: bs_kargs_check_size() refuses one of size or more bytes
+ * with -E2BIG, naming the bound.
+ */
+size_t bs_kargs_max_size(const char *arch);
+int bs_kargs_check_size(const char *cmdline, const char *arch, const char *path, struct bs_error *err);
+
+/*
  * The composefs image a kernel command line names, read as bootc's initramfs
  * reads it (composefs-rs 0fbc8533 ComposefsCmdline::from_cmdline, SHA-512):
  * the first composefs.digest=[?]vN-sha512-12:HEX (those of another hash are

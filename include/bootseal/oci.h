@@ -87,6 +87,8 @@ struct bs_oci_flatten_options {
 	void *capture_ctx;
 	size_t capture_mem_max;         /* 0 means 16 MiB; bigger captured files are
 					   kept in a private temporary file */
+	uint64_t capture_max;           /* 0: none; a captured file past it is an
+					   error (-EFBIG), before it is read */
 	bs_oci_progress_fn progress;    /* may be NULL */
 	void *progress_ctx;
 	size_t jobs;                    /* hashing threads, 0: all cores */

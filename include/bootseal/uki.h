@@ -32,6 +32,17 @@ struct bs_uki_params {
 	const char *pcrpkey;
 };
 
+/*
+ * What a UKI may be built from, and a UKI read back from an image, are held
+ * in memory and come from untrusted images, so they are bounded: a kernel
+ * 256 MiB (distributions ship 10 to 60), the initrds together 512 MiB
+ * (Fedora's largest, with every firmware, under 200), a UKI the two plus
+ * 16 MiB for the stub and the small sections. Past a bound: -EFBIG.
+ */
+#define BS_UKI_KERNEL_MAX (256ull << 20)
+#define BS_UKI_INITRD_MAX (512ull << 20)
+#define BS_UKI_MAX (BS_UKI_KERNEL_MAX + BS_UKI_INITRD_MAX + (16ull << 20))
+
 /* Builds the unsigned image; -EBADMSG for a bad stub, -EINVAL for bad input,
  * -ENOSPC when the stub's headers have no room for the sections. */
 int bs_uki_build(const struct bs_uki_params *params, struct bs_pe **uki, struct bs_error *err);

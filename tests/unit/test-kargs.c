@@ -153,6 +153,56 @@ static void test_append(void **state)
 	free(c);
 }
 
+/*
+ * An open quote swallows what is appended after it, so the last parameter
+ * grows: bootc re-reads the line each time and sees `a="x b`, never `b`, and
+ * the one-pass merge must too (it was checked against the re-reading one on
+ * random lines of quotes, '=', '-', '_' and spaces).
+ */
+static void test_append_open_quote(void **state)
+{
+	char *c = NULL;
+
+	(void)state;
+	assert_int_equal(bs_kargs_append(&c, "k a=\"x"), 0);
+	assert_int_equal(bs_kargs_append(&c, "b"), 0);
+	assert_int_equal(bs_kargs_append(&c, "b k"), 0);
+	assert_string_equal(c, "k a=\"x b b");
+	/* `c"d e k` is one parameter of what is appended (its quote is open),
+	 * so it is new; in the line its quote closes the open one. */
+	assert_int_equal(bs_kargs_append(&c, "c\"d e k"), 0);
+	assert_string_equal(c, "k a=\"x b b c\"d e k");
+	/* Now `e` and `k` stand alone in the line, and are there already. */
+	assert_int_equal(bs_kargs_append(&c, "e k f"), 0);
+	assert_string_equal(c, "k a=\"x b b c\"d e k f");
+	free(c);
+}
+
+/* COMMAND_LINE_SIZE counts the NUL: 2047 bytes fit x86_64, 1023 riscv64. */
+static void test_size(void **state)
+{
+	char line[2049];
+	struct bs_error err = { 0 };
+
+	(void)state;
+	memset(line, 'a', sizeof(line));
+	line[2047] = '\0';
+	assert_int_equal(bs_kargs_check_size(line, "x86_64", "img", &err), 0);
+	assert_int_equal(bs_kargs_check_size(line, "aarch64", "img", &err), 0);
+	assert_int_equal(bs_kargs_check_size(line, "riscv64", "img", &err), -E2BIG);
+	line[2047] = 'a';
+	line[2048] = '\0';
+	bs_error_clear(&err);
+	assert_int_equal(bs_kargs_check_size(line, "x86_64", "img", &err), -E2BIG);
+	assert_string_equal(err.message, "kernel command line of 2048 bytes; the x86_64 kernel keeps at most 2047 "
+					 "(COMMAND_LINE_SIZE 2048) and drops the rest");
+	line[1024] = '\0';
+	bs_error_clear(&err);
+	assert_int_equal(bs_kargs_check_size(line, "riscv64", "img", &err), -E2BIG);
+	line[1023] = '\0';
+	assert_int_equal(bs_kargs_check_size(line, "riscv64", "img", &err), 0);
+}
+
 /* ---- the composefs image of a command line ---- */
 
 /*
@@ -283,6 +333,8 @@ int main(void)
 		cmocka_unit_test(test_files_in_order),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_append),
+		cmocka_unit_test(test_append_open_quote),
+		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_composefs_karg),
 		cmocka_unit_test(test_composefs_karg_bad),
 		cmocka_unit_test(test_no_composefs_from_image),
