@@ -16,5 +16,61 @@ export SOURCE_DATE_EPOCH=1700000000
 # --- 8-11: resources ---------------------------------------------------------
 
 # --- 13-15: crash safety and secrets -----------------------------------------
+# A test-only LD_PRELOAD shim (tests/crash) raises SIGKILL at the Nth rename.
+shim=${KILL_SHIM:-$(dirname "$BOOTSEAL")/../tests/crash/kill-at-rename.so}
+[ -f "$shim" ] || { not_ok "the kill-at-rename shim is built ($shim)"; exit 1; }
+renames() { # LOG CMD...: runs CMD, prints how many renames it made
+	local log=$1
+	shift
+	rm -f "$log"
+	RENAME_LOG=$log LD_PRELOAD=$shim "$@" >/dev/null 2>&1
+	[ -f "$log" ] && wc -l <"$log" || echo 0
+}
+killed_at() { # KILL_AT_RENAME|KILL_AFTER_RENAME N CMD...: no "Killed" from the shell
+	local how=$1 at=$2
+	shift 2
+	(env "$how=$at" LD_PRELOAD="$shim" "$@" >/dev/null 2>&1; :) 2>/dev/null
+}
+# One key set, whole: each key matches its certificate, the .cer, .esl, sb-*
+# and loader copies hold the same, and each .auth verifies with its signer.
+key_set_whole() { # DIR
+	local d=$1 f
+	for f in PK KEK db; do
+		[ "$(openssl pkey -in "$d/$f.key" -pubout 2>/dev/null)" = \
+			"$(openssl x509 -in "$d/$f.crt" -noout -pubkey 2>/dev/null)" ] || return 1
+		openssl x509 -in "$d/$f.crt" -outform DER 2>/dev/null | cmp -s - "$d/$f.cer" || return 1
+		tail -c "$(stat -c %s "$d/$f.cer")" "$d/$f.esl" | cmp -s - "$d/$f.cer" || return 1
+		cmp -s "$d/$f.key" "$d/sb-$f.key" && cmp -s "$d/$f.crt" "$d/sb-$f.crt" &&
+			cmp -s "$d/$f.auth" "$d/loader/keys/auto/$f.auth" || return 1
+	done
+	"$B" auth verify --signer "$d/PK.crt" "$d/PK.auth" >/dev/null 2>&1 &&
+		"$B" auth verify --signer "$d/PK.crt" "$d/KEK.auth" >/dev/null 2>&1 &&
+		"$B" auth verify --signer "$d/KEK.crt" "$d/db.auth" >/dev/null 2>&1
+}
+
+# 13: keygen --force killed at each of its renames leaves the old set or the
+# new one, never PK.key of one beside PK.crt of the other; what else the
+# directory held stays; the next run leaves no temporary directory.
+"$B" keygen --key-type ecdsa-p256 --output-dir k13 >/dev/null
+echo mine >k13/README
+n=$(renames "$work/r13" "$B" keygen --key-type ecdsa-p256 --force --output-dir k13)
+mixed=0
+for i in $(seq "$n"); do
+	cp -a k13 k13.before
+	killed_at KILL_AT_RENAME "$i" "$B" keygen --key-type ecdsa-p256 --force --output-dir k13
+	if ! key_set_whole k13 || ! cmp -s k13/README k13.before/README; then
+		mixed=$((mixed + 1))
+		echo "# keygen --force killed at rename $i: not one whole key set"
+		"$B" keygen --key-type ecdsa-p256 --force --output-dir k13 >/dev/null 2>&1
+	fi
+	rm -rf k13.before
+done
+check_eq "13: keygen --force killed at each of its $n renames: one whole key set" 0 "$mixed"
+killed_at KILL_AFTER_RENAME "$n" "$B" keygen --key-type ecdsa-p256 --force --output-dir k13
+"$B" keygen --key-type ecdsa-p256 --force --output-dir k13 >/dev/null 2>&1
+check "13: after the next run, the set is whole and README kept" key_set_whole k13
+check_eq "13: ... and no temporary directory is left" "" "$(find . -maxdepth 1 -name '.k13.tmp-*')"
+check_eq "13: ... README kept" mine "$(cat k13/README)"
+
 
 finish
