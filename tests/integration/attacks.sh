@@ -23,13 +23,13 @@ renames() { # LOG CMD...: runs CMD, prints how many renames it made
 	local log=$1
 	shift
 	rm -f "$log"
-	RENAME_LOG=$log LD_PRELOAD=$shim "$@" >/dev/null 2>&1
+	(export RENAME_LOG=$log LD_PRELOAD=$shim; "$@" >/dev/null 2>&1)
 	[ -f "$log" ] && wc -l <"$log" || echo 0
 }
 killed_at() { # KILL_AT_RENAME|KILL_AFTER_RENAME N CMD...: no "Killed" from the shell
 	local how=$1 at=$2
 	shift 2
-	(env "$how=$at" LD_PRELOAD="$shim" "$@" >/dev/null 2>&1; :) 2>/dev/null
+	(export "$how=$at" LD_PRELOAD="$shim"; "$@" >/dev/null 2>&1; :) 2>/dev/null
 }
 # One key set, whole: each key matches its certificate, the .cer, .esl, sb-*
 # and loader copies hold the same, and each .auth verifies with its signer.
@@ -72,5 +72,53 @@ check "13: after the next run, the set is whole and README kept" key_set_whole k
 check_eq "13: ... and no temporary directory is left" "" "$(find . -maxdepth 1 -name '.k13.tmp-*')"
 check_eq "13: ... README kept" mine "$(cat k13/README)"
 
+
+# 14: a seal into an existing layout killed at its last rename (index.json)
+# leaves a temporary index and blobs no index names; the next seal removes
+# both, and keeps every blob of the layout's other tags. A deploy killed at
+# a rename leaves objects/XX/.tmp.*; the next deploy removes it.
+"$top/scripts/make-example-image" ex >/dev/null
+"$B" keygen --key-type ecdsa-p256 --output-dir k14 >/dev/null
+seal14() { "$B" seal --key k14/db.key --cert k14/db.crt oci:ex/image:example "oci:lay:$1"; }
+seal14 a >/dev/null
+skopeo copy -q oci:ex/image:example oci:lay:other
+# Blobs no manifest of index.json reaches, and temporary names, in a layout.
+strays() { python3 - "$1" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+seen, todo = set(), [json.load(open(f"{d}/index.json"))]
+while todo:
+    o = todo.pop()
+    for k in ("config", "subject"):
+        if isinstance(o.get(k), dict):
+            seen.add(o[k]["digest"][7:])
+    for k in ("manifests", "layers", "blobs"):
+        for x in o.get(k, []):
+            seen.add(x["digest"][7:])
+            if "manifest" in x.get("mediaType", "") or "index" in x.get("mediaType", ""):
+                todo.append(json.load(open(f"{d}/blobs/sha256/{x['digest'][7:]}")))
+for b in sorted(os.listdir(f"{d}/blobs/sha256")):
+    if b not in seen:
+        print("unreferenced", b)
+for root, dirs, files in os.walk(d):
+    for f in files + dirs:
+        if ".tmp" in f or f.startswith(".bootseal"):
+            print("left", os.path.join(root, f))
+PY
+}
+n=$(SOURCE_DATE_EPOCH=1700000001 renames "$work/r14" seal14 b)
+SOURCE_DATE_EPOCH=1700000001 killed_at KILL_AT_RENAME "$n" seal14 b
+check "14: the killed seal left something to clean (test premise)" test -n "$(strays lay)"
+seal14 c >/dev/null
+check_eq "14: the next seal leaves no temporary file and no unreferenced blob" "" "$(strays lay)"
+check "14: ... the other tag is whole" skopeo inspect oci:lay:other
+check "14: ... and so are the sealed ones" "$B" verify-seal --db k14/db.crt oci:lay:a
+n=$(renames "$work/r14d" "$B" deploy --allow-missing-verity oci:lay:a repo14)
+rm -rf repo14
+killed_at KILL_AT_RENAME $((n / 2)) "$B" deploy --allow-missing-verity oci:lay:a repo14
+check "14: the killed deploy left a temporary object (test premise)" \
+	test -n "$(find repo14 -name '.tmp.*')"
+"$B" deploy --allow-missing-verity oci:lay:a repo14 >/dev/null
+check_eq "14: the next deploy leaves no temporary object" "" "$(find repo14 -name '.tmp.*')"
 
 finish
