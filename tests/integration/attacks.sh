@@ -121,4 +121,32 @@ check "14: the killed deploy left a temporary object (test premise)" \
 "$B" deploy --allow-missing-verity oci:lay:a repo14 >/dev/null
 check_eq "14: the next deploy leaves no temporary object" "" "$(find repo14 -name '.tmp.*')"
 
+# 15: a PIN in the --key URI (pin-value=) is in /proc/PID/cmdline for every
+# local user to read. RFC 7512's pin-source reads it from a file (or, as for
+# keys, fd:N or env:NAME) instead; pin-value still works, with a warning.
+need softhsm2-util
+mkdir tokens15
+printf 'directories.tokendir = %s/tokens15\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" >softhsm2.conf
+export SOFTHSM2_CONF=$work/softhsm2.conf
+softhsm2-util --init-token --free --label t15 --pin 4321 --so-pin 8765 >/dev/null
+softhsm2-util --import k14/db.key --token t15 --label db --id 01 --pin 4321 >/dev/null
+printf '4321\n' >pin15
+stub=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
+uri15='pkcs11:token=t15;object=db;type=private'
+sign15() { "$B" sign --key "$1" --cert k14/db.crt --output "$2" "$stub"; }
+check_eq "15: pin-source=file:PATH signs, silently" "0:" \
+	"$(sign15 "$uri15?pin-source=file:$work/pin15" s1.efi 2>&1; echo "$?:")"
+check "15: ... and sbverify accepts it" sbverify --cert k14/db.crt s1.efi
+check_eq "15: pin-source=env:NAME signs" "0:" "$(PIN15=4321 sign15 "$uri15?pin-source=env:PIN15" s2.efi 2>&1; echo "$?:")"
+rc=0
+sign15 "$uri15?pin-value=4321" s3.efi 2>err15 || rc=$?
+check_eq "15: pin-value= on the command line still signs, with one warning line" "0 1 1" \
+	"$rc $(wc -l <err15) $(grep -c '^bootseal: sign: warning: a pin-value= on the command line' err15)"
+rc=0
+"$B" auth sign --var db --key "$uri15?pin-source=file:$work/pin15&pin-value=4321" --cert k14/db.crt \
+	-o x.auth k14/db.esl 2>err15 || rc=$?
+check_eq "15: pin-value and pin-source together are refused (exit 2), the PIN not shown" "2 1 0" \
+	"$rc $(grep -c 'both pin-value and pin-source' err15) $(grep -c 4321 err15)"
+unset SOFTHSM2_CONF
+
 finish
