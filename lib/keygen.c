@@ -342,23 +342,23 @@ static int is_output(char **names, size_t n, const char *rel)
  * then replaces the whole directory with one exchange and nothing else the
  * directory held is lost.
  */
-static int mirror_others(int oldfd, int newfd, const char *rel, char **names, size_t n, int depth,
-			 struct bs_error *err)
+static int mirror_others(int oldfd, int newfd, const char *out, const char *rel, char **names, size_t n,
+			 int depth, struct bs_error *err)
 {
 	struct dirent *de;
 	DIR *d;
 	int dupfd, r = 0;
 
 	if (depth > 32)
-		return bs_error_set(err, -ELOOP, rel, "directories nested too deep to keep");
+		return bs_error_set(err, -ELOOP, out, "directories nested too deep to keep");
 	if ((dupfd = dup(oldfd)) < 0 || !(d = fdopendir(dupfd))) {
 		r = -errno;
 		if (dupfd >= 0)
 			close(dupfd);
-		return bs_error_set(err, r, rel, "cannot read: %s", strerror(-r));
+		return bs_error_set(err, r, out, "cannot read: %s", strerror(-r));
 	}
 	while (r == 0 && (errno = 0, de = readdir(d))) {
-		_cleanup_free_ char *child = NULL;
+		_cleanup_free_ char *child = NULL, *full = NULL;
 		_cleanup_close_ int from = -1, to = -1;
 		struct stat st;
 
@@ -371,36 +371,40 @@ static int mirror_others(int oldfd, int newfd, const char *rel, char **names, si
 		}
 		if (is_output(names, n, child))
 			continue;
+		if (!(full = join(out, child))) {
+			r = -ENOMEM;
+			break;
+		}
 		if (fstatat(oldfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = bs_error_set(err, -errno, child, "cannot stat: %s", strerror(errno));
+			r = bs_error_set(err, -errno, full, "cannot stat: %s", strerror(errno));
 			break;
 		}
 		if (!S_ISDIR(st.st_mode)) {
 			/* Not following symlinks: a symlink is kept as a symlink. */
 			if (linkat(oldfd, de->d_name, newfd, de->d_name, 0) < 0)
-				r = bs_error_set(err, -errno, child, "cannot keep it in the new key set: %s",
+				r = bs_error_set(err, -errno, full, "cannot keep it in the new key set: %s",
 						 strerror(errno));
 			continue;
 		}
 		if (mkdirat(newfd, de->d_name, 0700) < 0 && errno != EEXIST) {
-			r = bs_error_set(err, -errno, child, "cannot create: %s", strerror(errno));
+			r = bs_error_set(err, -errno, full, "cannot create: %s", strerror(errno));
 			break;
 		}
 		from = openat(oldfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		to = openat(newfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (from < 0 || to < 0) {
-			r = bs_error_set(err, -errno, child, "cannot open: %s", strerror(errno));
+			r = bs_error_set(err, -errno, full, "cannot open: %s", strerror(errno));
 			break;
 		}
-		r = mirror_others(from, to, child, names, n, depth + 1, err);
+		r = mirror_others(from, to, out, child, names, n, depth + 1, err);
 		if (r == 0 && ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
 			       fchown(to, st.st_uid, st.st_gid) < 0))
-			r = bs_error_set(err, -errno, child, "cannot give it its owner: %s", strerror(errno));
+			r = bs_error_set(err, -errno, full, "cannot give it its owner: %s", strerror(errno));
 		if (r == 0 && (fchmod(to, st.st_mode & 07777) < 0 || fsync(to) < 0))
-			r = bs_error_set(err, -errno, child, "cannot keep it in the new key set: %s", strerror(errno));
+			r = bs_error_set(err, -errno, full, "cannot keep it in the new key set: %s", strerror(errno));
 	}
 	if (r == 0 && errno)
-		r = bs_error_set(err, -errno, rel, "cannot read: %s", strerror(errno));
+		r = bs_error_set(err, -errno, out, "cannot read: %s", strerror(errno));
 	closedir(d);
 	return r;
 }
@@ -423,7 +427,7 @@ static int exchange_dir(const char *tmp, const char *out, char **names, size_t n
 
 	if (oldfd < 0 || newfd < 0 || fstat(oldfd, &st) < 0)
 		return bs_error_set(err, -errno, out, "cannot open: %s", strerror(errno));
-	r = mirror_others(oldfd, newfd, "", names, n, 0, err);
+	r = mirror_others(oldfd, newfd, out, "", names, n, 0, err);
 	if (r < 0)
 		return r;
 	if ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(newfd, st.st_uid, st.st_gid) < 0)
@@ -492,6 +496,20 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 		}
 		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 			ret = bs_error_set(err, -EEXIST, path, "exists and is not a file; --force replaces only files");
+			goto done;
+		}
+	}
+	/* The directories the set needs, too: the exchange keeps what is in their way. */
+	for (int i = 0; exists && i < 3; i++) {
+		static const char *const dirs[] = { "loader", "loader/keys", ENROLL_DIR };
+		_cleanup_free_ char *path = join(out, dirs[i]);
+
+		if (!path) {
+			ret = -ENOMEM;
+			goto done;
+		}
+		if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			ret = bs_error_set(err, -ENOTDIR, path, "exists and is not a directory");
 			goto done;
 		}
 	}
