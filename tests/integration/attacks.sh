@@ -109,9 +109,12 @@ PY
 n=$(SOURCE_DATE_EPOCH=1700000001 renames "$work/r14" seal14 b)
 SOURCE_DATE_EPOCH=1700000001 killed_at KILL_AT_RENAME "$n" seal14 b
 check "14: the killed seal left something to clean (test premise)" test -n "$(strays lay)"
+# Killed just after index.json names its blobs: the journal stays, the blobs are referenced.
+SOURCE_DATE_EPOCH=1700000002 killed_at KILL_AFTER_RENAME "$n" seal14 d
 seal14 c >/dev/null
 check_eq "14: the next seal leaves no temporary file and no unreferenced blob" "" "$(strays lay)"
 check "14: ... the other tag is whole" skopeo inspect oci:lay:other
+check "14: ... and so is the one whose run was killed after naming it" "$B" verify-seal --db k14/db.crt oci:lay:d
 check "14: ... and so are the sealed ones" "$B" verify-seal --db k14/db.crt oci:lay:a
 n=$(renames "$work/r14d" "$B" deploy --allow-missing-verity oci:lay:a repo14)
 rm -rf repo14
