@@ -328,6 +328,120 @@ static int sync_tree(const char *out, struct bs_error *err)
 	return r;
 }
 
+static int is_output(char **names, size_t n, const char *rel)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], rel) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Gives NEW everything in OLD that keygen does not write: a hard link for
+ * each file, the same directories with their modes and owners. The new set
+ * then replaces the whole directory with one exchange and nothing else the
+ * directory held is lost.
+ */
+static int mirror_others(int oldfd, int newfd, const char *out, const char *rel, char **names, size_t n,
+			 int depth, struct bs_error *err)
+{
+	struct dirent *de;
+	DIR *d;
+	int dupfd, r = 0;
+
+	if (depth > 32)
+		return bs_error_set(err, -ELOOP, out, "directories nested too deep to keep");
+	if ((dupfd = dup(oldfd)) < 0 || !(d = fdopendir(dupfd))) {
+		r = -errno;
+		if (dupfd >= 0)
+			close(dupfd);
+		return bs_error_set(err, r, out, "cannot read: %s", strerror(-r));
+	}
+	while (r == 0 && (errno = 0, de = readdir(d))) {
+		_cleanup_free_ char *child = NULL, *full = NULL;
+		_cleanup_close_ int from = -1, to = -1;
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (asprintf(&child, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0) {
+			child = NULL;
+			r = -ENOMEM;
+			break;
+		}
+		if (is_output(names, n, child))
+			continue;
+		if (!(full = join(out, child))) {
+			r = -ENOMEM;
+			break;
+		}
+		if (fstatat(oldfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = bs_error_set(err, -errno, full, "cannot stat: %s", strerror(errno));
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			/* Not following symlinks: a symlink is kept as a symlink. */
+			if (linkat(oldfd, de->d_name, newfd, de->d_name, 0) < 0)
+				r = bs_error_set(err, -errno, full, "cannot keep it in the new key set: %s",
+						 strerror(errno));
+			continue;
+		}
+		if (mkdirat(newfd, de->d_name, 0700) < 0 && errno != EEXIST) {
+			r = bs_error_set(err, -errno, full, "cannot create: %s", strerror(errno));
+			break;
+		}
+		from = openat(oldfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		to = openat(newfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (from < 0 || to < 0) {
+			r = bs_error_set(err, -errno, full, "cannot open: %s", strerror(errno));
+			break;
+		}
+		r = mirror_others(from, to, out, child, names, n, depth + 1, err);
+		if (r == 0 && ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+			       fchown(to, st.st_uid, st.st_gid) < 0))
+			r = bs_error_set(err, -errno, full, "cannot give it its owner: %s", strerror(errno));
+		if (r == 0 && (fchmod(to, st.st_mode & 07777) < 0 || fsync(to) < 0))
+			r = bs_error_set(err, -errno, full, "cannot keep it in the new key set: %s", strerror(errno));
+	}
+	if (r == 0 && errno)
+		r = bs_error_set(err, -errno, out, "cannot read: %s", strerror(errno));
+	closedir(d);
+	return r;
+}
+
+/*
+ * Replaces an existing output directory by the new one TMP in one step, so
+ * that a run killed at any point leaves either the old set or the new one,
+ * never files of both: PK signs KEK.auth and KEK signs db.auth, a mixed set
+ * would not enroll. RENAME_EXCHANGE swaps the two directories; the old set,
+ * now at TMP's name, is removed by this run or, killed, by the next one.
+ * -EXDEV, -EINVAL and the like: no exchange here (a mount point, a file
+ * system without it); the caller then moves file by file.
+ */
+static int exchange_dir(const char *tmp, const char *out, char **names, size_t n, struct bs_error *err)
+{
+	_cleanup_close_ int oldfd = open(out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int newfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int r;
+
+	if (oldfd < 0 || newfd < 0 || fstat(oldfd, &st) < 0)
+		return bs_error_set(err, -errno, out, "cannot open: %s", strerror(errno));
+	r = mirror_others(oldfd, newfd, out, "", names, n, 0, err);
+	if (r < 0)
+		return r;
+	if ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(newfd, st.st_uid, st.st_gid) < 0)
+		return bs_error_set(err, -errno, out, "cannot give the new key set its owner: %s", strerror(errno));
+	if (fchmod(newfd, st.st_mode & 07777) < 0)
+		return bs_error_set(err, -errno, out, "cannot give the new key set its mode: %s", strerror(errno));
+	/* Every name in the new set is durable before it becomes the set. */
+	if ((r = sync_tree(tmp, err)) < 0)
+		return r;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) < 0)
+		return -errno;
+	return 0;
+}
+
 int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 {
 	_cleanup_free_ char *prefix = NULL, *out = strdup(p->output_dir ? p->output_dir : "target/keys");
@@ -355,6 +469,17 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 		ret = bs_error_set(err, -ENOTDIR, out, "not a directory");
 		goto done;
 	}
+	/* The exchange below swaps what the name is: a symlink's target, not the symlink. */
+	if (exists && lstat(out, &st) == 0 && S_ISLNK(st.st_mode)) {
+		char *real = realpath(out, NULL);
+
+		if (!real) {
+			ret = bs_error_set(err, -errno, out, "cannot resolve: %s", strerror(errno));
+			goto done;
+		}
+		free(out);
+		out = real;
+	}
 	/* Refuse before generating anything: no key is made only to be dropped. */
 	for (size_t i = 0; exists && i < n; i++) {
 		_cleanup_free_ char *path = join(out, names[i]);
@@ -371,6 +496,20 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 		}
 		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 			ret = bs_error_set(err, -EEXIST, path, "exists and is not a file; --force replaces only files");
+			goto done;
+		}
+	}
+	/* The directories the set needs, too: the exchange keeps what is in their way. */
+	for (int i = 0; exists && i < 3; i++) {
+		static const char *const dirs[] = { "loader", "loader/keys", ENROLL_DIR };
+		_cleanup_free_ char *path = join(out, dirs[i]);
+
+		if (!path) {
+			ret = -ENOMEM;
+			goto done;
+		}
+		if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			ret = bs_error_set(err, -ENOTDIR, path, "exists and is not a directory");
 			goto done;
 		}
 	}
@@ -410,7 +549,13 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 			else
 				bs_tmpdir_keep(&tmp);
 		} else {
-			ret = move_files(tmp.path, out, names, n, p->force, err);
+			ret = exchange_dir(tmp.path, out, names, n, err);
+			/* After an exchange, tmp names the old set: removed below. */
+			if (ret == -EXDEV || ret == -EINVAL || ret == -ENOSYS || ret == -EBUSY ||
+			    ret == -EOPNOTSUPP || ret == -EPERM) {
+				bs_error_clear(err);
+				ret = move_files(tmp.path, out, names, n, p->force, err);
+			}
 		}
 	}
 	bs_tmpdir_remove(&tmp);

@@ -342,6 +342,138 @@ static const char *uri_display(const char *uri, char *buf, size_t size)
 	return buf;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* RFC 3986 percent-decoding of LEN bytes into OUT (LEN + 1 bytes); no NUL may result. */
+static int pct_decode(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] != '%') {
+			out[o++] = in[i];
+			continue;
+		}
+		if (i + 2 >= len || hex_digit(in[i + 1]) < 0 || hex_digit(in[i + 2]) < 0)
+			return -EINVAL;
+		out[o++] = (char)(hex_digit(in[i + 1]) << 4 | hex_digit(in[i + 2]));
+		i += 2;
+	}
+	out[o] = '\0';
+	return strlen(out) == o ? 0 : -EINVAL;
+}
+
+/*
+ * RFC 7512's pin-source query attribute: the PIN is read from where it
+ * points (file:PATH or a path, and as for keys fd:N or env:NAME), so that it
+ * is not in the command line, which every local user can read in
+ * /proc/PID/cmdline. *stripped is URI without it (NULL: no pin-source) and
+ * *pin the PIN, NUL-terminated, its trailing newline dropped; both are
+ * secrets to cleanse (the URI may still hold a pin-value).
+ */
+static int uri_pin_source(const char *uri, struct secret_buf *stripped, struct secret_buf *pin,
+			  struct bs_error *err)
+{
+	const char *q = strchr(uri, '?'), *attr, *end;
+	_cleanup_(secret_buf_release) struct secret_buf raw = { 0 };
+	_cleanup_free_ char *where = NULL;
+	char shown[PATH_MAX];
+	const char *src;
+	size_t len;
+	int r;
+
+	stripped->data = NULL;
+	pin->data = NULL;
+	for (attr = q ? q + 1 : NULL; attr && *attr; attr = *end ? end + 1 : end) {
+		end = attr + strcspn(attr, "&");
+		if (!strncmp(attr, "pin-source=", 11))
+			break;
+	}
+	if (!attr || !*attr)
+		return 0;
+	if (strstr(q, "pin-value="))
+		return bs_error_set(err, -EINVAL, uri_display(uri, shown, sizeof(shown)),
+				    "both pin-value and pin-source");
+	len = (size_t)(end - attr) - 11;
+	if (!(where = malloc(len + 1)) || pct_decode(attr + 11, len, where) < 0 || !*where) {
+		if (!where)
+			return -ENOMEM;
+		return bs_error_set(err, -EINVAL, uri_display(uri, shown, sizeof(shown)),
+				    "pin-source is not a percent-encoded file, fd:N or env:NAME");
+	}
+	src = where;
+	if (!strncmp(src, "file://", 7))
+		src += 7;       /* file:///path: an empty authority, then the path */
+	else if (!strncmp(src, "file:", 5))
+		src += 5;
+	r = read_source(src, &raw, err);
+	if (r < 0)
+		return r;
+	len = raw.len;
+	if (len && raw.data[len - 1] == '\n')
+		len--;
+	if (len && raw.data[len - 1] == '\r')
+		len--;
+	if (!len || memchr(raw.data, '\0', len))
+		return bs_error_set(err, -EINVAL, src, "not a PIN (empty, or a NUL byte in it)");
+	if (!(pin->data = malloc(len + 1)))
+		return -ENOMEM;
+	memcpy(pin->data, raw.data, len);
+	pin->data[len] = '\0';
+	pin->len = len + 1;
+	/* The URI without the attribute, and without a '?' left empty. */
+	len = strlen(uri);
+	if (!(stripped->data = malloc(len + 1))) {
+		secret_buf_release(pin);
+		return -ENOMEM;
+	}
+	stripped->len = len + 1;
+	{
+		const char *rest = *end ? end + 1 : end;
+		char *o = (char *)stripped->data;
+		size_t head = (size_t)(attr - uri);
+
+		memcpy(o, uri, head);
+		memcpy(o + head, rest, strlen(rest) + 1);
+		len = strlen(o);
+		if (o[len - 1] == '&' || o[len - 1] == '?')
+			o[len - 1] = '\0';
+	}
+	return 0;
+}
+
+/* URI with pin-value=PIN added (percent-encoded), for a provider's store. */
+static int uri_with_pin(const char *uri, const char *pin, struct secret_buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(uri), o;
+	char *s = malloc(n + 12 + 3 * strlen(pin) + 1);
+
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, uri, n);
+	o = n;
+	o += (size_t)sprintf(s + o, "%spin-value=", strchr(uri, '?') ? "&" : "?");
+	for (const unsigned char *p = (const unsigned char *)pin; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~", *p)) {
+			s[o++] = (char)*p;
+		} else {
+			s[o++] = '%';
+			s[o++] = hex[*p >> 4];
+			s[o++] = hex[*p & 15];
+		}
+	}
+	s[o] = '\0';
+	out->data = (uint8_t *)s;
+	out->len = n + 12 + 3 * strlen(pin) + 1;
+	return 0;
+}
+
 static int store_load(const char *uri, int want, EVP_PKEY **pkey, X509 **x509, struct bs_error *err)
 {
 	OSSL_STORE_CTX *st = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
@@ -389,7 +521,7 @@ static int store_load(const char *uri, int want, EVP_PKEY **pkey, X509 **x509, s
  */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-static int engine_load_private(const char *uri, EVP_PKEY **pkey, struct bs_error *err)
+static int engine_load_private(const char *uri, const char *pin, EVP_PKEY **pkey, struct bs_error *err)
 {
 	char shown[PATH_MAX];
 	int saved_stderr, devnull, ready;
@@ -406,6 +538,9 @@ static int engine_load_private(const char *uri, EVP_PKEY **pkey, struct bs_error
 	ENGINE_load_builtin_engines();
 	e = ENGINE_by_id("pkcs11");
 	ready = e && ENGINE_init(e);
+	/* libp11's PIN command: the PIN never joins a string anything prints. */
+	if (ready && pin && !ENGINE_ctrl_cmd_string(e, "PIN", pin, 0))
+		ready = 0;
 	*pkey = ready ? ENGINE_load_private_key(e, uri, (UI_METHOD *)UI_null(), NULL) : NULL;
 	if (ready)
 		ENGINE_finish(e);
@@ -467,14 +602,25 @@ static int load_private(const char *spec, struct bs_key **key, struct bs_error *
 		EVP_PKEY *pkey = NULL;
 
 		if (strncmp(spec, "pkcs11:", 7) == 0) {
-			OSSL_STORE_CTX *st = OSSL_STORE_open(spec, NULL, NULL, NULL, NULL);
+			_cleanup_(secret_buf_release) struct secret_buf stripped = { 0 }, pin = { 0 }, with = { 0 };
+			const char *uri = spec;
+			OSSL_STORE_CTX *st;
 
+			r = uri_pin_source(spec, &stripped, &pin, err);
+			if (r < 0)
+				return r;
+			if (stripped.data)
+				uri = (const char *)stripped.data;
+			st = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
 			/* Only a provider's store beats the engine; probing costs a login at most. */
 			if (st)
 				OSSL_STORE_close(st);
 			ERR_clear_error();
-			r = st ? store_load(spec, OSSL_STORE_INFO_PKEY, &pkey, NULL, err)
-			       : engine_load_private(spec, &pkey, err);
+			if (st && pin.data && (r = uri_with_pin(uri, (const char *)pin.data, &with)) < 0)
+				return r;
+			r = st ? store_load(with.data ? (const char *)with.data : uri, OSSL_STORE_INFO_PKEY, &pkey,
+					    NULL, err)
+			       : engine_load_private(uri, (const char *)pin.data, &pkey, err);
 		} else {
 			r = store_load(spec, OSSL_STORE_INFO_PKEY, &pkey, NULL, err);
 		}

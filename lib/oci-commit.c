@@ -104,18 +104,25 @@ static int tagged(json_object *m, const char *tag)
  * Like skopeo and umoci writing to an existing layout: our blobs join its
  * blobs (content-addressed, so one already there is the same), then its
  * index.json is replaced atomically with our entry in place of the one with
- * the same tag. On failure the blobs we added are removed again.
+ * the same tag. On failure the blobs we added are removed again; killed, the
+ * next run removes them (lib/oci-leftovers.c).
  */
 static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 {
-	char from[PATH_MAX], to[PATH_MAX];
+	char from[PATH_MAX], to[PATH_MAX], journal[OCI_JOURNAL_NAME] = "";
 	char **added = NULL;
-	size_t n_added = 0;
-	json_object *ours = read_index(o->tmp.path), *theirs = read_index(dest), *list, *merged, *ours_list;
+	size_t n_added = 0, n_moved = 0;
+	json_object *ours = NULL, *theirs = NULL, *list, *merged, *ours_list;
 	struct dirent *de;
 	DIR *d = NULL;
-	int r = 0;
+	int r = 0, lock;
 
+	/* Before index.json is read: a run adding another tag meanwhile would be lost. */
+	lock = oci_layout_lock(dest, o->err);
+	if (lock < 0)
+		return lock;
+	ours = read_index(o->tmp.path);
+	theirs = read_index(dest);
 	if (!ours || !theirs) {
 		r = bs_error_set(o->err, -EBADMSG, dest, "index.json is not an image index");
 		goto out;
@@ -141,23 +148,29 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(from, sizeof(from), "%s/blobs/sha256/%s", o->tmp.path, de->d_name);
 		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, de->d_name);
 		if (lstat(to, &st) == 0)
 			continue;
-		if (!(grown = realloc(added, (n_added + 1) * sizeof(*added))) || !(grown[n_added] = strdup(to))) {
+		if (!(grown = realloc(added, (n_added + 1) * sizeof(*added))) ||
+		    !(grown[n_added] = strdup(de->d_name))) {
 			if (grown)
 				added = grown;
 			r = -ENOMEM;
 			break;
 		}
 		added = grown;
+		n_added++;
+	}
+	/* The journal names every blob before the first one moves. */
+	if (r >= 0 && n_added)
+		r = oci_journal_write(dest, added, n_added, journal, o->err);
+	for (; r >= 0 && n_moved < n_added; n_moved++) {
+		snprintf(from, sizeof(from), "%s/blobs/sha256/%s", o->tmp.path, added[n_moved]);
+		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, added[n_moved]);
 		if (rename(from, to) < 0) {
-			free(added[n_added]);
 			r = bs_error_set(o->err, -errno, to, "cannot add blob: %s", strerror(errno));
 			break;
 		}
-		n_added++;
 	}
 	/* The blobs are durable before an index.json names them. */
 	if (r >= 0)
@@ -178,17 +191,21 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 								   JSON_C_TO_STRING_NOSLASHESCAPE);
 		r = bs_atomicfile_write_all(to, text, strlen(text), 0644, 0, o->err);
 	}
-	for (size_t i = 0; i < n_added; i++) {
-		if (r < 0)
-			unlink(added[i]);
-		free(added[i]);
+	for (size_t i = 0; r < 0 && i < n_moved; i++) {
+		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, added[i]);
+		unlink(to);
 	}
+	if (journal[0])
+		oci_journal_remove(lock, journal);
 out:
+	for (size_t i = 0; i < n_added; i++)
+		free(added[i]);
 	if (d)
 		closedir(d);
 	free(added);
 	json_object_put(ours);
 	json_object_put(theirs);
+	close(lock);
 	return r;
 }
 

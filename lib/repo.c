@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <bootseal/repo.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -275,6 +277,67 @@ static int meta_ensure(struct bs_repo *repo, const char *path, int create, struc
 	return bs_repo_meta_check(buf, len, name, err);
 }
 
+/* ".tmp." + what follows it in names bootseal's own writers give (objects/XX/.tmp.PID.SEQ,
+ * images/.tmp.PID, .tmp.meta.json.PID): nothing else in a repository is named so. */
+static void remove_tmp_names(int dirfd, int symlinks_too)
+{
+	int dupfd = dup(dirfd);
+	struct dirent *de;
+	DIR *d;
+
+	if (dupfd < 0)
+		return;
+	if (!(d = fdopendir(dupfd))) {
+		close(dupfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (strncmp(de->d_name, ".tmp.", 5) != 0 ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) || (symlinks_too && S_ISLNK(st.st_mode)))
+			(void)unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/*
+ * A writer holds a shared flock on the repository directory for as long as
+ * it writes. Taking it exclusive for a moment means no writer is live, so
+ * every temporary name is a killed run's: removed, then the lock is shared.
+ * Another writer live meanwhile: its names stay, and so do a dead one's
+ * until a run finds itself alone.
+ */
+static void lock_and_clean(struct bs_repo *repo)
+{
+	char dir[3];
+
+	if (flock(repo->dirfd, LOCK_EX | LOCK_NB) == 0) {
+		_cleanup_close_ int objects = openat(repo->dirfd, "objects",
+						     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		remove_tmp_names(repo->dirfd, 0);
+		for (int i = 0; i < 256 && objects >= 0; i++) {
+			_cleanup_close_ int fd = -1;
+
+			snprintf(dir, sizeof(dir), "%02x", i);
+			fd = openat(objects, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				remove_tmp_names(fd, 0);
+		}
+		{
+			_cleanup_close_ int fd = openat(repo->dirfd, "images",
+							O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				remove_tmp_names(fd, 1);
+		}
+	}
+	/* Not atomic from exclusive: another run may clean in between, before we write. */
+	(void)flock(repo->dirfd, LOCK_SH);
+}
+
 void bs_repo_free(struct bs_repo *repo)
 {
 	if (!repo)
@@ -302,6 +365,8 @@ int bs_repo_open(const char *path, unsigned flags, int create, struct bs_repo **
 	repo->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (repo->dirfd < 0)
 		goto fail;
+	if (create)
+		lock_and_clean(repo);
 	/* A repository bootseal must not write to is refused before it is touched. */
 	r = meta_ensure(repo, path, create, err);
 	if (r < 0) {

@@ -19,6 +19,16 @@ int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, stru
 	return bs_read_file(path, 0, max, buf, len, err);
 }
 
+void cli_warn_pin_value(const char *cmd, const char *key_spec)
+{
+	const char *q;
+
+	/* A warning, not a refusal: scripts that pass the PIN so keep working. */
+	if (key_spec && !strncmp(key_spec, "pkcs11:", 7) && (q = strchr(key_spec, '?')) && strstr(q, "pin-value="))
+		fprintf(stderr, "bootseal: %s: warning: a pin-value= on the command line is readable by every "
+			"local user (/proc/PID/cmdline); use pin-source=FILE\n", cmd);
+}
+
 void cli_put_visible(FILE *out, const char *text, size_t len)
 {
 	for (const unsigned char *c = (const unsigned char *)text; len && *c; c++, len--) {

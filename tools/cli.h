@@ -24,6 +24,8 @@ struct bs_command {
 /* "bootseal: CMD: PATH: MESSAGE" on stderr; returns the exit code to use. */
 int cli_report(const char *cmd, const struct bs_error *err, int fallback_code);
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One warning line on stderr when KEY_SPEC is a pkcs11: URI holding its PIN. */
+void cli_warn_pin_value(const char *cmd, const char *key_spec);
 /* Maps a negative errno from the library to an exit code. */
 int cli_exit_code(int r);
 

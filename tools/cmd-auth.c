@@ -120,8 +120,10 @@ static int sign(int argc, char **argv)
 		r = bs_efivar_esl_parse(data, u.data_len, argv[optind], &esl, &err);
 	if (r == 0)
 		r = bs_keys_load_cert(cert_spec, &cert, &err);
-	if (r == 0)
+	if (r == 0) {
+		cli_warn_pin_value(cmd, key_spec);
 		r = bs_keys_load_private(key_spec, &key, &err);
+	}
 	if (r == 0)
 		r = bs_keys_check_match(key, cert, cert_spec, &err);
 	u.data = data;

@@ -198,6 +198,8 @@ int cmd_seal(int argc, char **argv)
 		free(kargs);
 		return cli_fail(cmd, "a db key and certificate are needed (--key and --cert, or --ephemeral-keys)");
 	}
+	if (!ephemeral)
+		cli_warn_pin_value(cmd, key_arg);
 	if (ephemeral)
 		r = ephemeral_keys(&key, &cert, cert_path, sizeof(cert_path), &err);
 	else if ((r = bs_keys_load_private(key_arg, &key, &err)) >= 0)

@@ -107,6 +107,7 @@ int cmd_sign(int argc, char **argv)
 	r = bs_pe_load(in, &pe, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
+	cli_warn_pin_value(cmd, key_spec);
 	r = bs_keys_load_private(key_spec, &key, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);

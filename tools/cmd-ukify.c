@@ -182,6 +182,7 @@ int cli_ukify_build(int argc, char **argv)
 		goto out;
 	if (key_spec) {
 		/* Keys first: a bad key must not cost a UKI build. */
+		cli_warn_pin_value(cmd, key_spec);
 		if ((r = bs_keys_load_private(key_spec, &key, &err)) < 0 ||
 		    (r = bs_keys_load_cert(cert_spec, &cert, &err)) < 0 ||
 		    (r = bs_keys_check_match(key, cert, cert_spec, &err)) < 0) {

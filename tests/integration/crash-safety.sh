@@ -98,4 +98,77 @@ check "keygen leaves a temporary directory a live run holds" test -e "$work/.key
 check "keygen removes one nobody holds" test ! -e "$work/.keys-live.tmp-dEaDaB"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
+# Killed at an exact rename, not at a time: a test-only LD_PRELOAD shim
+# (tests/crash) raises SIGKILL just before the Nth rename.
+shim=${KILL_SHIM:-$(dirname "$BOOTSEAL")/../tests/crash/kill-at-rename.so}
+[ -f "$shim" ] || { not_ok "the kill-at-rename shim is built ($shim)"; exit 1; }
+killed_at() { # N CMD...
+	local at=$1
+	shift
+	(export KILL_AT_RENAME=$at LD_PRELOAD="$shim"; "$@" >/dev/null 2>&1; :) 2>/dev/null
+}
+# Blobs that no manifest reachable from index.json names, and temporary names.
+strays() { python3 - "$1" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+seen, todo = set(), [json.load(open(f"{d}/index.json"))]
+while todo:
+    o = todo.pop()
+    for k in ("config", "subject"):
+        if isinstance(o.get(k), dict):
+            seen.add(o[k]["digest"][7:])
+    for k in ("manifests", "layers", "blobs"):
+        for x in o.get(k, []):
+            seen.add(x["digest"][7:])
+            if "manifest" in x.get("mediaType", "") or "index" in x.get("mediaType", ""):
+                todo.append(json.load(open(f"{d}/blobs/sha256/{x['digest'][7:]}")))
+for b in sorted(os.listdir(f"{d}/blobs/sha256")):
+    if b not in seen:
+        print("unreferenced", b)
+for root, dirs, files in os.walk(d):
+    for f in files + dirs:
+        if ".tmp" in f or f.startswith(".bootseal"):
+            print("left", os.path.join(root, f))
+PY
+}
+
+# A seal into an existing layout with another tool's tag, killed at each of
+# its renames that touch the layout (the others are in private directories):
+# every tag stays readable after each kill; the next seal removes what all
+# the killed ones left and nothing else.
+lay=$work/lay
+seal_to() { "$BOOTSEAL" seal --key "$work/keys/db.key" --cert "$work/keys/db.crt" "oci:$work/ex/image:example" "oci:$lay:$1"; }
+seal_to a >/dev/null
+skopeo copy -q "oci:$work/ex/image:example" "oci:$lay:other"
+(export RENAME_LOG=$work/seal-renames SOURCE_DATE_EPOCH=1700000001 LD_PRELOAD=$shim; seal_to k >/dev/null 2>&1)
+points=$(awk -v l="$lay/" 'index($4, l) == 1 { print $1 }' "$work/seal-renames")
+broken=0
+for i in $points; do
+	# A new image each time: its blobs are new to the layout.
+	SOURCE_DATE_EPOCH=$((1700000100 + i)) killed_at "$i" seal_to k
+	for tag in a other; do
+		skopeo inspect "oci:$lay:$tag" >/dev/null 2>&1 || { broken=$((broken + 1)); echo "# tag $tag broken after a kill at rename $i"; }
+	done
+done
+check_eq "seal into a layout killed at renames $(echo $points): its other tags stay whole" 0 "$broken"
+seal_to b >/dev/null
+check_eq "the next seal leaves no temporary file and no unreferenced blob" "" "$(strays "$lay")"
+check "... and every tag is whole" sh -c "skopeo inspect oci:$lay:other >/dev/null && \
+	'$BOOTSEAL' verify-seal --db '$work/keys/db.crt' oci:$lay:a >/dev/null && \
+	'$BOOTSEAL' verify-seal --db '$work/keys/db.crt' oci:$lay:b >/dev/null"
+
+# deploy killed at each of its renames: the next deploy completes and leaves
+# no temporary object.
+rm -f "$work/deploy-renames"
+(export RENAME_LOG=$work/deploy-renames LD_PRELOAD=$shim
+	"$BOOTSEAL" deploy --allow-missing-verity "oci:$lay:a" "$work/repo-count" >/dev/null 2>&1)
+left=0
+for i in $(seq "$(wc -l <"$work/deploy-renames")"); do
+	repo=$work/repo-$i
+	killed_at "$i" "$BOOTSEAL" deploy --allow-missing-verity "oci:$lay:a" "$repo"
+	"$BOOTSEAL" deploy --allow-missing-verity "oci:$lay:a" "$repo" >/dev/null 2>&1 || left=$((left + 1))
+	[ -z "$(find "$repo" -name '.tmp.*')" ] || { left=$((left + 1)); echo "# deploy killed at rename $i: leftovers kept"; }
+	cmp -s <(cd "$work/repo-count" && find . | sort) <(cd "$repo" && find . | sort) || left=$((left + 1))
+done
+check_eq "deploy killed at each rename: the next one completes, nothing left" 0 "$left"
 finish

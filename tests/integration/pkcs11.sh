@@ -25,7 +25,10 @@ export SOFTHSM2_CONF=$work/softhsm2.conf
 softhsm2-util --init-token --free --label bootseal --pin 1234 --so-pin 5678 >/dev/null
 "$B" keygen --output-dir keys >/dev/null
 softhsm2-util --import keys/db.key --token bootseal --label db --id 01 --pin 1234 >/dev/null
-uri='pkcs11:token=bootseal;object=db;type=private?pin-value=1234'
+# The PIN from a file (RFC 7512 pin-source), not the command line.
+printf '1234\n' >pin && chmod 600 pin
+printf '9999\n' >wrong-pin
+uri="pkcs11:token=bootseal;object=db;type=private?pin-source=file:$work/pin"
 
 stub=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 check "sign with a token key" "$B" sign --key "$uri" --cert keys/db.crt --output token.efi "$stub"
@@ -53,9 +56,22 @@ check "seal with a token key" "$B" seal --key "$uri" --cert keys/db.crt oci:ex/i
 check "the token's seal equals the key file's" cmp token/index.json file/index.json
 check "verify-seal accepts it" "$B" verify-seal --db keys/db.crt oci:token:x
 
+check "pin-source=PATH (no file:)" \
+	"$B" sign --key "${uri/file:/}" --cert keys/db.crt --output path.efi "$stub"
+check "pin-source=env:NAME" env PIN=1234 "$B" sign --key "${uri/file:$work\/pin/env:PIN}" --cert keys/db.crt \
+	--output env.efi "$stub"
+check "pin-source=fd:N" "$B" sign --key "${uri/file:$work\/pin/fd:3}" --cert keys/db.crt --output fd.efi "$stub" 3<pin
+check "each signs the same bytes" sh -c "cmp path.efi file.efi && cmp env.efi file.efi && cmp fd.efi file.efi"
+check "pin-value= still works" "$B" sign --key "${uri/pin-source=file:$work\/pin/pin-value=1234}" --cert keys/db.crt \
+	--output value.efi "$stub"
 check_fails "a wrong PIN: exit 2, one line, the PIN not shown" 2 \
-	"^bootseal: sign: pkcs11:token=bootseal;object=db;type=private\?pin-value=\.\.\.: no private key found" \
-	"$B" sign --key "${uri/1234/9999}" --cert keys/db.crt --output wrong.efi "$stub"
+	"^bootseal: sign: pkcs11:token=bootseal;object=db;type=private: no private key found" \
+	"$B" sign --key "${uri%/pin}/wrong-pin" --cert keys/db.crt --output wrong.efi "$stub"
+rc=0
+"$B" sign --key "${uri/pin-source=file:$work\/pin/pin-value=9999}" --cert keys/db.crt --output wrong.efi "$stub" \
+	2>err || rc=$?
+check_eq "a wrong pin-value: exit 2, the warning and one error line, the PIN not shown" "2 2 0" \
+	"$rc $(wc -l <err) $(grep -c 9999 err)"
 check "a wrong PIN writes nothing" test ! -e wrong.efi
 check_fails "no PIN: refused at once, nothing prompts" 2 "no private key found" \
 	timeout 20 "$B" sign --key "${uri%%\?*}" --cert keys/db.crt --output wrong.efi "$stub"

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * keygen into a directory that already holds a key set: a failure while the
- * new files move in puts every old one back (rename is wrapped to fail on one
- * chosen destination), and a --force that would replace a directory is
- * refused before any key is made.
+ * keygen into a directory that already holds a key set: the new set takes
+ * the directory's place in one exchange (renameat2 is wrapped to fail it),
+ * keeping whatever else the directory held; where there is no exchange, a
+ * failure while the new files move in puts every old one back (rename is
+ * wrapped to fail on one chosen destination); and a --force that would
+ * replace a directory is refused before any key is made.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -28,6 +31,7 @@ static char top[] = "/tmp/test-keygen-XXXXXX";
 static char out[64];
 static char fail_rename_to[128];
 static int renames_failed;
+static int exchange_errno;
 
 int __real_rename(const char *from, const char *to);
 int __wrap_rename(const char *from, const char *to);
@@ -44,6 +48,18 @@ int __wrap_rename(const char *from, const char *to)
 		return -1;
 	}
 	return __real_rename(from, to);
+}
+
+int __real_renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned int flags);
+int __wrap_renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned int flags);
+
+int __wrap_renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)
+{
+	if (exchange_errno && (flags & RENAME_EXCHANGE)) {
+		errno = exchange_errno;
+		return -1;
+	}
+	return __real_renameat2(fromfd, from, tofd, to, flags);
 }
 
 static int setup(void **state)
@@ -127,7 +143,7 @@ static void assert_only_keys_dir(void)
 	free(list);
 }
 
-static void failed_force_puts_old_keys_back(void **state)
+static void failed_exchange_keeps_old_set(void **state)
 {
 	unsigned char before[32], after[32];
 	struct bs_error err = { 0 };
@@ -135,6 +151,58 @@ static void failed_force_puts_old_keys_back(void **state)
 	(void)state;
 	assert_int_equal(keygen(0, &err), 0);
 	fingerprint(out, before);
+	exchange_errno = EIO;
+	assert_int_equal(keygen(1, &err), -EIO);
+	exchange_errno = 0;
+	fingerprint(out, after);
+	assert_memory_equal(before, after, sizeof(before));
+	assert_only_keys_dir();
+}
+
+/* What keygen does not write stays, the same files (inodes), modes kept. */
+static void force_keeps_other_files(void **state)
+{
+	unsigned char before[32], after[32];
+	struct bs_error err = { 0 };
+	char path[128], sub[128];
+	struct stat st, st2, key;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/notes", out);
+	assert_int_equal(mkdir(sub, 0750), 0);
+	snprintf(path, sizeof(path), "%s/notes/README", out);
+	assert_int_equal(close(creat(path, 0600)), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/loader/keys/auto/dbx.auth", out);
+	assert_int_equal(close(creat(path, 0644)), 0);
+	snprintf(path, sizeof(path), "%s/db.key", out);
+	fingerprint(sub, before);
+	assert_int_equal(lstat(path, &key), 0);
+	assert_int_equal(keygen(1, &err), 0);
+	fingerprint(sub, after);
+	assert_memory_equal(before, after, sizeof(before));
+	snprintf(path, sizeof(path), "%s/notes/README", out);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st.st_ino, st2.st_ino);
+	assert_int_equal(stat(sub, &st2), 0);
+	assert_int_equal(st2.st_mode & 07777, 0750);
+	snprintf(path, sizeof(path), "%s/loader/keys/auto/dbx.auth", out);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/db.key", out);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_not_equal(st.st_ino, key.st_ino);
+	assert_only_keys_dir();
+}
+
+/* Without RENAME_EXCHANGE (EINVAL: a file system without it) files move one by one. */
+static void failed_force_puts_old_keys_back(void **state)
+{
+	unsigned char before[32], after[32];
+	struct bs_error err = { 0 };
+
+	(void)state;
+	fingerprint(out, before);
+	exchange_errno = EINVAL;
 	/* db.key moves after all of PK's and KEK's files. */
 	snprintf(fail_rename_to, sizeof(fail_rename_to), "%s/db.key", out);
 	renames_failed = 0;
@@ -148,6 +216,7 @@ static void failed_force_puts_old_keys_back(void **state)
 
 	/* And with nothing failing, --force replaces the whole set. */
 	assert_int_equal(keygen(1, &err), 0);
+	exchange_errno = 0;
 	fingerprint(out, after);
 	assert_memory_not_equal(before, after, sizeof(before));
 	assert_only_keys_dir();
@@ -175,6 +244,8 @@ static void force_does_not_replace_a_directory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(failed_exchange_keeps_old_set),
+		cmocka_unit_test(force_keeps_other_files),
 		cmocka_unit_test(failed_force_puts_old_keys_back),
 		cmocka_unit_test(force_does_not_replace_a_directory),
 	};
