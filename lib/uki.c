@@ -307,6 +307,12 @@ int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_er
 			goto out;
 		}
 	r = bs_pe_strip_symbols(pe, err);
+	/* Debian's aarch64 stub (systemd 252, objcopy -O binary) ends with
+	 * 5 KiB that no section covers. ukify keeps them and puts the first new
+	 * section after them; the gap makes sbverify, osslsigncode and EDK2
+	 * disagree on the image hash. The firmware never loads those bytes. */
+	if (r >= 0)
+		r = bs_pe_drop_trailing(pe, err);
 	if (r >= 0)
 		r = read_file(p->linux_path, &kernel, &kernel_len, err);
 	if (r >= 0)
