@@ -51,6 +51,7 @@ _bootseal() {
 	--key-type) mapfile -t COMPREPLY < <(compgen -W "rsa2048 rsa3072 rsa4096 ecdsa-p256 ecdsa-p384" -- "$cur"); return ;;
 	--format) mapfile -t COMPREPLY < <(compgen -W "v0 v1 v2" -- "$cur"); return ;;
 	--var) mapfile -t COMPREPLY < <(compgen -W "PK KEK db dbx" -- "$cur"); return ;;
+	--efi-arch) mapfile -t COMPREPLY < <(compgen -W "x64 aa64 ia32 arm riscv64 loongarch64" -- "$cur"); return ;;
 	--jobs | --days | --karg | --label | --owner-guid | --timestamp | --salt | --block-size | \
 		--level | --subject-prefix | --min-version | --max-version | --uname | --key-env | --key-fd)
 		return ;;
