@@ -67,28 +67,49 @@ static int read_file(const char *path, uint8_t **data, size_t *len, struct bs_er
 	return bs_read_file(path, 0, SECTION_FILE_MAX, data, len, err);
 }
 
-int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size)
+static int release_char(char c)
 {
-	const uint8_t *k = kernel;
-	size_t off, n = 0;
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
 
-	/* x86 boot protocol: "HdrS" at 0x202, kernel_version pointer at 0x20e
-	 * (relative to 0x200) naming "RELEASE (builder) #..." */
-	if (len < 0x210 || memcmp(k + 0x202, "HdrS", 4) != 0)
-		return -ENOENT;
-	off = 0x200 + (size_t)bs_get_le16(k + 0x20e);
-	if (off >= len)
-		return -ENOENT;
-	while (off + n < len && n + 1 < size) {
-		char c = (char)k[off + n];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			break;
-		out[n++] = c;
+/* A release string at off, ended by " (" as in "RELEASE (builder) #...". */
+static int release_at(const uint8_t *k, size_t len, size_t off, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (off + n < len && n + 1 < size && release_char((char)k[off + n])) {
+		out[n] = (char)k[off + n];
+		n++;
 	}
 	if (!n || off + n + 2 > len || k[off + n] != ' ' || k[off + n + 1] != '(')
 		return -ENOENT;
 	out[n] = '\0';
 	return 0;
+}
+
+int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size)
+{
+	static const char banner[] = "Linux version ";
+	const uint8_t *k = kernel, *p = k, *end = k + len;
+	size_t off;
+
+	/* x86 boot protocol: "HdrS" at 0x202, kernel_version pointer at 0x20e
+	 * (relative to 0x200) naming "RELEASE (builder) #..." */
+	if (len >= 0x210 && memcmp(k + 0x202, "HdrS", 4) == 0) {
+		off = 0x200 + (size_t)bs_get_le16(k + 0x20e);
+		return off < len ? release_at(k, len, off, out, size) : -ENOENT;
+	}
+	/* Other uncompressed PE kernels (arm64, riscv64 Image): the banner
+	 * "Linux version RELEASE (builder) ...", as ukify's generic scrape finds
+	 * it. Compressed (zboot) images keep it inside the payload: none. */
+	if (len < 8 || bs_get_le16(k) != PE_DOS_MAGIC || memcmp(k + 4, "zimg", 4) == 0)
+		return -ENOENT;
+	while ((p = memmem(p, (size_t)(end - p), banner, sizeof(banner) - 1))) {
+		p += sizeof(banner) - 1;
+		if (p < end && *p >= '0' && *p <= '9' && release_at(k, len, (size_t)(p - k), out, size) == 0)
+			return 0;
+	}
+	return -ENOENT;
 }
 
 /* Appends the entries of one SBAT text (without its "sbat," header line). */

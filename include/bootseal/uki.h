@@ -52,7 +52,7 @@ struct bs_uki_params {
 	size_t cmdline_len;
 	const char *os_release;
 	size_t os_release_len;
-	const char *uname;                 /* NULL: read from the x86 kernel header if present */
+	const char *uname;                 /* NULL: bs_uki_kernel_release()'s, if any */
 	const char *const *sbat;           /* extra SBAT CSV texts, each starting with "sbat,";
 	                                    * none: the generic "uki" entry */
 	size_t n_sbat;
@@ -66,8 +66,9 @@ struct bs_uki_params {
  * stub's headers have no room for the sections. */
 int bs_uki_build(const struct bs_uki_params *params, struct bs_pe **uki, struct bs_error *err);
 
-/* The kernel release from an x86 bzImage's setup header ("6.1.0-13-amd64");
- * -ENOENT when the image has none. buf gets a NUL-terminated string. */
+/* The kernel release ("6.1.0-13-amd64") from an x86 bzImage's setup header,
+ * or from the "Linux version" banner of an uncompressed PE Image (arm64,
+ * riscv64); -ENOENT when there is none. buf gets a NUL-terminated string. */
 int bs_uki_kernel_release(const void *kernel, size_t len, char *buf, size_t size);
 
 /*

@@ -6,7 +6,7 @@
 # Secure Boot is in tests/vm/aarch64.
 source "$(dirname "$0")/../lib.sh"
 
-need aarch64-linux-gnu-objdump sbverify osslsigncode openssl apt-get apt-cache dpkg-deb cpio
+need aarch64-linux-gnu-objdump aarch64-linux-gnu-objcopy sbverify osslsigncode openssl apt-get apt-cache dpkg-deb cpio
 cache=${BOOTSEAL_TEST_CACHE:-/var/cache/bootseal-test}/arm64
 mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] || cache=$work/cache-arm64
 if ! "$top/tests/fetch-arm64" "$cache" 2>"$work/fetch.err"; then
@@ -31,8 +31,10 @@ check "ukify build from Debian's arm64 stub and kernel" "$BOOTSEAL" ukify build 
 	--initrd one.cpio --cmdline "console=ttyAMA0 ro" --os-release @os-release --stub "$STUB" \
 	--secureboot-private-key db.key --secureboot-certificate db.crt --output uki.efi
 hdr() { aarch64-linux-gnu-objdump -h "$1" | awk '$2 ~ /^\./ { print $2, $3, $6 }'; }
-check_eq "sections in ukify's order" ".text .data .osrel .cmdline .initrd .linux .sbat " \
+check_eq "sections in ukify's order" ".text .data .osrel .cmdline .uname .initrd .linux .sbat " \
 	"$(hdr uki.efi | awk '{ print $1 }' | tr '\n' ' ')"
+aarch64-linux-gnu-objcopy -O binary --only-section=.uname uki.efi uname.out
+check_eq ".uname from the kernel's banner, as ukify scrapes it" "$kver" "$(cat uname.out)"
 falign=$((0x$(aarch64-linux-gnu-objdump -p "$STUB" | awk '/^FileAlignment/ { print $2 }')))
 read -r _ ssize soff < <(hdr "$STUB" | sort -k3 | tail -1)
 stub_end=$((0x$soff + 0x$ssize))

@@ -216,6 +216,19 @@ static void test_kernel_release(void **state)
 	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
 	bs_put_le16(k + 0x20e, 0xff00);                                    /* points past the end */
 	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
+
+	/* An arm64 Image: "MZ", no setup header; the banner, after a decoy. */
+	memset(k, 0, sizeof(k));
+	memcpy(k, "MZ", 2);
+	strcpy((char *)k + 0x100, "Linux version %s");
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
+	strcpy((char *)k + 0x200, "Linux version 6.1.0-57-arm64 (debian-kernel@lists.debian.org) (gcc-12)");
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "6.1.0-57-arm64");
+	memcpy(k + 4, "zimg", 4);                                          /* compressed: not searched */
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
+	memcpy(k, "XX", 2);                                                /* not PE */
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
 }
 
 int main(void)
