@@ -2,11 +2,12 @@
 # aarch64 UKIs from Debian's arm64 systemd-stub and kernel (downloaded by
 # tests/fetch-arm64): the added sections follow the stub's without a gap,
 # the signature is accepted by sbverify, osslsigncode and bootseal alike,
-# and the stub is chosen by the kernel's architecture. Booting one under
+# and the stub is chosen by the kernel's architecture (ukify build,
+# container ukify) or the image config's (seal). Booting one under
 # Secure Boot is in tests/vm/aarch64.
 source "$(dirname "$0")/../lib.sh"
 
-need aarch64-linux-gnu-objdump aarch64-linux-gnu-objcopy sbverify osslsigncode openssl apt-get apt-cache dpkg-deb cpio
+need aarch64-linux-gnu-objdump aarch64-linux-gnu-objcopy sbverify osslsigncode openssl umoci apt-get apt-cache dpkg-deb cpio
 cache=${BOOTSEAL_TEST_CACHE:-/var/cache/bootseal-test}/arm64
 mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] || cache=$work/cache-arm64
 if ! "$top/tests/fetch-arm64" "$cache" 2>"$work/fetch.err"; then
@@ -99,5 +100,28 @@ check_eq "container ukify: an aarch64 UKI" "pei-aarch64-little" \
 	"$(aarch64-linux-gnu-objdump -f cu.efi | sed -n 's/.*file format //p')"
 read -r _ foff < <(hdr cu.efi | awk '$1 == ".osrel" { print $1, $3 }')
 check_eq "container ukify: no gap after the stub" "$(printf %x $stub_end)" "$(printf %x $((0x${foff:-0})))"
+
+# seal: the image config's architecture picks the image's stub (and kargs.d).
+umoci init --layout img >/dev/null 2>&1 && umoci new --image img:arm64 >/dev/null 2>&1 &&
+	umoci unpack --image img:arm64 bundle >/dev/null 2>&1 && cp -a "$R/." bundle/rootfs/ &&
+	umoci repack --image img:arm64 bundle >/dev/null 2>&1 &&
+	umoci config --image img:arm64 --architecture arm64 >/dev/null 2>&1 ||
+	not_ok "an arm64 OCI image from the rootfs (umoci)"
+check "seal an image whose config says arm64" "$BOOTSEAL" seal --key db.key --cert db.crt \
+	oci:img:arm64 oci:sealed:arm64
+umoci unpack --image sealed:arm64 sealed-bundle >/dev/null 2>&1
+suki=sealed-bundle/rootfs/boot/EFI/Linux/$kver.efi
+check_eq "seal: an aarch64 UKI" "pei-aarch64-little" \
+	"$(aarch64-linux-gnu-objdump -f "$suki" 2>/dev/null | sed -n 's/.*file format //p')"
+read -r _ foff < <(hdr "$suki" | awk '$1 == ".osrel" { print $1, $3 }')
+check_eq "seal: no gap after the stub" "$(printf %x $stub_end)" "$(printf %x $((0x${foff:-0})))"
+aarch64-linux-gnu-objcopy -O binary --only-section=.cmdline "$suki" sealed-cmdline.out 2>/dev/null
+check "seal: the aarch64 kargs.d entries" grep -q "^console=ttyAMA0 arm64only=1 composefs=" sealed-cmdline.out
+check "seal: sbverify accepts the UKI" sbverify --cert db.crt "$suki"
+check "seal: osslsigncode accepts the UKI" osslsigncode verify -CAfile db.crt -in "$suki"
+umoci config --image img:arm64 --tag amd64 --architecture amd64 >/dev/null 2>&1
+check_fails "seal: a config saying amd64 looks for the x64 stub in the image" 2 \
+	"usr/lib/systemd/boot/efi/linuxx64.efi.stub: not in the image" \
+	"$BOOTSEAL" seal --key db.key --cert db.crt oci:img:amd64 oci:sealed:amd64
 
 finish
