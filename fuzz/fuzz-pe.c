@@ -49,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bs_error_clear(&err);
 	(void)bs_pe_strip_symbols(pe, &err);
 	bs_error_clear(&err);
+	(void)bs_pe_drop_trailing(pe, &err);
+	bs_error_clear(&err);
 	if (bs_authenticode_remove(pe, &err) == 0) {
 		bs_error_clear(&err);
 		(void)bs_pe_add_section(pe, ".cmdline", payload, sizeof(payload) - 1, 0, 0x40000040, &err);

@@ -59,7 +59,7 @@ static int image_hash(const struct bs_pe *pe, const EVP_MD *md, uint8_t *out, un
 	static const uint8_t zeros[PE_WIN_CERT_ALIGN];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	const uint8_t *d = pe->data;
-	size_t n = pe->n_sections, cs = pe->checksum_offset, end, tail_end;
+	size_t n = pe->n_sections, cs = pe->checksum_offset, hashed, tail_end;
 	_cleanup_free_ const struct bs_pe_section **order = calloc(n ? n : 1, sizeof(*order));
 	int ok;
 
@@ -90,12 +90,19 @@ static int image_hash(const struct bs_pe *pe, const EVP_MD *md, uint8_t *out, un
 		}
 		order[j] = s;
 	}
-	for (size_t i = 0; i < m; i++)
+	hashed = pe->size_of_headers;
+	for (size_t i = 0; i < m; i++) {
 		ok = ok && EVP_DigestUpdate(ctx, d + order[i]->raw_offset, order[i]->raw_size);
-	end = bs_pe_sections_end(pe);
-	tail_end = pe->cert_size ? pe->cert_offset : pe->size;
-	if (tail_end > end)
-		ok = ok && EVP_DigestUpdate(ctx, d + end, tail_end - end);
+		hashed += order[i]->raw_size;
+	}
+	/* The tail starts at the count of bytes hashed so far, not at the end
+	 * of the last section: EDK2's DxeImageVerificationLib (SumOfBytesHashed),
+	 * sbverify and pesign do so. They differ only when the sections leave a
+	 * gap; the gap is then not hashed and the last sections' bytes are
+	 * hashed twice. The table ends the file (pe.c), so this stops at it. */
+	tail_end = pe->size - pe->cert_size;
+	if (tail_end > hashed)
+		ok = ok && EVP_DigestUpdate(ctx, d + hashed, tail_end - hashed);
 	if (!pe->cert_size && pe->size % PE_WIN_CERT_ALIGN)
 		ok = ok && EVP_DigestUpdate(ctx, zeros, PE_WIN_CERT_ALIGN - pe->size % PE_WIN_CERT_ALIGN);
 	ok = ok && EVP_DigestFinal_ex(ctx, out, out_len);

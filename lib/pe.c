@@ -615,6 +615,28 @@ int bs_pe_strip_symbols(struct bs_pe *pe, struct bs_error *err)
 	return 0;
 }
 
+int bs_pe_drop_trailing(struct bs_pe *pe, struct bs_error *err)
+{
+	uint8_t *coff = pe->data + pe->coff_offset;
+	size_t end = bs_pe_sections_end(pe);
+	int r;
+
+	if (pe->cert_size)
+		return bs_error_set(err, -EINVAL, pe->path, "image is signed; remove the signature first");
+	if (pe->size == end)
+		return 0;
+	/* A symbol table in the dropped tail would point past the end of the file. */
+	if (bs_get_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table)) >= end) {
+		bs_put_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table), 0);
+		bs_put_le32(coff + PE_OFF(pe_coff_header, number_of_symbols), 0);
+	}
+	r = bs_pe_resize(pe, end, err);
+	if (r < 0)
+		return r;
+	bs_pe_update_checksum(pe);
+	return 0;
+}
+
 int bs_pe_write(const struct bs_pe *pe, const char *path, struct bs_error *err)
 {
 	return bs_atomicfile_write_all(path, pe->data, pe->size, 0755, 0, err);

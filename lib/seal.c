@@ -35,24 +35,12 @@ static const char *const seal_captures[] = {
 	"usr/lib/systemd/boot/efi/systemd-boot*.efi",
 };
 
-struct arch {
-	const char *oci;        /* config.architecture */
-	const char *rust;       /* bootc's kargs.d match-architectures spelling */
-	const char *efi;        /* systemd's file name suffix */
-};
-
-static const struct arch arches[] = {
-	{ "amd64", "x86_64", "x64" },
-	{ "arm64", "aarch64", "aa64" },
-	{ "riscv64", "riscv64", "riscv64" },
-};
-
 struct sealing {
 	const struct bs_seal_options *o;
 	struct bs_seal_result *res;
 	struct bs_error *err;
 	struct bs_source *src;
-	const struct arch *arch;
+	const struct bs_uki_arch *arch;
 	int64_t created;                /* image time: signatures and the new layer */
 	int64_t epoch;                  /* SOURCE_DATE_EPOCH, when have_epoch */
 	int have_epoch;
@@ -96,10 +84,9 @@ static void read_config(struct sealing *s)
 				s->created = (int64_t)timegm(&tm);
 		}
 	}
-	s->arch = &arches[0];
-	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
-		if (strcmp(arch, arches[i].oci) == 0)
-			s->arch = &arches[i];
+	s->arch = bs_uki_arch_by_oci(arch);
+	if (!s->arch)
+		s->arch = bs_uki_arch_by_oci("amd64");
 	if (s->have_epoch)
 		s->created = s->epoch;
 	json_object_put(cfg);

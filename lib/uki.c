@@ -81,28 +81,49 @@ static int read_capped(const char *path, uint64_t left, uint64_t max, const char
 	return r;
 }
 
-int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size)
+static int release_char(char c)
 {
-	const uint8_t *k = kernel;
-	size_t off, n = 0;
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
 
-	/* x86 boot protocol: "HdrS" at 0x202, kernel_version pointer at 0x20e
-	 * (relative to 0x200) naming "RELEASE (builder) #..." */
-	if (len < 0x210 || memcmp(k + 0x202, "HdrS", 4) != 0)
-		return -ENOENT;
-	off = 0x200 + (size_t)bs_get_le16(k + 0x20e);
-	if (off >= len)
-		return -ENOENT;
-	while (off + n < len && n + 1 < size) {
-		char c = (char)k[off + n];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			break;
-		out[n++] = c;
+/* A release string at off, ended by " (" as in "RELEASE (builder) #...". */
+static int release_at(const uint8_t *k, size_t len, size_t off, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (off + n < len && n + 1 < size && release_char((char)k[off + n])) {
+		out[n] = (char)k[off + n];
+		n++;
 	}
 	if (!n || off + n + 2 > len || k[off + n] != ' ' || k[off + n + 1] != '(')
 		return -ENOENT;
 	out[n] = '\0';
 	return 0;
+}
+
+int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size)
+{
+	static const char banner[] = "Linux version ";
+	const uint8_t *k = kernel, *p = k, *end = k + len;
+	size_t off;
+
+	/* x86 boot protocol: "HdrS" at 0x202, kernel_version pointer at 0x20e
+	 * (relative to 0x200) naming "RELEASE (builder) #..." */
+	if (len >= 0x210 && memcmp(k + 0x202, "HdrS", 4) == 0) {
+		off = 0x200 + (size_t)bs_get_le16(k + 0x20e);
+		return off < len ? release_at(k, len, off, out, size) : -ENOENT;
+	}
+	/* Other uncompressed PE kernels (arm64, riscv64 Image): the banner
+	 * "Linux version RELEASE (builder) ...", as ukify's generic scrape finds
+	 * it. Compressed (zboot) images keep it inside the payload: none. */
+	if (len < 8 || bs_get_le16(k) != PE_DOS_MAGIC || memcmp(k + 4, "zimg", 4) == 0)
+		return -ENOENT;
+	while ((p = memmem(p, (size_t)(end - p), banner, sizeof(banner) - 1))) {
+		p += sizeof(banner) - 1;
+		if (p < end && *p >= '0' && *p <= '9' && release_at(k, len, (size_t)(p - k), out, size) == 0)
+			return 0;
+	}
+	return -ENOENT;
 }
 
 /* Appends the entries of one SBAT text (without its "sbat," header line). */
@@ -164,8 +185,58 @@ static int merge_sbat(const struct bs_pe *stub, const struct bs_uki_params *p, s
 	return buf_add(out, "\n", 2);   /* newline plus the terminating NUL */
 }
 
-/* SizeOfImage of a PE kernel, so the stub can load .linux as an image; 0 if not PE. */
-static uint32_t kernel_image_size(const uint8_t *d, size_t len)
+static const struct bs_uki_arch arches[] = {
+	{ "x64", "amd64", "x86_64", PE_MACHINE_AMD64 },
+	{ "aa64", "arm64", "aarch64", PE_MACHINE_ARM64 },
+	{ "ia32", "386", "x86", PE_MACHINE_I386 },
+	{ "arm", "arm", "arm", PE_MACHINE_ARMTHUMB },
+	{ "riscv64", "riscv64", "riscv64", PE_MACHINE_RISCV64 },
+	{ "loongarch64", "loong64", "loongarch64", PE_MACHINE_LOONGARCH64 },
+};
+
+const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi)
+{
+	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
+		if (strcmp(efi, arches[i].efi) == 0)
+			return &arches[i];
+	return NULL;
+}
+
+const struct bs_uki_arch *bs_uki_arch_by_oci(const char *oci)
+{
+	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
+		if (strcmp(oci, arches[i].oci) == 0)
+			return &arches[i];
+	return NULL;
+}
+
+const struct bs_uki_arch *bs_uki_arch_by_machine(uint16_t machine)
+{
+	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
+		if (machine == arches[i].machine)
+			return &arches[i];
+	return NULL;
+}
+
+const struct bs_uki_arch *bs_uki_arch_host(void)
+{
+#if defined(__aarch64__)
+	return &arches[1];
+#elif defined(__i386__)
+	return &arches[2];
+#elif defined(__arm__)
+	return &arches[3];
+#elif defined(__riscv) && __riscv_xlen == 64
+	return &arches[4];
+#elif defined(__loongarch64)
+	return &arches[5];
+#else
+	return &arches[0];
+#endif
+}
+
+/* The PE header's offset in a kernel image, 0 if it has none. */
+static size_t kernel_pe_header(const uint8_t *d, size_t len)
 {
 	size_t lfanew;
 
@@ -175,8 +246,39 @@ static uint32_t kernel_image_size(const uint8_t *d, size_t len)
 	if (lfanew > len || len - lfanew < 4 + sizeof(struct pe_coff_header) + sizeof(struct pe_opt_common) ||
 	    bs_get_le32(d + lfanew) != PE_SIGNATURE)
 		return 0;
-	return bs_get_le32(d + lfanew + 4 + sizeof(struct pe_coff_header) +
-			   PE_OFF(pe_opt_common, size_of_image));
+	return lfanew;
+}
+
+static const struct bs_uki_arch *kernel_arch(const uint8_t *d, size_t len)
+{
+	size_t h = kernel_pe_header(d, len);
+
+	return h ? bs_uki_arch_by_machine(bs_get_le16(d + h + 4 + PE_OFF(pe_coff_header, machine))) : NULL;
+}
+
+int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **arch, struct bs_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t head[4096];
+	size_t got;
+	int r;
+
+	*arch = NULL;
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	r = bs_read_full(fd, head, sizeof(head), &got);
+	if (r < 0)
+		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+	*arch = kernel_arch(head, got);
+	return 0;
+}
+
+/* SizeOfImage of a PE kernel, so the stub can load .linux as an image; 0 if not PE. */
+static uint32_t kernel_image_size(const uint8_t *d, size_t len)
+{
+	size_t h = kernel_pe_header(d, len);
+
+	return h ? bs_get_le32(d + h + 4 + sizeof(struct pe_coff_header) + PE_OFF(pe_opt_common, size_of_image)) : 0;
 }
 
 static int add_file_section(struct bs_pe *pe, const char *name, const char *path,
@@ -293,42 +395,81 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, const uint8_t 
 	return r;
 }
 
+/* The stub named, or the one for --efi-arch, the kernel's or the host's architecture. */
+static int pick_stub(const struct bs_uki_params *p, const struct bs_uki_arch *karch, char *buf,
+		     size_t size, const char **stub, struct bs_error *err)
+{
+	const struct bs_uki_arch *arch = karch ? karch : bs_uki_arch_host();
+
+	if (p->efi_arch && !(arch = bs_uki_arch_by_efi(p->efi_arch)))
+		return bs_error_set(err, -EINVAL, NULL,
+				    "unknown EFI architecture '%s' (x64, aa64, ia32, arm, riscv64, loongarch64)",
+				    p->efi_arch);
+	*stub = p->stub;
+	if (!*stub) {
+		snprintf(buf, size, "%s/linux%s.efi.stub", BS_UKI_STUB_DIR, arch->efi);
+		*stub = buf;
+	}
+	return 0;
+}
+
+static int check_stub(const struct bs_pe *pe, const char *stub, const struct bs_uki_arch *karch,
+		      struct bs_error *err)
+{
+	const struct bs_uki_arch *sarch = bs_uki_arch_by_machine(pe->machine);
+
+	if (pe->subsystem != PE_SUBSYSTEM_EFI_APPLICATION)
+		return bs_error_set(err, -EBADMSG, stub, "not an EFI application (PE subsystem %u)",
+				    pe->subsystem);
+	if (pe->cert_size)
+		return bs_error_set(err, -EINVAL, stub, "the stub is signed; use an unsigned stub");
+	/* The stub runs the kernel in place or as an image: both must be one machine. */
+	if (karch && sarch != karch)
+		return bs_error_set(err, -EINVAL, stub, "the stub is for %s, the kernel for %s",
+				    sarch ? sarch->efi : "another machine", karch->efi);
+	for (size_t i = 0; i < pe->n_sections; i++)
+		if (pe->sections[i].raw_offset % pe->file_alignment ||
+		    pe->sections[i].raw_size % pe->file_alignment)
+			return bs_error_set(err, -EBADMSG, stub, "section %s is not FileAlignment-aligned",
+					    pe->sections[i].name);
+	return 0;
+}
+
 int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_error *err)
 {
 	_cleanup_free_ uint8_t *kernel = NULL;
+	const struct bs_uki_arch *karch;
+	char stub_buf[sizeof(BS_UKI_STUB_DIR) + 64];
+	const char *stub = NULL;
 	struct bs_pe *pe = NULL;
 	size_t kernel_len;
 	int r;
 
-	if (!p->stub || !p->linux_path)
-		return bs_error_set(err, -EINVAL, NULL, "a stub and a kernel are required");
-	r = bs_pe_load(p->stub, &pe, err);
+	if (!p->linux_path)
+		return bs_error_set(err, -EINVAL, NULL, "a kernel is required");
+	r = read_capped(p->linux_path, BS_UKI_KERNEL_MAX, BS_UKI_KERNEL_MAX, "kernel", &kernel, &kernel_len, err);
 	if (r < 0)
 		return r;
-	if (pe->subsystem != PE_SUBSYSTEM_EFI_APPLICATION) {
-		r = bs_error_set(err, -EBADMSG, p->stub, "not an EFI application (PE subsystem %u)",
-				 pe->subsystem);
-		goto out;
-	}
-	if (pe->cert_size) {
-		r = bs_error_set(err, -EINVAL, p->stub, "the stub is signed; use an unsigned stub");
-		goto out;
-	}
-	for (size_t i = 0; i < pe->n_sections; i++)
-		if (pe->sections[i].raw_offset % pe->file_alignment ||
-		    pe->sections[i].raw_size % pe->file_alignment) {
-			r = bs_error_set(err, -EBADMSG, p->stub, "section %s is not FileAlignment-aligned",
-					 pe->sections[i].name);
-			goto out;
-		}
-	r = bs_pe_strip_symbols(pe, err);
+	karch = kernel_arch(kernel, kernel_len);
+	r = pick_stub(p, karch, stub_buf, sizeof(stub_buf), &stub, err);
+	if (r < 0)
+		return r;
+	r = bs_pe_load(stub, &pe, err);
+	if (r < 0)
+		return r;
+	r = check_stub(pe, stub, karch, err);
 	if (r >= 0)
-		r = read_capped(p->linux_path, BS_UKI_KERNEL_MAX, BS_UKI_KERNEL_MAX, "kernel", &kernel, &kernel_len, err);
+		r = bs_pe_strip_symbols(pe, err);
+	/* Debian's aarch64 stub (systemd 252, objcopy -O binary) ends with
+	 * 5 KiB that no section covers. ukify keeps them and puts the first new
+	 * section after them; the gap makes sbverify, osslsigncode and EDK2
+	 * disagree on the image hash. The firmware never loads those bytes. */
+	if (r >= 0)
+		r = bs_pe_drop_trailing(pe, err);
 	if (r >= 0)
 		r = build(pe, p, kernel, kernel_len, err);
 	if (r == -ENOSPC && err && !err->path[0])
-		snprintf(err->path, sizeof(err->path), "%s", p->stub);
-out:
+		snprintf(err->path, sizeof(err->path), "%s", stub);
 	if (r < 0) {
 		bs_pe_free(pe);
 		return r;

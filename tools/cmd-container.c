@@ -27,20 +27,8 @@
 static const char cmd[] = "container ukify";
 
 #define MAX_ARGS 256
-#define STUB_IN_ROOTFS "usr/lib/systemd/boot/efi/linuxx64.efi.stub"
-
-/* bootc matches kargs.d architectures against Rust's target names. */
-#if defined(__x86_64__)
-#define KARGS_ARCH "x86_64"
-#elif defined(__aarch64__)
-#define KARGS_ARCH "aarch64"
-#elif defined(__riscv) && __riscv_xlen == 64
-#define KARGS_ARCH "riscv64"
-#elif defined(__i386__)
-#define KARGS_ARCH "x86"
-#else
-#define KARGS_ARCH "unknown"
-#endif
+/* The stub for the kernel's architecture, under the rootfs. */
+#define STUB_IN_ROOTFS "usr/lib/systemd/boot/efi/linux%s.efi.stub"
 
 static void help(void)
 {
@@ -63,7 +51,8 @@ static int ukify(int argc, char **argv)
 		{ 0 },
 	};
 	_cleanup_free_ char *kver = NULL, *cmdline = NULL, *vmlinuz = NULL, *initrd = NULL;
-	_cleanup_free_ char *karg = NULL;
+	_cleanup_free_ char *karg = NULL, *kpath = NULL, *stub = NULL;
+	const struct bs_uki_arch *arch = NULL;
 	const char *rootfs = "/", *kernel_dir = NULL, *dumpfile = NULL, *extra[MAX_ARGS];
 	struct bs_tree *tree = NULL;
 	char *args[MAX_ARGS + 16];
@@ -115,7 +104,19 @@ static int ukify(int argc, char **argv)
 		    asprintf(&initrd, "usr/lib/modules/%s/initramfs.img", kver) < 0)
 			return cli_report(cmd, NULL, -ENOMEM);
 	}
-	r = bs_kargs_read_dir(rootfs, KARGS_ARCH, &cmdline, &err);
+	/* The kernel's architecture picks the kargs.d entries and the stub, so a
+	 * rootfs of another architecture works from the host; bootc, running
+	 * inside the image, uses its own. A kernel without a PE header: ours. */
+	if (asprintf(&kpath, "%s/%s", vmlinuz[0] == '/' ? "" : rootfs, vmlinuz) < 0)
+		return cli_report(cmd, NULL, -ENOMEM);
+	r = bs_uki_kernel_arch(kpath, &arch, &err);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	if (!arch)
+		arch = bs_uki_arch_host();
+	if (asprintf(&stub, STUB_IN_ROOTFS, arch->efi) < 0)
+		return cli_report(cmd, NULL, -ENOMEM);
+	r = bs_kargs_read_dir(rootfs, arch->rust, &cmdline, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	r = bs_composefs_dir_digest(rootfs, &ropts, 0, digest, dumpfile ? &tree : NULL, NULL, &err);
@@ -133,7 +134,7 @@ static int ukify(int argc, char **argv)
 		r = bs_kargs_append(&cmdline, extra[i]);
 	if (r < 0)
 		return cli_report(cmd, NULL, r);
-	r = bs_kargs_check_size(cmdline, KARGS_ARCH, rootfs, &err);
+	r = bs_kargs_check_size(cmdline, arch->rust, rootfs, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 
@@ -150,10 +151,14 @@ static int ukify(int argc, char **argv)
 	args[n++] = cmdline;
 	args[n++] = (char *)"--os-release";
 	args[n++] = (char *)"@usr/lib/os-release";
-	if (access(STUB_IN_ROOTFS, R_OK) == 0) {
+	if (access(stub, R_OK) == 0) {
 		/* The image's own stub; an explicit --stub after -- still wins. */
 		args[n++] = (char *)"--stub";
-		args[n++] = (char *)STUB_IN_ROOTFS;
+		args[n++] = stub;
+	} else {
+		/* The host's stub for that architecture, not the host's own. */
+		args[n++] = (char *)"--efi-arch";
+		args[n++] = (char *)arch->efi;
 	}
 	for (int i = optind; i < argc; i++)
 		args[n++] = argv[i];

@@ -23,13 +23,12 @@
 static const char cmd[] = "ukify";
 
 #define MAX_LIST 64
-#define DEFAULT_STUB "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
 
 static void help(void)
 {
 	printf("usage: bootseal ukify build --linux KERNEL [--initrd INITRD]... [--cmdline TEXT|@FILE]\n"
-	       "           [--os-release TEXT|@FILE] [--uname VERSION] [--stub STUB] [--sbat TEXT|@FILE]...\n"
-	       "           [--splash BMP] [--devicetree DTB] [--pcrpkey KEY]\n"
+	       "           [--os-release TEXT|@FILE] [--uname VERSION] [--stub STUB] [--efi-arch ARCH]\n"
+	       "           [--sbat TEXT|@FILE]... [--splash BMP] [--devicetree DTB] [--pcrpkey KEY]\n"
 	       "           [--secureboot-private-key KEY --secureboot-certificate CERT] --output UKI\n"
 	       "       bootseal ukify inspect [--json] UKI\n");
 }
@@ -88,6 +87,7 @@ int cli_ukify_build(int argc, char **argv)
 		{ "os-release", required_argument, NULL, 'r' },
 		{ "uname", required_argument, NULL, 'u' },
 		{ "stub", required_argument, NULL, 's' },
+		{ "efi-arch", required_argument, NULL, 'A' },
 		{ "sbat", required_argument, NULL, 'S' },
 		{ "splash", required_argument, NULL, 'p' },
 		{ "devicetree", required_argument, NULL, 'd' },
@@ -105,7 +105,7 @@ int cli_ukify_build(int argc, char **argv)
 	char *sbat[MAX_LIST] = { 0 };
 	const char *initrds[MAX_LIST];
 	const char *key_spec = NULL, *cert_spec = NULL, *out = NULL;
-	struct bs_uki_params p = { .stub = DEFAULT_STUB };
+	struct bs_uki_params p = { 0 };
 	struct bs_error err = { 0 };
 	int c, r, status = BS_EXIT_OK;
 	long long epoch;
@@ -134,6 +134,7 @@ int cli_ukify_build(int argc, char **argv)
 			break;
 		case 'u': p.uname = optarg; break;
 		case 's': p.stub = optarg; break;
+		case 'A': p.efi_arch = optarg; break;
 		case 'S':
 			if (p.n_sbat == MAX_LIST) {
 				status = cli_fail(cmd, "too many --sbat");

@@ -16,7 +16,9 @@
  * Authenticode for PE images as UEFI firmware checks it ("Windows
  * Authenticode Portable Executable Signature Format"): a SHA-256 image hash
  * over the headers (minus CheckSum and the certificate-table entry), the
- * sections in file order and any trailing data; a PKCS#7 SignedData over an
+ * sections in file order and the trailing data, counted as EDK2 counts it
+ * (from SizeOfHeaders plus the sections' sizes, so a gap between sections is
+ * skipped and what follows it hashed twice); a PKCS#7 SignedData over an
  * SpcIndirectDataContent carrying that hash, laid out as sbsign writes it;
  * and WIN_CERTIFICATE entries padded to 8 bytes at the end of the file.
  */

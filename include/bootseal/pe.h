@@ -80,6 +80,14 @@ int bs_pe_replace_section(struct bs_pe *pe, const char *name, const void *data, 
 /* Drops a COFF symbol table that ends the file (left in by old linkers). */
 int bs_pe_strip_symbols(struct bs_pe *pe, struct bs_error *err);
 
+/*
+ * Drops the bytes after the last section's file data (a symbol table there is
+ * unlinked). No loader maps them, but Authenticode hashes them, and
+ * sections appended after them would leave a gap that signing tools hash in
+ * different ways. Refused on a signed image.
+ */
+int bs_pe_drop_trailing(struct bs_pe *pe, struct bs_error *err);
+
 /* Appends zeros / truncates; re-checks the image. Used by the Authenticode code. */
 int bs_pe_resize(struct bs_pe *pe, size_t size, struct bs_error *err);
 /* Sets the security directory entry (file offset and size) and re-checks. */

@@ -3,6 +3,7 @@
 #define BOOTSEAL_UKI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <bootseal/error.h>
 #include <bootseal/pe.h>
@@ -14,8 +15,36 @@
  * them: .osrel .cmdline .dtb .uname .splash .pcrpkey .initrd .linux, then
  * .sbat (the stub's own section rewritten in place when it has one).
  */
+/* Where Debian's systemd-boot-efi installs the stubs, linux<efi>.efi.stub. */
+#define BS_UKI_STUB_DIR "/usr/lib/systemd/boot/efi"
+
+/* One architecture under its names in the formats bootseal meets. */
+struct bs_uki_arch {
+	const char *efi;                   /* systemd's file suffix, ukify's --efi-arch: "aa64" */
+	const char *oci;                   /* OCI config.architecture: "arm64" */
+	const char *rust;                  /* bootc's kargs.d match-architectures: "aarch64" */
+	uint16_t machine;                  /* PE/COFF Machine: 0xaa64 */
+};
+
+/* NULL when the name or machine is not one of x64, aa64, ia32, arm, riscv64,
+ * loongarch64. */
+const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi);
+const struct bs_uki_arch *bs_uki_arch_by_oci(const char *oci);
+const struct bs_uki_arch *bs_uki_arch_by_machine(uint16_t machine);
+/* The architecture bootseal was built for (ukify guesses the same way). */
+const struct bs_uki_arch *bs_uki_arch_host(void);
+
+/*
+ * The architecture of a kernel image from its PE header (an x86 bzImage and
+ * an arm64 Image both carry one for the EFI stub). *arch is NULL when the
+ * file is no PE image or names an unknown machine; errors are only I/O.
+ */
+int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **arch, struct bs_error *err);
+
 struct bs_uki_params {
-	const char *stub;                  /* path of linux<arch>.efi.stub */
+	const char *stub;                  /* path of linux<arch>.efi.stub; NULL:
+	                                    * BS_UKI_STUB_DIR's, for efi_arch */
+	const char *efi_arch;              /* NULL: the kernel's, else the host's */
 	const char *linux_path;            /* kernel image, required */
 	const char *const *initrds;        /* concatenated, each padded to 4 bytes when several */
 	size_t n_initrds;
@@ -23,7 +52,7 @@ struct bs_uki_params {
 	size_t cmdline_len;
 	const char *os_release;
 	size_t os_release_len;
-	const char *uname;                 /* NULL: read from the x86 kernel header if present */
+	const char *uname;                 /* NULL: bs_uki_kernel_release()'s, if any */
 	const char *const *sbat;           /* extra SBAT CSV texts, each starting with "sbat,";
 	                                    * none: the generic "uki" entry */
 	size_t n_sbat;
@@ -43,12 +72,14 @@ struct bs_uki_params {
 #define BS_UKI_INITRD_MAX (512ull << 20)
 #define BS_UKI_MAX (BS_UKI_KERNEL_MAX + BS_UKI_INITRD_MAX + (16ull << 20))
 
-/* Builds the unsigned image; -EBADMSG for a bad stub, -EINVAL for bad input,
- * -ENOSPC when the stub's headers have no room for the sections. */
+/* Builds the unsigned image; -EBADMSG for a bad stub, -EINVAL for bad input
+ * (a stub for another machine than the kernel's among it), -ENOSPC when the
+ * stub's headers have no room for the sections. */
 int bs_uki_build(const struct bs_uki_params *params, struct bs_pe **uki, struct bs_error *err);
 
-/* The kernel release from an x86 bzImage's setup header ("6.1.0-13-amd64");
- * -ENOENT when the image has none. buf gets a NUL-terminated string. */
+/* The kernel release ("6.1.0-13-amd64") from an x86 bzImage's setup header,
+ * or from the "Linux version" banner of an uncompressed PE Image (arm64,
+ * riscv64); -ENOENT when there is none. buf gets a NUL-terminated string. */
 int bs_uki_kernel_release(const void *kernel, size_t len, char *buf, size_t size);
 
 /*

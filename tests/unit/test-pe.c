@@ -213,6 +213,38 @@ static void test_add_section(void **state)
 }
 
 /* The section table ends at 0x198: room for (0x200 - 0x198) / 40 = 2 more headers. */
+/* 0x40 bytes after .data, a COFF symbol table among them: the bytes go,
+ * the table is unlinked, the checksum is redone; a signed image is refused. */
+static void test_drop_trailing(void **state)
+{
+	uint8_t p[FX_SIZE + 0x40];
+	struct bs_pe *pe = NULL;
+	struct bs_error err = { 0 };
+
+	(void)state;
+	fx_build(p);
+	memset(p + FX_SIZE, 0x5a, 0x40);
+	bs_put_le32(p + FX_COFF + 8, FX_SIZE + 0x10);          /* PointerToSymbolTable */
+	bs_put_le32(p + FX_COFF + 12, 1);                      /* NumberOfSymbols */
+	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
+	assert_int_equal(bs_pe_drop_trailing(pe, &err), 0);
+	assert_int_equal(pe->size, FX_SIZE);
+	assert_int_equal(bs_get_le32(pe->data + FX_COFF + 8), 0);
+	assert_int_equal(bs_get_le32(pe->data + FX_COFF + 12), 0);
+	assert_memory_equal(pe->data + 0x200, p + 0x200, 0x400);
+	assert_int_equal(bs_get_le32(pe->data + FX_CHECKSUM), bs_pe_checksum(pe->data, pe->size, FX_CHECKSUM));
+	assert_int_equal(bs_pe_drop_trailing(pe, &err), 0);    /* nothing left to drop */
+	assert_int_equal(pe->size, FX_SIZE);
+	bs_pe_free(pe);
+
+	bs_put_le32(p + FX_CERT_DIR, FX_SIZE + 0x38);          /* an 8-byte table ends the file */
+	bs_put_le32(p + FX_CERT_DIR + 4, 8);
+	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
+	assert_int_equal(bs_pe_drop_trailing(pe, &err), -EINVAL);
+	assert_int_equal(pe->size, sizeof(p));
+	bs_pe_free(pe);
+}
+
 static void test_header_room(void **state)
 {
 	uint8_t p[FX_SIZE];
@@ -302,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_header_room),
 		cmocka_unit_test(test_uki_sections),
 		cmocka_unit_test(test_overlap_behind_empty),
+		cmocka_unit_test(test_drop_trailing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

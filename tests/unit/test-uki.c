@@ -21,7 +21,7 @@
 
 #include "pe-fixture.h"
 
-static char dir[64], stub[96], kernel[96], initrd1[96], initrd2[96];
+static char dir[64], stub[96], stub_tail[96], kernel[96], initrd1[96], initrd2[96];
 
 static const char stub_sbat[] =
 	"sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n"
@@ -45,6 +45,7 @@ static int setup(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(stub, sizeof(stub), "%s/stub.efi", dir);
+	snprintf(stub_tail, sizeof(stub_tail), "%s/stub-tail.efi", dir);
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
 	snprintf(initrd1, sizeof(initrd1), "%s/a.cpio", dir);
 	snprintf(initrd2, sizeof(initrd2), "%s/b.cpio", dir);
@@ -60,6 +61,13 @@ static int setup(void **state)
 	memset(p + 0x600, 0, 0x200);
 	memcpy(p + 0x600, stub_sbat, strlen(stub_sbat));
 	write_file(stub, p, sizeof(p));
+	{
+		/* As Debian's aarch64 stub: 0x13d4 bytes that no section covers. */
+		uint8_t t[sizeof(p) + 0x13d4];
+		memcpy(t, p, sizeof(p));
+		memset(t + sizeof(p), 0x5a, sizeof(t) - sizeof(p));
+		write_file(stub_tail, t, sizeof(t));
+	}
 
 	/* x86 boot protocol: "HdrS" at 0x202, version string at 0x200 + le16(0x20e). */
 	memcpy(k + 0x202, "HdrS", 4);
@@ -142,6 +150,29 @@ static void test_build(void **state)
 	bs_pe_free(pe);
 }
 
+/* Bytes after the stub's last section are dropped: the first new section
+ * follows .sbat directly in the file, and no section leaves a gap. */
+static void test_stub_tail(void **state)
+{
+	struct bs_uki_params p = {
+		.stub = stub_tail, .linux_path = kernel, .cmdline = "ro", .cmdline_len = 2,
+	};
+	struct bs_error err = { 0 };
+	struct bs_pe *pe = NULL;
+
+	(void)state;
+	assert_int_equal(bs_uki_build(&p, &pe, &err), 0);
+	assert_string_equal(pe->sections[2].name, ".cmdline");
+	assert_int_equal(pe->sections[2].raw_offset, 0x800);
+	for (size_t i = 1; i < pe->n_sections; i++)
+		assert_int_equal(pe->sections[i].raw_offset,
+				 pe->sections[i - 1].raw_offset + pe->sections[i - 1].raw_size);
+	assert_int_equal(pe->size, bs_pe_sections_end(pe));
+	assert_int_equal(bs_get_le32(pe->data + pe->checksum_offset),
+			 bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
+	bs_pe_free(pe);
+}
+
 static void test_sbat_extra(void **state)
 {
 	const char *sbat[] = { "sbat,1,SBAT Version,sbat,1,x\r\nmyos,2,My OS,myos,1,https://example.org\n" };
@@ -185,12 +216,26 @@ static void test_kernel_release(void **state)
 	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
 	bs_put_le16(k + 0x20e, 0xff00);                                    /* points past the end */
 	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
+
+	/* An arm64 Image: "MZ", no setup header; the banner, after a decoy. */
+	memset(k, 0, sizeof(k));
+	memcpy(k, "MZ", 2);
+	strcpy((char *)k + 0x100, "Linux version %s");
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
+	strcpy((char *)k + 0x200, "Linux version 6.1.0-57-arm64 (debian-kernel@lists.debian.org) (gcc-12)");
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "6.1.0-57-arm64");
+	memcpy(k + 4, "zimg", 4);                                          /* compressed: not searched */
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
+	memcpy(k, "XX", 2);                                                /* not PE */
+	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_stub_tail),
 		cmocka_unit_test(test_sbat_extra),
 		cmocka_unit_test(test_kernel_release),
 	};
