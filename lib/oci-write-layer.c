@@ -95,9 +95,15 @@ static struct slot *slot_add(struct emit *w, const struct bs_tree_inode *key)
 	return s;
 }
 
+/* A name libarchive cannot translate to UTF-8 (any non-ASCII byte in the C
+ * locale, invalid UTF-8 in any locale) is a warning: the pax writer then
+ * writes that entry's path, linkpath, uname and gname as they are, under
+ * hdrcharset=BINARY (POSIX pax), which is the byte-exact name we want. */
 int oci_entry_write(struct archive *out, struct archive_entry *e, struct bs_error *err)
 {
-	if (archive_write_header(out, e) != ARCHIVE_OK)
+	int ar = archive_write_header(out, e);
+
+	if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
 		return bs_error_set(err, -EIO, archive_entry_pathname(e), "cannot write tar entry: %s",
 				    archive_error_string(out));
 	return 0;
