@@ -110,13 +110,15 @@ check "diff: the flattened image and the input are the same" \
 	"$BOOTSEAL" diff "oci:$work/flat-C:x" "oci:$work/py:t"
 cp -a "$work/py-in/rootfs" "$work/py-edit"
 printf X >"$work/py-edit/usr/n/lat$(printf '\351')"
+printf X >"$work/py-edit/usr/n/back\x41 sp ace"
 "$BOOTSEAL" diff --json "oci:$work/py:t" "dir:$work/py-edit" >"$work/diff.json"
-check_eq "diff --json: the path of a Latin-1 name, as \\xNN in valid UTF-8 JSON" "/usr/n/lat\\xe9 content" \
+check_eq "diff --json: a Latin-1 byte and a backslash as \\xNN, in valid UTF-8 JSON" \
+	"/usr/n/back\\x5cx41 sp ace: content|/usr/n/lat\\xe9: content" \
 	"$(python3 -c 'import json,sys
 d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
-print(*sorted({x["path"] + " " + x["field"] for x in d["differences"] if x["field"] != "mtime"}))' "$work/diff.json")"
-check_eq "diff: the text form names the file" "/usr/n/lat$(printf '\351'): content" \
-	"$("$BOOTSEAL" diff "oci:$work/py:t" "dir:$work/py-edit" | grep -a content | sed 's/: content: .*/: content/')"
+print("|".join(sorted({x["path"] + ": " + x["field"] for x in d["differences"] if x["field"] != "mtime"})))' "$work/diff.json")"
+check_eq "diff: the text form names the files" "/usr/n/back\x41 sp ace: content|/usr/n/lat$(printf '\351'): content" \
+	"$("$BOOTSEAL" diff "oci:$work/py:t" "dir:$work/py-edit" | grep -a ': content: ' | sed 's/: content: .*/: content/' | paste -sd'|')"
 
 # Dump files: names escaped as \xNN, read back to the same digest; the EROFS
 # image holds the names byte for byte (fsck.erofs extracts it).

@@ -112,6 +112,10 @@ NAMES = [
     ("pax", b"usr/n/" + LONG + b"\xe9\xff", tarfile.REGTYPE, b"long"),
     ("pax", b"usr/n/hard\xe9", tarfile.LNKTYPE, b"usr/n/" + LONG + b"\xe9\xff"),
     ("pax", b"usr/n/long-lnk", tarfile.SYMTYPE, LONG + b"\xff\xc3"),
+    ("pax", b"usr/n/a\nb\tc\x01\x7f", tarfile.REGTYPE, b"x"),
+    ("pax", b"usr/n/back\\x41 sp ace", tarfile.REGTYPE, b"y"),
+    ("pax", b"usr/n/-", tarfile.REGTYPE, b"z"),
+    ("pax", b"usr/n/dash-lnk", tarfile.SYMTYPE, b"-"),
     ("pax", b"usr/n/d\xe9\xff/", tarfile.DIRTYPE, b""),
     ("pax", b"usr/n/d\xe9\xff/f\xc3", tarfile.REGTYPE, b"f"),
 ]
