@@ -146,7 +146,7 @@ static int fetch(struct bs_oci_image *img, struct bs_tree_inode *inode, const ch
 		return bs_error_set(err, -ENODATA, path, "content not available");
 	if ((r = oci_stream_open(img, o->layer, &s, &a, err)) < 0)
 		return r;
-	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN)
+	while ((ar = oci_tar_read_header(a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN)
 		if (ordinal++ == o->ordinal)
 			break;
 	r = -EBADMSG;

@@ -106,7 +106,7 @@ int bs_oci_image_read_files(struct bs_oci_image *img, const struct bs_oci_file_r
 		for (; i < n && o[i].layer == layer && r >= 0; i++) {
 			if (stale(img, o[i].inode))
 				continue;
-			while ((ar = archive_read_next_header(in, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN)
+			while ((ar = oci_tar_read_header(in, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN)
 				if (ordinal++ == o[i].ordinal)
 					break;
 			if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
@@ -118,7 +118,7 @@ int bs_oci_image_read_files(struct bs_oci_image *img, const struct bs_oci_file_r
 			r = copy_entry(rd, in, archive_entry_pathname(e), o[i].inode, layer, err);
 		}
 		/* The rest is drained as flatten read it: a warning is not an error. */
-		while (r >= 0 && ((ar = archive_read_next_header(in, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN))
+		while (r >= 0 && ((ar = oci_tar_read_header(in, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN))
 			;
 		if (r >= 0 && ar != ARCHIVE_EOF)
 			r = oci_stream_error(s, in, layer, NULL, err);

@@ -647,7 +647,7 @@ static int flatten_layer(struct flat *f)
 	if (r < 0)
 		return r;
 	f->ordinal = 0;
-	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
+	while ((ar = oci_tar_read_header(a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
 		r = apply_entry(f, a, e);
 		if (r < 0)
 			goto out;

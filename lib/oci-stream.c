@@ -12,6 +12,8 @@
  * reading has no bytes of its own to keep stable, so either will do.
  */
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +28,45 @@
 #include "util.h"
 
 #define READ_SIZE (256u * 1024)
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* (locale_t)0 when the C locale cannot be had: then the program's is used. */
+static locale_t c_locale_enter(void)
+{
+	pthread_once(&c_locale_once, c_locale_init);
+	return c_locale ? uselocale(c_locale) : (locale_t)0;
+}
+
+static void c_locale_leave(locale_t old)
+{
+	if (old)
+		uselocale(old);
+}
+
+int oci_tar_read_header(struct archive *a, struct archive_entry **e)
+{
+	locale_t old = c_locale_enter();
+	int r = archive_read_next_header(a, e);
+
+	c_locale_leave(old);
+	return r;
+}
+
+int oci_tar_write_header(struct archive *a, struct archive_entry *e)
+{
+	locale_t old = c_locale_enter();
+	int r = archive_write_header(a, e);
+
+	c_locale_leave(old);
+	return r;
+}
 
 enum { C_UNKNOWN, C_NONE, C_GZIP, C_ZSTD };
 

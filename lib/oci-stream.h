@@ -6,9 +6,22 @@
 #include "oci-internal.h"
 
 struct archive;
+struct archive_entry;
 struct oci_stream;
 
-/* Opens layer `layer` (0-based) of img for archive_read_next_header. */
+/*
+ * libarchive translates tar names between the UTF-8 of PAX records and the
+ * charset of the calling thread's locale, recomposing decomposed UTF-8 on
+ * the way in. A file name is bytes: under the C locale every non-ASCII name
+ * fails that translation, and libarchive then keeps it as it is (reading)
+ * or writes it raw under hdrcharset=BINARY (writing). So each header is
+ * read and written under the C locale, whatever locale the program chose,
+ * and the same input gives the same tree and the same layer bytes.
+ */
+int oci_tar_read_header(struct archive *a, struct archive_entry **e);
+int oci_tar_write_header(struct archive *a, struct archive_entry *e);
+
+/* Opens layer `layer` (0-based) of img for oci_tar_read_header. */
 int oci_stream_open(const struct bs_oci_image *img, size_t layer, struct oci_stream **s,
 		    struct archive **a, struct bs_error *err);
 /* After ARCHIVE_EOF: hashes the rest of the blob and checks size and sha256. */

@@ -95,9 +95,15 @@ static struct slot *slot_add(struct emit *w, const struct bs_tree_inode *key)
 	return s;
 }
 
+/* A name libarchive cannot translate to UTF-8 (under the C locale of
+ * oci_tar_write_header: any non-ASCII byte) is a warning: the pax writer then
+ * writes that entry's path, linkpath, uname and gname as they are, under
+ * hdrcharset=BINARY (POSIX pax), which is the byte-exact name we want. */
 int oci_entry_write(struct archive *out, struct archive_entry *e, struct bs_error *err)
 {
-	if (archive_write_header(out, e) != ARCHIVE_OK)
+	int ar = oci_tar_write_header(out, e);
+
+	if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
 		return bs_error_set(err, -EIO, archive_entry_pathname(e), "cannot write tar entry: %s",
 				    archive_error_string(out));
 	return 0;
@@ -264,7 +270,7 @@ static int stream_layers(struct emit *w, struct archive_entry *out_e)
 				i++;    /* replaced, removed, or content now held in memory */
 				continue;
 			}
-			while ((ar = archive_read_next_header(in, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN)
+			while ((ar = oci_tar_read_header(in, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN)
 				if (ordinal++ == o[i].ordinal)
 					break;
 			if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
@@ -278,7 +284,7 @@ static int stream_layers(struct emit *w, struct archive_entry *out_e)
 			i++;
 		}
 		/* The rest is drained as flatten read it: a warning is not an error. */
-		while (!r && ((ar = archive_read_next_header(in, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN))
+		while (!r && ((ar = oci_tar_read_header(in, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN))
 			;
 		if (!r && ar != ARCHIVE_EOF)
 			r = oci_stream_error(s, in, layer, NULL, w->err);

@@ -39,6 +39,45 @@ void cli_put_visible(FILE *out, const char *text, size_t len)
 	}
 }
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629: shortest form, no
+ * surrogates, at most U+10FFFF), 0 if there is none. */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+	    (c == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+json_object *cli_json_name(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	_cleanup_free_ char *out = malloc(4 * strlen(name) + 1);
+	size_t n = 0;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t len = *p == '\\' ? 0 : utf8_len(p);
+
+		if (!len) {
+			n += (size_t)sprintf(out + n, "\\x%02x", *p++);
+			continue;
+		}
+		memcpy(out + n, p, len);
+		n += len;
+		p += len;
+	}
+	out[n] = 0;
+	return json_object_new_string_len(out, (int)n);
+}
+
 void cli_json_print(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -22,6 +22,14 @@ int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, stru
  */
 void cli_put_visible(FILE *out, const char *text, size_t len);
 
+/*
+ * A file name or other bytes from the input as a JSON string, which must be
+ * UTF-8: valid UTF-8 as it is, every other byte and the backslash as \xNN
+ * (the dump format's escape), so that distinct names stay distinct.
+ * NULL when out of memory, which json-c's adders take.
+ */
+json_object *cli_json_name(const char *name);
+
 /* Prints o as indented JSON on stdout, one document, and releases it. */
 void cli_json_print(json_object *o);
 

@@ -121,9 +121,9 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "digest", json_object_new_string(hex));
-		json_object_object_add(o, "rootfs", json_object_new_string(rootfs));
+		json_object_object_add(o, "rootfs", cli_json_name(rootfs));
 		if (dumpfile)
-			json_object_object_add(o, "dumpfile", json_object_new_string(dumpfile));
+			json_object_object_add(o, "dumpfile", cli_json_name(dumpfile));
 		cli_json_print(o);
 	} else {
 		printf("%s\n", hex);

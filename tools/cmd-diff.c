@@ -39,10 +39,10 @@ static int add_json(void *ctx, const struct bs_diff *d)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "path", json_object_new_string(d->path));
+	json_object_object_add(o, "path", cli_json_name(d->path));
 	json_object_object_add(o, "field", json_object_new_string(bs_diff_field_name(d->field)));
 	if (d->name)
-		json_object_object_add(o, "name", json_object_new_string(d->name));
+		json_object_object_add(o, "name", cli_json_name(d->name));
 	json_object_object_add(o, "a", json_object_new_string(d->a));
 	json_object_object_add(o, "b", json_object_new_string(d->b));
 	return json_object_array_add(ctx, o) == 0 ? 0 : -1;

@@ -136,10 +136,10 @@ int cmd_fsverity_digest(int argc, char **argv)
 		if (json) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "file", json_object_new_string(job.paths[i]));
+			json_object_object_add(o, "file", cli_json_name(job.paths[i]));
 			json_object_object_add(o, "algorithm", json_object_new_string(bs_hash_alg_name(params.hash_alg)));
 			if (job.errors[i].code) {
-				json_object_object_add(o, "error", json_object_new_string(job.errors[i].message));
+				json_object_object_add(o, "error", cli_json_name(job.errors[i].message));
 			} else {
 				bs_hex_encode(job.digests[i], bs_hash_alg_digest_size(params.hash_alg), hex);
 				json_object_object_add(o, "digest", json_object_new_string(hex));

@@ -41,9 +41,9 @@ static void print_json(const struct bs_seal_report *rep)
 		json_object *c = json_object_new_object();
 
 		json_object_object_add(c, "check", json_object_new_string(rep->checks[i].name));
-		json_object_object_add(c, "subject", json_object_new_string(rep->checks[i].subject));
+		json_object_object_add(c, "subject", cli_json_name(rep->checks[i].subject));
 		json_object_object_add(c, "ok", json_object_new_boolean(rep->checks[i].ok));
-		json_object_object_add(c, "detail", json_object_new_string(rep->checks[i].detail));
+		json_object_object_add(c, "detail", cli_json_name(rep->checks[i].detail));
 		json_object_array_add(checks, c);
 	}
 	json_object_object_add(o, "checks", checks);
@@ -51,7 +51,7 @@ static void print_json(const struct bs_seal_report *rep)
 		json_object *hints = json_object_new_array();
 
 		for (size_t i = 0; i < rep->n_hints; i++)
-			json_object_array_add(hints, json_object_new_string(rep->hints[i]));
+			json_object_array_add(hints, cli_json_name(rep->hints[i]));
 		json_object_object_add(o, "differences", hints);
 	}
 	cli_json_print(o);

@@ -70,6 +70,73 @@ D = tarfile.DIRTYPE
 base = [entry("etc/", D, mode=0o755), entry("etc/passwd", data=b"root:x:0:0\n"),
         entry("etc/big", data=bytes(range(256)) * 40), entry("lnk", tarfile.SYMTYPE, link="/etc")]
 
+def pax_record(key, value):
+    body = b" " + key + b"=" + value + b"\n"
+    n = len(body) + 1
+    while len(str(n).encode() + body) != n:
+        n += 1
+    return str(n).encode() + body
+
+def raw_pax(path, kind=tarfile.REGTYPE, data=b"", link=b"", records=()):
+    """A PAX entry written the way Go's archive/tar (umoci, podman) writes
+    one: path and linkpath records hold the raw bytes, no hdrcharset."""
+    recs = b"".join(pax_record(k, v) for k, v in records)
+    x = tarfile.TarInfo("PaxHeaders.0/x")
+    x.type, x.size, x.mtime = tarfile.XHDTYPE, len(recs), 1700000000
+    out = x.tobuf(tarfile.USTAR_FORMAT) + recs + b"\0" * (-len(recs) % 512)
+    ti = tarfile.TarInfo("usr/n/placeholder")
+    ti.type, ti.size, ti.mtime = kind, len(data), 1700000000
+    ti.mode = 0o777 if kind == tarfile.SYMTYPE else 0o644
+    ti.uid = ti.gid = 0
+    out += ti.tobuf(tarfile.USTAR_FORMAT)
+    return out + data + b"\0" * (-len(data) % 512)
+
+# Issue 16: names are bytes. Every way a tar can carry a non-ASCII name: the
+# ustar name field itself, Go-style PAX records (raw, no hdrcharset), Python's
+# PAX records (UTF-8, or raw under hdrcharset=BINARY when not UTF-8); long
+# names and link targets only fit in PAX records.
+LONG = b"L" * 120
+NAMES = [
+    # (format, path, kind, content or link target)
+    ("ustar", b"boot/", tarfile.DIRTYPE, b""),
+    ("ustar", b"sysroot/", tarfile.DIRTYPE, b""),
+    ("ustar", b"usr/", tarfile.DIRTYPE, b""),
+    ("ustar", b"usr/n/", tarfile.DIRTYPE, b""),
+    ("ustar", b"usr/n/ustar-\xe9\xff", tarfile.REGTYPE, b"u"),
+    ("ustar", b"usr/n/ustar-lnk", tarfile.SYMTYPE, b"t\xe9\xff"),
+    ("go", b"usr/n/go-bad\xff\xc3", tarfile.REGTYPE, b"g"),
+    ("go", b"usr/n/go-caf\xc3\xa9.txt", tarfile.REGTYPE, b"c"),
+    ("go", b"usr/n/go-lnk", tarfile.SYMTYPE, LONG + b"\xe9"),
+    ("pax", b"usr/n/NetLock_Arany_=Class_Gold=_F\xc5\x91tan\xc3\xbas\xc3\xadtv\xc3\xa1ny.crt", tarfile.REGTYPE, b"n"),
+    ("pax", b"usr/n/lat\xe9", tarfile.REGTYPE, b"l"),
+    ("pax", b"usr/n/" + LONG + b"\xe9\xff", tarfile.REGTYPE, b"long"),
+    ("pax", b"usr/n/hard\xe9", tarfile.LNKTYPE, b"usr/n/" + LONG + b"\xe9\xff"),
+    ("pax", b"usr/n/long-lnk", tarfile.SYMTYPE, LONG + b"\xff\xc3"),
+    ("pax", b"usr/n/a\nb\tc\x01\x7f", tarfile.REGTYPE, b"x"),
+    ("pax", b"usr/n/back\\x41 sp ace", tarfile.REGTYPE, b"y"),
+    ("pax", b"usr/n/-", tarfile.REGTYPE, b"z"),
+    ("pax", b"usr/n/dash-lnk", tarfile.SYMTYPE, b"-"),
+    ("pax", b"usr/n/d\xe9\xff/", tarfile.DIRTYPE, b""),
+    ("pax", b"usr/n/d\xe9\xff/f\xc3", tarfile.REGTYPE, b"f"),
+]
+
+def names_tar():
+    out = b""
+    for fmt, path, kind, data in NAMES:
+        link = data if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE) else b""
+        body = b"" if link else data
+        if fmt == "go":
+            recs = [(b"path", path)] + ([(b"linkpath", link)] if link else [])
+            out += raw_pax(path, kind, body, link, recs)
+            continue
+        ti = tarfile.TarInfo(path.decode("utf-8", "surrogateescape"))
+        ti.type, ti.size, ti.mtime = kind, len(body), 1700000000
+        ti.mode = {tarfile.DIRTYPE: 0o755, tarfile.SYMTYPE: 0o777}.get(kind, 0o644)
+        ti.linkname = link.decode("utf-8", "surrogateescape")
+        f = tarfile.USTAR_FORMAT if fmt == "ustar" else tarfile.PAX_FORMAT
+        out += ti.tobuf(f, "utf-8", "surrogateescape") + body + b"\0" * (-len(body) % 512)
+    return out + b"\0" * 1024
+
 def main():
     case, root = sys.argv[1], sys.argv[2]
     img = Layout(root)
@@ -115,6 +182,11 @@ def main():
         img.image([make_tar(base)], diff_ids_override=lambda ids: ids + ids)
     elif case == "long-name":
         img.image([make_tar(base + [entry("etc/" + "n" * 256, data=b"x")])])
+    elif case == "names":
+        raw = names_tar()
+        img.image([raw])
+        with open(f"{root}.tar", "wb") as f:
+            f.write(raw)
     else:
         sys.exit(f"unknown case {case}")
 
