@@ -49,6 +49,7 @@ int oci_make_tmp_layout(const char *dest, struct out_layout *o)
 	char blobs[PATH_MAX];
 	int r;
 
+	o->dest = dest;
 	if (asprintf(&prefix, "%.*s.%s.tmp-", dirlen, dest, dest + dirlen) < 0)
 		return -ENOMEM;
 	/* Also removes what a killed run left beside the same destination. */
@@ -247,16 +248,34 @@ static int archive_file(struct archive *a, struct archive_entry *e, const char *
 	return n < 0 ? bs_error_set(err, -errno, path, "cannot read: %s", strerror(errno)) : 0;
 }
 
+struct archive_out {
+	int fd;
+	const char *dest;
+	struct bs_error *err;
+};
+
+/* The error names the archive, not the blob being copied into it. */
 static la_ssize_t fd_write(struct archive *a, void *arg, const void *buf, size_t len)
 {
+	struct archive_out *out = arg;
+	int r;
+
 	(void)a;
-	return bs_write_full(*(int *)arg, buf, len) < 0 ? -1 : (la_ssize_t)len;
+	if (out->fd < 0)
+		return -1;
+	if ((r = bs_write_full(out->fd, buf, len)) < 0) {
+		bs_error_set(out->err, r, out->dest, "cannot write: %s", strerror(-r));
+		out->fd = -1;
+		return -1;
+	}
+	return (la_ssize_t)len;
 }
 
 /* oci-archive: the layout as one tar, in a fixed order with fixed metadata. */
 int oci_commit_archive(struct out_layout *o, const char *dest)
 {
 	struct bs_atomicfile f;
+	struct archive_out out = { .fd = -1, .dest = dest, .err = o->err };
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
 	char **names = NULL, blobs[PATH_MAX];
@@ -302,7 +321,8 @@ int oci_commit_archive(struct out_layout *o, const char *dest)
 	}
 	archive_write_set_format_pax_restricted(a);
 	archive_write_set_bytes_in_last_block(a, 1);
-	if (archive_write_open(a, &f.fd, NULL, fd_write, NULL) != ARCHIVE_OK) {
+	out.fd = f.fd;
+	if (archive_write_open(a, &out, NULL, fd_write, NULL) != ARCHIVE_OK) {
 		r = bs_error_set(o->err, -EIO, dest, "%s", archive_error_string(a));
 		goto abort;
 	}
@@ -325,6 +345,7 @@ int oci_commit_archive(struct out_layout *o, const char *dest)
 	if (r >= 0)
 		r = bs_atomicfile_commit(&f, 0, o->err);
 abort:
+	out.fd = -1;
 	bs_atomicfile_abort(&f);
 out:
 	archive_write_free(a);

@@ -44,6 +44,7 @@ struct oci_gzip {
 	size_t dict_len;
 	uLong crc;
 	uint64_t total;
+	int error;                      /* the first failure; every later call returns it */
 };
 
 static int compress_chunk(void *arg, size_t worker, size_t item)
@@ -149,6 +150,10 @@ int oci_gzip_write(struct oci_gzip *g, const void *buf, size_t len)
 	const uint8_t *p = buf;
 	int r;
 
+	/* libarchive flushes its buffer again when it is freed after a failed
+	 * write; the batch is then in an unknown state, so nothing more goes out. */
+	if (g->error)
+		return g->error;
 	g->total += len;
 	while (len) {
 		struct gz_chunk *c = &g->chunks[g->n];
@@ -163,7 +168,7 @@ int oci_gzip_write(struct oci_gzip *g, const void *buf, size_t len)
 		if (++g->n < g->batch)
 			continue;
 		if ((r = flush_batch(g, g->batch)) < 0)
-			return r;
+			return g->error = r;
 		for (size_t i = 0; i < g->batch; i++)
 			g->chunks[i].in_len = 0;
 		g->n = 0;
@@ -176,13 +181,17 @@ int oci_gzip_finish(struct oci_gzip *g)
 	uint8_t trailer[8];
 	int r;
 
+	if (g->error)
+		return g->error;
 	/* Full chunks of this batch, then the tail (maybe empty) as the last. */
 	g->chunks[g->n].last = 1;
 	if ((r = flush_batch(g, g->n + 1)) < 0)
-		return r;
+		return g->error = r;
 	bs_put_le32(trailer, (uint32_t)g->crc);
 	bs_put_le32(trailer + 4, (uint32_t)g->total);
-	return g->sink(g->ctx, trailer, sizeof(trailer));
+	if ((r = g->sink(g->ctx, trailer, sizeof(trailer))) < 0)
+		return g->error = r;
+	return 0;
 }
 
 void oci_gzip_free(struct oci_gzip *g)
