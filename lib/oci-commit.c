@@ -23,6 +23,7 @@
 #include <bootseal/atomicfile.h>
 
 #include "oci-write.h"
+#include "tmpdir.h"
 #include "util.h"
 
 /* The names in DIR/blobs/sha256, DIR/blobs and DIR itself, each made durable. */
@@ -111,7 +112,9 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 {
 	char from[PATH_MAX], to[PATH_MAX];
 	char **added = NULL;
+	int slots[64];                  /* a layout has a few blobs: config, manifest, layers */
 	size_t n_added = 0;
+	sigset_t old;
 	json_object *ours = read_index(o->tmp.path), *theirs = read_index(dest), *list, *merged, *ours_list;
 	struct dirent *de;
 	DIR *d = NULL;
@@ -146,6 +149,10 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, de->d_name);
 		if (lstat(to, &st) == 0)
 			continue;
+		if (n_added == BS_ARRAY_SIZE(slots)) {
+			r = bs_error_set(o->err, -EINVAL, from, "too many blobs");
+			break;
+		}
 		if (!(grown = realloc(added, (n_added + 1) * sizeof(*added))) || !(grown[n_added] = strdup(to))) {
 			if (grown)
 				added = grown;
@@ -153,11 +160,17 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 			break;
 		}
 		added = grown;
+		/* Until index.json names it, a signal takes the blob out again. */
+		bs_tmp_block_signals(&old);
 		if (rename(from, to) < 0) {
+			r = -errno;
+			bs_tmp_restore_signals(&old);
 			free(added[n_added]);
-			r = bs_error_set(o->err, -errno, to, "cannot add blob: %s", strerror(errno));
+			r = bs_error_set(o->err, r, to, "cannot add blob: %s", strerror(-r));
 			break;
 		}
+		slots[n_added] = bs_tmp_remember(to);
+		bs_tmp_restore_signals(&old);
 		n_added++;
 	}
 	/* The blobs are durable before an index.json names them. */
@@ -177,11 +190,20 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 		snprintf(to, sizeof(to), "%s/index.json", dest);
 		const char *text = json_object_to_json_string_ext(theirs, JSON_C_TO_STRING_PLAIN |
 								   JSON_C_TO_STRING_NOSLASHESCAPE);
+		/* Once index.json names the blobs a signal must not take them:
+		 * no signal between the two. */
+		bs_tmp_block_signals(&old);
 		r = bs_atomicfile_write_all(to, text, strlen(text), 0644, 0, o->err);
+		for (size_t i = 0; i < n_added; i++) {
+			bs_tmp_forget(slots[i]);
+			slots[i] = 0;
+		}
+		bs_tmp_restore_signals(&old);
 	}
 	for (size_t i = 0; i < n_added; i++) {
 		if (r < 0)
 			unlink(added[i]);
+		bs_tmp_forget(slots[i]);
 		free(added[i]);
 	}
 out:

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +66,7 @@ int bs_workqueue_run(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, size
 {
 	struct run run = { .fn = fn, .ctx = ctx, .n_items = n_items };
 	struct worker *workers;
+	sigset_t all, old;
 	size_t started = 0;
 
 	if (!jobs)
@@ -78,7 +80,12 @@ int bs_workqueue_run(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, size
 	workers = calloc(jobs, sizeof(*workers));
 	if (!workers)
 		return -ENOMEM;
-	/* The calling thread is worker 0, so jobs == 1 spawns nothing. */
+	/* The calling thread is worker 0, so jobs == 1 spawns nothing. The
+	 * others start with every signal blocked: a handler then runs on the
+	 * calling thread, the one that creates and removes temporary files
+	 * (bs_atomicfile_remove_temporaries), never beside it. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (size_t i = 1; i < jobs; i++) {
 		workers[i].run = &run;
 		workers[i].id = i;
@@ -86,6 +93,7 @@ int bs_workqueue_run(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, size
 			break;
 		started = i;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	workers[0].run = &run;
 	worker_main(&workers[0]);
 	for (size_t i = 1; i <= started; i++)

@@ -35,4 +35,62 @@ else
 	full "oci-archive" 18m "oci-archive:$mnt/out.tar"
 fi
 
+# Signals: SIGINT and SIGTERM at several points of a seal, into a new
+# layout, into an existing layout and over an existing oci-archive. The
+# process ends by the signal, leaves no temporary beside the destination or
+# in TMPDIR, and what was at the destination is unchanged. (A shell starts
+# background jobs with SIGINT ignored, and bootseal keeps an ignored signal
+# ignored: env --default-signal gives it back.)
+mkdir -p "$work/tmp" "$work/sig"
+export TMPDIR=$work/tmp
+src=oci:$work/ex/image:example
+seal --compression zstd "$src" "oci:$work/sig/layout:x" >/dev/null
+seal --compression zstd "$src" "oci-archive:$work/sig/old.tar" >/dev/null
+before_layout=$(cd "$work/sig/layout" && find . -type f | sort | xargs sha256sum | sha256sum)
+before_tar=$(sha256sum <"$work/sig/old.tar")
+t0=$(date +%s%N)
+seal --rewrite-layer "$src" "oci:$work/sig/timing:x" >/dev/null
+span=$((($(date +%s%N) - t0) / 1000000))
+rm -rf "$work/sig/timing"
+
+# wait_for GLOB PID: until a path matches GLOB (or the process is gone).
+wait_for() {
+	local i
+	for i in $(seq 3000); do
+		compgen -G "$1" >/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.002
+	done
+	return 1
+}
+interrupted=0
+for sig in INT TERM; do
+	for point in layout blob staging middle; do
+		for dest in "oci:$work/sig/new:x" "oci:$work/sig/layout:x" "oci-archive:$work/sig/old.tar"; do
+			env --default-signal="$sig" "$BOOTSEAL" seal --key "$work/keys/db.key" --cert "$work/keys/db.crt" \
+				--rewrite-layer "$src" "$dest" >/dev/null 2>&1 &
+			pid=$!
+			case $point in
+			layout) wait_for "$work/sig/.*.tmp-*" $pid ;;
+			blob) wait_for "$work/sig/.*.tmp-*/blobs/sha256/.new-*" $pid ;;
+			staging) wait_for "$work/tmp/bootseal-*" $pid ;;
+			middle) sleep "$((span / 2000)).$(printf %03d $((span / 2 % 1000)))" ;;
+			esac
+			kill -"$sig" $pid 2>/dev/null
+			rc=0
+			wait $pid || rc=$?
+			name="SIG$sig at $point, ${dest%%:*}:${dest##*/}"
+			[ "$rc" = 0 ] && { echo "# $name: seal finished before the signal"; rm -rf "$work/sig/new"; continue; }
+			interrupted=$((interrupted + 1))
+			check_eq "$name: ended by the signal" "$((128 + $(kill -l "$sig")))" "$rc"
+			check_eq "$name: no temporary left" "" "$(ls -A "$work/sig" "$work/tmp" | grep -E '^\.|^bootseal-')"
+			check_eq "$name: an existing layout unchanged" "$before_layout" \
+				"$(cd "$work/sig/layout" && find . -type f | sort | xargs sha256sum | sha256sum)"
+			check_eq "$name: an existing archive unchanged" "$before_tar" "$(sha256sum <"$work/sig/old.tar")"
+			check_eq "$name: no new image" "" "$(ls -A "$work/sig" | grep -v -e '^layout$' -e '^old.tar$')"
+		done
+	done
+done
+check "signals arrived during most seals ($interrupted of 24)" test "$interrupted" -ge 16
+
 finish
