@@ -43,6 +43,12 @@ struct blob_out {
 	struct bs_error *err;
 	const char *dest, *what;        /* for messages: the temporary name means nothing to the user */
 	int failed;
+	/* Progress of a tar layer, when the caller wants it. */
+	const struct bs_oci_write_options *opts;
+	struct archive *tar;
+	struct bs_progress progress;
+	char phase[32];
+	struct timespec shown;
 	char digest[OCI_DIGEST_LEN + 1], diff_id[OCI_DIGEST_LEN + 1];
 };
 
@@ -75,12 +81,35 @@ static int zstd_feed(struct blob_out *b, const void *buf, size_t len, ZSTD_EndDi
 	return 0;
 }
 
+/* At most every 100 ms, as bs_progress_fn promises; always when done. */
+static void show_progress(struct blob_out *b, int done)
+{
+	struct timespec now;
+
+	if (!b->opts || !b->opts->progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!done && (now.tv_sec - b->shown.tv_sec) * 1000000000L + (now.tv_nsec - b->shown.tv_nsec) < 100000000L)
+		return;
+	b->shown = now;
+	b->progress.files_done = b->tar ? (size_t)archive_file_count(b->tar) : 0;
+	/* The totals are estimates: never show more done than there is. */
+	if (b->progress.files_done > b->progress.files_total)
+		b->progress.files_total = b->progress.files_done;
+	if (b->progress.bytes_done > b->progress.bytes_total)
+		b->progress.bytes_total = b->progress.bytes_done;
+	b->progress.done = done;
+	b->opts->progress(b->opts->progress_ctx, &b->progress);
+}
+
 static la_ssize_t tar_write(struct archive *a, void *arg, const void *buf, size_t len)
 {
 	struct blob_out *b = arg;
 	int r;
 
 	(void)a;
+	b->progress.bytes_done += len;
+	show_progress(b, 0);
 	/* Freeing the archive after a failure flushes its buffer once more. */
 	if (b->failed)
 		return -1;
@@ -294,6 +323,30 @@ static int write_extra_entries(const struct bs_oci_write_options *opts, struct a
 	return r;
 }
 
+/* What a layer's tar will hold, roughly: entries, and a header block per
+ * entry plus the contents in whole blocks (a hardlinked file's once). */
+static void layer_size(const struct bs_oci_write_options *opts, int which, size_t *files, unsigned long long *bytes)
+{
+	*files = 0;
+	*bytes = 1024;  /* the end-of-archive blocks */
+	if (which == 1) {
+		for (size_t i = 0; i < opts->n_extra; i++)
+			*bytes += 512 + (opts->extra[i].len + 511) / 512 * 512;
+		*files = opts->n_extra;
+		return;
+	}
+	for (const struct bs_tree_inode *i = opts->base->tree->all; i; i = i->all_next) {
+		size_t names = i == opts->base->tree->root ? 1 : i->links;
+
+		if (!names)
+			continue;       /* whited out */
+		*files += names;
+		*bytes += 512ull * names;
+		if (S_ISREG(i->st.mode))
+			*bytes += (i->st.size + 511) / 512 * 512;
+	}
+}
+
 /* One tar layer blob; which = 0 for the base, 1 for the extra files. */
 static int write_layer(struct out_layout *o, const struct bs_oci_write_options *opts, int which,
 		       struct blob_out *b)
@@ -305,6 +358,14 @@ static int write_layer(struct out_layout *o, const struct bs_oci_write_options *
 	if (!a)
 		return -ENOMEM;
 	r = blob_begin(o, b, names[which], opts->compression, level, opts->jobs);
+	if (r >= 0 && opts->progress) {
+		b->opts = opts;
+		b->tar = a;
+		snprintf(b->phase, sizeof(b->phase), "writing layer %d/%d", which + 1, opts->n_extra ? 2 : 1);
+		b->progress.phase = b->phase;
+		layer_size(opts, which, &b->progress.files_total, &b->progress.bytes_total);
+		show_progress(b, 0);
+	}
 	if (r >= 0) {
 		/* pax: ustar headers plus a PAX record only when a long name, an
 		 * xattr, nanoseconds or a big number needs one (pax_restricted
@@ -319,6 +380,9 @@ static int write_layer(struct out_layout *o, const struct bs_oci_write_options *
 			       : write_extra_entries(opts, a, o->err);
 	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
 		r = bs_error_set(o->err, -EIO, o->dest, "%s: %s", names[which], archive_error_string(a));
+	if (r >= 0)
+		show_progress(b, 1);
+	b->tar = NULL;
 	archive_write_free(a);
 	if (r >= 0)
 		return blob_end(o, b);
@@ -486,6 +550,14 @@ fail:
 	return r;
 }
 
+static void write_phase(const struct bs_oci_write_options *opts, const char *phase)
+{
+	struct bs_progress p = { .phase = phase };
+
+	if (opts->progress)
+		opts->progress(opts->progress_ctx, &p);
+}
+
 static int write_layout(struct out_layout *o, const struct bs_oci_write_options *opts,
 			const char *tag, struct bs_oci_write_result *res)
 {
@@ -500,13 +572,15 @@ static int write_layout(struct out_layout *o, const struct bs_oci_write_options 
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		if (i == 0 && can_reuse(opts))
+		if (i == 0 && can_reuse(opts)) {
+			write_phase(opts, "copying layer 1");
 			r = reuse_layer(o, opts->base, &layers[0], &types[0]);
-		else
+		} else
 			r = write_layer(o, opts, (int)i, &layers[i]);
 		if (r < 0)
 			return r;
 	}
+	write_phase(opts, "writing the image");
 	cfg = json_tokener_parse((const char *)base_cfg);
 	if (!cfg || !json_object_is_type(cfg, json_type_object)) {
 		json_object_put(cfg);
