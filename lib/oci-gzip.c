@@ -131,7 +131,7 @@ static int compress_chunk(void *arg, size_t worker, size_t item)
 		c->out = o;
 		c->out_cap = cap;
 	}
-	c->crc = (uint32_t)crc32(0, c->in, (uInt)c->in_len);
+	c->crc = libdeflate_crc32(0, c->in, c->in_len);
 	n = libdeflate_deflate_compress(w->comp, c->in, c->in_len, c->out, c->out_cap - GZ_SLACK);
 	if (!n)
 		return -EIO;
