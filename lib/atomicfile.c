@@ -10,10 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "util.h"
 
 static void free_names(struct bs_atomicfile *f)
 {
+	bs_tmp_forget(f->tmp_slot);
+	f->tmp_slot = 0;
 	free(f->path);
 	free(f->tmp_path);
 	f->path = f->tmp_path = NULL;
@@ -58,10 +61,12 @@ static int open_unnamed(const char *path, mode_t mode)
 int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, struct bs_error *err)
 {
 	struct stat st;
+	sigset_t old;
 	int r;
 
 	f->fd = -1;
 	f->tmp_path = NULL;
+	f->tmp_slot = 0;
 	f->path = NULL;
 	/* The rename would replace a device node (--output /dev/stdout) with a file. */
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
@@ -86,13 +91,17 @@ int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, s
 			free_names(f);
 			return -ENOMEM;
 		}
+		bs_tmp_block_signals(&old);
 		f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (f->fd >= 0)
+			f->tmp_slot = bs_tmp_remember(f->tmp_path);
+		r = f->fd < 0 ? -errno : 0;
+		bs_tmp_restore_signals(&old);
+		if (r == 0)
 			return 0;
-		if (errno != EEXIST)
+		if (r != -EEXIST)
 			break;
 	}
-	r = -errno;
 	bs_error_set(err, r, path, "cannot create: %s", strerror(-r));
 	free_names(f);
 	return r;
@@ -115,10 +124,16 @@ static int name_unnamed(struct bs_atomicfile *f, int noreplace)
 		return link_unnamed(f->fd, f->path);
 	/* linkat cannot replace: link under a fresh name, then rename over. */
 	for (int attempt = 0; attempt < 16; attempt++) {
+		sigset_t old;
+
 		free(f->tmp_path);
 		if (make_tmp_name(f->path, attempt, &f->tmp_path) < 0)
 			return -ENOMEM;
+		bs_tmp_block_signals(&old);
 		r = link_unnamed(f->fd, f->tmp_path);
+		if (r == 0)
+			f->tmp_slot = bs_tmp_remember(f->tmp_path);
+		bs_tmp_restore_signals(&old);
 		if (r != -EEXIST)
 			break;
 	}
@@ -182,6 +197,11 @@ void bs_atomicfile_abort(struct bs_atomicfile *f)
 	if (f->tmp_path)
 		unlink(f->tmp_path);
 	free_names(f);
+}
+
+void bs_atomicfile_remove_temporaries(void)
+{
+	bs_tmp_remove_all();
 }
 
 int bs_atomicfile_write_all(const char *path, const void *buf, size_t len, mode_t mode,

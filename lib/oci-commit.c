@@ -23,6 +23,7 @@
 #include <bootseal/atomicfile.h>
 
 #include "oci-write.h"
+#include "tmpdir.h"
 #include "util.h"
 
 /* The names in DIR/blobs/sha256, DIR/blobs and DIR itself, each made durable. */
@@ -49,6 +50,7 @@ int oci_make_tmp_layout(const char *dest, struct out_layout *o)
 	char blobs[PATH_MAX];
 	int r;
 
+	o->dest = dest;
 	if (asprintf(&prefix, "%.*s.%s.tmp-", dirlen, dest, dest + dirlen) < 0)
 		return -ENOMEM;
 	/* Also removes what a killed run left beside the same destination. */
@@ -111,7 +113,9 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 {
 	char from[PATH_MAX], to[PATH_MAX], journal[OCI_JOURNAL_NAME] = "";
 	char **added = NULL;
+	int slots[64];                  /* a layout has a few blobs: config, manifest, layers */
 	size_t n_added = 0, n_moved = 0;
+	sigset_t old;
 	json_object *ours = NULL, *theirs = NULL, *list, *merged, *ours_list;
 	struct dirent *de;
 	DIR *d = NULL;
@@ -151,6 +155,10 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, de->d_name);
 		if (lstat(to, &st) == 0)
 			continue;
+		if (n_added == BS_ARRAY_SIZE(slots)) {
+			r = bs_error_set(o->err, -EINVAL, from, "too many blobs");
+			break;
+		}
 		if (!(grown = realloc(added, (n_added + 1) * sizeof(*added))) ||
 		    !(grown[n_added] = strdup(de->d_name))) {
 			if (grown)
@@ -167,10 +175,16 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 	for (; r >= 0 && n_moved < n_added; n_moved++) {
 		snprintf(from, sizeof(from), "%s/blobs/sha256/%s", o->tmp.path, added[n_moved]);
 		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, added[n_moved]);
+		/* Until index.json names it, a signal takes the blob out again. */
+		bs_tmp_block_signals(&old);
 		if (rename(from, to) < 0) {
-			r = bs_error_set(o->err, -errno, to, "cannot add blob: %s", strerror(errno));
+			r = -errno;
+			bs_tmp_restore_signals(&old);
+			r = bs_error_set(o->err, r, to, "cannot add blob: %s", strerror(-r));
 			break;
 		}
+		slots[n_moved] = bs_tmp_remember(to);
+		bs_tmp_restore_signals(&old);
 	}
 	/* The blobs are durable before an index.json names them. */
 	if (r >= 0)
@@ -189,11 +203,21 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 		snprintf(to, sizeof(to), "%s/index.json", dest);
 		const char *text = json_object_to_json_string_ext(theirs, JSON_C_TO_STRING_PLAIN |
 								   JSON_C_TO_STRING_NOSLASHESCAPE);
+		/* Once index.json names the blobs a signal must not take them:
+		 * no signal between the two. */
+		bs_tmp_block_signals(&old);
 		r = bs_atomicfile_write_all(to, text, strlen(text), 0644, 0, o->err);
+		for (size_t i = 0; i < n_added; i++) {
+			bs_tmp_forget(slots[i]);
+			slots[i] = 0;
+		}
+		bs_tmp_restore_signals(&old);
 	}
-	for (size_t i = 0; r < 0 && i < n_moved; i++) {
+	for (size_t i = 0; i < n_moved; i++) {
 		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, added[i]);
-		unlink(to);
+		if (r < 0)
+			unlink(to);
+		bs_tmp_forget(slots[i]);
 	}
 	if (journal[0])
 		oci_journal_remove(lock, journal);
@@ -264,16 +288,34 @@ static int archive_file(struct archive *a, struct archive_entry *e, const char *
 	return n < 0 ? bs_error_set(err, -errno, path, "cannot read: %s", strerror(errno)) : 0;
 }
 
+struct archive_out {
+	int fd;
+	const char *dest;
+	struct bs_error *err;
+};
+
+/* The error names the archive, not the blob being copied into it. */
 static la_ssize_t fd_write(struct archive *a, void *arg, const void *buf, size_t len)
 {
+	struct archive_out *out = arg;
+	int r;
+
 	(void)a;
-	return bs_write_full(*(int *)arg, buf, len) < 0 ? -1 : (la_ssize_t)len;
+	if (out->fd < 0)
+		return -1;
+	if ((r = bs_write_full(out->fd, buf, len)) < 0) {
+		bs_error_set(out->err, r, out->dest, "cannot write: %s", strerror(-r));
+		out->fd = -1;
+		return -1;
+	}
+	return (la_ssize_t)len;
 }
 
 /* oci-archive: the layout as one tar, in a fixed order with fixed metadata. */
 int oci_commit_archive(struct out_layout *o, const char *dest)
 {
 	struct bs_atomicfile f;
+	struct archive_out out = { .fd = -1, .dest = dest, .err = o->err };
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
 	char **names = NULL, blobs[PATH_MAX];
@@ -319,7 +361,8 @@ int oci_commit_archive(struct out_layout *o, const char *dest)
 	}
 	archive_write_set_format_pax_restricted(a);
 	archive_write_set_bytes_in_last_block(a, 1);
-	if (archive_write_open(a, &f.fd, NULL, fd_write, NULL) != ARCHIVE_OK) {
+	out.fd = f.fd;
+	if (archive_write_open(a, &out, NULL, fd_write, NULL) != ARCHIVE_OK) {
 		r = bs_error_set(o->err, -EIO, dest, "%s", archive_error_string(a));
 		goto abort;
 	}
@@ -342,6 +385,7 @@ int oci_commit_archive(struct out_layout *o, const char *dest)
 	if (r >= 0)
 		r = bs_atomicfile_commit(&f, 0, o->err);
 abort:
+	out.fd = -1;
 	bs_atomicfile_abort(&f);
 out:
 	archive_write_free(a);

@@ -42,6 +42,14 @@ struct blob_out {
 	uint8_t *zbuf;
 	uint64_t size;
 	struct bs_error *err;
+	const char *dest, *what;        /* for messages: the temporary name means nothing to the user */
+	int failed;
+	/* Progress of a tar layer, when the caller wants it. */
+	const struct bs_oci_write_options *opts;
+	struct archive *tar;
+	struct bs_progress progress;
+	char phase[32];
+	struct timespec shown;
 	char digest[OCI_DIGEST_LEN + 1], diff_id[OCI_DIGEST_LEN + 1];
 };
 
@@ -50,7 +58,7 @@ static int put_bytes(struct blob_out *b, const void *data, size_t len)
 	int r = bs_write_full(b->fd, data, len);
 
 	if (r < 0)
-		return bs_error_set(b->err, r, b->tmp, "cannot write: %s", strerror(-r));
+		return bs_error_set(b->err, r, b->dest, "cannot write %s: %s", b->what, strerror(-r));
 	EVP_DigestUpdate(b->blob_sha, data, len);
 	b->size += len;
 	return 0;
@@ -67,11 +75,32 @@ static int zstd_feed(struct blob_out *b, const void *buf, size_t len, ZSTD_EndDi
 
 		left = ZSTD_compressStream2(b->zc, &out, &in, end);
 		if (ZSTD_isError(left))
-			return bs_error_set(b->err, -EIO, b->tmp, "zstd: %s", ZSTD_getErrorName(left));
+			return bs_error_set(b->err, -EIO, b->dest, "%s: zstd: %s", b->what, ZSTD_getErrorName(left));
 		if (out.pos && (r = put_bytes(b, b->zbuf, out.pos)) < 0)
 			return r;
 	} while (end == ZSTD_e_end ? left != 0 : in.pos < in.size);
 	return 0;
+}
+
+/* At most every 100 ms, as bs_progress_fn promises; always when done. */
+static void show_progress(struct blob_out *b, int done)
+{
+	struct timespec now;
+
+	if (!b->opts || !b->opts->progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!done && (now.tv_sec - b->shown.tv_sec) * 1000000000L + (now.tv_nsec - b->shown.tv_nsec) < 100000000L)
+		return;
+	b->shown = now;
+	b->progress.files_done = b->tar ? (size_t)archive_file_count(b->tar) : 0;
+	/* The totals are estimates: never show more done than there is. */
+	if (b->progress.files_done > b->progress.files_total)
+		b->progress.files_total = b->progress.files_done;
+	if (b->progress.bytes_done > b->progress.bytes_total)
+		b->progress.bytes_total = b->progress.bytes_done;
+	b->progress.done = done;
+	b->opts->progress(b->opts->progress_ctx, &b->progress);
 }
 
 static la_ssize_t tar_write(struct archive *a, void *arg, const void *buf, size_t len)
@@ -80,6 +109,11 @@ static la_ssize_t tar_write(struct archive *a, void *arg, const void *buf, size_
 	int r;
 
 	(void)a;
+	b->progress.bytes_done += len;
+	show_progress(b, 0);
+	/* Freeing the archive after a failure flushes its buffer once more. */
+	if (b->failed)
+		return -1;
 	EVP_DigestUpdate(b->diff_sha, buf, len);
 	if (b->gz)
 		r = oci_gzip_write(b->gz, buf, len);
@@ -87,7 +121,11 @@ static la_ssize_t tar_write(struct archive *a, void *arg, const void *buf, size_
 		r = zstd_feed(b, buf, len, ZSTD_e_continue);
 	else
 		r = put_bytes(b, buf, len);
-	return r < 0 ? -1 : (la_ssize_t)len;
+	if (r < 0) {
+		b->failed = 1;
+		return -1;
+	}
+	return (la_ssize_t)len;
 }
 
 static int put_bytes_cb(void *ctx, const void *data, size_t len)
@@ -95,18 +133,21 @@ static int put_bytes_cb(void *ctx, const void *data, size_t len)
 	return put_bytes(ctx, data, len);
 }
 
-static int blob_begin(struct out_layout *o, struct blob_out *b, int comp, int level, size_t jobs)
+static int blob_begin(struct out_layout *o, struct blob_out *b, const char *what, int comp, int level,
+		      size_t jobs)
 {
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
 	b->err = o->err;
+	b->dest = o->dest;
+	b->what = what;
 	if (asprintf(&b->tmp, "%s/blobs/sha256/.new-XXXXXX", o->tmp.path) < 0) {
 		b->tmp = NULL;
 		return -ENOMEM;
 	}
 	b->fd = mkostemp(b->tmp, O_CLOEXEC);
 	if (b->fd < 0)
-		return bs_error_set(o->err, -errno, b->tmp, "cannot create: %s", strerror(errno));
+		return bs_error_set(o->err, -errno, o->dest, "cannot create %s: %s", what, strerror(errno));
 	b->blob_sha = EVP_MD_CTX_new();
 	b->diff_sha = EVP_MD_CTX_new();
 	if (!b->blob_sha || !b->diff_sha || !EVP_DigestInit_ex(b->blob_sha, EVP_sha256(), NULL) ||
@@ -154,7 +195,7 @@ static int blob_end(struct out_layout *o, struct blob_out *b)
 
 	if (b->gz && (r = oci_gzip_finish(b->gz)) < 0) {
 		if (!b->err || !b->err->code)
-			bs_error_set(b->err, r, b->tmp, "cannot compress: %s", strerror(-r));
+			bs_error_set(b->err, r, b->dest, "cannot compress %s: %s", b->what, strerror(-r));
 		goto fail;
 	}
 	if (b->zc && (r = zstd_feed(b, NULL, 0, ZSTD_e_end)) < 0)
@@ -164,7 +205,7 @@ static int blob_end(struct out_layout *o, struct blob_out *b)
 	EVP_DigestFinal_ex(b->diff_sha, md, NULL);
 	oci_digest_format(md, b->diff_id);
 	if (fchmod(b->fd, 0644) < 0 || fsync(b->fd) < 0) {
-		r = bs_error_set(o->err, -errno, b->tmp, "cannot sync: %s", strerror(errno));
+		r = bs_error_set(o->err, -errno, o->dest, "cannot sync %s: %s", b->what, strerror(errno));
 		goto fail;
 	}
 	if (!(final = oci_blob_path(o->tmp.path, b->digest))) {
@@ -172,7 +213,7 @@ static int blob_end(struct out_layout *o, struct blob_out *b)
 		goto fail;
 	}
 	if (rename(b->tmp, final) < 0) {
-		r = bs_error_set(o->err, -errno, final, "cannot rename: %s", strerror(errno));
+		r = bs_error_set(o->err, -errno, o->dest, "cannot name %s: %s", b->what, strerror(errno));
 		goto fail;
 	}
 	free(b->tmp);
@@ -183,9 +224,9 @@ fail:
 	return r;
 }
 
-static int blob_bytes(struct out_layout *o, const char *json, struct blob_out *b)
+static int blob_bytes(struct out_layout *o, const char *what, const char *json, struct blob_out *b)
 {
-	int r = blob_begin(o, b, BS_OCI_UNCOMPRESSED, 0, 0);
+	int r = blob_begin(o, b, what, BS_OCI_UNCOMPRESSED, 0, 0);
 
 	if (r >= 0)
 		r = put_bytes(b, json, strlen(json));
@@ -283,16 +324,49 @@ static int write_extra_entries(const struct bs_oci_write_options *opts, struct a
 	return r;
 }
 
+/* What a layer's tar will hold, roughly: entries, and a header block per
+ * entry plus the contents in whole blocks (a hardlinked file's once). */
+static void layer_size(const struct bs_oci_write_options *opts, int which, size_t *files, unsigned long long *bytes)
+{
+	*files = 0;
+	*bytes = 1024;  /* the end-of-archive blocks */
+	if (which == 1) {
+		for (size_t i = 0; i < opts->n_extra; i++)
+			*bytes += 512 + (opts->extra[i].len + 511) / 512 * 512;
+		*files = opts->n_extra;
+		return;
+	}
+	for (const struct bs_tree_inode *i = opts->base->tree->all; i; i = i->all_next) {
+		size_t names = i == opts->base->tree->root ? 1 : i->links;
+
+		if (!names)
+			continue;       /* whited out */
+		*files += names;
+		*bytes += 512ull * names;
+		if (S_ISREG(i->st.mode))
+			*bytes += (i->st.size + 511) / 512 * 512;
+	}
+}
+
 /* One tar layer blob; which = 0 for the base, 1 for the extra files. */
 static int write_layer(struct out_layout *o, const struct bs_oci_write_options *opts, int which,
 		       struct blob_out *b)
 {
+	static const char *const names[] = { "layer 1", "layer 2" };
 	struct archive *a = archive_write_new();
 	int r, level = opts->level ? opts->level : opts->compression == BS_OCI_ZSTD ? 3 : 6;
 
 	if (!a)
 		return -ENOMEM;
-	r = blob_begin(o, b, opts->compression, level, opts->jobs);
+	r = blob_begin(o, b, names[which], opts->compression, level, opts->jobs);
+	if (r >= 0 && opts->progress) {
+		b->opts = opts;
+		b->tar = a;
+		snprintf(b->phase, sizeof(b->phase), "writing layer %d/%d", which + 1, opts->n_extra ? 2 : 1);
+		b->progress.phase = b->phase;
+		layer_size(opts, which, &b->progress.files_total, &b->progress.bytes_total);
+		show_progress(b, 0);
+	}
 	if (r >= 0) {
 		/* pax: ustar headers plus a PAX record only when a long name, an
 		 * xattr, nanoseconds or a big number needs one (pax_restricted
@@ -300,13 +374,16 @@ static int write_layer(struct out_layout *o, const struct bs_oci_write_options *
 		archive_write_set_format_pax(a);
 		archive_write_set_bytes_in_last_block(a, 1);
 		if (archive_write_open(a, b, NULL, tar_write, NULL) != ARCHIVE_OK)
-			r = bs_error_set(o->err, -EIO, b->tmp, "%s", archive_error_string(a));
+			r = bs_error_set(o->err, -EIO, o->dest, "%s: %s", names[which], archive_error_string(a));
 	}
 	if (r >= 0)
 		r = which == 0 ? oci_write_base_entries(opts->base, a, o->err)
 			       : write_extra_entries(opts, a, o->err);
 	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
-		r = bs_error_set(o->err, -EIO, b->tmp, "%s", archive_error_string(a));
+		r = bs_error_set(o->err, -EIO, o->dest, "%s: %s", names[which], archive_error_string(a));
+	if (r >= 0)
+		show_progress(b, 1);
+	b->tar = NULL;
 	archive_write_free(a);
 	if (r >= 0)
 		return blob_end(o, b);
@@ -410,9 +487,9 @@ static int write_small_file(struct out_layout *o, const char *name, const char *
 		return -ENOMEM;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return bs_error_set(o->err, -errno, path, "cannot create: %s", strerror(errno));
+		return bs_error_set(o->err, -errno, o->dest, "cannot create %s: %s", name, strerror(errno));
 	if ((r = bs_write_full(fd, text, strlen(text))) < 0 || (r = fsync(fd) < 0 ? -errno : 0) < 0)
-		return bs_error_set(o->err, r, path, "cannot write: %s", strerror(-r));
+		return bs_error_set(o->err, r, o->dest, "cannot write %s: %s", name, strerror(-r));
 	return 0;
 }
 
@@ -445,7 +522,7 @@ static int reuse_layer(struct out_layout *o, struct bs_oci_image *base, struct b
 
 	if ((r = oci_blob_open(base, &l->d, &in, o->err)) < 0)
 		return r;
-	if ((r = blob_begin(o, b, BS_OCI_UNCOMPRESSED, 0, 0)) < 0)
+	if ((r = blob_begin(o, b, "layer 1", BS_OCI_UNCOMPRESSED, 0, 0)) < 0)
 		goto fail;
 	while ((n = oci_file_read(&in, buf, sizeof(buf))) > 0)
 		if ((r = put_bytes(b, buf, (size_t)n)) < 0)
@@ -472,6 +549,14 @@ fail:
 	return r;
 }
 
+static void write_phase(const struct bs_oci_write_options *opts, const char *phase)
+{
+	struct bs_progress p = { .phase = phase };
+
+	if (opts->progress)
+		opts->progress(opts->progress_ctx, &p);
+}
+
 static int write_layout(struct out_layout *o, const struct bs_oci_write_options *opts,
 			const char *tag, struct bs_oci_write_result *res)
 {
@@ -486,13 +571,15 @@ static int write_layout(struct out_layout *o, const struct bs_oci_write_options 
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		if (i == 0 && can_reuse(opts))
+		if (i == 0 && can_reuse(opts)) {
+			write_phase(opts, "copying layer 1");
 			r = reuse_layer(o, opts->base, &layers[0], &types[0]);
-		else
+		} else
 			r = write_layer(o, opts, (int)i, &layers[i]);
 		if (r < 0)
 			return r;
 	}
+	write_phase(opts, "writing the image");
 	cfg = json_tokener_parse((const char *)base_cfg);
 	if (!cfg || !json_object_is_type(cfg, json_type_object)) {
 		json_object_put(cfg);
@@ -502,7 +589,7 @@ static int write_layout(struct out_layout *o, const struct bs_oci_write_options 
 	if (r >= 0 && (r = build_config(opts, layers, n, created, cfg)) < 0)
 		bs_error_set(o->err, r, NULL, "invalid label (KEY=VALUE)");
 	if (r >= 0)
-		r = blob_bytes(o, json_object_to_json_string_ext(cfg, JSON_FLAGS), &cfg_blob);
+		r = blob_bytes(o, "the image config", json_object_to_json_string_ext(cfg, JSON_FLAGS), &cfg_blob);
 	if (r < 0)
 		goto out;
 	man = json_object_new_object();
@@ -513,7 +600,7 @@ static int write_layout(struct out_layout *o, const struct bs_oci_write_options 
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(ls, descriptor(types[i], layers[i].digest, layers[i].size));
 	json_object_object_add(man, "layers", ls);
-	if ((r = blob_bytes(o, json_object_to_json_string_ext(man, JSON_FLAGS), &man_blob)) < 0)
+	if ((r = blob_bytes(o, "the manifest", json_object_to_json_string_ext(man, JSON_FLAGS), &man_blob)) < 0)
 		goto out;
 	index = json_object_new_object();
 	json_object_object_add(index, "schemaVersion", json_object_new_int(2));

@@ -12,6 +12,7 @@ struct archive_entry;
 /* An image being written: a hidden directory beside the destination. */
 struct out_layout {
 	struct bs_tmpdir tmp;   /* the layout being written; removed unless committed */
+	const char *dest;       /* what errors name: the temporary names mean nothing to the user */
 	struct bs_error *err;
 };
 

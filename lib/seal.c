@@ -396,6 +396,8 @@ static int write_oci(struct sealing *s)
 		.level = s->o->level,
 		.jobs = s->o->jobs,
 		.flags = s->o->rewrite_layer ? 0 : BS_OCI_REUSE_LAYER,
+		.progress = s->o->progress,
+		.progress_ctx = s->o->progress_ctx,
 	};
 	struct bs_oci_write_result res;
 	int r;
@@ -439,6 +441,15 @@ static int write_dir(struct sealing *s)
 	if (utimensat(AT_FDCWD, boot, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0 && r >= 0)
 		r = bs_error_set(s->err, -errno, boot, "cannot restore its times: %s", strerror(errno));
 	return r;
+}
+
+/* A step without counters: only its name is shown. */
+static void show_phase(struct sealing *s, const char *phase)
+{
+	struct bs_progress p = { .phase = phase };
+
+	if (s->o->progress)
+		s->o->progress(s->o->progress_ctx, &p);
 }
 
 static int check_destination(const struct bs_seal_options *o, struct bs_error *err)
@@ -520,10 +531,14 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		s.src = NULL;
 		r = bs_source_open(o->src, &sopts, &s.src, err);
 	}
-	if (r >= 0)
+	if (r >= 0) {
+		show_phase(&s, "computing the composefs digest");
 		r = compute_digest(&s);
-	if (r >= 0)
+	}
+	if (r >= 0) {
+		show_phase(&s, "building and signing the UKI");
 		r = build_uki(&s);
+	}
 	if (r >= 0) {
 		snprintf(res->uki_path, sizeof(res->uki_path), "boot/EFI/Linux/%s.efi", res->kver);
 		r = bs_source_dir(s.src) ? write_dir(&s) : write_oci(&s);

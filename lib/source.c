@@ -274,7 +274,7 @@ static void oci_progress(void *ctx, size_t layer, size_t n_layers, const struct 
 	struct bs_progress p = { .phase = op->phase, .files_done = st->hashed_files,
 				 .bytes_done = st->blob_bytes, .bytes_total = op->blob_total };
 
-	snprintf(op->phase, sizeof(op->phase), "layer %zu/%zu", layer + 1, n_layers);
+	snprintf(op->phase, sizeof(op->phase), "reading layer %zu/%zu", layer + 1, n_layers);
 	op->files = st->hashed_files;
 	op->src->opts->progress(op->src->opts->progress_ctx, &p);
 }

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -66,20 +68,26 @@ static void remove_abandoned(const char *prefix)
 
 int bs_tmpdir_create(struct bs_tmpdir *t, const char *prefix)
 {
+	sigset_t old;
 	int r;
 
 	t->lock = -1;
+	t->slot = 0;
 	remove_abandoned(prefix);
 	if (asprintf(&t->path, "%sXXXXXX", prefix) < 0) {
 		t->path = NULL;
 		return -ENOMEM;
 	}
+	bs_tmp_block_signals(&old);
 	if (!mkdtemp(t->path)) {
 		r = -errno;
+		bs_tmp_restore_signals(&old);
 		free(t->path);
 		t->path = NULL;
 		return r;
 	}
+	t->slot = bs_tmp_remember(t->path);
+	bs_tmp_restore_signals(&old);
 	/* Another run may reap between mkdtemp and flock; it finds the directory
 	 * empty, and this run then fails writing into it, never silently. */
 	t->lock = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -93,6 +101,10 @@ int bs_tmpdir_create(struct bs_tmpdir *t, const char *prefix)
 
 void bs_tmpdir_keep(struct bs_tmpdir *t)
 {
+	/* Renamed or removed by now: a signal finds nothing under the old name. */
+	if (t->path)
+		bs_tmp_forget(t->slot);
+	t->slot = 0;
 	if (t->path && t->lock >= 0)
 		close(t->lock);
 	t->lock = -1;
@@ -105,4 +117,101 @@ void bs_tmpdir_remove(struct bs_tmpdir *t)
 	if (t->path)
 		bs_rm_rf(t->path);
 	bs_tmpdir_keep(t);
+}
+
+/*
+ * The registry of temporaries. A signal handler may run between any two
+ * instructions of the thread it interrupts, so each slot is one atomic
+ * pointer to a string that is complete before it is published and freed
+ * only after it is withdrawn. The work queue blocks these signals in its
+ * threads, so the handler runs on the thread that registers and removes,
+ * never beside it.
+ */
+#define TMP_SLOTS 64
+#define TMP_MAX_DEPTH 16
+
+static _Atomic(char *) tmp_slots[TMP_SLOTS];
+
+static const int end_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+
+void bs_tmp_block_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < BS_ARRAY_SIZE(end_signals); i++)
+		sigaddset(&set, end_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+void bs_tmp_restore_signals(const sigset_t *old)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+int bs_tmp_remember(const char *path)
+{
+	char *copy = strdup(path);
+
+	if (!copy)
+		return 0;
+	for (int i = 0; i < TMP_SLOTS; i++) {
+		char *expected = NULL;
+
+		if (atomic_compare_exchange_strong(&tmp_slots[i], &expected, copy))
+			return i + 1;
+	}
+	free(copy);
+	return 0;
+}
+
+void bs_tmp_forget(int slot)
+{
+	if (slot > 0 && slot <= TMP_SLOTS)
+		free(atomic_exchange(&tmp_slots[slot - 1], NULL));
+}
+
+/* rm -rf with async-signal-safe calls only: no malloc, no stdio, no readdir. */
+static void remove_at(int dirfd, const char *name, int depth)
+{
+	char buf[2048] __attribute__((aligned(8)));
+	int fd, progress;
+
+	if (unlinkat(dirfd, name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth > TMP_MAX_DEPTH)
+		return;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* Removing entries while reading may skip some: read again until a
+	 * pass removes nothing. */
+	progress = 1;
+	for (int pass = 0; progress && pass < 4; pass++) {
+		ssize_t n;
+
+		progress = 0;
+		lseek(fd, 0, SEEK_SET);
+		while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+			for (ssize_t off = 0; off < n;) {
+				struct dirent64 *de = (struct dirent64 *)(buf + off);
+
+				off += de->d_reclen;
+				if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+					continue;
+				remove_at(fd, de->d_name, depth + 1);
+				progress = 1;
+			}
+		}
+	}
+	close(fd);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+void bs_tmp_remove_all(void)
+{
+	for (int i = 0; i < TMP_SLOTS; i++) {
+		char *path = atomic_load(&tmp_slots[i]);
+
+		if (path)
+			remove_at(AT_FDCWD, path, 0);
+	}
 }

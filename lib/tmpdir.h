@@ -3,6 +3,8 @@
 #ifndef BOOTSEAL_TMPDIR_H
 #define BOOTSEAL_TMPDIR_H
 
+#include <signal.h>
+
 /*
  * A private (0700) working directory that a killed bootseal does not leave
  * behind for good: it is flocked for as long as its process lives, and
@@ -14,6 +16,7 @@
 struct bs_tmpdir {
 	char *path;     /* NULL unless created */
 	int lock;       /* an fd only while path is set */
+	int slot;       /* in the registry of temporaries (bs_tmp_remember), 0 if none */
 };
 
 /* Creates PREFIX followed by six random characters; 0 or a negative errno. */
@@ -25,5 +28,23 @@ void bs_tmpdir_keep(struct bs_tmpdir *t);
 
 /* rm -rf on one file system, never following symlinks. */
 void bs_rm_rf(const char *path);
+
+/*
+ * The temporary files and directories being written, removed by
+ * bs_atomicfile_remove_temporaries() when a signal ends the process (the
+ * library installs no handler; the CLI does). A path is registered once it
+ * exists and unregistered once it is renamed or removed; both are safe
+ * against a signal arriving in between. Returns a slot for bs_tmp_forget,
+ * or 0 when all are taken (the path is then only left to the reaping of
+ * bs_tmpdir_create); bs_tmp_forget(0) does nothing.
+ */
+int bs_tmp_remember(const char *path);
+void bs_tmp_forget(int slot);
+/* Signals that end a process, blocked while a temporary name is created and
+ * registered, so a handler never misses one that exists. */
+void bs_tmp_block_signals(sigset_t *old);
+void bs_tmp_restore_signals(const sigset_t *old);
+/* Removes every registered path; async-signal-safe. */
+void bs_tmp_remove_all(void);
 
 #endif

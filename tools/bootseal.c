@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <bootseal/atomicfile.h>
 
 #include "cli-io.h"
 #include "cli.h"
@@ -94,8 +97,39 @@ static void usage(FILE *out)
 		     "2 bad input or usage, 3 environment problem.\n");
 }
 
+/* A signal that ends bootseal first removes what it was writing, so an
+ * interrupted seal leaves no hidden layout of gigabytes beside its
+ * destination; then the signal ends the process as it would have. */
+static void on_signal(int sig)
+{
+	sigset_t set;
+
+	bs_atomicfile_remove_temporaries();
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+}
+
+static void catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+
+		/* One ignored by whoever started us (nohup, a shell's &) stays ignored. */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	catch_signals();
 	if (argc < 2) {
 		usage(stderr);
 		return BS_EXIT_BAD_INPUT;

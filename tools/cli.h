@@ -32,7 +32,10 @@ int cli_exit_code(int r);
 /* Progress of a long operation on stderr (tools/cli-progress.c). init
  * returns whether to show it: stderr is a terminal and not --quiet. */
 struct cli_progress {
-	struct timespec start;
+	struct timespec start;          /* of the current phase: rates and ETA are per phase */
+	char phase[64];
+	size_t files;                   /* the last counters shown */
+	unsigned long long bytes;
 	int shown;
 };
 int cli_progress_init(struct cli_progress *cp, int quiet);

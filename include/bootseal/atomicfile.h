@@ -17,6 +17,7 @@ struct bs_atomicfile {
 	int fd;
 	char *path;      /* final name */
 	char *tmp_path;  /* the O_EXCL temporary beside it; NULL while unnamed */
+	int tmp_slot;    /* tmp_path's place among the temporaries a signal removes */
 };
 
 /* mode is applied at creation (0600 for keys, so no wider window exists).
@@ -27,6 +28,17 @@ int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, s
 int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error *err);
 /* Removes the temporary file if not committed; safe to call twice. */
 void bs_atomicfile_abort(struct bs_atomicfile *f);
+
+/*
+ * Removes every temporary file and directory this process is writing (named
+ * temporaries here, the hidden layouts and private directories of the OCI
+ * writer, seal and keygen), with async-signal-safe calls only. For a SIGINT
+ * or SIGTERM handler, which then lets the signal end the process: the
+ * destinations stay as they were. The library installs no handler. Threads
+ * of bootseal's work queue block these signals, so the handler runs on the
+ * thread that creates and removes the temporaries.
+ */
+void bs_atomicfile_remove_temporaries(void);
 
 /* Whole-buffer convenience. */
 int bs_atomicfile_write_all(const char *path, const void *buf, size_t len, mode_t mode,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <bootseal/error.h>
+#include <bootseal/progress.h>
 #include <bootseal/fsverity.h>
 #include <bootseal/tree.h>
 
@@ -194,7 +195,7 @@ enum {
 };
 
 enum bs_oci_compression {
-	BS_OCI_GZIP = 0,                /* zlib, fixed level and 1 MiB blocks, no name or
+	BS_OCI_GZIP = 0,                /* libdeflate, fixed level and 1 MiB blocks, no name or
 					   time in the header, compressed on all cores */
 	BS_OCI_UNCOMPRESSED,
 	BS_OCI_ZSTD,                    /* one thread, several times gzip's speed; needs
@@ -223,6 +224,10 @@ struct bs_oci_write_options {
 	size_t jobs;                    /* compression threads, 0: all cores; the
 					   bytes do not depend on it */
 	unsigned flags;                 /* BS_OCI_REUSE_LAYER */
+	/* May be NULL: "writing layer N/M" with the tar's entries and bytes
+	 * (the totals estimated from the tree), then "writing the image". */
+	bs_progress_fn progress;
+	void *progress_ctx;
 };
 
 struct bs_oci_write_result {

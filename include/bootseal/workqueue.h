@@ -22,4 +22,15 @@ size_t bs_workqueue_default_jobs(void);
  * *failed_item to the item whose error is returned, when not NULL. */
 int bs_workqueue_run(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, size_t *failed_item);
 
+/*
+ * The same in the background: `jobs` threads work while the caller does
+ * something else (fills the next batch), then bs_workqueue_wait joins them,
+ * frees the job and returns what bs_workqueue_run would have. Every started
+ * job must be waited for. Should no thread start, the items run in
+ * bs_workqueue_wait on the calling thread.
+ */
+struct bs_workqueue_job;
+int bs_workqueue_start(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, struct bs_workqueue_job **job);
+int bs_workqueue_wait(struct bs_workqueue_job *job, size_t *failed_item);
+
 #endif

@@ -35,6 +35,12 @@ check "seal on a terminal" on_tty "$work/seal.out" "$BOOTSEAL" seal --key "$work
 	--cert "$work/keys/db.crt" "oci:$work/ex/image:example" "oci:$work/s2:x"
 check "... shows the layers, bytes and rates" grep -aq 'layer 2/2: [0-9]* files, [0-9]*/[0-9]* MiB, .* MiB/s' "$work/seal.out"
 check "... and the same digest" grep -aq "$expected" "$work/seal.out"
+check "... names the steps without counters" grep -aq 'building and signing the UKI' "$work/seal.out"
+check "... shows the layer written, with entries and bytes out of their totals" \
+	grep -aq 'writing layer 2/2: [0-9]*/[0-9]* files, [0-9]*/[0-9]* MiB' "$work/seal.out"
+check "seal --rewrite-layer on a terminal" on_tty "$work/rewrite.out" "$BOOTSEAL" seal --rewrite-layer \
+	--key "$work/keys/db.key" --cert "$work/keys/db.crt" "oci:$work/ex/image:example" "oci:$work/s4:x"
+check "... shows layer 1 written too" grep -aq 'writing layer 1/2: [0-9]*/[0-9]* files, [0-9]*/[0-9]* MiB' "$work/rewrite.out"
 check "seal --quiet on a terminal" on_tty "$work/seal-quiet.out" "$BOOTSEAL" seal --quiet --key "$work/keys/db.key" \
 	--cert "$work/keys/db.crt" "oci:$work/ex/image:example" "oci:$work/s3:x"
 check_eq "... prints only the digest" "$expected" "$(tr -d '\r' <"$work/seal-quiet.out")"

@@ -121,11 +121,56 @@ static void abandoned_ones_go_live_ones_stay(void **state)
 	bs_tmpdir_remove(&next);
 }
 
+/* What a signal handler removes: registered temporaries, whole, and no more. */
+static void signal_removes_registered(void **state)
+{
+	struct bs_tmpdir busy = { 0 }, kept = { 0 };
+	char busy_name[64], kept_name[64], name[200], link_path[256], target[256], file[256];
+	int slot;
+
+	(void)state;
+	assert_int_equal(bs_tmpdir_create(&busy, prefix), 0);
+	assert_int_equal(bs_tmpdir_create(&kept, prefix), 0);
+	snprintf(busy_name, sizeof(busy_name), "%s", strrchr(busy.path, '/') + 1);
+	snprintf(kept_name, sizeof(kept_name), "%s", strrchr(kept.path, '/') + 1);
+	/* More names than one getdents buffer holds, two levels down. */
+	snprintf(name, sizeof(name), "%s/blobs", busy_name);
+	make(name, 1);
+	snprintf(name, sizeof(name), "%s/blobs/sha256", busy_name);
+	make(name, 1);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "%s/blobs/sha256/.new-%080d", busy_name, i);
+		make(name, 0);
+	}
+	make("outside", 0);
+	snprintf(link_path, sizeof(link_path), "%s/blobs/link", busy.path);
+	snprintf(target, sizeof(target), "%s/outside", top);
+	assert_int_equal(symlink(target, link_path), 0);
+	make("tmpfile", 0);
+	snprintf(file, sizeof(file), "%s/tmpfile", top);
+	slot = bs_tmp_remember(file);
+	assert_true(slot > 0);
+	/* Renamed into place: forgotten, so never removed. */
+	bs_tmpdir_keep(&kept);
+
+	bs_tmp_remove_all();
+	assert_false(exists(busy_name));
+	assert_false(exists("tmpfile"));
+	assert_true(exists("outside"));
+	assert_true(exists(kept_name));
+	bs_tmp_forget(slot);
+	bs_tmpdir_remove(&busy);
+	make("tmpfile", 0);
+	bs_tmp_remove_all();
+	assert_true(exists("tmpfile"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(private_and_removed),
 		cmocka_unit_test(abandoned_ones_go_live_ones_stay),
+		cmocka_unit_test(signal_removes_registered),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -55,12 +55,32 @@ static void zero_items(void **state)
 	assert_int_equal(bs_workqueue_run(0, 2, square, &ctx, NULL), 0);
 }
 
+/* In the background: the caller goes on, then collects the same results. */
+static void started_then_waited(void **state)
+{
+	struct square_ctx ctx = { .fail_from = SIZE_MAX }, bad = { .fail_from = 10 };
+	struct bs_workqueue_job *job;
+	size_t failed = 0;
+
+	(void)state;
+	assert_int_equal(bs_workqueue_start(1000, 2, square, &ctx, &job), 0);
+	assert_int_equal(bs_workqueue_wait(job, NULL), 0);
+	for (size_t i = 0; i < 1000; i++)
+		assert_int_equal(ctx.out[i], i * i);
+	assert_int_equal(bs_workqueue_start(100, 1, square, &bad, &job), 0);
+	assert_int_equal(bs_workqueue_wait(job, &failed), -EINVAL);
+	assert_int_equal(failed, 10);
+	assert_int_equal(bs_workqueue_start(0, 3, square, &ctx, &job), 0);
+	assert_int_equal(bs_workqueue_wait(job, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(results_by_index),
 		cmocka_unit_test(lowest_failure_wins),
 		cmocka_unit_test(zero_items),
+		cmocka_unit_test(started_then_waited),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
