@@ -548,9 +548,11 @@ int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, c
 
 		r = read_policy_file(tree, src, WHERE("etc/selinux/%scontexts/files/%s", dir, file),
 				     display, &text, err);
-		if (r == -ENOENT && i == 0)
+		if (r == -ENOENT && i == 0) {
 			r = bs_error_set(err, -ENOENT, display,
 					 "missing: an SELinux policy needs file_contexts");
+			break;
+		}
 		if (r == -ENOENT) {
 			r = 0;
 			continue;
