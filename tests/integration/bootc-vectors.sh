@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# compute-composefs-digest against tests/vectors/bootc: each tree is a dump
+# made into a directory; bootc printed NAME.digest for it, or refused it
+# (NAME.fails holds bootc's message), and then bootseal must refuse it too.
+. "$(dirname "$0")/../lib.sh"
+need python3
+
+for dump in "$VECTORS"/bootc/*.dump; do
+	name=$(basename "$dump" .dump)
+	dir=$work/$name
+	if ! python3 "$top/tests/integration/dump2dir.py" "$dump" "$dir" >"$work/.d2d" 2>&1; then
+		not_ok "$name: the tree is made from the dump"
+		sed 's/^/#   /' "$work/.d2d"
+		continue
+	fi
+	if [ -f "${dump%.dump}.digest" ]; then
+		check_eq "$name: bootc's digest" "$(cat "${dump%.dump}.digest")" \
+			"$("$BOOTSEAL" compute-composefs-digest --quiet "$dir" 2>&1)"
+	else
+		check_fails "$name: bootc refuses it ($(tail -n 1 "${dump%.dump}.fails" | sed 's/^ *//' | head -c 70)), bootseal too" 2 \
+			"^bootseal: compute-composefs-digest: $dir/" "$BOOTSEAL" compute-composefs-digest --quiet "$dir"
+	fi
+done
+finish
