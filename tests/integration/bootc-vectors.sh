@@ -13,6 +13,19 @@ for dump in "$VECTORS"/bootc/*.dump; do
 		sed 's/^/#   /' "$work/.d2d"
 		continue
 	fi
+	# The BLS entries of an image are read from its layers as they stream.
+	case $name in
+	bls-* | fail-bls-*)
+		python3 "$top/tests/integration/oci-mkimage.py" from-dir "$work/oci-$name" "$dir"
+		if [ -f "${dump%.dump}.digest" ]; then
+			check "$name: as an OCI image, a digest" sh -c \
+				"'$BOOTSEAL' compute-composefs-digest --quiet 'oci:$work/oci-$name:t' | grep -Eqx '[0-9a-f]{128}'"
+		else
+			check_fails "$name: as an OCI image, refused" 2 "oci:$work/oci-$name:t/boot/loader/entries/" \
+				"$BOOTSEAL" compute-composefs-digest --quiet "oci:$work/oci-$name:t"
+		fi
+		;;
+	esac
 	if [ -f "${dump%.dump}.digest" ]; then
 		check_eq "$name: bootc's digest" "$(cat "${dump%.dump}.digest")" \
 			"$("$BOOTSEAL" compute-composefs-digest --quiet "$dir" 2>&1)"

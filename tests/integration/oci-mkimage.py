@@ -115,6 +115,14 @@ def main():
         img.image([make_tar(base)], diff_ids_override=lambda ids: ids + ids)
     elif case == "long-name":
         img.image([make_tar(base + [entry("etc/" + "n" * 256, data=b"x")])])
+    elif case == "from-dir":
+        # One layer holding the directory sys.argv[3] (no xattrs).
+        buf = io.BytesIO()
+        src = sys.argv[3]
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+            for name in sorted(os.listdir(src)):
+                t.add(os.path.join(src, name), arcname=name)
+        img.image([buf.getvalue()])
     else:
         sys.exit(f"unknown case {case}")
 
