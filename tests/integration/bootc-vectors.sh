@@ -34,4 +34,10 @@ for dump in "$VECTORS"/bootc/*.dump; do
 			"^bootseal: compute-composefs-digest: $dir/" "$BOOTSEAL" compute-composefs-digest --quiet "$dir"
 	fi
 done
+# C mkcomposefs compares mtimes as signed, unlike composefs-rs: mkcomposefs
+# keeps C's build time for the same tree.
+grep -v '^#' "$VECTORS/bootc/negative-mtime.dump" >"$work/negative-mtime.dump"
+check "mkcomposefs of negative-mtime.dump" "$BOOTSEAL" mkcomposefs --from-file "$work/negative-mtime.dump" "$work/nm.img"
+check_eq "mkcomposefs: C mkcomposefs 1.0.8's image, not bootc's" \
+	"$(cat "$VECTORS/bootc/negative-mtime.mkcomposefs-sha256")" "$(sha256sum <"$work/nm.img" | cut -d' ' -f1)"
 finish
