@@ -13,7 +13,7 @@ int bs_composefs_tree_digest(struct bs_tree *tree, uint8_t digest[BS_COMPOSEFS_D
 {
 	/* bootc 534c76ea: composefs-rs FormatVersion::V1 = mkcomposefs --min-version=1 --max-version=1. */
 	const struct bs_erofs_options erofs = { .min_version = 1, .max_version = 1,
-						.hash_alg = BS_HASH_SHA512 };
+						.hash_alg = BS_HASH_SHA512, .unsigned_mtime_order = 1 };
 	const struct bs_fsverity_params verity = { .hash_alg = BS_HASH_SHA512, .block_size = 4096 };
 	_cleanup_free_ uint8_t *image = NULL;
 	struct bs_fsverity_ctx *ctx;

@@ -357,7 +357,8 @@ static int image_digest(const uint8_t *image, size_t size, char *hex)
 int bs_deploy(const struct bs_deploy_options *opts, struct bs_deploy_result *res, struct bs_error *err)
 {
 	const struct bs_source_options sopts = { .flags = BS_SOURCE_BOOT_FILES, .jobs = opts->jobs };
-	const struct bs_erofs_options erofs = { .min_version = 1, .max_version = 1, .hash_alg = BS_HASH_SHA512 };
+	const struct bs_erofs_options erofs = { .min_version = 1, .max_version = 1, .hash_alg = BS_HASH_SHA512,
+						.unsigned_mtime_order = 1 };
 	struct deploy d = { .res = res, .err = err };
 	struct bs_source *src = NULL;
 	const struct bs_source_file *files = NULL;

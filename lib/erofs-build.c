@@ -421,6 +421,13 @@ static int xattr_key_cmp(const void *a, const void *b)
 	return bs_tree_name_cmp(x->key, x->key_len, y->key, y->key_len);
 }
 
+static int mtime_older(const struct ew *w, int64_t sec, uint32_t nsec)
+{
+	if (sec != w->min_sec && w->opts->unsigned_mtime_order)
+		return (uint64_t)sec < (uint64_t)w->min_sec;
+	return sec < w->min_sec || (sec == w->min_sec && nsec < w->min_nsec);
+}
+
 static int build(struct ew *w, struct bs_tree *tree)
 {
 	uint32_t root;
@@ -494,7 +501,7 @@ static int build(struct ew *w, struct bs_tree *tree)
 
 		if (n->n_xattrs > 1)
 			qsort(n->xattrs, n->n_xattrs, sizeof(*n->xattrs), xattr_key_cmp);
-		if (n->mtime_sec < w->min_sec || (n->mtime_sec == w->min_sec && n->mtime_nsec < w->min_nsec)) {
+		if (mtime_older(w, n->mtime_sec, n->mtime_nsec)) {
 			w->min_sec = n->mtime_sec;
 			w->min_nsec = n->mtime_nsec;
 		}

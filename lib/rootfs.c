@@ -178,11 +178,12 @@ static int read_inline(struct scan *s, int dirfd, const char *name, const char *
 
 static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *rel, size_t rel_len);
 
-/* bootc empties these: reading what they hold would be wasted work. */
+/* bootc empties these: reading what they hold would be wasted work. /boot
+ * is read, since bootc checks the boot entries there before emptying it. */
 static int skipped_dir(const struct scan *s, const struct bs_tree_inode *dir, const char *name)
 {
 	return (s->opts->flags & BS_ROOTFS_SKIP_BOOT_DIRS) && dir == bs_tree_root(s->tree) &&
-	       (strcmp(name, "boot") == 0 || strcmp(name, "sysroot") == 0 || strcmp(name, "run") == 0);
+	       (strcmp(name, "sysroot") == 0 || strcmp(name, "run") == 0);
 }
 
 /* On the heap: scan_entry recurses once per directory level, and a 4 KiB

@@ -157,21 +157,26 @@ static size_t literal_prefix(const char *re, char *out)
 	return n;
 }
 
+/* One field, as Rust's split_whitespace splits (Unicode whitespace; the
+ * files are checked to be UTF-8 first). */
 static char *next_token(char **cursor)
 {
 	char *p = *cursor, *start;
+	size_t n = 0;
 
-	while (*p && isspace((unsigned char)*p))
-		p++;
+	while ((n = bs_utf8_space(p, 4)))
+		p += n;
 	if (!*p) {
 		*cursor = p;
 		return NULL;
 	}
 	start = p;
-	while (*p && !isspace((unsigned char)*p))
+	while (*p && !(n = bs_utf8_space(p, 4)))
 		p++;
-	if (*p)
-		*p++ = '\0';
+	if (*p) {
+		*p = '\0';
+		p += n;
+	}
 	*cursor = p;
 	return start;
 }
@@ -203,11 +208,47 @@ static int add_spec(struct bs_selabel *sel, const char *re, char type, const cha
 	return 0;
 }
 
+/*
+ * composefs-rs compiles every spec when it loads the policy and stops when
+ * one is neither Rust regex-syntax nor PCRE2; lookups here compile lazily,
+ * so a spec that can never compile is caught now. Whatever regex.c accepts
+ * both accept; whatever PCRE2 compiles composefs-rs can fall back to.
+ */
+static int check_compiles(const char *re, char type, const char *file, unsigned lineno,
+			  struct bs_error *err)
+{
+	_cleanup_free_ char *pattern = NULL;
+	struct bs_regex *compiled = NULL;
+	PCRE2_UCHAR message[120];
+	PCRE2_SIZE erroff;
+	pcre2_code *code;
+	int errcode, r;
+
+	if (asprintf(&pattern, "^(%s)%c$", re, type ? type : '.') < 0) {
+		pattern = NULL;
+		return -ENOMEM;
+	}
+	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
+	if (code) {
+		pcre2_code_free(code);
+		return 0;
+	}
+	r = bs_regex_new(pattern, &compiled);
+	bs_regex_free(compiled);
+	if (r == 0 || r == -ENOMEM)
+		return r;
+	if (pcre2_get_error_message(errcode, message, sizeof(message)) < 0)
+		message[0] = '\0';
+	return bs_error_set(err, -EBADMSG, file, "line %u: regex '%.200s' does not compile: %s", lineno, re,
+			    (const char *)message);
+}
+
 static int parse_spec_line(struct bs_selabel *sel, char *line, const char *file, unsigned lineno,
 			   struct bs_error *err)
 {
 	char *cursor = line, *re, *second, *third, *extra;
 	char type = 0;
+	int r;
 
 	re = next_token(&cursor);
 	if (!re || re[0] == '#')
@@ -217,12 +258,20 @@ static int parse_spec_line(struct bs_selabel *sel, char *line, const char *file,
 	extra = next_token(&cursor);
 	if (!second || extra)
 		return bs_error_set(err, -EBADMSG, file, "line %u: expected REGEX [-TYPE] CONTEXT", lineno);
-	if (third) {
+	/* composefs-rs reads a second field starting with '-' as a file type,
+	 * never as a context. */
+	if (third || second[0] == '-') {
 		if (second[0] != '-' || strlen(second) != 2 || !strchr("bcdpls-", second[1]))
 			return bs_error_set(err, -EBADMSG, file, "line %u: unknown file type '%s'",
 					    lineno, second);
+		if (!third)
+			return bs_error_set(err, -EBADMSG, file, "line %u: no context after the file type '%s'",
+					    lineno, second);
 		type = second[1];
 	}
+	r = check_compiles(re, type, file, lineno, err);
+	if (r < 0)
+		return r;
 	return add_spec(sel, re, type, third ? third : second);
 }
 
@@ -353,36 +402,88 @@ static int tree_dir_exists(struct bs_tree *tree, const char *rel, const char *di
 	return 1;
 }
 
-static int config_policy_type(char *config, char **type)
+/* s without the Unicode whitespace around it, as Rust's str::trim. */
+static char *trim(char *s)
 {
-	for (char *line = config, *next; line; line = next) {
-		char *eq, *key, *end;
+	char *end = s + strlen(s);
+	size_t n;
 
-		next = strchr(line, '\n');
+	while ((n = bs_utf8_space(s, (size_t)(end - s))))
+		s += n;
+	for (;;) {
+		if (end - s >= 1 && bs_utf8_space(end - 1, 1) == 1)
+			end -= 1;
+		else if (end - s >= 2 && bs_utf8_space(end - 2, 2) == 2)
+			end -= 2;
+		else if (end - s >= 3 && bs_utf8_space(end - 3, 3) == 3)
+			end -= 3;
+		else
+			break;
+	}
+	*end = '\0';
+	return s;
+}
+
+/*
+ * The first SELINUXTYPE= line's value. composefs-rs reads the lines as
+ * UTF-8 up to that one: -EBADMSG (and *bad_line) for one that is not.
+ */
+static int config_policy_type(char *config, size_t len, char **type, unsigned *bad_line)
+{
+	unsigned lineno = 0;
+
+	*type = NULL;
+	for (char *line = config, *next; line; line = next) {
+		char *eq;
+
+		next = memchr(line, '\n', len - (size_t)(line - config));
 		if (next)
 			*next++ = '\0';
+		lineno++;
+		if (!bs_utf8_valid(line, strlen(line))) {
+			*bad_line = lineno;
+			return -EBADMSG;
+		}
 		eq = strchr(line, '=');
 		if (!eq)
 			continue;
 		*eq = '\0';
-		key = line;
-		while (isspace((unsigned char)*key))
-			key++;
-		end = key + strlen(key);
-		while (end > key && isspace((unsigned char)end[-1]))
-			*--end = '\0';
-		if (strcasecmp(key, "SELINUXTYPE") != 0)
+		if (strcasecmp(trim(line), "SELINUXTYPE") != 0)
 			continue;
-		key = eq + 1;
-		while (isspace((unsigned char)*key))
-			key++;
-		end = key + strlen(key);
-		while (end > key && isspace((unsigned char)end[-1]))
-			*--end = '\0';
-		*type = strdup(key);
+		*type = strdup(trim(eq + 1));
 		return *type ? 0 : -ENOMEM;
 	}
-	*type = NULL;
+	return 0;
+}
+
+/*
+ * The policy's directory under etc/selinux, as composefs-rs looks SELINUXTYPE
+ * up there: a path whose empty and inner "." parts are dropped, where a
+ * leading "." or any ".." is an error. -EINVAL for those.
+ */
+static int policy_dir(const char *type, char *out, size_t size)
+{
+	size_t n = 0;
+	int first = 1;
+
+	out[0] = '\0';
+	for (const char *p = type; *p;) {
+		size_t len = strcspn(p, "/");
+
+		if ((len == 1 && p[0] == '.' && first && type[0] != '/') || (len == 2 && !memcmp(p, "..", 2)))
+			return -EINVAL;
+		if (len && !(len == 1 && p[0] == '.')) {
+			if (n + len + 2 > size)
+				return -ENAMETOOLONG;
+			memcpy(out + n, p, len);
+			n += len;
+			out[n++] = '/';
+			out[n] = '\0';
+		}
+		first = 0;
+		p += len;
+		p += *p == '/';
+	}
 	return 0;
 }
 
@@ -393,8 +494,9 @@ int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, c
 						  "file_contexts.homedirs" };
 	static const char *const alias_files[] = { "file_contexts.subs", "file_contexts.subs_dist" };
 	_cleanup_free_ char *config = NULL, *type = NULL;
-	char rel[PATH_MAX], display[PATH_MAX + 64];
+	char rel[PATH_MAX], display[PATH_MAX + 64], dir[PATH_MAX];
 	struct bs_selabel *sel;
+	unsigned bad_line = 0;
 	int r;
 
 	*out = NULL;
@@ -411,12 +513,15 @@ int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, c
 		return 0;
 	if (r < 0)
 		return r;
-	r = config_policy_type(config, &type);
+	r = config_policy_type(config, strlen(config), &type, &bad_line);
+	if (r == -EBADMSG)
+		return bs_error_set(err, r, display, "line %u is not UTF-8", bad_line);
 	if (r < 0 || !type)
 		return r;
-	if (strchr(type, '/') || !type[0] || strcmp(type, ".") == 0 || strcmp(type, "..") == 0)
-		return bs_error_set(err, -EINVAL, display, "invalid SELINUXTYPE '%s'", type);
-	r = tree_dir_exists(tree, WHERE("etc/selinux/%s/contexts/files", type), display, err);
+	r = policy_dir(type, dir, sizeof(dir));
+	if (r < 0)
+		return bs_error_set(err, r, display, "invalid SELINUXTYPE '%s'", type);
+	r = tree_dir_exists(tree, WHERE("etc/selinux/%scontexts/files", dir), display, err);
 	if (r == 0)
 		return bs_error_set(err, -ENOENT, display, "missing: the policy '%s' named in etc/selinux/config",
 				    type);
@@ -441,17 +546,23 @@ int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, c
 		const char *file = is_spec ? spec_files[i] : alias_files[i - BS_ARRAY_SIZE(spec_files)];
 		_cleanup_free_ char *text = NULL;
 
-		r = read_policy_file(tree, src, WHERE("etc/selinux/%s/contexts/files/%s", type, file),
+		r = read_policy_file(tree, src, WHERE("etc/selinux/%scontexts/files/%s", dir, file),
 				     display, &text, err);
-		if (r == -ENOENT && i == 0)
+		if (r == -ENOENT && i == 0) {
 			r = bs_error_set(err, -ENOENT, display,
 					 "missing: an SELinux policy needs file_contexts");
+			break;
+		}
 		if (r == -ENOENT) {
 			r = 0;
 			continue;
 		}
 		if (r < 0)
 			break;
+		if (!bs_utf8_valid(text, strlen(text))) {
+			r = bs_error_set(err, -EBADMSG, display, "not UTF-8");
+			break;
+		}
 		r = parse_lines(sel, text, display, is_spec ? parse_spec_line : parse_alias_line, err);
 		if (r < 0)
 			break;

@@ -239,7 +239,9 @@ static int want_file(void *ctx, const char *path)
 		c->paths = p;
 		c->n++;
 	}
-	return boot || strncmp(path, "etc/selinux/", 12) == 0;
+	/* bs_bootc_transform reads the BLS entries, as bootc does. */
+	return boot || strncmp(path, "etc/selinux/", 12) == 0 ||
+	       fnmatch("boot/loader/entries/*.conf", path, FNM_PATHNAME) == 0;
 }
 
 static int read_captured(void *ctx, const char *path, const struct bs_tree_inode *inode, uint8_t **data,

@@ -174,3 +174,58 @@ int bs_sync_parent_dir(const char *path)
 
 	return dir ? bs_sync_dir(dir) : -ENOMEM;
 }
+
+int bs_utf8_valid(const void *s, size_t len)
+{
+	const uint8_t *p = s, *end = p + len;
+
+	while (p < end) {
+		uint8_t c = *p;
+		size_t n;
+		uint32_t cp, min;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0)
+			n = 2, cp = c & 0x1f, min = 0x80;
+		else if ((c & 0xf0) == 0xe0)
+			n = 3, cp = c & 0x0f, min = 0x800;
+		else if ((c & 0xf8) == 0xf0)
+			n = 4, cp = c & 0x07, min = 0x10000;
+		else
+			return 0;
+		if ((size_t)(end - p) < n)
+			return 0;
+		for (size_t i = 1; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+size_t bs_utf8_space(const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	uint32_t cp;
+
+	if (!len)
+		return 0;
+	if (p[0] < 0x80)
+		return p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r');
+	if (p[0] == 0xc2 && len >= 2)
+		return p[1] == 0x85 || p[1] == 0xa0 ? 2 : 0;
+	if ((p[0] & 0xf0) != 0xe0 || len < 3)
+		return 0;
+	cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+	if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
+	    cp == 0x202f || cp == 0x205f || cp == 0x3000)
+		return 3;
+	return 0;
+}

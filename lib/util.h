@@ -90,4 +90,13 @@ int bs_sync_parent_dir(const char *path);
 int bs_read_full(int fd, void *buf, size_t len, size_t *got);
 int bs_write_full(int fd, const void *buf, size_t len);
 
+/* Whether s is well-formed UTF-8 as Rust's str::from_utf8 takes it (no
+ * overlong forms, surrogates or code points past U+10FFFF). */
+int bs_utf8_valid(const void *s, size_t len);
+
+/* The length of the whitespace character s starts with (Unicode White_Space,
+ * what Rust's split_whitespace and trim split on), or 0. s is well-formed
+ * UTF-8 of at least len bytes. */
+size_t bs_utf8_space(const char *s, size_t len);
+
 #endif

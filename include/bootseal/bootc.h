@@ -15,6 +15,12 @@ enum {
  * What bootc does to a container's root filesystem before it writes the
  * composefs image (composefs-rs 0fbc8533 transform_for_oci then
  * composefs-boot transform_for_boot):
+ *  - the boot entries must be what composefs-boot can read, or bootc stops:
+ *    every boot/loader/entries/NAME.conf a UTF-8 regular file whose linux,
+ *    initrd and efi lines name regular files of the image (from its root);
+ *    every *.efi under boot/EFI/Linux and usr/lib/modules/KVER a regular file
+ *    or a directory; boot/loader/entries, boot/EFI/Linux and usr/lib/modules
+ *    directories when present; a KVER holding a vmlinuz in UTF-8;
  *  - / takes /usr's mode, owner, mtime and xattrs; /run is emptied and takes
  *    /usr's mtime; only security.capability xattrs are kept;
  *  - /boot and /sysroot must exist; they are emptied and take /usr's mtime

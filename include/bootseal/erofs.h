@@ -34,6 +34,11 @@ struct bs_erofs_options {
 	 * their overlay metacopy xattr; 0 means SHA-256. Digests of another
 	 * length than this algorithm's are rejected. */
 	enum bs_hash_alg hash_alg;
+	/* The superblock's build time is the oldest inode mtime, and only
+	 * inodes with that mtime are compact. C mkcomposefs compares seconds
+	 * as signed; composefs-rs (so bootc) as unsigned, so a time before
+	 * 1970 counts as the newest. Non-zero: composefs-rs's way. */
+	int unsigned_mtime_order;
 };
 
 /* Builds the whole image in memory (*data is malloc'ed). The tree's contents

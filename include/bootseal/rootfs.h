@@ -20,8 +20,9 @@
 enum {
 	/* Read only the security.capability xattr, the one bootc keeps. */
 	BS_ROOTFS_CAPABILITY_ONLY = 1u << 0,
-	/* Read /boot, /sysroot and /run themselves but not what they hold, which
-	 * bootc's transform (bootseal/bootc.h) empties anyway. */
+	/* Read /sysroot and /run themselves but not what they hold, which
+	 * bootc's transform (bootseal/bootc.h) empties anyway. (/boot is read
+	 * whole: the transform checks its boot entries first, as bootc does.) */
 	BS_ROOTFS_SKIP_BOOT_DIRS = 1u << 1,
 };
 

@@ -187,6 +187,14 @@ def main():
         img.image([raw])
         with open(f"{root}.tar", "wb") as f:
             f.write(raw)
+    elif case == "from-dir":
+        # One layer holding the directory sys.argv[3] (no xattrs).
+        buf = io.BytesIO()
+        src = sys.argv[3]
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+            for name in sorted(os.listdir(src)):
+                t.add(os.path.join(src, name), arcname=name)
+        img.image([buf.getvalue()])
     else:
         sys.exit(f"unknown case {case}")
 

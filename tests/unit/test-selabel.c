@@ -159,6 +159,76 @@ static void policy_errors(void **state)
 	put("etc/selinux/config", "SELINUXTYPE=targeted\n");
 }
 
+/* Where composefs-rs stops loading the policy, bootc stops: so must we. */
+static void policy_errors_like_composefs_rs(void **state)
+{
+	static const struct {
+		const char *file_contexts;
+		const char *message;
+	} cases[] = {
+		{ "/a system_u:object_r:a_t:s0\n/b\xff system_u:object_r:b_t:s0\n", "not UTF-8" },
+		/* A second field starting with '-' is a file type, never a context. */
+		{ "/a -ctx_t\n", "unknown file type '-ctx_t'" },
+		{ "/a -d\n", "line 1: no context after the file type '-d'" },
+		/* Neither Rust's regex-syntax nor PCRE2 compiles it. */
+		{ "/ok x_t\n/a( system_u:object_r:a_t:s0\n", "line 2: regex '/a(' does not compile" },
+		{ "/a[ system_u:object_r:a_t:s0\n", "line 1: regex '/a[' does not compile" },
+	};
+	struct bs_selabel *sel = NULL;
+	struct bs_error err = { 0 };
+
+	(void)state;
+	put("etc/selinux/config", "SELINUXTYPE=broken\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put("etc/selinux/broken/contexts/files/file_contexts", cases[i].file_contexts);
+		bs_error_clear(&err);
+		assert_int_equal(load_policy(&sel, &err), -EBADMSG);
+		assert_null(sel);
+		if (!strstr(err.message, cases[i].message))
+			fail_msg("case %zu: %s", i, err.message);
+	}
+	/* Only the lines up to SELINUXTYPE= are read, and must be UTF-8. */
+	put("etc/selinux/broken/contexts/files/file_contexts", "/.* a_t\n");
+	put("etc/selinux/config", "# \xff\nSELINUXTYPE=broken\n");
+	bs_error_clear(&err);
+	assert_int_equal(load_policy(&sel, &err), -EBADMSG);
+	assert_non_null(strstr(err.message, "line 1 is not UTF-8"));
+	put("etc/selinux/config", "SELINUXTYPE=broken\n# \xff\n");
+	assert_int_equal(load_policy(&sel, NULL), 0);
+	bs_selabel_free(sel);
+	/* Only a file_contexts is mandatory. */
+	put("etc/selinux/config", "SELINUXTYPE=nofc\n");
+	put("etc/selinux/nofc/contexts/files/file_contexts.local", "/.* a_t\n");
+	bs_error_clear(&err);
+	assert_int_equal(load_policy(&sel, &err), -ENOENT);
+	assert_non_null(strstr(err.message, "needs file_contexts"));
+	put("etc/selinux/config", "SELINUXTYPE=targeted\n");
+}
+
+/* Fields are split, and config values trimmed, at Unicode whitespace as
+ * Rust's split_whitespace and trim do; SELINUXTYPE is a path under
+ * etc/selinux as Rust's Path reads it. */
+static void rust_whitespace_and_paths(void **state)
+{
+	struct bs_selabel *sel = NULL;
+	struct bs_error err = { 0 };
+
+	(void)state;
+	put("etc/selinux/config", "SELINUXTYPE\xc2\xa0=\xe3\x80\x80/./uni//\n");
+	put("etc/selinux/uni/contexts/files/file_contexts",
+	    "/.*\xc2\xa0-d\xe2\x80\x83" "dir_t\n/.*\xe2\x80\xa8--\tfile_t\xc2\x85\n");
+	assert_int_equal(load_policy(&sel, &err), 0);
+	assert_non_null(sel);
+	assert_string_equal(LABEL(sel, "/x", 'd'), "dir_t");
+	assert_string_equal(LABEL(sel, "/x", '-'), "file_t");
+	bs_selabel_free(sel);
+	put("etc/selinux/config", "SELINUXTYPE=./uni\n");
+	assert_int_equal(load_policy(&sel, NULL), -EINVAL);
+	put("etc/selinux/config", "SELINUXTYPE=uni/../uni\n");
+	assert_int_equal(load_policy(&sel, NULL), -EINVAL);
+	put("etc/selinux/config", "SELINUXTYPE=targeted\n");
+}
+
 /* A pattern left to PCRE2 (a back reference: not linear-time matchable)
  * that backtracks exponentially runs out of its step budget and says so,
  * instead of hanging the seal. */
@@ -293,6 +363,8 @@ int main(void)
 		cmocka_unit_test(regex_details),
 		cmocka_unit_test(aliases),
 		cmocka_unit_test(policy_errors),
+		cmocka_unit_test(policy_errors_like_composefs_rs),
+		cmocka_unit_test(rust_whitespace_and_paths),
 		cmocka_unit_test(costly_pattern),
 		cmocka_unit_test(backtracking_policy),
 		cmocka_unit_test(policy_too_large_compiled),
