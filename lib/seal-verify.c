@@ -58,26 +58,15 @@ static int check_signature(struct bs_seal_report *rep, const struct bs_db *db, c
 			   const char *path, struct bs_pe *pe)
 {
 	struct bs_error why = { 0 };
-	uint8_t hash[BS_AUTHENTICODE_DIGEST_SIZE];
-	size_t which = 0;
+	char signer[256];
 	int r;
 
-	r = bs_authenticode_verify(pe, bs_db_certs(db), bs_db_cert_count(db), &which, &why);
-	if (r >= 0) {
-		struct bs_authenticode_signature *sigs = NULL;
-		size_t n = 0;
-		char subject[256] = "a db certificate";
-
-		if (bs_authenticode_list(pe, &sigs, &n, NULL) >= 0 && which < n)
-			snprintf(subject, sizeof(subject), "%s", sigs[which].signer_subject);
-		free(sigs);
-		return add_check(rep, check, path, 1, "signed by %s", subject);
-	}
-	if (r != -EKEYREJECTED && r != -ENOENT && r != -EBADMSG && r != -ENODATA)
+	r = bs_db_check_pe(db, pe, signer, sizeof(signer), &why);
+	if (r >= 0)
+		return add_check(rep, check, path, 1, "%s", signer);
+	if (r != -EKEYREJECTED)
 		return r;
-	if (bs_authenticode_digest(pe, hash, NULL) >= 0 && bs_db_has_hash(db, hash))
-		return add_check(rep, check, path, 1, "image hash listed in db");
-	return add_check(rep, check, path, 0, "%s", why.code ? why.message : "not signed by the db");
+	return add_check(rep, check, path, 0, "%s", why.message);
 }
 
 struct hint_ctx {
