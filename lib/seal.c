@@ -453,11 +453,18 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		return r;
 	read_config(&s);
 	bs_source_boot_files(s.src, &files, &n_files);
-	for (size_t i = 0; i < n_files; i++)
+	for (size_t i = 0; i < n_files; i++) {
 		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) == 0) {
 			r = bs_error_set(err, -EEXIST, o->src, "already holds a UKI: %s", files[i].path);
 			goto out;
 		}
+		/* verify-seal and deploy refuse any: nothing would sign it. */
+		if (strncmp(files[i].path, "boot/", 5) == 0) {
+			r = bs_error_set(err, -EINVAL, o->src,
+					 "holds an EFI binary in /boot, which nothing signs: %s", files[i].path);
+			goto out;
+		}
+	}
 	/* Public bytes only (kernel, initramfs, stub, os-release, kargs): never the key. */
 	tmpdir = getenv("TMPDIR");
 	if (asprintf(&prefix, "%s/bootseal-seal.", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
