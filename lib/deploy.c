@@ -158,7 +158,11 @@ static int oci_end(void *ctx)
  * checking what it finds there; the object writer does both.) */
 static int store_from_dir(struct deploy *d, const char *root)
 {
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char buf[1 << 16];
+
+	if (rootfd < 0)
+		return bs_error_set(d->err, -errno, root, "cannot open: %s", strerror(errno));
 
 	for (size_t i = 0; i < d->n; i++) {
 		_cleanup_free_ char *path = NULL;
@@ -172,8 +176,10 @@ static int store_from_dir(struct deploy *d, const char *root)
 			return r;
 		if (asprintf(&path, "%s/%s", root, d->w[i].path) < 0)
 			return -ENOMEM;
-		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			return bs_error_set(d->err, -errno, path, "cannot open: %s", strerror(errno));
+		/* A link on the way (the tree is the image author's) would read outside it. */
+		if ((fd = bs_open_beneath(rootfd, d->w[i].path, O_RDONLY, 0)) < 0)
+			return bs_error_set(d->err, fd, path, "cannot open: %s", fd == -ELOOP ?
+					    "a symbolic link in the path: refused" : strerror(-fd));
 		while ((r = bs_read_full(fd, buf, sizeof(buf), &got)) >= 0 && got) {
 			if ((r = bs_repo_object_write(d->repo, buf, got, d->err)) < 0)
 				return r;

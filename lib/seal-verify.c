@@ -159,7 +159,8 @@ static int check_uki(const struct bs_verify_seal_options *o, struct bs_seal_repo
  * and UKIs in the last), and which UKIs it wrote.
  */
 struct layer_info {
-	char *foreign;          /* its first entry a seal's layer would not hold */
+	char *foreign;          /* its first entry a seal's layer would not hold, a file if any */
+	int foreign_is_file;
 	char **ukis;
 	size_t n_ukis;
 };
@@ -206,7 +207,12 @@ static int layer_entry(void *ctx, size_t layer, const char *path, unsigned type,
 	if (!hardlink && type == S_IFDIR &&
 	    (!strcmp(path, "boot") || !strcmp(path, "boot/EFI") || !strcmp(path, "boot/EFI/Linux")))
 		return 0;
-	if (!li->foreign && !(li->foreign = strdup(*path ? path : "/")))
+	/* A file names the change better than the directories a tar writer adds around it. */
+	if (li->foreign && (li->foreign_is_file || type == S_IFDIR))
+		return 0;
+	free(li->foreign);
+	li->foreign_is_file = type != S_IFDIR;
+	if (!(li->foreign = strdup(*path ? path : "")))
 		return -ENOMEM;
 	return 0;
 }

@@ -157,16 +157,19 @@ static int collect_dir(struct bs_source *src, const char *root, int rootfd, char
 	DIR *d;
 	int r = 0;
 
+	char full[PATH_MAX * 2];
+
+	snprintf(full, sizeof(full), "%s/%s", root, rel);
 	if (fd == -ENOENT || fd == -ENOTDIR)
 		return 0;
 	if (fd == -ELOOP)
-		return bs_error_set(err, fd, rel, "a symbolic link in the path: refused, the tree's own files only");
+		return bs_error_set(err, fd, full, "a symbolic link in the path: refused, the tree's own files only");
 	if (fd < 0)
-		return bs_error_set(err, fd, rel, "cannot open: %s", strerror(-fd));
+		return bs_error_set(err, fd, full, "cannot open: %s", strerror(-fd));
 	if (depth > 32)
-		return bs_error_set(err, -ELOOP, rel, "directories nested too deep");
+		return bs_error_set(err, -ELOOP, full, "directories nested too deep");
 	if (!(d = fdopendir(fd)))
-		return bs_error_set(err, -errno, rel, "cannot read: %s", strerror(errno));
+		return bs_error_set(err, -errno, full, "cannot read: %s", strerror(errno));
 	fd = -1;
 	while (!r && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
@@ -178,7 +181,7 @@ static int collect_dir(struct bs_source *src, const char *root, int rootfd, char
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (len + 1 + n >= PATH_MAX) {
-			r = bs_error_set(err, -ENAMETOOLONG, rel, "path too long");
+			r = bs_error_set(err, -ENAMETOOLONG, full, "path too long");
 			break;
 		}
 		if (type == DT_UNKNOWN)
