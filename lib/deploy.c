@@ -226,6 +226,12 @@ static int esp_write(const char *esp, const char *rel, const void *data, size_t 
 	return 0;
 }
 
+/* What systemd-boot reads as a type #2 entry: a file right in EFI/Linux. */
+static int is_uki(const char *path)
+{
+	return strncmp(path, "boot/EFI/Linux/", 15) == 0 && !strchr(path + 15, '/');
+}
+
 /* What the ESP's binaries are checked against: --db, and the db the keys
  * will enroll (once enrolled, the firmware runs nothing else). */
 struct esp_dbs {
@@ -299,11 +305,11 @@ static int pick_bootloader(const struct bs_deploy_options *opts, const struct es
 	*boot = NULL;
 	res->bootloader_signed = -1;
 	for (size_t i = 0; i < n; i++) {
-		if (strncmp(files[i].path, "boot/", 5) == 0 && strncmp(files[i].path, "boot/EFI/Linux/", 15) != 0)
+		if (strncmp(files[i].path, "boot/", 5) == 0 && !is_uki(files[i].path))
 			return bs_error_set(err, -EKEYREJECTED, files[i].path,
 					    "an EFI binary in /boot that is not a UKI: nothing signs /boot "
 					    "(the digest leaves it out), refused");
-		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) == 0 && opts->esp && dbs->n &&
+		if (is_uki(files[i].path) && opts->esp && dbs->n &&
 		    (r = check_binary(dbs, &files[i], err)) < 0)
 			return r;
 	}
@@ -357,7 +363,7 @@ static int check_ukis(const struct bs_source_file *files, size_t n, const char *
 		size_t len;
 		int r;
 
-		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) != 0)
+		if (!is_uki(files[i].path))
 			continue;
 		if ((r = bs_pe_new(files[i].data, files[i].len, files[i].path, &pe, err)) < 0)
 			return r;
@@ -424,7 +430,7 @@ static int write_esp(const struct bs_deploy_options *opts, const struct bs_sourc
 		const char *base = strrchr(files[i].path, '/') + 1;
 		_cleanup_free_ char *rel = NULL;
 
-		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) != 0)
+		if (!is_uki(files[i].path))
 			continue;
 		if (asprintf(&rel, "EFI/Linux/%s", base) < 0)
 			return -ENOMEM;
