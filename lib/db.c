@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +11,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <bootseal/authenticode.h>
 #include <bootseal/efivar.h>
 #include <bootseal/keys.h>
+#include <bootseal/pe.h>
 
 #include "util.h"
 
@@ -238,4 +241,33 @@ int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
 	if (db->n_certs + db->n_hashes == before)
 		return bs_error_set(err, -EINVAL, path, "holds no certificate or image hash");
 	return 0;
+}
+
+int bs_db_check_pe(const struct bs_db *db, const struct bs_pe *pe, unsigned flags, char *why, size_t why_size,
+		   struct bs_error *err)
+{
+	struct bs_error reason = { 0 };
+	uint8_t hash[BS_AUTHENTICODE_DIGEST_SIZE];
+	size_t which = 0;
+	int r;
+
+	r = bs_authenticode_verify_flags(pe, db->certs, db->n_certs, flags, &which, &reason);
+	if (r >= 0) {
+		struct bs_authenticode_signature *sigs = NULL;
+		size_t n = 0;
+
+		snprintf(why, why_size, "signed by a db certificate");
+		if (bs_authenticode_list(pe, &sigs, &n, NULL) >= 0 && which < n)
+			snprintf(why, why_size, "signed by %s", sigs[which].signer_subject);
+		free(sigs);
+		return 0;
+	}
+	if (r != -EKEYREJECTED && r != -ENOENT && r != -EBADMSG && r != -ENODATA)
+		return r;
+	if (bs_authenticode_digest(pe, hash, NULL) >= 0 && bs_db_has_hash(db, hash)) {
+		snprintf(why, why_size, "image hash listed in db");
+		return 0;
+	}
+	return bs_error_set(err, -EKEYREJECTED, reason.path, "%s",
+			    reason.code ? reason.message : "not signed by the db");
 }

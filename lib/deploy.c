@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <bootseal/atomicfile.h>
+#include <bootseal/db.h>
 #include <bootseal/erofs.h>
 #include <bootseal/kargs.h>
 #include <bootseal/mount.h>
@@ -157,7 +158,11 @@ static int oci_end(void *ctx)
  * checking what it finds there; the object writer does both.) */
 static int store_from_dir(struct deploy *d, const char *root)
 {
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char buf[1 << 16];
+
+	if (rootfd < 0)
+		return bs_error_set(d->err, -errno, root, "cannot open: %s", strerror(errno));
 
 	for (size_t i = 0; i < d->n; i++) {
 		_cleanup_free_ char *path = NULL;
@@ -171,8 +176,10 @@ static int store_from_dir(struct deploy *d, const char *root)
 			return r;
 		if (asprintf(&path, "%s/%s", root, d->w[i].path) < 0)
 			return -ENOMEM;
-		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			return bs_error_set(d->err, -errno, path, "cannot open: %s", strerror(errno));
+		/* A link on the way (the tree is the image author's) would read outside it. */
+		if ((fd = bs_open_beneath(rootfd, d->w[i].path, O_RDONLY, 0)) < 0)
+			return bs_error_set(d->err, fd, path, "cannot open: %s", fd == -ELOOP ?
+					    "a symbolic link in the path: refused" : strerror(-fd));
 		while ((r = bs_read_full(fd, buf, sizeof(buf), &got)) >= 0 && got) {
 			if ((r = bs_repo_object_write(d->repo, buf, got, d->err)) < 0)
 				return r;
@@ -219,16 +226,129 @@ static int esp_write(const char *esp, const char *rel, const void *data, size_t 
 	return 0;
 }
 
-static int pe_signed(const struct bs_source_file *f)
+/* What systemd-boot reads as a type #2 entry: a file right in EFI/Linux. */
+static int is_uki(const char *path)
 {
-	struct bs_pe *pe;
+	return strncmp(path, "boot/EFI/Linux/", 15) == 0 && !strchr(path + 15, '/');
+}
+
+/* What the ESP's binaries are checked against: --db, and the db the keys
+ * will enroll (once enrolled, the firmware runs nothing else). */
+struct esp_dbs {
+	const struct bs_db *db[2];
+	struct bs_db *owned;
+	size_t n;
+};
+
+static int load_dbs(const struct bs_deploy_options *opts, struct esp_dbs *dbs, struct bs_error *err)
+{
+	if (opts->db)
+		dbs->db[dbs->n++] = opts->db;
+	if (opts->keys) {
+		_cleanup_free_ char *path = NULL;
+		struct stat st;
+		int r;
+
+		if (asprintf(&path, "%s/loader/keys/auto/db.auth", opts->keys) < 0)
+			return -ENOMEM;
+		if (stat(path, &st) < 0) {
+			free(path);
+			if (asprintf(&path, "%s/db.auth", opts->keys) < 0) {
+				path = NULL;
+				return -ENOMEM;
+			}
+		}
+		if ((r = bs_db_new(&dbs->owned)) < 0)
+			return r;
+		if ((r = bs_db_add_file(dbs->owned, path, err)) < 0)
+			return r;
+		dbs->db[dbs->n++] = dbs->owned;
+	}
+	return 0;
+}
+
+/* 0: every db accepts the binary; -EKEYREJECTED (err says why); another -errno. */
+static int check_binary(const struct esp_dbs *dbs, const struct bs_source_file *f, struct bs_error *err)
+{
+	struct bs_error why = { 0 };
+	struct bs_pe *pe = NULL;
+	char signer[256];
 	int r;
 
-	if (bs_pe_new(f->data, f->len, f->path, &pe, NULL) < 0)
-		return 0;
-	r = pe->cert_size > 0;
+	if ((r = bs_pe_new(f->data, f->len, f->path, &pe, err)) < 0)
+		return r;
+	for (size_t i = 0; r >= 0 && i < dbs->n; i++)
+		r = bs_db_check_pe(dbs->db[i], pe, 0, signer, sizeof(signer), &why);
 	bs_pe_free(pe);
+	if (r < 0)
+		bs_error_set(err, r, f->path, "%s%s", r == -EKEYREJECTED ? "does not verify against the db: " : "",
+			     why.code ? why.message : strerror(-r));
 	return r;
+}
+
+/*
+ * Nothing covers /boot: the composefs digest leaves it out and no signature
+ * names its files, so a layer added after the seal can put anything there
+ * (a db-signed UKI of another seal as EFI/BOOT/BOOTX64.EFI, say). Only the
+ * UKIs are taken from it, each checked; systemd-boot comes from the sealed
+ * tree and must verify against the db the ESP will enforce.
+ */
+static int pick_bootloader(const struct bs_deploy_options *opts, const struct esp_dbs *dbs,
+			   const struct bs_source_file *files, size_t n, const struct bs_source_file **boot,
+			   struct bs_deploy_result *res, struct bs_error *err)
+{
+	static const char tree_boot[] = "usr/lib/systemd/boot/efi/systemd-bootx64.efi";
+	const struct bs_source_file *fallback = NULL;
+	struct bs_error why = { 0 };
+	int r;
+
+	*boot = NULL;
+	res->bootloader_signed = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(files[i].path, "boot/", 5) == 0 && !is_uki(files[i].path))
+			return bs_error_set(err, -EKEYREJECTED, files[i].path,
+					    "an EFI binary in /boot that is not a UKI: nothing signs /boot "
+					    "(the digest leaves it out), refused");
+		if (is_uki(files[i].path) && opts->esp && dbs->n &&
+		    (r = check_binary(dbs, &files[i], err)) < 0)
+			return r;
+	}
+	if (!opts->esp)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		/* systemd-bootx64.efi, or the distribution's systemd-bootx64.efi.signed */
+		if (strncmp(files[i].path, tree_boot, sizeof(tree_boot) - 1) != 0 ||
+		    (files[i].path[sizeof(tree_boot) - 1] && strcmp(files[i].path + sizeof(tree_boot) - 1, ".signed")))
+			continue;
+		if (!fallback)
+			fallback = &files[i];
+		if (!dbs->n)
+			continue;
+		bs_error_clear(&why);
+		r = check_binary(dbs, &files[i], &why);
+		if (r >= 0) {
+			*boot = &files[i];
+			res->bootloader_signed = 1;
+			return 0;
+		}
+		if (r != -EKEYREJECTED)
+			return bs_error_set(err, r, why.path, "%s", why.message);
+	}
+	if (!fallback)
+		return 0;
+	if (opts->flags & BS_DEPLOY_ALLOW_UNSIGNED_BOOTLOADER) {
+		*boot = fallback;
+		res->bootloader_signed = 0;
+		return 0;
+	}
+	/* Once the keys are enrolled the firmware would refuse it: an ESP that no longer boots. */
+	if (!dbs->n)
+		return bs_error_set(err, -EKEYREJECTED, fallback->path,
+				    "no db to check systemd-boot against: give --db or --keys "
+				    "(or --allow-unsigned-bootloader)");
+	return bs_error_set(err, -EKEYREJECTED, fallback->path,
+			    "systemd-boot %s: seal with --sign-bootloader, or give --allow-unsigned-bootloader",
+			    why.message);
 }
 
 /* The UKIs must be sealed for this tree: refuse to deploy a stale pair. */
@@ -243,7 +363,7 @@ static int check_ukis(const struct bs_source_file *files, size_t n, const char *
 		size_t len;
 		int r;
 
-		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) != 0)
+		if (!is_uki(files[i].path))
 			continue;
 		if ((r = bs_pe_new(files[i].data, files[i].len, files[i].path, &pe, err)) < 0)
 			return r;
@@ -301,30 +421,21 @@ static int copy_keys(const char *esp, const char *keys, struct bs_deploy_result 
 }
 
 static int write_esp(const struct bs_deploy_options *opts, const struct bs_source_file *files, size_t n,
-		     struct bs_deploy_result *res, struct bs_error *err)
+		     const struct bs_source_file *boot, struct bs_deploy_result *res, struct bs_error *err)
 {
 	static const char conf[] = "secure-boot-enroll force\n";
-	const struct bs_source_file *boot = NULL;
 	int r;
 
-	res->bootloader_signed = -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *base = strrchr(files[i].path, '/') + 1;
 		_cleanup_free_ char *rel = NULL;
 
-		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) == 0) {
-			if (asprintf(&rel, "EFI/Linux/%s", base) < 0)
-				return -ENOMEM;
-			if ((r = esp_write(opts->esp, rel, files[i].data, files[i].len, res, err)) < 0)
-				return r;
-		} else if (strncmp(base, "systemd-bootx64.efi", 19) == 0 || strcmp(base, "BOOTX64.EFI") == 0) {
-			/* The signed one wins; an unsigned one only if nothing else. */
-			int s = pe_signed(&files[i]);
-			if (!boot || (s && res->bootloader_signed != 1)) {
-				boot = &files[i];
-				res->bootloader_signed = s;
-			}
-		}
+		if (!is_uki(files[i].path))
+			continue;
+		if (asprintf(&rel, "EFI/Linux/%s", base) < 0)
+			return -ENOMEM;
+		if ((r = esp_write(opts->esp, rel, files[i].data, files[i].len, res, err)) < 0)
+			return r;
 	}
 	if (boot && ((r = esp_write(opts->esp, "EFI/BOOT/BOOTX64.EFI", boot->data, boot->len, res, err)) < 0 ||
 		     (r = esp_write(opts->esp, "EFI/systemd/systemd-bootx64.efi", boot->data, boot->len, res,
@@ -360,6 +471,8 @@ int bs_deploy(const struct bs_deploy_options *opts, struct bs_deploy_result *res
 	const struct bs_erofs_options erofs = { .min_version = 1, .max_version = 1, .hash_alg = BS_HASH_SHA512,
 						.unsigned_mtime_order = 1 };
 	struct deploy d = { .res = res, .err = err };
+	struct esp_dbs dbs = { 0 };
+	const struct bs_source_file *boot = NULL;
 	struct bs_source *src = NULL;
 	const struct bs_source_file *files = NULL;
 	_cleanup_free_ uint8_t *image = NULL;
@@ -376,7 +489,9 @@ int bs_deploy(const struct bs_deploy_options *opts, struct bs_deploy_result *res
 	if ((r = bs_erofs_write(tree, &erofs, &image, &size, err)) < 0 ||
 	    (r = image_digest(image, size, res->digest)) < 0 ||
 	    (r = check_ukis(files, n_files, res->digest, err)) < 0 ||
-	    (r = bs_repo_open(opts->target, opts->flags, 1, &d.repo, err)) < 0 ||
+	    (opts->esp && (r = load_dbs(opts, &dbs, err)) < 0) ||
+	    (r = pick_bootloader(opts, &dbs, files, n_files, &boot, res, err)) < 0 ||
+	    (r = bs_repo_open(opts->target, opts->flags & BS_REPO_INSECURE, 1, &d.repo, err)) < 0 ||
 	    (r = collect_all(&d, tree)) < 0)
 		goto out;
 	if (bs_source_oci_image(src)) {
@@ -403,12 +518,13 @@ int bs_deploy(const struct bs_deploy_options *opts, struct bs_deploy_result *res
 	if (r >= 0)
 		r = bs_repo_sync(d.repo, err);
 	if (r >= 0 && opts->esp)
-		r = write_esp(opts, files, n_files, res, err);
+		r = write_esp(opts, files, n_files, boot, res, err);
 out:
 	for (size_t i = 0; i < d.n; i++)
 		free(d.w[i].path);
 	free(d.w);
 	bs_repo_free(d.repo);
+	bs_db_free(dbs.owned);
 	bs_source_free(src);
 	return r < 0 ? r : 0;
 }

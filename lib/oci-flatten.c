@@ -560,6 +560,9 @@ static int apply_entry(struct flat *f, struct archive *a, struct archive_entry *
 		return reject(f, "%s", "entry without a name");
 	if ((r = normalise(f, raw, path)) < 0)
 		return r;
+	if (f->opts->entry &&
+	    (r = f->opts->entry(f->opts->entry_ctx, f->layer, path, type, archive_entry_hardlink(e))) < 0)
+		return r;
 	if (!*path) {
 		if (type != AE_IFDIR)
 			return reject(f, "%s", "the root is not a directory");

@@ -536,9 +536,15 @@ int bs_rootfs_read_file(void *ctx, const char *path, const struct bs_tree_inode 
 		return bs_error_set(err, -ENAMETOOLONG, path, "path too long");
 	if (size > SIZE_MAX - 1)
 		return bs_error_set(err, -EFBIG, full, "too large");
-	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	{
+		_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		fd = rootfd < 0 ? -errno : bs_open_beneath(rootfd, path, O_RDONLY | O_NOCTTY, 0);
+	}
+	if (fd == -ELOOP)
+		return bs_error_set(err, fd, full, "a symbolic link in the path: refused, the tree's own files only");
 	if (fd < 0)
-		return bs_error_set(err, -errno, full, "cannot open: %s", strerror(errno));
+		return bs_error_set(err, fd, full, "cannot open: %s", strerror(-fd));
 	buf = malloc((size_t)size + 1);
 	if (!buf)
 		return -ENOMEM;

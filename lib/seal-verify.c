@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -12,6 +13,7 @@
 #include <bootseal/db.h>
 #include <bootseal/diff.h>
 #include <bootseal/kargs.h>
+#include <bootseal/oci.h>
 #include <bootseal/pe.h>
 #include <bootseal/source.h>
 
@@ -59,27 +61,15 @@ static int check_signature(struct bs_seal_report *rep, const struct bs_verify_se
 {
 	const struct bs_db *db = o->db;
 	struct bs_error why = { 0 };
-	uint8_t hash[BS_AUTHENTICODE_DIGEST_SIZE];
-	size_t which = 0;
+	char signer[256];
 	int r;
 
-	r = bs_authenticode_verify_flags(pe, bs_db_certs(db), bs_db_cert_count(db),
-					 o->allow_sha1 ? BS_AUTHENTICODE_ALLOW_SHA1 : 0, &which, &why);
-	if (r >= 0) {
-		struct bs_authenticode_signature *sigs = NULL;
-		size_t n = 0;
-		char subject[256] = "a db certificate";
-
-		if (bs_authenticode_list(pe, &sigs, &n, NULL) >= 0 && which < n)
-			snprintf(subject, sizeof(subject), "%s", sigs[which].signer_subject);
-		free(sigs);
-		return add_check(rep, check, path, 1, "signed by %s", subject);
-	}
-	if (r != -EKEYREJECTED && r != -ENOENT && r != -EBADMSG && r != -ENODATA)
+	r = bs_db_check_pe(db, pe, o->allow_sha1 ? BS_AUTHENTICODE_ALLOW_SHA1 : 0, signer, sizeof(signer), &why);
+	if (r >= 0)
+		return add_check(rep, check, path, 1, "%s", signer);
+	if (r != -EKEYREJECTED)
 		return r;
-	if (bs_authenticode_digest(pe, hash, NULL) >= 0 && bs_db_has_hash(db, hash))
-		return add_check(rep, check, path, 1, "image hash listed in db");
-	return add_check(rep, check, path, 0, "%s", why.code ? why.message : "not signed by the db");
+	return add_check(rep, check, path, 0, "%s", why.message);
 }
 
 struct hint_ctx {
@@ -176,6 +166,130 @@ static int check_uki(const struct bs_verify_seal_options *o, struct bs_seal_repo
 	return r;
 }
 
+/*
+ * The layers, as seen while they stream: what each holds beyond the shape of
+ * the layer a seal writes (the directories boot, boot/EFI, boot/EFI/Linux
+ * and UKIs in the last), and which UKIs it wrote.
+ */
+struct layer_info {
+	char *foreign;          /* its first entry a seal's layer would not hold, a file if any */
+	int foreign_is_file;
+	char **ukis;
+	size_t n_ukis;
+};
+
+struct layers {
+	struct layer_info *l;
+	size_t n;
+};
+
+static int is_uki_path(const char *path)
+{
+	size_t len = strlen(path);
+
+	return strncmp(path, "boot/EFI/Linux/", 15) == 0 && !strchr(path + 15, '/') && len > 19 &&
+	       strncmp(path + 15, ".wh.", 4) != 0 && strcasecmp(path + len - 4, ".efi") == 0;
+}
+
+static int layer_entry(void *ctx, size_t layer, const char *path, unsigned type, const char *hardlink)
+{
+	struct layers *ls = ctx;
+	struct layer_info *li;
+
+	if (layer >= ls->n) {
+		struct layer_info *n = realloc(ls->l, (layer + 1) * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		memset(n + ls->n, 0, (layer + 1 - ls->n) * sizeof(*n));
+		ls->l = n;
+		ls->n = layer + 1;
+	}
+	li = &ls->l[layer];
+	if (!hardlink && type == S_IFREG && is_uki_path(path)) {
+		char **u = realloc(li->ukis, (li->n_ukis + 1) * sizeof(*u));
+
+		if (!u)
+			return -ENOMEM;
+		li->ukis = u;
+		if (!(u[li->n_ukis] = strdup(path)))
+			return -ENOMEM;
+		li->n_ukis++;
+		return 0;
+	}
+	if (!hardlink && type == S_IFDIR &&
+	    (!strcmp(path, "boot") || !strcmp(path, "boot/EFI") || !strcmp(path, "boot/EFI/Linux")))
+		return 0;
+	/* A file names the change better than the directories a tar writer adds around it. */
+	if (li->foreign && (li->foreign_is_file || type == S_IFDIR))
+		return 0;
+	free(li->foreign);
+	li->foreign_is_file = type != S_IFDIR;
+	if (!(li->foreign = strdup(*path ? path : "")))
+		return -ENOMEM;
+	return 0;
+}
+
+static void layers_clear(struct layers *ls)
+{
+	for (size_t i = 0; i < ls->n; i++) {
+		free(ls->l[i].foreign);
+		for (size_t j = 0; j < ls->l[i].n_ukis; j++)
+			free(ls->l[i].ukis[j]);
+		free(ls->l[i].ukis);
+	}
+	free(ls->l);
+}
+
+/*
+ * The composefs digest leaves /boot out and nothing else signs it, so a layer
+ * added after the seal could change /boot unseen (a db-signed UKI of another
+ * seal as EFI/BOOT/BOOTX64.EFI, say). A sealed image ends with the layer the
+ * seal wrote, holding its UKIs and nothing else, and every UKI of the image
+ * comes from that layer: a layer after it, or a UKI from elsewhere, fails.
+ */
+static int check_layers(const struct bs_verify_seal_options *o, struct bs_source *src, const struct layers *ls,
+			struct bs_seal_report *rep)
+{
+	size_t n = bs_oci_image_layer_count(bs_source_oci_image(src));
+	const struct layer_info *last = n && n - 1 < ls->n ? &ls->l[n - 1] : NULL;
+	const struct bs_source_file *files;
+	size_t n_files;
+	char where[64];
+	int r = 0;
+
+	if (!n)
+		return 0;
+	snprintf(where, sizeof(where), "layer %zu of %zu", n, n);
+	if (last && last->foreign)
+		r = add_check(rep, "seal-layer", where, 0,
+			      "holds /%s: the layer a seal writes holds only its UKIs in /boot/EFI/Linux "
+			      "(a layer added after the seal)", last->foreign);
+	else if (!last || !last->n_ukis)
+		r = add_check(rep, "seal-layer", where, 0,
+			      "holds no UKI: the last layer must be the seal's (a layer added after the seal)");
+	else
+		r = add_check(rep, "seal-layer", where, 1, "holds the UKI%s and nothing else",
+			      last->n_ukis > 1 ? "s" : "");
+	bs_source_boot_files(src, &files, &n_files);
+	for (size_t i = 0; r >= 0 && i < n_files; i++) {
+		int from_last = 0;
+
+		if (!is_uki_path(files[i].path))
+			continue;
+		for (size_t j = 0; last && j < last->n_ukis; j++)
+			from_last |= strcmp(last->ukis[j], files[i].path) == 0;
+		if (!from_last) {
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "/%s", files[i].path);
+			r = add_check(rep, "seal-layer", path, 0, "not written by the seal's layer (the last of %s)",
+				      o->image);
+		}
+	}
+	return r;
+}
+
 int bs_verify_seal(const struct bs_verify_seal_options *o, struct bs_seal_report *rep, struct bs_error *err)
 {
 	struct bs_source_options sopts = {
@@ -186,10 +300,13 @@ int bs_verify_seal(const struct bs_verify_seal_options *o, struct bs_seal_report
 	};
 	const struct bs_source_file *files;
 	struct bs_source *src = NULL;
+	struct layers ls = { 0 };
 	uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE];
 	size_t n_files, n_ukis = 0;
 	int r, mismatch = 0;
 
+	sopts.layer_entry = layer_entry;
+	sopts.layer_entry_ctx = &ls;
 	memset(rep, 0, sizeof(*rep));
 	rep->ok = 1;
 	if (!o->db || bs_db_cert_count(o->db) + bs_db_hash_count(o->db) == 0)
@@ -205,16 +322,29 @@ int bs_verify_seal(const struct bs_verify_seal_options *o, struct bs_seal_report
 					    "not an image: give oci:DIR[:TAG], oci-archive:FILE or a directory");
 	}
 	r = bs_source_open(o->image, &sopts, &src, err);
-	if (r < 0)
+	if (r < 0) {
+		layers_clear(&ls);
 		return r;
+	}
 	r = bs_composefs_tree_digest(bs_source_tree(src), digest, err);
 	if (r >= 0)
 		bs_hex_encode(digest, sizeof(digest), rep->digest);
+	if (r >= 0 && bs_source_oci_image(src))
+		r = check_layers(o, src, &ls, rep);
+	layers_clear(&ls);
 	bs_source_boot_files(src, &files, &n_files);
 	for (size_t i = 0; r >= 0 && i < n_files; i++) {
-		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) == 0) {
+		if (is_uki_path(files[i].path)) {
 			n_ukis++;
 			r = check_uki(o, rep, &files[i], &mismatch, err);
+		} else if (strncmp(files[i].path, "boot/", 5) == 0) {
+			char where[PATH_MAX];
+
+			/* Whatever it is signed by: nothing ties it to the sealed tree. */
+			snprintf(where, sizeof(where), "/%s", files[i].path);
+			r = add_check(rep, "boot-binary", where, 0,
+				      "an EFI binary in /boot that the seal did not write: nothing signs /boot "
+				      "(the composefs digest leaves it out)");
 		} else {
 			struct bs_pe *pe = NULL;
 			char where[PATH_MAX];

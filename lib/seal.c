@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -181,6 +182,45 @@ static int sign_pe(struct sealing *s, struct bs_pe *pe)
 	return bs_authenticode_sign(pe, &signer, s->err);
 }
 
+/* ROOT/REL as the user sees it, for messages. */
+static const char *shown(struct sealing *s, const char *rel, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", s->o->src + strlen("dir:"), rel);
+	return buf;
+}
+
+/* A directory of the dir: source, opened with no symlink on the way (item 7
+ * of issue 17: a link at boot/EFI must not send the UKI outside the tree). */
+static int open_tree_dir(struct sealing *s, int at, const char *rel, const char *whole, int *fd)
+{
+	char buf[PATH_MAX + 128];
+
+	*fd = bs_open_beneath(at, rel, O_RDONLY | O_DIRECTORY, 0);
+	if (*fd == -ELOOP)
+		return bs_error_set(s->err, *fd, shown(s, whole, buf, sizeof(buf)),
+				    "a symbolic link in the path: refused, the tree's own directories only");
+	if (*fd < 0)
+		return bs_error_set(s->err, *fd, shown(s, whole, buf, sizeof(buf)), "cannot open: %s",
+				    strerror(-*fd));
+	return 0;
+}
+
+/* An atomic write of NAME into dirfd: through /proc/self/fd, so no path of
+ * the tree is resolved again (it could have become a link meanwhile). */
+static int write_at(struct sealing *s, int dirfd, const char *name, const char *whole, const void *data,
+		    size_t len, mode_t mode, int noreplace)
+{
+	char path[64 + NAME_MAX], buf[PATH_MAX + 128];
+	struct bs_error e = { 0 };
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name);
+	r = bs_atomicfile_write_all(path, data, len, mode, noreplace, &e);
+	if (r < 0)
+		bs_error_set(s->err, r, shown(s, whole, buf, sizeof(buf)), "%s", e.code ? e.message : strerror(-r));
+	return r;
+}
+
 /*
  * Replaces a file of a dir: source. Only its content may differ from the
  * image, as in the OCI output: it keeps its mode, owner and times, and its
@@ -188,21 +228,35 @@ static int sign_pe(struct sealing *s, struct bs_pe *pe)
  */
 static int write_in_place(struct sealing *s, const char *path, const uint8_t *data, size_t len)
 {
-	char full[PATH_MAX + 128], parent[PATH_MAX + 128];
+	_cleanup_close_ int rootfd = -1, dirfd = -1;
+	_cleanup_free_ char *parent = strdup(path);
+	char buf[PATH_MAX + 128];
+	const char *name;
 	struct stat st, pst;
 	int r;
 
-	/* The source may be closed (reopened after signing): its spec names the directory. */
-	snprintf(full, sizeof(full), "%s/%s", s->o->src + strlen("dir:"), path);
-	snprintf(parent, sizeof(parent), "%s", full);
+	if (!parent)
+		return -ENOMEM;
 	*strrchr(parent, '/') = '\0';
-	if (stat(full, &st) < 0 || stat(parent, &pst) < 0)
-		return bs_error_set(s->err, -errno, full, "cannot stat: %s", strerror(errno));
-	r = bs_atomicfile_write_all(full, data, len, st.st_mode & 07777, 0, s->err);
-	if (r >= 0 && ((lchown(full, st.st_uid, st.st_gid) < 0 && errno != EPERM) ||
-		       utimensat(AT_FDCWD, full, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0 ||
-		       utimensat(AT_FDCWD, parent, (const struct timespec[2]){ pst.st_atim, pst.st_mtim }, 0) < 0))
-		r = bs_error_set(s->err, -errno, full, "cannot restore its metadata: %s", strerror(errno));
+	name = path + strlen(parent) + 1;
+	/* The source may be closed (reopened after signing): its spec names the directory. */
+	rootfd = open(s->o->src + strlen("dir:"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return bs_error_set(s->err, -errno, s->o->src, "cannot open: %s", strerror(errno));
+	if ((r = open_tree_dir(s, rootfd, parent, path, &dirfd)) < 0)
+		return r;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || fstat(dirfd, &pst) < 0)
+		return bs_error_set(s->err, -errno, shown(s, path, buf, sizeof(buf)), "cannot stat: %s",
+				    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bs_error_set(s->err, -EINVAL, shown(s, path, buf, sizeof(buf)), "not a regular file");
+	r = write_at(s, dirfd, name, path, data, len, st.st_mode & 07777, 0);
+	if (r >= 0 && ((fchownat(dirfd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM) ||
+		       utimensat(dirfd, name, (const struct timespec[2]){ st.st_atim, st.st_mtim },
+				 AT_SYMLINK_NOFOLLOW) < 0 ||
+		       futimens(dirfd, (const struct timespec[2]){ pst.st_atim, pst.st_mtim }) < 0))
+		r = bs_error_set(s->err, -errno, shown(s, path, buf, sizeof(buf)), "cannot restore its metadata: %s",
+				 strerror(errno));
 	return r;
 }
 
@@ -408,38 +462,49 @@ static int write_oci(struct sealing *s)
 	return r;
 }
 
-/* A directory is sealed in place: the UKI goes into its /boot/EFI/Linux. */
+/* A directory is sealed in place: the UKI goes into its /boot/EFI/Linux,
+ * every directory on the way opened with no symlink followed. */
 static int write_dir(struct sealing *s)
 {
-	char full[PATH_MAX + 1024], boot[PATH_MAX + 8], efi[PATH_MAX + 16], linux_dir[PATH_MAX + 32];
-	const char *root = bs_source_dir(s->src);
-	int made_efi, made_linux, r = 0;
+	_cleanup_close_ int rootfd = -1, bootfd = -1, efifd = -1, linuxfd = -1;
+	char buf[PATH_MAX + 128];
+	int made_efi = 0, made_linux = 0, r;
 	struct stat st;
 
+	rootfd = open(bs_source_dir(s->src), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return bs_error_set(s->err, -errno, s->o->src, "cannot open: %s", strerror(errno));
+	if ((r = open_tree_dir(s, rootfd, "boot", "boot", &bootfd)) < 0)
+		return r;
 	/* bootc empties /boot but keeps the sub-second part of its mtime: a
 	 * new entry in it would change the digest just sealed. */
-	snprintf(boot, sizeof(boot), "%s/boot", root);
-	if (stat(boot, &st) < 0)
-		return bs_error_set(s->err, -errno, boot, "cannot stat: %s", strerror(errno));
-	snprintf(efi, sizeof(efi), "%s/boot/EFI", root);
-	snprintf(linux_dir, sizeof(linux_dir), "%s/boot/EFI/Linux", root);
-	made_efi = mkdir(efi, 0755) == 0;
+	if (fstat(bootfd, &st) < 0)
+		return bs_error_set(s->err, -errno, shown(s, "boot", buf, sizeof(buf)), "cannot stat: %s",
+				    strerror(errno));
+	made_efi = mkdirat(bootfd, "EFI", 0755) == 0;
 	if (!made_efi && errno != EEXIST)
-		return bs_error_set(s->err, -errno, efi, "cannot create: %s", strerror(errno));
-	made_linux = mkdir(linux_dir, 0755) == 0;
-	if (!made_linux && errno != EEXIST)
-		r = bs_error_set(s->err, -errno, linux_dir, "cannot create: %s", strerror(errno));
-	else {
-		snprintf(full, sizeof(full), "%s/%s", root, s->res->uki_path);
-		r = bs_atomicfile_write_all(full, s->uki, s->uki_len, 0644, 1, s->err);
+		return bs_error_set(s->err, -errno, shown(s, "boot/EFI", buf, sizeof(buf)), "cannot create: %s",
+				    strerror(errno));
+	r = open_tree_dir(s, bootfd, "EFI", "boot/EFI", &efifd);
+	if (r >= 0) {
+		made_linux = mkdirat(efifd, "Linux", 0755) == 0;
+		if (!made_linux && errno != EEXIST)
+			r = bs_error_set(s->err, -errno, shown(s, "boot/EFI/Linux", buf, sizeof(buf)),
+					 "cannot create: %s", strerror(errno));
 	}
+	if (r >= 0)
+		r = open_tree_dir(s, efifd, "Linux", "boot/EFI/Linux", &linuxfd);
+	if (r >= 0)
+		r = write_at(s, linuxfd, s->res->uki_path + strlen("boot/EFI/Linux/"), s->res->uki_path, s->uki,
+			     s->uki_len, 0644, 1);
 	/* A failed seal leaves /boot as it found it. */
 	if (r < 0 && made_linux)
-		rmdir(linux_dir);
+		unlinkat(efifd, "Linux", AT_REMOVEDIR);
 	if (r < 0 && made_efi)
-		rmdir(efi);
-	if (utimensat(AT_FDCWD, boot, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0 && r >= 0)
-		r = bs_error_set(s->err, -errno, boot, "cannot restore its times: %s", strerror(errno));
+		unlinkat(bootfd, "EFI", AT_REMOVEDIR);
+	if (futimens(bootfd, (const struct timespec[2]){ st.st_atim, st.st_mtim }) < 0 && r >= 0)
+		r = bs_error_set(s->err, -errno, shown(s, "boot", buf, sizeof(buf)), "cannot restore its times: %s",
+				 strerror(errno));
 	return r;
 }
 
@@ -505,11 +570,18 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		return r;
 	read_config(&s);
 	bs_source_boot_files(s.src, &files, &n_files);
-	for (size_t i = 0; i < n_files; i++)
+	for (size_t i = 0; i < n_files; i++) {
 		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) == 0) {
 			r = bs_error_set(err, -EEXIST, o->src, "already holds a UKI: %s", files[i].path);
 			goto out;
 		}
+		/* verify-seal and deploy refuse any: nothing would sign it. */
+		if (strncmp(files[i].path, "boot/", 5) == 0) {
+			r = bs_error_set(err, -EINVAL, o->src,
+					 "holds an EFI binary in /boot, which nothing signs: %s", files[i].path);
+			goto out;
+		}
+	}
 	/* Public bytes only (kernel, initramfs, stub, os-release, kargs): never the key. */
 	tmpdir = getenv("TMPDIR");
 	if (asprintf(&prefix, "%s/bootseal-seal.", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {

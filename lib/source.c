@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <bootseal/bootc.h>
@@ -41,8 +42,16 @@ static const char *const boot_patterns[] = {
 	"usr/lib/systemd/boot/efi/*.efi.signed",
 };
 
+/* Any EFI binary in /boot: nothing signs /boot, so a seal check looks at all of them. */
+static int is_boot_efi(const char *path, size_t len)
+{
+	return len > 9 && strncmp(path, "boot/", 5) == 0 && strcasecmp(path + len - 4, ".efi") == 0;
+}
+
 static int is_boot_file(const char *path)
 {
+	if (is_boot_efi(path, strlen(path)))
+		return 1;
 	for (size_t i = 0; i < BS_ARRAY_SIZE(boot_patterns); i++)
 		if (fnmatch(boot_patterns[i], path, FNM_PATHNAME) == 0)
 			return 1;
@@ -93,7 +102,7 @@ int bs_source_read_file(struct bs_source *src, const char *path, uint8_t **data,
 		return -ENOENT;
 	if (snprintf(full, sizeof(full), "%s/%s", src->dir, path) >= (int)sizeof(full))
 		return bs_error_set(err, -ENAMETOOLONG, path, "path too long");
-	return read_whole(full, data, len, err);
+	return bs_read_file_beneath(src->dir, path, FILE_MAX, data, len, err);
 }
 
 struct bs_tree *bs_source_tree(struct bs_source *src)
@@ -123,7 +132,7 @@ static int add_file(struct bs_source *src, const char *path, const uint8_t *data
 		free(f->data);
 		return -ENOMEM;
 	}
-	if (!owned)
+	if (!owned && len)
 		memcpy(f->data, data, len);
 	f->len = len;
 	src->n_files++;
@@ -140,45 +149,84 @@ static int read_whole(const char *path, uint8_t **data, size_t *len, struct bs_e
 	return bs_read_file(path, O_NOFOLLOW, FILE_MAX, data, len, err);
 }
 
-/* Boot files of a directory: the same patterns, matched on disk. */
-static int collect_dir_files(struct bs_source *src, const char *root, struct bs_error *err)
+/* REL under root: a *.efi file of any depth below boot/, or a pattern's match. */
+static int collect_dir(struct bs_source *src, const char *root, int rootfd, char *rel, size_t len, int depth,
+		       struct bs_error *err)
 {
-	static const char *const dirs[] = { "boot/EFI/Linux", "boot/EFI/systemd", "boot/EFI/BOOT",
-					    "usr/lib/systemd/boot/efi" };
+	_cleanup_close_ int fd = bs_open_beneath(rootfd, rel, O_RDONLY | O_DIRECTORY, 0);
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
 
-	for (size_t i = 0; i < BS_ARRAY_SIZE(dirs); i++) {
-		char dir[PATH_MAX];
-		struct dirent *de;
-		DIR *d;
-		int r = 0;
+	char full[PATH_MAX * 2];
 
-		snprintf(dir, sizeof(dir), "%s/%s", root, dirs[i]);
-		d = opendir(dir);
-		if (!d)
+	snprintf(full, sizeof(full), "%s/%s", root, rel);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 0;
+	if (fd == -ELOOP)
+		return bs_error_set(err, fd, full, "a symbolic link in the path: refused, the tree's own files only");
+	if (fd < 0)
+		return bs_error_set(err, fd, full, "cannot open: %s", strerror(-fd));
+	if (depth > 32)
+		return bs_error_set(err, -ELOOP, full, "directories nested too deep");
+	if (!(d = fdopendir(fd)))
+		return bs_error_set(err, -errno, full, "cannot read: %s", strerror(errno));
+	fd = -1;
+	while (!r && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		unsigned type = de->d_type;
+		uint8_t *data;
+		size_t dlen;
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		while (!r && (de = readdir(d))) {
-			char rel[PATH_MAX], full[PATH_MAX * 2];
-			uint8_t *data;
-			size_t len;
-
-			snprintf(rel, sizeof(rel), "%s/%s", dirs[i], de->d_name);
-			if (!is_boot_file(rel))
-				continue;
-			snprintf(full, sizeof(full), "%s/%s", root, rel);
-			r = bs_read_file(full, O_NOFOLLOW, BS_UKI_MAX, &data, &len, err);
+		if (len + 1 + n >= PATH_MAX) {
+			r = bs_error_set(err, -ENAMETOOLONG, full, "path too long");
+			break;
+		}
+		if (type == DT_UNKNOWN)
+			type = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? DT_UNKNOWN
+			       : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+		rel[len] = '/';
+		memcpy(rel + len + 1, de->d_name, n + 1);
+		if (type == DT_DIR && strncmp(rel, "boot/", 5) == 0) {
+			r = collect_dir(src, root, rootfd, rel, len + 1 + n, depth + 1, err);
+		} else if (type == DT_REG && is_boot_file(rel)) {
+			r = bs_read_file_beneath(root, rel, BS_UKI_MAX, &data, &dlen, err);
 			if (r == -EFBIG) {
 				bs_error_clear(err);   /* a message that names the bound's purpose */
-				r = bs_error_set(err, r, full, "larger than %llu bytes (%llu MiB), the bound on a boot file",
-						 BS_UKI_MAX, BS_UKI_MAX >> 20);
+				r = bs_error_set(err, r, full, "%s larger than %llu bytes (%llu MiB), the bound on a boot file",
+						 de->d_name, BS_UKI_MAX, BS_UKI_MAX >> 20);
 			}
-			if (r >= 0 && (r = add_file(src, rel, NULL, len, data)) < 0)
+			if (r >= 0 && (r = add_file(src, rel, NULL, dlen, data)) < 0)
 				free(data);
+		} else if (type != DT_DIR && is_boot_efi(rel, len + 1 + n)) {
+			/* A link or device named like an EFI binary: listed, empty, for the checks to refuse. */
+			r = add_file(src, rel, NULL, 0, NULL);
 		}
-		closedir(d);
-		if (r < 0)
-			return r;
+		rel[len] = 0;
 	}
-	return 0;
+	closedir(d);
+	return r;
+}
+
+/* Boot files of a directory: every EFI binary in boot/, systemd-boot in usr. */
+static int collect_dir_files(struct bs_source *src, const char *root, struct bs_error *err)
+{
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char rel[PATH_MAX];
+	int r;
+
+	if (rootfd < 0)
+		return bs_error_set(err, -errno, root, "cannot open: %s", strerror(errno));
+	strcpy(rel, "boot");
+	r = collect_dir(src, root, rootfd, rel, strlen(rel), 0, err);
+	if (r >= 0) {
+		strcpy(rel, "usr/lib/systemd/boot/efi");
+		r = collect_dir(src, root, rootfd, rel, strlen(rel), 0, err);
+	}
+	return r;
 }
 
 static int open_dir(struct bs_source *src, const char *path, const struct bs_source_options *opts,
@@ -281,6 +329,43 @@ static void oci_progress(void *ctx, size_t layer, size_t n_layers, const struct 
 	op->src->opts->progress(op->src->opts->progress_ctx, &p);
 }
 
+/* EFI binaries of the image's /boot the capture missed. */
+static int collect_tree(struct bs_source *src, struct bs_tree_inode *dir, char *rel, size_t len, int depth,
+			struct bs_error *err)
+{
+	int r = 0;
+
+	if (depth > 32)
+		return bs_error_set(err, -ELOOP, rel, "directories nested too deep");
+	for (size_t i = 0; r >= 0 && i < bs_tree_dir_count(dir); i++) {
+		const char *name;
+		size_t n, present = 0;
+		struct bs_tree_inode *c = bs_tree_dir_child(dir, i, &name, &n);
+		uint32_t mode = bs_tree_inode_stat(c)->mode;
+
+		if (len + 1 + n >= PATH_MAX)
+			return bs_error_set(err, -ENAMETOOLONG, rel, "path too long");
+		rel[len] = '/';
+		memcpy(rel + len + 1, name, n);
+		rel[len + 1 + n] = 0;
+		for (size_t j = 0; j < src->n_files; j++)
+			present |= strcmp(src->files[j].path, rel) == 0;
+		if (S_ISDIR(mode)) {
+			r = collect_tree(src, c, rel, len + 1 + n, depth + 1, err);
+		} else if (!present && is_boot_efi(rel, len + 1 + n)) {
+			const uint8_t *data = NULL;
+			size_t dlen = 0;
+
+			if (S_ISREG(mode))
+				r = bs_oci_image_file(src->img, rel, &data, &dlen, err);
+			if (r >= 0)
+				r = add_file(src, rel, data, dlen, NULL);
+		}
+		rel[len] = 0;
+	}
+	return r;
+}
+
 static int open_oci(struct bs_source *src, const char *spec, const struct bs_source_options *opts,
 		    struct bs_error *err)
 {
@@ -288,6 +373,8 @@ static int open_oci(struct bs_source *src, const char *spec, const struct bs_sou
 	struct oci_progress op = { .src = src };
 	struct bs_oci_flatten_options fopts = { .hash_alg = BS_HASH_SHA512, .capture = want_file,
 						.capture_ctx = &cap, .capture_max = BS_UKI_MAX,
+						.entry = opts->layer_entry,
+						.entry_ctx = opts->layer_entry_ctx,
 						.progress = opts->progress ? oci_progress : NULL,
 						.progress_ctx = &op };
 	struct bs_content_source content;
@@ -331,6 +418,16 @@ static int open_oci(struct bs_source *src, const char *spec, const struct bs_sou
 	if (r < 0)
 		return r;
 	src->tree = bs_oci_image_tree(src->img);
+	if (opts->flags & BS_SOURCE_BOOT_FILES) {
+		/* Hardlinks and non-files in /boot are not seen by the capture. */
+		char rel[PATH_MAX] = "boot";
+		struct bs_tree_inode *boot = bs_tree_lookup_path(src->tree, "boot");
+
+		if (boot && S_ISDIR(bs_tree_inode_stat(boot)->mode))
+			r = collect_tree(src, boot, rel, 4, 0, err);
+		if (r < 0)
+			return r;
+	}
 	if (opts->flags & BS_SOURCE_RAW)
 		return 0;
 	content.read = read_captured;

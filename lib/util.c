@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <bootseal/error.h>
 
@@ -79,19 +82,13 @@ int bs_write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
-		 struct bs_error *err)
+static int read_fd(int fd, const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | open_flags);
 	_cleanup_free_ uint8_t *data = NULL;
 	struct stat st;
 	size_t got;
 	int r;
 
-	*buf = NULL;
-	*len = 0;
-	if (fd < 0)
-		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
 	if (fstat(fd, &st) < 0)
 		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
 	if (!S_ISREG(st.st_mode))
@@ -110,6 +107,109 @@ int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, si
 	*buf = BS_STEAL(data);
 	*len = got;
 	return 0;
+}
+
+int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
+		 struct bs_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | open_flags);
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	return read_fd(fd, path, max, buf, len, err);
+}
+
+/* Before openat2: each directory opened with O_NOFOLLOW, the last name too. */
+static int open_beneath_walk(int dirfd, const char *path, int flags, mode_t mode)
+{
+	_cleanup_close_ int cur = -1;
+	int at = dirfd;
+
+	for (;;) {
+		const char *slash = strchr(path, '/');
+		size_t n = slash ? (size_t)(slash - path) : strlen(path);
+		char name[NAME_MAX + 1];
+		int fd;
+
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		if (n == 2 && path[0] == '.' && path[1] == '.')
+			return -EXDEV;
+		memcpy(name, path, n);
+		name[n] = 0;
+		if (!slash) {
+			fd = openat(at, n ? name : ".", flags | O_NOFOLLOW | O_CLOEXEC, mode);
+			/* O_PATH | O_NOFOLLOW opens the link itself: not what was asked for. */
+			if (fd >= 0 && (flags & O_PATH)) {
+				struct stat st;
+
+				if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+					close(fd);
+					return -ELOOP;
+				}
+			}
+			return fd < 0 ? -errno : fd;
+		}
+		if (n) {
+			fd = openat(at, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				struct stat st;
+
+				/* O_DIRECTORY | O_NOFOLLOW on a link says ENOTDIR: say what it is. */
+				if (errno == ENOTDIR && fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode))
+					return -ELOOP;
+				return -errno;
+			}
+			if (cur >= 0)
+				close(cur);
+			at = cur = fd;
+		}
+		path = slash + 1;
+	}
+}
+
+int bs_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+	};
+	long fd;
+
+	if (*path == '/')
+		return -EXDEV;
+	fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (fd >= 0)
+		return (int)fd;
+	if (errno == ENOSYS)
+		return open_beneath_walk(dirfd, path, flags, mode);
+	return -errno;
+}
+
+int bs_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t **buf, size_t *len,
+			 struct bs_error *err)
+{
+	_cleanup_close_ int dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
+	char full[PATH_MAX + 256];
+
+	*buf = NULL;
+	*len = 0;
+	snprintf(full, sizeof(full), "%s/%s", root, rel);
+	if (dir < 0)
+		return bs_error_set(err, -errno, root, "cannot open: %s", strerror(errno));
+	fd = bs_open_beneath(dir, rel, O_RDONLY | O_NOCTTY, 0);
+	if (fd == -ELOOP)
+		return bs_error_set(err, fd, full, "a symbolic link in the path: refused, the tree's own files only");
+	if (fd == -EXDEV)
+		return bs_error_set(err, fd, full, "the path leaves the tree: refused");
+	if (fd < 0)
+		return bs_error_set(err, fd, full, "cannot open: %s", strerror(-fd));
+	return read_fd(fd, full, max, buf, len, err);
 }
 
 int bs_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err)
@@ -157,22 +257,6 @@ int bs_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, 
 	*buf = BS_STEAL(data);
 	*len = used;
 	return 0;
-}
-
-int bs_sync_dir(const char *dir)
-{
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	return fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
-}
-
-int bs_sync_parent_dir(const char *path)
-{
-	_cleanup_free_ char *dir = bs_parent_dir(path);
-
-	return dir ? bs_sync_dir(dir) : -ENOMEM;
 }
 
 int bs_utf8_valid(const void *s, size_t len)
@@ -228,4 +312,20 @@ size_t bs_utf8_space(const char *s, size_t len)
 	    cp == 0x202f || cp == 0x205f || cp == 0x3000)
 		return 3;
 	return 0;
+}
+
+int bs_sync_dir(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
+}
+
+int bs_sync_parent_dir(const char *path)
+{
+	_cleanup_free_ char *dir = bs_parent_dir(path);
+
+	return dir ? bs_sync_dir(dir) : -ENOMEM;
 }

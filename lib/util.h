@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static inline void bs_freep(void *p) { free(*(void **)p); }
@@ -85,6 +86,21 @@ int bs_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, 
  */
 int bs_sync_dir(const char *dir);
 int bs_sync_parent_dir(const char *path);
+
+/*
+ * Opens path (relative) below the directory dirfd the way
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) does: no symbolic link in
+ * any component, the last included, no "..", nothing absolute. A tree being
+ * sealed or read is the image author's: a link in it must not send a read
+ * or a write outside it. The fd or -errno: -ELOOP when a symlink was met,
+ * -EXDEV for a path that would leave dirfd. Kernels without openat2 (before
+ * 5.6) get the same rules component by component.
+ */
+int bs_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
+/* bs_read_file for ROOT/REL opened with bs_open_beneath; errors name ROOT/REL
+ * and say when a symlink was refused. */
+int bs_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t **buf, size_t *len,
+			 struct bs_error *err);
 
 /* Reads and writes that retry on EINTR and short counts; 0 or -errno. */
 int bs_read_full(int fd, void *buf, size_t len, size_t *got);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <bootseal/db.h>
 #include <bootseal/deploy.h>
 #include <bootseal/repo.h>
 
@@ -13,12 +15,15 @@ static const char cmd[] = "deploy";
 
 static void help(void)
 {
-	printf("usage: bootseal deploy [--esp DIR] [--keys DIR] [--allow-missing-verity] [--jobs N] [--json]\n"
-	       "                       IMAGE TARGET\n"
+	printf("usage: bootseal deploy [--esp DIR] [--keys DIR] [--db FILE]... [--allow-unsigned-bootloader]\n"
+	       "                       [--allow-missing-verity] [--jobs N] [--json] IMAGE TARGET\n"
 	       "Writes IMAGE's composefs repository to TARGET (objects/, images/<digest>, fs-verity\n"
 	       "enabled on each: put TARGET on ext4 made with -O verity, or btrfs) and, with --esp,\n"
 	       "its UKIs and systemd-boot to DIR. --keys: keygen's output directory, whose\n"
 	       "loader/keys/auto/*.auth go to the ESP with \"secure-boot-enroll force\".\n"
+	       "The UKIs and systemd-boot (from the image's /usr, never /boot) must verify against\n"
+	       "--db (certificate, .esl or .auth) and the keys' db; --allow-unsigned-bootloader\n"
+	       "installs a systemd-boot that does not.\n"
 	       "--allow-missing-verity: store objects without fs-verity where the filesystem has none.\n");
 }
 
@@ -27,6 +32,8 @@ int cmd_deploy(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "esp", required_argument, NULL, 'e' },
 		{ "keys", required_argument, NULL, 'k' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "allow-unsigned-bootloader", no_argument, NULL, 'u' },
 		{ "allow-missing-verity", no_argument, NULL, 'i' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
@@ -36,11 +43,23 @@ int cmd_deploy(int argc, char **argv)
 	struct bs_deploy_options o = { 0 };
 	struct bs_deploy_result res;
 	struct bs_error err = { 0 };
+	struct bs_db *db = NULL;
 	int json = 0, c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'd':
+			if (!db && bs_db_new(&db) < 0)
+				return cli_report(cmd, NULL, -ENOMEM);
+			if ((r = bs_db_add_file(db, optarg, &err)) < 0) {
+				bs_db_free(db);
+				return cli_report(cmd, &err, r);
+			}
+			break;
+		case 'u':
+			o.flags |= BS_DEPLOY_ALLOW_UNSIGNED_BOOTLOADER;
+			break;
 		case 'e':
 			o.esp = optarg;
 			break;
@@ -51,26 +70,39 @@ int cmd_deploy(int argc, char **argv)
 			o.flags |= BS_REPO_INSECURE;
 			break;
 		case 'j':
-			if (cli_parse_jobs(cmd, optarg, &o.jobs) < 0)
+			if (cli_parse_jobs(cmd, optarg, &o.jobs) < 0) {
+				bs_db_free(db);
 				return BS_EXIT_BAD_INPUT;
+			}
 			break;
 		case 'J':
 			json = 1;
 			break;
 		case 'h':
 			help();
+			bs_db_free(db);
 			return BS_EXIT_OK;
 		default:
+			bs_db_free(db);
 			return BS_EXIT_BAD_INPUT;
 		}
 	}
+	r = 0;
 	if (argc - optind != 2)
-		return cli_fail(cmd, "expected IMAGE TARGET (see --help)");
-	if (o.keys && !o.esp)
-		return cli_fail(cmd, "--keys needs --esp");
+		r = cli_fail(cmd, "expected IMAGE TARGET (see --help)");
+	else if (o.keys && !o.esp)
+		r = cli_fail(cmd, "--keys needs --esp");
+	else if (db && !o.esp)
+		r = cli_fail(cmd, "--db needs --esp");
+	if (r) {
+		bs_db_free(db);
+		return r;
+	}
 	o.image = argv[optind];
 	o.target = argv[optind + 1];
+	o.db = db;
 	r = bs_deploy(&o, &res, &err);
+	bs_db_free(db);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	if (json) {

@@ -25,4 +25,15 @@ X509 *const *bs_db_certs(const struct bs_db *db);
 int bs_db_has_hash(const struct bs_db *db, const uint8_t hash[32]);
 size_t bs_db_hash_count(const struct bs_db *db);
 
+/*
+ * Whether the firmware would run pe with this db: signed by (or chaining
+ * to) one of its certificates, or its Authenticode hash listed. 0 and the
+ * signer's subject (or "image hash listed in db") in why; -EKEYREJECTED
+ * and the reason in err otherwise; another -errno for a structural problem.
+ * flags are bs_authenticode_verify_flags's (BS_AUTHENTICODE_ALLOW_SHA1).
+ */
+struct bs_pe;
+int bs_db_check_pe(const struct bs_db *db, const struct bs_pe *pe, unsigned flags, char *why, size_t why_size,
+		   struct bs_error *err);
+
 #endif

@@ -93,6 +93,13 @@ struct bs_oci_flatten_options {
 	bs_oci_progress_fn progress;    /* may be NULL */
 	void *progress_ctx;
 	size_t jobs;                    /* hashing threads, 0: all cores */
+	/* May be NULL: every entry of every layer as read (path without "./",
+	 * "" for the root; whiteouts under their ".wh." name), its file type
+	 * (S_IFREG, S_IFDIR, ...: archive_entry_filetype) and hardlink target
+	 * (or NULL), before it is
+	 * applied. A negative return stops the flattening with that error. */
+	int (*entry)(void *ctx, size_t layer, const char *path, unsigned type, const char *hardlink);
+	void *entry_ctx;
 };
 
 struct bs_oci_flatten_stats {

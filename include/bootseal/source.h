@@ -33,6 +33,9 @@ struct bs_source_options {
 	 * whose bytes bs_source_read_file must return for OCI images. */
 	const char *const *capture;
 	size_t n_capture;
+	/* OCI images: every entry of every layer, as bs_oci_flatten_options.entry. */
+	int (*layer_entry)(void *ctx, size_t layer, const char *path, unsigned type, const char *hardlink);
+	void *layer_entry_ctx;
 	/* May be NULL: files hashed (directories) or layer bytes read (OCI). */
 	bs_progress_fn progress;
 	void *progress_ctx;
@@ -53,10 +56,12 @@ void bs_source_free(struct bs_source *src);
 /* The tree, owned by src. */
 struct bs_tree *bs_source_tree(struct bs_source *src);
 /*
- * With BS_SOURCE_BOOT_FILES (directories and OCI images only): UKIs under
- * boot/EFI/Linux/, and systemd-boot binaries under boot/EFI/ and
- * usr/lib/systemd/boot/efi/ (systemd-boot*.efi, *.efi.signed), sorted by path, read before the
- * transforms empty /boot.
+ * With BS_SOURCE_BOOT_FILES (directories and OCI images only): every EFI
+ * binary in /boot (a name ending in .efi, any case, any depth: UKIs under
+ * boot/EFI/Linux/ and whatever else is there; one that is not a regular
+ * file is listed with no bytes), and systemd-boot binaries under
+ * usr/lib/systemd/boot/efi/ (systemd-boot*.efi, *.efi.signed), sorted by
+ * path, read before the transforms empty /boot.
  */
 void bs_source_boot_files(const struct bs_source *src, const struct bs_source_file **files, size_t *n);
 

@@ -46,7 +46,7 @@ else
 fi
 digest=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])' <"$work/seal.json")
 kver=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["kver"])' <"$work/seal.json")
-check_eq "seal-without-runtime.sh: verify-seal's three checks hold" 3 "$(grep -c '^ok ' "$work/seal.err")"
+check_eq "seal-without-runtime.sh: verify-seal's four checks hold (seal-layer too)" 4 "$(grep -c '^ok ' "$work/seal.err")"
 
 # The Containerfile's stages, without a runtime: stage 1 is the example
 # unpacked; stages 2 and 3 are their RUN steps with /target, /run/secrets and
