@@ -196,8 +196,11 @@ static int collect_dir(struct bs_source *src, const char *root, int rootfd, char
 			r = bs_read_file_beneath(root, rel, BS_UKI_MAX, &data, &dlen, err);
 			if (r == -EFBIG) {
 				bs_error_clear(err);   /* a message that names the bound's purpose */
-				r = bs_error_set(err, r, full, "%s larger than %llu bytes (%llu MiB), the bound on a boot file",
-						 de->d_name, BS_UKI_MAX, BS_UKI_MAX >> 20);
+				char file[PATH_MAX * 2 + NAME_MAX + 2];
+
+				snprintf(file, sizeof(file), "%s/%s", full, de->d_name);
+				r = bs_error_set(err, r, file, "larger than %llu bytes (%llu MiB), the bound on a boot file",
+						 BS_UKI_MAX, BS_UKI_MAX >> 20);
 			}
 			if (r >= 0 && (r = add_file(src, rel, NULL, dlen, data)) < 0)
 				free(data);

@@ -210,11 +210,13 @@ check_eq "4: verify-seal fails when the UKI layer is repeated after the added on
 check "4: naming the binary in /boot" grep -q '^FAIL boot-binary /boot/EFI/BOOT/BOOTX64.EFI' "$work/b-vs.out"
 
 # 4. A layer after the seal that changes nothing the digest sees (a file
-# rewritten as it was, a boot loader entry): only the layer shows it.
+# rewritten as it was, a boot loader setting): only the layer shows it. (A
+# BLS entry naming a missing file would be refused by the digest itself, as
+# bootc refuses it.)
 cp -a "$work/b-good" "$work/b-same"
-mkdir -p "$work/b-same-add/usr/lib" "$work/b-same-add/boot/loader/entries"
+mkdir -p "$work/b-same-add/usr/lib" "$work/b-same-add/boot/loader"
 cp -a "$work/b-good-u/rootfs/usr/lib/os-release" "$work/b-same-add/usr/lib/os-release"
-printf 'title x\nefi /EFI/BOOT/x.efi\n' >"$work/b-same-add/boot/loader/entries/x.conf"
+printf 'timeout 0\n' >"$work/b-same-add/boot/loader/loader.conf"
 add_layer "$work/b-same" "$work/b-same-add"
 vs "oci:$work/b-same:s" >"$work/b-vs.out" 2>&1
 check_eq "4: verify-seal fails on a layer after the seal the digest does not see" 1 "$?"
@@ -256,12 +258,13 @@ rm -rf "$work/b-outside" && mkdir -p "$work/b-outside"
 umoci unpack --image "$work/b-ex/image:example" "$work/b-ex-u" >/dev/null 2>&1
 cp -a "$work/b-ex-u/rootfs" "$work/b-t7"
 ln -s "$work/b-outside" "$work/b-t7/boot/EFI"
-check_fails "7: seal dir: with a symlink at ROOT/boot/EFI is refused" 2 "b-t7/boot/EFI: a symbolic link in the path" \
+check_fails "7: seal dir: with a symlink at ROOT/boot/EFI is refused" 2 "b-t7/boot/EFI: (a symbolic link in the path|not a directory, where bootc looks)" \
 	"$B" seal "${bk[@]}" "dir:$work/b-t7"
 check_eq "7: and writes nothing outside the tree" "" "$(ls -A "$work/b-outside")"
 rm -rf "$work/b-t7" && cp -a "$work/b-ex-u/rootfs" "$work/b-t7" && mkdir "$work/b-t7/boot/EFI"
 ln -s "$work/b-outside" "$work/b-t7/boot/EFI/Linux"
-check_fails "7: seal dir: with a symlink at ROOT/boot/EFI/Linux is refused" 2 "b-t7/boot/EFI/Linux: a symbolic link in the path" \
+# bootc's own boot-entry check (issue 16) meets the link first; either refusal writes nothing.
+check_fails "7: seal dir: with a symlink at ROOT/boot/EFI/Linux is refused" 2 "b-t7/boot/EFI/Linux: (a symbolic link in the path|not a directory, where bootc looks)" \
 	"$B" seal "${bk[@]}" "dir:$work/b-t7"
 check_eq "7: and writes nothing outside the tree" "" "$(ls -A "$work/b-outside")"
 rm -rf "$work/b-t7" && cp -a "$work/b-ex-u/rootfs" "$work/b-t7"
