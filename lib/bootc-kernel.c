@@ -20,34 +20,9 @@
 #define MODULES "usr/lib/modules"
 
 /* Rust's str::from_utf8: bootc skips names that are not valid UTF-8. */
-static int is_utf8(const unsigned char *s)
+static int is_utf8(const char *name)
 {
-	while (*s) {
-		unsigned c = *s, n, min;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, min = 0x80, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, min = 0x800, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, min = 0x10000, cp = c & 0x07;
-		else
-			return 0;
-		for (unsigned i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
-	return 1;
+	return bs_utf8_valid(name, strlen(name));
 }
 
 static void closedirp(DIR **d)
@@ -93,7 +68,7 @@ static int find_uki(const char *rootfs, char **version, struct bs_error *err)
 	if (r < 0 || !d)
 		return r;
 	while ((e = readdir(d))) {
-		if (!uki_stem_len(e->d_name, &stem) || !is_utf8((const unsigned char *)e->d_name))
+		if (!uki_stem_len(e->d_name, &stem) || !is_utf8(e->d_name))
 			continue;
 		if (first && strcmp(e->d_name, first) >= 0)
 			continue;
@@ -124,7 +99,7 @@ static int find_modules_dir(const char *rootfs, char **version, struct bs_error 
 		struct stat st;
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    !is_utf8((const unsigned char *)e->d_name))
+		    !is_utf8(e->d_name))
 			continue;
 		/* DirEntry::file_type(): the entry itself, a symlink is no directory. */
 		if (e->d_type == DT_UNKNOWN && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&

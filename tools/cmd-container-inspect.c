@@ -15,22 +15,12 @@
 
 #include <bootseal/bootc.h>
 #include <bootseal/kargs.h>
+#include <bootseal/uki.h>
 
 #include "cli-io.h"
 #include "cli.h"
 
 static const char cmd[] = "container inspect";
-
-/* bootc matches kargs.d architectures against the Rust target it was built for. */
-#if defined(__x86_64__)
-#define HOST_ARCH "x86_64"
-#elif defined(__aarch64__)
-#define HOST_ARCH "aarch64"
-#elif defined(__riscv) && __riscv_xlen == 64
-#define HOST_ARCH "riscv64"
-#else
-#define HOST_ARCH "unknown"
-#endif
 
 static void help(void)
 {
@@ -110,7 +100,7 @@ int cli_container_inspect(int argc, char **argv)
 	else if (format && strcmp(format, "humanreadable") != 0)
 		return cli_fail(cmd, "unsupported format '%s' (humanreadable or json)", format);
 
-	r = bs_kargs_read_dir(rootfs, HOST_ARCH, &cmdline, &err);
+	r = bs_kargs_read_dir(rootfs, bs_uki_arch_host()->rust, &cmdline, &err);
 	if (r >= 0)
 		r = bs_bootc_find_kernel(rootfs, &kernel, &err);
 	if (r >= 0 && json)
