@@ -436,29 +436,7 @@ seal14() { "$B" seal --key k14/db.key --cert k14/db.crt oci:ex/image:example "oc
 seal14 a >/dev/null
 skopeo copy -q oci:ex/image:example oci:lay:other
 # Blobs no manifest of index.json reaches, and temporary names, in a layout.
-strays() { python3 - "$1" <<'PY'
-import json, os, sys
-d = sys.argv[1]
-seen, todo = set(), [json.load(open(f"{d}/index.json"))]
-while todo:
-    o = todo.pop()
-    for k in ("config", "subject"):
-        if isinstance(o.get(k), dict):
-            seen.add(o[k]["digest"][7:])
-    for k in ("manifests", "layers", "blobs"):
-        for x in o.get(k, []):
-            seen.add(x["digest"][7:])
-            if "manifest" in x.get("mediaType", "") or "index" in x.get("mediaType", ""):
-                todo.append(json.load(open(f"{d}/blobs/sha256/{x['digest'][7:]}")))
-for b in sorted(os.listdir(f"{d}/blobs/sha256")):
-    if b not in seen:
-        print("unreferenced", b)
-for root, dirs, files in os.walk(d):
-    for f in files + dirs:
-        if ".tmp" in f or f.startswith(".bootseal"):
-            print("left", os.path.join(root, f))
-PY
-}
+strays() { python3 "$top/tests/layout-strays.py" "$1"; }
 n=$(SOURCE_DATE_EPOCH=1700000001 renames "$work/r14" seal14 b)
 SOURCE_DATE_EPOCH=1700000001 killed_at KILL_AT_RENAME "$n" seal14 b
 check "14: the killed seal left something to clean (test premise)" test -n "$(strays lay)"
