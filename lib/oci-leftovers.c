@@ -199,16 +199,12 @@ static int ours(const char *name, const char *prefix)
 static void remove_leftovers(int dirfd, const char *dir)
 {
 	struct refs r = { 0 };
-	int dupfd = dup(dirfd), known = -1;
+	DIR *d = bs_opendir_dup(dirfd);
+	int known = -1;
 	struct dirent *de;
-	DIR *d;
 
-	if (dupfd < 0)
+	if (!d)
 		return;
-	if (!(d = fdopendir(dupfd))) {
-		close(dupfd);
-		return;
-	}
 	while ((de = readdir(d))) {
 		struct stat st;
 

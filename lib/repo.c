@@ -281,16 +281,11 @@ static int meta_ensure(struct bs_repo *repo, const char *path, int create, struc
  * images/.tmp.PID, .tmp.meta.json.PID): nothing else in a repository is named so. */
 static void remove_tmp_names(int dirfd, int symlinks_too)
 {
-	int dupfd = dup(dirfd);
+	DIR *d = bs_opendir_dup(dirfd);
 	struct dirent *de;
-	DIR *d;
 
-	if (dupfd < 0)
+	if (!d)
 		return;
-	if (!(d = fdopendir(dupfd))) {
-		close(dupfd);
-		return;
-	}
 	while ((de = readdir(d))) {
 		struct stat st;
 

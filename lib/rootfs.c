@@ -289,14 +289,10 @@ static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
-	int r = 0, fd;
+	int r = 0;
 
-	fd = dup(dirfd);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (!(d = bs_opendir_dup(dirfd)))
 		return fail_errno(s, rel_len ? rel : ".", "cannot read directory");
-	}
 	/* composefs-rs orders entries by their name bytes (a BTreeMap). */
 	while ((errno = 0, de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

@@ -102,6 +102,13 @@ int bs_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
 int bs_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t **buf, size_t *len,
 			 struct bs_error *err);
 
+/*
+ * A directory stream over a duplicate of dirfd, so closedir() leaves dirfd
+ * open for the *at() calls that go with the walk. NULL with errno set.
+ */
+#include <dirent.h>
+DIR *bs_opendir_dup(int dirfd);
+
 /* Reads and writes that retry on EINTR and short counts; 0 or -errno. */
 int bs_read_full(int fd, void *buf, size_t len, size_t *got);
 int bs_write_full(int fd, const void *buf, size_t len);
