@@ -62,6 +62,16 @@ need() {
 	done
 }
 
+# kill_shim_preload: the LD_PRELOAD value for the kill-at-rename shim
+# (tests/crash). A sanitized bootseal stops at once unless its sanitizer
+# runtime comes first in the list, and then no rename would ever be reached.
+kill_shim_preload() {
+	local shim=${KILL_SHIM:-$(dirname "$BOOTSEAL")/../tests/crash/kill-at-rename.so} asan
+	[ -f "$shim" ] || return 1
+	asan=$(ldd "$BOOTSEAL" 2>/dev/null | awk '$1 ~ /^libasan/ { print $3 }')
+	echo "${asan:+$asan }$shim"
+}
+
 finish() {
 	[ "$failures" = 0 ]
 }

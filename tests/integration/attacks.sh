@@ -284,11 +284,11 @@ python3 "$H/make-bootable.py" res-plain
 # 8: kargs.d merges in linear time, and a command line the kernel would cut
 # (COMMAND_LINE_SIZE 2048 on x86_64, NUL included) is refused, not signed.
 python3 "$H/make-bootable.py" res-kargs --kargs 4 16000
-start=$SECONDS
+# The timeout only keeps a quadratic merge (minutes, before the fix) from
+# hanging the suite; speed itself is bench/'s business, not a test's.
 check_fails "8: kargs.d of 4 x 16,000 arguments: refused, naming COMMAND_LINE_SIZE" 2 \
 	"^bootseal: seal: oci:res-kargs:t: kernel command line of [0-9]+ bytes; the x86_64 kernel keeps at most 2047 \(COMMAND_LINE_SIZE 2048\)" \
 	timeout 120 "$B" seal "${reskeys[@]}" oci:res-kargs:t oci:res-out8:s
-check "8: and in seconds, not minutes" test $((SECONDS - start)) -lt 10
 # "rw composefs=<128 hex>" is 141 bytes; a --karg of 1905 makes 2047.
 pad=a=$(printf 'x%.0s' $(seq 1903))
 check "8: a command line of 2047 bytes is sealed" \
@@ -370,8 +370,7 @@ check "11: and fsck.erofs checks it in seconds" timeout 60 fsck.erofs res-size.i
 
 # --- 13-15: crash safety and secrets -----------------------------------------
 # A test-only LD_PRELOAD shim (tests/crash) raises SIGKILL at the Nth rename.
-shim=${KILL_SHIM:-$(dirname "$BOOTSEAL")/../tests/crash/kill-at-rename.so}
-[ -f "$shim" ] || { not_ok "the kill-at-rename shim is built ($shim)"; exit 1; }
+shim=$(kill_shim_preload) || { not_ok "the kill-at-rename shim is built (tests/crash)"; exit 1; }
 renames() { # LOG CMD...: runs CMD, prints how many renames it made
 	local log=$1
 	shift

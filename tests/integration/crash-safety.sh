@@ -100,8 +100,7 @@ kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 # Killed at an exact rename, not at a time: a test-only LD_PRELOAD shim
 # (tests/crash) raises SIGKILL just before the Nth rename.
-shim=${KILL_SHIM:-$(dirname "$BOOTSEAL")/../tests/crash/kill-at-rename.so}
-[ -f "$shim" ] || { not_ok "the kill-at-rename shim is built ($shim)"; exit 1; }
+shim=$(kill_shim_preload) || { not_ok "the kill-at-rename shim is built (tests/crash)"; exit 1; }
 killed_at() { # N CMD...
 	local at=$1
 	shift
@@ -119,7 +118,8 @@ seal_to() { "$BOOTSEAL" seal --key "$work/keys/db.key" --cert "$work/keys/db.crt
 seal_to a >/dev/null
 skopeo copy -q "oci:$work/ex/image:example" "oci:$lay:other"
 (export RENAME_LOG=$work/seal-renames SOURCE_DATE_EPOCH=1700000001 LD_PRELOAD=$shim; seal_to k >/dev/null 2>&1)
-points=$(awk -v l="$lay/" 'index($4, l) == 1 { print $1 }' "$work/seal-renames")
+points=$(awk -v l="$lay/" 'index($4, l) == 1 { print $1 }' "$work/seal-renames" 2>/dev/null)
+check "seal renames files in the layout, to be killed at (test premise)" test -n "$points"
 broken=0
 for i in $points; do
 	# A new image each time: its blobs are new to the layout.
@@ -140,8 +140,9 @@ check "... and every tag is whole" sh -c "skopeo inspect oci:$lay:other >/dev/nu
 rm -f "$work/deploy-renames"
 (export RENAME_LOG=$work/deploy-renames LD_PRELOAD=$shim
 	"$BOOTSEAL" deploy --allow-missing-verity "oci:$lay:a" "$work/repo-count" >/dev/null 2>&1)
+check "deploy renames files, to be killed at (test premise)" test -s "$work/deploy-renames"
 left=0
-for i in $(seq "$(wc -l <"$work/deploy-renames")"); do
+for i in $(seq "$(cat "$work/deploy-renames" 2>/dev/null | wc -l)"); do
 	repo=$work/repo-$i
 	killed_at "$i" "$BOOTSEAL" deploy --allow-missing-verity "oci:$lay:a" "$repo"
 	"$BOOTSEAL" deploy --allow-missing-verity "oci:$lay:a" "$repo" >/dev/null 2>&1 || left=$((left + 1))
