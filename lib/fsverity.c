@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -394,6 +395,49 @@ int bs_fsverity_digest_fd(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest)
 	    lseek(fd, 0, SEEK_CUR) == 0)
 		return digest_mapped(ctx, fd, (uint64_t)st.st_size, digest);
 	return digest_read(ctx, fd, digest);
+}
+
+int bs_fsverity_digest_file(struct bs_fsverity_ctx *ctx, int fd, uint64_t size, uint8_t *digest)
+{
+	uint64_t total = 0;
+	int at_end = 0;
+
+	if (!ctx || fd < 0 || !digest)
+		return -EINVAL;
+	if (size >= MAP_MIN_SIZE) {
+		uint8_t beyond;
+		ssize_t n = pread(fd, &beyond, 1, (off_t)size);
+
+		if (n < 0)
+			return -errno;
+		if (n > 0)
+			return -EIO;
+		return digest_mapped(ctx, fd, size, digest);
+	}
+	if (!ctx->read_buf && !(ctx->read_buf = malloc(READ_CHUNK)))
+		return -ENOMEM;
+	bs_fsverity_reset(ctx);
+	/* Each read asks for one byte more than is left: a file that grew
+	 * shows it, and the short read that ends a small file says it is the
+	 * end without a second call. */
+	while (!at_end) {
+		size_t want = size + 1 - total < READ_CHUNK ? (size_t)(size + 1 - total) : READ_CHUNK;
+		ssize_t got = read(fd, ctx->read_buf, want);
+		int r;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if ((uint64_t)got > size - total || (got == 0 && total < size))
+			return -EIO;
+		r = bs_fsverity_update(ctx, ctx->read_buf, (size_t)got);
+		if (r < 0)
+			return r;
+		total += (uint64_t)got;
+		at_end = got == 0 || (total == size && (size_t)got < want);
+	}
+	return bs_fsverity_final(ctx, digest);
 }
 
 int bs_fsverity_digest_path(struct bs_fsverity_ctx *ctx, const char *path, uint8_t *digest,

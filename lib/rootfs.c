@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bootseal/workqueue.h>
 
@@ -24,8 +25,43 @@
 
 struct hash_job {
 	struct bs_tree_inode *inode;
-	char *relpath;
-	int error;
+	char *relpath;          /* for messages */
+	int fd;                 /* opened by the scan; closed once hashed */
+	uint64_t size;          /* from fstat of that same open file */
+};
+
+/*
+ * Files go from the scan to the hashing threads a batch at a time, so the
+ * scan reads the next directories while the previous batch is hashed: on a
+ * tree of small files the walk is half the work, and it would otherwise
+ * leave every other core idle. A batch holds its files open, which is why
+ * it is bounded in files as well as bytes.
+ */
+#define BATCH_FILES 128
+#define BATCH_BYTES (32u << 20)
+
+struct hasher;
+
+struct batch {
+	struct hasher *hasher;
+	struct hash_job *jobs;
+	size_t n, cap;
+	size_t *order;
+	unsigned long long bytes;
+	struct bs_workqueue_job *running;
+};
+
+struct hasher {
+	const struct bs_rootfs_options *opts;
+	size_t jobs;
+	struct bs_fsverity_ctx **ctx;   /* one per worker; one batch runs at a time */
+	/* Progress, updated by every worker; reported by whichever worker
+	 * takes the `reporting` flag, at most every 100 ms. The totals grow
+	 * as the scan finds files. */
+	size_t files_done, files_total;
+	unsigned long long bytes_done, bytes_total;
+	long long last_report_ms;
+	int reporting;
 };
 
 /* A hardlinked file seen once. */
@@ -43,8 +79,12 @@ struct scan {
 	size_t inline_max;
 	int capability_only;
 
-	struct hash_job *jobs;
-	size_t n_jobs, cap_jobs;
+	struct hasher hasher;
+	struct batch batch[2];          /* filling, and the one hashing */
+	int filling;
+	size_t hashed_files;
+	unsigned long long hashed_bytes;
+
 	struct link *links;
 	size_t n_links, cap_links;      /* open addressing, cap is a power of two */
 	size_t entries;
@@ -94,23 +134,209 @@ static int link_table_grow(struct scan *s)
 	return 0;
 }
 
-static int add_hash_job(struct scan *s, struct bs_tree_inode *inode, const char *rel)
+static long long now_ms(void)
 {
-	if (s->n_jobs == s->cap_jobs) {
-		size_t cap = s->cap_jobs ? 2 * s->cap_jobs : 4096;
-		struct hash_job *n = realloc(s->jobs, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		s->jobs = n;
-		s->cap_jobs = cap;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void report(struct hasher *h, int done)
+{
+	const struct bs_rootfs_options *o = h->opts;
+	struct bs_progress p = { .phase = "hashing", .done = done };
+	long long now = now_ms();
+	int idle = 0;
+
+	if (!o->progress)
+		return;
+	if (!done && now - __atomic_load_n(&h->last_report_ms, __ATOMIC_RELAXED) < 100)
+		return;
+	if (!__atomic_compare_exchange_n(&h->reporting, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	p.files_done = __atomic_load_n(&h->files_done, __ATOMIC_RELAXED);
+	p.bytes_done = __atomic_load_n(&h->bytes_done, __ATOMIC_RELAXED);
+	p.files_total = __atomic_load_n(&h->files_total, __ATOMIC_RELAXED);
+	p.bytes_total = __atomic_load_n(&h->bytes_total, __ATOMIC_RELAXED);
+	o->progress(o->progress_ctx, &p);
+	__atomic_store_n(&h->last_report_ms, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->reporting, 0, __ATOMIC_RELEASE);
+}
+
+static int hash_one(void *arg, size_t worker, size_t item)
+{
+	struct batch *b = arg;
+	struct hasher *h = b->hasher;
+	struct hash_job *job = &b->jobs[b->order[item]];
+	uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
+	int r;
+
+	r = bs_fsverity_digest_file(h->ctx[worker], job->fd, job->size, digest);
+	close(job->fd);
+	job->fd = -1;
+	if (r < 0)
+		return r;
+	__atomic_add_fetch(&h->files_done, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&h->bytes_done, (unsigned long long)job->size, __ATOMIC_RELAXED);
+	report(h, 0);
+	return bs_tree_inode_set_digest(job->inode, digest, bs_fsverity_digest_size(h->ctx[worker]));
+}
+
+static int larger_first(const void *a, const void *b, void *arg)
+{
+	struct hash_job *jobs = arg;
+	uint64_t x = jobs[*(const size_t *)a].size;
+	uint64_t y = jobs[*(const size_t *)b].size;
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static void batch_clear(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->jobs[i].fd >= 0)
+			close(b->jobs[i].fd);
+		free(b->jobs[i].relpath);
 	}
-	s->jobs[s->n_jobs].inode = inode;
-	s->jobs[s->n_jobs].error = 0;
-	s->jobs[s->n_jobs].relpath = strdup(rel);
-	if (!s->jobs[s->n_jobs].relpath)
+	b->n = 0;
+	b->bytes = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+	batch_clear(b);
+	free(b->jobs);
+	free(b->order);
+}
+
+/*
+ * Largest files first: a 500 MB file started last would leave the other
+ * cores idle while one finishes it. Results go by job, so order is free.
+ */
+static int batch_start(struct scan *s, struct batch *b)
+{
+	size_t *order = realloc(b->order, (b->n ? b->n : 1) * sizeof(*order));
+
+	if (!order)
 		return -ENOMEM;
-	s->n_jobs++;
+	b->order = order;
+	for (size_t i = 0; i < b->n; i++)
+		order[i] = i;
+	qsort_r(order, b->n, sizeof(*order), larger_first, b->jobs);
+	b->hasher = &s->hasher;
+	return bs_workqueue_start(b->n, s->hasher.jobs, hash_one, b, &b->running);
+}
+
+/* Joins a started batch; the redirects allocate from the tree, so they are
+ * set here, on the scan's thread, not by the workers. */
+static int batch_finish(struct scan *s, struct batch *b)
+{
+	size_t failed = 0;
+	int r;
+
+	if (!b->running)
+		return 0;
+	r = bs_workqueue_wait(b->running, &failed);
+	b->running = NULL;
+	if (r < 0 && r != -ENOMEM) {
+		const char *rel = b->jobs[b->order[failed]].relpath;
+
+		errno = -r;
+		r = r == -EIO ? fail(s, rel, -EIO, "changed size while being read") : fail_errno(s, rel, "cannot read");
+	}
+	for (size_t i = 0; i < b->n && r >= 0; i++) {
+		struct bs_tree_inode *inode = b->jobs[i].inode;
+		uint8_t digest[BS_TREE_DIGEST_MAX];
+		size_t len;
+
+		memcpy(digest, bs_tree_inode_digest(inode, &len), sizeof(digest));
+		r = bs_tree_inode_set_external(s->tree, inode, b->jobs[i].size, digest, len, s->err);
+	}
+	batch_clear(b);
+	return r;
+}
+
+/* Hands the filling batch to the workers once the previous one is done. */
+static int batch_send(struct scan *s)
+{
+	struct batch *b = &s->batch[s->filling];
+	int r;
+
+	r = batch_finish(s, &s->batch[!s->filling]);
+	if (r < 0 || !b->n)
+		return r;
+	r = batch_start(s, b);
+	if (r < 0)
+		return r;
+	s->filling = !s->filling;
 	return 0;
+}
+
+/* Hashes everything queued; the error of the earliest file in walk order wins. */
+static int batch_drain(struct scan *s)
+{
+	int r = batch_send(s);
+
+	return r < 0 ? r : batch_finish(s, &s->batch[!s->filling]);
+}
+
+/* Takes fd: the batch closes it. */
+static int add_hash_job(struct scan *s, struct bs_tree_inode *inode, const char *rel, int fd, uint64_t size)
+{
+	struct batch *b = &s->batch[s->filling];
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : BATCH_FILES;
+		struct hash_job *n = realloc(b->jobs, cap * sizeof(*n));
+
+		if (!n) {
+			close(fd);
+			return -ENOMEM;
+		}
+		b->jobs = n;
+		b->cap = cap;
+	}
+	b->jobs[b->n] = (struct hash_job){ .inode = inode, .fd = fd, .size = size, .relpath = strdup(rel) };
+	if (!b->jobs[b->n].relpath) {
+		close(fd);
+		return -ENOMEM;
+	}
+	b->n++;
+	b->bytes += size;
+	s->hashed_files++;
+	s->hashed_bytes += size;
+	__atomic_add_fetch(&s->hasher.files_total, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->hasher.bytes_total, (unsigned long long)size, __ATOMIC_RELAXED);
+	if (b->n >= BATCH_FILES || b->bytes >= BATCH_BYTES)
+		return batch_send(s);
+	return 0;
+}
+
+static int hasher_init(struct scan *s)
+{
+	struct bs_fsverity_params params = { .hash_alg = s->opts->hash_alg ? s->opts->hash_alg
+									   : BS_HASH_SHA512 };
+	struct hasher *h = &s->hasher;
+	int r = 0;
+
+	h->opts = s->opts;
+	h->jobs = s->opts->jobs ? s->opts->jobs : bs_workqueue_default_jobs();
+	h->ctx = calloc(h->jobs, sizeof(*h->ctx));
+	if (!h->ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->jobs && r >= 0; i++)
+		r = bs_fsverity_new(&params, &h->ctx[i]);
+	return r;
+}
+
+static void hasher_free(struct hasher *h)
+{
+	for (size_t i = 0; h->ctx && i < h->jobs; i++)
+		bs_fsverity_free(h->ctx[i]);
+	free(h->ctx);
 }
 
 static void fill_stat(struct bs_tree_inode *inode, const struct stat *st)
@@ -124,26 +350,32 @@ static void fill_stat(struct bs_tree_inode *inode, const struct stat *st)
 	t->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
 }
 
-/* bootc keeps one xattr; the generic reader keeps them all. */
-static int read_xattrs(struct scan *s, struct bs_tree_inode *inode, const char *rel)
+/*
+ * bootc keeps one xattr; the generic reader keeps them all. Through fd when
+ * the entry is open anyway (a file or directory); a symlink or device is
+ * named by its path, there being no xattr call relative to a directory.
+ */
+static int read_xattrs(struct scan *s, struct bs_tree_inode *inode, const char *rel, int fd)
 {
 	char full[PATH_MAX], names[65536], value[65536];
 	ssize_t len;
 
-	if (snprintf(full, sizeof(full), "%s/%s", s->root_path, rel) >= (int)sizeof(full))
+	if (fd < 0 && snprintf(full, sizeof(full), "%s/%s", s->root_path, rel) >= (int)sizeof(full))
 		return fail(s, rel, -ENAMETOOLONG, "path too long");
 	if (s->capability_only) {
-		len = lgetxattr(full, CAPABILITY_XATTR, value, sizeof(value));
+		len = fd >= 0 ? fgetxattr(fd, CAPABILITY_XATTR, value, sizeof(value))
+			      : lgetxattr(full, CAPABILITY_XATTR, value, sizeof(value));
 		if (len < 0)
 			return errno == ENODATA || errno == ENOTSUP ? 0 : fail_errno(s, rel, "cannot read xattrs");
 		return bs_tree_inode_add_xattr(s->tree, inode, CAPABILITY_XATTR, strlen(CAPABILITY_XATTR),
 					       value, (size_t)len, s->err);
 	}
-	len = llistxattr(full, names, sizeof(names));
+	len = fd >= 0 ? flistxattr(fd, names, sizeof(names)) : llistxattr(full, names, sizeof(names));
 	if (len < 0)
 		return errno == ENOTSUP ? 0 : fail_errno(s, rel, "cannot list xattrs");
 	for (char *name = names; name < names + len; name += strlen(name) + 1) {
-		ssize_t vlen = lgetxattr(full, name, value, sizeof(value));
+		ssize_t vlen = fd >= 0 ? fgetxattr(fd, name, value, sizeof(value))
+				       : lgetxattr(full, name, value, sizeof(value));
 		int r;
 
 		if (vlen < 0)
@@ -155,17 +387,12 @@ static int read_xattrs(struct scan *s, struct bs_tree_inode *inode, const char *
 	return 0;
 }
 
-static int read_inline(struct scan *s, int dirfd, const char *name, const char *rel,
-		       struct bs_tree_inode *inode, size_t size)
+static int read_inline(struct scan *s, int fd, const char *rel, struct bs_tree_inode *inode, size_t size)
 {
-	_cleanup_close_ int fd = -1;
 	uint8_t buf[256];
 	size_t got;
 	int r;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return fail_errno(s, rel, "cannot open");
 	r = bs_read_full(fd, buf, size + 1, &got);
 	if (r < 0) {
 		errno = -r;
@@ -205,12 +432,59 @@ static int read_symlink(struct scan *s, int dirfd, const char *name, const char 
 	return bs_tree_inode_set_payload(s->tree, inode, target, (size_t)n, s->err);
 }
 
+/*
+ * A file or directory is opened first and asked through its descriptor:
+ * one open, one fstat, one xattr call, and the descriptor then serves the
+ * read, the hash and the directory walk; a path is resolved once. Anything
+ * else (or a name whose type the directory did not say) is stat'ed by name.
+ * *fd is -1 when the entry is not open.
+ */
+static int open_entry(struct scan *s, int dirfd, const char *name, unsigned char type, const char *rel,
+		      struct stat *st, int *fd)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+
+	*fd = -1;
+	if (type == DT_UNKNOWN) {
+		if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+			return fail_errno(s, rel, "cannot stat");
+		type = S_ISREG(st->st_mode) ? DT_REG : S_ISDIR(st->st_mode) ? DT_DIR : DT_UNKNOWN;
+	}
+	if (type != DT_REG && type != DT_DIR) {
+		if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+			return fail_errno(s, rel, "cannot stat");
+		return 0;
+	}
+	*fd = openat(dirfd, name, flags | (type == DT_DIR ? O_DIRECTORY : 0));
+	if (*fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		/* The batches hold files open: hash them, then try again. */
+		int r = batch_drain(s);
+
+		if (r < 0)
+			return r;
+		*fd = openat(dirfd, name, flags | (type == DT_DIR ? O_DIRECTORY : 0));
+	}
+	if (*fd < 0)
+		return fail_errno(s, rel, type == DT_DIR ? "cannot open directory" : "cannot open");
+	if (fstat(*fd, st) < 0) {
+		int r = fail_errno(s, rel, "cannot stat");
+
+		close(*fd);
+		*fd = -1;
+		return r;
+	}
+	/* O_NONBLOCK kept a FIFO swapped in from blocking the open; reads of a
+	 * regular file ignore it. */
+	return 0;
+}
+
 static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, const char *name,
-		      char *rel, size_t rel_len)
+		      unsigned char type, char *rel, size_t rel_len)
 {
 	size_t name_len = strlen(name), child_rel_len;
 	struct bs_tree_inode *inode = NULL;
 	struct link *hard = NULL;
+	_cleanup_close_ int fd = -1;
 	struct stat st;
 	int r;
 
@@ -222,8 +496,9 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 	memcpy(rel + (rel_len ? rel_len + 1 : 0), name, name_len + 1);
 	s->entries++;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail_errno(s, rel, "cannot stat");
+	r = open_entry(s, dirfd, name, type, rel, &st, &fd);
+	if (r < 0)
+		return r;
 	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
 		if (s->n_links * 2 >= s->cap_links && (r = link_table_grow(s)) < 0)
 			return r;
@@ -236,7 +511,7 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 	if (r < 0)
 		return fail(s, rel, r, "unsupported file type");
 	fill_stat(inode, &st);
-	r = read_xattrs(s, inode, rel);
+	r = read_xattrs(s, inode, rel, fd);
 	if (r < 0)
 		return r;
 	if (hard) {
@@ -249,10 +524,13 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
 		if ((size_t)st.st_size <= s->inline_max) {
-			r = read_inline(s, dirfd, name, rel, inode, (size_t)st.st_size);
+			r = read_inline(s, fd, rel, inode, (size_t)st.st_size);
 		} else {
 			bs_tree_inode_stat(inode)->size = (uint64_t)st.st_size;
-			r = add_hash_job(s, inode, rel);
+			int taken = fd;
+
+			fd = -1;
+			r = add_hash_job(s, inode, rel, taken, (uint64_t)st.st_size);
 		}
 		break;
 	case S_IFLNK:
@@ -271,16 +549,13 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 		return r == -EINVAL || r == -EEXIST ? fail(s, rel, r, s->err && s->err->code ? s->err->message : "invalid entry") : r;
 	if (!S_ISDIR(st.st_mode) || skipped_dir(s, dir, name))
 		return 0;
-
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return fail_errno(s, rel, "cannot open directory");
 	return scan_dir(s, fd, inode, rel, child_rel_len);
 }
 
+/* A directory's entry, its d_type byte first, then the NUL-terminated name. */
 static int name_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
 static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *rel, size_t rel_len)
@@ -295,6 +570,8 @@ static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *
 		return fail_errno(s, rel_len ? rel : ".", "cannot read directory");
 	/* composefs-rs orders entries by their name bytes (a BTreeMap). */
 	while ((errno = 0, de = readdir(d))) {
+		size_t len;
+
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (n == cap) {
@@ -305,10 +582,13 @@ static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *
 			}
 			names = grown;
 		}
-		if (!(names[n] = strdup(de->d_name))) {
+		len = strlen(de->d_name);
+		if (!(names[n] = malloc(len + 2))) {
 			r = -ENOMEM;
 			break;
 		}
+		names[n][0] = (char)de->d_type;
+		memcpy(names[n] + 1, de->d_name, len + 1);
 		n++;
 	}
 	if (!r && errno)
@@ -317,7 +597,7 @@ static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *
 	if (!r && n)
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n && !r; i++) {
-		r = scan_entry(s, dirfd, dir, names[i], rel, rel_len);
+		r = scan_entry(s, dirfd, dir, names[i] + 1, (unsigned char)names[i][0], rel, rel_len);
 		rel[rel_len] = '\0';
 	}
 	for (size_t i = 0; i < n; i++)
@@ -325,150 +605,15 @@ static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *
 	return r;
 }
 
-struct hasher {
-	struct scan *scan;
-	int rootfd;
-	struct bs_fsverity_ctx **ctx;
-	size_t *order;
-	/* Progress, updated by every worker; reported by whichever worker
-	 * takes the `reporting` flag, at most every 100 ms. */
-	size_t files_done;
-	unsigned long long bytes_done, bytes_total;
-	long long last_report_ms;
-	int reporting;
-};
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void report(struct hasher *h, int done)
-{
-	const struct bs_rootfs_options *o = h->scan->opts;
-	struct bs_progress p = { .phase = "hashing", .files_total = h->scan->n_jobs,
-				 .bytes_total = h->bytes_total, .done = done };
-	long long now = now_ms();
-	int idle = 0;
-
-	if (!o->progress)
-		return;
-	if (!done && now - __atomic_load_n(&h->last_report_ms, __ATOMIC_RELAXED) < 100)
-		return;
-	if (!__atomic_compare_exchange_n(&h->reporting, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return;
-	p.files_done = __atomic_load_n(&h->files_done, __ATOMIC_RELAXED);
-	p.bytes_done = __atomic_load_n(&h->bytes_done, __ATOMIC_RELAXED);
-	o->progress(o->progress_ctx, &p);
-	__atomic_store_n(&h->last_report_ms, now, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->reporting, 0, __ATOMIC_RELEASE);
-}
-
-static int hash_one(void *arg, size_t worker, size_t item)
-{
-	struct hasher *h = arg;
-	struct hash_job *job = &h->scan->jobs[h->order[item]];
-	uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	int r;
-
-	fd = openat(h->rootfd, job->relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return job->error = -errno;
-	if ((uint64_t)st.st_size != bs_tree_inode_stat(job->inode)->size)
-		return job->error = -EIO;
-	r = bs_fsverity_digest_fd(h->ctx[worker], fd, digest);
-	if (r < 0)
-		return job->error = r;
-	__atomic_add_fetch(&h->files_done, 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&h->bytes_done, (unsigned long long)st.st_size, __ATOMIC_RELAXED);
-	report(h, 0);
-	return bs_tree_inode_set_digest(job->inode, digest, bs_fsverity_digest_size(h->ctx[worker]));
-}
-
-static int larger_first(const void *a, const void *b, void *arg)
-{
-	struct hash_job *jobs = arg;
-	uint64_t x = bs_tree_inode_stat(jobs[*(const size_t *)a].inode)->size;
-	uint64_t y = bs_tree_inode_stat(jobs[*(const size_t *)b].inode)->size;
-
-	if (x != y)
-		return x < y ? 1 : -1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
-/*
- * Largest files first: a 500 MB file started last would leave the other
- * cores idle while one finishes it. Results go by job, so order is free.
- */
-static int order_jobs(struct scan *s, size_t **order)
-{
-	*order = malloc((s->n_jobs ? s->n_jobs : 1) * sizeof(**order));
-	if (!*order)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n_jobs; i++)
-		(*order)[i] = i;
-	qsort_r(*order, s->n_jobs, sizeof(**order), larger_first, s->jobs);
-	return 0;
-}
-
-static int hash_files(struct scan *s, int rootfd)
-{
-	struct bs_fsverity_params params = { .hash_alg = s->opts->hash_alg ? s->opts->hash_alg
-									   : BS_HASH_SHA512 };
-	size_t jobs = s->opts->jobs ? s->opts->jobs : bs_workqueue_default_jobs(), failed = 0;
-	struct hasher h = { .scan = s, .rootfd = rootfd };
-	int r = 0;
-
-	h.ctx = calloc(jobs, sizeof(*h.ctx));
-	if (!h.ctx || order_jobs(s, &h.order) < 0) {
-		free(h.ctx);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < jobs && !r; i++)
-		r = bs_fsverity_new(&params, &h.ctx[i]);
-	for (size_t i = 0; i < s->n_jobs; i++)
-		h.bytes_total += bs_tree_inode_stat(s->jobs[i].inode)->size;
-	if (!r)
-		r = bs_workqueue_run(s->n_jobs, jobs, hash_one, &h, &failed);
-	if (!r)
-		report(&h, 1);
-	for (size_t i = 0; i < jobs; i++)
-		bs_fsverity_free(h.ctx[i]);
-	free(h.ctx);
-	if (r < 0)
-		failed = h.order[failed];
-	free(h.order);
-	if (r < 0 && r != -ENOMEM) {
-		errno = -r;
-		return r == -EIO ? fail(s, s->jobs[failed].relpath, -EIO, "changed size while being read")
-				 : fail_errno(s, s->jobs[failed].relpath, "cannot read");
-	}
-	if (r < 0)
-		return r;
-	/* Workers set only the digest; the redirect allocates from the tree. */
-	for (size_t i = 0; i < s->n_jobs; i++) {
-		struct bs_tree_inode *inode = s->jobs[i].inode;
-		uint8_t digest[BS_TREE_DIGEST_MAX];
-		size_t len;
-
-		memcpy(digest, bs_tree_inode_digest(inode, &len), sizeof(digest));
-		r = bs_tree_inode_set_external(s->tree, inode, bs_tree_inode_stat(inode)->size, digest, len, s->err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 static void scan_free(struct scan *s)
 {
-	for (size_t i = 0; i < s->n_jobs; i++)
-		free(s->jobs[i].relpath);
-	free(s->jobs);
+	/* A scan that failed may have a batch still hashing. */
+	for (int i = 0; i < 2; i++) {
+		if (s->batch[i].running)
+			(void)bs_workqueue_wait(s->batch[i].running, NULL);
+		batch_free(&s->batch[i]);
+	}
+	hasher_free(&s->hasher);
 	free(s->links);
 }
 
@@ -481,6 +626,8 @@ int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struc
 	struct stat st;
 	int r;
 
+	if (!path || !opts || !out)
+		return -EINVAL;
 	s.capability_only = !!(opts->flags & BS_ROOTFS_CAPABILITY_ONLY);
 	s.inline_max = opts->inline_max ? opts->inline_max : 64;
 	if (s.inline_max > 128)
@@ -493,20 +640,25 @@ int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struc
 	r = bs_tree_new(&s.tree);
 	if (r < 0)
 		return r;
-	fill_stat(bs_tree_root(s.tree), &st);
-	r = read_xattrs(&s, bs_tree_root(s.tree), ".");
+	r = hasher_init(&s);
+	if (r >= 0) {
+		fill_stat(bs_tree_root(s.tree), &st);
+		r = read_xattrs(&s, bs_tree_root(s.tree), ".", rootfd);
+	}
 	if (r >= 0)
 		r = scan_dir(&s, rootfd, bs_tree_root(s.tree), rel, 0);
+	/* Batches are sent at points of the walk, never of timing, so which
+	 * error is reported does not depend on how fast the threads ran. */
 	if (r >= 0)
-		r = hash_files(&s, rootfd);
+		r = batch_drain(&s);
+	if (r >= 0)
+		report(&s.hasher, 1);
 	if (r >= 0)
 		bs_tree_update_link_counts(s.tree);
 	if (r >= 0 && stats) {
 		stats->entries = s.entries;
-		stats->hashed_files = s.n_jobs;
-		stats->hashed_bytes = 0;
-		for (size_t i = 0; i < s.n_jobs; i++)
-			stats->hashed_bytes += bs_tree_inode_stat(s.jobs[i].inode)->size;
+		stats->hashed_files = s.hashed_files;
+		stats->hashed_bytes = s.hashed_bytes;
 	}
 	scan_free(&s);
 	if (r < 0) {

@@ -168,6 +168,16 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		"${nobody[@]}" "$BOOTSEAL" mkcomposefs --format v1 --hash sha512 "$work/unpriv" "$work/unpriv.img"
 	check "no image is left behind" test ! -e "$work/unpriv.img"
 fi
+# The walk hands files, still open, to the hashing threads in batches; with
+# fewer descriptors than a batch holds it hashes what it has and goes on.
+many=$work/many
+mkdir -p "$many/usr/share/many" "$many/boot" "$many/sysroot"
+for i in $(seq 600); do printf '%0100d\n' "$i" >"$many/usr/share/many/f$i"; done
+mkdir -p "$many/usr/share/many/deep/a/b/c" && cp "$many/usr/share/many/f1" "$many/usr/share/many/deep/a/b/c/x"
+want=$("$BOOTSEAL" compute-composefs-digest "$many")
+check_eq "600 hashed files with 24 descriptors: the same digest" "$want" \
+	"$(ulimit -n 24; "$BOOTSEAL" compute-composefs-digest --jobs 2 "$many")"
+check_eq "... and hashed on one thread" "$want" "$("$BOOTSEAL" compute-composefs-digest --jobs 1 "$many")"
 check_fails "dump to a missing directory" 2 "$work/no/such.dump: cannot create" \
 	"$BOOTSEAL" compute-composefs-digest --write-dumpfile-to "$work/no/such.dump" "$root"
 finish

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <bootseal/fsverity.h>
@@ -124,6 +125,64 @@ static void vectors_odd_chunks(void **state)
 	}
 }
 
+static int file_with(const uint8_t *buf, size_t len)
+{
+	char path[] = "/tmp/test-fsverity.XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+	return fd;
+}
+
+/* bs_fsverity_digest_file reads from offset 0 whatever the offset is. */
+static int digest_file_at(struct bs_fsverity_ctx *ctx, int fd, uint64_t size, uint8_t *digest)
+{
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return bs_fsverity_digest_file(ctx, fd, size, digest);
+}
+
+/* Sizes around the read chunk (1 MiB) and the mapped path (4 MiB): the same
+ * digest as the bytes given to bs_fsverity_update, and -EIO for a file that
+ * holds more, or (read, not mapped) fewer bytes than the size it is given. */
+static void digest_file_sizes(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 64, 4096, 4097, 1048575, 1048576, 1048577,
+					2097152, 4194303, 4194304, 4194305 };
+	struct bs_fsverity_params params = { .hash_alg = BS_HASH_SHA512 };
+	struct bs_fsverity_ctx *ctx;
+	uint8_t want[64], got[64];
+
+	(void)state;
+	assert_int_equal(bs_fsverity_new(&params, &ctx), 0);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t len;
+		uint8_t *buf = make_content((long)sizes[i], &len);
+		int fd = file_with(buf, len);
+
+		bs_fsverity_reset(ctx);
+		assert_int_equal(bs_fsverity_update(ctx, buf, len), 0);
+		assert_int_equal(bs_fsverity_final(ctx, want), 0);
+		assert_int_equal(digest_file_at(ctx, fd, len, got), 0);
+		assert_memory_equal(got, want, 64);
+		if (len > 0)
+			assert_int_equal(digest_file_at(ctx, fd, len - 1, got), -EIO);
+		if (len + 1 < 4194304)
+			assert_int_equal(digest_file_at(ctx, fd, len + 1, got), -EIO);
+		close(fd);
+		free(buf);
+	}
+	assert_int_equal(bs_fsverity_digest_file(NULL, 0, 0, got), -EINVAL);
+	assert_int_equal(bs_fsverity_digest_file(ctx, -1, 0, got), -EINVAL);
+	bs_fsverity_free(ctx);
+}
+
 static void known_hello_world(void **state)
 {
 	struct bs_fsverity_params params = { 0 };
@@ -170,6 +229,7 @@ int main(void)
 		cmocka_unit_test(vectors_whole_buffer),
 		cmocka_unit_test(vectors_odd_chunks),
 		cmocka_unit_test(bad_params),
+		cmocka_unit_test(digest_file_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
