@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The composefs image writer's working state: the tree flattened into image
- * inodes (with the xattrs and entries composefs adds), shared by the build
- * step (erofs-build.c) and the layouts (erofs-write.c, erofs-v2.c). */
+/*
+ * The composefs image writer's working state, kept by erofs-image.c: the
+ * tree flattened into image inodes (with the xattrs and entries composefs
+ * adds), built by erofs-build.c and laid out by erofs-write.c (C
+ * mkcomposefs's layout) and erofs-v2.c.
+ */
 #ifndef BOOTSEAL_EROFS_WRITE_H
 #define BOOTSEAL_EROFS_WRITE_H
 
