@@ -15,6 +15,7 @@
 
 #include <bootseal/repo.h>
 
+#include "tmpdir.h"
 #include "util.h"
 
 /* The kernel's own words for a failed fsconfig/fsmount, read from the context. */
@@ -117,11 +118,9 @@ static char *escape_layer(const char *path)
  * detached right after (the overlay keeps its own reference). */
 static int private_dir(char *dir, size_t size)
 {
-	static const char *const bases[] = { "/run", "/tmp", "/dev" };
-	const char *env = getenv("TMPDIR");
+	/* An initramfs may have no writable /tmp: then /run, then /dev. */
+	const char *const bases[] = { bs_tmpdir_base(), "/run", "/dev" };
 
-	if (env && snprintf(dir, size, "%s/bootseal-mount.XXXXXX", env) < (int)size && mkdtemp(dir))
-		return 0;
 	for (size_t i = 0; i < BS_ARRAY_SIZE(bases); i++)
 		if (snprintf(dir, size, "%s/bootseal-mount.XXXXXX", bases[i]) < (int)size && mkdtemp(dir))
 			return 0;

@@ -23,6 +23,23 @@
 #include "oci-internal.h"
 #include "util.h"
 
+/* The image's private directory: captured files, unpacked blobs. */
+int oci_tmpdir(struct bs_oci_image *img, struct bs_error *err)
+{
+	_cleanup_free_ char *prefix = NULL;
+	int r;
+
+	if (img->tmp.path)
+		return 0;
+	if (asprintf(&prefix, "%s/bootseal-oci-", bs_tmpdir_base()) < 0)
+		return -ENOMEM;
+	/* 0700: captured files and unpacked blobs stay private. */
+	r = bs_tmpdir_create(&img->tmp, prefix);
+	if (r < 0)
+		return bs_error_set(err, r, NULL, "cannot create a temporary directory: %s", strerror(-r));
+	return 0;
+}
+
 static int archive_dir_ok(const char *name)
 {
 	static const char *const dirs[] = { "", "blobs", "blobs/", "blobs/sha256", "blobs/sha256/" };

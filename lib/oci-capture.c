@@ -25,14 +25,6 @@ static int capture_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void capture_free(struct oci_capture *c)
-{
-	if (c->mapped)
-		munmap(c->data, c->len);
-	else
-		free(c->data);
-}
-
 struct oci_capture *oci_capture_find(struct bs_oci_image *img, const struct bs_tree_inode *inode)
 {
 	struct oci_capture key = { .inode = (struct bs_tree_inode *)inode };
@@ -71,19 +63,11 @@ void oci_capture_prune(struct bs_oci_image *img)
 		if (img->captures[i].inode->links)
 			img->captures[n++] = img->captures[i];
 		else
-			capture_free(&img->captures[i]);
+			oci_capture_free(&img->captures[i]);
 	}
 	img->n_captures = n;
 	if (n)
 		qsort(img->captures, n, sizeof(*img->captures), capture_cmp);
-}
-
-void oci_capture_reset(struct bs_oci_image *img)
-{
-	for (size_t i = 0; i < img->n_captures; i++)
-		capture_free(&img->captures[i]);
-	img->n_captures = 0;
-	img->n_origins = 0;
 }
 
 int oci_origin_add(struct bs_oci_image *img, size_t layer, size_t ordinal, struct bs_tree_inode *inode)
@@ -254,7 +238,7 @@ int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void
 		return r;
 	}
 	if ((c = oci_capture_find(img, inode))) {
-		capture_free(c);
+		oci_capture_free(c);
 		*c = (struct oci_capture){ .inode = inode, .data = copy, .len = len, .replaced = 1 };
 		return 0;
 	}

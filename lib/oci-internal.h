@@ -119,6 +119,8 @@ int oci_capture_add(struct bs_oci_image *img, struct bs_tree_inode *inode, int m
 /* Frees captures of inodes no longer in the tree. */
 void oci_capture_prune(struct bs_oci_image *img);
 /* Frees all captures and origins (a failed flatten). */
+/* The image owns its captures (oci-layout.c frees them with the image). */
+void oci_capture_free(struct oci_capture *c);
 void oci_capture_reset(struct bs_oci_image *img);
 /* A deep copy of src (hardlinks kept); n_files sizes the inode map. */
 int oci_tree_copy(struct bs_tree *src, size_t n_files, struct bs_tree **out, struct bs_error *err);

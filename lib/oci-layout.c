@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <json-c/json.h>
@@ -441,23 +442,6 @@ out:
 	return r;
 }
 
-int oci_tmpdir(struct bs_oci_image *img, struct bs_error *err)
-{
-	const char *base = getenv("TMPDIR");
-	_cleanup_free_ char *prefix = NULL;
-	int r;
-
-	if (img->tmp.path)
-		return 0;
-	if (asprintf(&prefix, "%s/bootseal-oci-", base && *base ? base : "/tmp") < 0)
-		return -ENOMEM;
-	/* 0700: captured files and unpacked blobs stay private. */
-	r = bs_tmpdir_create(&img->tmp, prefix);
-	if (r < 0)
-		return bs_error_set(err, r, NULL, "cannot create a temporary directory: %s", strerror(-r));
-	return 0;
-}
-
 static int open_layout(struct bs_oci_image *img, const char *where, const char *tag,
 		       struct bs_error *err)
 {
@@ -512,6 +496,22 @@ int bs_oci_image_open(const char *ref, struct bs_oci_image **out, struct bs_erro
 	}
 	*out = img;
 	return 0;
+}
+
+void oci_capture_free(struct oci_capture *c)
+{
+	if (c->mapped)
+		munmap(c->data, c->len);
+	else
+		free(c->data);
+}
+
+void oci_capture_reset(struct bs_oci_image *img)
+{
+	for (size_t i = 0; i < img->n_captures; i++)
+		oci_capture_free(&img->captures[i]);
+	img->n_captures = 0;
+	img->n_origins = 0;
 }
 
 void bs_oci_image_free(struct bs_oci_image *img)

@@ -547,7 +547,6 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 	struct sealing s = { .o = o, .res = res, .err = err };
 	_cleanup_free_ char *prefix = NULL;
 	const struct bs_source_file *files;
-	const char *tmpdir;
 	size_t n_files;
 	int r;
 
@@ -583,8 +582,7 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		}
 	}
 	/* Public bytes only (kernel, initramfs, stub, os-release, kargs): never the key. */
-	tmpdir = getenv("TMPDIR");
-	if (asprintf(&prefix, "%s/bootseal-seal.", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
+	if (asprintf(&prefix, "%s/bootseal-seal.", bs_tmpdir_base()) < 0) {
 		prefix = NULL;
 		r = -ENOMEM;
 		goto out;

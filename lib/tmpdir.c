@@ -66,6 +66,13 @@ static void remove_abandoned(const char *prefix)
 	closedir(d);
 }
 
+const char *bs_tmpdir_base(void)
+{
+	const char *env = getenv("TMPDIR");
+
+	return env && *env ? env : "/tmp";
+}
+
 int bs_tmpdir_create(struct bs_tmpdir *t, const char *prefix)
 {
 	sigset_t old;

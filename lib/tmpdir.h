@@ -19,6 +19,10 @@ struct bs_tmpdir {
 	int slot;       /* in the registry of temporaries (bs_tmp_remember), 0 if none */
 };
 
+/* Where temporary files go: $TMPDIR when set and not empty, else /tmp. The
+ * one reader of TMPDIR, so every command agrees on what an empty one means. */
+const char *bs_tmpdir_base(void);
+
 /* Creates PREFIX followed by six random characters; 0 or a negative errno. */
 int bs_tmpdir_create(struct bs_tmpdir *t, const char *prefix);
 /* Removes the directory and everything in it; safe to call twice. */

@@ -57,6 +57,18 @@ static void make(const char *name, int dir)
 	fclose(f);
 }
 
+/* One reading of TMPDIR for every command: an empty one is no TMPDIR. */
+static void base_from_environment(void **state)
+{
+	(void)state;
+	assert_int_equal(setenv("TMPDIR", "/var/tmp/x", 1), 0);
+	assert_string_equal(bs_tmpdir_base(), "/var/tmp/x");
+	assert_int_equal(setenv("TMPDIR", "", 1), 0);
+	assert_string_equal(bs_tmpdir_base(), "/tmp");
+	assert_int_equal(unsetenv("TMPDIR"), 0);
+	assert_string_equal(bs_tmpdir_base(), "/tmp");
+}
+
 static void private_and_removed(void **state)
 {
 	struct bs_tmpdir t = { 0 };
@@ -168,6 +180,7 @@ static void signal_removes_registered(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(base_from_environment),
 		cmocka_unit_test(private_and_removed),
 		cmocka_unit_test(abandoned_ones_go_live_ones_stay),
 		cmocka_unit_test(signal_removes_registered),
