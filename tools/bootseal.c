@@ -87,6 +87,16 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 	return BS_EXIT_BAD_INPUT;
 }
 
+int cli_run_subcommand(const char *parent, int argc, char **argv, int (*run)(int argc, char **argv))
+{
+	/* getopt names argv[0]; one subcommand runs per process. */
+	static char prog[128];
+
+	snprintf(prog, sizeof(prog), "bootseal: %s %s", parent, argv[1]);
+	argv[1] = prog;
+	return run(argc - 1, argv + 1);
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: bootseal COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");

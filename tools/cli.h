@@ -26,6 +26,12 @@ int cli_report(const char *cmd, const struct bs_error *err, int fallback_code);
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One warning line on stderr when KEY_SPEC is a pkcs11: URI holding its PIN. */
 void cli_warn_pin_value(const char *cmd, const char *key_spec);
+/*
+ * Runs PARENT's subcommand argv[1] as run(argc - 1, argv + 1), with getopt's
+ * own messages (an unknown option, a missing value) spelled like every other
+ * error: "bootseal: PARENT SUB: unrecognized option ...".
+ */
+int cli_run_subcommand(const char *parent, int argc, char **argv, int (*run)(int argc, char **argv));
 /* Maps a negative errno from the library to an exit code. */
 int cli_exit_code(int r);
 

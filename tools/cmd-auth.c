@@ -255,8 +255,8 @@ int cmd_auth(int argc, char **argv)
 		return BS_EXIT_OK;
 	}
 	if (strcmp(argv[1], "sign") == 0)
-		return sign(argc - 1, argv + 1);
+		return cli_run_subcommand("auth", argc, argv, sign);
 	if (strcmp(argv[1], "verify") == 0)
-		return verify(argc - 1, argv + 1);
+		return cli_run_subcommand("auth", argc, argv, verify);
 	return cli_fail(cmd, "unknown subcommand '%s' (see --help)", argv[1]);
 }

@@ -172,12 +172,12 @@ static int ukify(int argc, char **argv)
 int cmd_container(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "ukify") == 0)
-		return ukify(argc - 1, argv + 1);
+		return cli_run_subcommand("container", argc, argv, ukify);
 	if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
-		return cli_container_inspect(argc - 1, argv + 1);
+		return cli_run_subcommand("container", argc, argv, cli_container_inspect);
 	/* bootc's spelling of the top-level command. */
 	if (argc >= 2 && strcmp(argv[1], "compute-composefs-digest") == 0)
-		return cmd_compute_composefs_digest(argc - 1, argv + 1);
+		return cli_run_subcommand("container", argc, argv, cmd_compute_composefs_digest);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		help();
 		printf("usage: bootseal container inspect [--rootfs DIR] [--json | --format humanreadable|json]\n"

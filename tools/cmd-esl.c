@@ -244,10 +244,10 @@ int cmd_esl(int argc, char **argv)
 		return BS_EXIT_OK;
 	}
 	if (strcmp(argv[1], "from-cert") == 0)
-		return from_cert(argc - 1, argv + 1);
+		return cli_run_subcommand("esl", argc, argv, from_cert);
 	if (strcmp(argv[1], "from-hash") == 0)
-		return from_hash(argc - 1, argv + 1);
+		return cli_run_subcommand("esl", argc, argv, from_hash);
 	if (strcmp(argv[1], "list") == 0)
-		return list(argc - 1, argv + 1);
+		return cli_run_subcommand("esl", argc, argv, list);
 	return cli_fail(cmd, "unknown subcommand '%s' (see --help)", argv[1]);
 }

@@ -294,9 +294,9 @@ static int inspect(int argc, char **argv)
 int cmd_ukify(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "build") == 0)
-		return cli_ukify_build(argc - 1, argv + 1);
+		return cli_run_subcommand("ukify", argc, argv, cli_ukify_build);
 	if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
-		return inspect(argc - 1, argv + 1);
+		return cli_run_subcommand("ukify", argc, argv, inspect);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		help();
 		return BS_EXIT_OK;

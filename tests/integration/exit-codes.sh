@@ -59,6 +59,14 @@ check_fails "2: unknown option" 2 "^bootseal: seal: unrecognized option '--frobn
 	"$BOOTSEAL" seal --frobnicate
 check_fails "2: missing option argument" 2 "^bootseal: keygen: option '--days' requires an argument" \
 	"$BOOTSEAL" keygen --days
+# A subcommand's option errors name the command and the subcommand.
+for sub in "auth sign" "auth verify" "esl from-cert" "esl from-hash" "ukify build" "container ukify" "container inspect"; do
+	# shellcheck disable=SC2086
+	check_fails "2: unknown option of $sub" 2 "^bootseal: $sub: unrecognized option '--frobnicate'\$" \
+		"$BOOTSEAL" $sub --frobnicate
+done
+check_fails "2: missing option argument of ukify build" 2 "^bootseal: ukify build: option '--output' requires an argument" \
+	"$BOOTSEAL" ukify build --output
 check_fails "2: missing file" 2 "^bootseal: fsverity-digest: $work/nope: cannot open: No such file" \
 	"$BOOTSEAL" fsverity-digest "$work/nope"
 check_fails "2: not a PE image" 2 "^bootseal: verify: " \
