@@ -268,44 +268,69 @@ static int read_layout_file(const struct bs_oci_image *img, const char *where, c
 	return parse_json(buf, n, path, out, err);
 }
 
-/* The index entry the reference names: by tag, or the only one. */
-static int select_manifest(struct bs_oci_image *img, json_object *index, const char *tag,
+/* "TAG, TAG, ..." for a message: the tags a layout has, when one is missing. */
+static void list_tags(json_object *manifests, char *out, size_t size)
+{
+	size_t used = 0, n = json_object_array_length(manifests);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		json_object *m = json_object_array_get_idx(manifests, i), *ann;
+		const char *name;
+
+		if (!json_object_is_type(m, json_type_object) ||
+		    !json_object_object_get_ex(m, "annotations", &ann) || !json_object_is_type(ann, json_type_object) ||
+		    !(name = get_string(ann, REF_NAME_ANNOTATION)))
+			continue;
+		used += (size_t)snprintf(out + used, size - used, "%s'%.64s'", used ? ", " : "", name);
+	}
+}
+
+/* The index entry the reference names: by tag, or the only one. where is
+ * the layout (a directory or archive), for messages. */
+static int select_manifest(struct bs_oci_image *img, const char *where, json_object *index, const char *tag,
 			   struct bs_error *err)
 {
 	json_object *manifests, *chosen = NULL;
+	char path[PATH_MAX], tags[256];
 	size_t n;
 	int r;
 
-	if ((r = check_schema(index, "index.json", err)) < 0)
+	snprintf(path, sizeof(path), "%s/index.json", where);
+	if ((r = check_schema(index, path, err)) < 0)
 		return r;
 	if (!json_object_object_get_ex(index, "manifests", &manifests) ||
 	    !json_object_is_type(manifests, json_type_array))
-		return bs_error_set(err, -EBADMSG, "index.json", "no manifests array");
+		return bs_error_set(err, -EBADMSG, path, "no manifests array");
 	n = json_object_array_length(manifests);
 	for (size_t i = 0; i < n; i++) {
 		json_object *m = json_object_array_get_idx(manifests, i), *ann;
 		const char *name = NULL;
 
 		if (!json_object_is_type(m, json_type_object))
-			return bs_error_set(err, -EBADMSG, "index.json", "manifest entry is not an object");
+			return bs_error_set(err, -EBADMSG, path, "manifest entry is not an object");
 		if (json_object_object_get_ex(m, "annotations", &ann) && json_object_is_type(ann, json_type_object))
 			name = get_string(ann, REF_NAME_ANNOTATION);
 		if (tag && (!name || strcmp(name, tag) != 0))
 			continue;
 		if (chosen)
-			return tag ? bs_error_set(err, -EINVAL, "index.json", "tag '%s' names several manifests", tag)
-				   : bs_error_set(err, -EINVAL, "index.json", "%zu manifests: give a tag (oci:DIR:TAG)", n);
+			return tag ? bs_error_set(err, -EINVAL, path, "tag '%s' names several manifests", tag)
+				   : bs_error_set(err, -EINVAL, path, "%zu manifests: give a tag (oci:DIR:TAG)", n);
 		chosen = m;
 	}
+	if (!chosen && tag) {
+		list_tags(manifests, tags, sizeof(tags));
+		return bs_error_set(err, -ENOENT, path, "no manifest tagged '%s'; %s%s", tag,
+				    tags[0] ? "the tags are " : "no manifest has a tag", tags);
+	}
 	if (!chosen)
-		return tag ? bs_error_set(err, -ENOENT, "index.json", "no manifest tagged '%s'", tag)
-			   : bs_error_set(err, -EBADMSG, "index.json", "no manifest");
-	if ((r = parse_descriptor(chosen, "index.json", &img->manifest, err)) < 0)
+		return bs_error_set(err, -EBADMSG, path, "no manifest");
+	if ((r = parse_descriptor(chosen, path, &img->manifest, err)) < 0)
 		return r;
 	if (strcmp(img->manifest.d.media_type, MT_OCI_INDEX) == 0)
-		return bs_error_set(err, -EOPNOTSUPP, "index.json", "nested image index (multi-platform) is not supported");
+		return bs_error_set(err, -EOPNOTSUPP, path, "nested image index (multi-platform) is not supported");
 	if (!one_of(img->manifest.d.media_type, manifest_types, BS_ARRAY_SIZE(manifest_types)))
-		return bs_error_set(err, -EBADMSG, "index.json", "unsupported manifest media type '%.100s'",
+		return bs_error_set(err, -EBADMSG, path, "unsupported manifest media type '%.100s'",
 				    img->manifest.d.media_type);
 	return 0;
 }
@@ -459,7 +484,7 @@ static int open_layout(struct bs_oci_image *img, const char *where, const char *
 	}
 	r = read_layout_file(img, where, "index.json", &index, err);
 	if (r >= 0)
-		r = select_manifest(img, index, tag, err);
+		r = select_manifest(img, where, index, tag, err);
 	if (r >= 0)
 		r = read_manifest(img, err);
 out:

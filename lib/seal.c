@@ -526,9 +526,11 @@ static int check_destination(const struct bs_seal_options *o, struct bs_error *e
 	if (sd && o->dest && strcmp(o->dest, o->src) != 0 && strcmp(o->dest, sd) != 0)
 		return bs_error_set(err, -EINVAL, o->dest,
 				    "a dir: source is sealed in place: give no destination or the same directory");
-	if (!sd && (!o->dest || (strncmp(o->dest, "oci:", 4) && strncmp(o->dest, "oci-archive:", 12))))
-		return bs_error_set(err, -EINVAL, o->dest ? o->dest : o->src,
-				    "the destination must be oci:DIR[:TAG] or oci-archive:FILE");
+	if (!sd && !o->dest)
+		return bs_error_set(err, -EINVAL, NULL,
+				    "no destination: an image is sealed into oci:DIR[:TAG] or oci-archive:FILE");
+	if (!sd && strncmp(o->dest, "oci:", 4) && strncmp(o->dest, "oci-archive:", 12))
+		return bs_error_set(err, -EINVAL, o->dest, "the destination must be oci:DIR[:TAG] or oci-archive:FILE");
 	if (!sd && strncmp(o->src, "oci:", 4) && strncmp(o->src, "oci-archive:", 12))
 		return bs_error_set(err, -EINVAL, o->src, "the source must be oci:, oci-archive: or dir:");
 	return 0;

@@ -202,8 +202,9 @@ int cmd_seal(int argc, char **argv)
 		cli_warn_pin_value(cmd, key_arg);
 	if (ephemeral)
 		r = ephemeral_keys(&key, &cert, cert_path, sizeof(cert_path), &err);
-	else if ((r = bs_keys_load_private(key_arg, &key, &err)) >= 0)
-		r = bs_keys_load_cert(cert_arg, &cert, &err);
+	else if ((r = bs_keys_load_private(key_arg, &key, &err)) >= 0 &&
+		 (r = bs_keys_load_cert(cert_arg, &cert, &err)) >= 0)
+		r = bs_keys_check_match(key, cert, cert_arg, &err);
 	o.key = key;
 	o.cert = cert;
 	if (cli_progress_init(&progress, quiet)) {

@@ -164,8 +164,13 @@ blob=$(ls -S "$work"/bad/blobs/sha256/* | head -1)
 printf X | dd of="$blob" bs=1 seek=1000 conv=notrunc status=none
 check_fails "seal: a corrupted layer blob" 2 "layer [0-9]+: .*(corrupt|sha256)" "$BOOTSEAL" seal "${keys[@]}" "oci:$work/bad:example" "oci:$work/d2:x"
 check "seal: no destination after a bad blob" test ! -e "$work/d2"
-check_fails "seal: a key that does not match the cert" 2 "db" \
+check_fails "seal: a key that does not match the cert names the cert" 2 \
+	"^bootseal: seal: $work/keys/db.crt: private key does not match this certificate\$" \
 	"$BOOTSEAL" seal --key "$work/other/db.key" --cert "$work/keys/db.crt" "$src" "oci:$work/d3:x"
+check_fails "seal: no destination says so" 2 "^bootseal: seal: no destination: " "$BOOTSEAL" seal "${keys[@]}" "$src"
+check_fails "seal: a missing tag names index.json and the tags there" 2 \
+	"^bootseal: seal: $work/ex/image/index.json: no manifest tagged 'nope'; the tags are 'example'\$" \
+	"$BOOTSEAL" seal "${keys[@]}" "oci:$work/ex/image:nope" "oci:$work/d6:x"
 check_fails "seal: already sealed" 2 "already holds a UKI" "$BOOTSEAL" seal "${keys[@]}" "oci:$work/out:sealed" "oci:$work/d4:x"
 check_fails "seal: destination is not an image reference" 2 "destination must be" "$BOOTSEAL" seal "${keys[@]}" "$src" "$work/d5"
 check "ephemeral keys" sh -c "'$BOOTSEAL' seal --ephemeral-keys --json '$src' 'oci:$work/eph:x' > '$work/eph.json'"
