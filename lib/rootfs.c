@@ -82,8 +82,6 @@ struct scan {
 	struct hasher hasher;
 	struct batch batch[2];          /* filling, and the one hashing */
 	int filling;
-	size_t hashed_files;
-	unsigned long long hashed_bytes;
 
 	struct link *links;
 	size_t n_links, cap_links;      /* open addressing, cap is a power of two */
@@ -306,8 +304,6 @@ static int add_hash_job(struct scan *s, struct bs_tree_inode *inode, const char 
 	}
 	b->n++;
 	b->bytes += size;
-	s->hashed_files++;
-	s->hashed_bytes += size;
 	__atomic_add_fetch(&s->hasher.files_total, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&s->hasher.bytes_total, (unsigned long long)size, __ATOMIC_RELAXED);
 	if (b->n >= BATCH_FILES || b->bytes >= BATCH_BYTES)
@@ -445,24 +441,23 @@ static int open_entry(struct scan *s, int dirfd, const char *name, unsigned char
 	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 
 	*fd = -1;
-	if (type == DT_UNKNOWN) {
-		if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
-			return fail_errno(s, rel, "cannot stat");
-		type = S_ISREG(st->st_mode) ? DT_REG : S_ISDIR(st->st_mode) ? DT_DIR : DT_UNKNOWN;
-	}
 	if (type != DT_REG && type != DT_DIR) {
 		if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
 			return fail_errno(s, rel, "cannot stat");
-		return 0;
+		if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+			return 0;
+		type = S_ISDIR(st->st_mode) ? DT_DIR : DT_REG;
 	}
-	*fd = openat(dirfd, name, flags | (type == DT_DIR ? O_DIRECTORY : 0));
+	if (type == DT_DIR)
+		flags |= O_DIRECTORY;
+	*fd = openat(dirfd, name, flags);
 	if (*fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 		/* The batches hold files open: hash them, then try again. */
 		int r = batch_drain(s);
 
 		if (r < 0)
 			return r;
-		*fd = openat(dirfd, name, flags | (type == DT_DIR ? O_DIRECTORY : 0));
+		*fd = openat(dirfd, name, flags);
 	}
 	if (*fd < 0)
 		return fail_errno(s, rel, type == DT_DIR ? "cannot open directory" : "cannot open");
@@ -527,10 +522,8 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 			r = read_inline(s, fd, rel, inode, (size_t)st.st_size);
 		} else {
 			bs_tree_inode_stat(inode)->size = (uint64_t)st.st_size;
-			int taken = fd;
-
-			fd = -1;
-			r = add_hash_job(s, inode, rel, taken, (uint64_t)st.st_size);
+			r = add_hash_job(s, inode, rel, fd, (uint64_t)st.st_size);
+			fd = -1;        /* the batch's now, even on failure */
 		}
 		break;
 	case S_IFLNK:
@@ -657,8 +650,8 @@ int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struc
 		bs_tree_update_link_counts(s.tree);
 	if (r >= 0 && stats) {
 		stats->entries = s.entries;
-		stats->hashed_files = s.hashed_files;
-		stats->hashed_bytes = s.hashed_bytes;
+		stats->hashed_files = s.hasher.files_total;
+		stats->hashed_bytes = s.hasher.bytes_total;
 	}
 	scan_free(&s);
 	if (r < 0) {
