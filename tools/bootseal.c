@@ -89,10 +89,10 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 
 int cli_run_subcommand(const char *parent, int argc, char **argv, int (*run)(int argc, char **argv))
 {
-	/* getopt names argv[0]; one subcommand runs per process. */
+	/* getopt names argv[0]; one command runs per process. */
 	static char prog[128];
 
-	snprintf(prog, sizeof(prog), "bootseal: %s %s", parent, argv[1]);
+	snprintf(prog, sizeof(prog), "bootseal: %s%s%s", parent ? parent : "", parent ? " " : "", argv[1]);
 	argv[1] = prog;
 	return run(argc - 1, argv + 1);
 }
@@ -164,13 +164,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {
-			/* getopt names argv[0] in its messages: make them
-			 * "bootseal: CMD: unrecognized option ...", like ours. */
-			char prog[64];
-
-			snprintf(prog, sizeof(prog), "bootseal: %s", commands[i].name);
-			argv[1] = prog;
-			return commands[i].run(argc - 1, argv + 1);
+			return cli_run_subcommand(NULL, argc, argv, commands[i].run);
 		}
 	}
 	fprintf(stderr, "bootseal: unknown command '%s' (see bootseal --help)\n", argv[1]);

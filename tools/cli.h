@@ -27,9 +27,10 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 /* One warning line on stderr when KEY_SPEC is a pkcs11: URI holding its PIN. */
 void cli_warn_pin_value(const char *cmd, const char *key_spec);
 /*
- * Runs PARENT's subcommand argv[1] as run(argc - 1, argv + 1), with getopt's
- * own messages (an unknown option, a missing value) spelled like every other
- * error: "bootseal: PARENT SUB: unrecognized option ...".
+ * Runs the command argv[1] (PARENT's subcommand, or a top-level command when
+ * PARENT is NULL) as run(argc - 1, argv + 1), with getopt's own messages (an
+ * unknown option, a missing value) spelled like every other error:
+ * "bootseal: [PARENT ]CMD: unrecognized option ...".
  */
 int cli_run_subcommand(const char *parent, int argc, char **argv, int (*run)(int argc, char **argv));
 /* Maps a negative errno from the library to an exit code. */
