@@ -70,7 +70,8 @@ void oci_capture_prune(struct bs_oci_image *img)
 		qsort(img->captures, n, sizeof(*img->captures), capture_cmp);
 }
 
-int oci_origin_add(struct bs_oci_image *img, size_t layer, size_t ordinal, struct bs_tree_inode *inode)
+int oci_origin_add(struct bs_oci_image *img, size_t layer, size_t ordinal, struct bs_tree_inode *inode,
+		   uint64_t spool_off)
 {
 	if (img->n_origins == img->cap_origins) {
 		size_t cap = img->cap_origins ? 2 * img->cap_origins : 1024;
@@ -80,7 +81,7 @@ int oci_origin_add(struct bs_oci_image *img, size_t layer, size_t ordinal, struc
 		img->origins = o;
 		img->cap_origins = cap;
 	}
-	img->origins[img->n_origins++] = (struct oci_origin){ layer, ordinal, inode };
+	img->origins[img->n_origins++] = (struct oci_origin){ layer, ordinal, inode, spool_off };
 	return 0;
 }
 

@@ -55,6 +55,9 @@ struct strset {
  */
 #define HOLE_BYTES_MAX (1ull << 30)
 
+/* Spool writes are gathered into blocks this big: most files are small. */
+#define SPOOL_BLOCK (4u << 20)
+
 struct hash_job {
 	struct bs_tree_inode *inode;
 	size_t off, len;
@@ -83,6 +86,8 @@ struct flat {
 	struct bs_oci_flatten_stats st;
 	struct batch batch;
 	uint64_t hole_bytes;
+	uint8_t *spool_buf;             /* NULL: not spooling (any more) */
+	size_t spool_used;
 };
 
 static int hash_one(void *arg, size_t worker, size_t item)
@@ -356,6 +361,75 @@ struct sink {
 	uint64_t pos;
 };
 
+/*
+ * The spool is an optimisation, never a requirement: when it cannot be
+ * created or written (no space, a quota), it is dropped and the writer
+ * reads the layers again.
+ */
+static void spool_begin(struct flat *f)
+{
+	struct bs_error ignored = { 0 };
+	unsigned flags = f->opts->flags;
+
+	if (!(flags & BS_OCI_FLATTEN_SPOOL) && !((flags & BS_OCI_FLATTEN_SPOOL_LAYERED) && f->img->n_layers > 1))
+		return;
+	if (oci_tmpdir(f->img, &ignored) < 0)
+		return;
+	f->img->spool.fd = open(f->img->tmp.path, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (f->img->spool.fd < 0)
+		return;
+	if (!(f->spool_buf = malloc(SPOOL_BLOCK)))
+		oci_spool_drop(&f->img->spool);
+}
+
+static void spool_stop(struct flat *f)
+{
+	free(f->spool_buf);
+	f->spool_buf = NULL;
+	f->spool_used = 0;
+	oci_spool_drop(&f->img->spool);
+}
+
+static void spool_flush(struct flat *f)
+{
+	if (f->spool_buf && f->spool_used) {
+		if (bs_write_full(f->img->spool.fd, f->spool_buf, f->spool_used) < 0) {
+			spool_stop(f);
+			return;
+		}
+		f->spool_used = 0;
+	}
+}
+
+static void spool_put(struct flat *f, const void *buf, size_t len)
+{
+	if (!f->spool_buf)
+		return;
+	if (f->spool_used + len > SPOOL_BLOCK) {
+		spool_flush(f);
+		if (!f->spool_buf)
+			return;
+		if (len > SPOOL_BLOCK) {
+			if (bs_write_full(f->img->spool.fd, buf, len) < 0)
+				spool_stop(f);
+			else
+				f->img->spool.size += len;
+			return;
+		}
+	}
+	memcpy(f->spool_buf + f->spool_used, buf, len);
+	f->spool_used += len;
+	f->img->spool.size += len;
+}
+
+/* The spool is complete: the writer maps it when it needs it. */
+static void spool_end(struct flat *f)
+{
+	spool_flush(f);
+	free(f->spool_buf);
+	f->spool_buf = NULL;
+}
+
 static int sink_write(struct flat *f, struct sink *k, const void *buf, size_t len, size_t inline_max,
 		      uint64_t size)
 {
@@ -367,6 +441,8 @@ static int sink_write(struct flat *f, struct sink *k, const void *buf, size_t le
 		memcpy(k->batch + k->pos, buf, len);
 	else if ((r = bs_fsverity_update(f->vctx, buf, len)) < 0)
 		return r;
+	if (size > inline_max)
+		spool_put(f, buf, len);
 	if (k->mem)
 		memcpy(k->mem + k->pos, buf, len);
 	else if (k->fd >= 0 && (r = bs_write_full(k->fd, buf, len)) < 0)
@@ -458,6 +534,7 @@ static int read_file(struct flat *f, struct archive *a, struct archive_entry *e,
 	uint64_t size = archive_entry_size_is_set(e) ? (uint64_t)archive_entry_size(e) : 0;
 	size_t inline_max = f->img->inline_max;
 	struct sink k = { .fd = -1 };
+	uint64_t spool_off = f->img->spool.size;
 	const void *buf;
 	size_t len;
 	la_int64_t off;
@@ -504,7 +581,7 @@ static int read_file(struct flat *f, struct archive *a, struct archive_entry *e,
 		}
 		f->st.hashed_files++;
 		f->st.hashed_bytes += size;
-		r = oci_origin_add(f->img, f->layer, f->ordinal, inode);
+		r = oci_origin_add(f->img, f->layer, f->ordinal, inode, spool_off);
 	}
 	if (r >= 0)
 		r = capture_close(f, &k, inode, size);
@@ -719,10 +796,13 @@ int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_o
 	f.tree = img->tree;
 	if (r >= 0)
 		r = batch_init(&f.batch, f.tree, &params, f.opts->jobs ? f.opts->jobs : bs_workqueue_default_jobs());
+	if (r >= 0)
+		spool_begin(&f);
 	for (f.layer = 0; r >= 0 && f.layer < img->n_layers; f.layer++)
 		r = flatten_layer(&f);
 	if (r >= 0)
 		r = batch_flush(&f.batch);
+	spool_end(&f);
 	batch_free(&f.batch);
 	bs_fsverity_free(f.vctx);
 	if (r < 0) {

@@ -33,6 +33,17 @@ struct oci_blob {
 struct oci_origin {
 	size_t layer, ordinal;
 	struct bs_tree_inode *inode;
+	uint64_t spool_off;             /* its bytes in the spool, when there is one */
+};
+
+/* The bytes of every streamed file as flattening read them, one after the
+ * other in stream order, so the writer need not decompress the layers a
+ * second time (BS_OCI_FLATTEN_SPOOL). An unlinked file of the private dir:
+ * nothing stays behind, whatever ends the process. */
+struct oci_spool {
+	int fd;                         /* -1: none (not asked for, or it failed) */
+	uint64_t size;
+	uint8_t *map;                   /* mapped by the writer, on first use */
 };
 
 /* A captured file: bytes in memory, or in a file of the private dir. */
@@ -84,6 +95,7 @@ struct bs_oci_image {
 	size_t n_origins, cap_origins;
 	struct oci_capture *captures;
 	size_t n_captures, cap_captures;
+	struct oci_spool spool;
 	unsigned tmp_seq;
 };
 
@@ -124,7 +136,10 @@ void oci_capture_free(struct oci_capture *c);
 void oci_capture_reset(struct bs_oci_image *img);
 /* A deep copy of src (hardlinks kept); n_files sizes the inode map. */
 int oci_tree_copy(struct bs_tree *src, size_t n_files, struct bs_tree **out, struct bs_error *err);
-int oci_origin_add(struct bs_oci_image *img, size_t layer, size_t ordinal, struct bs_tree_inode *inode);
+int oci_origin_add(struct bs_oci_image *img, size_t layer, size_t ordinal, struct bs_tree_inode *inode,
+		   uint64_t spool_off);
+/* Unmaps and closes the spool. */
+void oci_spool_drop(struct oci_spool *s);
 
 /* Writes layer 1 (the flattened base) as a tar stream (lib/oci-write-layer.c). */
 struct archive;

@@ -509,6 +509,7 @@ int bs_oci_image_open(const char *ref, struct bs_oci_image **out, struct bs_erro
 		return -ENOMEM;
 	img->archive_fd = -1;
 	img->packed_fd = -1;
+	img->spool.fd = -1;
 	if (parsed.kind == BS_OCI_REF_ARCHIVE)
 		r = oci_archive_open(img, parsed.path, err);
 	else if (!(img->root = strdup(parsed.path)))
@@ -537,6 +538,16 @@ void oci_capture_reset(struct bs_oci_image *img)
 		oci_capture_free(&img->captures[i]);
 	img->n_captures = 0;
 	img->n_origins = 0;
+	oci_spool_drop(&img->spool);
+}
+
+void oci_spool_drop(struct oci_spool *s)
+{
+	if (s->map)
+		munmap(s->map, s->size);
+	if (s->fd >= 0)
+		close(s->fd);
+	*s = (struct oci_spool){ .fd = -1 };
 }
 
 void bs_oci_image_free(struct bs_oci_image *img)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -240,6 +241,55 @@ static int copy_entry(struct emit *w, struct archive *in, struct archive_entry *
 	return 0;
 }
 
+/* Fewer files streamed than group 1 left for group 2: name one. */
+static int missing_content(struct emit *w)
+{
+	for (size_t j = 0; j < w->cap_slots; j++) {
+		const struct slot *sl = &w->slots[j];
+
+		if (sl->key && S_ISREG(sl->key->st.mode) && !sl->key->content && sl->origin == SIZE_MAX &&
+		    !oci_capture_find(w->img, sl->key))
+			return bs_error_set(w->err, -EINVAL, sl->path,
+					    "no content for this file (set it with bs_oci_image_set_file)");
+	}
+	return bs_error_set(w->err, -EINVAL, NULL, "file contents missing from the layers");
+}
+
+/* Group 2 from the spool: the same entries in the same order, with the
+ * bytes flattening hashed, so no layer is decompressed again. */
+static int stream_spool(struct emit *w, struct archive_entry *e)
+{
+	struct oci_spool *sp = &w->img->spool;
+	size_t copied = 0;
+	int r;
+
+	if (!sp->map && sp->size) {
+		void *map = mmap(NULL, sp->size, PROT_READ, MAP_PRIVATE, sp->fd, 0);
+
+		if (map == MAP_FAILED)
+			return bs_error_set(w->err, -errno, w->img->tmp.path, "cannot map the spooled files: %s",
+					    strerror(errno));
+		madvise(map, sp->size, MADV_SEQUENTIAL);
+		sp->map = map;
+	}
+	for (size_t i = 0; i < w->img->n_origins; i++) {
+		const struct oci_origin *o = &w->img->origins[i];
+		struct slot *sl = slot_of(w, o->inode);
+		uint64_t size = o->inode->st.size;
+
+		if (!sl->key || sl->origin != i)
+			continue;       /* replaced, removed, or content now held in memory */
+		if (o->spool_off > sp->size || size > sp->size - o->spool_off)
+			return bs_error_set(w->err, -EBADMSG, sl->path, "not in the spool");
+		oci_entry_fill(e, sl->path, o->inode);
+		if ((r = oci_entry_write(w->out, e, w->err)) < 0 ||
+		    (r = write_data(w, sl->path, sp->map + o->spool_off, size)) < 0)
+			return r;
+		copied++;
+	}
+	return copied == w->n_streamed ? 0 : missing_content(w);
+}
+
 /* Group 2: origins are in stream order, so each needed layer is read once. */
 static int stream_layers(struct emit *w, struct archive_entry *out_e)
 {
@@ -292,16 +342,8 @@ static int stream_layers(struct emit *w, struct archive_entry *out_e)
 			r = oci_stream_finish(s, layer, w->err);
 		oci_stream_close(s, in);
 	}
-	if (!r && copied != w->n_streamed) {
-		for (size_t j = 0; j < w->cap_slots; j++) {
-			const struct slot *sl = &w->slots[j];
-			if (sl->key && S_ISREG(sl->key->st.mode) && !sl->key->content && sl->origin == SIZE_MAX &&
-			    !oci_capture_find(w->img, sl->key))
-				return bs_error_set(w->err, -EINVAL, sl->path,
-						    "no content for this file (set it with bs_oci_image_set_file)");
-		}
-		return bs_error_set(w->err, -EINVAL, NULL, "file contents missing from the layers");
-	}
+	if (!r && copied != w->n_streamed)
+		return missing_content(w);
 	return r;
 }
 
@@ -327,7 +369,7 @@ int oci_write_base_entries(struct bs_oci_image *img, struct archive *out, struct
 			s->origin = i;
 	}
 	if (r >= 0)
-		r = stream_layers(&w, e);
+		r = w.cap_slots && img->spool.fd >= 0 ? stream_spool(&w, e) : stream_layers(&w, e);
 	for (size_t i = 0; r >= 0 && i < w.n_links; i++) {
 		oci_entry_fill(e, w.links[i].path, w.links[i].inode);
 		archive_entry_set_hardlink(e, w.links[i].target);

@@ -354,7 +354,7 @@ static int write_layer(struct out_layout *o, const struct bs_oci_write_options *
 {
 	static const char *const names[] = { "layer 1", "layer 2" };
 	struct archive *a = archive_write_new();
-	int r, level = opts->level ? opts->level : opts->compression == BS_OCI_ZSTD ? 3 : 6;
+	int r, level = opts->level ? opts->level : opts->compression == BS_OCI_ZSTD ? 3 : BS_OCI_GZIP_LEVEL_DEFAULT;
 
 	if (!a)
 		return -ENOMEM;
@@ -627,6 +627,15 @@ out:
 	return r;
 }
 
+int bs_oci_level_check(enum bs_oci_compression compression, int level, const char *dest, struct bs_error *err)
+{
+	if (compression == BS_OCI_GZIP && (level < 0 || level > 9))
+		return bs_error_set(err, -EINVAL, dest, "gzip level %d is not 1..9", level);
+	if (compression == BS_OCI_ZSTD && (level < 0 || level > 19))
+		return bs_error_set(err, -EINVAL, dest, "zstd level %d is not 1..19", level);
+	return 0;
+}
+
 int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_write_result *res,
 		       struct bs_error *err)
 {
@@ -641,10 +650,8 @@ int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_wr
 		return bs_error_set(err, -EINVAL, opts->dest, "can only write oci: and oci-archive: images");
 	if (!opts->base || !opts->base->tree)
 		return bs_error_set(err, -EINVAL, opts->dest, "no flattened base image to write");
-	if (opts->compression == BS_OCI_GZIP && (opts->level < 0 || opts->level > 9))
-		return bs_error_set(err, -EINVAL, opts->dest, "gzip level %d is not 1..9", opts->level);
-	if (opts->compression == BS_OCI_ZSTD && (opts->level < 0 || opts->level > 19))
-		return bs_error_set(err, -EINVAL, opts->dest, "zstd level %d is not 1..19", opts->level);
+	if ((r = bs_oci_level_check(opts->compression, opts->level, opts->dest, err)) < 0)
+		return r;
 	r = oci_make_tmp_layout(ref.path, &o);
 	if (r >= 0)
 		r = write_layout(&o, opts, ref.tag ? ref.tag : "latest", res);

@@ -533,13 +533,15 @@ static int check_destination(const struct bs_seal_options *o, struct bs_error *e
 		return bs_error_set(err, -EINVAL, o->dest, "the destination must be oci:DIR[:TAG] or oci-archive:FILE");
 	if (!sd && strncmp(o->src, "oci:", 4) && strncmp(o->src, "oci-archive:", 12))
 		return bs_error_set(err, -EINVAL, o->src, "the source must be oci:, oci-archive: or dir:");
-	return 0;
+	/* Refused here, not after the digest and the UKI are built. */
+	return sd ? 0 : bs_oci_level_check((enum bs_oci_compression)o->compression, o->level, o->dest, err);
 }
 
 int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct bs_error *err)
 {
 	struct bs_source_options sopts = {
-		.flags = BS_SOURCE_RAW | BS_SOURCE_BOOT_FILES,
+		.flags = BS_SOURCE_RAW | BS_SOURCE_BOOT_FILES |
+			 (o->rewrite_layer ? BS_SOURCE_SPOOL_ALWAYS : BS_SOURCE_SPOOL),
 		.jobs = o->jobs,
 		.capture = seal_captures,
 		.n_capture = BS_ARRAY_SIZE(seal_captures),

@@ -374,7 +374,11 @@ static int open_oci(struct bs_source *src, const char *spec, const struct bs_sou
 {
 	struct oci_capture cap = { .src = src };
 	struct oci_progress op = { .src = src };
-	struct bs_oci_flatten_options fopts = { .hash_alg = BS_HASH_SHA512, .capture = want_file,
+	struct bs_oci_flatten_options fopts = { .hash_alg = BS_HASH_SHA512,
+						.flags = opts->flags & BS_SOURCE_SPOOL_ALWAYS ? BS_OCI_FLATTEN_SPOOL
+							 : opts->flags & BS_SOURCE_SPOOL ? BS_OCI_FLATTEN_SPOOL_LAYERED
+											 : 0,
+						.capture = want_file,
 						.capture_ctx = &cap, .capture_max = BS_UKI_MAX,
 						.entry = opts->layer_entry,
 						.entry_ctx = opts->layer_entry_ctx,

@@ -31,10 +31,11 @@ static void progress(void *ctx, size_t layer, size_t n_layers, const struct bs_o
 		st->layer_entries, st->blob_bytes >> 20, st->hashed_files);
 }
 
-static int open_flat(const char *cmd, const char *ref, enum bs_hash_alg alg, struct bs_oci_image **img,
-		     struct bs_oci_flatten_stats *st)
+static int open_flat(const char *cmd, const char *ref, enum bs_hash_alg alg, unsigned flags,
+		     struct bs_oci_image **img, struct bs_oci_flatten_stats *st)
 {
-	struct bs_oci_flatten_options opts = { .hash_alg = alg, .progress = isatty(2) ? progress : NULL };
+	struct bs_oci_flatten_options opts = { .hash_alg = alg, .flags = flags,
+					       .progress = isatty(2) ? progress : NULL };
 	struct bs_error err = { 0 };
 	int r;
 
@@ -83,7 +84,7 @@ static int inspect(const char *image, enum bs_hash_alg alg, const char *dump, in
 	struct bs_oci_flatten_stats st;
 	struct bs_oci_image *img = NULL;
 	struct bs_error err = { 0 };
-	int r = open_flat("oci inspect", image, alg, &img, &st);
+	int r = open_flat("oci inspect", image, alg, 0, &img, &st);
 
 	if (r)
 		return r;
@@ -121,7 +122,10 @@ static int flatten(const char *image, const char *dest, struct bs_oci_write_opti
 	struct bs_oci_write_result res;
 	struct bs_oci_image *img = NULL;
 	struct bs_error err = { 0 };
-	int r = open_flat("oci flatten", image, 0, &img, NULL);
+	/* The layers are written again: keep the bytes rather than read them twice. */
+	int r = open_flat("oci flatten", image, 0,
+			  wo->flags & BS_OCI_REUSE_LAYER ? BS_OCI_FLATTEN_SPOOL_LAYERED : BS_OCI_FLATTEN_SPOOL, &img,
+			  NULL);
 
 	if (r)
 		return r;

@@ -81,8 +81,23 @@ struct bs_oci_flatten_stats;
 typedef void (*bs_oci_progress_fn)(void *ctx, size_t layer, size_t n_layers,
 				   const struct bs_oci_flatten_stats *stats);
 
+/*
+ * Flattening may keep the bytes of every streamed file in an unlinked file
+ * of the image's private temporary directory, so that bs_oci_write_image
+ * writes the flattened layer without decompressing the layers a second time
+ * (and writes exactly the bytes that were hashed). It costs the files' size
+ * in that directory; when it cannot be written (a full disk, say) the
+ * writer reads the layers again instead.
+ */
+enum {
+	BS_OCI_FLATTEN_SPOOL = 1u << 0,         /* always */
+	BS_OCI_FLATTEN_SPOOL_LAYERED = 1u << 1, /* only for more than one layer: one
+						   layer is reused as it is */
+};
+
 struct bs_oci_flatten_options {
 	enum bs_hash_alg hash_alg;      /* fs-verity digest of files; 0 means SHA-512 */
+	unsigned flags;                 /* BS_OCI_FLATTEN_SPOOL* */
 	size_t inline_max;              /* 0 means 64 (composefs); at most 128 */
 	bs_oci_capture_fn capture;      /* may be NULL */
 	void *capture_ctx;
@@ -227,7 +242,8 @@ struct bs_oci_write_options {
 	size_t n_labels;
 	const char *created_by;         /* history; NULL means "bootseal" */
 	enum bs_oci_compression compression;
-	int level;                      /* 0 means 6 for gzip (1..9), 3 for zstd (1..19) */
+	int level;                      /* 0 means BS_OCI_GZIP_LEVEL_DEFAULT for gzip (1..9),
+					   3 for zstd (1..19) */
 	size_t jobs;                    /* compression threads, 0: all cores; the
 					   bytes do not depend on it */
 	unsigned flags;                 /* BS_OCI_REUSE_LAYER */
@@ -252,6 +268,17 @@ struct bs_oci_write_result {
  * and history) is SOURCE_DATE_EPOCH when set, else the base config's
  * "created", else 1970-01-01T00:00:00Z. Same inputs → same bytes.
  */
+/*
+ * libdeflate's level 2: on Debian images it writes layers no bigger than
+ * Go's gzip at its default level (what podman, buildah and umoci push), at
+ * about half the cost of libdeflate's level 6 (about 2% smaller).
+ */
+#define BS_OCI_GZIP_LEVEL_DEFAULT 2
+
+/* A level bs_oci_write_image takes for this compression (0: the default);
+ * -EINVAL naming dest otherwise. */
+int bs_oci_level_check(enum bs_oci_compression compression, int level, const char *dest, struct bs_error *err);
+
 int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_write_result *res,
 		       struct bs_error *err);
 

@@ -24,6 +24,11 @@ enum {
 	BS_SOURCE_CREATE_MISSING = 1u << 1,
 	/* Keep the files a seal check reads (bs_source_boot_files). */
 	BS_SOURCE_BOOT_FILES = 1u << 2,
+	/* OCI images whose layers will be written again as one: keep the
+	 * files' bytes (BS_OCI_FLATTEN_SPOOL_LAYERED), or always with
+	 * BS_SOURCE_SPOOL_ALWAYS (BS_OCI_FLATTEN_SPOOL). */
+	BS_SOURCE_SPOOL = 1u << 3,
+	BS_SOURCE_SPOOL_ALWAYS = 1u << 4,
 };
 
 struct bs_source_options {

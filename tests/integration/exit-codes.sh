@@ -45,6 +45,12 @@ for bad in abc " 1700000000" +1700000000 -1 17e8 253402300800; do
 	check_fails "2: keygen refuses SOURCE_DATE_EPOCH='$bad'" 2 "SOURCE_DATE_EPOCH: '.*' is not a number of seconds" \
 		env SOURCE_DATE_EPOCH="$bad" "$BOOTSEAL" keygen --output-dir "$work/epoch-keys"
 done
+# A compression level the format does not have is refused before any work:
+# the source does not even exist.
+check_fails "2: seal refuses gzip --level 12 before reading the source" 2 \
+	"^bootseal: seal: oci:$work/level-out: gzip level 12 is not 1\.\.9$" \
+	"$BOOTSEAL" seal --key "$work/keys/db.key" --cert "$work/keys/db.crt" --level 12 \
+	"oci:$work/no-such-image" "oci:$work/level-out"
 cp -a "$work/a" "$work/epoch-root"
 check_fails "2: seal dir: refuses SOURCE_DATE_EPOCH=abc before touching the tree" 2 \
 	"^bootseal: seal: SOURCE_DATE_EPOCH: 'abc' is not a number of seconds" \

@@ -3,7 +3,7 @@
 # oracle for whiteouts, opaque directories, hardlinks, xattrs), the written
 # image against skopeo and umoci, reproducibility, and hostile inputs.
 . "$(dirname "$0")/../lib.sh"
-need umoci skopeo setfattr python3
+need umoci skopeo setfattr python3 strace
 mkimage=$top/tests/integration/oci-mkimage.py
 cd "$work"; [ -n "${KEEP:-}" ] && trap - EXIT && echo "# work: $work"
 
@@ -139,6 +139,30 @@ check_eq "flatten twice: same index.json" "$(sha256sum <out/index.json)" "$(sha2
 check "flatten twice: same blobs" diff -r out/blobs out2/blobs
 check_eq "one compression thread: same bytes" "$(cat digest1)" "$($B oci flatten --jobs 1 oci:img:t oci:out7:sealed)"
 check_eq "three compression threads: same bytes" "$(cat digest1)" "$($B oci flatten --jobs 3 oci:img:t oci:out8:sealed)"
+# The layers are read once: flattening keeps the files' bytes in a spool the
+# writer takes them from. Without a usable spool (no temporary directory, or
+# one that fills up) the writer reads the layers again, to the same bytes.
+layer_opens() { # the most openat calls of one layer blob while flattening img:t
+	# (opening an image checks each blob once: that open is not a read)
+	strace -f -e trace=openat -o "$work/trace" $B oci flatten "$@" oci:img:t oci:spool-out >/dev/null &&
+		for l in $(python3 -c 'import json; m=json.load(open("img/index.json"))["manifests"][0]["digest"].split(":")[1]; print(" ".join(x["digest"].split(":")[1] for x in json.load(open("img/blobs/sha256/"+m))["layers"]))'); do
+			grep -c "blobs/sha256/$l\"" "$work/trace"
+		done | sort -n | tail -1
+	rm -rf oci:spool-out spool-out
+}
+check_eq "flatten reads each layer blob once" 2 "$(layer_opens)"
+check_eq "no usable temporary directory: layers are read again" 3 "$(TMPDIR=/proc/self layer_opens)"
+check_eq "no usable temporary directory: same bytes" "$(cat digest1)" \
+	"$(TMPDIR=/proc/self $B oci flatten oci:img:t oci:out9:sealed)"
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p small && mount -t tmpfs -o size=64k tmpfs small
+	check_eq "a spool that runs out of space: same bytes" "$(cat digest1)" \
+		"$(TMPDIR=$work/small $B oci flatten oci:img:t oci:out10:sealed)"
+	check_eq "a spool that runs out of space: nothing left in the temporary directory" "" "$(ls -A small)"
+	umount small
+else
+	echo "# SKIP spool out of space: mounting a tmpfs needs root"
+fi
 $B oci flatten --uncompressed oci:img:t oci:plain >/dev/null
 check "uncompressed layers" skopeo inspect oci:plain:latest
 $B oci flatten --zstd oci:img:t oci:zout >zdigest1
