@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <bootseal/composefs.h>
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include <bootseal/bootc.h>
@@ -8,21 +9,14 @@
 
 #include "util.h"
 
-int bs_composefs_tree_digest(struct bs_tree *tree, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE],
-			     struct bs_error *err)
+int bs_composefs_image_digest(const uint8_t *image, size_t size, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE])
 {
-	/* bootc 534c76ea: composefs-rs FormatVersion::V1 = mkcomposefs --min-version=1 --max-version=1. */
-	const struct bs_erofs_options erofs = { .min_version = 1, .max_version = 1,
-						.hash_alg = BS_HASH_SHA512, .unsigned_mtime_order = 1 };
-	const struct bs_fsverity_params verity = { .hash_alg = BS_HASH_SHA512, .block_size = 4096 };
-	_cleanup_free_ uint8_t *image = NULL;
+	const struct bs_fsverity_params verity = { .hash_alg = BS_COMPOSEFS_HASH, .block_size = 4096 };
 	struct bs_fsverity_ctx *ctx;
-	size_t size;
 	int r;
 
-	r = bs_erofs_write(tree, &erofs, &image, &size, err);
-	if (r < 0)
-		return r;
+	if (!image && size)
+		return -EINVAL;
 	r = bs_fsverity_new(&verity, &ctx);
 	if (r < 0)
 		return r;
@@ -31,6 +25,22 @@ int bs_composefs_tree_digest(struct bs_tree *tree, uint8_t digest[BS_COMPOSEFS_D
 		r = bs_fsverity_final(ctx, digest);
 	bs_fsverity_free(ctx);
 	return r;
+}
+
+int bs_composefs_tree_digest(struct bs_tree *tree, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE],
+			     struct bs_error *err)
+{
+	/* bootc 534c76ea: composefs-rs FormatVersion::V1 = mkcomposefs --min-version=1 --max-version=1. */
+	const struct bs_erofs_options erofs = { .min_version = 1, .max_version = 1,
+						.hash_alg = BS_COMPOSEFS_HASH, .unsigned_mtime_order = 1 };
+	_cleanup_free_ uint8_t *image = NULL;
+	size_t size;
+	int r;
+
+	r = bs_erofs_write(tree, &erofs, &image, &size, err);
+	if (r < 0)
+		return r;
+	return bs_composefs_image_digest(image, size, digest);
 }
 
 int bs_composefs_dir_digest(const char *rootfs, const struct bs_rootfs_options *opts,
@@ -44,7 +54,7 @@ int bs_composefs_dir_digest(const char *rootfs, const struct bs_rootfs_options *
 	int r;
 
 	o.flags = BS_ROOTFS_CAPABILITY_ONLY | BS_ROOTFS_SKIP_BOOT_DIRS;
-	o.hash_alg = BS_HASH_SHA512;
+	o.hash_alg = BS_COMPOSEFS_HASH;
 	o.inline_max = 64;
 	r = bs_rootfs_read(rootfs, &o, &tree, stats, err);
 	if (r < 0)

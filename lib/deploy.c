@@ -449,17 +449,9 @@ static int write_esp(const struct bs_deploy_options *opts, const struct bs_sourc
 
 static int image_digest(const uint8_t *image, size_t size, char *hex)
 {
-	const struct bs_fsverity_params p = { .hash_alg = BS_HASH_SHA512, .block_size = 4096 };
 	uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE];
-	struct bs_fsverity_ctx *ctx;
-	int r = bs_fsverity_new(&p, &ctx);
+	int r = bs_composefs_image_digest(image, size, digest);
 
-	if (r < 0)
-		return r;
-	r = bs_fsverity_update(ctx, image, size);
-	if (r >= 0)
-		r = bs_fsverity_final(ctx, digest);
-	bs_fsverity_free(ctx);
 	if (r >= 0)
 		bs_hex_encode(digest, sizeof(digest), hex);
 	return r;
@@ -468,7 +460,7 @@ static int image_digest(const uint8_t *image, size_t size, char *hex)
 int bs_deploy(const struct bs_deploy_options *opts, struct bs_deploy_result *res, struct bs_error *err)
 {
 	const struct bs_source_options sopts = { .flags = BS_SOURCE_BOOT_FILES, .jobs = opts->jobs };
-	const struct bs_erofs_options erofs = { .min_version = 1, .max_version = 1, .hash_alg = BS_HASH_SHA512,
+	const struct bs_erofs_options erofs = { .min_version = 1, .max_version = 1, .hash_alg = BS_COMPOSEFS_HASH,
 						.unsigned_mtime_order = 1 };
 	struct deploy d = { .res = res, .err = err };
 	struct esp_dbs dbs = { 0 };

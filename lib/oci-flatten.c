@@ -782,7 +782,7 @@ int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_o
 
 	if (img->tree)
 		return bs_error_set(err, -EINVAL, NULL, "image already flattened");
-	img->hash_alg = f.opts->hash_alg ? f.opts->hash_alg : BS_HASH_SHA512;
+	img->hash_alg = f.opts->hash_alg ? f.opts->hash_alg : BS_HASH_SHA256;
 	img->inline_max = f.opts->inline_max ? f.opts->inline_max : 64;
 	if (img->inline_max > 128)
 		return bs_error_set(err, -EINVAL, NULL, "inline limit %zu is above 128 bytes", img->inline_max);

@@ -17,6 +17,8 @@
 #include <json-c/json.h>
 #include <linux/fsverity.h>
 
+#include <bootseal/composefs.h>
+
 #include "util.h"
 
 #define META_NAME "meta.json"
@@ -240,7 +242,7 @@ static int meta_write(struct bs_repo *repo, const char *name, struct bs_error *e
 		r = bs_error_set(err, -errno, name, "cannot reopen: %s", strerror(errno));
 		goto out;
 	}
-	r = verity_on(repo, fd, BS_HASH_SHA512, name, err);
+	r = verity_on(repo, fd, BS_COMPOSEFS_HASH, name, err);
 	if (r >= 0 && linkat(repo->dirfd, tmp, repo->dirfd, META_NAME, 0) < 0)
 		r = errno == EEXIST ? 1 : bs_error_set(err, -errno, name, "cannot link: %s", strerror(errno));
 out:
@@ -488,9 +490,9 @@ int bs_repo_sync(struct bs_repo *repo, struct bs_error *err)
 	return 0;
 }
 
-static int sha512_verity(const uint8_t *data, size_t size, uint8_t digest[64])
+static int object_digest(const uint8_t *data, size_t size, uint8_t digest[64])
 {
-	const struct bs_fsverity_params p = { .hash_alg = BS_HASH_SHA512, .block_size = 4096 };
+	const struct bs_fsverity_params p = { .hash_alg = BS_COMPOSEFS_HASH, .block_size = 4096 };
 	struct bs_fsverity_ctx *ctx;
 	int r = bs_fsverity_new(&p, &ctx);
 
@@ -508,7 +510,7 @@ int bs_repo_add_image(struct bs_repo *repo, const uint8_t *data, size_t size,
 {
 	uint8_t digest[64];
 	char target[sizeof(repo->name) + 16], tmp[64], link[sizeof(tmp) + 2 * sizeof(digest) + 2];
-	int r = sha512_verity(data, size, digest);
+	int r = object_digest(data, size, digest);
 
 	if (r < 0)
 		return r;
@@ -574,10 +576,10 @@ int bs_repo_open_image(const char *repo, const char *hex, unsigned flags, int *o
 
 		if ((r = read_all(fd, &data, &size)) < 0)
 			return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
-		if ((r = sha512_verity(data, size, got)) < 0)
+		if ((r = object_digest(data, size, got)) < 0)
 			return r;
 		len = 64;
-		alg = BS_HASH_SHA512;
+		alg = BS_COMPOSEFS_HASH;
 		if (lseek(fd, 0, SEEK_SET) < 0)
 			return -errno;
 	} else if (no_verity(r)) {

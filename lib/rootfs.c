@@ -313,8 +313,7 @@ static int add_hash_job(struct scan *s, struct bs_tree_inode *inode, const char 
 
 static int hasher_init(struct scan *s)
 {
-	struct bs_fsverity_params params = { .hash_alg = s->opts->hash_alg ? s->opts->hash_alg
-									   : BS_HASH_SHA512 };
+	struct bs_fsverity_params params = { .hash_alg = s->opts->hash_alg };
 	struct hasher *h = &s->hasher;
 	int r = 0;
 

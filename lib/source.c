@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <bootseal/bootc.h>
+#include <bootseal/composefs.h>
 #include <bootseal/dump.h>
 #include <bootseal/erofs.h>
 #include <bootseal/oci.h>
@@ -238,7 +239,7 @@ static int open_dir(struct bs_source *src, const char *path, const struct bs_sou
 	int raw = opts->flags & BS_SOURCE_RAW;
 	struct bs_rootfs_options ropts = {
 		.jobs = opts->jobs,
-		.hash_alg = BS_HASH_SHA512,
+		.hash_alg = BS_COMPOSEFS_HASH,
 		.flags = raw ? 0 : BS_ROOTFS_CAPABILITY_ONLY | BS_ROOTFS_SKIP_BOOT_DIRS,
 		.progress = opts->progress,
 		.progress_ctx = opts->progress_ctx,
@@ -374,7 +375,7 @@ static int open_oci(struct bs_source *src, const char *spec, const struct bs_sou
 {
 	struct oci_capture cap = { .src = src };
 	struct oci_progress op = { .src = src };
-	struct bs_oci_flatten_options fopts = { .hash_alg = BS_HASH_SHA512,
+	struct bs_oci_flatten_options fopts = { .hash_alg = BS_COMPOSEFS_HASH,
 						.flags = opts->flags & BS_SOURCE_SPOOL_ALWAYS ? BS_OCI_FLATTEN_SPOOL
 							 : opts->flags & BS_SOURCE_SPOOL ? BS_OCI_FLATTEN_SPOOL_LAYERED
 											 : 0,

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include <bootseal/composefs.h>
 #include <bootseal/dump.h>
 #include <bootseal/oci.h>
 
@@ -156,7 +157,7 @@ int cmd_oci(int argc, char **argv)
 	};
 	const char *labels[64];
 	struct bs_oci_write_options wo = { .labels = labels };
-	enum bs_hash_alg alg = 0;
+	enum bs_hash_alg alg = BS_COMPOSEFS_HASH;
 	const char *sub, *dump = NULL;
 	int json = 0, c;
 

@@ -11,8 +11,16 @@
 #include <bootseal/tree.h>
 
 /* bootc's composefs digest: SHA-512 fs-verity (4 KiB blocks, no salt) of the
- * format-V1 EROFS image of the tree. 128 hex digits on the kernel command line. */
+ * format-V1 EROFS image of the tree. 128 hex digits on the kernel command line.
+ * The same algorithm digests the image's files and names the objects of
+ * bootc's repository: every bootc path uses BS_COMPOSEFS_HASH, never a
+ * default (0 means SHA-256 wherever a bs_hash_alg is taken, as fs-verity's). */
+#define BS_COMPOSEFS_HASH BS_HASH_SHA512
 #define BS_COMPOSEFS_DIGEST_SIZE 64
+
+/* The composefs digest of an EROFS image's bytes: what the kernel measures
+ * when fs-verity is enabled on the image file in bootc's repository. */
+int bs_composefs_image_digest(const uint8_t *image, size_t size, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE]);
 
 /* The digest of a tree already read (for example from OCI layers). */
 int bs_composefs_tree_digest(struct bs_tree *tree, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE],

@@ -96,7 +96,8 @@ enum {
 };
 
 struct bs_oci_flatten_options {
-	enum bs_hash_alg hash_alg;      /* fs-verity digest of files; 0 means SHA-512 */
+	enum bs_hash_alg hash_alg;      /* fs-verity digest of files; 0 means SHA-256
+					   (bootc: BS_COMPOSEFS_HASH) */
 	unsigned flags;                 /* BS_OCI_FLATTEN_SPOOL* */
 	size_t inline_max;              /* 0 means 64 (composefs); at most 128 */
 	bs_oci_capture_fn capture;      /* may be NULL */

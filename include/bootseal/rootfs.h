@@ -27,7 +27,8 @@ enum {
 };
 
 struct bs_rootfs_options {
-	enum bs_hash_alg hash_alg;  /* digest of external files; 0 means SHA-512 */
+	enum bs_hash_alg hash_alg;  /* digest of external files; 0 means SHA-256 (bootc:
+				       BS_COMPOSEFS_HASH) */
 	size_t jobs;                /* 0: online CPUs */
 	size_t inline_max;          /* 0 means 64, composefs's limit */
 	unsigned flags;

@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include <bootseal/composefs.h>
 #include <bootseal/oci.h>
 
 struct te {
@@ -178,7 +179,8 @@ static int want_capture(void *ctx, const char *path)
 
 static struct bs_oci_image *flatten(const char *ref, size_t mem_max, struct bs_error *err)
 {
-	struct bs_oci_flatten_options o = { .capture = want_capture, .capture_mem_max = mem_max };
+	struct bs_oci_flatten_options o = { .hash_alg = BS_COMPOSEFS_HASH, .capture = want_capture,
+					    .capture_mem_max = mem_max };
 	struct bs_oci_image *img = NULL;
 
 	assert_int_equal(bs_oci_image_open(ref, &img, err), 0);
@@ -460,7 +462,15 @@ static void test_write_round_trip(void **state)
 
 	assert_int_equal(bs_oci_image_open(dest2, &back, &err), 0);
 	assert_int_equal(bs_oci_image_layer_count(back), 2);
+	/* 0 is SHA-256, as everywhere a bs_hash_alg is taken. */
 	assert_int_equal(bs_oci_image_flatten(back, NULL, NULL, &err), 0);
+	bs_tree_inode_digest(at(back, "usr/bin/big"), &blen);
+	assert_int_equal(blen, 32);
+	bs_oci_image_free(back);
+	back = NULL;
+	assert_int_equal(bs_oci_image_open(dest2, &back, &err), 0);
+	assert_int_equal(bs_oci_image_flatten(back, &(struct bs_oci_flatten_options){ .hash_alg = BS_COMPOSEFS_HASH },
+					      NULL, &err), 0);
 	assert_non_null(at(back, "boot/EFI/Linux/6.1.efi"));
 	assert_non_null(at(back, "etc/small"));
 	assert_int_equal(bs_tree_inode_stat(at(back, "usr"))->mode, S_IFDIR | 0755);
