@@ -60,9 +60,10 @@ _bootseal() {
 	--var) mapfile -t COMPREPLY < <(compgen -W "PK KEK db dbx" -- "$cur"); return ;;
 	--efi-arch) mapfile -t COMPREPLY < <(compgen -W "x64 aa64 ia32 arm riscv64 loongarch64" -- "$cur"); return ;;
 	--jobs | --days | --karg | --label | --owner-guid | --timestamp | --salt | --block-size | \
-		--level | --subject-prefix | --min-version | --max-version | --uname | --key-env | --key-fd)
+		--level | --subject-prefix | --min-version | --max-version | --uname | --key-env | --key-fd | \
+		--threads)
 		return ;;
-	--output-dir | --rootfs | --kernel-dir | --digest-store)
+	--output-dir | --rootfs | --kernel-dir | --digest-store | --basedir)
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	--*)

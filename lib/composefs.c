@@ -2,7 +2,10 @@
 #include <bootseal/composefs.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include <bootseal/bootc.h>
 #include <bootseal/erofs.h>
@@ -67,4 +70,104 @@ int bs_composefs_dir_digest(const char *rootfs, const struct bs_rootfs_options *
 	else
 		*tree_out = tree;
 	return r;
+}
+
+struct objects {
+	char **v;
+	size_t n, cap;
+	int basedir_fd;
+};
+
+static int objects_add_tree(struct objects *o, const struct bs_tree_inode *dir)
+{
+	for (size_t i = 0; i < bs_tree_dir_count(dir); i++) {
+		const char *name, *payload;
+		size_t name_len, len;
+		struct bs_tree_inode *child = bs_tree_dir_child(dir, i, &name, &name_len);
+		uint32_t type = bs_tree_inode_stat(child)->mode & S_IFMT;
+		struct stat st;
+		char *copy;
+		int r;
+
+		if (type == S_IFDIR) {
+			r = objects_add_tree(o, child);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		payload = type == S_IFREG ? bs_tree_inode_payload(child, &len) : NULL;
+		if (!payload || !len)
+			continue;
+		copy = strndup(payload, len);
+		if (!copy)
+			return -ENOMEM;
+		/* An absolute redirect names the same object (composefs-info strips the slashes). */
+		if (o->basedir_fd >= 0) {
+			const char *rel = copy;
+
+			while (*rel == '/')
+				rel++;
+			if (fstatat(o->basedir_fd, rel, &st, 0) == 0) {
+				free(copy);
+				continue;
+			}
+		}
+		if (o->n + 1 >= o->cap) {
+			size_t cap = o->cap ? 2 * o->cap : 64;
+			char **v = reallocarray(o->v, cap, sizeof(*v));
+
+			if (!v) {
+				free(copy);
+				return -ENOMEM;
+			}
+			o->v = v;
+			o->cap = cap;
+		}
+		o->v[o->n++] = copy;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int bs_composefs_objects(struct bs_tree *const *trees, size_t n_trees, int basedir_fd,
+			 char ***out, size_t *n_out)
+{
+	struct objects o = { .basedir_fd = basedir_fd };
+	size_t kept = 0;
+	int r = 0;
+
+	if (!out || !n_out || (n_trees && !trees))
+		return -EINVAL;
+	for (size_t i = 0; r >= 0 && i < n_trees; i++)
+		r = objects_add_tree(&o, bs_tree_root(trees[i]));
+	if (r >= 0 && !o.v && !(o.v = calloc(1, sizeof(*o.v))))
+		r = -ENOMEM;
+	if (r < 0) {
+		for (size_t i = 0; i < o.n; i++)
+			free(o.v[i]);
+		free(o.v);
+		return r;
+	}
+	qsort(o.v, o.n, sizeof(*o.v), cmp_str);
+	for (size_t i = 0; i < o.n; i++) {
+		if (kept && strcmp(o.v[kept - 1], o.v[i]) == 0)
+			free(o.v[i]);
+		else
+			o.v[kept++] = o.v[i];
+	}
+	o.v[kept] = NULL;
+	*out = o.v;
+	*n_out = kept;
+	return 0;
+}
+
+void bs_composefs_objects_free(char **objects)
+{
+	for (size_t i = 0; objects && objects[i]; i++)
+		free(objects[i]);
+	free(objects);
 }

@@ -334,15 +334,16 @@ static void hasher_free(struct hasher *h)
 	free(h->ctx);
 }
 
-static void fill_stat(struct bs_tree_inode *inode, const struct stat *st)
+static void fill_stat(const struct scan *s, struct bs_tree_inode *inode, const struct stat *st)
 {
 	struct bs_tree_stat *t = bs_tree_inode_stat(inode);
+	int epoch = !!(s->opts->flags & BS_ROOTFS_USE_EPOCH);
 
 	t->mode = (t->mode & S_IFMT) | (st->st_mode & 07777);
 	t->uid = st->st_uid;
 	t->gid = st->st_gid;
-	t->mtime_sec = st->st_mtim.tv_sec;
-	t->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	t->mtime_sec = epoch ? 0 : st->st_mtim.tv_sec;
+	t->mtime_nsec = epoch ? 0 : (uint32_t)st->st_mtim.tv_nsec;
 }
 
 /*
@@ -355,6 +356,8 @@ static int read_xattrs(struct scan *s, struct bs_tree_inode *inode, const char *
 	char full[PATH_MAX], names[65536], value[65536];
 	ssize_t len;
 
+	if (s->opts->flags & BS_ROOTFS_SKIP_XATTRS)
+		return 0;
 	if (fd < 0 && snprintf(full, sizeof(full), "%s/%s", s->root_path, rel) >= (int)sizeof(full))
 		return fail(s, rel, -ENAMETOOLONG, "path too long");
 	if (s->capability_only) {
@@ -373,6 +376,9 @@ static int read_xattrs(struct scan *s, struct bs_tree_inode *inode, const char *
 				       : lgetxattr(full, name, value, sizeof(value));
 		int r;
 
+		/* mkcomposefs --user-xattrs: the user namespace only. */
+		if ((s->opts->flags & BS_ROOTFS_USER_XATTRS) && strncmp(name, "user.", 5) != 0)
+			continue;
 		if (vlen < 0)
 			return fail_errno(s, rel, "cannot read xattr");
 		r = bs_tree_inode_add_xattr(s->tree, inode, name, strlen(name), value, (size_t)vlen, s->err);
@@ -504,7 +510,7 @@ static int scan_entry(struct scan *s, int dirfd, struct bs_tree_inode *dir, cons
 	r = bs_tree_inode_new(s->tree, st.st_mode & S_IFMT, &inode, s->err);
 	if (r < 0)
 		return fail(s, rel, r, "unsupported file type");
-	fill_stat(inode, &st);
+	fill_stat(s, inode, &st);
 	r = read_xattrs(s, inode, rel, fd);
 	if (r < 0)
 		return r;
@@ -634,7 +640,7 @@ int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struc
 		return r;
 	r = hasher_init(&s);
 	if (r >= 0) {
-		fill_stat(bs_tree_root(s.tree), &st);
+		fill_stat(&s, bs_tree_root(s.tree), &st);
 		r = read_xattrs(&s, bs_tree_root(s.tree), ".", rootfd);
 	}
 	if (r >= 0)

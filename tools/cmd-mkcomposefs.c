@@ -26,13 +26,18 @@ static void help(void)
 {
 	printf("usage: bootseal mkcomposefs [--format v0|v1|v2] [--hash sha256|sha512]\n"
 	       "                            [--min-version N] [--max-version N] [--from-file]\n"
-	       "                            [--digest-store DIR] [--print-digest] [--json] SRC IMAGE\n"
+	       "                            [--digest-store DIR] [--print-digest] [--json]\n"
+	       "                            [--use-epoch] [--skip-xattrs] [--user-xattrs] [--threads N] SRC IMAGE\n"
+	       "       bootseal mkcomposefs --print-digest-only [OPTIONS] SRC\n"
 	       "\n"
 	       "SRC is a directory (read as composefs-rs reads a root filesystem; external\n"
 	       "files are copied into --digest-store DIR/xx/yyyy when given), or with\n"
 	       "--from-file a composefs dump file ('-' for stdin).\n"
 	       "Without --format: versions 0..1 as C mkcomposefs (1 only if the tree has\n"
-	       "a whiteout). bootc writes --format v1 --hash sha512.\n");
+	       "a whiteout). bootc writes --format v1 --hash sha512.\n"
+	       "--use-epoch: every mtime 0; --skip-xattrs: no xattrs; --user-xattrs: only user.*\n"
+	       "(directories only). --threads N: hash on N threads. --print-digest-only: print\n"
+	       "the image's digest without writing it.\n");
 }
 
 static int parse_version(const char *s, unsigned *out)
@@ -61,6 +66,11 @@ int cmd_mkcomposefs(int argc, char **argv)
 		{ "from-file", no_argument, NULL, 'F' },
 		{ "digest-store", required_argument, NULL, 'd' },
 		{ "print-digest", no_argument, NULL, 'p' },
+		{ "print-digest-only", no_argument, NULL, 'P' },
+		{ "use-epoch", no_argument, NULL, 'e' },
+		{ "skip-xattrs", no_argument, NULL, 'x' },
+		{ "user-xattrs", no_argument, NULL, 'u' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -70,7 +80,10 @@ int cmd_mkcomposefs(int argc, char **argv)
 	_cleanup_(tree_freep) struct bs_tree *tree = NULL;
 	_cleanup_free_ uint8_t *image = NULL;
 	struct bs_error err = { 0 };
-	int json = 0, from_file = 0, print_digest = 0, min_set = 0, max_set = 0, format_set = 0, c, r;
+	int json = 0, from_file = 0, print_digest = 0, digest_only = 0, min_set = 0, max_set = 0;
+	int format_set = 0, c, r;
+	unsigned read_flags = 0;
+	size_t threads = 0;
 	const char *src, *dst, *store = NULL;
 	size_t size;
 
@@ -112,6 +125,23 @@ int cmd_mkcomposefs(int argc, char **argv)
 		case 'p':
 			print_digest = 1;
 			break;
+		case 'P':
+			print_digest = digest_only = 1;
+			break;
+		case 'e': read_flags |= BS_ROOTFS_USE_EPOCH; break;
+		case 'x': read_flags |= BS_ROOTFS_SKIP_XATTRS; break;
+		case 'u': read_flags |= BS_ROOTFS_USER_XATTRS; break;
+		case 't': {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || v <= 0 || v > 4096)
+				return cli_fail(cmd, "invalid --threads '%s' (1 to 4096)", optarg);
+			threads = (size_t)v;
+			break;
+		}
 		case 'h':
 			help();
 			return BS_EXIT_OK;
@@ -126,10 +156,14 @@ int cmd_mkcomposefs(int argc, char **argv)
 		eo.max_version = eo.min_version;
 	if (max_set && !min_set)
 		eo.min_version = 0;
-	if (argc - optind != 2)
-		return cli_fail(cmd, "expected SRC and IMAGE (see --help)");
+	if (digest_only && argc - optind == 2)
+		return cli_fail(cmd, "--print-digest-only writes no IMAGE; give SRC only");
+	if (argc - optind != 2 - digest_only)
+		return cli_fail(cmd, digest_only ? "expected SRC (see --help)" : "expected SRC and IMAGE (see --help)");
 	src = argv[optind];
-	dst = argv[optind + 1];
+	dst = digest_only ? NULL : argv[optind + 1];
+	if (from_file && read_flags)
+		return cli_fail(cmd, "--use-epoch, --skip-xattrs and --user-xattrs read a directory, not --from-file");
 
 	if (from_file) {
 		_cleanup_close_ int fd = -1;
@@ -147,7 +181,8 @@ int cmd_mkcomposefs(int argc, char **argv)
 	} else {
 		/* mkcomposefs inlines files of at most 64 bytes (the size of a
 		 * digest) and references the rest by fs-verity digest. */
-		struct bs_rootfs_options ro = { .hash_alg = eo.hash_alg, .inline_max = 64 };
+		struct bs_rootfs_options ro = { .hash_alg = eo.hash_alg, .inline_max = 64,
+						.jobs = threads, .flags = read_flags };
 
 		r = bs_rootfs_read(src, &ro, &tree, NULL, &err);
 		if (r < 0)
@@ -165,7 +200,7 @@ int cmd_mkcomposefs(int argc, char **argv)
 			snprintf(err.path, sizeof(err.path), "%s", src);
 		return cli_report(cmd, &err, r);
 	}
-	r = bs_atomicfile_write_all(dst, image, size, 0644, 0, &err);
+	r = dst ? bs_atomicfile_write_all(dst, image, size, 0644, 0, &err) : 0;
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	if (print_digest) {
@@ -187,7 +222,7 @@ int cmd_mkcomposefs(int argc, char **argv)
 		if (json) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "image", json_object_new_string(dst));
+			json_object_object_add(o, "image", dst ? json_object_new_string(dst) : NULL);
 			json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
 			json_object_object_add(o, "hash", json_object_new_string(bs_hash_alg_name(eo.hash_alg)));
 			json_object_object_add(o, "digest", json_object_new_string(hex));

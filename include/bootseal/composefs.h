@@ -37,4 +37,14 @@ int bs_composefs_dir_digest(const char *rootfs, const struct bs_rootfs_options *
 			    struct bs_tree **tree,
 			    struct bs_rootfs_stats *stats, struct bs_error *err);
 
+/*
+ * composefs-info objects/missing-objects: the redirect paths of the external
+ * files of TREES[0..n_trees), each once, in byte order. With basedir_fd >= 0
+ * only those that do not exist under that directory. *out (NULL-terminated,
+ * *n_out entries) is freed with bs_composefs_objects_free.
+ */
+int bs_composefs_objects(struct bs_tree *const *trees, size_t n_trees, int basedir_fd,
+			 char ***out, size_t *n_out);
+void bs_composefs_objects_free(char **objects);
+
 #endif

@@ -24,6 +24,11 @@ enum {
 	 * bootc's transform (bootseal/bootc.h) empties anyway. (/boot is read
 	 * whole: the transform checks its boot entries first, as bootc does.) */
 	BS_ROOTFS_SKIP_BOOT_DIRS = 1u << 1,
+	/* C mkcomposefs's --use-epoch, --skip-xattrs and --user-xattrs: every
+	 * mtime 0; no xattrs; only user.* xattrs. */
+	BS_ROOTFS_USE_EPOCH = 1u << 2,
+	BS_ROOTFS_SKIP_XATTRS = 1u << 3,
+	BS_ROOTFS_USER_XATTRS = 1u << 4,
 };
 
 struct bs_rootfs_options {

@@ -26,7 +26,7 @@ check "verify-seal flags include --db, --expect, --json" bash -c \
 	'for f in --db --expect --json --help; do [[ " $1 " == *" $f "* ]] || exit 1; done' _ "$(complete_line "verify-seal --")"
 check_eq "verify-seal --e" "--expect" "$(complete_line "verify-seal --e")"
 check_eq "esl subcommands" "from-cert from-hash list" "$(complete_line "esl ")"
-check_eq "composefs-info actions" "dump ls" "$(complete_line "composefs-info ")"
+check_eq "composefs-info actions" "dump ls measure-file missing-objects objects" "$(complete_line "composefs-info ")"
 check_eq "container subcommands" "compute-composefs-digest inspect ukify" "$(complete_line "container ")"
 check_eq "container inspect --format values" "humanreadable json" "$(complete_line "container inspect --format ")"
 check_eq "mkcomposefs --format values" "v0 v1 v2" "$(complete_line "mkcomposefs --format ")"
