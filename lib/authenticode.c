@@ -587,6 +587,10 @@ static const char *verify_one(const struct bs_pe *pe, const struct entry *e, X50
 	 * chain is checked below with firmware rules rather than S/MIME ones. */
 	if (!content || PKCS7_verify(p.p7, NULL, NULL, content, NULL, PKCS7_BINARY | PKCS7_NOVERIFY) != 1)
 		goto out;
+	why = NULL;
+	/* sbverify --no-verify: the signature matches the image, whoever made it. */
+	if (flags & BS_AUTHENTICODE_NO_CHAIN)
+		goto out;
 	why = "not signed by a trusted certificate";
 	signer = signer_cert(p.p7);
 	ctx = X509_STORE_CTX_new();
@@ -608,6 +612,45 @@ int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_
 	return bs_authenticode_verify_flags(pe, certs, n_certs, 0, which, err);
 }
 
+/* UEFI db semantics: a listed certificate is a trust anchor whatever its
+ * issuer, and firmware has no trusted clock. */
+static int trust_store(X509 *const *certs, size_t n_certs, const char *path, X509_STORE **out,
+		       struct bs_error *err)
+{
+	X509_STORE *store = X509_STORE_new();
+
+	if (!store)
+		return -ENOMEM;
+	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_NO_CHECK_TIME);
+	for (size_t i = 0; i < n_certs; i++)
+		if (!X509_STORE_add_cert(store, certs[i])) {
+			X509_STORE_free(store);
+			return openssl_error(err, -ENOMEM, path, "cannot build the trust store");
+		}
+	*out = store;
+	return 0;
+}
+
+int bs_authenticode_verify_detached(const struct bs_pe *pe, const uint8_t *der, size_t der_len,
+				    X509 *const *certs, size_t n_certs, unsigned flags,
+				    struct bs_error *err)
+{
+	const struct entry e = { der, der_len };
+	X509_STORE *store = NULL;
+	const char *why;
+	char buf[256];
+	int r;
+
+	if (!pe || !der || (n_certs && !certs))
+		return -EINVAL;
+	r = trust_store(certs, n_certs, pe->path, &store, err);
+	if (r < 0)
+		return r;
+	why = verify_one(pe, &e, store, flags, buf, sizeof(buf));
+	X509_STORE_free(store);
+	return why ? bs_error_set(err, -EKEYREJECTED, pe->path, "detached signature: %s", why) : 0;
+}
+
 int bs_authenticode_verify_flags(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
 				 unsigned flags, size_t *which, struct bs_error *err)
 {
@@ -624,17 +667,9 @@ int bs_authenticode_verify_flags(const struct bs_pe *pe, X509 *const *certs, siz
 		return r;
 	if (!count)
 		return bs_error_set(err, -EKEYREJECTED, pe->path, "no signature table present");
-	store = X509_STORE_new();
-	if (!store)
-		return -ENOMEM;
-	/* UEFI db semantics: a listed certificate is a trust anchor whatever its
-	 * issuer, and firmware has no trusted clock. */
-	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_NO_CHECK_TIME);
-	for (size_t i = 0; i < n_certs; i++)
-		if (!X509_STORE_add_cert(store, certs[i])) {
-			X509_STORE_free(store);
-			return openssl_error(err, -ENOMEM, pe->path, "cannot build the trust store");
-		}
+	r = trust_store(certs, n_certs, pe->path, &store, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < count; i++) {
 		const char *why = verify_one(pe, &e[i], store, flags, buf, sizeof(buf));
 		if (!why) {

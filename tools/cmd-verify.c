@@ -23,10 +23,13 @@ static const char cmd[] = "verify";
 
 static void help(void)
 {
-	printf("usage: bootseal verify [--json] [--allow-sha1] --cert CERT [--cert CERT]... PE\n"
+	printf("usage: bootseal verify [--json] [--allow-sha1] [--detached SIG]\n"
+	       "                       (--cert CERT [--cert CERT]... | --no-verify) PE\n"
 	       "       bootseal verify [--json] --list PE\n"
 	       "A signature counts when its digests are SHA-256, SHA-384 or SHA-512, as\n"
-	       "UEFI firmware requires; SHA-1 too with --allow-sha1.\n");
+	       "UEFI firmware requires; SHA-1 too with --allow-sha1.\n"
+	       "--detached SIG: check the PKCS#7 file SIG (sign --detached) instead of PE's own\n"
+	       "signatures. --no-verify: any signer will do (the hash and signature still must).\n");
 }
 
 static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
@@ -75,6 +78,8 @@ int cmd_verify(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "allow-sha1", no_argument, NULL, '1' },
+		{ "detached", required_argument, NULL, 'd' },
+		{ "no-verify", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -83,7 +88,9 @@ int cmd_verify(int argc, char **argv)
 	X509 *x509s[MAX_CERTS];
 	const char *specs[MAX_CERTS];
 	struct bs_error err = { 0 };
-	size_t n_certs = 0, which;
+	_cleanup_free_ uint8_t *sig = NULL;
+	const char *detached = NULL;
+	size_t n_certs = 0, which = 0, sig_len = 0;
 	unsigned flags = 0;
 	int do_list = 0, json = 0, c, r, status;
 
@@ -104,6 +111,12 @@ int cmd_verify(int argc, char **argv)
 		case '1':
 			flags |= BS_AUTHENTICODE_ALLOW_SHA1;
 			break;
+		case 'd':
+			detached = optarg;
+			break;
+		case 'n':
+			flags |= BS_AUTHENTICODE_NO_CHAIN;
+			break;
 		case 'h':
 			help();
 			return BS_EXIT_OK;
@@ -113,13 +126,18 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_fail(cmd, "expected exactly one PE image (see --help)");
-	if (!do_list && !n_certs)
-		return cli_fail(cmd, "--cert or --list is required (see --help)");
+	if (!do_list && !n_certs && !(flags & BS_AUTHENTICODE_NO_CHAIN))
+		return cli_fail(cmd, "--cert, --no-verify or --list is required (see --help)");
+	if (do_list && detached)
+		return cli_fail(cmd, "--list reads PE's own signatures, not --detached");
 	r = bs_pe_load(argv[optind], &pe, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	if (do_list)
 		return list(pe, json);
+	/* A PKCS#7 signature is a few KiB; 1 MiB leaves room for long chains. */
+	if (detached && (r = cli_read_file(detached, 1u << 20, &sig, &sig_len, &err)) < 0)
+		return cli_report(cmd, &err, r);
 
 	status = BS_EXIT_OK;
 	for (size_t i = 0; i < n_certs && status == BS_EXIT_OK; i++) {
@@ -130,7 +148,8 @@ int cmd_verify(int argc, char **argv)
 			x509s[i] = bs_cert_x509(certs[i]);
 	}
 	if (status == BS_EXIT_OK) {
-		r = bs_authenticode_verify_flags(pe, x509s, n_certs, flags, &which, &err);
+		r = detached ? bs_authenticode_verify_detached(pe, sig, sig_len, x509s, n_certs, flags, &err)
+			     : bs_authenticode_verify_flags(pe, x509s, n_certs, flags, &which, &err);
 		if (r < 0)
 			status = cli_report(cmd, &err, r);
 		if (json && (r >= 0 || status == BS_EXIT_VERIFY_FAILED)) {
@@ -138,9 +157,9 @@ int cmd_verify(int argc, char **argv)
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "verified", json_object_new_boolean(r >= 0));
-			if (r >= 0)
+			if (r >= 0 && !detached)
 				json_object_object_add(o, "signature", json_object_new_int((int)which + 1));
-			else
+			else if (r < 0)
 				json_object_object_add(o, "error", json_object_new_string(err.message));
 			cli_json_print(o);
 		} else if (r >= 0) {

@@ -84,8 +84,17 @@ int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_
  * SHA-1 with BS_AUTHENTICODE_ALLOW_SHA1. bs_authenticode_verify passes 0.
  */
 #define BS_AUTHENTICODE_ALLOW_SHA1 (1u << 0)
+/* sbverify --no-verify: a signature whose hash matches the image and whose
+ * signer's signature is valid counts, whoever the signer is (no trust check). */
+#define BS_AUTHENTICODE_NO_CHAIN (1u << 1)
 
 int bs_authenticode_verify_flags(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
 				 unsigned flags, size_t *which, struct bs_error *err);
+
+/* sbverify --detached: the DER PKCS#7 der (as sign_detached writes it) checked
+ * against pe as the signatures of its table are (the table itself is not read). */
+int bs_authenticode_verify_detached(const struct bs_pe *pe, const uint8_t *der, size_t der_len,
+				    X509 *const *certs, size_t n_certs, unsigned flags,
+				    struct bs_error *err);
 
 #endif

@@ -3,7 +3,7 @@
 # container spellings, C mkcomposefs/composefs-info flags and actions,
 # sbverify --detached, ukify's inspect/build/genkey forms, sbctl's key tree.
 . "$(dirname "$0")/../lib.sh"
-need python3 fsverity
+need python3 fsverity openssl sbsign sbverify
 
 # --- container compute-composefs-digest: bootc's spelling of the top-level command ---
 mkdir -p "$work/cc/usr/lib" "$work/cc/boot" "$work/cc/sysroot" && echo x >"$work/cc/usr/lib/f"
@@ -51,5 +51,42 @@ check_eq "composefs-info measure-file of an empty file: fsverity-utils' digest" 
 	"$(fsverity digest --compact "$work/small/usr/size-0")" "$("$BOOTSEAL" composefs-info measure-file "$work/small/usr/size-0")"
 check_fails "composefs-info measure-file of a directory" 2 "composefs-info: .*usr" \
 	"$BOOTSEAL" composefs-info measure-file "$work/small/usr"
+
+# --- verify --detached SIG and --no-verify, against sbverify ---
+cd "$work"
+for k in db other; do
+	openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=$k" -days 30 -keyout $k.key -out $k.crt 2>/dev/null
+done
+cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi img.efi
+"$BOOTSEAL" sign --detached --key db.key --cert db.crt --output bs.pk7 img.efi
+sbsign --detached --key db.key --cert db.crt --output sb.pk7 img.efi 2>/dev/null
+check "oracle: sbverify --detached accepts bootseal's .pk7" sbverify --cert db.crt --detached bs.pk7 img.efi
+check_eq "verify --detached: bootseal's .pk7" "Signature verification OK" \
+	"$("$BOOTSEAL" verify --cert db.crt --detached bs.pk7 img.efi)"
+check_eq "verify --detached: sbsign's .pk7" "Signature verification OK" \
+	"$("$BOOTSEAL" verify --cert db.crt --detached sb.pk7 img.efi)"
+check "oracle: sbverify --detached refuses another certificate" bash -c '! sbverify --cert other.crt --detached bs.pk7 img.efi'
+check_fails "verify --detached: another certificate" 1 "verify: img.efi: detached signature: not signed by a trusted certificate" \
+	"$BOOTSEAL" verify --cert other.crt --detached bs.pk7 img.efi
+# --no-verify as older sbverify has it (PKCS7_NOVERIFY: the hash and the signer's
+# signature are checked, the trust is not); Debian 12's sbverify 0.9.4 dropped the flag.
+check_eq "verify --no-verify --detached: any signer" "Signature verification OK" \
+	"$("$BOOTSEAL" verify --no-verify --detached bs.pk7 img.efi)"
+cp img.efi changed.efi && printf 'X' | dd of=changed.efi bs=1 seek=2000 conv=notrunc 2>/dev/null
+check "oracle: sbverify --detached refuses a changed image" bash -c '! sbverify --cert db.crt --detached bs.pk7 changed.efi'
+check_fails "verify --no-verify --detached: a changed image" 1 "image hash does not match the signed hash" \
+	"$BOOTSEAL" verify --no-verify --detached bs.pk7 changed.efi
+check_fails "verify --detached: not PKCS#7" 1 "detached signature: signature is not PKCS#7 DER" \
+	"$BOOTSEAL" verify --cert db.crt --detached db.crt img.efi
+check_fails "verify --detached: no such file" 2 "verify: nope.pk7: " \
+	"$BOOTSEAL" verify --cert db.crt --detached nope.pk7 img.efi
+"$BOOTSEAL" sign --key other.key --cert other.crt --output signed.efi img.efi
+check_eq "verify --no-verify: an attached signature by anyone" "Signature verification OK" \
+	"$("$BOOTSEAL" verify --no-verify signed.efi)"
+check_fails "verify --no-verify: an unsigned image" 1 "no signature table present" \
+	"$BOOTSEAL" verify --no-verify img.efi
+check_eq "verify --json --detached" '{"verified":true}' \
+	"$("$BOOTSEAL" verify --json --cert db.crt --detached bs.pk7 img.efi | tr -d ' \n')"
+cd - >/dev/null
 
 finish

@@ -269,6 +269,41 @@ static void test_deterministic(void **state)
 }
 
 /* A malformed table entry is corrupt data, not a failed verification. */
+/* sbverify --detached and --no-verify: the signature file against the image,
+ * the trust check skipped only with BS_AUTHENTICODE_NO_CHAIN. */
+static void test_verify_detached(void **state)
+{
+	struct signer a = make_signer("a"), b = make_signer("b");
+	struct bs_authenticode_signer sa = { a.key, a.cert, 1700000000 };
+	struct bs_pe *pe = fixture(0), *other = fixture(3);
+	struct bs_error err = { 0 };
+	uint8_t *der = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(bs_authenticode_sign_detached(pe, &sa, &der, &len, &err), 0);
+	assert_int_equal(bs_authenticode_verify_detached(pe, der, len, &a.cert, 1, 0, &err), 0);
+	assert_int_equal(bs_authenticode_verify_detached(pe, der, len, &b.cert, 1, 0, &err), -EKEYREJECTED);
+	assert_string_equal(err.message, "detached signature: not signed by a trusted certificate");
+	assert_int_equal(bs_authenticode_verify_detached(pe, der, len, NULL, 0, BS_AUTHENTICODE_NO_CHAIN, &err), 0);
+	/* Another image: the hash, which no flag skips. */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(bs_authenticode_verify_detached(other, der, len, NULL, 0, BS_AUTHENTICODE_NO_CHAIN, &err),
+			 -EKEYREJECTED);
+	assert_string_equal(err.message, "detached signature: image hash does not match the signed hash");
+	/* A corrupted signature value: the signer's signature, which no flag skips. */
+	der[len - 5] ^= 0x55;
+	assert_int_equal(bs_authenticode_verify_detached(pe, der, len, NULL, 0, BS_AUTHENTICODE_NO_CHAIN, &err),
+			 -EKEYREJECTED);
+	/* The image's own table is not read: an unsigned image stays unsigned. */
+	assert_int_equal(pe->cert_size, 0);
+	free(der);
+	bs_pe_free(pe);
+	bs_pe_free(other);
+	signer_free(&a);
+	signer_free(&b);
+}
+
 static void test_bad_table(void **state)
 {
 	uint8_t p[FX_SIZE + 16];
@@ -396,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_digest_gap),
 		cmocka_unit_test(test_sign_verify),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_verify_detached),
 		cmocka_unit_test(test_bad_table),
 		cmocka_unit_test(test_unknown_digest_alg),
 		cmocka_unit_test(test_unaligned_table),
