@@ -14,6 +14,7 @@
 #include <bootseal/db.h>
 #include <bootseal/erofs.h>
 #include <bootseal/kargs.h>
+#include <bootseal/keygen.h>
 #include <bootseal/mount.h>
 #include <bootseal/oci.h>
 #include <bootseal/pe.h>
@@ -249,9 +250,13 @@ static int load_dbs(const struct bs_deploy_options *opts, struct esp_dbs *dbs, s
 		struct stat st;
 		int r;
 
-		if (asprintf(&path, "%s/loader/keys/auto/db.auth", opts->keys) < 0)
+		if (bs_keygen_is_sbctl(opts->keys)) {
+			/* sbctl's tree: the db certificate it enrolls. */
+			if (asprintf(&path, "%s/keys/db/db.pem", opts->keys) < 0)
+				return -ENOMEM;
+		} else if (asprintf(&path, "%s/loader/keys/auto/db.auth", opts->keys) < 0) {
 			return -ENOMEM;
-		if (stat(path, &st) < 0) {
+		} else if (stat(path, &st) < 0) {
 			free(path);
 			if (asprintf(&path, "%s/db.auth", opts->keys) < 0) {
 				path = NULL;
@@ -382,6 +387,27 @@ static int check_ukis(const struct bs_source_file *files, size_t n, const char *
 	return 0;
 }
 
+/* An sbctl tree holds keys, not updates: signed here as keygen signs its .auth files. */
+static int sbctl_keys(const char *esp, const char *keys, struct bs_deploy_result *res, struct bs_error *err)
+{
+	static const char *const roles[] = { "PK", "KEK", "db" };
+	struct bs_efi_time t;
+	int r = bs_efivar_time_default(&t, err);
+
+	for (size_t i = 0; r >= 0 && i < BS_ARRAY_SIZE(roles); i++) {
+		struct bs_efivar_buf auth = { 0 };
+		_cleanup_free_ char *to = NULL;
+
+		if (asprintf(&to, "loader/keys/auto/%s.auth", roles[i]) < 0)
+			return -ENOMEM;
+		r = bs_keygen_sbctl_auth(keys, roles[i], &t, &auth, err);
+		if (r >= 0)
+			r = esp_write(esp, to, auth.data, auth.len, res, err);
+		bs_efivar_buf_release(&auth);
+	}
+	return r;
+}
+
 static int copy_keys(const char *esp, const char *keys, struct bs_deploy_result *res, struct bs_error *err)
 {
 	static const char *const names[] = { "PK.auth", "KEK.auth", "db.auth", "dbx.auth" };
@@ -389,6 +415,8 @@ static int copy_keys(const char *esp, const char *keys, struct bs_deploy_result 
 	const char *dir = keys;
 	struct stat st;
 
+	if (bs_keygen_is_sbctl(keys))
+		return sbctl_keys(esp, keys, res, err);
 	if (asprintf(&auto_dir, "%s/loader/keys/auto", keys) < 0)
 		return -ENOMEM;
 	if (stat(auto_dir, &st) == 0 && S_ISDIR(st.st_mode))

@@ -44,14 +44,43 @@ static void role_free(struct role *r)
 
 static void buf_releasep(struct bs_efivar_buf *b) { bs_efivar_buf_release(b); }
 
+/*
+ * sbctl's tree (Foxboron/sbctl config.MkConfig, backend SaveKey, CreateGUID):
+ * keys/NAME/NAME.key (PKCS#8 PEM) and keys/NAME/NAME.pem (certificate PEM),
+ * both mode 0400, and GUID holding the owner GUID with no newline.
+ */
+#define SBCTL_GUID "GUID"
+static const char *const sbctl_suffixes[] = { ".key", ".pem" };
+
+/* The directories each layout's files go in, deepest first (the order they are synced in). */
+static const char *const *layout_dirs(enum bs_keygen_layout layout, size_t *n)
+{
+	static const char *const bootseal[] = { ENROLL_DIR, "loader/keys", "loader" };
+	static const char *const sbctl[] = { "keys/PK", "keys/KEK", "keys/db", "keys" };
+
+	*n = layout == BS_KEYGEN_LAYOUT_SBCTL ? BS_ARRAY_SIZE(sbctl) : BS_ARRAY_SIZE(bootseal);
+	return layout == BS_KEYGEN_LAYOUT_SBCTL ? sbctl : bootseal;
+}
+
 /* Every path keygen writes, relative to the output directory. */
-static int list_outputs(char ***out, size_t *n)
+static int list_outputs(enum bs_keygen_layout layout, char ***out, size_t *n)
 {
 	size_t cap = N_ROLES * (BS_ARRAY_SIZE(role_suffixes) + 3) + 1, k = 0;
 	char **names = calloc(cap, sizeof(*names));
 
 	if (!names)
 		return -ENOMEM;
+	if (layout == BS_KEYGEN_LAYOUT_SBCTL) {
+		for (int i = 0; i < N_ROLES; i++)
+			for (size_t s = 0; s < BS_ARRAY_SIZE(sbctl_suffixes); s++)
+				if (asprintf(&names[k++], "keys/%s/%s%s", roles[i], roles[i], sbctl_suffixes[s]) < 0)
+					goto oom;
+		if (!(names[k++] = strdup(SBCTL_GUID)))
+			goto oom;
+		*out = names;
+		*n = k;
+		return 0;
+	}
 	for (int i = 0; i < N_ROLES; i++) {
 		for (size_t s = 0; s < BS_ARRAY_SIZE(role_suffixes); s++)
 			if (asprintf(&names[k++], "%s%s", roles[i], role_suffixes[s]) < 0)
@@ -196,6 +225,43 @@ static int write_aliases(const char *dir, struct bs_error *err)
 	return 0;
 }
 
+static int generate_sbctl(const char *dir, const struct bs_keygen_params *p,
+			  const struct bs_efi_guid *owner, struct bs_error *err)
+{
+	char guid_text[BS_EFI_GUID_STRING_SIZE];
+	_cleanup_free_ char *guid_path = join(dir, SBCTL_GUID);
+	int ret = guid_path ? 0 : -ENOMEM;
+
+	for (int i = 0; i < N_ROLES && ret == 0; i++) {
+		_cleanup_free_ char *key = NULL, *pem = NULL;
+		struct role r = { 0 };
+
+		if (asprintf(&key, "%s/keys/%s/%s.key", dir, roles[i], roles[i]) < 0 ||
+		    asprintf(&pem, "%s/keys/%s/%s.pem", dir, roles[i], roles[i]) < 0) {
+			key = NULL;
+			return -ENOMEM;
+		}
+		ret = mkdir_parents(key, 0755);
+		if (ret < 0)
+			bs_error_set(err, ret, key, "cannot create directory: %s", strerror(-ret));
+		if (ret == 0)
+			ret = make_role(p, roles[i], p->days ? p->days : 3650, &r, err);
+		if (ret == 0)
+			ret = bs_keys_write_private(r.key, key, 1, err);
+		if (ret == 0)
+			ret = bs_keys_write_cert_pem(r.cert, pem, 1, err);
+		/* sbctl writes both read-only. */
+		if (ret == 0 && (chmod(key, 0400) < 0 || chmod(pem, 0400) < 0))
+			ret = bs_error_set(err, -errno, key, "cannot chmod: %s", strerror(errno));
+		role_free(&r);
+	}
+	if (ret == 0) {
+		bs_efivar_guid_format(owner, guid_text);
+		ret = bs_atomicfile_write_all(guid_path, guid_text, strlen(guid_text), 0644, 1, err);
+	}
+	return ret;
+}
+
 static int generate_into(const char *dir, const struct bs_keygen_params *p,
 			 const struct bs_efi_guid *owner, struct bs_error *err)
 {
@@ -204,6 +270,8 @@ static int generate_into(const char *dir, const struct bs_keygen_params *p,
 	_cleanup_free_ char *enroll = NULL, *guid_path = NULL;
 	int ret = 0;
 
+	if (p->layout == BS_KEYGEN_LAYOUT_SBCTL)
+		return generate_sbctl(dir, p, owner, err);
 	/* mkdir_parents creates the directories leading to this (unused) name. */
 	enroll = join(dir, ENROLL_DIR "/.");
 	guid_path = join(dir, "GUID.txt");
@@ -311,13 +379,14 @@ static int move_files(const char *tmp, const char *out, char **names, size_t n, 
 
 /* New names are durable once their directories are: each one of
  * ENROLL_DIR, out, and out's entry in its parent. */
-static int sync_tree(const char *out, struct bs_error *err)
+static int sync_tree(const char *out, enum bs_keygen_layout layout, struct bs_error *err)
 {
-	static const char *const dirs[] = { ENROLL_DIR, "loader/keys", "loader", "." };
+	size_t n_dirs;
+	const char *const *dirs = layout_dirs(layout, &n_dirs);
 	int r = 0;
 
-	for (size_t i = 0; i < BS_ARRAY_SIZE(dirs) && r == 0; i++) {
-		_cleanup_free_ char *dir = join(out, dirs[i]);
+	for (size_t i = 0; i <= n_dirs && r == 0; i++) {
+		_cleanup_free_ char *dir = join(out, i < n_dirs ? dirs[i] : ".");
 
 		r = dir ? bs_sync_dir(dir) : -ENOMEM;
 		if (r < 0 && r != -ENOMEM)
@@ -418,7 +487,8 @@ static int mirror_others(int oldfd, int newfd, const char *out, const char *rel,
  * -EXDEV, -EINVAL and the like: no exchange here (a mount point, a file
  * system without it); the caller then moves file by file.
  */
-static int exchange_dir(const char *tmp, const char *out, char **names, size_t n, struct bs_error *err)
+static int exchange_dir(const char *tmp, const char *out, char **names, size_t n, enum bs_keygen_layout layout,
+			struct bs_error *err)
 {
 	_cleanup_close_ int oldfd = open(out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int newfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -435,7 +505,7 @@ static int exchange_dir(const char *tmp, const char *out, char **names, size_t n
 	if (fchmod(newfd, st.st_mode & 07777) < 0)
 		return bs_error_set(err, -errno, out, "cannot give the new key set its mode: %s", strerror(errno));
 	/* Every name in the new set is durable before it becomes the set. */
-	if ((r = sync_tree(tmp, err)) < 0)
+	if ((r = sync_tree(tmp, layout, err)) < 0)
 		return r;
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) < 0)
 		return -errno;
@@ -447,8 +517,9 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 	_cleanup_free_ char *prefix = NULL, *out = strdup(p->output_dir ? p->output_dir : "target/keys");
 	struct bs_tmpdir tmp = { 0 };
 	struct bs_efi_guid owner;
+	const char *const *dirs;
 	char **names = NULL;
-	size_t n = 0;
+	size_t n = 0, n_dirs;
 	struct stat st;
 	int ret, exists;
 
@@ -461,7 +532,9 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 		owner = *p->owner;
 	else if (bs_efivar_guid_random(&owner) < 0)
 		return bs_error_set(err, -EIO, NULL, "cannot get random bytes for the owner GUID");
-	ret = list_outputs(&names, &n);
+	if (p->layout != BS_KEYGEN_LAYOUT_BOOTSEAL && p->layout != BS_KEYGEN_LAYOUT_SBCTL)
+		return bs_error_set(err, -EINVAL, NULL, "unknown key layout");
+	ret = list_outputs(p->layout, &names, &n);
 	if (ret < 0)
 		return ret;
 	exists = stat(out, &st) == 0;
@@ -500,8 +573,8 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 		}
 	}
 	/* The directories the set needs, too: the exchange keeps what is in their way. */
-	for (int i = 0; exists && i < 3; i++) {
-		static const char *const dirs[] = { "loader", "loader/keys", ENROLL_DIR };
+	dirs = layout_dirs(p->layout, &n_dirs);
+	for (size_t i = n_dirs; exists && i-- > 0;) {
 		_cleanup_free_ char *path = join(out, dirs[i]);
 
 		if (!path) {
@@ -549,7 +622,7 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 			else
 				bs_tmpdir_keep(&tmp);
 		} else {
-			ret = exchange_dir(tmp.path, out, names, n, err);
+			ret = exchange_dir(tmp.path, out, names, n, p->layout, err);
 			/* After an exchange, tmp names the old set: removed below. */
 			if (ret == -EXDEV || ret == -EINVAL || ret == -ENOSYS || ret == -EBUSY ||
 			    ret == -EOPNOTSUPP || ret == -EPERM) {
@@ -560,9 +633,81 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 	}
 	bs_tmpdir_remove(&tmp);
 	if (ret == 0)
-		ret = sync_tree(out, err);
+		ret = sync_tree(out, p->layout, err);
 done:
 	free_names(names, n);
+	return ret;
+}
+
+int bs_keygen_is_sbctl(const char *dir)
+{
+	_cleanup_free_ char *pem = join(dir, "keys/db/db.pem");
+	struct stat st;
+
+	return pem && stat(pem, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int sbctl_role(const char *dir, int i, int with_key, struct role *r, struct bs_error *err)
+{
+	_cleanup_free_ char *key = NULL, *pem = NULL;
+	int ret;
+
+	if (asprintf(&key, "%s/keys/%s/%s.key", dir, roles[i], roles[i]) < 0 ||
+	    asprintf(&pem, "%s/keys/%s/%s.pem", dir, roles[i], roles[i]) < 0) {
+		key = NULL;
+		return -ENOMEM;
+	}
+	ret = bs_keys_load_cert(pem, &r->cert, err);
+	if (ret == 0 && with_key)
+		ret = bs_keys_load_private(key, &r->key, err);
+	if (ret == 0 && with_key)
+		ret = bs_keys_check_match(r->key, r->cert, pem, err);
+	return ret;
+}
+
+int bs_keygen_sbctl_auth(const char *dir, const char *role, const struct bs_efi_time *time,
+			 struct bs_efivar_buf *out, struct bs_error *err)
+{
+	_cleanup_(buf_releasep) struct bs_efivar_buf esl = { 0 };
+	_cleanup_free_ char *guid_path = join(dir, SBCTL_GUID);
+	_cleanup_free_ uint8_t *text = NULL;
+	struct bs_efivar_update u = { .name = role, .attributes = BS_EFIVAR_ATTRS_REPLACE, .time = *time };
+	struct role r = { 0 }, s = { 0 };
+	struct bs_efi_guid owner;
+	const uint8_t *der;
+	size_t len;
+	int i, ret;
+
+	for (i = 0; i < N_ROLES && strcmp(roles[i], role) != 0; i++)
+		;
+	if (i == N_ROLES)
+		return bs_error_set(err, -EINVAL, dir, "no sbctl key for '%s' (PK, KEK or db)", role);
+	if (!guid_path)
+		return -ENOMEM;
+	ret = bs_read_file(guid_path, 0, 64, &text, &len, err);
+	if (ret < 0)
+		return ret;
+	/* sbctl writes none, a hand-edited file may end in one: the newline is not part of it. */
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+		len--;
+	text[len] = '\0';
+	if (bs_efivar_guid_parse((const char *)text, &owner) < 0)
+		return bs_error_set(err, -EINVAL, guid_path, "not a GUID");
+	ret = sbctl_role(dir, i, 0, &r, err);
+	if (ret == 0)
+		ret = sbctl_role(dir, auth_signer[i], 1, &s, err);
+	if (ret == 0) {
+		der = bs_cert_der(r.cert, &len);
+		ret = bs_efivar_esl_add_x509(&esl, &owner, der, len);
+	}
+	if (ret == 0) {
+		bs_efivar_vendor_for_name(role, &u.vendor);
+		u.data = esl.data;
+		u.data_len = esl.len;
+		ret = bs_efivar_auth_sign(&u, s.key, s.cert, out, err);
+	}
+	role_free(&r);
+	role_free(&s);
 	return ret;
 }
 

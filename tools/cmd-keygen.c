@@ -22,8 +22,11 @@ static void help(void)
 	printf("usage: bootseal keygen [--output-dir DIR] [--owner-guid GUID]\n"
 	       "                       [--key-type rsa2048|rsa3072|rsa4096|ecdsa-p256|ecdsa-p384]\n"
 	       "                       [--days N] [--subject-prefix TEXT] [--force] [--ephemeral] [--json]\n"
+	       "                       [--layout bootseal|sbctl]\n"
 	       "Writes PK, KEK and db keys, certificates (.crt PEM, .cer DER), .esl and .auth\n"
 	       "files, GUID.txt, sb-* aliases and loader/keys/auto/ into DIR (target/keys).\n"
+	       "--layout sbctl: sbctl's tree instead, keys/{PK,KEK,db}/NAME.{key,pem} and GUID\n"
+	       "(DIR is then what sbctl calls /var/lib/sbctl).\n"
 	       "--ephemeral: a 1-day db key pair in a new private temporary directory.\n"
 	       "SOURCE_DATE_EPOCH sets the .auth timestamps.\n");
 }
@@ -39,6 +42,7 @@ int cmd_keygen(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "ephemeral", no_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "layout", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -84,6 +88,14 @@ int cmd_keygen(int argc, char **argv)
 		case 'J':
 			json = 1;
 			break;
+		case 'L':
+			if (strcmp(optarg, "sbctl") == 0)
+				p.layout = BS_KEYGEN_LAYOUT_SBCTL;
+			else if (strcmp(optarg, "bootseal") == 0)
+				p.layout = BS_KEYGEN_LAYOUT_BOOTSEAL;
+			else
+				return cli_fail(cmd, "unknown layout '%s' (bootseal or sbctl)", optarg);
+			break;
 		case 'h':
 			help();
 			return BS_EXIT_OK;
@@ -97,8 +109,8 @@ int cmd_keygen(int argc, char **argv)
 	if (ephemeral) {
 		struct bs_keygen_ephemeral e;
 
-		if (p.output_dir || p.force)
-			return cli_fail(cmd, "--ephemeral writes to a new temporary directory; drop --output-dir and --force");
+		if (p.output_dir || p.force || p.layout)
+			return cli_fail(cmd, "--ephemeral writes to a new temporary directory; drop --output-dir, --force and --layout");
 		r = bs_keygen_ephemeral(&p, &e, &err);
 		if (r < 0)
 			return cli_report(cmd, &err, r);
@@ -126,6 +138,7 @@ int cmd_keygen(int argc, char **argv)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "dir", json_object_new_string(p.output_dir ? p.output_dir : "target/keys"));
+		json_object_object_add(o, "layout", json_object_new_string(p.layout == BS_KEYGEN_LAYOUT_SBCTL ? "sbctl" : "bootseal"));
 		cli_json_print(o);
 	}
 	return BS_EXIT_OK;

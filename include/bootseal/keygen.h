@@ -15,7 +15,15 @@
  *   GUID.txt          the owner GUID, lowercase, newline
  *   sb-{PK,KEK,db}.{key,crt}  hard links, the names example repositories use
  *   loader/keys/auto/{PK,KEK,db}.auth  systemd-boot's enrollment directory
+ * or, with BS_KEYGEN_LAYOUT_SBCTL, the tree `sbctl create-keys` writes (its
+ * /var/lib/sbctl): keys/{PK,KEK,db}/NAME.key and NAME.pem (mode 0400) and
+ * GUID (the owner GUID, no newline).
  */
+enum bs_keygen_layout {
+	BS_KEYGEN_LAYOUT_BOOTSEAL = 0,
+	BS_KEYGEN_LAYOUT_SBCTL = 1,
+};
+
 struct bs_keygen_params {
 	const char *output_dir;          /* NULL means "target/keys" */
 	const struct bs_efi_guid *owner; /* NULL means a fresh random GUID */
@@ -24,6 +32,7 @@ struct bs_keygen_params {
 	const char *subject_prefix;      /* CN=<prefix><name>; NULL means "" */
 	struct bs_efi_time time;         /* EFI_TIME of the .auth files */
 	int force;                       /* replace existing files */
+	enum bs_keygen_layout layout;
 };
 
 /*
@@ -33,6 +42,17 @@ struct bs_keygen_params {
  * before anything is generated.
  */
 int bs_keygen_create(const struct bs_keygen_params *params, struct bs_error *err);
+
+/* 1 when dir holds an sbctl key tree (keys/db/db.pem), 0 when not. */
+int bs_keygen_is_sbctl(const char *dir);
+/*
+ * The signed update an sbctl tree enrolls for role ("PK", "KEK" or "db"): the
+ * role's certificate as an ESL owned by the tree's GUID, signed by PK (PK and
+ * KEK) or KEK (db) at time; what keygen's NAME.auth holds. out is released
+ * with bs_efivar_buf_release.
+ */
+int bs_keygen_sbctl_auth(const char *dir, const char *role, const struct bs_efi_time *time,
+			 struct bs_efivar_buf *out, struct bs_error *err);
 
 /* Paths of an ephemeral db key pair; strings owned by the struct. */
 struct bs_keygen_ephemeral {

@@ -3,7 +3,7 @@
 # container spellings, C mkcomposefs/composefs-info flags and actions,
 # sbverify --detached, ukify's inspect/build/genkey forms, sbctl's key tree.
 . "$(dirname "$0")/../lib.sh"
-need python3 fsverity openssl sbsign sbverify
+need python3 fsverity openssl sbsign sbverify cert-to-efi-sig-list sign-efi-sig-list umoci
 
 # --- container compute-composefs-digest: bootc's spelling of the top-level command ---
 mkdir -p "$work/cc/usr/lib" "$work/cc/boot" "$work/cc/sysroot" && echo x >"$work/cc/usr/lib/f"
@@ -88,5 +88,49 @@ check_fails "verify --no-verify: an unsigned image" 1 "no signature table presen
 check_eq "verify --json --detached" '{"verified":true}' \
 	"$("$BOOTSEAL" verify --json --cert db.crt --detached bs.pk7 img.efi | tr -d ' \n')"
 cd - >/dev/null
+
+# --- keygen --layout sbctl, and sbctl's tree as deploy --keys ---
+# The layout is sbctl's (Foxboron/sbctl config.MkConfig, backend SaveKey,
+# CreateGUID); sbctl itself is not in Debian 12.
+"$BOOTSEAL" keygen --layout sbctl --output-dir "$work/sbctl" >/dev/null
+check_eq "keygen --layout sbctl: sbctl's files and modes" \
+	"$(printf '%s\n' "644 GUID" "755 keys" "755 keys/KEK" "400 keys/KEK/KEK.key" "400 keys/KEK/KEK.pem" \
+		"755 keys/PK" "400 keys/PK/PK.key" "400 keys/PK/PK.pem" "755 keys/db" "400 keys/db/db.key" "400 keys/db/db.pem")" \
+	"$(cd "$work/sbctl" && find . -mindepth 1 -printf '%m %P\n' | LC_ALL=C sort -k2)"
+check "keygen --layout sbctl: GUID is a bare lowercase GUID, no newline" \
+	grep -qxE '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' "$work/sbctl/GUID"
+check_eq "keygen --layout sbctl: GUID is 36 bytes" 36 "$(stat -c %s "$work/sbctl/GUID")"
+for k in PK KEK db; do
+	check "keygen --layout sbctl: $k.key is PKCS#8 PEM, as sbctl writes" grep -qx -- '-----BEGIN PRIVATE KEY-----' "$work/sbctl/keys/$k/$k.key"
+	check_eq "keygen --layout sbctl: $k.key is $k.pem's key" \
+		"$(openssl x509 -noout -pubkey -in "$work/sbctl/keys/$k/$k.pem")" "$(openssl pkey -pubout -in "$work/sbctl/keys/$k/$k.key")"
+done
+check_fails "keygen --layout sbctl twice without --force" 2 "keys/PK/PK.key: already exists" \
+	"$BOOTSEAL" keygen --layout sbctl --output-dir "$work/sbctl"
+check_fails "keygen --layout: an unknown name" 2 "unknown layout 'nope'" "$BOOTSEAL" keygen --layout nope
+
+"$top/scripts/make-example-image" "$work/ex" >/dev/null
+S=$work/sbctl/keys
+"$BOOTSEAL" seal --key "$S/db/db.key" --cert "$S/db/db.pem" --sign-bootloader --quiet \
+	"oci:$work/ex/image:example" "oci:$work/sealed:s" >/dev/null
+ts="2024-02-29 23:59:58"
+SOURCE_DATE_EPOCH=$(date -u -d "$ts" +%s) "$BOOTSEAL" deploy --allow-missing-verity --esp "$work/esp" \
+	--keys "$work/sbctl" "oci:$work/sealed:s" "$work/repo" >/dev/null
+check "deploy --keys SBCTL-TREE: the ESP enrolls on next boot" grep -qx "secure-boot-enroll force" "$work/esp/loader/loader.conf"
+G=$(cat "$work/sbctl/GUID")
+cd "$work"
+signer_for() { case $1 in PK | KEK) echo PK ;; *) echo KEK ;; esac; }
+for var in PK KEK db; do
+	s=$(signer_for $var)
+	cert-to-efi-sig-list -g "$G" "$S/$var/$var.pem" "$var.esl" >/dev/null
+	sign-efi-sig-list -t "$ts" -k "$S/$s/$s.key" -c "$S/$s/$s.pem" "$var" "$var.esl" "$var.oracle.auth" >/dev/null
+	check "deploy --keys SBCTL-TREE: $var.auth = sign-efi-sig-list with sbctl's $s key" \
+		cmp "$var.oracle.auth" "$work/esp/loader/keys/auto/$var.auth"
+done
+cd - >/dev/null
+keygen_other=$work/other-sbctl
+"$BOOTSEAL" keygen --layout sbctl --output-dir "$keygen_other" >/dev/null
+check_fails "deploy --keys SBCTL-TREE whose db did not sign the image" 1 "does not verify against the db: not signed by a trusted certificate" \
+	"$BOOTSEAL" deploy --allow-missing-verity --esp "$work/esp2" --keys "$keygen_other" "oci:$work/sealed:s" "$work/repo2"
 
 finish

@@ -241,6 +241,63 @@ static void force_does_not_replace_a_directory(void **state)
 	assert_only_keys_dir();
 }
 
+/* sbctl's tree: written, recognised, its updates signed by its own keys, and
+ * --force keeps what sbctl keeps beside the keys (files.json, bundles.json). */
+static void sbctl_layout(void **state)
+{
+	static const char guid_text[] = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
+	struct bs_keygen_params p = { .key_type = BS_KEY_ECDSA_P256, .layout = BS_KEYGEN_LAYOUT_SBCTL };
+	struct bs_efivar_buf auth = { 0 };
+	struct bs_efivar_auth parsed;
+	struct bs_error err = { 0 };
+	struct bs_efi_guid owner, vendor;
+	struct bs_cert *kek = NULL, *pk = NULL;
+	char dir[128], path[192], text[64] = "";
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/sbctl", top);
+	p.output_dir = dir;
+	assert_int_equal(bs_efivar_guid_parse(guid_text, &owner), 0);
+	p.owner = &owner;
+	assert_int_equal(bs_efivar_time_default(&p.time, &err), 0);
+	assert_int_equal(bs_keygen_is_sbctl(dir), 0);
+	assert_int_equal(bs_keygen_create(&p, &err), 0);
+	assert_int_equal(bs_keygen_is_sbctl(dir), 1);
+	assert_int_equal(bs_keygen_is_sbctl(out), 0);
+	snprintf(path, sizeof(path), "%s/GUID", dir);
+	assert_non_null(f = fopen(path, "r"));
+	assert_int_equal(fread(text, 1, sizeof(text) - 1, f), 36);
+	fclose(f);
+	assert_string_equal(text, guid_text);
+	snprintf(path, sizeof(path), "%s/keys/db/db.key", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0400);
+
+	assert_int_equal(bs_keygen_sbctl_auth(dir, "db", &p.time, &auth, &err), 0);
+	assert_int_equal(bs_efivar_auth_parse(auth.data, auth.len, "db.auth", &parsed, &err), 0);
+	snprintf(path, sizeof(path), "%s/keys/KEK/KEK.pem", dir);
+	assert_int_equal(bs_keys_load_cert(path, &kek, &err), 0);
+	snprintf(path, sizeof(path), "%s/keys/PK/PK.pem", dir);
+	assert_int_equal(bs_keys_load_cert(path, &pk, &err), 0);
+	bs_efivar_vendor_for_name("db", &vendor);
+	assert_int_equal(bs_efivar_auth_verify(&parsed, "db", &vendor, BS_EFIVAR_ATTRS_REPLACE, kek, "db.auth", &err), 0);
+	assert_int_equal(bs_efivar_auth_verify(&parsed, "db", &vendor, BS_EFIVAR_ATTRS_REPLACE, pk, "db.auth", NULL),
+			 -EKEYREJECTED);
+	bs_efivar_buf_release(&auth);
+	assert_int_equal(bs_keygen_sbctl_auth(dir, "dbx", &p.time, &auth, &err), -EINVAL);
+
+	snprintf(path, sizeof(path), "%s/files.json", dir);
+	assert_int_equal(close(creat(path, 0644)), 0);
+	assert_int_equal(bs_keygen_create(&p, NULL), -EEXIST);
+	p.force = 1;
+	assert_int_equal(bs_keygen_create(&p, &err), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	bs_cert_free(kek);
+	bs_cert_free(pk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +305,7 @@ int main(void)
 		cmocka_unit_test(force_keeps_other_files),
 		cmocka_unit_test(failed_force_puts_old_keys_back),
 		cmocka_unit_test(force_does_not_replace_a_directory),
+		cmocka_unit_test(sbctl_layout),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
