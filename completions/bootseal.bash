@@ -59,10 +59,11 @@ _bootseal() {
 	--compression) mapfile -t COMPREPLY < <(compgen -W "gzip zstd none" -- "$cur"); return ;;
 	--var) mapfile -t COMPREPLY < <(compgen -W "PK KEK db dbx" -- "$cur"); return ;;
 	--layout) mapfile -t COMPREPLY < <(compgen -W "bootseal sbctl" -- "$cur"); return ;;
+	--signtool) mapfile -t COMPREPLY < <(compgen -W "sbsign pesign" -- "$cur"); return ;;
 	--efi-arch) mapfile -t COMPREPLY < <(compgen -W "x64 aa64 ia32 arm riscv64 loongarch64" -- "$cur"); return ;;
 	--jobs | --days | --karg | --label | --owner-guid | --timestamp | --salt | --block-size | \
 		--level | --subject-prefix | --min-version | --max-version | --uname | --key-env | --key-fd | \
-		--threads)
+		--threads | --section | --secureboot-certificate-validity)
 		return ;;
 	--output-dir | --rootfs | --kernel-dir | --digest-store | --basedir)
 		compopt -o filenames 2>/dev/null

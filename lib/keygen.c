@@ -721,6 +721,35 @@ void bs_keygen_ephemeral_release(struct bs_keygen_ephemeral *e)
 	memset(e, 0, sizeof(*e));
 }
 
+int bs_keygen_signing_pair(const char *key_path, const char *cert_path, const char *common_name,
+			   unsigned int days, struct bs_error *err)
+{
+	struct bs_cert_params cp = { .common_name = common_name, .days = days ? days : 3650, .leaf = 1 };
+	struct role r = { 0 };
+	struct stat st;
+	int ret;
+
+	if (!key_path || !cert_path)
+		return -EINVAL;
+	/* ukify refuses before generating: no key is made only to be dropped. */
+	if (lstat(key_path, &st) == 0)
+		return bs_error_set(err, -EEXIST, key_path, "is present");
+	if (lstat(cert_path, &st) == 0)
+		return bs_error_set(err, -EEXIST, cert_path, "is present");
+	ret = bs_keys_generate(BS_KEY_RSA2048, &r.key, err);
+	if (ret == 0)
+		ret = bs_keys_self_sign(r.key, &cp, &r.cert, err);
+	if (ret == 0)
+		ret = bs_keys_write_private(r.key, key_path, 1, err);
+	if (ret == 0) {
+		ret = bs_keys_write_cert_pem(r.cert, cert_path, 1, err);
+		if (ret < 0)
+			unlink(key_path);
+	}
+	role_free(&r);
+	return ret;
+}
+
 int bs_keygen_ephemeral(const struct bs_keygen_params *p, struct bs_keygen_ephemeral *e,
 			struct bs_error *err)
 {

@@ -875,10 +875,13 @@ int bs_keys_self_sign(const struct bs_key *key, const struct bs_cert_params *par
 	if (ok) {
 		X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
 		/* The order and values of openssl.cnf's v3_ca section. */
-		ok = add_ext(x, &ctx, NID_subject_key_identifier, "hash") &&
-		     add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") &&
-		     add_ext(x, &ctx, NID_basic_constraints, "critical,CA:true") &&
-		     X509_sign(x, key->pkey, EVP_sha256()) > 0;
+		if (params->leaf)
+			ok = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:false");
+		else
+			ok = add_ext(x, &ctx, NID_subject_key_identifier, "hash") &&
+			     add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") &&
+			     add_ext(x, &ctx, NID_basic_constraints, "critical,CA:true");
+		ok = ok && X509_sign(x, key->pkey, EVP_sha256()) > 0;
 	}
 	ERR_clear_error();
 	if (!ok)

@@ -18,6 +18,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "formats/pe.h"
@@ -344,6 +345,31 @@ static int read_initrds(const struct bs_uki_params *p, struct buf *out, struct b
 	return r;
 }
 
+/*
+ * Each new section takes a 40-byte header between the stub's section table
+ * and its first section's data, which the stub fixes: Debian 12's
+ * systemd-stub 252 has room for 15 headers, 8 of them its own. Counted up
+ * front, so the refusal names the limit rather than whichever section was
+ * the first not to fit.
+ */
+static int check_header_room(const struct bs_pe *pe, const struct bs_uki_params *p, const char *uname,
+			     struct bs_error *err)
+{
+	size_t room = pe->size_of_headers > pe->section_table_offset ?
+		      (pe->size_of_headers - pe->section_table_offset) / sizeof(struct pe_section_header) : 0;
+	size_t need = pe->n_sections + 1 /* .linux */ + p->n_sections + !!p->os_release + !!p->cmdline +
+		      !!p->devicetree + !!uname + !!p->splash + !!p->pcrpkey + !!p->n_initrds + !!p->microcode +
+		      !bs_pe_find_section(pe, ".sbat");
+
+	if (need <= room)
+		return 0;
+	/* Bad input, not a full disk: the request asks for more than any build of this stub can give. */
+	return bs_error_set(err, -EINVAL, pe->path,
+			    "the stub's headers hold %zu section headers (%zu its own); this UKI needs %zu: "
+			    "drop %zu of the optional sections (--section, --microcode, --splash, ...)",
+			    room, pe->n_sections, need, need - room);
+}
+
 static int build(struct bs_pe *pe, const struct bs_uki_params *p, const uint8_t *kernel,
 		 size_t kernel_len, struct bs_error *err)
 {
@@ -353,14 +379,15 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, const uint8_t 
 	uint32_t vsize;
 	int r = 0;
 
-	if (p->os_release)
+	if (!uname && bs_uki_kernel_release(kernel, kernel_len, release, sizeof(release)) == 0)
+		uname = release;
+	r = check_header_room(pe, p, uname, err);
+	if (r >= 0 && p->os_release)
 		r = bs_pe_add_section(pe, ".osrel", p->os_release, p->os_release_len, 0, DATA_FLAGS, err);
 	if (r >= 0 && p->cmdline)
 		r = bs_pe_add_section(pe, ".cmdline", p->cmdline, p->cmdline_len, 0, DATA_FLAGS, err);
 	if (r >= 0)
 		r = add_file_section(pe, ".dtb", p->devicetree, err);
-	if (!uname && bs_uki_kernel_release(kernel, kernel_len, release, sizeof(release)) == 0)
-		uname = release;
 	if (r >= 0 && uname)
 		r = bs_pe_add_section(pe, ".uname", uname, strlen(uname), 0, DATA_FLAGS, err);
 	if (r >= 0)
@@ -371,6 +398,20 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, const uint8_t 
 		r = read_initrds(p, &initrd, err);
 	if (r >= 0 && p->n_initrds)
 		r = bs_pe_add_section(pe, ".initrd", initrd.data, initrd.len, 0, DATA_FLAGS, err);
+	if (r >= 0)
+		r = add_file_section(pe, ".ucode", p->microcode, err);
+	for (size_t i = 0; r >= 0 && i < p->n_sections; i++) {
+		const struct bs_uki_section *x = &p->sections[i];
+
+		if (bs_uki_section_name_check(x->name, strlen(x->name)) < 0)
+			r = bs_error_set(err, -EINVAL, NULL, "bad section name '%s' (printable ASCII, at most 8 bytes)",
+					 x->name);
+		/* ukify refuses a second section of a name; so does the stub's reader. */
+		else if (bs_pe_find_section(pe, x->name) || !strcmp(x->name, ".linux") || !strcmp(x->name, ".sbat"))
+			r = bs_error_set(err, -EINVAL, NULL, "duplicate section %s", x->name);
+		else
+			r = bs_pe_add_section(pe, x->name, x->data, x->len, 0, DATA_FLAGS, err);
+	}
 	if (r >= 0) {
 		vsize = kernel_image_size(kernel, kernel_len);
 		if (vsize < kernel_len)
@@ -392,6 +433,80 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, const uint8_t 
 	}
 	buf_done(&initrd);
 	buf_done(&sbat);
+	return r;
+}
+
+int bs_uki_section_info(const struct bs_pe *pe, size_t i, struct bs_uki_section_info *out)
+{
+	/* ukify's DEFAULT_SECTIONS_TO_SHOW, 1 for its 'text' ones. */
+	static const struct { const char *name; int text; } known[] = {
+		{ ".linux", 0 }, { ".initrd", 0 }, { ".ucode", 0 }, { ".splash", 0 }, { ".dtb", 0 },
+		{ ".cmdline", 1 }, { ".osrel", 1 }, { ".uname", 1 }, { ".pcrpkey", 1 }, { ".pcrsig", 1 },
+		{ ".sbat", 1 }, { ".sbom", 0 }, { ".profile", 1 },
+	};
+	const struct bs_pe_section *s;
+
+	if (!pe || !out || i >= pe->n_sections)
+		return -EINVAL;
+	s = &pe->sections[i];
+	memset(out, 0, sizeof(*out));
+	out->name = s->name;
+	out->size = s->virtual_size;
+	out->data = bs_pe_section_data(pe, s, &out->len);
+	if (!SHA256(out->data, out->len, out->sha256))
+		return -ENOMEM;
+	for (size_t k = 0; k < BS_ARRAY_SIZE(known); k++)
+		if (strcmp(known[k].name, s->name) == 0) {
+			out->shown = 1;
+			out->text = known[k].text;
+		}
+	return 0;
+}
+
+int bs_uki_section_name_check(const char *name, size_t len)
+{
+	if (!len || len > 8)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (name[i] < 0x20 || name[i] > 0x7e)
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * ukify's kernel signing: with a signer, --sign-kernel signs the kernel and
+ * --no-sign-kernel leaves it; neither signs one that has no signature yet
+ * (ukify asks sbverify --list). The kernel is a PE image for the EFI stub.
+ */
+static int sign_kernel(const struct bs_uki_params *p, uint8_t **kernel, size_t *len, struct bs_error *err)
+{
+	struct bs_pe *pe = NULL;
+	int r;
+
+	if (!p->kernel_signer || p->sign_kernel == BS_UKI_SIGN_KERNEL_NO)
+		return 0;
+	r = bs_pe_new(*kernel, *len, p->linux_path, &pe, NULL);
+	if (r < 0)
+		return p->sign_kernel == BS_UKI_SIGN_KERNEL_YES ?
+		       bs_error_set(err, -EINVAL, p->linux_path, "not a PE image: cannot sign the kernel") : 0;
+	if (p->sign_kernel == BS_UKI_SIGN_KERNEL_AUTO && pe->cert_size) {
+		bs_pe_free(pe);
+		return 0;
+	}
+	r = bs_authenticode_sign(pe, p->kernel_signer, err);
+	if (r >= 0) {
+		uint8_t *d = malloc(pe->size ? pe->size : 1);
+
+		if (!d)
+			r = -ENOMEM;
+		else {
+			memcpy(d, pe->data, pe->size);
+			free(*kernel);
+			*kernel = d;
+			*len = pe->size;
+		}
+	}
+	bs_pe_free(pe);
 	return r;
 }
 
@@ -448,6 +563,8 @@ int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_er
 	if (!p->linux_path)
 		return bs_error_set(err, -EINVAL, NULL, "a kernel is required");
 	r = read_capped(p->linux_path, BS_UKI_KERNEL_MAX, BS_UKI_KERNEL_MAX, "kernel", &kernel, &kernel_len, err);
+	if (r >= 0)
+		r = sign_kernel(p, &kernel, &kernel_len, err);
 	if (r < 0)
 		return r;
 	karch = kernel_arch(kernel, kernel_len);

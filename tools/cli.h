@@ -65,6 +65,9 @@ int cmd_container(int argc, char **argv);
 int cli_container_inspect(int argc, char **argv);
 /* `ukify build` with argv[0] = "build"; shared with `container ukify`. */
 int cli_ukify_build(int argc, char **argv);
+/* `ukify inspect` and `ukify genkey`, argv[0] = the verb (tools/cmd-ukify-inspect.c, cmd-ukify.c). */
+int cli_ukify_inspect(int argc, char **argv);
+int cli_ukify_genkey(int argc, char **argv);
 /* SOURCE_DATE_EPOCH for signatures; *epoch = 0 (now) when unset. */
 int cli_signing_time(const char *cmd, long long *epoch);
 int cmd_keygen(int argc, char **argv);

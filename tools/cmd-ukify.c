@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include <bootseal/authenticode.h>
+#include <bootseal/keygen.h>
 #include <bootseal/keys.h>
 #include <bootseal/pe.h>
 #include <bootseal/uki.h>
@@ -29,8 +33,16 @@ static void help(void)
 	printf("usage: bootseal ukify build --linux KERNEL [--initrd INITRD]... [--cmdline TEXT|@FILE]\n"
 	       "           [--os-release TEXT|@FILE] [--uname VERSION] [--stub STUB] [--efi-arch ARCH]\n"
 	       "           [--sbat TEXT|@FILE]... [--splash BMP] [--devicetree DTB] [--pcrpkey KEY]\n"
-	       "           [--secureboot-private-key KEY --secureboot-certificate CERT] --output UKI\n"
-	       "       bootseal ukify inspect [--json] UKI\n");
+	       "           [--microcode UCODE] [--section NAME:TEXT|@FILE]...\n"
+	       "           [--secureboot-private-key KEY --secureboot-certificate CERT]\n"
+	       "           [--sign-kernel|--no-sign-kernel] [--signtool sbsign|pesign] --output UKI\n"
+	       "       bootseal ukify inspect [--json | --json=pretty|short|off | -j] [--all]\n"
+	       "           [--section NAME:text|binary[@FILE]]... UKI\n"
+	       "       bootseal ukify genkey --secureboot-private-key KEY --secureboot-certificate CERT\n"
+	       "           [--secureboot-certificate-validity DAYS]\n"
+	       "--signtool: sbsign or pesign, both meaning bootseal's own signer (with the key\n"
+	       "and certificate above). With a signer, the kernel is signed too unless it is\n"
+	       "already (--sign-kernel: always; --no-sign-kernel: never), as ukify does.\n");
 }
 
 static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
@@ -78,6 +90,29 @@ static int text_arg(const char *arg, int squash_spaces, char **out, size_t *len)
 	return 0;
 }
 
+/* --section NAME:TEXT|@FILE, split as ukify splits it: exactly one ':'. */
+static int section_arg(const char *arg, struct bs_uki_section *sec, char **name, char **data)
+{
+	const char *colon = strchr(arg, ':');
+	size_t len;
+	int r;
+
+	if (!colon || colon == arg)
+		return cli_fail(cmd, "--section '%s': expected NAME:TEXT or NAME:@FILE", arg);
+	if (strchr(colon + 1, ':'))
+		return cli_fail(cmd, "--section '%s': more than one ':' (ukify splits there too)", arg);
+	if (bs_uki_section_name_check(arg, (size_t)(colon - arg)) < 0)
+		return cli_fail(cmd, "--section '%s': bad section name (printable ASCII, at most 8 bytes)", arg);
+	if (!(*name = strndup(arg, (size_t)(colon - arg))))
+		return cli_report(cmd, NULL, -ENOMEM);
+	if ((r = text_arg(colon + 1, 0, data, &len)))
+		return r;
+	sec->name = *name;
+	sec->data = (const uint8_t *)*data;
+	sec->len = len;
+	return 0;
+}
+
 int cli_ukify_build(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -95,6 +130,11 @@ int cli_ukify_build(int argc, char **argv)
 		{ "secureboot-private-key", required_argument, NULL, 'k' },
 		{ "secureboot-certificate", required_argument, NULL, 'C' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "microcode", required_argument, NULL, 'm' },
+		{ "section", required_argument, NULL, 'x' },
+		{ "sign-kernel", no_argument, NULL, 'K' },
+		{ "no-sign-kernel", no_argument, NULL, 'N' },
+		{ "signtool", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -102,7 +142,9 @@ int cli_ukify_build(int argc, char **argv)
 	_cleanup_(key_freep) struct bs_key *key = NULL;
 	_cleanup_(cert_freep) struct bs_cert *cert = NULL;
 	_cleanup_free_ char *cmdline = NULL, *osrel = NULL;
-	char *sbat[MAX_LIST] = { 0 };
+	char *sbat[MAX_LIST] = { 0 }, *section_data[MAX_LIST] = { 0 }, *section_names[MAX_LIST] = { 0 };
+	struct bs_uki_section sections[MAX_LIST];
+	struct bs_authenticode_signer signer;
 	const char *initrds[MAX_LIST];
 	const char *key_spec = NULL, *cert_spec = NULL, *out = NULL;
 	struct bs_uki_params p = { 0 };
@@ -150,6 +192,26 @@ int cli_ukify_build(int argc, char **argv)
 		case 'k': key_spec = optarg; break;
 		case 'C': cert_spec = optarg; break;
 		case 'o': out = optarg; break;
+		case 'm': p.microcode = optarg; break;
+		case 'x':
+			if (p.n_sections == MAX_LIST) {
+				status = cli_fail(cmd, "too many --section");
+				goto out;
+			}
+			if ((status = section_arg(optarg, &sections[p.n_sections], &section_names[p.n_sections],
+						  &section_data[p.n_sections])))
+				goto out;
+			p.n_sections++;
+			break;
+		case 'K': p.sign_kernel = BS_UKI_SIGN_KERNEL_YES; break;
+		case 'N': p.sign_kernel = BS_UKI_SIGN_KERNEL_NO; break;
+		case 'T':
+			/* ukify's two signers; both are bootseal's own here. */
+			if (strcmp(optarg, "sbsign") && strcmp(optarg, "pesign")) {
+				status = cli_fail(cmd, "unknown --signtool '%s' (sbsign or pesign)", optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			help();
 			return BS_EXIT_OK;
@@ -159,6 +221,7 @@ int cli_ukify_build(int argc, char **argv)
 		}
 	}
 	p.initrds = initrds;
+	p.sections = sections;
 	p.sbat = (const char *const *)sbat;
 	if (optind != argc) {
 		status = cli_fail(cmd, "unexpected argument '%s'", argv[optind]);
@@ -170,6 +233,10 @@ int cli_ukify_build(int argc, char **argv)
 	}
 	if (!key_spec != !cert_spec) {
 		status = cli_fail(cmd, "--secureboot-private-key and --secureboot-certificate go together");
+		goto out;
+	}
+	if (p.sign_kernel == BS_UKI_SIGN_KERNEL_YES && !key_spec) {
+		status = cli_fail(cmd, "--sign-kernel needs --secureboot-private-key and --secureboot-certificate");
 		goto out;
 	}
 	if (!p.os_release) {
@@ -190,104 +257,103 @@ int cli_ukify_build(int argc, char **argv)
 			status = cli_report(cmd, &err, r);
 			goto out;
 		}
-	}
-	r = bs_uki_build(&p, &uki, &err);
-	if (r >= 0 && key) {
-		struct bs_authenticode_signer s = {
+		signer = (struct bs_authenticode_signer){
 			.key = bs_key_evp(key), .cert = bs_cert_x509(cert), .signing_time = (time_t)epoch,
 		};
-		r = bs_authenticode_sign(uki, &s, &err);
+		p.kernel_signer = &signer;
 	}
+	r = bs_uki_build(&p, &uki, &err);
+	if (r >= 0 && key)
+		r = bs_authenticode_sign(uki, &signer, &err);
 	if (r >= 0)
 		r = bs_pe_write(uki, out, &err);
 	if (r < 0)
 		status = cli_report(cmd, &err, r);
 out:
-	for (size_t i = 0; i < MAX_LIST; i++)
+	for (size_t i = 0; i < MAX_LIST; i++) {
 		free(sbat[i]);
+		free(section_names[i]);
+		free(section_data[i]);
+	}
 	return status;
 }
 
-static void print_text(const char *name, const uint8_t *d, size_t len)
+/* Python's socket.getfqdn(), which ukify names the certificate after: the
+ * host name's address looked up back, its first name holding a dot (the
+ * canonical one, then the aliases), else the canonical one; the host name
+ * itself when a lookup fails. */
+static void fqdn(char *buf, size_t size)
 {
-	while (len && (d[len - 1] == '\0' || d[len - 1] == '\n'))
-		len--;
-	cli_put_visible(stdout, name, SIZE_MAX);
-	puts(":");
-	for (size_t i = 0, start = 0; i <= len; i++) {
-		if (i == len || d[i] == '\n') {
-			fputs("    ", stdout);
-			cli_put_visible(stdout, (const char *)d + start, i - start);
-			putchar('\n');
-			start = i + 1;
+	struct addrinfo *ai = NULL;
+	struct hostent *h = NULL;
+
+	if (gethostname(buf, size) < 0)
+		snprintf(buf, size, "localhost");
+	buf[size - 1] = '\0';
+	if (getaddrinfo(buf, NULL, NULL, &ai) != 0 || !ai)
+		return;
+	if (ai->ai_family == AF_INET)
+		h = gethostbyaddr(&((struct sockaddr_in *)ai->ai_addr)->sin_addr, sizeof(struct in_addr), AF_INET);
+	else if (ai->ai_family == AF_INET6)
+		h = gethostbyaddr(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, sizeof(struct in6_addr), AF_INET6);
+	freeaddrinfo(ai);
+	if (!h || !h->h_name)
+		return;
+	snprintf(buf, size, "%s", h->h_name);
+	if (strchr(h->h_name, '.'))
+		return;
+	for (char **a = h->h_aliases; a && *a; a++)
+		if (strchr(*a, '.')) {
+			snprintf(buf, size, "%s", *a);
+			return;
+		}
+}
+
+int cli_ukify_genkey(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "secureboot-private-key", required_argument, NULL, 'k' },
+		{ "secureboot-certificate", required_argument, NULL, 'C' },
+		{ "secureboot-certificate-validity", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *key = NULL, *cert = NULL;
+	char host[256], *cn = NULL, *end;
+	struct bs_error err = { 0 };
+	unsigned long days = 3650;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': key = optarg; break;
+		case 'C': cert = optarg; break;
+		case 'd':
+			errno = 0;
+			days = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || !days || days > 36500 || optarg[0] == '-')
+				return cli_fail(cmd, "invalid --secureboot-certificate-validity '%s' (1 to 36500)", optarg);
+			break;
+		case 'h':
+			help();
+			return BS_EXIT_OK;
+		default:
+			return BS_EXIT_BAD_INPUT;
 		}
 	}
-}
-
-static int inspect_json(const struct bs_pe *pe, const char *const *text, size_t n_text)
-{
-	json_object *o = json_object_new_object(), *sections = json_object_new_array();
-
-	for (size_t i = 0; i < pe->n_sections; i++) {
-		const struct bs_pe_section *s = &pe->sections[i];
-		json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "name", json_object_new_string(s->name));
-		json_object_object_add(j, "vma", json_object_new_int64(s->virtual_address));
-		json_object_object_add(j, "size", json_object_new_int64(s->virtual_size));
-		json_object_object_add(j, "offset", json_object_new_int64(s->raw_offset));
-		json_object_array_add(sections, j);
-	}
-	json_object_object_add(o, "sections", sections);
-	for (size_t i = 0; i < n_text; i++) {
-		const struct bs_pe_section *s = bs_pe_find_section(pe, text[i]);
-		const uint8_t *d;
-		size_t len;
-
-		if (!s)
-			continue;
-		d = bs_pe_section_data(pe, s, &len);
-		/* Section data is padded with NULs to the file alignment. */
-		while (len && d[len - 1] == '\0')
-			len--;
-		/* ".cmdline" -> "cmdline" */
-		json_object_object_add(o, text[i] + 1, json_object_new_string_len((const char *)d, (int)len));
-	}
-	cli_json_print(o);
-	return BS_EXIT_OK;
-}
-
-static int inspect(int argc, char **argv)
-{
-	static const char *const text_sections[] = { ".cmdline", ".osrel", ".uname" };
-	_cleanup_(pe_freep) struct bs_pe *pe = NULL;
-	struct bs_error err = { 0 };
-	int json = argc == 3 && strcmp(argv[1], "--json") == 0, r;
-
-	if (argc != 2 + json)
-		return cli_fail(cmd, "usage: bootseal ukify inspect [--json] UKI");
-	r = bs_pe_load(argv[1 + json], &pe, &err);
+	if (optind != argc)
+		return cli_fail(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!key || !cert)
+		return cli_fail(cmd, "genkey: --secureboot-private-key and --secureboot-certificate are required");
+	fqdn(host, sizeof(host));
+	if (asprintf(&cn, "SecureBoot signing key on host %s", host) < 0)
+		return cli_report(cmd, NULL, -ENOMEM);
+	r = bs_keygen_signing_pair(key, cert, cn, (unsigned int)days, &err);
+	free(cn);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
-	if (json)
-		return inspect_json(pe, text_sections, BS_ARRAY_SIZE(text_sections));
-	printf("%-8s %10s %10s %10s\n", "section", "vma", "size", "offset");
-	for (size_t i = 0; i < pe->n_sections; i++) {
-		const struct bs_pe_section *s = &pe->sections[i];
-		cli_put_visible(stdout, s->name, SIZE_MAX);
-		printf("%*s 0x%08x 0x%08x 0x%08x\n", (int)(8 - strnlen(s->name, 8)), "", s->virtual_address,
-		       s->virtual_size, s->raw_offset);
-	}
-	for (size_t i = 0; i < BS_ARRAY_SIZE(text_sections); i++) {
-		const struct bs_pe_section *s = bs_pe_find_section(pe, text_sections[i]);
-		size_t len;
-		const uint8_t *d;
-
-		if (!s)
-			continue;
-		d = bs_pe_section_data(pe, s, &len);
-		print_text(s->name, d, len);
-	}
+	printf("Wrote SecureBoot private key to %s\nWrote SecureBoot certificate to %s\n", key, cert);
 	return BS_EXIT_OK;
 }
 
@@ -296,10 +362,12 @@ int cmd_ukify(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "build") == 0)
 		return cli_run_subcommand("ukify", argc, argv, cli_ukify_build);
 	if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
-		return cli_run_subcommand("ukify", argc, argv, inspect);
+		return cli_run_subcommand("ukify", argc, argv, cli_ukify_inspect);
+	if (argc >= 2 && strcmp(argv[1], "genkey") == 0)
+		return cli_run_subcommand("ukify", argc, argv, cli_ukify_genkey);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		help();
 		return BS_EXIT_OK;
 	}
-	return cli_fail(cmd, "expected 'build' or 'inspect' (see --help)");
+	return cli_fail(cmd, "expected 'build', 'inspect' or 'genkey' (see --help)");
 }

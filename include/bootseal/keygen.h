@@ -54,6 +54,15 @@ int bs_keygen_is_sbctl(const char *dir);
 int bs_keygen_sbctl_auth(const char *dir, const char *role, const struct bs_efi_time *time,
 			 struct bs_efivar_buf *out, struct bs_error *err);
 
+/*
+ * `ukify genkey`'s Secure Boot signing pair: an RSA 2048 key (PKCS#8 PEM,
+ * 0600) at key_path and a self-signed SHA-256 certificate at cert_path
+ * (/CN=common_name, valid days from now (0: 3650), basicConstraints critical
+ * CA:FALSE). -EEXIST, before anything is generated, when either path exists.
+ */
+int bs_keygen_signing_pair(const char *key_path, const char *cert_path, const char *common_name,
+			   unsigned int days, struct bs_error *err);
+
 /* Paths of an ephemeral db key pair; strings owned by the struct. */
 struct bs_keygen_ephemeral {
 	char *dir;

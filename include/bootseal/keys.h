@@ -78,6 +78,9 @@ struct bs_cert_params {
 	const char *common_name;   /* subject and issuer are /CN=<common_name> */
 	time_t not_before;         /* 0 means now */
 	unsigned int days;         /* 0 means 3650 */
+	/* A signing certificate as ukify genkey makes it: only basicConstraints
+	 * critical CA:FALSE, no key identifiers. */
+	int leaf;
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <bootseal/authenticode.h>
 #include <bootseal/error.h>
 #include <bootseal/pe.h>
 
@@ -41,6 +42,20 @@ const struct bs_uki_arch *bs_uki_arch_host(void);
  */
 int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **arch, struct bs_error *err);
 
+/* An extra section (ukify --section NAME:TEXT|@FILE). */
+struct bs_uki_section {
+	const char *name;                  /* ASCII, printable, at most 8 bytes */
+	const uint8_t *data;
+	size_t len;
+};
+
+/* ukify --sign-kernel / --no-sign-kernel / neither (sign it when it has no signature). */
+enum bs_uki_sign_kernel {
+	BS_UKI_SIGN_KERNEL_AUTO = 0,
+	BS_UKI_SIGN_KERNEL_YES,
+	BS_UKI_SIGN_KERNEL_NO,
+};
+
 struct bs_uki_params {
 	const char *stub;                  /* path of linux<arch>.efi.stub; NULL:
 	                                    * BS_UKI_STUB_DIR's, for efi_arch */
@@ -59,7 +74,35 @@ struct bs_uki_params {
 	const char *splash;                /* optional paths */
 	const char *devicetree;
 	const char *pcrpkey;
+	const char *microcode;             /* optional path: .ucode, after .initrd */
+	const struct bs_uki_section *sections; /* after .ucode, before .linux, as ukify */
+	size_t n_sections;
+	/* The Secure Boot signer of the UKI, when there is one: with it the
+	 * kernel is signed too before it is embedded, as sign_kernel says. */
+	const struct bs_authenticode_signer *kernel_signer;
+	enum bs_uki_sign_kernel sign_kernel;
 };
+
+/*
+ * A section as `ukify inspect` reports it: size is its VirtualSize, data the
+ * bytes pefile returns for that many (no more than the file holds), sha256
+ * their digest. shown: listed without --all (.linux .initrd .ucode .splash
+ * .dtb .cmdline .osrel .uname .pcrpkey .pcrsig .sbat .sbom .profile); text:
+ * printed as text (.cmdline .osrel .uname .pcrpkey .pcrsig .sbat .profile).
+ */
+struct bs_uki_section_info {
+	const char *name;
+	uint32_t size;
+	const uint8_t *data;
+	size_t len;
+	uint8_t sha256[32];
+	int shown;
+	int text;
+};
+int bs_uki_section_info(const struct bs_pe *pe, size_t i, struct bs_uki_section_info *out);
+
+/* 0 when name can be a --section name (what ukify's check_name accepts); -EINVAL. */
+int bs_uki_section_name_check(const char *name, size_t len);
 
 /*
  * What a UKI may be built from, and a UKI read back from an image, are held
@@ -73,8 +116,8 @@ struct bs_uki_params {
 #define BS_UKI_MAX (BS_UKI_KERNEL_MAX + BS_UKI_INITRD_MAX + (16ull << 20))
 
 /* Builds the unsigned image; -EBADMSG for a bad stub, -EINVAL for bad input
- * (a stub for another machine than the kernel's among it), -ENOSPC when the
- * stub's headers have no room for the sections. */
+ * (a stub for another machine than the kernel's among it, or more sections
+ * than the stub's headers have room for). */
 int bs_uki_build(const struct bs_uki_params *params, struct bs_pe **uki, struct bs_error *err);
 
 /* The kernel release ("6.1.0-13-amd64") from an x86 bzImage's setup header,

@@ -35,6 +35,8 @@ check_eq "--hash-alg values" "sha256 sha512" "$(complete_line "fsverity-digest -
 check_eq "--key-type values" "ecdsa-p256 ecdsa-p384 rsa2048 rsa3072 rsa4096" "$(complete_line "keygen --key-type ")"
 check_eq "--var values" "KEK PK db dbx" "$(complete_line "auth sign --var ")"
 check_eq "keygen --layout values" "bootseal sbctl" "$(complete_line "keygen --layout ")"
+check_eq "ukify build --signtool values" "pesign sbsign" "$(complete_line "ukify build --signtool ")"
+check_eq "ukify subcommands" "build genkey inspect" "$(complete_line "ukify ")"
 check_eq "no completion for mkcomposefs --threads" "" "$(complete_line "mkcomposefs --threads ")"
 check_eq "composefs-info --basedir completes directories" "$work/images/one $work/images/two" \
 	"$(mkdir -p "$work/images/one" "$work/images/two"; complete_line "composefs-info --basedir $work/images/")"

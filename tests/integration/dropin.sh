@@ -3,7 +3,7 @@
 # container spellings, C mkcomposefs/composefs-info flags and actions,
 # sbverify --detached, ukify's inspect/build/genkey forms, sbctl's key tree.
 . "$(dirname "$0")/../lib.sh"
-need python3 fsverity openssl sbsign sbverify cert-to-efi-sig-list sign-efi-sig-list umoci
+need python3 fsverity openssl sbsign sbverify sbattach objcopy cert-to-efi-sig-list sign-efi-sig-list umoci apt-get dpkg-deb
 
 # --- container compute-composefs-digest: bootc's spelling of the top-level command ---
 mkdir -p "$work/cc/usr/lib" "$work/cc/boot" "$work/cc/sysroot" && echo x >"$work/cc/usr/lib/f"
@@ -132,5 +132,149 @@ keygen_other=$work/other-sbctl
 "$BOOTSEAL" keygen --layout sbctl --output-dir "$keygen_other" >/dev/null
 check_fails "deploy --keys SBCTL-TREE whose db did not sign the image" 1 "does not verify against the db: not signed by a trusted certificate" \
 	"$BOOTSEAL" deploy --allow-missing-verity --esp "$work/esp2" --keys "$keygen_other" "oci:$work/sealed:s" "$work/repo2"
+
+# --- ukify: inspect --json=pretty|short|off, build --section/--microcode/--sign-kernel/--signtool, genkey ---
+# ukify is not in Debian 12: the oracle is ukify.py's inspect behaviour written
+# against Debian's python3-pefile (the module ukify reads PE files with).
+PY=/usr/bin/python3
+check "python3-pefile is installed (scripts/install-deps)" $PY -c 'import pefile'
+STUB=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+cache=${BOOTSEAL_TEST_CACHE:-/var/cache/bootseal-test}
+kernel=$(ls "$cache"/kernel/boot/vmlinuz-* 2>/dev/null | head -1)
+if [ -z "$kernel" ]; then
+	# As uki.sh: a Debian kernel, downloaded (not installed).
+	(mkdir -p "$work/kdl" && cd "$work/kdl" && apt-get download -q "$(apt-cache depends linux-image-amd64 |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')" >/dev/null 2>&1 && dpkg-deb -x ./*.deb x)
+	kernel=$(ls "$work"/kdl/x/boot/vmlinuz-* 2>/dev/null | head -1)
+	[ -n "$kernel" ] || { not_ok "a Debian kernel for the UKI tests (network?)"; exit 1; }
+fi
+cd "$work"
+cat >inspect-oracle.py <<'PYEOF'
+# What `ukify inspect` prints, per systemd's ukify.py: sections in file order;
+# by default those ukify lists, with --all every one; size = VirtualSize; the
+# digest of pefile's get_data(length=size); text sections decoded as UTF-8;
+# json.dump (indent 4 for pretty, none for short) or the "NAME:" text form.
+import hashlib, json, sys, textwrap, pefile
+mode, path = sys.argv[1], sys.argv[2]
+every = sys.argv[3:] == ["all"]
+texts = {".cmdline", ".osrel", ".uname", ".pcrpkey", ".pcrsig", ".sbat", ".profile"}
+listed = texts | {".linux", ".initrd", ".ucode", ".splash", ".dtb", ".sbom"}
+out = {}
+for sec in pefile.PE(path, fast_load=True).sections:
+    name = sec.Name.rstrip(b"\0").decode()
+    if not (every or name in listed):
+        continue
+    blob = sec.get_data(length=sec.Misc_VirtualSize)
+    e = {"size": sec.Misc_VirtualSize, "sha256": hashlib.sha256(blob).hexdigest()}
+    if name in texts:
+        try:
+            e["text"] = blob.decode()
+        except UnicodeDecodeError:
+            e["text"] = "(not valid UTF-8)"
+    out[name] = e
+    if mode == "off":
+        print(f"{name}:\n  size: {e['size']} bytes\n  sha256: {e['sha256']}")
+        if "text" in e:
+            print("  text:\n" + textwrap.indent(e["text"].rstrip(), "    "))
+if mode != "off":
+    json.dump(out, sys.stdout, indent=4 if mode == "pretty" else None)
+PYEOF
+printf 'ID=t\nNAME="T\xc3\xa9st \xe2\x9c\x93 \xf0\x9f\x90\xa7"\nQUOTE="a\\b"\tTAB\n' >osr
+printf 'GenuineIntel microcode' >ucode
+printf 'not \xff utf-8' >bad.txt
+check "ukify build --microcode --section TEXT --section @FILE" "$BOOTSEAL" ukify build --linux "$kernel" \
+	--cmdline "ro quiet" --os-release @osr --stub "$STUB" --microcode ucode --section .extra:hello \
+	--section .pcrsig:@bad.txt --output u.efi
+check_eq "ukify build: .ucode after the initrd slot, --section after it, before .linux (ukify's order)" \
+	".sbat .sdmagic .osrel .cmdline .uname .ucode .extra .pcrsig .linux" \
+	"$(objdump -h u.efi | awk '$2 ~ /^\./ { print $2 }' | sed -n '7,$p' | tr '\n' ' ' | sed 's/ $//')"
+objcopy -O binary --only-section=.ucode u.efi ucode.out
+check "ukify build: .ucode holds the microcode" cmp <(head -c "$(stat -c %s ucode)" ucode.out) ucode
+for m in short pretty off; do
+	check "ukify inspect --json=$m = ukify's" cmp <($PY inspect-oracle.py $m u.efi) <("$BOOTSEAL" ukify inspect --json=$m u.efi)
+done
+check "ukify inspect -j = --json=pretty" cmp <($PY inspect-oracle.py pretty u.efi) <("$BOOTSEAL" ukify inspect -j u.efi)
+check "ukify inspect --json short (a separate word)" cmp <($PY inspect-oracle.py short u.efi) <("$BOOTSEAL" ukify inspect --json short u.efi)
+check "ukify inspect --all -j: every section" cmp <($PY inspect-oracle.py pretty u.efi all) <("$BOOTSEAL" ukify inspect --all -j u.efi)
+check_eq "ukify inspect --json=short: a section that is not UTF-8" '"(not valid UTF-8)"' \
+	"$("$BOOTSEAL" ukify inspect --json=short u.efi | $PY -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[".pcrsig"]["text"]))')"
+check_eq "ukify inspect --section NAME:text@FILE: only it, its bytes written" \
+	'{".extra": {"size": 5, "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "text": "hello"}}' \
+	"$("$BOOTSEAL" ukify inspect --json=short --section .extra:text@extra.out u.efi)"
+check_eq "ukify inspect --section ...@FILE wrote the section" hello "$(cat extra.out)"
+check "ukify inspect (no flag) keeps bootseal's table" bash -c "'$BOOTSEAL' ukify inspect u.efi | grep -q '^section '"
+check_fails "ukify inspect --json=loud" 2 "unknown --json 'loud'" "$BOOTSEAL" ukify inspect --json=loud u.efi
+check_fails "ukify inspect: JSON of two files" 2 "several files need --json=off" "$BOOTSEAL" ukify inspect -j u.efi u.efi
+
+# Section headers: Debian 12's systemd-stub 252 has room for 15, 8 of them its own.
+sx=()
+for i in 1 2 3 4; do sx+=(--section ".x$i:v$i"); done
+check_fails "ukify build: more sections than the stub's headers hold" 2 \
+	"the stub's headers hold 15 section headers \(8 its own\); this UKI needs 16" \
+	"$BOOTSEAL" ukify build --linux "$kernel" --cmdline ro --os-release @osr --stub "$STUB" "${sx[@]}" --output h.efi
+check "ukify build: one fewer fits" "$BOOTSEAL" ukify build --linux "$kernel" --cmdline ro --os-release @osr \
+	--stub "$STUB" "${sx[@]:0:6}" --output h.efi
+check_fails "ukify build --section: a name over 8 bytes" 2 "bad section name" \
+	"$BOOTSEAL" ukify build --linux "$kernel" --section .toolongname:x --output z.efi
+check_fails "ukify build --section: two ':' (ukify refuses them too)" 2 "more than one ':'" \
+	"$BOOTSEAL" ukify build --linux "$kernel" --section .a:b:c --output z.efi
+check_fails "ukify build --section: a section ukify already writes" 2 "duplicate section .cmdline" \
+	"$BOOTSEAL" ukify build --linux "$kernel" --cmdline x --section .cmdline:y --stub "$STUB" --output z.efi
+check_fails "ukify build --signtool: only ukify's two" 2 "unknown --signtool 'osslsigncode'" \
+	"$BOOTSEAL" ukify build --linux "$kernel" --signtool osslsigncode --output z.efi
+check_fails "ukify build --sign-kernel without a key (ukify refuses it too)" 2 "--sign-kernel needs --secureboot-private-key" \
+	"$BOOTSEAL" ukify build --linux "$kernel" --sign-kernel --output z.efi
+
+# --sign-kernel: Debian's kernel is signed; a copy without its signature is not.
+cp "$kernel" k.signed && cp "$kernel" k.unsigned && sbattach --remove k.unsigned >/dev/null 2>&1
+cat >trim.py <<'PYEOF'
+# The kernel in a UKI's .linux, cut at the end of its certificate table (the section is padded).
+import sys, pefile
+pe = pefile.PE(sys.argv[1], fast_load=True)
+d = pe.OPTIONAL_HEADER.DATA_DIRECTORY[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_SECURITY"]]
+data = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(data[:d.VirtualAddress + d.Size] if d.VirtualAddress else data)
+PYEOF
+for mode in default sign-kernel no-sign-kernel; do
+	for k in signed unsigned; do
+		f=() && [ $mode != default ] && f=(--$mode)
+		for tool in sbsign pesign; do
+			"$BOOTSEAL" ukify build --linux k.$k --cmdline ro --os-release @osr --stub "$STUB" --signtool $tool \
+				--secureboot-private-key db.key --secureboot-certificate db.crt "${f[@]}" --output "s-$mode-$k-$tool.efi"
+		done
+		check "ukify build --signtool pesign = sbsign: bootseal's signer ($mode, $k kernel)" \
+			cmp <(objcopy -O binary --only-section=.linux "s-$mode-$k-sbsign.efi" /dev/stdout) \
+			<(objcopy -O binary --only-section=.linux "s-$mode-$k-pesign.efi" /dev/stdout)
+		objcopy -O binary --only-section=.linux "s-$mode-$k-sbsign.efi" lin.raw && $PY trim.py lin.raw "lin-$mode-$k"
+	done
+done
+check "ukify build (default): an unsigned kernel is signed with the UKI's key (sbverify)" sbverify --cert db.crt lin-default-unsigned
+check "ukify build (default): a signed kernel is left as it is" cmp <(head -c "$(stat -c %s k.signed)" lin-default-signed) k.signed
+check "ukify build --sign-kernel: a signed kernel gets the UKI's signature too (sbverify)" sbverify --cert db.crt lin-sign-kernel-signed
+check "ukify build --no-sign-kernel: an unsigned kernel stays unsigned" \
+	bash -c 'sbverify --list "$1" 2>&1 | grep -q "No signature table present"' _ lin-no-sign-kernel-unsigned
+check "ukify build --signtool sbsign: the UKI verifies (sbverify)" sbverify --cert db.crt s-default-signed-sbsign.efi
+
+# genkey: ukify's key pair for signing.
+check "ukify genkey" "$BOOTSEAL" ukify genkey --secureboot-private-key sb.key --secureboot-certificate sb.crt \
+	--secureboot-certificate-validity 30
+check_eq "ukify genkey: the key is private" 600 "$(stat -c %a sb.key)"
+check_eq "ukify genkey: RSA 2048, ukify's key length" "Public-Key: (2048 bit)" "$(openssl pkey -in sb.key -noout -text_pub | head -1)"
+check_eq "ukify genkey: ukify's subject" "subject=CN = SecureBoot signing key on host $($PY -c 'import socket; print(socket.getfqdn())')" \
+	"$(openssl x509 -in sb.crt -noout -subject)"
+check_eq "ukify genkey: basicConstraints critical CA:FALSE only" \
+	"$(printf '%s\n' "X509v3 Basic Constraints: critical" "CA:FALSE")" \
+	"$(openssl x509 -in sb.crt -noout -ext basicConstraints,subjectKeyIdentifier,authorityKeyIdentifier | sed 's/^ *//')"
+check_eq "ukify genkey --secureboot-certificate-validity 30: 30 days" 2592000 \
+	"$(( $(date -d "$(openssl x509 -in sb.crt -noout -enddate | cut -d= -f2)" +%s) - $(date -d "$(openssl x509 -in sb.crt -noout -startdate | cut -d= -f2)" +%s) ))"
+check_eq "ukify genkey: the pair signs a UKI that verifies" "Signature verification OK" \
+	"$("$BOOTSEAL" ukify build --linux k.unsigned --os-release @osr --stub "$STUB" --secureboot-private-key sb.key \
+		--secureboot-certificate sb.crt --output g.efi && sbverify --cert sb.crt g.efi 2>/dev/null | tail -1)"
+check_fails "ukify genkey: an existing file is refused (ukify: 'is present')" 2 "sb.key: is present" \
+	"$BOOTSEAL" ukify genkey --secureboot-private-key sb.key --secureboot-certificate new.crt
+check "ukify genkey: nothing written when refused" test ! -e new.crt
+check_fails "ukify genkey: both files are needed" 2 "genkey: --secureboot-private-key and --secureboot-certificate are required" \
+	"$BOOTSEAL" ukify genkey --secureboot-private-key only.key
+cd - >/dev/null
 
 finish

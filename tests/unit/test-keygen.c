@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 
 #include <bootseal/keygen.h>
 
@@ -298,6 +299,35 @@ static void sbctl_layout(void **state)
 	bs_cert_free(pk);
 }
 
+/* ukify genkey's pair: RSA 2048, CA:FALSE, the key private; existing files refused first. */
+static void signing_pair(void **state)
+{
+	char key[128], crt[128];
+	struct bs_error err = { 0 };
+	struct bs_cert *cert = NULL;
+	struct bs_key *k = NULL;
+	struct stat st;
+
+	(void)state;
+	snprintf(key, sizeof(key), "%s/sb.key", top);
+	snprintf(crt, sizeof(crt), "%s/sb.crt", top);
+	assert_int_equal(bs_keygen_signing_pair(key, crt, "SecureBoot signing key on host x", 30, &err), 0);
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(bs_keys_load_private(key, &k, &err), 0);
+	assert_int_equal(bs_keys_load_cert(crt, &cert, &err), 0);
+	assert_int_equal(bs_keys_check_match(k, cert, crt, &err), 0);
+	assert_int_equal(EVP_PKEY_get_bits(bs_key_evp(k)), 2048);
+	assert_int_equal(X509_check_ca(bs_cert_x509(cert)), 0);
+	assert_true(X509_get_extension_flags(bs_cert_x509(cert)) & EXFLAG_BCONS);
+	bs_key_free(k);
+	bs_cert_free(cert);
+	assert_int_equal(unlink(crt), 0);
+	assert_int_equal(bs_keygen_signing_pair(key, crt, "x", 0, &err), -EEXIST);
+	assert_int_equal(access(crt, F_OK), -1);
+	unlink(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +336,7 @@ int main(void)
 		cmocka_unit_test(failed_force_puts_old_keys_back),
 		cmocka_unit_test(force_does_not_replace_a_directory),
 		cmocka_unit_test(sbctl_layout),
+		cmocka_unit_test(signing_pair),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -150,6 +150,71 @@ static void test_build(void **state)
 	bs_pe_free(pe);
 }
 
+/* ukify's --microcode and --section: .ucode after .initrd, the extra sections
+ * after it, before .linux; the stub's header room counted before building. */
+static void test_extra_sections(void **state)
+{
+	struct bs_uki_section extra[16];
+	char names[16][9];
+	struct bs_uki_params p = {
+		.stub = stub, .linux_path = kernel, .microcode = initrd2,
+		.cmdline = "ro", .cmdline_len = 2, .sections = extra, .n_sections = 2,
+	};
+	static const char *const order[] = { ".text", ".sbat", ".cmdline", ".uname", ".ucode", ".x0", ".x1", ".linux" };
+	struct bs_uki_section_info si;
+	struct bs_error err = { 0 };
+	struct bs_pe *pe = NULL;
+	const uint8_t *d;
+	size_t len;
+
+	(void)state;
+	for (int i = 0; i < 16; i++) {
+		snprintf(names[i], sizeof(names[i]), ".x%d", i);
+		extra[i] = (struct bs_uki_section){ names[i], (const uint8_t *)"payload", 7 };
+	}
+	assert_int_equal(bs_uki_build(&p, &pe, &err), 0);
+	assert_int_equal(pe->n_sections, BS_ARRAY_SIZE(order));
+	for (size_t i = 0; i < pe->n_sections; i++)
+		assert_string_equal(pe->sections[i].name, order[i]);
+	d = section(pe, ".ucode", &len);
+	assert_int_equal(len, 7);
+	assert_memory_equal(d, "0707010", 7);
+
+	/* What ukify inspect reports: VirtualSize and the SHA-256 of those bytes. */
+	assert_int_equal(bs_uki_section_info(pe, 5, &si), 0);
+	assert_string_equal(si.name, ".x0");
+	assert_int_equal(si.size, 7);
+	assert_false(si.shown);
+	/* sha256("payload") */
+	assert_memory_equal(si.sha256, "\x23\x9f\x59\xed\x55\xe7\x37\xc7\x71\x47\xcf\x55\xad\x0c\x1b\x03"
+				       "\x0b\x6d\x7e\xe7\x48\xa7\x42\x69\x52\xf9\xb8\x52\xd5\xa9\x35\xe5", 32);
+	assert_int_equal(bs_uki_section_info(pe, 2, &si), 0);
+	assert_true(si.shown && si.text);
+	assert_int_equal(bs_uki_section_info(pe, 4, &si), 0);
+	assert_true(si.shown && !si.text);
+	assert_int_equal(bs_uki_section_info(pe, 8, &si), -EINVAL);
+	bs_pe_free(pe);
+
+	/* 17 headers fit the fixture's 0x400 bytes; 2 are the stub's. */
+	p.n_sections = 11;
+	assert_int_equal(bs_uki_build(&p, &pe, &err), 0);
+	bs_pe_free(pe);
+	p.n_sections = 12;
+	assert_int_equal(bs_uki_build(&p, &pe, &err), -EINVAL);
+	assert_string_equal(err.message, "the stub's headers hold 17 section headers (2 its own); this UKI needs 18: "
+					 "drop 1 of the optional sections (--section, --microcode, --splash, ...)");
+
+	memset(&err, 0, sizeof(err));
+	p.n_sections = 1;
+	extra[0].name = ".cmdline";
+	assert_int_equal(bs_uki_build(&p, &pe, &err), -EINVAL);
+	assert_string_equal(err.message, "duplicate section .cmdline");
+	assert_int_equal(bs_uki_section_name_check(".12345678", 9), -EINVAL);
+	assert_int_equal(bs_uki_section_name_check(".1234567", 8), 0);
+	assert_int_equal(bs_uki_section_name_check(".a\tb", 4), -EINVAL);
+	assert_int_equal(bs_uki_section_name_check("", 0), -EINVAL);
+}
+
 /* Bytes after the stub's last section are dropped: the first new section
  * follows .sbat directly in the file, and no section leaves a gap. */
 static void test_stub_tail(void **state)
@@ -235,6 +300,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_extra_sections),
 		cmocka_unit_test(test_stub_tail),
 		cmocka_unit_test(test_sbat_extra),
 		cmocka_unit_test(test_kernel_release),
