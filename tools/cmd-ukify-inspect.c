@@ -23,7 +23,7 @@
 #include "cli-io.h"
 #include "cli.h"
 
-static const char cmd[] = "ukify inspect";
+static const char cmd[] = "ukify";
 
 #define MAX_FILES 64
 #define MAX_PICKS 64

@@ -32,6 +32,7 @@ check_eq "container inspect --format values" "humanreadable json" "$(complete_li
 check_eq "mkcomposefs --format values" "v0 v1 v2" "$(complete_line "mkcomposefs --format ")"
 check_eq "--compression values" "gzip none zstd" "$(complete_line "seal --compression ")"
 check_eq "--hash-alg values" "sha256 sha512" "$(complete_line "fsverity-digest --hash-alg ")"
+check_eq "mkcomposefs --hash values" "sha256 sha512" "$(complete_line "mkcomposefs --hash ")"
 check_eq "--key-type values" "ecdsa-p256 ecdsa-p384 rsa2048 rsa3072 rsa4096" "$(complete_line "keygen --key-type ")"
 check_eq "--var values" "KEK PK db dbx" "$(complete_line "auth sign --var ")"
 check_eq "keygen --layout values" "bootseal sbctl" "$(complete_line "keygen --layout ")"
