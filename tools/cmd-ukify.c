@@ -18,6 +18,7 @@
 
 #include "../lib/util.h"
 #include "cli-io.h"
+#include "cli-pcr.h"
 #include "cli.h"
 
 static const char cmd[] = "ukify";
@@ -29,7 +30,9 @@ static void help(void)
 	printf("usage: bootseal ukify build --linux KERNEL [--initrd INITRD]... [--cmdline TEXT|@FILE]\n"
 	       "           [--os-release TEXT|@FILE] [--uname VERSION] [--stub STUB] [--efi-arch ARCH]\n"
 	       "           [--sbat TEXT|@FILE]... [--splash BMP] [--devicetree DTB] [--pcrpkey KEY]\n"
-	       "           [--secureboot-private-key KEY --secureboot-certificate CERT] --output UKI\n"
+	       "           [--secureboot-private-key KEY --secureboot-certificate CERT]\n"
+	       "           " CLI_PCR_USAGE "\n"
+	       "           --output UKI\n"
 	       "       bootseal ukify inspect [--json] UKI\n");
 }
 
@@ -96,8 +99,10 @@ int cli_ukify_build(int argc, char **argv)
 		{ "secureboot-certificate", required_argument, NULL, 'C' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_PCR_OPTIONS,
 		{ 0 },
 	};
+	_cleanup_(cli_pcr_done) struct cli_pcr pcr = { 0 };
 	_cleanup_(pe_freep) struct bs_pe *uki = NULL;
 	_cleanup_(key_freep) struct bs_key *key = NULL;
 	_cleanup_(cert_freep) struct bs_cert *cert = NULL;
@@ -154,7 +159,9 @@ int cli_ukify_build(int argc, char **argv)
 			help();
 			return BS_EXIT_OK;
 		default:
-			status = BS_EXIT_BAD_INPUT;
+			if ((r = cli_pcr_option(cmd, &pcr, c, optarg)) == 1)
+				break;
+			status = r ? r : BS_EXIT_BAD_INPUT;
 			goto out;
 		}
 	}
@@ -191,6 +198,8 @@ int cli_ukify_build(int argc, char **argv)
 			goto out;
 		}
 	}
+	if ((status = cli_pcr_load(cmd, &pcr, !p.pcrpkey, &p.pcr)))
+		goto out;
 	r = bs_uki_build(&p, &uki, &err);
 	if (r >= 0 && key) {
 		struct bs_authenticode_signer s = {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <bootseal/error.h>
+#include <bootseal/pcr.h>
 #include <bootseal/pe.h>
 
 /*
@@ -41,6 +42,15 @@ const struct bs_uki_arch *bs_uki_arch_host(void);
  */
 int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **arch, struct bs_error *err);
 
+/* Signed PCR policies (bootseal/pcr.h), as ukify's --pcr-private-key. */
+struct bs_uki_pcr {
+	const struct bs_pcr_signer *signers;
+	size_t n_signers;
+	unsigned banks;                    /* 1 << enum bs_pcr_bank; 0: all four, as ukify */
+	const void *pcrpkey;               /* .pcrpkey contents when params->pcrpkey is NULL */
+	size_t pcrpkey_len;
+};
+
 struct bs_uki_params {
 	const char *stub;                  /* path of linux<arch>.efi.stub; NULL:
 	                                    * BS_UKI_STUB_DIR's, for efi_arch */
@@ -59,6 +69,9 @@ struct bs_uki_params {
 	const char *splash;                /* optional paths */
 	const char *devicetree;
 	const char *pcrpkey;
+	/* NULL: no .pcrsig. Else the section is added last, after .sbat, with
+	 * PCR 11 predicted from the built image (bs_pcr_uki_sections). */
+	const struct bs_uki_pcr *pcr;
 };
 
 /*
