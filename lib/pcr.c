@@ -111,6 +111,11 @@ static int phases_add(struct bs_pcr_phases *ph, const char *path, size_t n)
 	return 0;
 }
 
+static int cmp_paths(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int bs_pcr_phases_parse(const char *text, struct bs_pcr_phases *ph, struct bs_error *err)
 {
 	const char *p = text + strspn(text, " \t\n");
@@ -129,6 +134,17 @@ int bs_pcr_phases_parse(const char *text, struct bs_pcr_phases *ph, struct bs_er
 					    "ready, shutdown, final)", ph->paths[ph->n - 1]);
 		p += n;
 		p += strspn(p, " \t\n");
+	}
+	/* systemd-measure signs its --phase list sorted, each path once. */
+	qsort(ph->paths, ph->n, sizeof(*ph->paths), cmp_paths);
+	for (size_t i = 1; i < ph->n;) {
+		if (strcmp(ph->paths[i - 1], ph->paths[i]) == 0) {
+			free(ph->paths[i]);
+			memmove(&ph->paths[i], &ph->paths[i + 1], (ph->n - i - 1) * sizeof(*ph->paths));
+			ph->n--;
+		} else {
+			i++;
+		}
 	}
 	return 0;
 }
@@ -479,7 +495,7 @@ int bs_pcr_check_public(const void *data, size_t len, EVP_PKEY *key, const char 
 	if (!pub)
 		return bs_error_set(err, -ENOKEY, path, "not a PEM public key");
 	if (EVP_PKEY_eq(pub, key) != 1)
-		r = bs_error_set(err, -EKEYREJECTED, path, "is not the public key of the PCR private key");
+		r = bs_error_set(err, -ENOKEY, path, "is not the public key of the PCR private key");
 	ERR_clear_error();
 	EVP_PKEY_free(pub);
 	return r;

@@ -328,8 +328,9 @@ static int add_pcrpkey(struct bs_pe *pe, const char *path, const struct bs_uki_p
 
 /* .pcrsig signs what the stub will measure of this very image, so it is
  * computed from the built sections and added after them: it is never
- * measured itself. Debian 12's stub leaves room for 8 more section headers;
- * a UKI with every optional section and .pcrsig would need 9. */
+ * measured itself. Debian 12's stub (8 sections) has header room for 7
+ * more: .osrel .cmdline .uname .pcrpkey .initrd .linux .pcrsig just fit,
+ * so --splash or --devicetree beside .pcrsig needs another stub. */
 static int add_pcrsig(struct bs_pe *pe, const struct bs_uki_pcr *pcr, struct bs_error *err)
 {
 	struct bs_pcr_section sections[BS_PCR_MAX_SECTIONS];
@@ -348,8 +349,8 @@ static int add_pcrsig(struct bs_pe *pe, const struct bs_uki_pcr *pcr, struct bs_
 	if (r == -ENOSPC) {
 		bs_error_clear(err);
 		r = bs_error_set(err, r, pe->path,
-				 "no room in the stub's headers for .pcrsig (%zu sections); drop an optional section "
-				 "(--splash, --devicetree, --pcrpkey) or use a newer stub", pe->n_sections);
+				 "no room in the stub's headers for .pcrsig after %zu sections; drop --splash or "
+				 "--devicetree, or use a stub with more header room", pe->n_sections);
 	}
 	return r;
 }

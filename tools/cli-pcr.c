@@ -69,6 +69,10 @@ int cli_pcr_load(const char *cmd, struct cli_pcr *p, int want_pcrpkey, const str
 		if ((r = bs_keys_load_private(p->private_keys[i], &p->keys[i], &err)) < 0)
 			return cli_report(cmd, &err, r);
 		p->signers[i].key = bs_key_evp(p->keys[i]);
+		/* Debian 12's systemd (252) reads RSA PCR keys only. */
+		if (EVP_PKEY_get_base_id(p->signers[i].key) != EVP_PKEY_RSA)
+			return cli_fail(cmd, "%s: not an RSA key (systemd 252 takes RSA PCR keys only)",
+					p->private_keys[i]);
 		if (p->n_phases) {
 			if ((r = bs_pcr_phases_parse(p->phases[i], &p->paths[i], &err)) < 0)
 				return cli_report(cmd, &err, r);

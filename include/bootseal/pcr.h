@@ -49,7 +49,8 @@ struct bs_pcr_phases {
 };
 /* Appends the space-separated phase paths of text (ukify's --phases); a word
  * that is not one of enter-initrd, leave-initrd, sysinit, ready, shutdown,
- * final is -EINVAL. */
+ * final is -EINVAL. The list is kept sorted, each path once, the order
+ * systemd-measure signs them in. */
 int bs_pcr_phases_parse(const char *text, struct bs_pcr_phases *phases, struct bs_error *err);
 /* systemd-measure's and ukify's default four paths, enter-initrd to ready. */
 int bs_pcr_phases_default(struct bs_pcr_phases *phases);
@@ -101,8 +102,7 @@ int bs_pcr_sign_json(const struct bs_pcr_section *sections, size_t n, unsigned b
 int bs_pcr_public_pem(EVP_PKEY *key, char **pem, size_t *len);
 
 /* Checks that data (a PEM public key, ukify's --pcr-public-key read from
- * path) is the public half of key: -ENOKEY if unreadable, -EKEYREJECTED if
- * another key's. */
+ * path) is the public half of key; -ENOKEY if not (or unreadable). */
 int bs_pcr_check_public(const void *data, size_t len, EVP_PKEY *key, const char *path, struct bs_error *err);
 
 #endif
