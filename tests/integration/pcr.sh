@@ -10,7 +10,7 @@ if [ ! -x "$measure" ]; then
 	not_ok "oracle $measure is installed (package systemd)"
 	exit 1
 fi
-need swtpm openssl objcopy python3
+need swtpm openssl objcopy objdump python3 umoci
 
 # A swtpm on a free TCP port, for systemd-measure sign only.
 port=
@@ -154,5 +154,23 @@ section f.efi .pcrsig f.pcrsig
 	--pcr-private-key k1.pem --output g.efi
 section g.efi .pcrsig g.pcrsig
 check "the same .pcrsig signed or not" cmp f.pcrsig g.pcrsig
+
+# 7. seal: the UKI of a sealed image (Debian kernel, initramfs, its own
+# 252 stub) signs what that stub will measure of it.
+if "$top/scripts/make-example-image" "$work/ex" >/dev/null; then
+	"$BOOTSEAL" seal --key keys/db.key --cert keys/db.crt --pcr-private-key k1.pem --pcr-banks sha256 \
+		--phases 'enter-initrd enter-initrd:leave-initrd' --json "oci:$work/ex/image:example" "oci:$work/sealed:s" >seal.json
+	umoci unpack --image "$work/sealed:s" unpacked >/dev/null 2>&1
+	uki=$(ls unpacked/rootfs/boot/EFI/Linux/*.efi 2>/dev/null | head -1)
+	check "seal --pcr-private-key: a sealed, signed UKI" "$BOOTSEAL" verify --cert keys/db.crt "$uki"
+	for s in linux osrel cmdline initrd pcrpkey pcrsig; do section "$uki" ".$s" "s.$s"; done
+	check "seal: .pcrpkey is the key's public PEM" cmp s.pcrpkey p1.pem
+	sm sign --linux=s.linux --osrel=s.osrel --cmdline=s.cmdline --initrd=s.initrd --pcrpkey=s.pcrpkey \
+		--bank=sha256 --phase=enter-initrd --phase=enter-initrd:leave-initrd --private-key=k1.pem \
+		--json=short "${tpm[@]}" >s.oracle
+	check "seal: .pcrsig = systemd-measure sign over the UKI's loaded sections" cmp s.oracle s.pcrsig
+else
+	not_ok "example image builds (scripts/make-example-image)"
+fi
 
 finish
