@@ -58,6 +58,8 @@ _bootseal() {
 		return ;;
 	--compression) mapfile -t COMPREPLY < <(compgen -W "gzip zstd none" -- "$cur"); return ;;
 	--var) mapfile -t COMPREPLY < <(compgen -W "PK KEK db dbx" -- "$cur"); return ;;
+	--pcr-banks | --bank) mapfile -t COMPREPLY < <(compgen -W "sha1 sha256 sha384 sha512" -- "$cur"); return ;;
+	--phases) mapfile -t COMPREPLY < <(compgen -W "enter-initrd leave-initrd sysinit ready shutdown final" -- "$cur"); return ;;
 	--efi-arch) mapfile -t COMPREPLY < <(compgen -W "x64 aa64 ia32 arm riscv64 loongarch64" -- "$cur"); return ;;
 	--jobs | --days | --karg | --label | --owner-guid | --timestamp | --salt | --block-size | \
 		--level | --subject-prefix | --min-version | --max-version | --uname | --key-env | --key-fd)
