@@ -14,7 +14,8 @@
  * systemd-stub EFI program with the kernel, initrds, command line and
  * metadata appended as PE sections, in the order systemd's ukify writes
  * them: .osrel .cmdline .dtb .uname .splash .pcrpkey .initrd .linux, then
- * .sbat (the stub's own section rewritten in place when it has one).
+ * .sbat (the stub's own section rewritten in place when it has one), and
+ * with signed PCR policies .pcrsig last.
  */
 /* Where Debian's systemd-boot-efi installs the stubs, linux<efi>.efi.stub. */
 #define BS_UKI_STUB_DIR "/usr/lib/systemd/boot/efi"
