@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -20,6 +21,7 @@
 
 #include <bootseal/pcr.h>
 
+#include "pe-fixture.h"
 #include "util.h"
 
 static const struct bs_pcr_section sections[] = {
@@ -191,6 +193,43 @@ static void test_sign(void **state)
 	EVP_PKEY_free(ec);
 }
 
+/* The fixture PE as a UKI: .sdmagic naming STUB (NULL: a section without
+ * the tag), and a .uname loaded into 0x300 bytes from 0x200 in the file. */
+static size_t uki_sections(const char *stub, struct bs_pcr_section *out)
+{
+	uint8_t p[FX_SIZE];
+	struct bs_error err = { 0 };
+	struct bs_pe *pe = NULL;
+	size_t n = 0;
+
+	fx_build(p);
+	fx_section(p, 0, ".sdmagic", 0x40, 0x1000, 0x200, 0x200);
+	memset(p + 0x200, 0, 0x200);
+	snprintf((char *)p + 0x200, 0x40, "#### LoaderInfo: %s ####", stub ? stub : "another-stub 300");
+	fx_section(p, 1, ".uname", 0x300, 0x2000, 0x200, 0x400);
+	assert_int_equal(bs_pe_new(p, sizeof(p), "uki.efi", &pe, &err), 0);
+	assert_int_equal(bs_pcr_uki_sections(pe, out, &n, &err), 0);
+	if (n) {
+		assert_string_equal(out[0].name, ".uname");
+		assert_int_equal(out[0].len, 0x200);
+		assert_int_equal(out[0].size, 0x300);
+	}
+	bs_pe_free(pe);
+	return n;
+}
+
+/* systemd 254 began measuring .uname (and .sbat); 252 and 253 do not. */
+static void test_uki_sections(void **state)
+{
+	struct bs_pcr_section s[BS_PCR_MAX_SECTIONS];
+	(void)state;
+
+	assert_int_equal(uki_sections("systemd-stub 252.39-1~deb12u2", s), 0);
+	assert_int_equal(uki_sections("systemd-stub 253", s), 0);
+	assert_int_equal(uki_sections("systemd-stub 254.5", s), 1);
+	assert_int_equal(uki_sections(NULL, s), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_policy_digest),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_sign),
+		cmocka_unit_test(test_uki_sections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
