@@ -60,6 +60,8 @@ _bootseal() {
 	--var) mapfile -t COMPREPLY < <(compgen -W "PK KEK db dbx" -- "$cur"); return ;;
 	--layout) mapfile -t COMPREPLY < <(compgen -W "bootseal sbctl" -- "$cur"); return ;;
 	--signtool) mapfile -t COMPREPLY < <(compgen -W "sbsign pesign" -- "$cur"); return ;;
+	--pcr-banks | --bank) mapfile -t COMPREPLY < <(compgen -W "sha1 sha256 sha384 sha512" -- "$cur"); return ;;
+	--phases) mapfile -t COMPREPLY < <(compgen -W "enter-initrd leave-initrd sysinit ready shutdown final" -- "$cur"); return ;;
 	--efi-arch) mapfile -t COMPREPLY < <(compgen -W "x64 aa64 ia32 arm riscv64 loongarch64" -- "$cur"); return ;;
 	--jobs | --days | --karg | --label | --owner-guid | --timestamp | --salt | --block-size | \
 		--level | --subject-prefix | --min-version | --max-version | --uname | --key-env | --key-fd | \

@@ -414,6 +414,7 @@ static int build_uki(struct sealing *s)
 	params.os_release = (const char *)osrel;
 	params.os_release_len = osrel_len;
 	params.uname = s->res->kver;
+	params.pcr = s->o->pcr;
 	r = bs_uki_build(&params, &pe, s->err);
 	if (r >= 0)
 		r = sign_pe(s, pe);

@@ -300,7 +300,7 @@ static int add_file_section(struct bs_pe *pe, const char *name, const char *path
 /* .pcrpkey is public: systemd-stub measures it and the ESP is readable by
  * anyone. A private key passed by mistake (PEM of any kind, or DER) is
  * refused rather than shipped in every copy of the UKI. */
-static int add_pcrpkey(struct bs_pe *pe, const char *path, struct bs_error *err)
+static int add_pcrpkey(struct bs_pe *pe, const char *path, const struct bs_uki_pcr *pcr, struct bs_error *err)
 {
 	_cleanup_free_ uint8_t *data = NULL;
 	const unsigned char *d;
@@ -308,6 +308,8 @@ static int add_pcrpkey(struct bs_pe *pe, const char *path, struct bs_error *err)
 	size_t len;
 	int r;
 
+	if (!path && pcr && pcr->pcrpkey)
+		return bs_pe_add_section(pe, ".pcrpkey", pcr->pcrpkey, pcr->pcrpkey_len, 0, DATA_FLAGS, err);
 	if (!path)
 		return 0;
 	r = read_file(path, &data, &len, err);
@@ -322,6 +324,35 @@ static int add_pcrpkey(struct bs_pe *pe, const char *path, struct bs_error *err)
 		r = bs_pe_add_section(pe, ".pcrpkey", data, len, 0, DATA_FLAGS, err);
 	EVP_PKEY_free(key);
 	OPENSSL_cleanse(data, len);   /* it may have been a private key */
+	return r;
+}
+
+/* .pcrsig signs what the stub will measure of this very image, so it is
+ * computed from the built sections and added after them: it is never
+ * measured itself. Debian 12's stub (8 sections) has header room for 7
+ * more: .osrel .cmdline .uname .pcrpkey .initrd .linux .pcrsig just fit,
+ * so --splash or --devicetree beside .pcrsig needs another stub. */
+static int add_pcrsig(struct bs_pe *pe, const struct bs_uki_pcr *pcr, struct bs_error *err)
+{
+	struct bs_pcr_section sections[BS_PCR_MAX_SECTIONS];
+	_cleanup_free_ char *json = NULL;
+	size_t n;
+	int r;
+
+	if (bs_pe_find_section(pe, ".pcrsig"))
+		return bs_error_set(err, -EINVAL, pe->path, "the stub already has a .pcrsig section");
+	r = bs_pcr_uki_sections(pe, sections, &n, err);
+	if (r >= 0)
+		r = bs_pcr_sign_json(sections, n, pcr->banks ? pcr->banks : BS_PCR_BANKS_ALL, pcr->signers,
+				     pcr->n_signers, &json, err);
+	if (r >= 0)
+		r = bs_pe_add_section(pe, ".pcrsig", json, strlen(json), 0, DATA_FLAGS, err);
+	if (r == -ENOSPC) {
+		bs_error_clear(err);
+		r = bs_error_set(err, r, pe->path,
+				 "no room in the stub's headers for .pcrsig after %zu sections; drop --splash or "
+				 "--devicetree, or use a stub with more header room", pe->n_sections);
+	}
 	return r;
 }
 
@@ -393,7 +424,7 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, const uint8_t 
 	if (r >= 0)
 		r = add_file_section(pe, ".splash", p->splash, err);
 	if (r >= 0)
-		r = add_pcrpkey(pe, p->pcrpkey, err);
+		r = add_pcrpkey(pe, p->pcrpkey, p->pcr, err);
 	if (r >= 0)
 		r = read_initrds(p, &initrd, err);
 	if (r >= 0 && p->n_initrds)
@@ -431,6 +462,8 @@ static int build(struct bs_pe *pe, const struct bs_uki_params *p, const uint8_t 
 		else
 			r = bs_pe_add_section(pe, ".sbat", sbat.data, sbat.len, 0, DATA_FLAGS, err);
 	}
+	if (r >= 0 && p->pcr)
+		r = add_pcrsig(pe, p->pcr, err);
 	buf_done(&initrd);
 	buf_done(&sbat);
 	return r;

@@ -29,6 +29,7 @@ static const struct bs_command commands[] = {
 	{ "sign", cmd_sign, "add an Authenticode signature to a PE image (sbsign)" },
 	{ "verify", cmd_verify, "check or list Authenticode signatures of a PE image (sbverify)" },
 	{ "ukify", cmd_ukify, "build or inspect a Unified Kernel Image" },
+	{ "pcr", cmd_pcr, "predict a UKI's TPM PCR 11 values per boot phase (systemd-measure calculate)" },
 	{ "container", cmd_container, "container ukify: build a UKI from a bootc rootfs (bootc container ukify)" },
 	{ "keygen", cmd_keygen, "create Secure Boot PK, KEK and db keys and enrollment files" },
 	{ "esl", cmd_esl, "build and list EFI signature lists" },

@@ -61,6 +61,7 @@ int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_ukify(int argc, char **argv);
 int cmd_container(int argc, char **argv);
+int cmd_pcr(int argc, char **argv);
 /* `container inspect` with argv[0] = "inspect". */
 int cli_container_inspect(int argc, char **argv);
 /* `ukify build` with argv[0] = "build"; shared with `container ukify`. */

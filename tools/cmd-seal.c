@@ -13,7 +13,9 @@
 #include <bootseal/oci.h>
 #include <bootseal/seal.h>
 
+#include "../lib/util.h"
 #include "cli-io.h"
+#include "cli-pcr.h"
 #include "cli.h"
 
 static const char cmd[] = "seal";
@@ -23,7 +25,9 @@ static void help(void)
 	printf("usage: bootseal seal (--key KEY --cert CERT | --ephemeral-keys) [--karg ARG]...\n"
 	       "                     [--sign-bootloader] [--stub PATH] [--allow-missing-verity]\n"
 	       "                     [--create-missing-dirs] [--compression gzip|zstd|none] [--level N]\n"
-	       "                     [--rewrite-layer] [--jobs N] [--json] [--quiet] SRC [DEST]\n"
+	       "                     [--rewrite-layer] [--jobs N] [--json] [--quiet]\n"
+	       "                     " CLI_PCR_USAGE "\n"
+	       "                     SRC [DEST]\n"
 	       "SRC: oci:DIR[:TAG], oci-archive:FILE or dir:PATH; DEST: oci:DIR[:TAG] or\n"
 	       "oci-archive:FILE (a dir: source is sealed in place). KEY: a file, fd:N, env:NAME\n"
 	       "or a provider URI (pkcs11:...); --key-fd N and --key-env NAME are short forms.\n"
@@ -86,8 +90,10 @@ int cmd_seal(int argc, char **argv)
 		{ "rewrite-layer", no_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_PCR_OPTIONS,
 		{ 0 },
 	};
+	_cleanup_(cli_pcr_done) struct cli_pcr pcr = { 0 };
 	struct bs_seal_options o = { 0 };
 	struct bs_seal_result res = { 0 };
 	struct bs_error err = { 0 };
@@ -179,8 +185,10 @@ int cmd_seal(int argc, char **argv)
 			free(kargs);
 			return BS_EXIT_OK;
 		default:
+			if ((r = cli_pcr_option(cmd, &pcr, c, optarg)) == 1)
+				break;
 			free(kargs);
-			return BS_EXIT_BAD_INPUT;
+			return r ? r : BS_EXIT_BAD_INPUT;
 		}
 	}
 	o.kargs = kargs;
@@ -197,6 +205,10 @@ int cmd_seal(int argc, char **argv)
 	if (!ephemeral && (!key_arg || !cert_arg)) {
 		free(kargs);
 		return cli_fail(cmd, "a db key and certificate are needed (--key and --cert, or --ephemeral-keys)");
+	}
+	if ((status = cli_pcr_load(cmd, &pcr, 1, &o.pcr))) {
+		free(kargs);
+		return status;
 	}
 	if (!ephemeral)
 		cli_warn_pin_value(cmd, key_arg);

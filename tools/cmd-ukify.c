@@ -22,6 +22,7 @@
 
 #include "../lib/util.h"
 #include "cli-io.h"
+#include "cli-pcr.h"
 #include "cli.h"
 
 static const char cmd[] = "ukify";
@@ -35,7 +36,9 @@ static void help(void)
 	       "           [--sbat TEXT|@FILE]... [--splash BMP] [--devicetree DTB] [--pcrpkey KEY]\n"
 	       "           [--microcode UCODE] [--section NAME:TEXT|@FILE]...\n"
 	       "           [--secureboot-private-key KEY --secureboot-certificate CERT]\n"
-	       "           [--sign-kernel|--no-sign-kernel] [--signtool sbsign|pesign] --output UKI\n"
+	       "           [--sign-kernel|--no-sign-kernel] [--signtool sbsign|pesign]\n"
+	       "           " CLI_PCR_USAGE "\n"
+	       "           --output UKI\n"
 	       "       bootseal ukify inspect [--json | --json=pretty|short|off | -j] [--all]\n"
 	       "           [--section NAME:text|binary[@FILE]]... UKI\n"
 	       "       bootseal ukify genkey --secureboot-private-key KEY --secureboot-certificate CERT\n"
@@ -136,8 +139,10 @@ int cli_ukify_build(int argc, char **argv)
 		{ "no-sign-kernel", no_argument, NULL, 'N' },
 		{ "signtool", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_PCR_OPTIONS,
 		{ 0 },
 	};
+	_cleanup_(cli_pcr_done) struct cli_pcr pcr = { 0 };
 	_cleanup_(pe_freep) struct bs_pe *uki = NULL;
 	_cleanup_(key_freep) struct bs_key *key = NULL;
 	_cleanup_(cert_freep) struct bs_cert *cert = NULL;
@@ -216,7 +221,9 @@ int cli_ukify_build(int argc, char **argv)
 			help();
 			return BS_EXIT_OK;
 		default:
-			status = BS_EXIT_BAD_INPUT;
+			if ((r = cli_pcr_option(cmd, &pcr, c, optarg)) == 1)
+				break;
+			status = r ? r : BS_EXIT_BAD_INPUT;
 			goto out;
 		}
 	}
@@ -262,6 +269,8 @@ int cli_ukify_build(int argc, char **argv)
 		};
 		p.kernel_signer = &signer;
 	}
+	if ((status = cli_pcr_load(cmd, &pcr, !p.pcrpkey, &p.pcr)))
+		goto out;
 	r = bs_uki_build(&p, &uki, &err);
 	if (r >= 0 && key)
 		r = bs_authenticode_sign(uki, &signer, &err);

@@ -9,6 +9,7 @@
 #include <bootseal/error.h>
 #include <bootseal/keys.h>
 #include <bootseal/progress.h>
+#include <bootseal/uki.h>
 
 /*
  * Sealing: a bootable container image in, the same image plus a signed UKI
@@ -44,6 +45,7 @@ struct bs_seal_options {
 	 * this is set or the bootloader was signed: the sealed image then shares
 	 * its base layer with the input (registries store and pull it once). */
 	int rewrite_layer;
+	const struct bs_uki_pcr *pcr;   /* NULL: no signed PCR policy (.pcrsig) */
 	bs_progress_fn progress;        /* may be NULL: reading the image */
 	void *progress_ctx;
 };

@@ -7,6 +7,7 @@
 
 #include <bootseal/authenticode.h>
 #include <bootseal/error.h>
+#include <bootseal/pcr.h>
 #include <bootseal/pe.h>
 
 /*
@@ -14,7 +15,8 @@
  * systemd-stub EFI program with the kernel, initrds, command line and
  * metadata appended as PE sections, in the order systemd's ukify writes
  * them: .osrel .cmdline .dtb .uname .splash .pcrpkey .initrd .linux, then
- * .sbat (the stub's own section rewritten in place when it has one).
+ * .sbat (the stub's own section rewritten in place when it has one), and
+ * with signed PCR policies .pcrsig last.
  */
 /* Where Debian's systemd-boot-efi installs the stubs, linux<efi>.efi.stub. */
 #define BS_UKI_STUB_DIR "/usr/lib/systemd/boot/efi"
@@ -56,6 +58,15 @@ enum bs_uki_sign_kernel {
 	BS_UKI_SIGN_KERNEL_NO,
 };
 
+/* Signed PCR policies (bootseal/pcr.h), as ukify's --pcr-private-key. */
+struct bs_uki_pcr {
+	const struct bs_pcr_signer *signers;
+	size_t n_signers;
+	unsigned banks;                    /* 1 << enum bs_pcr_bank; 0: all four, as ukify */
+	const void *pcrpkey;               /* .pcrpkey contents when params->pcrpkey is NULL */
+	size_t pcrpkey_len;
+};
+
 struct bs_uki_params {
 	const char *stub;                  /* path of linux<arch>.efi.stub; NULL:
 	                                    * BS_UKI_STUB_DIR's, for efi_arch */
@@ -81,6 +92,9 @@ struct bs_uki_params {
 	 * kernel is signed too before it is embedded, as sign_kernel says. */
 	const struct bs_authenticode_signer *kernel_signer;
 	enum bs_uki_sign_kernel sign_kernel;
+	/* NULL: no .pcrsig. Else the section is added last, after .sbat, with
+	 * PCR 11 predicted from the built image (bs_pcr_uki_sections). */
+	const struct bs_uki_pcr *pcr;
 };
 
 /*

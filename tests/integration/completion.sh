@@ -42,6 +42,11 @@ check_eq "no completion for mkcomposefs --threads" "" "$(complete_line "mkcompos
 check_eq "composefs-info --basedir completes directories" "$work/images/one $work/images/two" \
 	"$(mkdir -p "$work/images/one" "$work/images/two"; complete_line "composefs-info --basedir $work/images/")"
 check_eq "--efi-arch values" "aa64 arm" "$(complete_line "ukify build --efi-arch a")"
+check_eq "--pcr-banks values" "sha1 sha256 sha384 sha512" "$(complete_line "ukify build --pcr-banks ")"
+check_eq "pcr predict --bank values" "sha384" "$(complete_line "pcr predict --bank sha3")"
+check_eq "--phases words" "enter-initrd" "$(complete_line "seal --phases en")"
+check_eq "ukify build --pcr flags" "--pcr-banks --pcr-private-key --pcr-public-key --pcrpkey" "$(complete_line "ukify build --pcr")"
+check_eq "pcr subcommands" "predict" "$(complete_line "pcr ")"
 check_eq "no completion for --jobs" "" "$(complete_line "seal --jobs ")"
 
 mkdir -p "$work/images/one" "$work/images/two"

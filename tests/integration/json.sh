@@ -129,6 +129,10 @@ check "deploy: images/<digest> exists" test -e "$work/repo/images/$(field "$work
 shape "ukify inspect" "ukify inspect" "$work/inspect.json"
 check_eq "ukify inspect: the command line seal reports" "$(field "$work/seal.json" cmdline)" \
 	"$(field "$work/inspect.json" cmdline)"
+"$BOOTSEAL" pcr predict --json "$uki" >"$work/pcr.json"
+shape "pcr predict" "pcr predict" "$work/pcr.json"
+check_eq "pcr predict: four banks, four phases each" "4 4" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d), len(d["sha512"]))' "$work/pcr.json")"
 "$BOOTSEAL" verify --json --cert "$work/keys/db.crt" "$uki" >"$work/verify.json"
 shape "verify" verify "$work/verify.json"
 check_eq "verify: signature 1 verifies" "true 1" "$(field "$work/verify.json" verified) $(field "$work/verify.json" signature)"
