@@ -41,7 +41,10 @@ vm_initramfs() {
 		[ -n "${seen[$1]:-}" ] && return
 		seen[$1]=1
 		f=$(find "$mods" -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" | head -1)
-		[ -n "$f" ] || return 0 # built in
+		if [ -z "$f" ]; then # built in, or missing: say so
+			grep -q "/$1\.ko" "$mods/modules.builtin" 2>/dev/null || echo "# vm_initramfs: no module $1 in $mods" >&2
+			return 0
+		fi
 		for dep in $(unpack_ko "$f" | strings | sed -n 's/^depends=//p' | tr ',' ' '); do add_module "$dep"; done
 		unpack_ko "$f" >"$d/lib/modules/$1.ko"
 		echo "$1" >>"$d/lib/modules/order"
