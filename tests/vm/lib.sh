@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154
 # Sourced by tests/vm/run and tests/real/run: the test initramfs (busybox,
 # bootseal, tests/vm/init and kernel modules) and QEMU boots under OVMF with
 # Secure Boot. The caller sets top, work, cache and BOOTSEAL, and has a
@@ -94,6 +95,7 @@ vm_fw() {
 vm_install() {
 	local log=$1 kernel=$2 initrd=$3 secs=$4 cmdline=$5 args=() i=0 f
 	shift 5
+	# shellcheck disable=SC2207
 	for f in "$@"; do args+=($(vm_disk "d$i" "$f")); i=$((i + 1)); done
 	vm_boot "$log" "$secs" 'BOOTSEAL-DONE' -machine q35,accel=tcg -kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 bootseal.install $cmdline" "${args[@]}"
