@@ -23,7 +23,7 @@ tap() { # NAME CMD...: the TAP lines of a checker, counted by tests/run
 tap python3 "$top/tests/integration/containerfile.py" "$BOOTSEAL" "$examples/Containerfile.sealed" "$work/stages"
 # ... and the checker catches what it claims to: a wrong stage name, a flag
 # that does not exist, an optional secret, a missing label.
-sed -e 's/from=rootfs-signed/from=rootfs-sigend/' -e 's/--output \/out\/systemd/--outptu \/out\/systemd/' \
+sed -e 's/from=rootfs-signed/from=rootfs-sigend/' -e 's/--output \/out\/\$efi/--outptu \/out\/$efi/' \
 	-e 's/id=db_cert,required=true/id=db_cert/' -e 's/^LABEL containers.bootc=1/LABEL containers.bootc=0/' \
 	"$examples/Containerfile.sealed" >"$work/Containerfile.broken"
 python3 "$top/tests/integration/containerfile.py" "$BOOTSEAL" "$work/Containerfile.broken" >"$work/broken.tap" 2>&1
@@ -64,8 +64,9 @@ run_stage() { # STAGE OUT: the stage's RUN steps against the mapped paths
 		"$work/stages/$1.sh" >"$work/stages/$1.mapped.sh"
 	PATH=$work/bin:$PATH sh "$work/stages/$1.mapped.sh"
 }
-check "stage 2 (sdboot): sign systemd-boot" run_stage sdboot "$work/out-sdboot"
-cp -p "$work/out-sdboot/systemd-bootx64.efi" "$root/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+check "stage 2 (sdboot): sign systemd-boot" run_stage sdboot "$work/signed-tree"
+# Stage rootfs-signed is the tree stage 2 wrote.
+root=$work/signed-tree
 check "stage 3 (uki): bootseal container ukify" run_stage uki "$work/out-uki"
 check "stage 3 wrote boot/EFI/Linux/$kver.efi" test -f "$work/out-uki/EFI/Linux/$kver.efi"
 "$BOOTSEAL" ukify inspect "$work/out-uki/EFI/Linux/$kver.efi" >"$work/inspect.txt" 2>&1
