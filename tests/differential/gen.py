@@ -31,9 +31,10 @@ def rand_name(rng):
 class Regex:
     """A random regex in (mostly) regex-syntax's dialect."""
 
-    def __init__(self, rng, names):
+    def __init__(self, rng, names, wild=True):
         self.rng = rng
         self.names = names
+        self.wild = wild   # also constructs that often make a spec compile nowhere
 
     def lit_text(self):
         rng = self.rng
@@ -64,8 +65,9 @@ class Regex:
         if r < 0.55 and depth < 2:
             return self.cls(depth + 1)
         if r < 0.6:
-            return rng.choice([r"\x41", r"\xe9", r"\xff", r"\x{e9}", r"\n", r"\v", r"\-", r"\]", "é", r"\b"])
-        return rng.choice(list("abcxyz/._-kKsS0") + ["\\/", "&", "~", "^"])
+            return rng.choice([r"\x41", r"\xe9", r"\xff", r"\x{e9}", r"\n", r"\v", r"\-", r"\]", "é"] +
+                              ([r"\b"] if self.wild else []))
+        return rng.choice(list("abcxyz/._kKsS0") + ["\\/", "&", "~", "^"] + (["-"] if self.wild else []))
 
     def cls(self, depth=0):
         rng = self.rng
@@ -89,8 +91,8 @@ class Regex:
         if r < 0.62:
             return rng.choice([r"\w", r"\d", r"\s", r"\b", r"\B", r"\<", r"\>", r"\b{start}", r"\b{end}",
                                r"\b{start-half}", r"\b{end-half}", r"\A", r"\z", r"\v", r"\x2f",
-                               r"\xe9", r"\x{e9}", r"\xc3\xa9", r"\n", r"\a", r"\%", r"\/", "^", "$",
-                               r"\pL", r"\Z", r"\1", r"\x{110000}", r"\b{foo}", "é"])
+                               r"\xe9", r"\x{e9}", r"\xc3\xa9", r"\n", r"\a", r"\%", r"\/", "^", "$", "é"] +
+                              ([r"\pL", r"\Z", r"\1", r"\x{110000}", r"\b{foo}"] if self.wild else []))
         if r < 0.8 and depth < 3:
             inner = self.alt(depth + 1)
             kind = rng.random()
@@ -100,17 +102,18 @@ class Regex:
                 return "(?:" + inner + ")"
             if kind < 0.85:
                 return "(?" + self.flags() + ":" + inner + ")"
-            if kind < 0.9:
+            if kind < 0.9 or (not self.wild and kind < 0.97):
                 return "(?P<n%d>" % rng.randrange(3) + inner + ")"
             return rng.choice(["(?=", "(?!", "(?<=", "(?<!"]) + inner + ")"
         if r < 0.9:
-            return "(?" + self.flags() + ")"
+            return "(?" + self.flags() + ")" + ("" if self.wild else rng.choice("ab/"))
         return rng.choice(["a", "/", "x", "k", "S", "_", "-", "]", "}", "{", "#", "&", "~"])
 
     def flags(self):
         rng = self.rng
         # 'u' rarely: bootseal refuses Unicode mode's classes, '.' and folding
-        on = "".join(rng.sample("imsUuRx" if rng.random() < 0.1 else "imsURx", rng.randint(0, 2)))
+        on = "".join(rng.sample("imsUuRx" if rng.random() < 0.1 else "imsURx" if self.wild else "imsUx",
+                                rng.randint(0, 2)))
         off = "".join(f for f in rng.sample("imsRx", rng.randint(0, 2)) if f not in on)
         s = on + ("-" + off if off else "")
         return s or "i"
@@ -118,7 +121,7 @@ class Regex:
     def rep(self):
         rng = self.rng
         q = rng.choice(["*", "+", "?", "{2}", "{1,}", "{0,2}", "{,2}", "{2}{2}", "**", "*?", "+?",
-                        "{1,3}?", "*+", "{3,1}", "{"])
+                        "{1,3}?", "*+"] + (["{3,1}", "{"] if self.wild else []))
         return q
 
     def concat(self, depth):
@@ -150,7 +153,8 @@ class Regex:
                 p += self.concat(2)
             return p
         if r < 0.5:
-            return rng.choice(["/x)|(/y", "/a)(?m)(", ")|(", "(/.*)?)|(" + self.lit_text(), "/(?x)a#"])
+            return rng.choice(["/x)|(/y", "/a)(?m)(", ")|(", "(/.*)?)|(" + self.lit_text()] +
+                              (["/(?x)a#"] if self.wild else []))
         return "/" + self.alt()
 
 
@@ -219,9 +223,9 @@ def main():
         os.makedirs(sel + b"/targeted/contexts/files", exist_ok=True)
         with open(sel + b"/config", "w") as f:
             f.write("SELINUX=enforcing\nSELINUXTYPE=targeted\n")
-        gen = Regex(rng, names)
+        gen = Regex(rng, names, wild=rng.random() < 0.15)
         lines = ["/.* system_u:object_r:default_t:s0"]
-        for i in range(rng.randint(1, 12)):
+        for i in range(rng.randint(1, 8)):
             t = rng.choice(["", "", "", "-- ", "-d ", "-l ", "-p "])
             ctx = "<<none>>" if rng.random() < 0.05 else "system_u:object_r:t%d_t:s0" % i
             lines.append(gen.spec() + " " + t + ctx)
