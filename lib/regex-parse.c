@@ -66,6 +66,13 @@ static void set_fold(struct bs_byteset *s)
 	}
 }
 
+/*
+ * In Unicode mode a class is a set of characters: its ASCII ones are bits
+ * 0-127 and bit 128 stands for all non-ASCII characters (classes bootseal
+ * takes there have either all or none of them).
+ */
+#define ALL_NON_ASCII 128
+
 struct parser {
 	const uint8_t *p, *end;
 	struct bs_regex_node *nodes;
@@ -538,6 +545,8 @@ static const struct {
 };
 
 /* "[:name:]" or "[:^name:]" inside a class; false (nothing consumed) otherwise. */
+static void class_negate(const struct parser *ps, struct bs_byteset *s);
+
 static bool ascii_class(struct parser *ps, struct bs_byteset *out)
 {
 	const uint8_t *q = ps->p + 2, *name;
@@ -563,7 +572,7 @@ static bool ascii_class(struct parser *ps, struct bs_byteset *out)
 		for (unsigned k = 0; k < ascii_classes[i].n; k += 2)
 			set_add(&s, (uint8_t)ascii_classes[i].ranges[k], (uint8_t)ascii_classes[i].ranges[k + 1]);
 		if (negate)
-			set_negate(&s);
+			class_negate(ps, &s);
 		*out = s;
 		ps->p = q + 2;
 		return true;
@@ -625,6 +634,38 @@ static int class_range(struct parser *ps, struct bs_byteset *out, bool *unicode)
 	if (r < 0)
 		return r;
 	set_add(out, lo, lo);
+	return 0;
+}
+
+static void class_negate(const struct parser *ps, struct bs_byteset *s)
+{
+	set_negate(s);
+	if (ps->flags & F_U) {
+		s->w[2] &= 1; /* ALL_NON_ASCII */
+		s->w[3] = 0;
+	}
+}
+
+/*
+ * Case folding of a class: ASCII's without Unicode; with it, only where the
+ * answer needs no table: U+212A KELVIN SIGN and U+017F LONG S are the
+ * non-ASCII characters that fold to ASCII letters (k, s).
+ */
+static int class_fold(const struct parser *ps, struct bs_byteset *s)
+{
+	if (ps->flags & F_U) {
+		static const char ks[] = "kKsS";
+
+		if (bs_byteset_has(s, ALL_NON_ASCII)) {
+			for (const char *c = ks; *c; c++)
+				set_add(s, (uint8_t)*c, (uint8_t)*c);
+		} else {
+			for (const char *c = ks; *c; c++)
+				if (bs_byteset_has(s, (uint8_t)*c))
+					return -EOPNOTSUPP;
+		}
+	}
+	set_fold(s);
 	return 0;
 }
 
@@ -695,13 +736,13 @@ static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode)
 			break;
 		} else if ((c == '&' || c == '-' || c == '~') && peek(ps, 1) == c) {
 			ps->p += 2;
-			if (fold)
-				set_fold(&cur);
+			if (fold && (r = class_fold(ps, &cur)) < 0)
+				return r;
 			if (op == OP_NONE) {
 				acc = cur;
 			} else {
-				if (fold)
-					set_fold(&acc);
+				if (fold && (r = class_fold(ps, &acc)) < 0)
+					return r;
 				apply_op(op, &acc, &cur);
 			}
 			op = c == '&' ? OP_AND : c == '-' ? OP_MINUS : OP_XOR;
@@ -713,17 +754,15 @@ static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode)
 		}
 	}
 	if (op != OP_NONE) {
-		if (fold) {
-			set_fold(&cur);
-			set_fold(&acc);
-		}
+		if (fold && ((r = class_fold(ps, &cur)) < 0 || (r = class_fold(ps, &acc)) < 0))
+			return r;
 		apply_op(op, &acc, &cur);
 		cur = acc;
 	}
-	if (fold)
-		set_fold(&cur);
+	if (fold && (r = class_fold(ps, &cur)) < 0)
+		return r;
 	if (negate)
-		set_negate(&cur);
+		class_negate(ps, &cur);
 	*out = cur;
 	ps->depth--;
 	return 0;
@@ -1004,6 +1043,70 @@ static int parse_braces(struct parser *ps, uint32_t *min, uint32_t *max)
 	return 0;
 }
 
+static int seq_node(struct parser *ps, const uint8_t (*ranges)[2], size_t n, uint32_t *out)
+{
+	uint32_t item;
+	int r = new_node(ps, RE_CAT, out);
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct bs_byteset b = { { 0 } };
+
+		set_add(&b, ranges[i][0], ranges[i][1]);
+		r = set_node(ps, &b, &item);
+		if (r == 0)
+			append(ps, *out, item);
+	}
+	return r;
+}
+
+/*
+ * A Unicode-mode class: its ASCII part as a byte set, and when it has
+ * ALL_NON_ASCII, every other scalar value as UTF-8 (what regex-automata
+ * compiles such a class into when it matches bytes).
+ */
+static int unicode_class_node(struct parser *ps, struct bs_byteset set, uint32_t *out)
+{
+	static const uint8_t seqs[][4][2] = {
+		{ { 0xc2, 0xdf }, { 0x80, 0xbf } },
+		{ { 0xe0, 0xe0 }, { 0xa0, 0xbf }, { 0x80, 0xbf } },
+		{ { 0xe1, 0xec }, { 0x80, 0xbf }, { 0x80, 0xbf } },
+		{ { 0xed, 0xed }, { 0x80, 0x9f }, { 0x80, 0xbf } },
+		{ { 0xee, 0xef }, { 0x80, 0xbf }, { 0x80, 0xbf } },
+		{ { 0xf0, 0xf0 }, { 0x90, 0xbf }, { 0x80, 0xbf }, { 0x80, 0xbf } },
+		{ { 0xf1, 0xf3 }, { 0x80, 0xbf }, { 0x80, 0xbf }, { 0x80, 0xbf } },
+		{ { 0xf4, 0xf4 }, { 0x80, 0x8f }, { 0x80, 0xbf }, { 0x80, 0xbf } },
+	};
+	static const size_t lens[] = { 2, 3, 3, 3, 3, 4, 4, 4 };
+	bool non_ascii = bs_byteset_has(&set, ALL_NON_ASCII);
+	uint32_t alt, cat, item, last = RE_NONE;
+	int r;
+
+	set.w[2] = set.w[3] = 0;
+	if (!non_ascii)
+		return set_node(ps, &set, out);
+	r = new_node(ps, RE_ALT, &alt);
+	for (size_t i = 0; r == 0 && i <= BS_ARRAY_SIZE(seqs); i++) {
+		if (i == 0) {
+			r = set_node(ps, &set, &item);
+			if (r == 0)
+				r = new_node(ps, RE_CAT, &cat);
+			if (r == 0)
+				append(ps, cat, item);
+		} else {
+			r = seq_node(ps, seqs[i - 1], lens[i - 1], &cat);
+		}
+		if (r < 0)
+			break;
+		if (last == RE_NONE)
+			ps->nodes[alt].child = cat;
+		else
+			ps->nodes[last].next = cat;
+		last = cat;
+	}
+	*out = alt;
+	return r;
+}
+
 static int parse_concat(struct parser *ps, uint32_t *out)
 {
 	uint32_t last = RE_NONE;
@@ -1073,14 +1176,12 @@ static int parse_concat(struct parser *ps, uint32_t *out)
 			r = parse_class(ps, &set, &unicode);
 			if (r < 0)
 				return r;
-			if (unicode || ps->flags & F_U)
+			if (unicode)
 				return -EOPNOTSUPP;
-			r = set_node(ps, &set, &atom);
+			r = ps->flags & F_U ? unicode_class_node(ps, set, &atom) : set_node(ps, &set, &atom);
 			break;
 		case '.':
 			ps->p++;
-			if (ps->flags & F_U)
-				return -EOPNOTSUPP;
 			memset(&set, 0xff, sizeof(set));
 			if (!(ps->flags & F_S)) {
 				set.w[0] &= ~(UINT64_C(1) << 0);
@@ -1090,6 +1191,12 @@ static int parse_concat(struct parser *ps, uint32_t *out)
 			/* With R and s both, '.' is any byte still. */
 			if (ps->flags & F_R && !(ps->flags & F_S))
 				set.w[0] |= UINT64_C(1) << 0;
+			if (ps->flags & F_U) {
+				set.w[2] = 1; /* ALL_NON_ASCII */
+				set.w[3] = 0;
+				r = unicode_class_node(ps, set, &atom);
+				break;
+			}
 			r = set_node(ps, &set, &atom);
 			break;
 		case '^':

@@ -362,7 +362,12 @@ static const struct {
 	{ "(?i)\xc3\xa9", "\xc3\xa9", 1 },
 	{ "[[:^alpha:]&&[:ascii:]]", "1", 1 },
 	{ "(?u)a", "a", 1 },
-	{ "(?u).", "a", REJECT }, /* Unicode mode: not implemented */
+	{ "(?u).", "a", 1 },
+	{ "(?u).", "\xc3\xa9", 1 },
+	{ "(?u).", "\xe9", 0 },
+	{ "(?u)[^a]", "\xf0\x9f\x98\x80", 1 },
+	{ "(?u)[^a]", "\xed\xa0\x80", 0 },
+	{ "(?u)\\w", "a", REJECT }, /* Unicode tables: not in bootseal */
 	{ "(?u)\\b", "", REJECT },
 	{ "\\pL", "a", REJECT },
 	{ "a(?i)", "a", 1 },
