@@ -84,6 +84,8 @@ struct bs_regex {
 	uint32_t ctx;                   /* first S_CTX state; N_CTX of them */
 	bool deferred;                  /* closure() kept an assertion for later */
 	bool any_end;                   /* a match may end before the input does */
+	bool context;                   /* assertions look at the byte before */
+	bool may_be_empty;              /* a path to the match consumes nothing */
 	uint32_t *start, n_start;       /* the NFA states after the prefix */
 	unsigned dfa_states_max;
 	uint64_t stepped;               /* NFA states stepped, all matches */
@@ -317,8 +319,10 @@ static bool closure(struct bs_regex *re, uint32_t s, int prev, int next, uint32_
 /* After a closure at a position after prev: the S_CTX state, if one is needed. */
 static void add_ctx(struct bs_regex *re, int prev, uint32_t *out, uint32_t *n_out)
 {
+	/* Without assertions that look at the byte before, all that matters is
+	 * whether there is one (\\A after a deferred \\z): fewer DFA states. */
 	if (re->deferred)
-		out[(*n_out)++] = re->ctx + ctx_of_byte(prev);
+		out[(*n_out)++] = re->ctx + (re->context || prev == AT_START ? ctx_of_byte(prev) : CTX_OTHER);
 	re->deferred = false;
 }
 
@@ -740,6 +744,39 @@ static bool needs_context(const struct bs_regex_tree *t)
 	return false;
 }
 
+/*
+ * Whether target follows from s through states that consume nothing, any
+ * assertion taken as holding: regex-automata's NFA has_empty.
+ */
+static bool reaches_without_bytes(struct bs_regex *re, uint32_t s, uint32_t target)
+{
+	uint32_t top = 0;
+
+	new_generation(re);
+	re->mark[s] = re->gen;
+	re->stack[top++] = s;
+	while (top > 0) {
+		const struct state *st = &re->states[re->stack[--top]];
+		uint32_t follow[2], n_follow = 0;
+
+		if ((uint32_t)(st - re->states) == target)
+			return true;
+		if (st->kind == S_SPLIT) {
+			follow[n_follow++] = st->alt;
+			follow[n_follow++] = st->out;
+		} else if (st->kind == S_LOOK) {
+			follow[n_follow++] = st->out;
+		}
+		for (uint32_t k = 0; k < n_follow; k++) {
+			if (re->mark[follow[k]] != re->gen) {
+				re->mark[follow[k]] = re->gen;
+				re->stack[top++] = follow[k];
+			}
+		}
+	}
+	return false;
+}
+
 static int build(struct bs_regex_tree *t, uint32_t n_states, bool any_end, struct bs_regex **out)
 {
 	struct bs_regex *re = calloc(1, sizeof(*re));
@@ -778,7 +815,9 @@ static int build(struct bs_regex_tree *t, uint32_t n_states, bool any_end, struc
 		re->states[re->states[loop].out].set = t->n_sets;
 	}
 	re->entry = compile(re, t, t->root, loop);
-	byte_classes(re, t->n_sets, needs_context(t));
+	re->context = needs_context(t);
+	re->may_be_empty = reaches_without_bytes(re, re->entry, loop);
+	byte_classes(re, t->n_sets, re->context);
 	re->dfa_states_max = DFA_TRANS_MAX / re->n_classes;
 	if (re->dfa_states_max > DFA_STATES_MAX)
 		re->dfa_states_max = DFA_STATES_MAX;
@@ -818,4 +857,9 @@ int bs_regex_new(const char *pattern, struct bs_regex **out)
 int bs_regex_new_prefix(const char *pattern, struct bs_regex **out)
 {
 	return regex_new(pattern, true, out);
+}
+
+bool bs_regex_may_be_empty(const struct bs_regex *re)
+{
+	return re->may_be_empty;
 }

@@ -3,6 +3,7 @@
 #ifndef BOOTSEAL_REGEX_H
 #define BOOTSEAL_REGEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,12 @@ struct bs_regex_budget {
  * the automaton does not fit in budget->nfa_bytes_left (re is unchanged).
  */
 int bs_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget);
+
+/*
+ * Whether the pattern can match without consuming a byte, whatever its
+ * assertions say (regex-automata's NFA has_empty).
+ */
+bool bs_regex_may_be_empty(const struct bs_regex *re);
 
 /*
  * The pattern to give Debian 12's PCRE2 (10.42) for the meaning newer ones

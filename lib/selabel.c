@@ -35,6 +35,7 @@ struct spec {
 	int filterable;         /* the type and prefix tell which keys cannot match */
 	char *prefix;
 	struct bs_regex *re;    /* compiled on first use, */
+	struct bs_regex *whole; /* the same, matching whole keys only (see split_possible) */
 	pcre2_code *code;       /* or this when outside regex.c's subset */
 	int broken;             /* did not compile: never matches */
 };
@@ -76,6 +77,7 @@ struct bs_selabel {
 	struct bs_regex_budget budget;  /* .work: this lookup's */
 	uint64_t work, bytes;           /* all lookups': steps, path bytes */
 	char failure[320];              /* why lookups can no longer be trusted */
+	int utf8empty;                  /* a spec of regex.c's can match the empty string */
 	struct alias *aliases;
 	size_t n_aliases, cap_aliases;
 	pcre2_match_data *match;
@@ -87,6 +89,7 @@ static void spec_clear(struct spec *s)
 	free(s->context);
 	free(s->prefix);
 	bs_regex_free(s->re);
+	bs_regex_free(s->whole);
 	pcre2_code_free(s->code);
 }
 
@@ -219,7 +222,7 @@ static int add_spec(struct bs_selabel *sel, const char *re, char type, const cha
  * when the spec's parentheses reach out of the ^( )T$ around it).
  */
 static int check_compiles(const char *re, char type, const char *file, unsigned lineno, int *filterable,
-			  struct bs_error *err)
+			  int *may_be_empty, struct bs_error *err)
 {
 	_cleanup_free_ char *pattern = NULL, *compat = NULL;
 	struct bs_regex *compiled = NULL;
@@ -233,6 +236,8 @@ static int check_compiles(const char *re, char type, const char *file, unsigned 
 		return -ENOMEM;
 	}
 	r = bs_regex_new_prefix(pattern, &compiled);
+	if (r == 0)
+		*may_be_empty = bs_regex_may_be_empty(compiled);
 	bs_regex_free(compiled);
 	if (r == 0) {
 		r = bs_regex_new_prefix(re, &compiled);
@@ -279,7 +284,7 @@ static int parse_spec_line(struct bs_selabel *sel, char *line, const char *file,
 {
 	char *cursor = line, *re, *second, *third, *extra;
 	char type = 0;
-	int r, filterable = 0;
+	int r, filterable = 0, may_be_empty = 0;
 
 	re = next_token(&cursor);
 	if (!re || re[0] == '#')
@@ -300,7 +305,9 @@ static int parse_spec_line(struct bs_selabel *sel, char *line, const char *file,
 					    lineno, second);
 		type = second[1];
 	}
-	r = check_compiles(re, type, file, lineno, &filterable, err);
+	r = check_compiles(re, type, file, lineno, &filterable, &may_be_empty, err);
+	if (may_be_empty)
+		sel->utf8empty = 1;
 	if (r < 0)
 		return r;
 	r = add_spec(sel, re, type, third ? third : second);
@@ -672,6 +679,44 @@ static int spec_matches(struct bs_selabel *sel, struct spec *s, const char *key,
 	return rc >= 0;
 }
 
+/*
+ * composefs-rs's lazy DFA runs in UTF-8 mode: when one of its patterns can
+ * match the empty string, a match ending inside a UTF-8 sequence (before a
+ * continuation byte) is no match at all. Which end the DFA reports depends
+ * on the order of preference regex.c does not keep, so when s could end a
+ * match there the answer cannot be told: 1 then, 0 when every end s could
+ * have is a character boundary.
+ */
+static int split_possible(struct bs_selabel *sel, struct spec *s, const char *key, size_t len)
+{
+	_cleanup_free_ char *pattern = NULL;
+	int r;
+
+	if (!sel->utf8empty)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if (((uint8_t)key[i] & 0xc0) != 0x80)
+			continue;
+		if (!s->whole) {
+			if (asprintf(&pattern, "^(%s)%c$", s->regex, s->type ? s->type : '.') < 0) {
+				pattern = NULL;
+				return -ENOMEM;
+			}
+			r = bs_regex_new(pattern, &s->whole);
+			if (r == 0)
+				r = bs_regex_share_budget(s->whole, &sel->budget);
+			if (r < 0) {
+				bs_regex_free(BS_STEAL(s->whole));
+				return r;
+			}
+		}
+		/* Ending at i, with the end's assertions: at least what could end there. */
+		if (bs_regex_matches(s->whole, (const uint8_t *)key, i))
+			return 1;
+	}
+	return 0;
+}
+
 static const char *lookup(struct bs_selabel *sel, const char *path, size_t path_len, char type)
 {
 	char key[PATH_MAX + 2];
@@ -700,6 +745,16 @@ static const char *lookup(struct bs_selabel *sel, const char *path, size_t path_
 		r = spec_matches(sel, s, key, path_len + 1);
 		if (r == -E2BIG)
 			return fail(sel, "pattern '%.200s' backtracks too much to match", s->regex);
+		if (r > 0 && s->re) {
+			r = split_possible(sel, s, key, path_len + 1);
+			if (r < 0)
+				return fail(sel, "out of memory compiling '%.200s'", s->regex);
+			if (r > 0)
+				return fail(sel, "a spec matches the empty string, and '%.200s' may end a match inside a "
+					    "UTF-8 character, where composefs-rs's answer depends on what bootseal does not model",
+					    s->regex);
+			return s->context;
+		}
 		if (r > 0)
 			return s->context;
 		if (sel->budget.work > STEPS_ALLOWANCE + (uint64_t)(path_len + 1) * STEPS_PER_BYTE_MAX)
