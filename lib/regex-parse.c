@@ -23,9 +23,15 @@
 
 #include "util.h"
 
-/* Beyond these bootseal refuses the pattern (-E2BIG). */
+/* Beyond this bootseal refuses the pattern (-E2BIG). */
 #define REPEAT_MAX 1000
-#define NESTING_MAX 100
+/*
+ * regex-syntax's nest limit (regex-automata's default): deeper syntax trees
+ * are refused (-EINVAL, PCRE2's then). Depth counts groups, repetitions,
+ * concatenations and alternations of two or more, bracketed classes, class
+ * unions of two or more items and class set operations, as its NestLimiter.
+ */
+#define NEST_LIMIT 250
 
 enum {
 	F_I = 1 << 0,   /* case-insensitive (ASCII) */
@@ -690,15 +696,27 @@ static void apply_op(enum class_op op, struct bs_byteset *lhs, const struct bs_b
  * union of items and associate to the left; with (?i) each bracketed class
  * and each operand is case folded before negation and the operation.
  */
-static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode)
+/* The nesting depth of a class union of n items, the deepest d. */
+static unsigned union_depth(unsigned n, unsigned d)
+{
+	return n >= 2 ? 1 + d : n == 1 ? d : 0;
+}
+
+static unsigned max_u(unsigned a, unsigned b)
+{
+	return a > b ? a : b;
+}
+
+static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode, unsigned *depth)
 {
 	struct bs_byteset acc = { { 0 } }, cur = { { 0 } };
 	enum class_op op = OP_NONE;
 	bool negate = false, fold = ps->flags & F_I;
+	unsigned n_items = 0, item_depth = 0, acc_depth = 0;
 	int r;
 
-	if (++ps->depth > NESTING_MAX)
-		return -E2BIG;
+	if (++ps->depth > NEST_LIMIT)
+		return -EINVAL;
 	ps->p++; /* '[' */
 	skip_space(ps);
 	if (peek(ps, 0) == '^') {
@@ -708,11 +726,13 @@ static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode)
 	}
 	while (peek(ps, 0) == '-') {
 		set_add(&cur, '-', '-');
+		n_items++;
 		ps->p++;
 		skip_space(ps);
 	}
-	if (peek(ps, 0) == ']' && !(cur.w[0] | cur.w[1] | cur.w[2] | cur.w[3])) {
+	if (peek(ps, 0) == ']' && !n_items) {
 		set_add(&cur, ']', ']');
+		n_items++;
 		ps->p++;
 	}
 	for (;;) {
@@ -724,13 +744,16 @@ static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode)
 		c = *ps->p;
 		if (c == '[') {
 			struct bs_byteset nested = { { 0 } };
+			unsigned d = 0;
 
 			if (!ascii_class(ps, &nested)) {
-				r = parse_class(ps, &nested, unicode);
+				r = parse_class(ps, &nested, unicode, &d);
 				if (r < 0)
 					return r;
 			}
 			set_union(&cur, &nested);
+			n_items++;
+			item_depth = max_u(item_depth, d);
 		} else if (c == ']') {
 			ps->p++;
 			break;
@@ -745,14 +768,20 @@ static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode)
 					return r;
 				apply_op(op, &acc, &cur);
 			}
+			acc_depth = op == OP_NONE ? union_depth(n_items, item_depth)
+						  : 1 + max_u(acc_depth, union_depth(n_items, item_depth));
+			n_items = item_depth = 0;
 			op = c == '&' ? OP_AND : c == '-' ? OP_MINUS : OP_XOR;
 			memset(&cur, 0, sizeof(cur));
 		} else {
 			r = class_range(ps, &cur, unicode);
 			if (r < 0)
 				return r;
+			n_items++;
 		}
 	}
+	*depth = 1 + (op == OP_NONE ? union_depth(n_items, item_depth)
+				    : 1 + max_u(acc_depth, union_depth(n_items, item_depth)));
 	if (op != OP_NONE) {
 		if (fold && ((r = class_fold(ps, &cur)) < 0 || (r = class_fold(ps, &acc)) < 0))
 			return r;
@@ -818,7 +847,7 @@ static int prim_node(struct parser *ps, const struct prim *pr, uint32_t *out)
 	return r;
 }
 
-static int parse_alt(struct parser *ps, uint32_t *out);
+static int parse_alt(struct parser *ps, uint32_t *out, unsigned *depth);
 
 /* "(?flags" up to ':' or ')'. */
 static int parse_flags(struct parser *ps, unsigned *flags)
@@ -932,14 +961,15 @@ static bool starts(const struct parser *ps, const char *s)
  * At '('. *out is RE_NONE for "(?flags)", which sets the flags for the
  * rest of the enclosing group.
  */
-static int parse_group(struct parser *ps, uint32_t *out)
+static int parse_group(struct parser *ps, uint32_t *out, unsigned *depth)
 {
 	unsigned saved = ps->flags;
 	int r;
 
 	*out = RE_NONE;
-	if (++ps->depth > NESTING_MAX)
-		return -E2BIG;
+	*depth = 0;
+	if (++ps->depth > NEST_LIMIT)
+		return -EINVAL;
 	ps->p++;
 	skip_space(ps);
 	if (starts(ps, "?=") || starts(ps, "?!") || starts(ps, "?<=") || starts(ps, "?<!"))
@@ -969,9 +999,10 @@ static int parse_group(struct parser *ps, uint32_t *out)
 		ps->p++; /* ':' */
 		ps->flags = flags;
 	}
-	r = parse_alt(ps, out);
+	r = parse_alt(ps, out, depth);
 	if (r < 0)
 		return r;
+	++*depth;
 	if (eof(ps) || *ps->p != ')')
 		return -EINVAL;
 	ps->p++;
@@ -1107,10 +1138,11 @@ static int unicode_class_node(struct parser *ps, struct bs_byteset set, uint32_t
 	return r;
 }
 
-static int parse_concat(struct parser *ps, uint32_t *out)
+static int parse_concat(struct parser *ps, uint32_t *out, unsigned *depth)
 {
 	uint32_t last = RE_NONE;
 	bool last_is_flags = false;
+	unsigned n_items = 0, max_before_last = 0, last_depth = 0;
 	int r = new_node(ps, RE_CAT, out);
 
 	while (r == 0) {
@@ -1118,6 +1150,7 @@ static int parse_concat(struct parser *ps, uint32_t *out)
 		struct bs_byteset set;
 		bool unicode = false;
 		uint32_t atom = RE_NONE;
+		unsigned d = 0;
 		int c;
 
 		skip_space(ps);
@@ -1158,14 +1191,19 @@ static int parse_concat(struct parser *ps, uint32_t *out)
 			ps->nodes[*out].last = rep;
 			ps->nodes[last].prev = ps->nodes[last].next = RE_NONE;
 			last = rep;
+			last_depth++;
 			continue;
 		}
+		if (n_items++)
+			max_before_last = max_u(max_before_last, last_depth);
+		last_depth = 0;
 		last_is_flags = false;
 		switch (c) {
 		case '(':
-			r = parse_group(ps, &atom);
+			r = parse_group(ps, &atom, &d);
 			if (r < 0)
 				return r;
+			last_depth = d;
 			if (atom == RE_NONE) {
 				/* Flags: nothing to repeat after them. */
 				last_is_flags = true;
@@ -1173,9 +1211,10 @@ static int parse_concat(struct parser *ps, uint32_t *out)
 			}
 			break;
 		case '[':
-			r = parse_class(ps, &set, &unicode);
+			r = parse_class(ps, &set, &unicode, &d);
 			if (r < 0)
 				return r;
+			last_depth = d;
 			if (unicode)
 				return -EOPNOTSUPP;
 			r = ps->flags & F_U ? unicode_class_node(ps, set, &atom) : set_node(ps, &set, &atom);
@@ -1225,20 +1264,26 @@ static int parse_concat(struct parser *ps, uint32_t *out)
 		append(ps, *out, atom);
 		last = atom;
 	}
+	*depth = n_items >= 2 ? 1 + max_u(max_before_last, last_depth) : n_items == 1 ? last_depth : 0;
 	return r;
 }
 
-static int parse_alt(struct parser *ps, uint32_t *out)
+static int parse_alt(struct parser *ps, uint32_t *out, unsigned *depth)
 {
 	uint32_t last = RE_NONE;
+	unsigned n = 0, deepest = 0;
 	int r = new_node(ps, RE_ALT, out);
 
 	while (r == 0) {
 		uint32_t cat;
+		unsigned d;
 
-		r = parse_concat(ps, &cat);
+		r = parse_concat(ps, &cat, &d);
 		if (r < 0)
 			break;
+		n++;
+		deepest = max_u(deepest, d);
+		*depth = n >= 2 ? 1 + deepest : deepest;
 		if (last == RE_NONE)
 			ps->nodes[*out].child = cat;
 		else
@@ -1255,10 +1300,13 @@ int bs_regex_parse(const char *pattern, struct bs_regex_tree *tree)
 {
 	struct parser ps = { .p = (const uint8_t *)pattern,
 			     .end = (const uint8_t *)pattern + strlen(pattern) };
-	int r = parse_alt(&ps, &tree->root);
+	unsigned depth = 0;
+	int r = parse_alt(&ps, &tree->root, &depth);
 
 	/* A ')' nothing opened. */
 	if (r == 0 && ps.p != ps.end)
+		r = -EINVAL;
+	if (r == 0 && depth > NEST_LIMIT)
 		r = -EINVAL;
 	free(ps.names);
 	free(ps.name_lens);
