@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for lib/regex.c, differential: the input is a pattern,
- * NUL, then subjects separated by NUL. A pattern bs_regex_new accepts must
- * compile in PCRE2 (DOTALL | DOLLAR_ENDONLY, as ^(?:PATTERN)$, the dialect
- * selabel used it for) and give the same answer on every subject, else the
- * target aborts: selabel trusts regex.c to change speed, never a label.
+ * libFuzzer target for lib/regex-parse.c and lib/regex.c (the regex-syntax
+ * dialect selabel reads file_contexts in): the input is a pattern, NUL, then
+ * subjects separated by NUL. Aborts when the two ways of compiling a pattern
+ * disagree on whether it compiles, when a whole match is not also a prefix
+ * match, or when an answer changes once the DFA cache holds it; ASan and
+ * UBSan catch the rest. The PCRE2 translation is fed the same pattern.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,56 +18,49 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Enough for PCRE2 on short subjects of any pattern regex.c accepts but a
- * backtracking one; those are skipped, not compared. */
-#define ORACLE_LIMIT 100000
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nul = memchr(data, '\0', size), *p, *end = data + size;
-	char *pattern = NULL, *anchored = NULL;
-	pcre2_match_context *mctx = NULL;
-	pcre2_match_data *md = NULL;
-	struct bs_regex *re = NULL;
-	pcre2_code *code = NULL;
+	struct bs_regex *whole = NULL, *prefix = NULL;
+	char *pattern = NULL, *compat = NULL;
+	pcre2_code *code;
 	PCRE2_SIZE erroff;
-	int errcode;
+	int errcode, r1, r2;
 
 	if (!nul)
 		return 0;
 	pattern = strndup((const char *)data, (size_t)(nul - data));
-	if (!pattern || bs_regex_new(pattern, &re) < 0 || asprintf(&anchored, "^(?:%s)$", pattern) < 0)
-		goto out;
-	code = pcre2_compile((PCRE2_SPTR)anchored, PCRE2_ZERO_TERMINATED,
-			     PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &errcode, &erroff, NULL);
-	if (!code) {
-		fprintf(stderr, "regex.c accepted '%s', PCRE2 refuses it (error %d)\n", pattern, errcode);
+	if (!pattern)
+		return 0;
+	compat = bs_regex_pcre2_compat(pattern);
+	if (compat) {
+		code = pcre2_compile((PCRE2_SPTR)compat, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
+		pcre2_code_free(code);
+	}
+	r1 = bs_regex_new(pattern, &whole);
+	r2 = bs_regex_new_prefix(pattern, &prefix);
+	if ((r1 == 0) != (r2 == 0) && r1 != -ENOMEM && r2 != -ENOMEM) {
+		fprintf(stderr, "'%s': bs_regex_new %d, bs_regex_new_prefix %d\n", pattern, r1, r2);
 		abort();
 	}
-	md = pcre2_match_data_create(1, NULL);
-	mctx = pcre2_match_context_create(NULL);
-	if (!md || !mctx)
-		goto out;
-	pcre2_set_match_limit(mctx, ORACLE_LIMIT);
-	for (p = nul + 1; p <= end;) {
+	for (p = nul + 1; whole && prefix && p <= end;) {
 		const uint8_t *stop = memchr(p, '\0', (size_t)(end - p));
 		size_t len = (size_t)((stop ? stop : end) - p);
-		int rc = pcre2_match(code, p, len, 0, 0, md, mctx);
-		int got = bs_regex_matches(re, p, len);
+		int w = bs_regex_matches(whole, p, len), pre = bs_regex_matches(prefix, p, len);
 
-		if ((rc >= 0 || rc == PCRE2_ERROR_NOMATCH) && got != (rc >= 0)) {
-			fprintf(stderr, "'%s' on %zu bytes: PCRE2 %d, regex.c %d\n", pattern, len, rc >= 0,
-				got);
+		if (w && !pre) {
+			fprintf(stderr, "'%s' on %zu bytes: a whole match, no prefix match\n", pattern, len);
+			abort();
+		}
+		if (bs_regex_matches(whole, p, len) != w || bs_regex_matches(prefix, p, len) != pre) {
+			fprintf(stderr, "'%s' on %zu bytes: another answer the second time\n", pattern, len);
 			abort();
 		}
 		p += len + 1;
 	}
-out:
-	pcre2_match_context_free(mctx);
-	pcre2_match_data_free(md);
-	pcre2_code_free(code);
-	bs_regex_free(re);
-	free(anchored);
+	bs_regex_free(whole);
+	bs_regex_free(prefix);
+	free(compat);
 	free(pattern);
 	return 0;
 }

@@ -15,7 +15,26 @@ static inline bool bs_byteset_has(const struct bs_byteset *s, uint8_t b)
 	return s->w[b >> 6] >> (b & 63) & 1;
 }
 
-enum bs_regex_node_kind { RE_BYTES, RE_START, RE_END, RE_CAT, RE_ALT, RE_REPEAT };
+enum bs_regex_node_kind { RE_BYTES, RE_LOOK, RE_CAT, RE_ALT, RE_REPEAT };
+
+/*
+ * Zero-width assertions (regex-syntax's Look), as regex-automata decides
+ * them from the byte before and the byte after the position.
+ */
+enum bs_regex_look {
+	LOOK_START,             /* \A, ^ */
+	LOOK_END,               /* \z, $ */
+	LOOK_START_LF,          /* (?m)^: after '\n' (the NFA's own line terminator, not the syntax's NUL) */
+	LOOK_END_LF,
+	LOOK_START_CRLF,        /* (?mR)^ */
+	LOOK_END_CRLF,
+	LOOK_WORD,              /* \b, ASCII */
+	LOOK_NOT_WORD,          /* \B */
+	LOOK_WORD_START,        /* \b{start}, \< */
+	LOOK_WORD_END,          /* \b{end}, \> */
+	LOOK_WORD_START_HALF,   /* \b{start-half} */
+	LOOK_WORD_END_HALF,     /* \b{end-half} */
+};
 
 #define RE_NONE UINT32_MAX
 #define RE_UNBOUNDED UINT16_MAX
@@ -23,6 +42,7 @@ enum bs_regex_node_kind { RE_BYTES, RE_START, RE_END, RE_CAT, RE_ALT, RE_REPEAT 
 /* Nodes refer to each other by index; an empty RE_CAT is the empty string. */
 struct bs_regex_node {
 	uint8_t kind;
+	uint8_t look;           /* RE_LOOK: enum bs_regex_look */
 	uint16_t min, max;      /* RE_REPEAT; max may be RE_UNBOUNDED */
 	uint32_t set;           /* RE_BYTES: index in sets */
 	uint32_t child, last;   /* first and last child: RE_CAT, RE_ALT; RE_REPEAT: child */

@@ -20,13 +20,24 @@
  * real policies' largest patterns have tens. x{1000} must still fit. */
 #define STATES_MAX 4000
 
-enum state_kind { S_BYTES, S_SPLIT, S_START, S_END, S_MATCH };
+enum state_kind { S_BYTES, S_SPLIT, S_LOOK, S_MATCH, S_CTX };
+
+/*
+ * Assertions are decided from the byte before and the byte after: one whose
+ * answer needs the byte after is kept in the state set (deferred) until the
+ * next byte, or the end, is known; the set then also holds an S_CTX state
+ * that says what the byte before was (one of these kinds).
+ */
+enum { CTX_START, CTX_WORD, CTX_LF, CTX_CR, CTX_NUL, CTX_OTHER, N_CTX };
+#define AT_START (-1)
+#define AT_END (-1)
+#define UNKNOWN_NEXT (-2)
 
 struct state {
 	uint8_t kind;
 	uint32_t out;
 	uint32_t alt;           /* S_SPLIT: the second way */
-	uint32_t set;           /* S_BYTES */
+	uint32_t set;           /* S_BYTES; S_LOOK: enum bs_regex_look; S_CTX: CTX_* */
 };
 
 /* The DFA cache: states are sorted NFA state sets, transitions per byte class. */
@@ -68,7 +79,13 @@ struct bs_regex {
 	uint32_t n_states, entry, match;
 	struct bs_byteset *sets;
 	uint32_t *mark, gen;            /* closure: visited when mark == gen */
+	uint32_t *mark2, gen2, *stack2; /* resolving deferred assertions */
 	uint32_t *stack, *cur, *next;   /* n_states each */
+	uint32_t ctx;                   /* first S_CTX state; N_CTX of them */
+	bool deferred;                  /* closure() kept an assertion for later */
+	bool any_end;                   /* a match may end before the input does */
+	bool context;                   /* assertions look at the byte before */
+	bool may_be_empty;              /* a path to the match consumes nothing */
 	uint32_t *start, n_start;       /* the NFA states after the prefix */
 	unsigned dfa_states_max;
 	uint64_t stepped;               /* NFA states stepped, all matches */
@@ -118,10 +135,10 @@ static uint32_t compile(struct bs_regex *re, const struct bs_regex_tree *t, uint
 		entry = add_state(re, S_BYTES, next, RE_NONE);
 		re->states[entry].set = n->set;
 		return entry;
-	case RE_START:
-		return add_state(re, S_START, next, RE_NONE);
-	case RE_END:
-		return add_state(re, S_END, next, RE_NONE);
+	case RE_LOOK:
+		entry = add_state(re, S_LOOK, next, RE_NONE);
+		re->states[entry].set = n->look;
+		return entry;
 	case RE_CAT:
 		for (k = n->last; k != RE_NONE; k = t->nodes[k].prev)
 			next = compile(re, t, k, next);
@@ -159,13 +176,97 @@ static void new_generation(struct bs_regex *re)
 	}
 }
 
+static bool is_word(int b)
+{
+	return b >= 0 && ((b >= '0' && b <= '9') || ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') || b == '_');
+}
+
+/*
+ * Whether assertion look holds between prev (a byte or AT_START) and next
+ * (a byte, AT_END or UNKNOWN_NEXT): 1, 0, or -1 when it depends on next.
+ */
+static int look_holds(unsigned look, int prev, int next)
+{
+	bool unknown = next == UNKNOWN_NEXT;
+
+	switch (look) {
+	case LOOK_START:
+		return prev == AT_START;
+	case LOOK_START_LF:
+		return prev == AT_START || prev == '\n';
+	case LOOK_START_CRLF:
+		if (prev == AT_START || prev == '\n')
+			return 1;
+		if (prev != '\r')
+			return 0;
+		return unknown ? -1 : next != '\n';
+	case LOOK_WORD_START_HALF:
+		return !is_word(prev);
+	default:
+		break;
+	}
+	if (unknown) {
+		if (look == LOOK_WORD_START && is_word(prev))
+			return 0;
+		if (look == LOOK_WORD_END && !is_word(prev))
+			return 0;
+		return -1;
+	}
+	switch (look) {
+	case LOOK_END:
+		return next == AT_END;
+	case LOOK_END_LF:
+		return next == AT_END || next == '\n';
+	case LOOK_END_CRLF:
+		return next == AT_END || next == '\r' || (next == '\n' && prev != '\r');
+	case LOOK_WORD:
+		return is_word(prev) != is_word(next);
+	case LOOK_NOT_WORD:
+		return is_word(prev) == is_word(next);
+	case LOOK_WORD_START:
+		return !is_word(prev) && is_word(next);
+	case LOOK_WORD_END:
+		return is_word(prev) && !is_word(next);
+	case LOOK_WORD_END_HALF:
+		return !is_word(next);
+	default:
+		return 0;
+	}
+}
+
+static unsigned ctx_of_byte(int b)
+{
+	if (b == AT_START)
+		return CTX_START;
+	if (is_word(b))
+		return CTX_WORD;
+	return b == '\n' ? CTX_LF : b == '\r' ? CTX_CR : b == 0 ? CTX_NUL : CTX_OTHER;
+}
+
+/* A byte standing for its kind: what assertions see of the byte before. */
+static int ctx_byte(unsigned ctx)
+{
+	static const int bytes[N_CTX] = { AT_START, 'a', '\n', '\r', 0, '!' };
+
+	return bytes[ctx];
+}
+
+/* The byte before, as the S_CTX state in a set says (AT_START without one). */
+static int prev_of(const struct bs_regex *re, const uint32_t *in, uint32_t n_in)
+{
+	for (uint32_t i = 0; i < n_in; i++)
+		if (re->states[in[i]].kind == S_CTX)
+			return ctx_byte(re->states[in[i]].set);
+	return AT_START;
+}
+
 /*
  * Follows the transitions that consume no input from s, within the current
- * generation. States that consume a byte, the match state, and '$' when not
- * at_end go to out (when given). Returns whether the match state was reached.
+ * generation, at a position between prev and next. States that consume a
+ * byte, the match state, and assertions that need the unknown next byte go
+ * to out (when given). Returns whether the match state was reached.
  */
-static bool closure(struct bs_regex *re, uint32_t s, bool at_start, bool at_end, uint32_t *out,
-		    uint32_t *n_out)
+static bool closure(struct bs_regex *re, uint32_t s, int prev, int next, uint32_t *out, uint32_t *n_out)
 {
 	uint32_t top = 0;
 	bool matched = false;
@@ -177,6 +278,7 @@ static bool closure(struct bs_regex *re, uint32_t s, bool at_start, bool at_end,
 	while (top > 0) {
 		const struct state *st = &re->states[re->stack[--top]];
 		uint32_t follow[2], n_follow = 0;
+		int holds;
 
 		switch (st->kind) {
 		case S_MATCH:
@@ -188,15 +290,16 @@ static bool closure(struct bs_regex *re, uint32_t s, bool at_start, bool at_end,
 			follow[n_follow++] = st->alt;
 			follow[n_follow++] = st->out;
 			break;
-		case S_START:
-			if (at_start)
+		case S_LOOK:
+			holds = look_holds(st->set, prev, next);
+			if (holds > 0) {
 				follow[n_follow++] = st->out;
-			break;
-		case S_END:
-			if (at_end)
-				follow[n_follow++] = st->out;
-			else if (out)
+			} else if (holds < 0 && out) {
 				out[(*n_out)++] = (uint32_t)(st - re->states);
+				re->deferred = true;
+			}
+			break;
+		case S_CTX:
 			break;
 		default:
 			if (out)
@@ -213,30 +316,96 @@ static bool closure(struct bs_regex *re, uint32_t s, bool at_start, bool at_end,
 	return matched;
 }
 
+/* After a closure at a position after prev: the S_CTX state, if one is needed. */
+static void add_ctx(struct bs_regex *re, int prev, uint32_t *out, uint32_t *n_out)
+{
+	/* Without assertions that look at the byte before, all that matters is
+	 * whether there is one (\\A after a deferred \\z): fewer DFA states. */
+	if (re->deferred)
+		out[(*n_out)++] = re->ctx + (re->context || prev == AT_START ? ctx_of_byte(prev) : CTX_OTHER);
+	re->deferred = false;
+}
+
+/*
+ * A deferred assertion now decided to hold, between prev and byte: the
+ * states it leads to at this position, then byte consumed from there (into
+ * out, in the current generation).
+ */
+static void resolve(struct bs_regex *re, uint32_t s, int prev, uint8_t byte, uint32_t *out, uint32_t *n_out)
+{
+	uint32_t top = 0;
+
+	if (++re->gen2 == 0) {
+		memset(re->mark2, 0, re->n_states * sizeof(*re->mark2));
+		re->gen2 = 1;
+	}
+	re->mark2[s] = re->gen2;
+	re->stack2[top++] = s;
+	while (top > 0) {
+		const struct state *st = &re->states[re->stack2[--top]];
+		uint32_t follow[2], n_follow = 0;
+
+		switch (st->kind) {
+		case S_SPLIT:
+			follow[n_follow++] = st->alt;
+			follow[n_follow++] = st->out;
+			break;
+		case S_LOOK:
+			if (look_holds(st->set, prev, byte) > 0)
+				follow[n_follow++] = st->out;
+			break;
+		case S_BYTES:
+			if (bs_byteset_has(&re->sets[st->set], byte))
+				(void)closure(re, st->out, byte, UNKNOWN_NEXT, out, n_out);
+			break;
+		default:
+			break;
+		}
+		for (uint32_t k = 0; k < n_follow; k++) {
+			if (re->mark2[follow[k]] != re->gen2) {
+				re->mark2[follow[k]] = re->gen2;
+				re->stack2[top++] = follow[k];
+			}
+		}
+	}
+}
+
 /* The states after consuming byte from the set in[], into re->next. */
 static uint32_t step(struct bs_regex *re, const uint32_t *in, uint32_t n_in, uint8_t byte)
 {
+	int prev = prev_of(re, in, n_in);
 	uint32_t n = 0;
 
 	new_generation(re);
 	re->stepped += n_in;
+	re->deferred = false;
 	for (uint32_t i = 0; i < n_in; i++) {
 		const struct state *st = &re->states[in[i]];
 
 		if (st->kind == S_BYTES && bs_byteset_has(&re->sets[st->set], byte))
-			(void)closure(re, st->out, false, false, re->next, &n);
+			(void)closure(re, st->out, byte, UNKNOWN_NEXT, re->next, &n);
+		else if (st->kind == S_LOOK && look_holds(st->set, prev, byte) > 0)
+			resolve(re, st->out, prev, byte, re->next, &n);
 	}
+	add_ctx(re, byte, re->next, &n);
 	return n;
 }
 
-/* Whether the input may end (after at least one byte) in this set. */
+/* Whether the input may end in this set. */
 static bool accepts(struct bs_regex *re, const uint32_t *in, uint32_t n_in)
 {
+	int prev = prev_of(re, in, n_in);
 	bool matched = false;
 
 	new_generation(re);
-	for (uint32_t i = 0; i < n_in && !matched; i++)
-		matched = closure(re, in[i], false, true, NULL, NULL);
+	for (uint32_t i = 0; i < n_in && !matched; i++) {
+		const struct state *st = &re->states[in[i]];
+
+		if (st->kind == S_MATCH)
+			matched = true;
+		else if (st->kind == S_LOOK && look_holds(st->set, prev, AT_END) > 0)
+			matched = closure(re, st->out, prev, AT_END, NULL, NULL);
+	}
 	return matched;
 }
 
@@ -410,7 +579,7 @@ static int match(struct bs_regex *re, const uint8_t *s, size_t len)
 
 	new_generation(re);
 	if (len == 0)
-		return closure(re, re->entry, true, true, NULL, NULL);
+		return closure(re, re->entry, AT_START, AT_END, NULL, NULL);
 	if (len < re->prefix_len || memcmp(s, re->prefix, re->prefix_len) != 0 || re->n_start == 0)
 		return 0;
 	i = re->prefix_len;
@@ -478,13 +647,19 @@ int bs_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget)
  * Bytes no pattern set tells apart share a class, so a DFA state has one
  * transition per class instead of 256.
  */
-static void byte_classes(struct bs_regex *re, uint32_t n_sets)
+static void byte_classes(struct bs_regex *re, uint32_t n_sets, bool context)
 {
+	/* What assertions tell apart of the bytes around them. */
+	static const struct bs_byteset word = { { UINT64_C(0x03ff000000000000), UINT64_C(0x07fffffe87fffffe), 0, 0 } };
+	static const struct bs_byteset lf = { { UINT64_C(1) << '\n', 0, 0, 0 } };
+	static const struct bs_byteset cr = { { UINT64_C(1) << '\r', 0, 0, 0 } };
+	static const struct bs_byteset nul = { { 1, 0, 0, 0 } };
+	const struct bs_byteset *extra[] = { &word, &lf, &cr, &nul };
 	struct bs_byteset bound = { { 0 } };
 	unsigned c = 0;
 
-	for (uint32_t k = 0; k < n_sets; k++) {
-		const struct bs_byteset *s = &re->sets[k];
+	for (uint32_t k = 0; k < n_sets + (context ? BS_ARRAY_SIZE(extra) : 0); k++) {
+		const struct bs_byteset *s = k < n_sets ? &re->sets[k] : extra[k - n_sets];
 
 		for (int i = 0; i < 4; i++)
 			bound.w[i] |= s->w[i] ^ (s->w[i] << 1 | (i ? s->w[i - 1] >> 63 : 0));
@@ -508,6 +683,8 @@ void bs_regex_free(struct bs_regex *re)
 	free(re->states);
 	free(re->sets);
 	free(re->mark);
+	free(re->mark2);
+	free(re->stack2);
 	free(re->stack);
 	free(re->cur);
 	free(re->next);
@@ -539,7 +716,9 @@ static int find_prefix(struct bs_regex *re)
 	uint32_t n = 0;
 
 	new_generation(re);
-	(void)closure(re, re->entry, true, false, re->next, &n);
+	re->deferred = false;
+	(void)closure(re, re->entry, AT_START, UNKNOWN_NEXT, re->next, &n);
+	add_ctx(re, AT_START, re->next, &n);
 	while (re->prefix_len < PREFIX_MAX && n == 1 && re->states[re->next[0]].kind == S_BYTES &&
 	       singleton(&re->sets[re->states[re->next[0]].set], &re->prefix[re->prefix_len])) {
 		uint32_t *t = re->cur;
@@ -556,25 +735,89 @@ static int find_prefix(struct bs_regex *re)
 	return 0;
 }
 
-static int build(struct bs_regex_tree *t, uint32_t n_states, struct bs_regex **out)
+/* Whether an assertion needs to know more of the bytes around it than \\A and \\z do. */
+static bool needs_context(const struct bs_regex_tree *t)
+{
+	for (uint32_t i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].kind == RE_LOOK && t->nodes[i].look != LOOK_START && t->nodes[i].look != LOOK_END)
+			return true;
+	return false;
+}
+
+/*
+ * Whether target follows from s through states that consume nothing, any
+ * assertion taken as holding: regex-automata's NFA has_empty.
+ */
+static bool reaches_without_bytes(struct bs_regex *re, uint32_t s, uint32_t target)
+{
+	uint32_t top = 0;
+
+	new_generation(re);
+	re->mark[s] = re->gen;
+	re->stack[top++] = s;
+	while (top > 0) {
+		const struct state *st = &re->states[re->stack[--top]];
+		uint32_t follow[2], n_follow = 0;
+
+		if ((uint32_t)(st - re->states) == target)
+			return true;
+		if (st->kind == S_SPLIT) {
+			follow[n_follow++] = st->alt;
+			follow[n_follow++] = st->out;
+		} else if (st->kind == S_LOOK) {
+			follow[n_follow++] = st->out;
+		}
+		for (uint32_t k = 0; k < n_follow; k++) {
+			if (re->mark[follow[k]] != re->gen) {
+				re->mark[follow[k]] = re->gen;
+				re->stack[top++] = follow[k];
+			}
+		}
+	}
+	return false;
+}
+
+static int build(struct bs_regex_tree *t, uint32_t n_states, bool any_end, struct bs_regex **out)
 {
 	struct bs_regex *re = calloc(1, sizeof(*re));
+	struct bs_byteset *sets;
+	uint32_t loop;
 
 	if (!re)
 		return -ENOMEM;
+	n_states += N_CTX + 2;
 	re->states = malloc(n_states * sizeof(*re->states));
 	re->mark = calloc(n_states, sizeof(*re->mark));
+	re->mark2 = calloc(n_states, sizeof(*re->mark2));
 	re->stack = malloc(n_states * sizeof(*re->stack));
+	re->stack2 = malloc(n_states * sizeof(*re->stack2));
 	re->cur = malloc(n_states * sizeof(*re->cur));
 	re->next = malloc(n_states * sizeof(*re->next));
-	if (!re->states || !re->mark || !re->stack || !re->cur || !re->next) {
+	sets = realloc(t->sets, (t->n_sets + 1) * sizeof(*sets));
+	if (!re->states || !re->mark || !re->mark2 || !re->stack || !re->stack2 || !re->cur || !re->next ||
+	    !sets) {
 		bs_regex_free(re);
 		return -ENOMEM;
 	}
-	re->sets = BS_STEAL(t->sets);
+	t->sets = NULL;
+	re->sets = sets;
+	memset(&re->sets[t->n_sets], 0xff, sizeof(*re->sets));
+	re->any_end = any_end;
+	re->ctx = re->n_states;
+	for (unsigned c = 0; c < N_CTX; c++)
+		re->states[add_state(re, S_CTX, RE_NONE, RE_NONE)].set = c;
 	re->match = add_state(re, S_MATCH, RE_NONE, RE_NONE);
-	re->entry = compile(re, t, t->root, re->match);
-	byte_classes(re, t->n_sets);
+	loop = re->match;
+	if (any_end) {
+		/* Anything may follow the match: the pattern, then any bytes. */
+		loop = add_state(re, S_SPLIT, RE_NONE, re->match);
+		re->states[loop].out = add_state(re, S_BYTES, loop, RE_NONE);
+		re->states[re->states[loop].out].set = t->n_sets;
+	}
+	re->entry = compile(re, t, t->root, loop);
+	re->context = needs_context(t);
+	re->may_be_empty = reaches_without_bytes(re, re->entry, loop);
+	byte_classes(re, t->n_sets, re->context);
 	re->dfa_states_max = DFA_TRANS_MAX / re->n_classes;
 	if (re->dfa_states_max > DFA_STATES_MAX)
 		re->dfa_states_max = DFA_STATES_MAX;
@@ -584,13 +827,13 @@ static int build(struct bs_regex_tree *t, uint32_t n_states, struct bs_regex **o
 		return -ENOMEM;
 	}
 	re->nfa_bytes = sizeof(*re) + t->n_sets * sizeof(*re->sets) + re->n_start * sizeof(*re->start) +
-			n_states * (sizeof(*re->states) + sizeof(*re->mark) + sizeof(*re->stack) +
+			n_states * (sizeof(*re->states) + 2 * sizeof(*re->mark) + 2 * sizeof(*re->stack) +
 				    sizeof(*re->cur) + sizeof(*re->next));
 	*out = re;
 	return 0;
 }
 
-int bs_regex_new(const char *pattern, struct bs_regex **out)
+static int regex_new(const char *pattern, bool any_end, struct bs_regex **out)
 {
 	struct bs_regex_tree t = { 0 };
 	uint64_t cost;
@@ -601,7 +844,22 @@ int bs_regex_new(const char *pattern, struct bs_regex **out)
 	if (r < 0)
 		return r;
 	cost = node_cost(&t, t.root) + 1;
-	r = cost > STATES_MAX ? -E2BIG : build(&t, (uint32_t)cost, out);
+	r = cost > STATES_MAX ? -E2BIG : build(&t, (uint32_t)cost, any_end, out);
 	bs_regex_tree_clear(&t);
 	return r;
+}
+
+int bs_regex_new(const char *pattern, struct bs_regex **out)
+{
+	return regex_new(pattern, false, out);
+}
+
+int bs_regex_new_prefix(const char *pattern, struct bs_regex **out)
+{
+	return regex_new(pattern, true, out);
+}
+
+bool bs_regex_may_be_empty(const struct bs_regex *re)
+{
+	return re->may_be_empty;
 }

@@ -3,35 +3,39 @@
 #ifndef BOOTSEAL_REGEX_H
 #define BOOTSEAL_REGEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /*
- * A regex in the dialect composefs-rs matches file_contexts with (byte
- * oriented, ASCII classes, '.' matching any byte, '$' only at the very end),
- * which PCRE2 gives with DOTALL | DOLLAR_ENDONLY and no UTF. Matching is a
- * lazily built DFA over a Thompson NFA: time linear in the input whatever
- * the pattern, where PCRE2 may backtrack exponentially.
- *
- * Only a subset is accepted, the one whose meaning is certain to be the same
- * in PCRE2 and in Rust's regex-syntax: literals (ASCII), escaped punctuation,
- * \d \w \s \D \W \S \n \t \r \f, '.', bracket classes (ranges, negation,
- * escapes, [:name:]), * + ? {n} {n,} {n,m} (lazy or not), ( ) (?: ), '|',
- * '^' and '$'. Anything else is left to the caller's PCRE2.
+ * A regex in the dialect composefs-rs matches file_contexts with: Rust's
+ * regex-syntax with Unicode off, bytes (not UTF-8) matched, NUL as the line
+ * terminator (regex-parse.c says what that is in full). Matching is a lazily
+ * built DFA over a Thompson NFA: time linear in the input whatever the
+ * pattern, as regex-automata's lazy DFA, where PCRE2 may backtrack.
  */
 struct bs_regex;
 
 /*
- * Compiles a NUL-terminated pattern. -EINVAL: outside the subset (which
- * includes invalid patterns); -E2BIG: larger than the automaton limits
- * (repetition counts, states, nesting); -ENOMEM.
+ * Compiles a NUL-terminated pattern. -EINVAL: regex-syntax refuses it (where
+ * composefs-rs tries PCRE2); -EOPNOTSUPP: regex-syntax accepts it but its
+ * meaning needs Unicode tables bootseal lacks ((?u) with classes, '.' or
+ * case folding); -ENOEXEC: regex-syntax accepts it but regex-automata's lazy
+ * DFA refuses it (Unicode word boundaries); -E2BIG: larger than the
+ * automaton limits (repetition counts, states, nesting); -ENOMEM.
  */
 int bs_regex_new(const char *pattern, struct bs_regex **out);
+
+/*
+ * The same, for a regex that matches when it matches a prefix of the input,
+ * as an anchored search of regex-automata reports a match.
+ */
+int bs_regex_new_prefix(const char *pattern, struct bs_regex **out);
 void bs_regex_free(struct bs_regex *re);
 
 /*
- * 1 when the whole of s matches (as PCRE2 would match ^(?:PATTERN)$), else
- * 0. Never fails: without memory for its DFA cache it steps the NFA directly.
+ * 1 when the whole of s matches (a prefix of it for bs_regex_new_prefix),
+ * else 0. Never fails: without memory for its DFA cache it steps the NFA directly.
  * Not thread-safe (the cache is filled as it goes).
  */
 int bs_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len);
@@ -56,5 +60,17 @@ struct bs_regex_budget {
  * the automaton does not fit in budget->nfa_bytes_left (re is unchanged).
  */
 int bs_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget);
+
+/*
+ * Whether the pattern can match without consuming a byte, whatever its
+ * assertions say (regex-automata's NFA has_empty).
+ */
+bool bs_regex_may_be_empty(const struct bs_regex *re);
+
+/*
+ * The pattern to give Debian 12's PCRE2 (10.42) for the meaning newer ones
+ * (composefs-rs's) give it. NULL without memory; free() it.
+ */
+char *bs_regex_pcre2_compat(const char *pattern);
 
 #endif

@@ -3,10 +3,11 @@
  * Facts matched from composefs-rs crates/composefs-boot/src/selabel.rs
  * (0fbc8533): spec lines are "REGEX [-T] CONTEXT"; the key looked up is the
  * path followed by one type byte, so a spec becomes ^(REGEX)T$ (or ^(REGEX).$
- * without a type); regexes are byte-oriented, '.' matches newlines, '$' only
- * the end. PCRE2 without UTF, with DOTALL and DOLLAR_ENDONLY, is that dialect;
- * lib/regex.c matches the common subset of it in linear time, and PCRE2 only
- * gets the specs outside that subset.
+ * without a type). That pattern is compiled in Rust's regex-syntax dialect
+ * (Unicode off, bytes, NUL the line terminator: lib/regex.c reads it) and
+ * searched anchored at the start, a match ending anywhere; only a pattern
+ * regex-syntax refuses goes to PCRE2, with its default options (no DOTALL),
+ * searched unanchored. A pattern neither compiles stops the policy.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <bootseal/selabel.h>
@@ -31,8 +32,10 @@ struct spec {
 	char type;              /* 0: any */
 	char *context;          /* NULL for <<none>> */
 	size_t prefix_len;      /* literal prefix every match must start with */
+	int filterable;         /* the type and prefix tell which keys cannot match */
 	char *prefix;
 	struct bs_regex *re;    /* compiled on first use, */
+	struct bs_regex *whole; /* the same, matching whole keys only (see split_possible) */
 	pcre2_code *code;       /* or this when outside regex.c's subset */
 	int broken;             /* did not compile: never matches */
 };
@@ -74,6 +77,7 @@ struct bs_selabel {
 	struct bs_regex_budget budget;  /* .work: this lookup's */
 	uint64_t work, bytes;           /* all lookups': steps, path bytes */
 	char failure[320];              /* why lookups can no longer be trusted */
+	int utf8empty;                  /* a spec of regex.c's can match the empty string */
 	struct alias *aliases;
 	size_t n_aliases, cap_aliases;
 	pcre2_match_data *match;
@@ -85,6 +89,7 @@ static void spec_clear(struct spec *s)
 	free(s->context);
 	free(s->prefix);
 	bs_regex_free(s->re);
+	bs_regex_free(s->whole);
 	pcre2_code_free(s->code);
 }
 
@@ -134,14 +139,15 @@ static size_t literal_prefix(const char *re, char *out)
 {
 	size_t n = 0;
 
-	if (strchr(re, '|'))
+	if (strchr(re, '|') || strchr(re, '#'))
 		return 0;
 	for (const char *p = re; *p;) {
 		char c = *p;
 		size_t step = 1;
 
 		if (c == '\\') {
-			if (!p[1] || isalnum((unsigned char)p[1]))
+			/* Only escaped metacharacters are literals in both dialects. */
+			if (!p[1] || !strchr(".+*?()|[]{}^$\\", p[1]))
 				break;
 			c = p[1];
 			step = 2;
@@ -210,14 +216,15 @@ static int add_spec(struct bs_selabel *sel, const char *re, char type, const cha
 
 /*
  * composefs-rs compiles every spec when it loads the policy and stops when
- * one is neither Rust regex-syntax nor PCRE2; lookups here compile lazily,
- * so a spec that can never compile is caught now. Whatever regex.c accepts
- * both accept; whatever PCRE2 compiles composefs-rs can fall back to.
+ * one is neither regex-syntax nor PCRE2; lookups here compile lazily, so a
+ * spec that can never compile is caught now. *filterable: whether the key's
+ * type byte and the spec's literal prefix can rule a match out (they cannot
+ * when the spec's parentheses reach out of the ^( )T$ around it).
  */
-static int check_compiles(const char *re, char type, const char *file, unsigned lineno,
-			  struct bs_error *err)
+static int check_compiles(const char *re, char type, const char *file, unsigned lineno, int *filterable,
+			  int *may_be_empty, struct bs_error *err)
 {
-	_cleanup_free_ char *pattern = NULL;
+	_cleanup_free_ char *pattern = NULL, *compat = NULL;
 	struct bs_regex *compiled = NULL;
 	PCRE2_UCHAR message[120];
 	PCRE2_SIZE erroff;
@@ -228,15 +235,44 @@ static int check_compiles(const char *re, char type, const char *file, unsigned 
 		pattern = NULL;
 		return -ENOMEM;
 	}
-	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
-	if (code) {
-		pcre2_code_free(code);
+	r = bs_regex_new_prefix(pattern, &compiled);
+	if (r == 0)
+		*may_be_empty = bs_regex_may_be_empty(compiled);
+	bs_regex_free(compiled);
+	if (r == 0) {
+		r = bs_regex_new_prefix(re, &compiled);
+		bs_regex_free(compiled);
+		if (r == -ENOMEM)
+			return r;
+		*filterable = r == 0 && !strchr(re, '#');
 		return 0;
 	}
-	r = bs_regex_new(pattern, &compiled);
-	bs_regex_free(compiled);
-	if (r == 0 || r == -ENOMEM)
+	switch (r) {
+	case -EINVAL:
+		break;
+	case -EOPNOTSUPP:
+		return bs_error_set(err, -EBADMSG, file,
+				    "line %u: regex '%.200s' needs Unicode tables in (?u) mode, which bootseal does not have",
+				    lineno, re);
+	case -ENOEXEC:
+		return bs_error_set(err, -EBADMSG, file,
+				    "line %u: regex '%.200s' has a Unicode word boundary, which composefs-rs's lazy DFA refuses",
+				    lineno, re);
+	case -E2BIG:
+		return bs_error_set(err, -EBADMSG, file, "line %u: regex '%.200s' is larger than bootseal allows",
+				    lineno, re);
+	default:
 		return r;
+	}
+	compat = bs_regex_pcre2_compat(pattern);
+	if (!compat)
+		return -ENOMEM;
+	code = pcre2_compile((PCRE2_SPTR)compat, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
+	if (code) {
+		pcre2_code_free(code);
+		*filterable = !strchr(re, '|') && !strstr(re, "(?") && !strstr(re, "(*");
+		return 0;
+	}
 	if (pcre2_get_error_message(errcode, message, sizeof(message)) < 0)
 		message[0] = '\0';
 	return bs_error_set(err, -EBADMSG, file, "line %u: regex '%.200s' does not compile: %s", lineno, re,
@@ -248,7 +284,7 @@ static int parse_spec_line(struct bs_selabel *sel, char *line, const char *file,
 {
 	char *cursor = line, *re, *second, *third, *extra;
 	char type = 0;
-	int r;
+	int r, filterable = 0, may_be_empty = 0;
 
 	re = next_token(&cursor);
 	if (!re || re[0] == '#')
@@ -269,10 +305,15 @@ static int parse_spec_line(struct bs_selabel *sel, char *line, const char *file,
 					    lineno, second);
 		type = second[1];
 	}
-	r = check_compiles(re, type, file, lineno, err);
+	r = check_compiles(re, type, file, lineno, &filterable, &may_be_empty, err);
+	if (may_be_empty)
+		sel->utf8empty = 1;
 	if (r < 0)
 		return r;
-	return add_spec(sel, re, type, third ? third : second);
+	r = add_spec(sel, re, type, third ? third : second);
+	if (r == 0)
+		sel->specs[sel->n_specs - 1].filterable = filterable;
+	return r;
 }
 
 static int add_alias(struct bs_selabel *sel, const char *from, const char *to)
@@ -578,7 +619,7 @@ int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, c
 
 static int spec_compile(struct bs_selabel *sel, struct spec *s)
 {
-	_cleanup_free_ char *pattern = NULL;
+	_cleanup_free_ char *pattern = NULL, *compat = NULL;
 	int errcode, r;
 	PCRE2_SIZE erroff;
 
@@ -587,8 +628,7 @@ static int spec_compile(struct bs_selabel *sel, struct spec *s)
 		pattern = NULL;
 		return -ENOMEM;
 	}
-	/* The same pattern string: where regex.c accepts it, it means the same. */
-	r = bs_regex_new(pattern, &s->re);
+	r = bs_regex_new_prefix(pattern, &s->re);
 	if (r == 0) {
 		r = bs_regex_share_budget(s->re, &sel->budget);
 		if (r < 0) {
@@ -596,18 +636,16 @@ static int spec_compile(struct bs_selabel *sel, struct spec *s)
 			return r;
 		}
 	}
-	if (r != -EINVAL && r != -E2BIG)
-		return r;
-	s->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-				PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &errcode, &erroff, NULL);
+	if (r != -EINVAL)
+		return r == 0 || r == -ENOMEM ? r : -E2BIG;
+	/* Only what regex-syntax refuses, with PCRE2's default options, as composefs-rs. */
+	compat = bs_regex_pcre2_compat(pattern);
+	if (!compat)
+		return -ENOMEM;
+	s->code = pcre2_compile((PCRE2_SPTR)compat, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
 	if (!s->code) {
-		/* composefs-rs falls back to default-flag PCRE2 for what its DFA cannot parse. */
-		s->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
-					&erroff, NULL);
-		if (!s->code) {
-			s->broken = 1;
-			return 0;
-		}
+		s->broken = 1;
+		return 0;
 	}
 	(void)pcre2_jit_compile(s->code, PCRE2_JIT_COMPLETE);
 	return 0;
@@ -641,6 +679,44 @@ static int spec_matches(struct bs_selabel *sel, struct spec *s, const char *key,
 	return rc >= 0;
 }
 
+/*
+ * composefs-rs's lazy DFA runs in UTF-8 mode: when one of its patterns can
+ * match the empty string, a match ending inside a UTF-8 sequence (before a
+ * continuation byte) is no match at all. Which end the DFA reports depends
+ * on the order of preference regex.c does not keep, so when s could end a
+ * match there the answer cannot be told: 1 then, 0 when every end s could
+ * have is a character boundary.
+ */
+static int split_possible(struct bs_selabel *sel, struct spec *s, const char *key, size_t len)
+{
+	_cleanup_free_ char *pattern = NULL;
+	int r;
+
+	if (!sel->utf8empty)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if (((uint8_t)key[i] & 0xc0) != 0x80)
+			continue;
+		if (!s->whole) {
+			if (asprintf(&pattern, "^(%s)%c$", s->regex, s->type ? s->type : '.') < 0) {
+				pattern = NULL;
+				return -ENOMEM;
+			}
+			r = bs_regex_new(pattern, &s->whole);
+			if (r == 0)
+				r = bs_regex_share_budget(s->whole, &sel->budget);
+			if (r < 0) {
+				bs_regex_free(BS_STEAL(s->whole));
+				return r;
+			}
+		}
+		/* Ending at i, with the end's assertions: at least what could end there. */
+		if (bs_regex_matches(s->whole, (const uint8_t *)key, i))
+			return 1;
+	}
+	return 0;
+}
+
 static const char *lookup(struct bs_selabel *sel, const char *path, size_t path_len, char type)
 {
 	char key[PATH_MAX + 2];
@@ -652,9 +728,9 @@ static const char *lookup(struct bs_selabel *sel, const char *path, size_t path_
 	for (size_t i = sel->n_specs; i-- > 0;) {
 		struct spec *s = &sel->specs[i];
 
-		if (s->type && s->type != type)
+		if (s->filterable && s->type && s->type != type)
 			continue;
-		if (s->prefix_len > path_len || memcmp(s->prefix, path, s->prefix_len) != 0)
+		if (s->filterable && (s->prefix_len > path_len || memcmp(s->prefix, path, s->prefix_len) != 0))
 			continue;
 		if (!s->re && !s->code && !s->broken) {
 			r = spec_compile(sel, s);
@@ -669,6 +745,16 @@ static const char *lookup(struct bs_selabel *sel, const char *path, size_t path_
 		r = spec_matches(sel, s, key, path_len + 1);
 		if (r == -E2BIG)
 			return fail(sel, "pattern '%.200s' backtracks too much to match", s->regex);
+		if (r > 0 && s->re) {
+			r = split_possible(sel, s, key, path_len + 1);
+			if (r < 0)
+				return fail(sel, "out of memory compiling '%.200s'", s->regex);
+			if (r > 0)
+				return fail(sel, "a spec matches the empty string, and '%.200s' may end a match inside a "
+					    "UTF-8 character, where composefs-rs's answer depends on what bootseal does not model",
+					    s->regex);
+			return s->context;
+		}
 		if (r > 0)
 			return s->context;
 		if (sel->budget.work > STEPS_ALLOWANCE + (uint64_t)(path_len + 1) * STEPS_PER_BYTE_MAX)

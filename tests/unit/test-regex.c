@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The expected answers are PCRE2's (DOTALL | DOLLAR_ENDONLY, no UTF) on
- * ^(?:P)$: the table is written from its documented semantics, and the
- * random and real-policy tests ask PCRE2 itself, linked here as the oracle.
+ * The expected answers are regex-syntax's, as composefs-rs configures it
+ * (Unicode off, bytes, NUL the line terminator), on ^(?:P)$: the table's were
+ * checked against regex-automata built that way. The random and
+ * real-policy tests ask PCRE2 (DOTALL | DOLLAR_ENDONLY, no UTF), which means
+ * the same on the patterns they make and inputs without NUL.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
@@ -246,49 +248,49 @@ static const struct {
 	{ "(?=a)a", "a", REJECT },
 	{ "(?!a)b", "b", REJECT },
 	{ "(?<=a)b", "b", REJECT },
-	{ "(?i)a", "a", REJECT },
-	{ "(?P<n>a)", "a", REJECT },
-	{ "(?<n>a)", "a", REJECT },
+	{ "(?i)a", "a", 1 },
+	{ "(?P<n>a)", "a", 1 },
+	{ "(?<n>a)", "a", 1 },
 	{ "(?>a)", "a", REJECT },
 	{ "(?#c)", "", REJECT },
 	{ "(*UTF)a", "a", REJECT },
 	{ "\\Qa\\E", "a", REJECT },
 	/* escapes the dialects read differently, or not at all */
-	{ "\\x41", "A", REJECT },
+	{ "\\x41", "A", 1 },
 	{ "\\101", "A", REJECT },
 	{ "\\0", "", REJECT },
-	{ "\\v", "\v", REJECT },
+	{ "\\v", "\v", 1 },
 	{ "\\h", " ", REJECT },
-	{ "\\b", "", REJECT },
-	{ "\\A", "", REJECT },
-	{ "\\z", "", REJECT },
-	{ "\\<", "<", REJECT },
-	{ "\\>", ">", REJECT },
-	{ "\\_", "_", REJECT },
+	{ "\\b", "", 0 },
+	{ "\\A", "", 1 },
+	{ "\\z", "", 1 },
+	{ "\\<", "<", 0 },
+	{ "\\>", ">", 0 },
+	{ "\\_", "_", 1 },
 	{ "\\e", "\x1b", REJECT },
 	{ "\\p{L}", "a", REJECT },
 	{ "a\\", "a", REJECT },
 	/* quantifiers: possessive, stacked, nothing to repeat, '{' as literal */
-	{ "a*+", "a", REJECT },
-	{ "a++", "a", REJECT },
-	{ "a{2}+", "aa", REJECT },
-	{ "a**", "a", REJECT },
-	{ "a*??", "a", REJECT },
+	{ "a*+", "a", 1 },
+	{ "a++", "a", 1 },
+	{ "a{2}+", "aa", 1 },
+	{ "a**", "a", 1 },
+	{ "a*??", "a", 1 },
 	{ "*a", "a", REJECT },
 	{ "(*)", "", REJECT },
 	{ "a|*", "", REJECT },
-	{ "^*", "", REJECT },
-	{ "$+", "", REJECT },
+	{ "^*", "", 1 },
+	{ "$+", "", 1 },
 	{ "a{", "a{", REJECT },
 	{ "a{x}", "a{x}", REJECT },
 	{ "a{,2}", "a", REJECT },
 	{ "a{1,2", "a", REJECT },
-	{ "a{ 1}", "a", REJECT },
-	{ "a{01}", "a", REJECT },
+	{ "a{ 1}", "a", 1 },
+	{ "a{01}", "a", 1 },
 	{ "a{3,2}", "a", REJECT },
 	{ "{1}", "", REJECT },
-	{ "a}", "a}", REJECT },
-	{ "a]", "a]", REJECT },
+	{ "a}", "a}", 1 },
+	{ "a]", "a]", 1 },
 	{ "a{1001}", "a", REJECT },
 	{ "a{1,1001}", "a", REJECT },
 	{ "(a{1000}){1000}", "a", REJECT },
@@ -297,60 +299,123 @@ static const struct {
 	/* brackets */
 	{ "(a", "a", REJECT },
 	{ "a)", "a", REJECT },
-	{ "[]a]", "]", REJECT },
-	{ "[^]a]", "b", REJECT },
+	{ "[]a]", "]", 1 },
+	{ "[^]a]", "b", 1 },
 	{ "[a", "a", REJECT },
-	{ "[[a]]", "a", REJECT },
+	{ "[[a]]", "a", 1 },
 	{ "[a[]", "a", REJECT },
-	{ "[[:foo:]]", "a", REJECT },
+	{ "[[:foo:]]", "a", 0 },
 	{ "[[:alpha:]", "a", REJECT },
-	{ "[[.a.]]", "a", REJECT },
-	{ "[[=a=]]", "a", REJECT },
-	{ "[:alpha:]", "a", REJECT },
-	{ "[.a.]", ".", REJECT },
-	{ "[^=a=]", "a", REJECT },
-	{ "[:a\\]:]", "a", REJECT },
-	{ "[:\\:]", ":", REJECT },
-	{ "[.[:alpha:]]", "a", REJECT },
-	{ "[a&&b]", "a", REJECT },
-	{ "[a--b]", "a", REJECT },
-	{ "[a~~b]", "a", REJECT },
+	{ "[[.a.]]", "a", 1 },
+	{ "[[=a=]]", "a", 1 },
+	{ "[:alpha:]", "a", 1 },
+	{ "[.a.]", ".", 1 },
+	{ "[^=a=]", "a", 0 },
+	{ "[:a\\]:]", "a", 1 },
+	{ "[:\\:]", ":", 1 },
+	{ "[.[:alpha:]]", "a", 1 },
+	{ "[a&&b]", "a", 0 },
+	{ "[a--b]", "a", 1 },
+	{ "[a~~b]", "a", 1 },
 	{ "[z-a]", "a", REJECT },
 	{ "[\\d-z]", "a", REJECT },
 	{ "[a-\\d]", "a", REJECT },
-	{ "[a-b-c]", "a", REJECT },
-	{ "[[:digit:]-a]", "a", REJECT },
+	{ "[a-b-c]", "a", 1 },
+	{ "[[:digit:]-a]", "a", 1 },
 	{ "[\\b]", "\b", REJECT },
-	{ "[\\x41]", "A", REJECT },
+	{ "[\\x41]", "A", 1 },
+	/* issue 16: regex-syntax's own syntax */
+	{ "/[a-z&&[^m]]", "/m", 0 },
+	{ "/[a-z&&[^m]]", "/n", 1 },
+	{ "/[a-c--b]", "/b", 0 },
+	{ "/[a-c--b]", "/c", 1 },
+	{ "/[a~~b]", "/a", 1 },
+	{ "/[ab~~b]", "/b", 0 },
+	{ "(?i)[a-z--k]", "K", 0 },
+	{ "/w{,2}q", "/w{,2}q", REJECT },
+	{ "/d(?-s).e", "/d\ne", 1 },
+	{ "/d(?R).e", "/d\ne", 0 },
+	{ "(?s)/d.e", "/d\ne", 1 },
+	{ "a\\vb", "a\vb", 1 },
+	{ "a\\<b", "ab", 0 },
+	{ "a.\\<b", "a-b", 1 },
+	{ "a\\>.b", "a-b", 1 },
+	{ "\\b{start}a", "a", 1 },
+	{ "a\\b{end}", "a", 1 },
+	{ "a\\b{end}b", "ab", 0 },
+	{ "-\\b{start-half}-", "--", 1 },
+	{ "a\\b{end-half}-", "a-", 1 },
+	{ "a\\Bb", "ab", 1 },
+	{ "\\x{e9}", "\xc3\xa9", 1 },
+	{ "\\x{e9}", "\xe9", 0 },
+	{ "\\xe9", "\xe9", 1 },
+	{ "\\u00e9", "\xc3\xa9", 1 },
+	{ "a{2}{2}", "aaaa", 1 },
+	{ "a{2}{2}", "aa", 0 },
+	{ "a**", "aaa", 1 },
+	{ "(?=c).*", "c", REJECT },
+	{ "(?m)a$\nb", "a\nb", 1 },
+	{ "(?m)a$\rb", "a\rb", 0 },
+	{ "(?mR)a$\nb", "a\nb", 1 },
+	{ "(?mR)a\r^b", "a\rb", 1 },
+	{ "(?x) a b", "ab", 1 },
+	{ "(?i)\xc3\xa9", "\xc3\xa9", 1 },
+	{ "[[:^alpha:]&&[:ascii:]]", "1", 1 },
+	{ "(?u)a", "a", 1 },
+	{ "(?u).", "a", 1 },
+	{ "(?u).", "\xc3\xa9", 1 },
+	{ "(?u).", "\xe9", 0 },
+	{ "(?u)[^a]", "\xf0\x9f\x98\x80", 1 },
+	{ "(?u)[^a]", "\xed\xa0\x80", 0 },
+	{ "(?u)\\w", "a", REJECT }, /* Unicode tables: not in bootseal */
+	{ "(?u)\\b", "", REJECT },
+	{ "\\pL", "a", REJECT },
+	{ "a(?i)", "a", 1 },
+	{ "(?i)*", "", REJECT },
+	{ "(?)", "", REJECT },
+	{ "\\1", "", REJECT },
+	{ "a{ 2 }", "aa", 1 },
 	/* non-ASCII pattern bytes: one character or several bytes, per dialect */
-	{ "\xc3\xa9", "\xc3\xa9", REJECT },
+	{ "\xc3\xa9", "\xc3\xa9", 1 },
 	{ "[\xe9]", "\xe9", REJECT },
 };
 
 static void table(void **state)
 {
+	unsigned failures = 0;
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct bs_regex *re = NULL;
 		int r = bs_regex_new(cases[i].pattern, &re);
 
 		if (cases[i].expect == REJECT) {
-			if (r >= 0)
-				fail_msg("accepted '%s'", cases[i].pattern);
-			assert_true(r == -EINVAL || r == -E2BIG);
+			if (r >= 0) {
+				printf("accepted '%s'\n", cases[i].pattern);
+				failures++;
+				bs_regex_free(re);
+				continue;
+			}
+			assert_true(r == -EINVAL || r == -E2BIG || r == -EOPNOTSUPP || r == -ENOEXEC);
 			assert_null(re);
 			continue;
 		}
-		if (r < 0)
-			fail_msg("rejected '%s': %d", cases[i].pattern, r);
+		if (r < 0) {
+			printf("rejected '%s': %d\n", cases[i].pattern, r);
+			failures++;
+			continue;
+		}
 		/* Twice: the second answer comes from the DFA cache. */
 		for (int pass = 0; pass < 2; pass++)
 			if (bs_regex_matches(re, (const uint8_t *)cases[i].input, strlen(cases[i].input)) !=
-			    cases[i].expect)
-				fail_msg("'%s' on '%s': expected %d", cases[i].pattern, cases[i].input,
-					 cases[i].expect);
+			    cases[i].expect) {
+				printf("'%s' on '%s': expected %d\n", cases[i].pattern, cases[i].input,
+				       cases[i].expect);
+				failures += pass == 0;
+			}
 		bs_regex_free(re);
 	}
+	assert_int_equal(failures, 0);
 }
 
 /* A subject with a NUL inside: lengths, not C strings. */
@@ -359,7 +424,11 @@ static void embedded_nul(void **state)
 	struct bs_regex *re;
 
 	(void)state;
+	/* NUL is the line terminator composefs-rs configures: '.' skips it, (?s) not. */
 	assert_int_equal(bs_regex_new("a.b", &re), 0);
+	assert_int_equal(bs_regex_matches(re, (const uint8_t *)"a\0b", 3), 0);
+	bs_regex_free(re);
+	assert_int_equal(bs_regex_new("(?s)a.b", &re), 0);
 	assert_int_equal(bs_regex_matches(re, (const uint8_t *)"a\0b", 3), 1);
 	bs_regex_free(re);
 	assert_int_equal(bs_regex_new("a[^x]b", &re), 0);
@@ -370,26 +439,33 @@ static void embedded_nul(void **state)
 	bs_regex_free(re);
 }
 
-/* Groups nest up to 100 deep; PCRE2 (250) takes deeper ones. */
+/* Groups nest up to 250 deep, regex-syntax's nest limit; deeper ones are
+ * refused, for PCRE2 (checked against regex-automata). */
 static void nesting(void **state)
 {
-	char pattern[2 * 101 + 2];
+	char pattern[2 * 251 + 2];
 	struct bs_regex *re;
 
 	(void)state;
-	for (int depth = 100; depth <= 101; depth++) {
+	for (int depth = 250; depth <= 251; depth++) {
 		memset(pattern, '(', (size_t)depth);
 		pattern[depth] = 'a';
 		memset(pattern + depth + 1, ')', (size_t)depth);
 		pattern[2 * depth + 1] = '\0';
-		if (depth == 100) {
+		if (depth == 250) {
 			assert_int_equal(bs_regex_new(pattern, &re), 0);
 			assert_int_equal(bs_regex_matches(re, (const uint8_t *)"a", 1), 1);
 			bs_regex_free(re);
 		} else {
-			assert_int_equal(bs_regex_new(pattern, &re), -E2BIG);
+			assert_int_equal(bs_regex_new(pattern, &re), -EINVAL);
 		}
 	}
+	/* "ab" is a concatenation: one level more. */
+	memset(pattern, '(', 250);
+	memcpy(pattern + 250, "ab", 2);
+	memset(pattern + 252, ')', 250);
+	pattern[502] = '\0';
+	assert_int_equal(bs_regex_new(pattern, &re), -EINVAL);
 }
 
 /* The steps (bytes, NFA states stepped) of one match of pattern on "/usr/"
@@ -529,7 +605,7 @@ static size_t gen_input(uint8_t *s, size_t cap)
 	size_t n = rnd(12);
 
 	for (size_t i = 0; i < n && i < cap; i++)
-		s[i] = rnd(16) ? alphabet[rnd(sizeof(alphabet) - 1)] : (uint8_t)rnd(256);
+		s[i] = rnd(16) ? alphabet[rnd(sizeof(alphabet) - 1)] : (uint8_t)(1 + rnd(255));
 	return n < cap ? n : cap;
 }
 
@@ -549,8 +625,11 @@ static void differential_random(void **state)
 			rejected++;
 			continue;
 		}
-		if (oracle_new(b.s, &o) < 0)
-			fail_msg("PCRE2 refuses '%s', which the parser accepted", b.s);
+		/* regex-syntax takes some patterns PCRE2 refuses ("$+"): nothing to compare. */
+		if (oracle_new(b.s, &o) < 0) {
+			bs_regex_free(re);
+			continue;
+		}
 		patterns++;
 		for (int k = 0; k < 40; k++) {
 			uint8_t in[16];

@@ -229,6 +229,29 @@ static void rust_whitespace_and_paths(void **state)
 	put("etc/selinux/config", "SELINUXTYPE=targeted\n");
 }
 
+/*
+ * A spec that can match the empty string puts composefs-rs's lazy DFA in its
+ * UTF-8 mode, where a match ending inside a character is none: where the
+ * winning spec could end there, the lookup fails rather than guess; where
+ * every end is a character boundary, the answer stands.
+ */
+static void utf8_empty_matches(void **state)
+{
+	struct bs_selabel *sel;
+
+	(void)state;
+	put("etc/selinux/targeted/contexts/files/file_contexts.local",
+	    "/x.)|()|(\tsystem_u:object_r:split_t:s0\n");
+	sel = load();
+	assert_string_equal(LABEL(sel, "/xa", '-'), "system_u:object_r:split_t:s0");
+	assert_string_equal(LABEL(sel, "/xa\xc3\xa9", 'd'), "system_u:object_r:split_t:s0");
+	assert_null(bs_selabel_failure(sel));
+	assert_null(LABEL(sel, "/x\xc3\xa9", '-'));
+	assert_non_null(strstr(bs_selabel_failure(sel), "inside a UTF-8 character"));
+	bs_selabel_free(sel);
+	put("etc/selinux/targeted/contexts/files/file_contexts.local", "");
+}
+
 /* A pattern left to PCRE2 (a back reference: not linear-time matchable)
  * that backtracks exponentially runs out of its step budget and says so,
  * instead of hanging the seal. */
@@ -365,6 +388,7 @@ int main(void)
 		cmocka_unit_test(policy_errors),
 		cmocka_unit_test(policy_errors_like_composefs_rs),
 		cmocka_unit_test(rust_whitespace_and_paths),
+		cmocka_unit_test(utf8_empty_matches),
 		cmocka_unit_test(costly_pattern),
 		cmocka_unit_test(backtracking_policy),
 		cmocka_unit_test(policy_too_large_compiled),
