@@ -14,11 +14,6 @@
 #include "../lib/util.h"
 #include "cli.h"
 
-int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err)
-{
-	return bs_read_file(path, 0, max, buf, len, err);
-}
-
 void cli_warn_pin_value(const char *cmd, const char *key_spec)
 {
 	const char *q;

@@ -11,9 +11,8 @@
 #include <bootseal/error.h>
 #include <bootseal/tree.h>
 
-/* Reads a whole regular file of at most max bytes into *buf (malloc'd; a
- * zero-length file gives a non-NULL buffer). 0 or -errno with err filled. */
-int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err);
+#include "cli-util.h"
+
 
 /*
  * Text from the input (a layer's paths, a JSON string, a UKI's sections)
