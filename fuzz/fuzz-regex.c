@@ -32,34 +32,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pattern = strndup((const char *)data, (size_t)(nul - data));
 	if (!pattern)
 		return 0;
-	compat = bs_regex_pcre2_compat(pattern);
+	compat = bsi_regex_pcre2_compat(pattern);
 	if (compat) {
 		code = pcre2_compile((PCRE2_SPTR)compat, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
 		pcre2_code_free(code);
 	}
-	r1 = bs_regex_new(pattern, &whole);
-	r2 = bs_regex_new_prefix(pattern, &prefix);
+	r1 = bsi_regex_new(pattern, &whole);
+	r2 = bsi_regex_new_prefix(pattern, &prefix);
 	if ((r1 == 0) != (r2 == 0) && r1 != -ENOMEM && r2 != -ENOMEM) {
-		fprintf(stderr, "'%s': bs_regex_new %d, bs_regex_new_prefix %d\n", pattern, r1, r2);
+		fprintf(stderr, "'%s': bsi_regex_new %d, bsi_regex_new_prefix %d\n", pattern, r1, r2);
 		abort();
 	}
 	for (p = nul + 1; whole && prefix && p <= end;) {
 		const uint8_t *stop = memchr(p, '\0', (size_t)(end - p));
 		size_t len = (size_t)((stop ? stop : end) - p);
-		int w = bs_regex_matches(whole, p, len), pre = bs_regex_matches(prefix, p, len);
+		int w = bsi_regex_matches(whole, p, len), pre = bsi_regex_matches(prefix, p, len);
 
 		if (w && !pre) {
 			fprintf(stderr, "'%s' on %zu bytes: a whole match, no prefix match\n", pattern, len);
 			abort();
 		}
-		if (bs_regex_matches(whole, p, len) != w || bs_regex_matches(prefix, p, len) != pre) {
+		if (bsi_regex_matches(whole, p, len) != w || bsi_regex_matches(prefix, p, len) != pre) {
 			fprintf(stderr, "'%s' on %zu bytes: another answer the second time\n", pattern, len);
 			abort();
 		}
 		p += len + 1;
 	}
-	bs_regex_free(whole);
-	bs_regex_free(prefix);
+	bsi_regex_free(whole);
+	bsi_regex_free(prefix);
 	free(compat);
 	free(pattern);
 	return 0;

@@ -15,7 +15,7 @@
 
 static void free_names(struct bs_atomicfile *f)
 {
-	bs_tmp_forget(f->tmp_slot);
+	bsi_tmp_forget(f->tmp_slot);
 	f->tmp_slot = 0;
 	free(f->path);
 	free(f->tmp_path);
@@ -51,7 +51,7 @@ static int open_unnamed(const char *path, mode_t mode)
 	/* Committing links /proc/self/fd/N; without /proc there is no way to name it. */
 	if (access("/proc/self/fd", X_OK) < 0)
 		return -ENOSYS;
-	dir = bs_parent_dir(path);
+	dir = bsi_parent_dir(path);
 	if (!dir)
 		return -ENOMEM;
 	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
@@ -91,12 +91,12 @@ int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, s
 			free_names(f);
 			return -ENOMEM;
 		}
-		bs_tmp_block_signals(&old);
+		bsi_tmp_block_signals(&old);
 		f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (f->fd >= 0)
-			f->tmp_slot = bs_tmp_remember(f->tmp_path);
+			f->tmp_slot = bsi_tmp_remember(f->tmp_path);
 		r = f->fd < 0 ? -errno : 0;
-		bs_tmp_restore_signals(&old);
+		bsi_tmp_restore_signals(&old);
 		if (r == 0)
 			return 0;
 		if (r != -EEXIST)
@@ -129,11 +129,11 @@ static int name_unnamed(struct bs_atomicfile *f, int noreplace)
 		free(f->tmp_path);
 		if (make_tmp_name(f->path, attempt, &f->tmp_path) < 0)
 			return -ENOMEM;
-		bs_tmp_block_signals(&old);
+		bsi_tmp_block_signals(&old);
 		r = link_unnamed(f->fd, f->tmp_path);
 		if (r == 0)
-			f->tmp_slot = bs_tmp_remember(f->tmp_path);
-		bs_tmp_restore_signals(&old);
+			f->tmp_slot = bsi_tmp_remember(f->tmp_path);
+		bsi_tmp_restore_signals(&old);
 		if (r != -EEXIST)
 			break;
 	}
@@ -182,7 +182,7 @@ int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error
 		unlink(f->path);
 	}
 	/* The file is whole on disk; its new name is not until the directory is. */
-	if (!r && (r = bs_sync_parent_dir(f->path)) < 0)
+	if (!r && (r = bsi_sync_parent_dir(f->path)) < 0)
 		bs_error_set(err, r, f->path, "cannot sync its directory: %s", strerror(-r));
 	f->fd = -1;
 	free_names(f);
@@ -201,7 +201,7 @@ void bs_atomicfile_abort(struct bs_atomicfile *f)
 
 void bs_atomicfile_remove_temporaries(void)
 {
-	bs_tmp_remove_all();
+	bsi_tmp_remove_all();
 }
 
 int bs_atomicfile_write_all(const char *path, const void *buf, size_t len, mode_t mode,
@@ -213,7 +213,7 @@ int bs_atomicfile_write_all(const char *path, const void *buf, size_t len, mode_
 	r = bs_atomicfile_open(&f, path, mode, err);
 	if (r < 0)
 		return r;
-	r = bs_write_full(f.fd, buf, len);
+	r = bsi_write_full(f.fd, buf, len);
 	if (r < 0) {
 		bs_error_set(err, r, path, "cannot write: %s", strerror(-r));
 		bs_atomicfile_abort(&f);

@@ -259,15 +259,15 @@ int bs_authenticode_attach(struct bs_pe *pe, const uint8_t *der, size_t der_len,
 	}
 	/* Point the directory at the grown table, then grow: the re-check in
 	 * resize sees a consistent image. */
-	bs_put_le32(pe->data + pe->cert_dir_offset, table_off);
-	bs_put_le32(pe->data + pe->cert_dir_offset + 4, (uint32_t)(start + padded - table_off));
+	bsi_put_le32(pe->data + pe->cert_dir_offset, table_off);
+	bsi_put_le32(pe->data + pe->cert_dir_offset + 4, (uint32_t)(start + padded - table_off));
 	r = bs_pe_resize(pe, start + padded, err);
 	if (r < 0)
 		return r;
-	bs_put_le32(pe->data + start + PE_OFF(pe_win_certificate, length), (uint32_t)entry);
-	bs_put_le16(pe->data + start + PE_OFF(pe_win_certificate, revision), PE_WIN_CERT_REVISION_2_0);
-	bs_put_le16(pe->data + start + PE_OFF(pe_win_certificate, certificate_type),
-		    PE_WIN_CERT_TYPE_PKCS_SIGNED_DATA);
+	bsi_put_le32(pe->data + start + PE_OFF(pe_win_certificate, length), (uint32_t)entry);
+	bsi_put_le16(pe->data + start + PE_OFF(pe_win_certificate, revision), PE_WIN_CERT_REVISION_2_0);
+	bsi_put_le16(pe->data + start + PE_OFF(pe_win_certificate, certificate_type),
+		     PE_WIN_CERT_TYPE_PKCS_SIGNED_DATA);
 	memcpy(pe->data + start + sizeof(struct pe_win_certificate), der, der_len);
 	bs_pe_update_checksum(pe);
 	return 0;
@@ -324,15 +324,15 @@ static int walk_table(const struct bs_pe *pe, struct entry **entries, size_t *n,
 
 		if (end - off < sizeof(struct pe_win_certificate))
 			break;
-		len = bs_get_le32(h + PE_OFF(pe_win_certificate, length));
+		len = bsi_get_le32(h + PE_OFF(pe_win_certificate, length));
 		if (len < sizeof(struct pe_win_certificate) || len > end - off) {
 			free(e);
 			return bs_error_set(err, -EBADMSG, pe->path,
 					    "certificate table entry at 0x%zx has length %u, outside the table",
 					    off, len);
 		}
-		if (bs_get_le16(h + PE_OFF(pe_win_certificate, revision)) != PE_WIN_CERT_REVISION_2_0 ||
-		    bs_get_le16(h + PE_OFF(pe_win_certificate, certificate_type)) !=
+		if (bsi_get_le16(h + PE_OFF(pe_win_certificate, revision)) != PE_WIN_CERT_REVISION_2_0 ||
+		    bsi_get_le16(h + PE_OFF(pe_win_certificate, certificate_type)) !=
 			    PE_WIN_CERT_TYPE_PKCS_SIGNED_DATA) {
 			free(e);
 			return bs_error_set(err, -EBADMSG, pe->path,

@@ -22,7 +22,7 @@
 /* Rust's str::from_utf8: bootc skips names that are not valid UTF-8. */
 static int is_utf8(const char *name)
 {
-	return bs_utf8_valid(name, strlen(name));
+	return bsi_utf8_valid(name, strlen(name));
 }
 
 static void closedirp(DIR **d)

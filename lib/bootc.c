@@ -344,7 +344,7 @@ static int check_bls_entry(struct boot_check *bc, struct bs_tree_inode *inode, c
 			return r;
 		bytes = data;
 	}
-	if (!bs_utf8_valid(bytes, len))
+	if (!bsi_utf8_valid(bytes, len))
 		return boot_fail(bc, -EBADMSG, rel, "not UTF-8");
 	for (const char *line = (const char *)bytes, *end = line + len; line < end;) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
@@ -358,7 +358,7 @@ static int check_bls_entry(struct boot_check *bc, struct bs_tree_inode *inode, c
 			if (line_len <= klen || memcmp(line, keys[k], klen) != 0 ||
 			    !(*v == ' ' || *v == '\t' || *v == '\n' || *v == '\f' || *v == '\r'))
 				continue;
-			while ((n = bs_utf8_space(v, (size_t)(vend - v))))
+			while ((n = bsi_utf8_space(v, (size_t)(vend - v))))
 				v += n;
 			r = check_bls_path(bc, rel, v, (size_t)(vend - v));
 			if (r < 0)
@@ -442,7 +442,7 @@ static int check_boot_resources(struct bs_tree *tree, const struct bs_content_so
 		snprintf(rel, sizeof(rel), "usr/lib/modules/%.*s", (int)len, kver);
 		r = check_efi_dir(&bc, child, rel, strlen(rel));
 		vmlinuz = bs_tree_dir_lookup(child, "vmlinuz", 7);
-		if (r >= 0 && vmlinuz && S_ISREG(bs_tree_inode_stat(vmlinuz)->mode) && !bs_utf8_valid(kver, len))
+		if (r >= 0 && vmlinuz && S_ISREG(bs_tree_inode_stat(vmlinuz)->mode) && !bsi_utf8_valid(kver, len))
 			r = boot_fail(&bc, -EINVAL, rel, "a kernel version that is not UTF-8");
 	}
 	return r;

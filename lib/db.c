@@ -205,7 +205,7 @@ int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
 	size_t len, before = db->n_certs + db->n_hashes;
 	int r;
 
-	r = bs_read_file(path, 0, DB_FILE_MAX, &buf, &len, err);
+	r = bsi_read_file(path, 0, DB_FILE_MAX, &buf, &len, err);
 	if (r < 0)
 		return r;
 
@@ -222,7 +222,7 @@ int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
 	if (strstr(label, "CERTIFICATE"))
 		return bs_error_set(err, -EBADMSG, path, "a PEM certificate that does not load: %s", why.message);
 	memset(&why, 0, sizeof(why));
-	if (len >= 40 && bs_get_le16(buf + 20) == 0x0200 && bs_get_le16(buf + 22) == 0x0ef1) {
+	if (len >= 40 && bsi_get_le16(buf + 20) == 0x0200 && bsi_get_le16(buf + 22) == 0x0ef1) {
 		r = bs_efivar_auth_parse(buf, len, path, &auth, &why);
 		if (r >= 0)
 			r = add_esl(db, auth.data, auth.data_len, path, &why);

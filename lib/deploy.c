@@ -178,10 +178,10 @@ static int store_from_dir(struct deploy *d, const char *root)
 		if (asprintf(&path, "%s/%s", root, d->w[i].path) < 0)
 			return -ENOMEM;
 		/* A link on the way (the tree is the image author's) would read outside it. */
-		if ((fd = bs_open_beneath(rootfd, d->w[i].path, O_RDONLY, 0)) < 0)
+		if ((fd = bsi_open_beneath(rootfd, d->w[i].path, O_RDONLY, 0)) < 0)
 			return bs_error_set(d->err, fd, path, "cannot open: %s", fd == -ELOOP ?
 					    "a symbolic link in the path: refused" : strerror(-fd));
-		while ((r = bs_read_full(fd, buf, sizeof(buf), &got)) >= 0 && got) {
+		while ((r = bsi_read_full(fd, buf, sizeof(buf), &got)) >= 0 && got) {
 			if ((r = bs_repo_object_write(d->repo, buf, got, d->err)) < 0)
 				return r;
 			d->res->bytes_written += got;
@@ -440,7 +440,7 @@ static int copy_keys(const char *esp, const char *keys, struct bs_deploy_result 
 			return bs_error_set(err, -EINVAL, from, "not a signed variable update");
 		if (!(data = malloc((size_t)st.st_size + 1)))
 			return -ENOMEM;
-		if ((r = bs_read_full(fd, data, (size_t)st.st_size, &got)) < 0)
+		if ((r = bsi_read_full(fd, data, (size_t)st.st_size, &got)) < 0)
 			return bs_error_set(err, r, from, "cannot read: %s", strerror(-r));
 		if ((r = esp_write(esp, to, data, got, res, err)) < 0)
 			return r;
@@ -481,7 +481,7 @@ static int image_digest(const uint8_t *image, size_t size, char *hex)
 	int r = bs_composefs_image_digest(image, size, digest);
 
 	if (r >= 0)
-		bs_hex_encode(digest, sizeof(digest), hex);
+		bsi_hex_encode(digest, sizeof(digest), hex);
 	return r;
 }
 

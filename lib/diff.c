@@ -97,7 +97,7 @@ static void render_content(char *out, const struct bs_tree_inode *i)
 {
 	if (i->digest_len) {
 		memcpy(out, "digest:", 7);
-		bs_hex_encode(i->digest, i->digest_len, out + 7);
+		bsi_hex_encode(i->digest, i->digest_len, out + 7);
 	} else {
 		render(out, i->content ? i->content : (const uint8_t *)"", i->content_len);
 	}
@@ -251,7 +251,7 @@ static int diff_dir(struct walk *w, const struct bs_tree_inode *x, const struct 
 		const struct bs_tree_dirent *dx = i < x->n_children ? &x->children[i] : NULL;
 		const struct bs_tree_dirent *dy = j < y->n_children ? &y->children[j] : NULL;
 		const struct bs_tree_dirent *d;
-		int c = !dx ? 1 : !dy ? -1 : bs_tree_name_cmp(dx->name, dx->name_len, dy->name, dy->name_len);
+		int c = !dx ? 1 : !dy ? -1 : bsi_tree_name_cmp(dx->name, dx->name_len, dy->name, dy->name_len);
 		size_t n;
 
 		d = c <= 0 ? dx : dy;

@@ -106,8 +106,8 @@ static int unescape(struct parser *ps, struct field f, const char *what, char **
 		case 'r': *o++ = '\r'; break;
 		case 't': *o++ = '\t'; break;
 		case 'x': {
-			int hi = i + 1 < f.len ? bs_hex_value(f.p[i + 1]) : -1;
-			int lo = i + 2 < f.len ? bs_hex_value(f.p[i + 2]) : -1;
+			int hi = i + 1 < f.len ? bsi_hex_value(f.p[i + 1]) : -1;
+			int lo = i + 2 < f.len ? bsi_hex_value(f.p[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				free(res);
 				return fail(ps, "%s: invalid hex escape", what);
@@ -147,7 +147,7 @@ static int parse_uint(struct parser *ps, struct field f, int base, const char *w
 	if (f.len == 0)
 		return fail(ps, "missing %s field", what);
 	for (size_t i = 0; i < f.len; i++) {
-		int d = bs_hex_value(f.p[i]);
+		int d = bsi_hex_value(f.p[i]);
 		if (d < 0 || d >= base || v > (max - (uint64_t)d) / (uint64_t)base)
 			return fail(ps, "invalid %s '%.*s'", what, (int)(f.len > 40 ? 40 : f.len), f.p);
 		v = v * (uint64_t)base + (uint64_t)d;
@@ -366,7 +366,7 @@ static int parse_entry(struct parser *ps, const struct field *f, const char *pat
 		return fail(ps, "inline content of %zu bytes exceeds %d bytes", e->content_len,
 			    DUMP_INLINE_MAX);
 	if (S_ISREG(mode) && !e->content && e->size > 0 &&
-	    bs_erofs_chunk_count(e->size) > BS_EROFS_MAX_CHUNKS)
+	    bsi_erofs_chunk_count(e->size) > BS_EROFS_MAX_CHUNKS)
 		return fail(ps, "file size %" PRIu64 " is too big for a composefs image: at most %" PRIu64
 			    " bytes (1024 chunks of 8 TiB)", e->size, BS_EROFS_MAX_FILE_SIZE);
 	return 0;
@@ -399,7 +399,7 @@ static int fill_inode(struct parser *ps, struct bs_tree_inode *ino, uint64_t mod
 		uint8_t raw[BS_TREE_DIGEST_MAX];
 		size_t n, dlen = strlen(e->digest);
 
-		if ((dlen != 64 && dlen != 128) || bs_hex_decode(e->digest, dlen, raw, sizeof(raw), &n) < 0)
+		if ((dlen != 64 && dlen != 128) || bsi_hex_decode(e->digest, dlen, raw, sizeof(raw), &n) < 0)
 			return fail(ps, "digest '%.*s' is not 64 or 128 hex digits",
 				    (int)(dlen > 130 ? 130 : dlen), e->digest);
 		bs_tree_inode_set_digest(ino, raw, n);
@@ -688,7 +688,7 @@ int bs_dump_parse_fd(int fd, const char *name, struct bs_tree **out, struct bs_e
 				return bs_error_set(err, -ENOMEM, name, "out of memory");
 			buf = n;
 		}
-		r = bs_read_full(fd, buf + len, cap - len, &got);
+		r = bsi_read_full(fd, buf + len, cap - len, &got);
 		if (r < 0)
 			return bs_error_set(err, r, name, "cannot read: %s", strerror(-r));
 		len += got;

@@ -116,9 +116,9 @@ static const struct bs_tree_xattr *next_xattr_by_name(const struct bs_tree_inode
 	for (size_t i = 0; i < ino->n_xattrs; i++) {
 		const struct bs_tree_xattr *x = &ino->xattrs[i];
 
-		if (prev && bs_tree_name_cmp(x->key, x->key_len, prev->key, prev->key_len) <= 0)
+		if (prev && bsi_tree_name_cmp(x->key, x->key_len, prev->key, prev->key_len) <= 0)
 			continue;
-		if (!best || bs_tree_name_cmp(x->key, x->key_len, best->key, best->key_len) < 0)
+		if (!best || bsi_tree_name_cmp(x->key, x->key_len, best->key, best->key_len) < 0)
 			best = x;
 	}
 	return best;
@@ -169,7 +169,7 @@ static void dump_inode(struct dump_writer *w, const char *path, const struct bs_
 	fputc(' ', out);
 	if (ino->digest_len) {
 		char hex[2 * BS_TREE_DIGEST_MAX + 1];
-		bs_hex_encode(ino->digest, ino->digest_len, hex);
+		bsi_hex_encode(ino->digest, ino->digest_len, hex);
 		fputs(hex, out);
 	} else {
 		fputc('-', out);

@@ -58,7 +58,7 @@ int bs_efivar_guid_parse(const char *text, struct bs_efi_guid *guid)
 				return -EINVAL;
 			continue;
 		}
-		int hi = bs_hex_value(text[i]), lo = bs_hex_value(text[i + 1]);
+		int hi = bsi_hex_value(text[i]), lo = bsi_hex_value(text[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
@@ -75,8 +75,8 @@ void bs_efivar_guid_format(const struct bs_efi_guid *g, char out[BS_EFI_GUID_STR
 	const uint8_t *b = g->bytes;
 
 	snprintf(out, BS_EFI_GUID_STRING_SIZE,
-		 "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", bs_get_le32(b),
-		 bs_get_le16(b + 4), bs_get_le16(b + 6), b[8], b[9], b[10], b[11], b[12], b[13],
+		 "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", bsi_get_le32(b),
+		 bsi_get_le16(b + 4), bsi_get_le16(b + 6), b[8], b[9], b[10], b[11], b[12], b[13],
 		 b[14], b[15]);
 }
 
@@ -159,7 +159,7 @@ void bs_efivar_time_format(const struct bs_efi_time *t, char out[20])
 static void time_put(uint8_t *p, const struct bs_efi_time *t)
 {
 	memset(p, 0, EFI_TIME_SIZE);
-	bs_put_le16(p + EFI_TIME_OFF_YEAR, t->year);
+	bsi_put_le16(p + EFI_TIME_OFF_YEAR, t->year);
 	p[EFI_TIME_OFF_MONTH] = t->month;
 	p[EFI_TIME_OFF_DAY] = t->day;
 	p[EFI_TIME_OFF_HOUR] = t->hour;
@@ -219,9 +219,9 @@ static int esl_add(struct bs_efivar_buf *esl, const struct bs_efi_guid *type,
 	if (!p)
 		return -ENOMEM;
 	memcpy(p + EFI_SL_OFF_TYPE, type->bytes, 16);
-	bs_put_le32(p + EFI_SL_OFF_LIST_SIZE, (uint32_t)list_size);
-	bs_put_le32(p + EFI_SL_OFF_HEADER_SIZE, 0);
-	bs_put_le32(p + EFI_SL_OFF_SIGNATURE_SIZE, (uint32_t)sig_size);
+	bsi_put_le32(p + EFI_SL_OFF_LIST_SIZE, (uint32_t)list_size);
+	bsi_put_le32(p + EFI_SL_OFF_HEADER_SIZE, 0);
+	bsi_put_le32(p + EFI_SL_OFF_SIGNATURE_SIZE, (uint32_t)sig_size);
 	p += EFI_SL_HEADER_SIZE;
 	for (size_t i = 0; i < n_entries; i++) {
 		memcpy(p, owner->bytes, EFI_SD_OWNER_SIZE);
@@ -325,9 +325,9 @@ int bs_efivar_esl_parse(const uint8_t *buf, size_t len, const char *name,
 		memset(l, 0, sizeof(*l));
 		memcpy(l->type.bytes, p + EFI_SL_OFF_TYPE, 16);
 		l->offset = off;
-		list_size = bs_get_le32(p + EFI_SL_OFF_LIST_SIZE);
-		l->header_size = bs_get_le32(p + EFI_SL_OFF_HEADER_SIZE);
-		l->signature_size = bs_get_le32(p + EFI_SL_OFF_SIGNATURE_SIZE);
+		list_size = bsi_get_le32(p + EFI_SL_OFF_LIST_SIZE);
+		l->header_size = bsi_get_le32(p + EFI_SL_OFF_HEADER_SIZE);
+		l->signature_size = bsi_get_le32(p + EFI_SL_OFF_SIGNATURE_SIZE);
 		if (list_size < EFI_SL_HEADER_SIZE || list_size > left)
 			return bs_error_set(err, -EBADMSG, name,
 					    "signature list at offset %zu claims %u bytes, %zu are left",
@@ -390,11 +390,11 @@ int bs_efivar_signed_content(const struct bs_efivar_update *u, struct bs_efivar_
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)u->name[i] >= 0x80)
 			return -EINVAL;
-		bs_put_le16(p + 2 * i, (uint8_t)u->name[i]);
+		bsi_put_le16(p + 2 * i, (uint8_t)u->name[i]);
 	}
 	p += 2 * n;
 	memcpy(p, u->vendor.bytes, 16);
-	bs_put_le32(p + 16, u->attributes);
+	bsi_put_le32(p + 16, u->attributes);
 	time_put(p + 20, &u->time);
 	return buf_append(out, u->data, u->data_len);
 }
@@ -449,9 +449,9 @@ int bs_efivar_auth_sign(const struct bs_efivar_update *u, const struct bs_key *k
 	hdr = out->data + out->len - u->data_len - (size_t)der_len - EFI_AUTH2_HEADER_SIZE;
 	time_put(hdr, &u->time);
 	hdr += EFI_AUTH2_OFF_AUTH_INFO;
-	bs_put_le32(hdr + WIN_CERT_OFF_LENGTH, (uint32_t)(WIN_CERT_UEFI_GUID_HEADER_SIZE + der_len));
-	bs_put_le16(hdr + WIN_CERT_OFF_REVISION, WIN_CERT_REVISION);
-	bs_put_le16(hdr + WIN_CERT_OFF_TYPE, WIN_CERT_TYPE_EFI_GUID);
+	bsi_put_le32(hdr + WIN_CERT_OFF_LENGTH, (uint32_t)(WIN_CERT_UEFI_GUID_HEADER_SIZE + der_len));
+	bsi_put_le16(hdr + WIN_CERT_OFF_REVISION, WIN_CERT_REVISION);
+	bsi_put_le16(hdr + WIN_CERT_OFF_TYPE, WIN_CERT_TYPE_EFI_GUID);
 	memcpy(hdr + WIN_CERT_OFF_CERT_TYPE, bs_efi_cert_pkcs7_guid.bytes, 16);
 	return 0;
 }
@@ -471,12 +471,12 @@ int bs_efivar_auth_parse(const uint8_t *buf, size_t len, const char *name,
 			return bs_error_set(err, -EBADMSG, name,
 					    "EFI_TIME byte %zu must be zero (padding, nanosecond, timezone, daylight)",
 					    i);
-	auth->time = (struct bs_efi_time){ bs_get_le16(buf), buf[EFI_TIME_OFF_MONTH],
+	auth->time = (struct bs_efi_time){ bsi_get_le16(buf), buf[EFI_TIME_OFF_MONTH],
 					   buf[EFI_TIME_OFF_DAY], buf[EFI_TIME_OFF_HOUR],
 					   buf[EFI_TIME_OFF_MINUTE], buf[EFI_TIME_OFF_SECOND] };
 	if (!time_valid(&auth->time))
 		return bs_error_set(err, -EBADMSG, name, "EFI_TIME is not a valid date");
-	dw_length = bs_get_le32(wc + WIN_CERT_OFF_LENGTH);
+	dw_length = bsi_get_le32(wc + WIN_CERT_OFF_LENGTH);
 	if (dw_length <= WIN_CERT_UEFI_GUID_HEADER_SIZE)
 		return bs_error_set(err, -EBADMSG, name,
 				    "WIN_CERTIFICATE length %u leaves no room for a signature after its %d-byte header",
@@ -485,12 +485,12 @@ int bs_efivar_auth_parse(const uint8_t *buf, size_t len, const char *name,
 		return bs_error_set(err, -EBADMSG, name,
 				    "WIN_CERTIFICATE length %u does not fit the file (%zu bytes)",
 				    dw_length, len);
-	if (bs_get_le16(wc + WIN_CERT_OFF_REVISION) != WIN_CERT_REVISION ||
-	    bs_get_le16(wc + WIN_CERT_OFF_TYPE) != WIN_CERT_TYPE_EFI_GUID)
+	if (bsi_get_le16(wc + WIN_CERT_OFF_REVISION) != WIN_CERT_REVISION ||
+	    bsi_get_le16(wc + WIN_CERT_OFF_TYPE) != WIN_CERT_TYPE_EFI_GUID)
 		return bs_error_set(err, -EBADMSG, name,
 				    "WIN_CERTIFICATE revision 0x%04x type 0x%04x (want 0x0200, 0x0ef1)",
-				    bs_get_le16(wc + WIN_CERT_OFF_REVISION),
-				    bs_get_le16(wc + WIN_CERT_OFF_TYPE));
+				    bsi_get_le16(wc + WIN_CERT_OFF_REVISION),
+				    bsi_get_le16(wc + WIN_CERT_OFF_TYPE));
 	if (memcmp(wc + WIN_CERT_OFF_CERT_TYPE, bs_efi_cert_pkcs7_guid.bytes, 16) != 0)
 		return bs_error_set(err, -EBADMSG, name, "certificate type is not EFI_CERT_TYPE_PKCS7_GUID");
 	auth->signed_data = wc + WIN_CERT_UEFI_GUID_HEADER_SIZE;

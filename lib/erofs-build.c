@@ -31,7 +31,7 @@ static int dirent_cmp(const void *a, const void *b)
 {
 	const struct ew_dirent *x = a, *y = b;
 
-	return bs_tree_name_cmp(x->name, x->name_len, y->name, y->name_len);
+	return bsi_tree_name_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
 /* The root's 256 whiteout stubs, which C mkcomposefs adds so that overlayfs
@@ -140,7 +140,7 @@ static int overlay_xattrs(struct ew *w, uint32_t i)
 	int r;
 
 	if (S_ISREG(n->mode) && n->size > 0 && !n->content) {
-		if (bs_erofs_chunk_count(n->size) > BS_EROFS_MAX_CHUNKS)
+		if (bsi_erofs_chunk_count(n->size) > BS_EROFS_MAX_CHUNKS)
 			return ew_fail(w, n, -EFBIG, "file of %llu bytes is too big for a composefs image: at most %llu bytes",
 				       (unsigned long long)n->size, (unsigned long long)BS_EROFS_MAX_FILE_SIZE);
 		r = ew_set_external(w, n, n->src->payload, n->src->payload_len);
@@ -169,7 +169,7 @@ static int xattr_key_cmp(const void *a, const void *b)
 {
 	const struct ew_xattr *x = a, *y = b;
 
-	return bs_tree_name_cmp(x->key, x->key_len, y->key, y->key_len);
+	return bsi_tree_name_cmp(x->key, x->key_len, y->key, y->key_len);
 }
 
 static int mtime_older(const struct ew *w, int64_t sec, uint32_t nsec)

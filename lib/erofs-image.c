@@ -55,12 +55,12 @@ void ew_pad(struct ew *w, size_t len)
 
 void ew_align(struct ew *w, size_t align)
 {
-	ew_pad(w, (size_t)(bs_round_up(w->len, align) - w->len));
+	ew_pad(w, (size_t)(bsi_round_up(w->len, align) - w->len));
 }
 
 size_t ew_xattr_entry_size(const struct ew_xattr *x)
 {
-	return (size_t)bs_round_up(sizeof(struct erofs_xattr_entry) + x->key_len - x->skip + x->value_len, 4);
+	return (size_t)bsi_round_up(sizeof(struct erofs_xattr_entry) + x->key_len - x->skip + x->value_len, 4);
 }
 
 void ew_write_xattr(struct ew *w, const struct ew_xattr *x)
@@ -71,7 +71,7 @@ void ew_write_xattr(struct ew *w, const struct ew_xattr *x)
 		return;
 	p[0] = (uint8_t)(x->key_len - x->skip);
 	p[1] = x->index;
-	bs_put_le16(p + 2, (uint16_t)x->value_len);
+	bsi_put_le16(p + 2, (uint16_t)x->value_len);
 	memcpy(p + 4, x->key + x->skip, x->key_len - x->skip);
 	if (x->value_len)
 		memcpy(p + 4 + x->key_len - x->skip, x->value, x->value_len);
@@ -169,7 +169,7 @@ int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_le
 	x->key_len = key_len;
 	x->value = value;
 	x->value_len = value_len;
-	x->index = bs_erofs_xattr_prefix(key, key_len, w->version >= 2, &x->skip);
+	x->index = bsi_erofs_xattr_prefix(key, key_len, w->version >= 2, &x->skip);
 	x->shared = -1;
 	return 0;
 }

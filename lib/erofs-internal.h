@@ -18,21 +18,21 @@
  * V2 knows "lustre." (index 5); C mkcomposefs v1.0.8, and so V0/V1, does not.
  * Returns the index (0 = none) and the prefix length in *skip.
  */
-uint8_t bs_erofs_xattr_prefix(const char *key, size_t len, int with_lustre, size_t *skip);
+uint8_t bsi_erofs_xattr_prefix(const char *key, size_t len, int with_lustre, size_t *skip);
 /* The name of prefix index i ("" for unknown indexes). */
-const char *bs_erofs_xattr_prefix_name(uint8_t index);
+const char *bsi_erofs_xattr_prefix_name(uint8_t index);
 
 /* xxHash32 (Yann Collet's algorithm), which EROFS uses for the xattr name filter. */
-uint32_t bs_xxh32(const void *data, size_t len, uint32_t seed);
+uint32_t bsi_xxh32(const void *data, size_t len, uint32_t seed);
 
-static inline uint64_t bs_round_up(uint64_t v, uint64_t a)
+static inline uint64_t bsi_round_up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) / a * a;
 }
 
 /* The smallest chunk size (as a power of two, at least one block) that
  * holds size in as few chunks as the chunk format allows. */
-static inline uint32_t bs_erofs_chunk_bits(uint64_t size)
+static inline uint32_t bsi_erofs_chunk_bits(uint64_t size)
 {
 	uint32_t bits = size > 1 ? 64 - (uint32_t)__builtin_clzll(size - 1) : 0;
 
@@ -51,9 +51,9 @@ static inline uint32_t bs_erofs_chunk_bits(uint64_t size)
  * this, the largest file is 1024 chunks of 2^43 bytes (2^53, 8 PiB), below
  * the kernel's loff_t limit of 2^63 - 1.
  */
-static inline uint64_t bs_erofs_chunk_count(uint64_t size)
+static inline uint64_t bsi_erofs_chunk_count(uint64_t size)
 {
-	uint32_t bits = bs_erofs_chunk_bits(size);
+	uint32_t bits = bsi_erofs_chunk_bits(size);
 
 	return (size >> bits) + ((size & ((1ull << bits) - 1)) != 0);
 }

@@ -101,7 +101,7 @@ static int map_grow(struct reader *rd)
 static int xattr_name(struct reader *rd, uint8_t index, const uint8_t *suffix, size_t len,
 		      char *out, size_t *out_len)
 {
-	const char *prefix = bs_erofs_xattr_prefix_name(index);
+	const char *prefix = bsi_erofs_xattr_prefix_name(index);
 	size_t plen = strlen(prefix);
 
 	if (index && !plen)
@@ -127,7 +127,7 @@ static int read_xattr(struct reader *rd, struct bs_tree_inode *ino, uint64_t off
 	if (off + 4 > end || !in_image(rd, off, 4))
 		return bad(rd, "xattr entry out of bounds");
 	e = rd->data + off;
-	vlen = bs_get_le16(e + 2);
+	vlen = bsi_get_le16(e + 2);
 	if (off + 4 + e[0] + vlen > end)
 		return bad(rd, "xattr entry out of bounds");
 	r = xattr_name(rd, e[1], e + 4, e[0], name, &nlen);
@@ -180,21 +180,21 @@ static void read_stat(const struct reader *rd, const uint8_t *p, int extended,
 		      struct bs_tree_inode *ino, uint64_t *blkaddr)
 {
 	if (extended) {
-		ino->st.size = bs_get_le64(p + EROFS_IE_SIZE_OFF);
-		ino->st.uid = bs_get_le32(p + EROFS_IE_UID_OFF);
-		ino->st.gid = bs_get_le32(p + EROFS_IE_GID_OFF);
-		ino->st.mtime_sec = (int64_t)bs_get_le64(p + EROFS_IE_MTIME_OFF);
-		ino->st.mtime_nsec = bs_get_le32(p + EROFS_IE_MTIME_NSEC_OFF);
-		ino->st.nlink = bs_get_le32(p + EROFS_IE_NLINK_OFF);
-		*blkaddr = bs_get_le32(p + EROFS_IE_U_OFF);
+		ino->st.size = bsi_get_le64(p + EROFS_IE_SIZE_OFF);
+		ino->st.uid = bsi_get_le32(p + EROFS_IE_UID_OFF);
+		ino->st.gid = bsi_get_le32(p + EROFS_IE_GID_OFF);
+		ino->st.mtime_sec = (int64_t)bsi_get_le64(p + EROFS_IE_MTIME_OFF);
+		ino->st.mtime_nsec = bsi_get_le32(p + EROFS_IE_MTIME_NSEC_OFF);
+		ino->st.nlink = bsi_get_le32(p + EROFS_IE_NLINK_OFF);
+		*blkaddr = bsi_get_le32(p + EROFS_IE_U_OFF);
 	} else {
-		ino->st.size = bs_get_le32(p + EROFS_IC_SIZE_OFF);
-		ino->st.uid = bs_get_le16(p + EROFS_IC_UID_OFF);
-		ino->st.gid = bs_get_le16(p + EROFS_IC_GID_OFF);
+		ino->st.size = bsi_get_le32(p + EROFS_IC_SIZE_OFF);
+		ino->st.uid = bsi_get_le16(p + EROFS_IC_UID_OFF);
+		ino->st.gid = bsi_get_le16(p + EROFS_IC_GID_OFF);
 		ino->st.mtime_sec = rd->build_sec;
 		ino->st.mtime_nsec = rd->build_nsec;
-		ino->st.nlink = bs_get_le16(p + EROFS_IC_NLINK_OFF);
-		*blkaddr = bs_get_le32(p + EROFS_IC_U_OFF);
+		ino->st.nlink = bsi_get_le16(p + EROFS_IC_NLINK_OFF);
+		*blkaddr = bsi_get_le32(p + EROFS_IC_U_OFF);
 	}
 	if (S_ISCHR(ino->st.mode) || S_ISBLK(ino->st.mode))
 		ino->st.rdev = *blkaddr;
@@ -269,10 +269,10 @@ static int read_xattrs(struct reader *rd, struct bs_tree_inode *ino, uint64_t ni
 
 		if ((r = read_xattr(rd, ino, pos, end)) < 0)
 			return r;
-		pos += bs_round_up(4u + e[0] + bs_get_le16(e + 2), 4);
+		pos += bsi_round_up(4u + e[0] + bsi_get_le16(e + 2), 4);
 	}
 	for (unsigned i = 0; i < shared; i++) {
-		uint64_t id = bs_get_le32(h + sizeof(struct erofs_xattr_ibody_header) + 4 * i);
+		uint64_t id = bsi_get_le32(h + sizeof(struct erofs_xattr_ibody_header) + 4 * i);
 
 		if ((r = read_xattr(rd, ino, rd->xattrs + 4 * id, rd->size)) < 0)
 			return r;
@@ -300,16 +300,16 @@ static int read_inode(struct reader *rd, uint64_t nid, struct bs_tree_inode **ou
 	if (nid > UINT64_MAX / EROFS_SLOTSIZE || !in_image(rd, off, sizeof(struct erofs_inode_compact)))
 		return bad(rd, "inode %llu is outside the image", (unsigned long long)nid);
 	p = rd->data + off;
-	format = bs_get_le16(p);
+	format = bsi_get_le16(p);
 	extended = format & 1;
 	layout = (format >> EROFS_I_DATALAYOUT_BIT) & 7;
 	isize = extended ? sizeof(struct erofs_inode_extended) : sizeof(struct erofs_inode_compact);
 	if (!in_image(rd, off, isize))
 		return bad(rd, "inode %llu is outside the image", (unsigned long long)nid);
-	icount = bs_get_le16(p + EROFS_IC_XATTR_ICOUNT_OFF);
+	icount = bsi_get_le16(p + EROFS_IC_XATTR_ICOUNT_OFF);
 	xsize = icount ? sizeof(struct erofs_xattr_ibody_header) + 4u * (icount - 1u) : 0;
-	mode = bs_get_le16(p + EROFS_IC_MODE_OFF);
-	if (rd->version < 2 && S_ISCHR(mode) && bs_get_le32(p + EROFS_IC_U_OFF) == 0) {
+	mode = bsi_get_le16(p + EROFS_IC_MODE_OFF);
+	if (rd->version < 2 && S_ISCHR(mode) && bsi_get_le32(p + EROFS_IC_U_OFF) == 0) {
 		*slot = (void *)rd;     /* marks a skipped stub */
 		rd->used++;
 		*out = NULL;
@@ -347,19 +347,19 @@ static int read_dir_block(struct reader *rd, struct bs_tree_inode *dir, uint64_t
 
 	if (len < sizeof(struct erofs_dirent))
 		return bad(rd, "directory block too small");
-	n = bs_get_le16(b + 8);
+	n = bsi_get_le16(b + 8);
 	if (n % sizeof(struct erofs_dirent) || n == 0 || n > len)
 		return bad(rd, "invalid directory block");
 	n /= sizeof(struct erofs_dirent);
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *d = b + i * sizeof(struct erofs_dirent);
-		uint64_t nid = bs_get_le64(d);
-		size_t nameoff = bs_get_le16(d + 8), end;
+		uint64_t nid = bsi_get_le64(d);
+		size_t nameoff = bsi_get_le16(d + 8), end;
 		struct bs_tree_inode *child;
 		const char *name;
 		int r;
 
-		end = i + 1 < n ? bs_get_le16(d + sizeof(struct erofs_dirent) + 8) : len;
+		end = i + 1 < n ? bsi_get_le16(d + sizeof(struct erofs_dirent) + 8) : len;
 		if (nameoff < n * sizeof(struct erofs_dirent) || end > len || nameoff > end)
 			return bad(rd, "invalid directory entry name");
 		name = (const char *)b + nameoff;
@@ -460,20 +460,20 @@ int bs_erofs_read(const uint8_t *data, size_t size, const char *name, struct bs_
 
 	if (size < EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block))
 		return bad(&rd, "too small");
-	if (bs_get_le32(data + CFS_HDR_MAGIC_OFF) != COMPOSEFS_MAGIC)
+	if (bsi_get_le32(data + CFS_HDR_MAGIC_OFF) != COMPOSEFS_MAGIC)
 		return bad(&rd, "no composefs header magic");
-	if (bs_get_le32(data + CFS_HDR_VERSION_OFF) != COMPOSEFS_HEADER_VERSION)
+	if (bsi_get_le32(data + CFS_HDR_VERSION_OFF) != COMPOSEFS_HEADER_VERSION)
 		return bad(&rd, "unsupported composefs header version %u",
-			   bs_get_le32(data + CFS_HDR_VERSION_OFF));
-	if (bs_get_le32(sb + EROFS_SB_MAGIC_OFF) != EROFS_SUPER_MAGIC_V1)
+			   bsi_get_le32(data + CFS_HDR_VERSION_OFF));
+	if (bsi_get_le32(sb + EROFS_SB_MAGIC_OFF) != EROFS_SUPER_MAGIC_V1)
 		return bad(&rd, "no EROFS superblock magic");
 	if (sb[EROFS_SB_BLKSZBITS_OFF] != EROFS_BLKSIZ_BITS)
 		return bad(&rd, "block size is not 4096");
-	rd.version = bs_get_le32(data + CFS_HDR_CFS_VERSION_OFF);
-	rd.meta = (uint64_t)bs_get_le32(sb + EROFS_SB_META_BLKADDR_OFF) * EROFS_BLKSIZ;
-	rd.xattrs = (uint64_t)bs_get_le32(sb + EROFS_SB_XATTR_BLKADDR_OFF) * EROFS_BLKSIZ;
-	rd.build_sec = (int64_t)bs_get_le64(sb + EROFS_SB_BUILD_TIME_OFF);
-	rd.build_nsec = bs_get_le32(sb + EROFS_SB_BUILD_TIME_NSEC_OFF);
+	rd.version = bsi_get_le32(data + CFS_HDR_CFS_VERSION_OFF);
+	rd.meta = (uint64_t)bsi_get_le32(sb + EROFS_SB_META_BLKADDR_OFF) * EROFS_BLKSIZ;
+	rd.xattrs = (uint64_t)bsi_get_le32(sb + EROFS_SB_XATTR_BLKADDR_OFF) * EROFS_BLKSIZ;
+	rd.build_sec = (int64_t)bsi_get_le64(sb + EROFS_SB_BUILD_TIME_OFF);
+	rd.build_nsec = bsi_get_le32(sb + EROFS_SB_BUILD_TIME_NSEC_OFF);
 	if (rd.meta >= size || rd.xattrs > size)
 		return bad(&rd, "metadata area outside the image");
 
@@ -483,7 +483,7 @@ int bs_erofs_read(const uint8_t *data, size_t size, const char *name, struct bs_
 	/* The tree's own root is replaced by the image's. */
 	r = map_grow(&rd);
 	if (r >= 0)
-		r = read_inode(&rd, bs_get_le16(sb + EROFS_SB_ROOT_NID_OFF), &root);
+		r = read_inode(&rd, bsi_get_le16(sb + EROFS_SB_ROOT_NID_OFF), &root);
 	if (r >= 0 && (!root || !S_ISDIR(root->st.mode)))
 		r = bad(&rd, "the root is not a directory");
 	if (r >= 0)

@@ -49,7 +49,7 @@ static struct slot *find(struct slot *table, size_t mask, const struct ew_xattr 
 static int c_order(const void *a, const void *b)
 {
 	const struct ew_xattr *x = *(struct ew_xattr *const *)a, *y = *(struct ew_xattr *const *)b;
-	int r = bs_tree_name_cmp(y->key, y->key_len, x->key, x->key_len);
+	int r = bsi_tree_name_cmp(y->key, y->key_len, x->key, x->key_len);
 
 	if (r)
 		return r;

@@ -16,7 +16,7 @@ static const struct {
 	{ "security.", EROFS_XATTR_INDEX_SECURITY },
 };
 
-uint8_t bs_erofs_xattr_prefix(const char *key, size_t len, int with_lustre, size_t *skip)
+uint8_t bsi_erofs_xattr_prefix(const char *key, size_t len, int with_lustre, size_t *skip)
 {
 	for (size_t i = 0; i < BS_ARRAY_SIZE(prefixes); i++) {
 		size_t n = strlen(prefixes[i].prefix);
@@ -32,7 +32,7 @@ uint8_t bs_erofs_xattr_prefix(const char *key, size_t len, int with_lustre, size
 	return 0;
 }
 
-const char *bs_erofs_xattr_prefix_name(uint8_t index)
+const char *bsi_erofs_xattr_prefix_name(uint8_t index)
 {
 	for (size_t i = 0; i < BS_ARRAY_SIZE(prefixes); i++)
 		if (prefixes[i].index == index)
@@ -56,7 +56,7 @@ static inline uint32_t lane(uint32_t acc, uint32_t in)
 	return rotl(acc + in * P2, 13) * P1;
 }
 
-uint32_t bs_xxh32(const void *data, size_t len, uint32_t seed)
+uint32_t bsi_xxh32(const void *data, size_t len, uint32_t seed)
 {
 	const uint8_t *p = data, *end = p + len;
 	uint32_t h;
@@ -65,10 +65,10 @@ uint32_t bs_xxh32(const void *data, size_t len, uint32_t seed)
 		uint32_t a = seed + P1 + P2, b = seed + P2, c = seed, d = seed - P1;
 
 		for (; end - p >= 16; p += 16) {
-			a = lane(a, bs_get_le32(p));
-			b = lane(b, bs_get_le32(p + 4));
-			c = lane(c, bs_get_le32(p + 8));
-			d = lane(d, bs_get_le32(p + 12));
+			a = lane(a, bsi_get_le32(p));
+			b = lane(b, bsi_get_le32(p + 4));
+			c = lane(c, bsi_get_le32(p + 8));
+			d = lane(d, bsi_get_le32(p + 12));
 		}
 		h = rotl(a, 1) + rotl(b, 7) + rotl(c, 12) + rotl(d, 18);
 	} else {
@@ -76,7 +76,7 @@ uint32_t bs_xxh32(const void *data, size_t len, uint32_t seed)
 	}
 	h += (uint32_t)len;
 	for (; end - p >= 4; p += 4)
-		h = rotl(h + bs_get_le32(p) * P3, 17) * P4;
+		h = rotl(h + bsi_get_le32(p) * P3, 17) * P4;
 	for (; p < end; p++)
 		h = rotl(h + *p * P5, 11) * P1;
 	h ^= h >> 15;

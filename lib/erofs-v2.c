@@ -31,7 +31,7 @@ static int dirent_cmp(const void *a, const void *b)
 {
 	const struct ew_dirent *x = a, *y = b;
 
-	return bs_tree_name_cmp(x->name, x->name_len, y->name, y->name_len);
+	return bsi_tree_name_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
 static int src_xattr_cmp(const void *a, const void *b)
@@ -39,7 +39,7 @@ static int src_xattr_cmp(const void *a, const void *b)
 	const struct bs_tree_xattr *x = *(struct bs_tree_xattr *const *)a;
 	const struct bs_tree_xattr *y = *(struct bs_tree_xattr *const *)b;
 
-	return bs_tree_name_cmp(x->key, x->key_len, y->key, y->key_len);
+	return bsi_tree_name_cmp(x->key, x->key_len, y->key, y->key_len);
 }
 
 static int is_external(const struct ew_node *n)
@@ -67,7 +67,7 @@ static int v2_xattrs(struct ew *w, uint32_t i)
 		if (!payload_len && src->digest_len) {
 			char hex[2 * BS_TREE_DIGEST_MAX + 1];
 
-			bs_hex_encode(src->digest, src->digest_len, hex);
+			bsi_hex_encode(src->digest, src->digest_len, hex);
 			memcpy(target, hex, 2);
 			target[2] = '/';
 			memcpy(target + 3, hex + 2, 2 * (size_t)src->digest_len - 2 + 1);
@@ -232,14 +232,14 @@ static int v2_place_inodes(struct ew *w)
 		n->xattr_size = n->n_xattrs ?
 			(uint32_t)(sizeof(struct erofs_xattr_ibody_header) + 4 * shared + unshared) : 0;
 		inl = inline_len(n, &flat_inline);
-		start = bs_round_up(pos, EROFS_SLOTSIZE);
+		start = bsi_round_up(pos, EROFS_SLOTSIZE);
 		if (flat_inline) {
 			uint64_t istart = start + sizeof(struct erofs_inode_extended) + n->xattr_size;
 			uint64_t iend = istart + v2_size(n) % EROFS_BLKSIZ;
 
 			if ((istart - 1) / EROFS_BLKSIZ != iend / EROFS_BLKSIZ)
-				start = bs_round_up(start + EROFS_BLKSIZ - (istart - 1) % EROFS_BLKSIZ,
-						    EROFS_SLOTSIZE);
+				start = bsi_round_up(start + EROFS_BLKSIZ - (istart - 1) % EROFS_BLKSIZ,
+						     EROFS_SLOTSIZE);
 		}
 		/* composefs-rs would write such an inode anyway; the kernel and
 		 * fsck.erofs reject inline data that crosses a block. */
@@ -255,7 +255,7 @@ static int v2_place_inodes(struct ew *w)
 		w->n_data_blocks += S_ISDIR(n->mode) ? n->n_blocks : 0;
 		pos = start + n->isize;
 	}
-	w->inodes_end = bs_round_up(pos, EROFS_SLOTSIZE);
+	w->inodes_end = bsi_round_up(pos, EROFS_SLOTSIZE);
 	return 0;
 }
 
@@ -265,17 +265,17 @@ static int v2_write_superblock(struct ew *w, uint64_t data_start)
 
 	if (!p)
 		return -ENOMEM;
-	bs_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
-	bs_put_le32(p + CFS_HDR_VERSION_OFF, COMPOSEFS_HEADER_VERSION);
-	bs_put_le32(p + CFS_HDR_CFS_VERSION_OFF, 2);
+	bsi_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
+	bsi_put_le32(p + CFS_HDR_VERSION_OFF, COMPOSEFS_HEADER_VERSION);
+	bsi_put_le32(p + CFS_HDR_CFS_VERSION_OFF, 2);
 	p += EROFS_SUPER_OFFSET;
-	bs_put_le32(p + EROFS_SB_MAGIC_OFF, EROFS_SUPER_MAGIC_V1);
-	bs_put_le32(p + EROFS_SB_FEATURE_COMPAT_OFF,
-		    EROFS_FEATURE_COMPAT_MTIME | EROFS_FEATURE_COMPAT_XATTR_FILTER);
+	bsi_put_le32(p + EROFS_SB_MAGIC_OFF, EROFS_SUPER_MAGIC_V1);
+	bsi_put_le32(p + EROFS_SB_FEATURE_COMPAT_OFF,
+		     EROFS_FEATURE_COMPAT_MTIME | EROFS_FEATURE_COMPAT_XATTR_FILTER);
 	p[EROFS_SB_BLKSZBITS_OFF] = EROFS_BLKSIZ_BITS;
-	bs_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
-	bs_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
-	bs_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
+	bsi_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
+	bsi_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
+	bsi_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
 	return 0;
 }
 
@@ -287,19 +287,19 @@ static int v2_write_xattrs(struct ew *w, const struct ew_node *n)
 
 	for (size_t k = 0; k < n->n_xattrs; k++) {
 		const struct ew_xattr *x = &n->xattrs[k];
-		uint32_t h = bs_xxh32(x->key + x->skip, x->key_len - x->skip,
-				      EROFS_XATTR_FILTER_SEED + x->index);
+		uint32_t h = bsi_xxh32(x->key + x->skip, x->key_len - x->skip,
+				       EROFS_XATTR_FILTER_SEED + x->index);
 		filter |= 1u << (h % EROFS_XATTR_FILTER_BITS);
 	}
 	p = ew_reserve(w, sizeof(struct erofs_xattr_ibody_header));
 	if (!p)
 		return -ENOMEM;
-	bs_put_le32(p, ~filter);
+	bsi_put_le32(p, ~filter);
 	p[4] = (uint8_t)n->n_shared;
 	for (size_t k = 0; k < n->n_xattrs; k++)
 		if (n->xattrs[k].shared >= 0) {
 			uint8_t ref[4];
-			bs_put_le32(ref, (uint32_t)((w->inodes_end + (uint64_t)n->xattrs[k].shared) / 4));
+			bsi_put_le32(ref, (uint32_t)((w->inodes_end + (uint64_t)n->xattrs[k].shared) / 4));
 			ew_put(w, ref, 4);
 		}
 	for (size_t k = 0; k < n->n_xattrs; k++)
@@ -332,17 +332,17 @@ static int v2_write_inode(struct ew *w, struct ew_node *n)
 	p = ew_reserve(w, sizeof(struct erofs_inode_extended));
 	if (!p)
 		return -ENOMEM;
-	bs_put_le16(p + EROFS_IC_FORMAT_OFF,
-		    (uint16_t)(layout << EROFS_I_DATALAYOUT_BIT | EROFS_INODE_LAYOUT_EXTENDED));
-	bs_put_le16(p + EROFS_IC_XATTR_ICOUNT_OFF, ew_icount(n->xattr_size));
-	bs_put_le16(p + EROFS_IC_MODE_OFF, (uint16_t)n->mode);
-	bs_put_le64(p + EROFS_IE_SIZE_OFF, v2_size(n));
-	bs_put_le32(p + EROFS_IE_U_OFF, u);
-	bs_put_le32(p + EROFS_IE_INO_OFF, (uint32_t)n->nid);
-	bs_put_le32(p + EROFS_IE_UID_OFF, n->uid);
-	bs_put_le32(p + EROFS_IE_GID_OFF, n->gid);
-	bs_put_le64(p + EROFS_IE_MTIME_OFF, (uint64_t)n->mtime_sec);
-	bs_put_le32(p + EROFS_IE_NLINK_OFF, n->nlink);
+	bsi_put_le16(p + EROFS_IC_FORMAT_OFF,
+		     (uint16_t)(layout << EROFS_I_DATALAYOUT_BIT | EROFS_INODE_LAYOUT_EXTENDED));
+	bsi_put_le16(p + EROFS_IC_XATTR_ICOUNT_OFF, ew_icount(n->xattr_size));
+	bsi_put_le16(p + EROFS_IC_MODE_OFF, (uint16_t)n->mode);
+	bsi_put_le64(p + EROFS_IE_SIZE_OFF, v2_size(n));
+	bsi_put_le32(p + EROFS_IE_U_OFF, u);
+	bsi_put_le32(p + EROFS_IE_INO_OFF, (uint32_t)n->nid);
+	bsi_put_le32(p + EROFS_IE_UID_OFF, n->uid);
+	bsi_put_le32(p + EROFS_IE_GID_OFF, n->gid);
+	bsi_put_le64(p + EROFS_IE_MTIME_OFF, (uint64_t)n->mtime_sec);
+	bsi_put_le32(p + EROFS_IE_NLINK_OFF, n->nlink);
 	if (n->xattr_size && v2_write_xattrs(w, n) < 0)
 		return -ENOMEM;
 	if (S_ISDIR(n->mode))
@@ -364,7 +364,7 @@ int ew_write_v2_layout(struct ew *w)
 	r = v2_place_inodes(w);
 	if (r < 0)
 		return r;
-	data_start = bs_round_up(w->inodes_end + w->shared_size, EROFS_BLKSIZ);
+	data_start = bsi_round_up(w->inodes_end + w->shared_size, EROFS_BLKSIZ);
 	r = v2_write_superblock(w, data_start);
 	if (r < 0)
 		return r;

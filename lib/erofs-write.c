@@ -68,7 +68,7 @@ static void node_size(struct ew_node *n)
 				n->tailsize = 0;
 			}
 		} else {
-			n->tailsize = (uint32_t)(bs_erofs_chunk_count(n->size) * 4);
+			n->tailsize = (uint32_t)(bsi_erofs_chunk_count(n->size) * 4);
 		}
 	}
 }
@@ -100,18 +100,18 @@ static uint64_t tail_padding(struct ew_node *n, uint64_t pos, size_t isize, size
 			n->tailsize = 0;
 		}
 		if (pos / EROFS_BLKSIZ != (pos + total - 1) / EROFS_BLKSIZ)
-			return bs_round_up(pos, EROFS_BLKSIZ) - pos;
+			return bsi_round_up(pos, EROFS_BLKSIZ) - pos;
 		return 0;
 	}
 	rem = EROFS_BLKSIZ - (pos + head) % EROFS_BLKSIZ;
 	if (rem >= n->tailsize)
 		return 0;
-	pad = bs_round_up(rem, EROFS_SLOTSIZE);
+	pad = bsi_round_up(rem, EROFS_SLOTSIZE);
 	if (n->tailsize <= EROFS_BLKSIZ - (pos + head + pad) % EROFS_BLKSIZ)
 		return pad;
 	n->n_blocks++;
 	n->tailsize = 0;
-	return bs_round_up(pos, EROFS_BLKSIZ) - pos;
+	return bsi_round_up(pos, EROFS_BLKSIZ) - pos;
 }
 
 static void layout_inodes(struct ew *w)
@@ -135,8 +135,8 @@ static void layout_inodes(struct ew *w)
 		}
 		n->n_shared = (uint32_t)shared;
 		n->xattr_size = (shared || unshared) ?
-			(uint32_t)bs_round_up(sizeof(struct erofs_xattr_ibody_header) + 4 * shared + unshared, 4) : 0;
-		start = bs_round_up(pos, EROFS_SLOTSIZE);
+			(uint32_t)bsi_round_up(sizeof(struct erofs_xattr_ibody_header) + 4 * shared + unshared, 4) : 0;
+		start = bsi_round_up(pos, EROFS_SLOTSIZE);
 		start += tail_padding(n, start, isize, n->xattr_size);
 		n->ipad = (uint32_t)(start - pos);
 		n->isize = (uint32_t)(isize + n->xattr_size + n->tailsize);
@@ -144,7 +144,7 @@ static void layout_inodes(struct ew *w)
 		w->n_data_blocks += n->n_blocks;
 		pos = start + n->isize;
 	}
-	w->inodes_end = bs_round_up(pos, EROFS_SLOTSIZE);
+	w->inodes_end = bsi_round_up(pos, EROFS_SLOTSIZE);
 }
 
 static uint32_t name_filter(const struct ew_node *n)
@@ -153,8 +153,8 @@ static uint32_t name_filter(const struct ew_node *n)
 
 	for (size_t i = 0; i < n->n_xattrs; i++) {
 		const struct ew_xattr *x = &n->xattrs[i];
-		uint32_t h = bs_xxh32(x->key + x->skip, x->key_len - x->skip,
-				      EROFS_XATTR_FILTER_SEED + x->index);
+		uint32_t h = bsi_xxh32(x->key + x->skip, x->key_len - x->skip,
+				       EROFS_XATTR_FILTER_SEED + x->index);
 		bits |= 1u << (h & (EROFS_XATTR_FILTER_BITS - 1));
 	}
 	return ~bits;
@@ -172,8 +172,8 @@ static void write_dirent_block(struct ew *w, const struct ew_node *n, size_t fir
 
 		if (!p)
 			return;
-		bs_put_le64(p, t->nid);
-		bs_put_le16(p + 8, nameoff);
+		bsi_put_le64(p, t->nid);
+		bsi_put_le16(p + 8, nameoff);
 		p[10] = ew_file_type(t->mode);
 		nameoff = (uint16_t)(nameoff + d->name_len);
 	}
@@ -233,37 +233,37 @@ static void write_inode(struct ew *w, struct ew_node *n)
 		u = (uint32_t)n->rdev;
 	/* The chunk format shares the union with raw_blkaddr: only its low half. */
 	if (layout == EROFS_INODE_CHUNK_BASED)
-		u = (u & 0xffff0000u) | (bs_erofs_chunk_bits(n->size) - EROFS_BLKSIZ_BITS);
+		u = (u & 0xffff0000u) | (bsi_erofs_chunk_bits(n->size) - EROFS_BLKSIZ_BITS);
 
 	if (n->compact) {
 		p = ew_reserve(w, sizeof(struct erofs_inode_compact));
 		if (!p)
 			return;
-		bs_put_le16(p + EROFS_IC_FORMAT_OFF, (uint16_t)(layout << EROFS_I_DATALAYOUT_BIT));
-		bs_put_le16(p + EROFS_IC_XATTR_ICOUNT_OFF, ew_icount(n->xattr_size));
-		bs_put_le16(p + EROFS_IC_MODE_OFF, (uint16_t)n->mode);
-		bs_put_le16(p + EROFS_IC_NLINK_OFF, (uint16_t)n->nlink);
-		bs_put_le32(p + EROFS_IC_SIZE_OFF, (uint32_t)size);
-		bs_put_le32(p + EROFS_IC_U_OFF, u);
-		bs_put_le32(p + EROFS_IC_INO_OFF, n->ino);
-		bs_put_le16(p + EROFS_IC_UID_OFF, (uint16_t)n->uid);
-		bs_put_le16(p + EROFS_IC_GID_OFF, (uint16_t)n->gid);
+		bsi_put_le16(p + EROFS_IC_FORMAT_OFF, (uint16_t)(layout << EROFS_I_DATALAYOUT_BIT));
+		bsi_put_le16(p + EROFS_IC_XATTR_ICOUNT_OFF, ew_icount(n->xattr_size));
+		bsi_put_le16(p + EROFS_IC_MODE_OFF, (uint16_t)n->mode);
+		bsi_put_le16(p + EROFS_IC_NLINK_OFF, (uint16_t)n->nlink);
+		bsi_put_le32(p + EROFS_IC_SIZE_OFF, (uint32_t)size);
+		bsi_put_le32(p + EROFS_IC_U_OFF, u);
+		bsi_put_le32(p + EROFS_IC_INO_OFF, n->ino);
+		bsi_put_le16(p + EROFS_IC_UID_OFF, (uint16_t)n->uid);
+		bsi_put_le16(p + EROFS_IC_GID_OFF, (uint16_t)n->gid);
 	} else {
 		p = ew_reserve(w, sizeof(struct erofs_inode_extended));
 		if (!p)
 			return;
-		bs_put_le16(p + EROFS_IC_FORMAT_OFF,
-			    (uint16_t)(layout << EROFS_I_DATALAYOUT_BIT | EROFS_INODE_LAYOUT_EXTENDED));
-		bs_put_le16(p + EROFS_IC_XATTR_ICOUNT_OFF, ew_icount(n->xattr_size));
-		bs_put_le16(p + EROFS_IC_MODE_OFF, (uint16_t)n->mode);
-		bs_put_le64(p + EROFS_IE_SIZE_OFF, size);
-		bs_put_le32(p + EROFS_IE_U_OFF, u);
-		bs_put_le32(p + EROFS_IE_INO_OFF, n->ino);
-		bs_put_le32(p + EROFS_IE_UID_OFF, n->uid);
-		bs_put_le32(p + EROFS_IE_GID_OFF, n->gid);
-		bs_put_le64(p + EROFS_IE_MTIME_OFF, (uint64_t)n->mtime_sec);
-		bs_put_le32(p + EROFS_IE_MTIME_NSEC_OFF, n->mtime_nsec);
-		bs_put_le32(p + EROFS_IE_NLINK_OFF, n->nlink);
+		bsi_put_le16(p + EROFS_IC_FORMAT_OFF,
+			     (uint16_t)(layout << EROFS_I_DATALAYOUT_BIT | EROFS_INODE_LAYOUT_EXTENDED));
+		bsi_put_le16(p + EROFS_IC_XATTR_ICOUNT_OFF, ew_icount(n->xattr_size));
+		bsi_put_le16(p + EROFS_IC_MODE_OFF, (uint16_t)n->mode);
+		bsi_put_le64(p + EROFS_IE_SIZE_OFF, size);
+		bsi_put_le32(p + EROFS_IE_U_OFF, u);
+		bsi_put_le32(p + EROFS_IE_INO_OFF, n->ino);
+		bsi_put_le32(p + EROFS_IE_UID_OFF, n->uid);
+		bsi_put_le32(p + EROFS_IE_GID_OFF, n->gid);
+		bsi_put_le64(p + EROFS_IE_MTIME_OFF, (uint64_t)n->mtime_sec);
+		bsi_put_le32(p + EROFS_IE_MTIME_NSEC_OFF, n->mtime_nsec);
+		bsi_put_le32(p + EROFS_IE_NLINK_OFF, n->nlink);
 	}
 
 	if (n->xattr_size) {
@@ -272,13 +272,13 @@ static void write_inode(struct ew *w, struct ew_node *n)
 		p = ew_reserve(w, sizeof(struct erofs_xattr_ibody_header));
 		if (!p)
 			return;
-		bs_put_le32(p, name_filter(n));
+		bsi_put_le32(p, name_filter(n));
 		p[4] = (uint8_t)n->n_shared;
 		for (size_t i = 0; i < n->n_xattrs; i++)
 			if (n->xattrs[i].shared >= 0) {
 				uint8_t ref[4];
-				bs_put_le32(ref, (uint32_t)((w->inodes_end % EROFS_BLKSIZ +
-							     (uint64_t)n->xattrs[i].shared) / 4));
+				bsi_put_le32(ref, (uint32_t)((w->inodes_end % EROFS_BLKSIZ +
+							      (uint64_t)n->xattrs[i].shared) / 4));
 				ew_put(w, ref, 4);
 			}
 		for (size_t i = 0; i < n->n_xattrs; i++)
@@ -336,25 +336,25 @@ int ew_write_c_layout(struct ew *w)
 	if (!p)
 		return -ENOMEM;
 	memset(p, 0, EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block));
-	bs_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
-	bs_put_le32(p + CFS_HDR_VERSION_OFF, COMPOSEFS_HEADER_VERSION);
-	bs_put_le32(p + CFS_HDR_FLAGS_OFF, w->has_acl ? COMPOSEFS_FLAGS_HAS_ACL : 0);
-	bs_put_le32(p + CFS_HDR_CFS_VERSION_OFF, w->version);
+	bsi_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
+	bsi_put_le32(p + CFS_HDR_VERSION_OFF, COMPOSEFS_HEADER_VERSION);
+	bsi_put_le32(p + CFS_HDR_FLAGS_OFF, w->has_acl ? COMPOSEFS_FLAGS_HAS_ACL : 0);
+	bsi_put_le32(p + CFS_HDR_CFS_VERSION_OFF, w->version);
 
-	data_start = bs_round_up(w->inodes_end + w->shared_size, EROFS_BLKSIZ);
+	data_start = bsi_round_up(w->inodes_end + w->shared_size, EROFS_BLKSIZ);
 	p += EROFS_SUPER_OFFSET;
-	bs_put_le32(p + EROFS_SB_MAGIC_OFF, EROFS_SUPER_MAGIC_V1);
-	bs_put_le32(p + EROFS_SB_FEATURE_COMPAT_OFF,
-		    EROFS_FEATURE_COMPAT_MTIME | EROFS_FEATURE_COMPAT_XATTR_FILTER);
+	bsi_put_le32(p + EROFS_SB_MAGIC_OFF, EROFS_SUPER_MAGIC_V1);
+	bsi_put_le32(p + EROFS_SB_FEATURE_COMPAT_OFF,
+		     EROFS_FEATURE_COMPAT_MTIME | EROFS_FEATURE_COMPAT_XATTR_FILTER);
 	p[EROFS_SB_BLKSZBITS_OFF] = EROFS_BLKSIZ_BITS;
-	bs_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
-	bs_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
-	bs_put_le64(p + EROFS_SB_BUILD_TIME_OFF, (uint64_t)w->min_sec);
-	bs_put_le32(p + EROFS_SB_BUILD_TIME_NSEC_OFF, w->min_nsec);
-	bs_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
-	bs_put_le32(p + EROFS_SB_META_BLKADDR_OFF,
-		    (EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block)) / EROFS_BLKSIZ);
-	bs_put_le32(p + EROFS_SB_XATTR_BLKADDR_OFF, (uint32_t)(w->inodes_end / EROFS_BLKSIZ));
+	bsi_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
+	bsi_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
+	bsi_put_le64(p + EROFS_SB_BUILD_TIME_OFF, (uint64_t)w->min_sec);
+	bsi_put_le32(p + EROFS_SB_BUILD_TIME_NSEC_OFF, w->min_nsec);
+	bsi_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
+	bsi_put_le32(p + EROFS_SB_META_BLKADDR_OFF,
+		     (EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block)) / EROFS_BLKSIZ);
+	bsi_put_le32(p + EROFS_SB_XATTR_BLKADDR_OFF, (uint32_t)(w->inodes_end / EROFS_BLKSIZ));
 
 	w->data_end = data_start;
 	for (size_t i = 0; i < w->n_nodes; i++)

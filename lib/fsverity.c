@@ -329,7 +329,7 @@ int bs_fsverity_final(struct bs_fsverity_ctx *ctx, uint8_t *digest)
 	desc[1] = (uint8_t)ctx->alg;
 	desc[2] = (uint8_t)__builtin_ctz(ctx->block_size);
 	desc[3] = (uint8_t)ctx->salt_size;
-	bs_put_le64(desc + 8, ctx->data_size);
+	bsi_put_le64(desc + 8, ctx->data_size);
 	memcpy(desc + 80, ctx->salt, ctx->salt_size);
 	if (!EVP_DigestInit_ex2(ctx->work, NULL, NULL) ||
 	    !EVP_DigestUpdate(ctx->work, desc, sizeof(desc)) ||
@@ -373,7 +373,7 @@ static int digest_read(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest)
 	for (;;) {
 		size_t got;
 
-		r = bs_read_full(fd, buf, READ_CHUNK, &got);
+		r = bsi_read_full(fd, buf, READ_CHUNK, &got);
 		if (r < 0)
 			return r;
 		if (got == 0)

@@ -578,7 +578,7 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
 			r = -ENOMEM;
 			break;
 		}
-		r = bs_read_full(fd, text, (size_t)st.st_size, &got);
+		r = bsi_read_full(fd, text, (size_t)st.st_size, &got);
 		if (r < 0) {
 			bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
 			break;

@@ -388,11 +388,11 @@ static int sync_tree(const char *out, enum bs_keygen_layout layout, struct bs_er
 	for (size_t i = 0; i <= n_dirs && r == 0; i++) {
 		_cleanup_free_ char *dir = join(out, i < n_dirs ? dirs[i] : ".");
 
-		r = dir ? bs_sync_dir(dir) : -ENOMEM;
+		r = dir ? bsi_sync_dir(dir) : -ENOMEM;
 		if (r < 0 && r != -ENOMEM)
 			return bs_error_set(err, r, dir, "cannot sync: %s", strerror(-r));
 	}
-	if (r == 0 && (r = bs_sync_parent_dir(out)) < 0 && r != -ENOMEM)
+	if (r == 0 && (r = bsi_sync_parent_dir(out)) < 0 && r != -ENOMEM)
 		bs_error_set(err, r, out, "cannot sync its directory: %s", strerror(-r));
 	return r;
 }
@@ -607,7 +607,7 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 	}
 	/* 0700: nobody else sees keys while they are written. A killed run's
 	 * directory, keys inside, is removed here by the next run. */
-	ret = bs_tmpdir_create(&tmp, prefix);
+	ret = bsi_tmpdir_create(&tmp, prefix);
 	if (ret < 0) {
 		bs_error_set(err, ret, out, "cannot create a temporary directory beside it: %s", strerror(-ret));
 		goto done;
@@ -620,7 +620,7 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 				ret = bs_error_set(err, -errno, out, "cannot rename into place: %s",
 						   strerror(errno));
 			else
-				bs_tmpdir_keep(&tmp);
+				bsi_tmpdir_keep(&tmp);
 		} else {
 			ret = exchange_dir(tmp.path, out, names, n, p->layout, err);
 			/* After an exchange, tmp names the old set: removed below. */
@@ -631,7 +631,7 @@ int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 			}
 		}
 	}
-	bs_tmpdir_remove(&tmp);
+	bsi_tmpdir_remove(&tmp);
 	if (ret == 0)
 		ret = sync_tree(out, p->layout, err);
 done:
@@ -684,7 +684,7 @@ int bs_keygen_sbctl_auth(const char *dir, const char *role, const struct bs_efi_
 		return bs_error_set(err, -EINVAL, dir, "no sbctl key for '%s' (PK, KEK or db)", role);
 	if (!guid_path)
 		return -ENOMEM;
-	ret = bs_read_file(guid_path, 0, 64, &text, &len, err);
+	ret = bsi_read_file(guid_path, 0, 64, &text, &len, err);
 	if (ret < 0)
 		return ret;
 	/* sbctl writes none, a hand-edited file may end in one: the newline is not part of it. */
@@ -762,7 +762,7 @@ int bs_keygen_ephemeral(const struct bs_keygen_params *p, struct bs_keygen_ephem
 		owner = *p->owner;
 	else if (bs_efivar_guid_random(&owner) < 0)
 		return bs_error_set(err, -EIO, NULL, "cannot get random bytes for the owner GUID");
-	if (asprintf(&e->dir, "%s/bootseal-ephemeral-XXXXXX", bs_tmpdir_base()) < 0) {
+	if (asprintf(&e->dir, "%s/bootseal-ephemeral-XXXXXX", bsi_tmpdir_base()) < 0) {
 		e->dir = NULL;
 		return -ENOMEM;
 	}
@@ -782,7 +782,7 @@ int bs_keygen_ephemeral(const struct bs_keygen_params *p, struct bs_keygen_ephem
 		ret = write_role(e->dir, "db", &r, &owner, err);
 	role_free(&r);
 	if (ret < 0) {
-		bs_rm_rf(e->dir);
+		bsi_rm_rf(e->dir);
 		bs_keygen_ephemeral_release(e);
 	}
 	return ret;

@@ -31,10 +31,10 @@ int oci_tmpdir(struct bs_oci_image *img, struct bs_error *err)
 
 	if (img->tmp.path)
 		return 0;
-	if (asprintf(&prefix, "%s/bootseal-oci-", bs_tmpdir_base()) < 0)
+	if (asprintf(&prefix, "%s/bootseal-oci-", bsi_tmpdir_base()) < 0)
 		return -ENOMEM;
 	/* 0700: captured files and unpacked blobs stay private. */
-	r = bs_tmpdir_create(&img->tmp, prefix);
+	r = bsi_tmpdir_create(&img->tmp, prefix);
 	if (r < 0)
 		return bs_error_set(err, r, NULL, "cannot create a temporary directory: %s", strerror(-r));
 	return 0;
@@ -131,7 +131,7 @@ static int unpack_member(struct bs_oci_image *img, const char *file, struct arch
 		return bs_error_set(err, errno == EEXIST ? -EBADMSG : -errno, file, "%s: %s", name,
 				    errno == EEXIST ? "duplicate entry" : strerror(errno));
 	while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-		if (lseek(fd, off, SEEK_SET) < 0 || (r = bs_write_full(fd, buf, len)) < 0)
+		if (lseek(fd, off, SEEK_SET) < 0 || (r = bsi_write_full(fd, buf, len)) < 0)
 			return bs_error_set(err, r < 0 ? r : -errno, path, "cannot write: %s",
 					    strerror(r < 0 ? -r : errno));
 	if (ar != ARCHIVE_EOF || ftruncate(fd, archive_entry_size(e)) < 0)

@@ -35,7 +35,7 @@ static int sync_layout_dirs(const char *dir, struct bs_error *err)
 
 	for (size_t i = 0; i < BS_ARRAY_SIZE(sub); i++) {
 		snprintf(path, sizeof(path), "%s%s", dir, sub[i]);
-		if ((r = bs_sync_dir(path)) < 0)
+		if ((r = bsi_sync_dir(path)) < 0)
 			return bs_error_set(err, r, path, "cannot sync: %s", strerror(-r));
 	}
 	return 0;
@@ -54,7 +54,7 @@ int oci_make_tmp_layout(const char *dest, struct out_layout *o)
 	if (asprintf(&prefix, "%.*s.%s.tmp-", dirlen, dest, dest + dirlen) < 0)
 		return -ENOMEM;
 	/* Also removes what a killed run left beside the same destination. */
-	r = bs_tmpdir_create(&o->tmp, prefix);
+	r = bsi_tmpdir_create(&o->tmp, prefix);
 	if (r < 0)
 		return bs_error_set(o->err, r, dest, "cannot create a temporary directory beside it: %s", strerror(-r));
 	/* The layout is public once in place; only keys need 0700. */
@@ -176,15 +176,15 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 		snprintf(from, sizeof(from), "%s/blobs/sha256/%s", o->tmp.path, added[n_moved]);
 		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, added[n_moved]);
 		/* Until index.json names it, a signal takes the blob out again. */
-		bs_tmp_block_signals(&old);
+		bsi_tmp_block_signals(&old);
 		if (rename(from, to) < 0) {
 			r = -errno;
-			bs_tmp_restore_signals(&old);
+			bsi_tmp_restore_signals(&old);
 			r = bs_error_set(o->err, r, to, "cannot add blob: %s", strerror(-r));
 			break;
 		}
-		slots[n_moved] = bs_tmp_remember(to);
-		bs_tmp_restore_signals(&old);
+		slots[n_moved] = bsi_tmp_remember(to);
+		bsi_tmp_restore_signals(&old);
 	}
 	/* The blobs are durable before an index.json names them. */
 	if (r >= 0)
@@ -205,19 +205,19 @@ static int merge_into(struct out_layout *o, const char *dest, const char *tag)
 								   JSON_C_TO_STRING_NOSLASHESCAPE);
 		/* Once index.json names the blobs a signal must not take them:
 		 * no signal between the two. */
-		bs_tmp_block_signals(&old);
+		bsi_tmp_block_signals(&old);
 		r = bs_atomicfile_write_all(to, text, strlen(text), 0644, 0, o->err);
 		for (size_t i = 0; i < n_added; i++) {
-			bs_tmp_forget(slots[i]);
+			bsi_tmp_forget(slots[i]);
 			slots[i] = 0;
 		}
-		bs_tmp_restore_signals(&old);
+		bsi_tmp_restore_signals(&old);
 	}
 	for (size_t i = 0; i < n_moved; i++) {
 		snprintf(to, sizeof(to), "%s/blobs/sha256/%s", dest, added[i]);
 		if (r < 0)
 			unlink(to);
-		bs_tmp_forget(slots[i]);
+		bsi_tmp_forget(slots[i]);
 	}
 	if (journal[0])
 		oci_journal_remove(lock, journal);
@@ -247,10 +247,10 @@ int oci_commit_dir(struct out_layout *o, const char *dest, const char *tag)
 			return bs_error_set(o->err, -EEXIST, dest, "exists and is not an OCI image layout");
 		if ((r = merge_into(o, dest, tag)) < 0)
 			return r;
-		bs_tmpdir_remove(&o->tmp);
+		bsi_tmpdir_remove(&o->tmp);
 	}
-	bs_tmpdir_keep(&o->tmp);
-	if ((r = bs_sync_parent_dir(dest)) < 0)
+	bsi_tmpdir_keep(&o->tmp);
+	if ((r = bsi_sync_parent_dir(dest)) < 0)
 		return bs_error_set(o->err, r, dest, "cannot sync its directory: %s", strerror(-r));
 	return 0;
 }
@@ -303,7 +303,7 @@ static la_ssize_t fd_write(struct archive *a, void *arg, const void *buf, size_t
 	(void)a;
 	if (out->fd < 0)
 		return -1;
-	if ((r = bs_write_full(out->fd, buf, len)) < 0) {
+	if ((r = bsi_write_full(out->fd, buf, len)) < 0) {
 		bs_error_set(out->err, r, out->dest, "cannot write: %s", strerror(-r));
 		out->fd = -1;
 		return -1;

@@ -393,7 +393,7 @@ static void spool_stop(struct flat *f)
 static void spool_flush(struct flat *f)
 {
 	if (f->spool_buf && f->spool_used) {
-		if (bs_write_full(f->img->spool.fd, f->spool_buf, f->spool_used) < 0) {
+		if (bsi_write_full(f->img->spool.fd, f->spool_buf, f->spool_used) < 0) {
 			spool_stop(f);
 			return;
 		}
@@ -410,7 +410,7 @@ static void spool_put(struct flat *f, const void *buf, size_t len)
 		if (!f->spool_buf)
 			return;
 		if (len > SPOOL_BLOCK) {
-			if (bs_write_full(f->img->spool.fd, buf, len) < 0)
+			if (bsi_write_full(f->img->spool.fd, buf, len) < 0)
 				spool_stop(f);
 			else
 				f->img->spool.size += len;
@@ -445,7 +445,7 @@ static int sink_write(struct flat *f, struct sink *k, const void *buf, size_t le
 		spool_put(f, buf, len);
 	if (k->mem)
 		memcpy(k->mem + k->pos, buf, len);
-	else if (k->fd >= 0 && (r = bs_write_full(k->fd, buf, len)) < 0)
+	else if (k->fd >= 0 && (r = bsi_write_full(k->fd, buf, len)) < 0)
 		return bs_error_set(f->err, r, f->img->tmp.path, "cannot write a captured file: %s", strerror(-r));
 	k->pos += len;
 	return 0;

@@ -271,8 +271,8 @@ int oci_gzip_finish(struct oci_gzip *g)
 	b->chunks[b->n].last = 1;
 	if ((r = dispatch(g, b->n + 1)) < 0 || (r = collect(g)) < 0)
 		return g->error = r;
-	bs_put_le32(trailer, (uint32_t)g->crc);
-	bs_put_le32(trailer + 4, (uint32_t)g->total);
+	bsi_put_le32(trailer, (uint32_t)g->crc);
+	bsi_put_le32(trailer + 4, (uint32_t)g->total);
 	if ((r = g->sink(g->ctx, trailer, sizeof(trailer))) < 0)
 		return g->error = r;
 	return 0;

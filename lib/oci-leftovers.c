@@ -199,7 +199,7 @@ static int ours(const char *name, const char *prefix)
 static void remove_leftovers(int dirfd, const char *dir)
 {
 	struct refs r = { 0 };
-	DIR *d = bs_opendir_dup(dirfd);
+	DIR *d = bsi_opendir_dup(dirfd);
 	int known = -1;
 	struct dirent *de;
 

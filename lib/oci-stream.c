@@ -112,7 +112,7 @@ static int fill(struct oci_stream *s)
 	if (s->comp == C_UNKNOWN && n >= 4) {
 		if (s->in[0] == 0x1f && s->in[1] == 0x8b)
 			s->comp = C_GZIP;
-		else if (bs_get_le32(s->in) == 0xfd2fb528)
+		else if (bsi_get_le32(s->in) == 0xfd2fb528)
 			s->comp = C_ZSTD;
 		else
 			s->comp = C_NONE;

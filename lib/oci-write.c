@@ -55,7 +55,7 @@ struct blob_out {
 
 static int put_bytes(struct blob_out *b, const void *data, size_t len)
 {
-	int r = bs_write_full(b->fd, data, len);
+	int r = bsi_write_full(b->fd, data, len);
 
 	if (r < 0)
 		return bs_error_set(b->err, r, b->dest, "cannot write %s: %s", b->what, strerror(-r));
@@ -488,7 +488,7 @@ static int write_small_file(struct out_layout *o, const char *name, const char *
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return bs_error_set(o->err, -errno, o->dest, "cannot create %s: %s", name, strerror(errno));
-	if ((r = bs_write_full(fd, text, strlen(text))) < 0 || (r = fsync(fd) < 0 ? -errno : 0) < 0)
+	if ((r = bsi_write_full(fd, text, strlen(text))) < 0 || (r = fsync(fd) < 0 ? -errno : 0) < 0)
 		return bs_error_set(o->err, r, o->dest, "cannot write %s: %s", name, strerror(-r));
 	return 0;
 }
@@ -658,6 +658,6 @@ int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_wr
 	if (r >= 0)
 		r = ref.kind == BS_OCI_REF_LAYOUT ? oci_commit_dir(&o, ref.path, ref.tag ? ref.tag : "latest")
 						  : oci_commit_archive(&o, ref.path);
-	bs_tmpdir_remove(&o.tmp);
+	bsi_tmpdir_remove(&o.tmp);
 	return r;
 }

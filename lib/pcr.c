@@ -345,7 +345,7 @@ static int key_fingerprint(EVP_PKEY *key, char hex[65])
 		return -ENOMEM;
 	}
 	OPENSSL_free(der);
-	bs_hex_encode(fp, sizeof(fp), hex);
+	bsi_hex_encode(fp, sizeof(fp), hex);
 	return 0;
 }
 
@@ -432,7 +432,7 @@ static int sign_bank(const struct bs_pcr_section *s, size_t n, enum bs_pcr_bank 
 			    (r = bs_pcr_policy_digest(bank, pcr, pol)) < 0 ||
 			    (r = sign_policy(signers[k].key, bank, pol, &sig, err)) < 0)
 				break;
-			bs_hex_encode(pol, sizeof(pol), polhex);
+			bsi_hex_encode(pol, sizeof(pol), polhex);
 			if (asprintf(&entry, "{\"pcrs\":[%d],\"pkfp\":\"%s\",\"pol\":\"%s\",\"sig\":\"%s\"}",
 				     BS_PCR_KERNEL_IMAGE, fp, polhex, sig) < 0)
 				r = -ENOMEM;

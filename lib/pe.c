@@ -182,11 +182,11 @@ static int parse_sections(struct bs_pe *pe, uint16_t n, struct bs_error *err)
 		memcpy(s->name, d + h, 8);
 		s->name[8] = '\0';
 		s->header_offset = h;
-		s->virtual_size = bs_get_le32(d + h + PE_OFF(pe_section_header, virtual_size));
-		s->virtual_address = bs_get_le32(d + h + PE_OFF(pe_section_header, virtual_address));
-		s->raw_size = bs_get_le32(d + h + PE_OFF(pe_section_header, size_of_raw_data));
-		s->raw_offset = bs_get_le32(d + h + PE_OFF(pe_section_header, pointer_to_raw_data));
-		s->characteristics = bs_get_le32(d + h + PE_OFF(pe_section_header, characteristics));
+		s->virtual_size = bsi_get_le32(d + h + PE_OFF(pe_section_header, virtual_size));
+		s->virtual_address = bsi_get_le32(d + h + PE_OFF(pe_section_header, virtual_address));
+		s->raw_size = bsi_get_le32(d + h + PE_OFF(pe_section_header, size_of_raw_data));
+		s->raw_offset = bsi_get_le32(d + h + PE_OFF(pe_section_header, pointer_to_raw_data));
+		s->characteristics = bsi_get_le32(d + h + PE_OFF(pe_section_header, characteristics));
 		order[i] = s;
 
 		if (s->raw_size && (uint64_t)s->raw_offset + s->raw_size > pe->size)
@@ -223,24 +223,24 @@ static int parse_coff(struct bs_pe *pe, uint16_t *n_sections, size_t *opt_size, 
 	const uint8_t *d = pe->data;
 	size_t size = pe->size, lfanew;
 
-	if (size < 64 || bs_get_le16(d) != PE_DOS_MAGIC)
+	if (size < 64 || bsi_get_le16(d) != PE_DOS_MAGIC)
 		return bs_error_set(err, -EBADMSG, pe->path, "not a PE image (no MZ header)");
 	if (size > PE_MAX_FILE_SIZE)
 		return bs_error_set(err, -EBADMSG, pe->path, "PE image larger than 4 GiB");
-	lfanew = bs_get_le32(d + PE_DOS_LFANEW_OFFSET);
+	lfanew = bsi_get_le32(d + PE_DOS_LFANEW_OFFSET);
 	if (lfanew < 64 || lfanew + 4 + sizeof(struct pe_coff_header) > size)
 		return bs_error_set(err, -EBADMSG, pe->path,
 				    "truncated headers: PE header offset 0x%llx is outside the file (size 0x%llx)",
 				    ULL(lfanew), ULL(size));
-	if (bs_get_le32(d + lfanew) != PE_SIGNATURE)
+	if (bsi_get_le32(d + lfanew) != PE_SIGNATURE)
 		return bs_error_set(err, -EBADMSG, pe->path, "not a PE image (no PE signature)");
 	pe->coff_offset = lfanew + 4;
-	pe->machine = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, machine));
+	pe->machine = bsi_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, machine));
 	if (!known_machine(pe->machine))
 		return bs_error_set(err, -EBADMSG, pe->path, "unsupported machine type 0x%04x",
 				    pe->machine);
-	*n_sections = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, number_of_sections));
-	*opt_size = bs_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, size_of_optional_header));
+	*n_sections = bsi_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, number_of_sections));
+	*opt_size = bsi_get_le16(d + pe->coff_offset + PE_OFF(pe_coff_header, size_of_optional_header));
 	pe->opt_offset = pe->coff_offset + sizeof(struct pe_coff_header);
 	if (*opt_size < sizeof(struct pe_opt_common) || pe->opt_offset + *opt_size > size)
 		return bs_error_set(err, -EBADMSG, pe->path,
@@ -253,7 +253,7 @@ static int parse_coff(struct bs_pe *pe, uint16_t *n_sections, size_t *opt_size, 
 static int parse_optional(struct bs_pe *pe, size_t opt_size, struct bs_error *err)
 {
 	const uint8_t *opt = pe->data + pe->opt_offset;
-	uint16_t magic = bs_get_le16(opt);
+	uint16_t magic = bsi_get_le16(opt);
 	size_t nrva_off, dir_off;
 	uint32_t n_rva;
 
@@ -273,7 +273,7 @@ static int parse_optional(struct bs_pe *pe, size_t opt_size, struct bs_error *er
 		return bs_error_set(err, -EBADMSG, pe->path,
 				    "truncated headers: optional header is 0x%llx bytes, needs 0x%llx",
 				    ULL(opt_size), ULL(dir_off));
-	n_rva = bs_get_le32(opt + nrva_off);
+	n_rva = bsi_get_le32(opt + nrva_off);
 	if (n_rva > PE_DIR_MAX || dir_off + (size_t)n_rva * 8 > opt_size)
 		return bs_error_set(err, -EBADMSG, pe->path,
 				    "%u data directories do not fit the optional header", n_rva);
@@ -281,15 +281,15 @@ static int parse_optional(struct bs_pe *pe, size_t opt_size, struct bs_error *er
 	pe->cert_offset = pe->cert_size = 0;
 	if (n_rva > PE_DIR_SECURITY) {
 		pe->cert_dir_offset = pe->opt_offset + dir_off + PE_DIR_SECURITY * 8;
-		pe->cert_offset = bs_get_le32(pe->data + pe->cert_dir_offset);
-		pe->cert_size = bs_get_le32(pe->data + pe->cert_dir_offset + 4);
+		pe->cert_offset = bsi_get_le32(pe->data + pe->cert_dir_offset);
+		pe->cert_size = bsi_get_le32(pe->data + pe->cert_dir_offset + 4);
 	}
 
-	pe->subsystem = bs_get_le16(opt + PE_OFF(pe_opt_common, subsystem));
-	pe->section_alignment = bs_get_le32(opt + PE_OFF(pe_opt_common, section_alignment));
-	pe->file_alignment = bs_get_le32(opt + PE_OFF(pe_opt_common, file_alignment));
-	pe->size_of_image = bs_get_le32(opt + PE_OFF(pe_opt_common, size_of_image));
-	pe->size_of_headers = bs_get_le32(opt + PE_OFF(pe_opt_common, size_of_headers));
+	pe->subsystem = bsi_get_le16(opt + PE_OFF(pe_opt_common, subsystem));
+	pe->section_alignment = bsi_get_le32(opt + PE_OFF(pe_opt_common, section_alignment));
+	pe->file_alignment = bsi_get_le32(opt + PE_OFF(pe_opt_common, file_alignment));
+	pe->size_of_image = bsi_get_le32(opt + PE_OFF(pe_opt_common, size_of_image));
+	pe->size_of_headers = bsi_get_le32(opt + PE_OFF(pe_opt_common, size_of_headers));
 	pe->checksum_offset = pe->opt_offset + PE_OFF(pe_opt_common, checksum);
 	if (!is_pow2(pe->section_alignment) || !is_pow2(pe->file_alignment))
 		return bs_error_set(err, -EBADMSG, pe->path,
@@ -408,7 +408,7 @@ int bs_pe_load(const char *path, struct bs_pe **ret, struct bs_error *err)
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!buf)
 		return -ENOMEM;
-	r = bs_read_full(fd, buf, (size_t)st.st_size, &got);
+	r = bsi_read_full(fd, buf, (size_t)st.st_size, &got);
 	if (r < 0)
 		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
 	return bs_pe_new(buf, got, path, ret, err);
@@ -459,7 +459,7 @@ uint32_t bs_pe_checksum(const uint8_t *data, size_t size, size_t checksum_offset
 	for (size_t i = 0; i + 1 < size; i += 2) {
 		if (i == checksum_offset || i == checksum_offset + 2)
 			continue;
-		sum += bs_get_le16(data + i);
+		sum += bsi_get_le16(data + i);
 		sum = (sum & 0xffff) + (sum >> 16);
 	}
 	if (size & 1) {
@@ -472,8 +472,8 @@ uint32_t bs_pe_checksum(const uint8_t *data, size_t size, size_t checksum_offset
 
 void bs_pe_update_checksum(struct bs_pe *pe)
 {
-	bs_put_le32(pe->data + pe->checksum_offset,
-		    bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
+	bsi_put_le32(pe->data + pe->checksum_offset,
+		     bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
 }
 
 static int reserve(struct bs_pe *pe, size_t size)
@@ -505,12 +505,12 @@ int bs_pe_set_cert_table(struct bs_pe *pe, uint32_t offset, uint32_t size, struc
 {
 	if (!pe->cert_dir_offset)
 		return bs_error_set(err, -EINVAL, pe->path, "image has no certificate table directory entry");
-	bs_put_le32(pe->data + pe->cert_dir_offset, offset);
-	bs_put_le32(pe->data + pe->cert_dir_offset + 4, size);
+	bsi_put_le32(pe->data + pe->cert_dir_offset, offset);
+	bsi_put_le32(pe->data + pe->cert_dir_offset + 4, size);
 	return pe_parse(pe, err);
 }
 
-static void add_le32(uint8_t *p, uint32_t v) { bs_put_le32(p, bs_get_le32(p) + v); }
+static void add_le32(uint8_t *p, uint32_t v) { bsi_put_le32(p, bsi_get_le32(p) + v); }
 
 int bs_pe_add_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
 		      uint32_t vsize, uint32_t characteristics, struct bs_error *err)
@@ -551,15 +551,15 @@ int bs_pe_add_section(struct bs_pe *pe, const char *name, const void *data, size
 	h = pe->data + hdr;
 	memset(h, 0, sizeof(struct pe_section_header));
 	memcpy(h, name, strlen(name));
-	bs_put_le32(h + PE_OFF(pe_section_header, virtual_size), vsize);
-	bs_put_le32(h + PE_OFF(pe_section_header, virtual_address), (uint32_t)va);
-	bs_put_le32(h + PE_OFF(pe_section_header, size_of_raw_data), (uint32_t)raw_size);
-	bs_put_le32(h + PE_OFF(pe_section_header, pointer_to_raw_data), (uint32_t)raw);
-	bs_put_le32(h + PE_OFF(pe_section_header, characteristics), characteristics);
+	bsi_put_le32(h + PE_OFF(pe_section_header, virtual_size), vsize);
+	bsi_put_le32(h + PE_OFF(pe_section_header, virtual_address), (uint32_t)va);
+	bsi_put_le32(h + PE_OFF(pe_section_header, size_of_raw_data), (uint32_t)raw_size);
+	bsi_put_le32(h + PE_OFF(pe_section_header, pointer_to_raw_data), (uint32_t)raw);
+	bsi_put_le32(h + PE_OFF(pe_section_header, characteristics), characteristics);
 
-	bs_put_le16(pe->data + pe->coff_offset + PE_OFF(pe_coff_header, number_of_sections),
-		    (uint16_t)(pe->n_sections + 1));
-	bs_put_le32(pe->data + pe->opt_offset + PE_OFF(pe_opt_common, size_of_image), (uint32_t)end);
+	bsi_put_le16(pe->data + pe->coff_offset + PE_OFF(pe_coff_header, number_of_sections),
+		     (uint16_t)(pe->n_sections + 1));
+	bsi_put_le32(pe->data + pe->opt_offset + PE_OFF(pe_opt_common, size_of_image), (uint32_t)end);
 	/* ukify counts every added section's VirtualSize, .linux included. */
 	add_le32(pe->data + pe->opt_offset + PE_OFF(pe_opt_common, size_of_initialized_data), vsize);
 	r = pe_parse(pe, err);
@@ -582,7 +582,7 @@ int bs_pe_replace_section(struct bs_pe *pe, const char *name, const void *data, 
 				    name, s->raw_size);
 	memcpy(pe->data + s->raw_offset, data, len);
 	memset(pe->data + s->raw_offset + len, 0, s->raw_size - len);
-	bs_put_le32(pe->data + s->header_offset + PE_OFF(pe_section_header, virtual_size), (uint32_t)len);
+	bsi_put_le32(pe->data + s->header_offset + PE_OFF(pe_section_header, virtual_size), (uint32_t)len);
 	int r = pe_parse(pe, err);
 	if (r < 0)
 		return r;
@@ -593,21 +593,21 @@ int bs_pe_replace_section(struct bs_pe *pe, const char *name, const void *data, 
 int bs_pe_strip_symbols(struct bs_pe *pe, struct bs_error *err)
 {
 	uint8_t *coff = pe->data + pe->coff_offset;
-	uint64_t ptr = bs_get_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table));
-	uint64_t n = bs_get_le32(coff + PE_OFF(pe_coff_header, number_of_symbols));
+	uint64_t ptr = bsi_get_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table));
+	uint64_t n = bsi_get_le32(coff + PE_OFF(pe_coff_header, number_of_symbols));
 	uint64_t end = ptr + n * PE_COFF_SYMBOL_SIZE;
 
 	if (!ptr || pe->cert_size)
 		return 0;
 	if (end + 4 <= pe->size)
-		end += bs_get_le32(pe->data + end);
+		end += bsi_get_le32(pe->data + end);
 	/* Only a table that is exactly the file's tail is provably unused. */
 	if (ptr < bs_pe_sections_end(pe) || end != pe->size)
 		return 0;
-	bs_put_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table), 0);
-	bs_put_le32(coff + PE_OFF(pe_coff_header, number_of_symbols), 0);
-	bs_put_le16(coff + PE_OFF(pe_coff_header, characteristics),
-		    bs_get_le16(coff + PE_OFF(pe_coff_header, characteristics)) | PE_FILE_LOCAL_SYMS_STRIPPED);
+	bsi_put_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table), 0);
+	bsi_put_le32(coff + PE_OFF(pe_coff_header, number_of_symbols), 0);
+	bsi_put_le16(coff + PE_OFF(pe_coff_header, characteristics),
+		     bsi_get_le16(coff + PE_OFF(pe_coff_header, characteristics)) | PE_FILE_LOCAL_SYMS_STRIPPED);
 	int r = bs_pe_resize(pe, (size_t)ptr, err);
 	if (r < 0)
 		return r;
@@ -626,9 +626,9 @@ int bs_pe_drop_trailing(struct bs_pe *pe, struct bs_error *err)
 	if (pe->size == end)
 		return 0;
 	/* A symbol table in the dropped tail would point past the end of the file. */
-	if (bs_get_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table)) >= end) {
-		bs_put_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table), 0);
-		bs_put_le32(coff + PE_OFF(pe_coff_header, number_of_symbols), 0);
+	if (bsi_get_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table)) >= end) {
+		bsi_put_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table), 0);
+		bsi_put_le32(coff + PE_OFF(pe_coff_header, number_of_symbols), 0);
 	}
 	r = bs_pe_resize(pe, end, err);
 	if (r < 0)

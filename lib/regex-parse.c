@@ -65,7 +65,7 @@ static void set_negate(struct bs_byteset *s)
 static void set_fold(struct bs_byteset *s)
 {
 	for (unsigned b = 'A'; b <= 'Z'; b++) {
-		if (bs_byteset_has(s, (uint8_t)b) || bs_byteset_has(s, (uint8_t)(b + 32))) {
+		if (bsi_byteset_has(s, (uint8_t)b) || bsi_byteset_has(s, (uint8_t)(b + 32))) {
 			set_add(s, b, b);
 			set_add(s, b + 32, b + 32);
 		}
@@ -662,12 +662,12 @@ static int class_fold(const struct parser *ps, struct bs_byteset *s)
 	if (ps->flags & F_U) {
 		static const char ks[] = "kKsS";
 
-		if (bs_byteset_has(s, ALL_NON_ASCII)) {
+		if (bsi_byteset_has(s, ALL_NON_ASCII)) {
 			for (const char *c = ks; *c; c++)
 				set_add(s, (uint8_t)*c, (uint8_t)*c);
 		} else {
 			for (const char *c = ks; *c; c++)
-				if (bs_byteset_has(s, (uint8_t)*c))
+				if (bsi_byteset_has(s, (uint8_t)*c))
 					return -EOPNOTSUPP;
 		}
 	}
@@ -1108,7 +1108,7 @@ static int unicode_class_node(struct parser *ps, struct bs_byteset set, uint32_t
 		{ { 0xf4, 0xf4 }, { 0x80, 0x8f }, { 0x80, 0xbf }, { 0x80, 0xbf } },
 	};
 	static const size_t lens[] = { 2, 3, 3, 3, 3, 4, 4, 4 };
-	bool non_ascii = bs_byteset_has(&set, ALL_NON_ASCII);
+	bool non_ascii = bsi_byteset_has(&set, ALL_NON_ASCII);
 	uint32_t alt, cat, item, last = RE_NONE;
 	int r;
 
@@ -1296,7 +1296,7 @@ static int parse_alt(struct parser *ps, uint32_t *out, unsigned *depth)
 	return r;
 }
 
-int bs_regex_parse(const char *pattern, struct bs_regex_tree *tree)
+int bsi_regex_parse(const char *pattern, struct bs_regex_tree *tree)
 {
 	struct parser ps = { .p = (const uint8_t *)pattern,
 			     .end = (const uint8_t *)pattern + strlen(pattern) };
@@ -1322,7 +1322,7 @@ int bs_regex_parse(const char *pattern, struct bs_regex_tree *tree)
 	return 0;
 }
 
-void bs_regex_tree_clear(struct bs_regex_tree *tree)
+void bsi_regex_tree_clear(struct bs_regex_tree *tree)
 {
 	free(tree->nodes);
 	free(tree->sets);
@@ -1335,7 +1335,7 @@ void bs_regex_tree_clear(struct bs_regex_tree *tree)
  * pattern for it says "{0,n}". Classes and escapes are skipped as PCRE2
  * reads them.
  */
-char *bs_regex_pcre2_compat(const char *pattern)
+char *bsi_regex_pcre2_compat(const char *pattern)
 {
 	size_t len = strlen(pattern), n = 0;
 	char *out = malloc(2 * len + 1);

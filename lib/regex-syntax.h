@@ -10,7 +10,7 @@ struct bs_byteset {
 	uint64_t w[4];
 };
 
-static inline bool bs_byteset_has(const struct bs_byteset *s, uint8_t b)
+static inline bool bsi_byteset_has(const struct bs_byteset *s, uint8_t b)
 {
 	return s->w[b >> 6] >> (b & 63) & 1;
 }
@@ -59,9 +59,9 @@ struct bs_regex_tree {
 /*
  * Parses a NUL-terminated pattern of the subset regex.h describes. -EINVAL:
  * outside it; -E2BIG: repetition counts or nesting too large; -ENOMEM.
- * On success the tree is the caller's, for bs_regex_tree_clear.
+ * On success the tree is the caller's, for bsi_regex_tree_clear.
  */
-int bs_regex_parse(const char *pattern, struct bs_regex_tree *tree);
-void bs_regex_tree_clear(struct bs_regex_tree *tree);
+int bsi_regex_parse(const char *pattern, struct bs_regex_tree *tree);
+void bsi_regex_tree_clear(struct bs_regex_tree *tree);
 
 #endif

@@ -355,7 +355,7 @@ static void resolve(struct bs_regex *re, uint32_t s, int prev, uint8_t byte, uin
 				follow[n_follow++] = st->out;
 			break;
 		case S_BYTES:
-			if (bs_byteset_has(&re->sets[st->set], byte))
+			if (bsi_byteset_has(&re->sets[st->set], byte))
 				(void)closure(re, st->out, byte, UNKNOWN_NEXT, out, n_out);
 			break;
 		default:
@@ -382,7 +382,7 @@ static uint32_t step(struct bs_regex *re, const uint32_t *in, uint32_t n_in, uin
 	for (uint32_t i = 0; i < n_in; i++) {
 		const struct state *st = &re->states[in[i]];
 
-		if (st->kind == S_BYTES && bs_byteset_has(&re->sets[st->set], byte))
+		if (st->kind == S_BYTES && bsi_byteset_has(&re->sets[st->set], byte))
 			(void)closure(re, st->out, byte, UNKNOWN_NEXT, re->next, &n);
 		else if (st->kind == S_LOOK && look_holds(st->set, prev, byte) > 0)
 			resolve(re, st->out, prev, byte, re->next, &n);
@@ -623,7 +623,7 @@ without_cache:
 	return n > 0 && accepts(re, re->next, n);
 }
 
-int bs_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len)
+int bsi_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len)
 {
 	uint64_t stepped = re->stepped;
 	int matched = match(re, s, len);
@@ -633,7 +633,7 @@ int bs_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len)
 	return matched;
 }
 
-int bs_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget)
+int bsi_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget)
 {
 	if (budget->nfa_bytes_left < re->nfa_bytes || budget->cache_bytes_left < re->cache_bytes)
 		return -E2BIG;
@@ -665,14 +665,14 @@ static void byte_classes(struct bs_regex *re, uint32_t n_sets, bool context)
 			bound.w[i] |= s->w[i] ^ (s->w[i] << 1 | (i ? s->w[i - 1] >> 63 : 0));
 	}
 	for (unsigned b = 0; b < 256; b++) {
-		if (b > 0 && bs_byteset_has(&bound, (uint8_t)b))
+		if (b > 0 && bsi_byteset_has(&bound, (uint8_t)b))
 			c++;
 		re->class_of[b] = (uint8_t)c;
 	}
 	re->n_classes = c + 1;
 }
 
-void bs_regex_free(struct bs_regex *re)
+void bsi_regex_free(struct bs_regex *re)
 {
 	if (!re)
 		return;
@@ -705,7 +705,7 @@ static bool singleton(const struct bs_byteset *s, uint8_t *byte)
 	for (int i = 0; i < 4; i++)
 		bits += __builtin_popcountll(s->w[i]);
 	for (unsigned b = 0; bits == 1 && b < 256; b++)
-		if (bs_byteset_has(s, (uint8_t)b))
+		if (bsi_byteset_has(s, (uint8_t)b))
 			*byte = (uint8_t)b;
 	return bits == 1;
 }
@@ -796,7 +796,7 @@ static int build(struct bs_regex_tree *t, uint32_t n_states, bool any_end, struc
 	sets = realloc(t->sets, (t->n_sets + 1) * sizeof(*sets));
 	if (!re->states || !re->mark || !re->mark2 || !re->stack || !re->stack2 || !re->cur || !re->next ||
 	    !sets) {
-		bs_regex_free(re);
+		bsi_regex_free(re);
 		return -ENOMEM;
 	}
 	t->sets = NULL;
@@ -823,7 +823,7 @@ static int build(struct bs_regex_tree *t, uint32_t n_states, bool any_end, struc
 		re->dfa_states_max = DFA_STATES_MAX;
 	re->dfa.start = UNKNOWN;
 	if (find_prefix(re) < 0) {
-		bs_regex_free(re);
+		bsi_regex_free(re);
 		return -ENOMEM;
 	}
 	re->nfa_bytes = sizeof(*re) + t->n_sets * sizeof(*re->sets) + re->n_start * sizeof(*re->start) +
@@ -840,26 +840,26 @@ static int regex_new(const char *pattern, bool any_end, struct bs_regex **out)
 	int r;
 
 	*out = NULL;
-	r = bs_regex_parse(pattern, &t);
+	r = bsi_regex_parse(pattern, &t);
 	if (r < 0)
 		return r;
 	cost = node_cost(&t, t.root) + 1;
 	r = cost > STATES_MAX ? -E2BIG : build(&t, (uint32_t)cost, any_end, out);
-	bs_regex_tree_clear(&t);
+	bsi_regex_tree_clear(&t);
 	return r;
 }
 
-int bs_regex_new(const char *pattern, struct bs_regex **out)
+int bsi_regex_new(const char *pattern, struct bs_regex **out)
 {
 	return regex_new(pattern, false, out);
 }
 
-int bs_regex_new_prefix(const char *pattern, struct bs_regex **out)
+int bsi_regex_new_prefix(const char *pattern, struct bs_regex **out)
 {
 	return regex_new(pattern, true, out);
 }
 
-bool bs_regex_may_be_empty(const struct bs_regex *re)
+bool bsi_regex_may_be_empty(const struct bs_regex *re)
 {
 	return re->may_be_empty;
 }

@@ -24,26 +24,26 @@ struct bs_regex;
  * DFA refuses it (Unicode word boundaries); -E2BIG: larger than the
  * automaton limits (repetition counts, states, nesting); -ENOMEM.
  */
-int bs_regex_new(const char *pattern, struct bs_regex **out);
+int bsi_regex_new(const char *pattern, struct bs_regex **out);
 
 /*
  * The same, for a regex that matches when it matches a prefix of the input,
  * as an anchored search of regex-automata reports a match.
  */
-int bs_regex_new_prefix(const char *pattern, struct bs_regex **out);
-void bs_regex_free(struct bs_regex *re);
+int bsi_regex_new_prefix(const char *pattern, struct bs_regex **out);
+void bsi_regex_free(struct bs_regex *re);
 
 /*
- * 1 when the whole of s matches (a prefix of it for bs_regex_new_prefix),
+ * 1 when the whole of s matches (a prefix of it for bsi_regex_new_prefix),
  * else 0. Never fails: without memory for its DFA cache it steps the NFA directly.
  * Not thread-safe (the cache is filled as it goes).
  */
-int bs_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len);
+int bsi_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len);
 
 /*
  * What the regexes of one policy may still take, so that a hostile one
  * (millions of lines, patterns made to fill caches) is bounded: the
- * automata's memory, which bs_regex_share_budget charges, the DFA caches',
+ * automata's memory, which bsi_regex_share_budget charges, the DFA caches',
  * which stop growing when it runs out (matches then step the NFA), and the
  * work matches did (one per input byte, one per NFA state stepped), which
  * only the caller bounds.
@@ -59,18 +59,18 @@ struct bs_regex_budget {
  * bytes go back when it is freed, so budget must outlive it. -E2BIG when
  * the automaton does not fit in budget->nfa_bytes_left (re is unchanged).
  */
-int bs_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget);
+int bsi_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget);
 
 /*
  * Whether the pattern can match without consuming a byte, whatever its
  * assertions say (regex-automata's NFA has_empty).
  */
-bool bs_regex_may_be_empty(const struct bs_regex *re);
+bool bsi_regex_may_be_empty(const struct bs_regex *re);
 
 /*
  * The pattern to give Debian 12's PCRE2 (10.42) for the meaning newer ones
  * (composefs-rs's) give it. NULL without memory; free() it.
  */
-char *bs_regex_pcre2_compat(const char *pattern);
+char *bsi_regex_pcre2_compat(const char *pattern);
 
 #endif

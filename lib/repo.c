@@ -227,7 +227,7 @@ static int meta_write(struct bs_repo *repo, const char *name, struct bs_error *e
 	fd = openat(repo->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return bs_error_set(err, -errno, name, "cannot create: %s", strerror(errno));
-	r = bs_write_full(fd, meta_json, sizeof(meta_json) - 1);
+	r = bsi_write_full(fd, meta_json, sizeof(meta_json) - 1);
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r >= 0)
@@ -273,7 +273,7 @@ static int meta_ensure(struct bs_repo *repo, const char *path, int create, struc
 	}
 	if (fd < 0)
 		return bs_error_set(err, -errno, name, "cannot open: %s", strerror(errno));
-	r = bs_read_full(fd, buf, sizeof(buf), &len);
+	r = bsi_read_full(fd, buf, sizeof(buf), &len);
 	if (r < 0)
 		return bs_error_set(err, r, name, "cannot read: %s", strerror(-r));
 	return bs_repo_meta_check(buf, len, name, err);
@@ -283,7 +283,7 @@ static int meta_ensure(struct bs_repo *repo, const char *path, int create, struc
  * images/.tmp.PID, .tmp.meta.json.PID): nothing else in a repository is named so. */
 static void remove_tmp_names(int dirfd, int symlinks_too)
 {
-	DIR *d = bs_opendir_dup(dirfd);
+	DIR *d = bsi_opendir_dup(dirfd);
 	struct dirent *de;
 
 	if (!d)
@@ -409,10 +409,10 @@ int bs_repo_object_begin(struct bs_repo *repo, const uint8_t *digest, size_t dig
 	bs_repo_object_abort(repo);
 	memcpy(repo->digest, digest, digest_len);
 	repo->digest_len = digest_len;
-	bs_hex_encode(digest, 1, dir);
+	bsi_hex_encode(digest, 1, dir);
 	memcpy(repo->name, dir, 2);
 	repo->name[2] = '/';
-	bs_hex_encode(digest + 1, digest_len - 1, repo->name + 3);
+	bsi_hex_encode(digest + 1, digest_len - 1, repo->name + 3);
 	/* An object without fs-verity (or a wrong one) is written again. */
 	if (object_present(repo))
 		return 1;
@@ -428,7 +428,7 @@ int bs_repo_object_begin(struct bs_repo *repo, const uint8_t *digest, size_t dig
 
 int bs_repo_object_write(struct bs_repo *repo, const void *buf, size_t len, struct bs_error *err)
 {
-	int r = bs_write_full(repo->fd, buf, len);
+	int r = bsi_write_full(repo->fd, buf, len);
 
 	if (r < 0)
 		return bs_error_set(err, r, repo->name, "cannot write objects/%s: %s", repo->name, strerror(-r));
@@ -470,7 +470,7 @@ int bs_repo_object_commit(struct bs_repo *repo, struct bs_error *err)
 		if (r < 0) {
 			r = bs_error_set(err, r, repo->name, "cannot measure fs-verity: %s", strerror(-r));
 		} else if (len != repo->digest_len || memcmp(got, repo->digest, len) != 0) {
-			bs_hex_encode(got, len, got_hex);
+			bsi_hex_encode(got, len, got_hex);
 			r = bs_error_set(err, -EBADMSG, repo->name,
 					 "content does not match its digest (fs-verity %s)", got_hex);
 		}
@@ -514,7 +514,7 @@ int bs_repo_add_image(struct bs_repo *repo, const uint8_t *data, size_t size,
 
 	if (r < 0)
 		return r;
-	bs_hex_encode(digest, sizeof(digest), hex);
+	bsi_hex_encode(digest, sizeof(digest), hex);
 	r = bs_repo_object_begin(repo, digest, sizeof(digest), err);
 	if (r == 0 && (r = bs_repo_object_write(repo, data, size, err)) >= 0)
 		r = bs_repo_object_commit(repo, err);
@@ -545,7 +545,7 @@ static int read_all(int fd, uint8_t **data, size_t *size)
 		return -EINVAL;
 	if (!(*data = malloc(st.st_size ? (size_t)st.st_size : 1)))
 		return -ENOMEM;
-	r = bs_read_full(fd, *data, (size_t)st.st_size, &got);
+	r = bsi_read_full(fd, *data, (size_t)st.st_size, &got);
 	*size = got;
 	return r < 0 ? r : 0;
 }
@@ -561,7 +561,7 @@ int bs_repo_open_image(const char *repo, const char *hex, unsigned flags, int *o
 	size_t want_len, len;
 	int r;
 
-	if (bs_hex_decode(hex, strlen(hex), want, sizeof(want), &want_len) < 0 ||
+	if (bsi_hex_decode(hex, strlen(hex), want, sizeof(want), &want_len) < 0 ||
 	    (want_len != 32 && want_len != 64))
 		return bs_error_set(err, -EINVAL, hex, "not a composefs digest (64 or 128 hex digits)");
 	if (asprintf(&path, "%s/images/%s", repo, hex) < 0)
@@ -588,7 +588,7 @@ int bs_repo_open_image(const char *repo, const char *hex, unsigned flags, int *o
 		return bs_error_set(err, r, path, "cannot measure fs-verity: %s", strerror(-r));
 	}
 	if (alg != alg_of_len(want_len) || len != want_len || memcmp(got, want, len) != 0) {
-		bs_hex_encode(got, len, got_hex);
+		bsi_hex_encode(got, len, got_hex);
 		return bs_error_set(err, -EBADE, path, "fs-verity digest mismatch (%s %s)",
 				    bs_hash_alg_name(alg) ? bs_hash_alg_name(alg) : "?", got_hex);
 	}

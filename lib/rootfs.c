@@ -394,7 +394,7 @@ static int read_inline(struct scan *s, int fd, const char *rel, struct bs_tree_i
 	size_t got;
 	int r;
 
-	r = bs_read_full(fd, buf, size + 1, &got);
+	r = bsi_read_full(fd, buf, size + 1, &got);
 	if (r < 0) {
 		errno = -r;
 		return fail_errno(s, rel, "cannot read");
@@ -564,7 +564,7 @@ static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *
 	DIR *d;
 	int r = 0;
 
-	if (!(d = bs_opendir_dup(dirfd)))
+	if (!(d = bsi_opendir_dup(dirfd)))
 		return fail_errno(s, rel_len ? rel : ".", "cannot read directory");
 	/* composefs-rs orders entries by their name bytes (a BTreeMap). */
 	while ((errno = 0, de = readdir(d))) {
@@ -685,7 +685,7 @@ int bs_rootfs_read_file(void *ctx, const char *path, const struct bs_tree_inode 
 	{
 		_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-		fd = rootfd < 0 ? -errno : bs_open_beneath(rootfd, path, O_RDONLY | O_NOCTTY, 0);
+		fd = rootfd < 0 ? -errno : bsi_open_beneath(rootfd, path, O_RDONLY | O_NOCTTY, 0);
 	}
 	if (fd == -ELOOP)
 		return bs_error_set(err, fd, full, "a symbolic link in the path: refused, the tree's own files only");
@@ -694,7 +694,7 @@ int bs_rootfs_read_file(void *ctx, const char *path, const struct bs_tree_inode 
 	buf = malloc((size_t)size + 1);
 	if (!buf)
 		return -ENOMEM;
-	r = bs_read_full(fd, buf, (size_t)size + 1, &got);
+	r = bsi_read_full(fd, buf, (size_t)size + 1, &got);
 	if (r < 0)
 		return bs_error_set(err, r, full, "cannot read: %s", strerror(-r));
 	if (got != size)

@@ -195,7 +195,7 @@ static int open_tree_dir(struct sealing *s, int at, const char *rel, const char 
 {
 	char buf[PATH_MAX + 128];
 
-	*fd = bs_open_beneath(at, rel, O_RDONLY | O_DIRECTORY, 0);
+	*fd = bsi_open_beneath(at, rel, O_RDONLY | O_DIRECTORY, 0);
 	if (*fd == -ELOOP)
 		return bs_error_set(s->err, *fd, shown(s, whole, buf, sizeof(buf)),
 				    "a symbolic link in the path: refused, the tree's own directories only");
@@ -318,7 +318,7 @@ static int compute_digest(struct sealing *s)
 		r = bs_composefs_tree_digest(copy, digest, s->err);
 	bs_tree_free(copy);
 	if (r >= 0)
-		bs_hex_encode(digest, sizeof(digest), s->res->digest);
+		bsi_hex_encode(digest, sizeof(digest), s->res->digest);
 	return r;
 }
 
@@ -587,12 +587,12 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		}
 	}
 	/* Public bytes only (kernel, initramfs, stub, os-release, kargs): never the key. */
-	if (asprintf(&prefix, "%s/bootseal-seal.", bs_tmpdir_base()) < 0) {
+	if (asprintf(&prefix, "%s/bootseal-seal.", bsi_tmpdir_base()) < 0) {
 		prefix = NULL;
 		r = -ENOMEM;
 		goto out;
 	}
-	r = bs_tmpdir_create(&s.tmp, prefix);
+	r = bsi_tmpdir_create(&s.tmp, prefix);
 	if (r < 0) {
 		bs_error_set(err, r, prefix, "cannot create a private directory: %s", strerror(-r));
 		goto out;
@@ -622,7 +622,7 @@ out:
 	if (r < 0 && s.bootloader_before)
 		(void)write_in_place(&s, s.bootloader_path, s.bootloader_before, s.bootloader_before_len);
 	free(s.bootloader_before);
-	bs_tmpdir_remove(&s.tmp);
+	bsi_tmpdir_remove(&s.tmp);
 	free(s.uki);
 	bs_source_free(s.src);
 	if (r < 0) {

@@ -88,8 +88,8 @@ static void spec_clear(struct spec *s)
 	free(s->regex);
 	free(s->context);
 	free(s->prefix);
-	bs_regex_free(s->re);
-	bs_regex_free(s->whole);
+	bsi_regex_free(s->re);
+	bsi_regex_free(s->whole);
 	pcre2_code_free(s->code);
 }
 
@@ -170,14 +170,14 @@ static char *next_token(char **cursor)
 	char *p = *cursor, *start;
 	size_t n = 0;
 
-	while ((n = bs_utf8_space(p, 4)))
+	while ((n = bsi_utf8_space(p, 4)))
 		p += n;
 	if (!*p) {
 		*cursor = p;
 		return NULL;
 	}
 	start = p;
-	while (*p && !(n = bs_utf8_space(p, 4)))
+	while (*p && !(n = bsi_utf8_space(p, 4)))
 		p++;
 	if (*p) {
 		*p = '\0';
@@ -235,13 +235,13 @@ static int check_compiles(const char *re, char type, const char *file, unsigned 
 		pattern = NULL;
 		return -ENOMEM;
 	}
-	r = bs_regex_new_prefix(pattern, &compiled);
+	r = bsi_regex_new_prefix(pattern, &compiled);
 	if (r == 0)
-		*may_be_empty = bs_regex_may_be_empty(compiled);
-	bs_regex_free(compiled);
+		*may_be_empty = bsi_regex_may_be_empty(compiled);
+	bsi_regex_free(compiled);
 	if (r == 0) {
-		r = bs_regex_new_prefix(re, &compiled);
-		bs_regex_free(compiled);
+		r = bsi_regex_new_prefix(re, &compiled);
+		bsi_regex_free(compiled);
 		if (r == -ENOMEM)
 			return r;
 		*filterable = r == 0 && !strchr(re, '#');
@@ -264,7 +264,7 @@ static int check_compiles(const char *re, char type, const char *file, unsigned 
 	default:
 		return r;
 	}
-	compat = bs_regex_pcre2_compat(pattern);
+	compat = bsi_regex_pcre2_compat(pattern);
 	if (!compat)
 		return -ENOMEM;
 	code = pcre2_compile((PCRE2_SPTR)compat, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
@@ -449,14 +449,14 @@ static char *trim(char *s)
 	char *end = s + strlen(s);
 	size_t n;
 
-	while ((n = bs_utf8_space(s, (size_t)(end - s))))
+	while ((n = bsi_utf8_space(s, (size_t)(end - s))))
 		s += n;
 	for (;;) {
-		if (end - s >= 1 && bs_utf8_space(end - 1, 1) == 1)
+		if (end - s >= 1 && bsi_utf8_space(end - 1, 1) == 1)
 			end -= 1;
-		else if (end - s >= 2 && bs_utf8_space(end - 2, 2) == 2)
+		else if (end - s >= 2 && bsi_utf8_space(end - 2, 2) == 2)
 			end -= 2;
-		else if (end - s >= 3 && bs_utf8_space(end - 3, 3) == 3)
+		else if (end - s >= 3 && bsi_utf8_space(end - 3, 3) == 3)
 			end -= 3;
 		else
 			break;
@@ -481,7 +481,7 @@ static int config_policy_type(char *config, size_t len, char **type, unsigned *b
 		if (next)
 			*next++ = '\0';
 		lineno++;
-		if (!bs_utf8_valid(line, strlen(line))) {
+		if (!bsi_utf8_valid(line, strlen(line))) {
 			*bad_line = lineno;
 			return -EBADMSG;
 		}
@@ -600,7 +600,7 @@ int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, c
 		}
 		if (r < 0)
 			break;
-		if (!bs_utf8_valid(text, strlen(text))) {
+		if (!bsi_utf8_valid(text, strlen(text))) {
 			r = bs_error_set(err, -EBADMSG, display, "not UTF-8");
 			break;
 		}
@@ -628,18 +628,18 @@ static int spec_compile(struct bs_selabel *sel, struct spec *s)
 		pattern = NULL;
 		return -ENOMEM;
 	}
-	r = bs_regex_new_prefix(pattern, &s->re);
+	r = bsi_regex_new_prefix(pattern, &s->re);
 	if (r == 0) {
-		r = bs_regex_share_budget(s->re, &sel->budget);
+		r = bsi_regex_share_budget(s->re, &sel->budget);
 		if (r < 0) {
-			bs_regex_free(BS_STEAL(s->re));
+			bsi_regex_free(BS_STEAL(s->re));
 			return r;
 		}
 	}
 	if (r != -EINVAL)
 		return r == 0 || r == -ENOMEM ? r : -E2BIG;
 	/* Only what regex-syntax refuses, with PCRE2's default options, as composefs-rs. */
-	compat = bs_regex_pcre2_compat(pattern);
+	compat = bsi_regex_pcre2_compat(pattern);
 	if (!compat)
 		return -ENOMEM;
 	s->code = pcre2_compile((PCRE2_SPTR)compat, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
@@ -670,7 +670,7 @@ static int spec_matches(struct bs_selabel *sel, struct spec *s, const char *key,
 	int rc;
 
 	if (s->re)
-		return bs_regex_matches(s->re, (const uint8_t *)key, len);
+		return bsi_regex_matches(s->re, (const uint8_t *)key, len);
 	/* PCRE2 does not say how many steps it took: at least one a byte. */
 	sel->budget.work += len;
 	rc = pcre2_match(s->code, (PCRE2_SPTR)key, len, 0, 0, sel->match, sel->mctx);
@@ -702,16 +702,16 @@ static int split_possible(struct bs_selabel *sel, struct spec *s, const char *ke
 				pattern = NULL;
 				return -ENOMEM;
 			}
-			r = bs_regex_new(pattern, &s->whole);
+			r = bsi_regex_new(pattern, &s->whole);
 			if (r == 0)
-				r = bs_regex_share_budget(s->whole, &sel->budget);
+				r = bsi_regex_share_budget(s->whole, &sel->budget);
 			if (r < 0) {
-				bs_regex_free(BS_STEAL(s->whole));
+				bsi_regex_free(BS_STEAL(s->whole));
 				return r;
 			}
 		}
 		/* Ending at i, with the end's assertions: at least what could end there. */
-		if (bs_regex_matches(s->whole, (const uint8_t *)key, i))
+		if (bsi_regex_matches(s->whole, (const uint8_t *)key, i))
 			return 1;
 	}
 	return 0;

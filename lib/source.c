@@ -103,7 +103,7 @@ int bs_source_read_file(struct bs_source *src, const char *path, uint8_t **data,
 		return -ENOENT;
 	if (snprintf(full, sizeof(full), "%s/%s", src->dir, path) >= (int)sizeof(full))
 		return bs_error_set(err, -ENAMETOOLONG, path, "path too long");
-	return bs_read_file_beneath(src->dir, path, FILE_MAX, data, len, err);
+	return bsi_read_file_beneath(src->dir, path, FILE_MAX, data, len, err);
 }
 
 struct bs_tree *bs_source_tree(struct bs_source *src)
@@ -147,14 +147,14 @@ static int file_cmp(const void *a, const void *b)
 
 static int read_whole(const char *path, uint8_t **data, size_t *len, struct bs_error *err)
 {
-	return bs_read_file(path, O_NOFOLLOW, FILE_MAX, data, len, err);
+	return bsi_read_file(path, O_NOFOLLOW, FILE_MAX, data, len, err);
 }
 
 /* REL under root: a *.efi file of any depth below boot/, or a pattern's match. */
 static int collect_dir(struct bs_source *src, const char *root, int rootfd, char *rel, size_t len, int depth,
 		       struct bs_error *err)
 {
-	_cleanup_close_ int fd = bs_open_beneath(rootfd, rel, O_RDONLY | O_DIRECTORY, 0);
+	_cleanup_close_ int fd = bsi_open_beneath(rootfd, rel, O_RDONLY | O_DIRECTORY, 0);
 	struct dirent *de;
 	DIR *d;
 	int r = 0;
@@ -194,7 +194,7 @@ static int collect_dir(struct bs_source *src, const char *root, int rootfd, char
 		if (type == DT_DIR && strncmp(rel, "boot/", 5) == 0) {
 			r = collect_dir(src, root, rootfd, rel, len + 1 + n, depth + 1, err);
 		} else if (type == DT_REG && is_boot_file(rel)) {
-			r = bs_read_file_beneath(root, rel, BS_UKI_MAX, &data, &dlen, err);
+			r = bsi_read_file_beneath(root, rel, BS_UKI_MAX, &data, &dlen, err);
 			if (r == -EFBIG) {
 				bs_error_clear(err);   /* a message that names the bound's purpose */
 				char file[PATH_MAX * 2 + NAME_MAX + 2];
@@ -457,7 +457,7 @@ static int open_file(struct bs_source *src, const char *path, int kind, struct b
 	/* 'c': composefs image, 'd': dump, 0: decide by the EROFS magic. */
 	if (!kind)
 		kind = len >= EROFS_MAGIC_OFFSET + 4 &&
-			       bs_get_le32(data + EROFS_MAGIC_OFFSET) == EROFS_MAGIC ? 'c' : 'd';
+			       bsi_get_le32(data + EROFS_MAGIC_OFFSET) == EROFS_MAGIC ? 'c' : 'd';
 	if (kind == 'c')
 		return bs_erofs_read(data, len, path, &src->tree, err);
 	return bs_dump_parse((const char *)data, len, path, &src->tree, err);

@@ -105,14 +105,14 @@ static int copy_one(void *ctx, size_t worker, size_t item)
 	for (;;) {
 		size_t got;
 
-		r = bs_read_full(in, buf, sizeof(buf), &got);
+		r = bsi_read_full(in, buf, sizeof(buf), &got);
 		if (r < 0) {
 			bs_error_set(err, r, from, "cannot read: %s", strerror(-r));
 			break;
 		}
 		if (!got)
 			break;
-		r = bs_write_full(af.fd, buf, got);
+		r = bsi_write_full(af.fd, buf, got);
 		if (r < 0) {
 			bs_error_set(err, r, to, "cannot write: %s", strerror(-r));
 			break;

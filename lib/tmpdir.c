@@ -29,7 +29,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 	return 0;
 }
 
-void bs_rm_rf(const char *path)
+void bsi_rm_rf(const char *path)
 {
 	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
@@ -40,7 +40,7 @@ static void remove_abandoned(const char *prefix)
 	const char *slash = strrchr(prefix, '/');
 	const char *name_prefix = slash ? slash + 1 : prefix;
 	size_t name_prefix_len = strlen(name_prefix);
-	_cleanup_free_ char *parent = bs_parent_dir(prefix);
+	_cleanup_free_ char *parent = bsi_parent_dir(prefix);
 	struct dirent *de;
 	DIR *d;
 
@@ -61,19 +61,19 @@ static void remove_abandoned(const char *prefix)
 			path = NULL;
 			continue;
 		}
-		bs_rm_rf(path);
+		bsi_rm_rf(path);
 	}
 	closedir(d);
 }
 
-const char *bs_tmpdir_base(void)
+const char *bsi_tmpdir_base(void)
 {
 	const char *env = getenv("TMPDIR");
 
 	return env && *env ? env : "/tmp";
 }
 
-int bs_tmpdir_create(struct bs_tmpdir *t, const char *prefix)
+int bsi_tmpdir_create(struct bs_tmpdir *t, const char *prefix)
 {
 	sigset_t old;
 	int r;
@@ -85,32 +85,32 @@ int bs_tmpdir_create(struct bs_tmpdir *t, const char *prefix)
 		t->path = NULL;
 		return -ENOMEM;
 	}
-	bs_tmp_block_signals(&old);
+	bsi_tmp_block_signals(&old);
 	if (!mkdtemp(t->path)) {
 		r = -errno;
-		bs_tmp_restore_signals(&old);
+		bsi_tmp_restore_signals(&old);
 		free(t->path);
 		t->path = NULL;
 		return r;
 	}
-	t->slot = bs_tmp_remember(t->path);
-	bs_tmp_restore_signals(&old);
+	t->slot = bsi_tmp_remember(t->path);
+	bsi_tmp_restore_signals(&old);
 	/* Another run may reap between mkdtemp and flock; it finds the directory
 	 * empty, and this run then fails writing into it, never silently. */
 	t->lock = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->lock < 0 || flock(t->lock, LOCK_EX) < 0) {
 		r = -errno;
-		bs_tmpdir_remove(t);
+		bsi_tmpdir_remove(t);
 		return r;
 	}
 	return 0;
 }
 
-void bs_tmpdir_keep(struct bs_tmpdir *t)
+void bsi_tmpdir_keep(struct bs_tmpdir *t)
 {
 	/* Renamed or removed by now: a signal finds nothing under the old name. */
 	if (t->path)
-		bs_tmp_forget(t->slot);
+		bsi_tmp_forget(t->slot);
 	t->slot = 0;
 	if (t->path && t->lock >= 0)
 		close(t->lock);
@@ -119,11 +119,11 @@ void bs_tmpdir_keep(struct bs_tmpdir *t)
 	t->path = NULL;
 }
 
-void bs_tmpdir_remove(struct bs_tmpdir *t)
+void bsi_tmpdir_remove(struct bs_tmpdir *t)
 {
 	if (t->path)
-		bs_rm_rf(t->path);
-	bs_tmpdir_keep(t);
+		bsi_rm_rf(t->path);
+	bsi_tmpdir_keep(t);
 }
 
 /*
@@ -141,7 +141,7 @@ static _Atomic(char *) tmp_slots[TMP_SLOTS];
 
 static const int end_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
 
-void bs_tmp_block_signals(sigset_t *old)
+void bsi_tmp_block_signals(sigset_t *old)
 {
 	sigset_t set;
 
@@ -151,12 +151,12 @@ void bs_tmp_block_signals(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
-void bs_tmp_restore_signals(const sigset_t *old)
+void bsi_tmp_restore_signals(const sigset_t *old)
 {
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-int bs_tmp_remember(const char *path)
+int bsi_tmp_remember(const char *path)
 {
 	char *copy = strdup(path);
 
@@ -172,7 +172,7 @@ int bs_tmp_remember(const char *path)
 	return 0;
 }
 
-void bs_tmp_forget(int slot)
+void bsi_tmp_forget(int slot)
 {
 	if (slot > 0 && slot <= TMP_SLOTS)
 		free(atomic_exchange(&tmp_slots[slot - 1], NULL));
@@ -213,7 +213,7 @@ static void remove_at(int dirfd, const char *name, int depth)
 	unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
-void bs_tmp_remove_all(void)
+void bsi_tmp_remove_all(void)
 {
 	for (int i = 0; i < TMP_SLOTS; i++) {
 		char *path = atomic_load(&tmp_slots[i]);

@@ -16,39 +16,39 @@
 struct bs_tmpdir {
 	char *path;     /* NULL unless created */
 	int lock;       /* an fd only while path is set */
-	int slot;       /* in the registry of temporaries (bs_tmp_remember), 0 if none */
+	int slot;       /* in the registry of temporaries (bsi_tmp_remember), 0 if none */
 };
 
 /* Where temporary files go: $TMPDIR when set and not empty, else /tmp. The
  * one reader of TMPDIR, so every command agrees on what an empty one means. */
-const char *bs_tmpdir_base(void);
+const char *bsi_tmpdir_base(void);
 
 /* Creates PREFIX followed by six random characters; 0 or a negative errno. */
-int bs_tmpdir_create(struct bs_tmpdir *t, const char *prefix);
+int bsi_tmpdir_create(struct bs_tmpdir *t, const char *prefix);
 /* Removes the directory and everything in it; safe to call twice. */
-void bs_tmpdir_remove(struct bs_tmpdir *t);
+void bsi_tmpdir_remove(struct bs_tmpdir *t);
 /* The caller renamed the directory into place: keep it, drop the lock. */
-void bs_tmpdir_keep(struct bs_tmpdir *t);
+void bsi_tmpdir_keep(struct bs_tmpdir *t);
 
 /* rm -rf on one file system, never following symlinks. */
-void bs_rm_rf(const char *path);
+void bsi_rm_rf(const char *path);
 
 /*
  * The temporary files and directories being written, removed by
  * bs_atomicfile_remove_temporaries() when a signal ends the process (the
  * library installs no handler; the CLI does). A path is registered once it
  * exists and unregistered once it is renamed or removed; both are safe
- * against a signal arriving in between. Returns a slot for bs_tmp_forget,
+ * against a signal arriving in between. Returns a slot for bsi_tmp_forget,
  * or 0 when all are taken (the path is then only left to the reaping of
- * bs_tmpdir_create); bs_tmp_forget(0) does nothing.
+ * bsi_tmpdir_create); bsi_tmp_forget(0) does nothing.
  */
-int bs_tmp_remember(const char *path);
-void bs_tmp_forget(int slot);
+int bsi_tmp_remember(const char *path);
+void bsi_tmp_forget(int slot);
 /* Signals that end a process, blocked while a temporary name is created and
  * registered, so a handler never misses one that exists. */
-void bs_tmp_block_signals(sigset_t *old);
-void bs_tmp_restore_signals(const sigset_t *old);
+void bsi_tmp_block_signals(sigset_t *old);
+void bsi_tmp_restore_signals(const sigset_t *old);
 /* Removes every registered path; async-signal-safe. */
-void bs_tmp_remove_all(void);
+void bsi_tmp_remove_all(void);
 
 #endif

@@ -55,10 +55,10 @@ struct bs_tree {
 };
 
 /* Arena copy of len bytes plus a NUL; caller holds the lock or owns the tree. */
-void *bs_tree_arena_dup(struct bs_tree *tree, const void *data, size_t len);
+void *bsi_tree_arena_dup(struct bs_tree *tree, const void *data, size_t len);
 /* Bytewise name order with the shorter name first on a common prefix (strcmp). */
-int bs_tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
+int bsi_tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Makes dir's i-th dirent the primary name of its inode (readers of images). */
-void bs_tree_set_primary(struct bs_tree_inode *dir, size_t i);
+void bsi_tree_set_primary(struct bs_tree_inode *dir, size_t i);
 
 #endif

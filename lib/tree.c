@@ -19,7 +19,7 @@ struct bs_tree_chunk {
 	uint8_t data[];
 };
 
-void *bs_tree_arena_dup(struct bs_tree *tree, const void *data, size_t len)
+void *bsi_tree_arena_dup(struct bs_tree *tree, const void *data, size_t len)
 {
 	struct bs_tree_chunk *c = tree->chunks;
 	size_t need = len + 1;
@@ -58,7 +58,7 @@ void *bs_tree_arena_dup(struct bs_tree *tree, const void *data, size_t len)
 	return p;
 }
 
-int bs_tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+int bsi_tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int r = memcmp(a, b, alen < blen ? alen : blen);
 
@@ -160,7 +160,7 @@ static size_t child_pos(const struct bs_tree_inode *dir, const char *name, size_
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct bs_tree_dirent *d = &dir->children[mid];
-		int c = bs_tree_name_cmp(d->name, d->name_len, name, len);
+		int c = bsi_tree_name_cmp(d->name, d->name_len, name, len);
 
 		if (c == 0) {
 			*found = 1;
@@ -203,7 +203,7 @@ int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char 
 		dir->children_cap = cap;
 	}
 	pthread_mutex_lock(&tree->lock);
-	copy = bs_tree_arena_dup(tree, name, name_len);
+	copy = bsi_tree_arena_dup(tree, name, name_len);
 	pthread_mutex_unlock(&tree->lock);
 	if (!copy)
 		return -ENOMEM;
@@ -280,8 +280,8 @@ int bs_tree_inode_add_xattr(struct bs_tree *tree, struct bs_tree_inode *inode, c
 		x = NULL;
 	}
 	pthread_mutex_lock(&tree->lock);
-	k = x ? x->key : bs_tree_arena_dup(tree, key, key_len);
-	v = bs_tree_arena_dup(tree, value, value_len);
+	k = x ? x->key : bsi_tree_arena_dup(tree, key, key_len);
+	v = bsi_tree_arena_dup(tree, value, value_len);
 	pthread_mutex_unlock(&tree->lock);
 	if (!k || !v)
 		return -ENOMEM;
@@ -316,7 +316,7 @@ int bs_tree_inode_set_content(struct bs_tree *tree, struct bs_tree_inode *inode,
 	if (!S_ISREG(inode->st.mode))
 		return bs_error_set(err, -EINVAL, NULL, "inline content on a non-regular file");
 	pthread_mutex_lock(&tree->lock);
-	copy = bs_tree_arena_dup(tree, data, len);
+	copy = bsi_tree_arena_dup(tree, data, len);
 	pthread_mutex_unlock(&tree->lock);
 	if (!copy)
 		return -ENOMEM;
@@ -343,7 +343,7 @@ int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
 	if (memchr(payload, 0, len))
 		return bs_error_set(err, -EINVAL, NULL, "payload contains a NUL byte");
 	pthread_mutex_lock(&tree->lock);
-	copy = bs_tree_arena_dup(tree, payload, len);
+	copy = bsi_tree_arena_dup(tree, payload, len);
 	pthread_mutex_unlock(&tree->lock);
 	if (!copy)
 		return -ENOMEM;
@@ -363,9 +363,9 @@ int bs_tree_inode_set_external(struct bs_tree *tree, struct bs_tree_inode *inode
 	if ((r = bs_tree_inode_set_digest(inode, digest, len)) < 0)
 		return r;
 	/* composefs's object path: the first byte, a slash, the rest. */
-	bs_hex_encode(digest, 1, redirect);
+	bsi_hex_encode(digest, 1, redirect);
 	redirect[2] = '/';
-	bs_hex_encode(digest + 1, len - 1, redirect + 3);
+	bsi_hex_encode(digest + 1, len - 1, redirect + 3);
 	inode->content = NULL;
 	inode->content_len = 0;
 	inode->st.size = size;
@@ -390,7 +390,7 @@ const char *bs_tree_inode_payload(const struct bs_tree_inode *inode, size_t *len
 	return inode->payload;
 }
 
-void bs_tree_set_primary(struct bs_tree_inode *dir, size_t i)
+void bsi_tree_set_primary(struct bs_tree_inode *dir, size_t i)
 {
 	struct bs_tree_inode *target = dir->children[i].inode;
 

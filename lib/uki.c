@@ -65,14 +65,14 @@ static int buf_add(struct buf *b, const void *p, size_t n)
 
 static int read_file(const char *path, uint8_t **data, size_t *len, struct bs_error *err)
 {
-	return bs_read_file(path, 0, SECTION_FILE_MAX, data, len, err);
+	return bsi_read_file(path, 0, SECTION_FILE_MAX, data, len, err);
 }
 
 /* A file of at most left bytes, for a part of the UKI whose bound is max. */
 static int read_capped(const char *path, uint64_t left, uint64_t max, const char *what, uint8_t **data,
 		       size_t *len, struct bs_error *err)
 {
-	int r = bs_read_file(path, 0, left, data, len, err);
+	int r = bsi_read_file(path, 0, left, data, len, err);
 
 	if (r == -EFBIG) {
 		bs_error_clear(err);   /* a message that names the bound's purpose */
@@ -111,13 +111,13 @@ int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size
 	/* x86 boot protocol: "HdrS" at 0x202, kernel_version pointer at 0x20e
 	 * (relative to 0x200) naming "RELEASE (builder) #..." */
 	if (len >= 0x210 && memcmp(k + 0x202, "HdrS", 4) == 0) {
-		off = 0x200 + (size_t)bs_get_le16(k + 0x20e);
+		off = 0x200 + (size_t)bsi_get_le16(k + 0x20e);
 		return off < len ? release_at(k, len, off, out, size) : -ENOENT;
 	}
 	/* Other uncompressed PE kernels (arm64, riscv64 Image): the banner
 	 * "Linux version RELEASE (builder) ...", as ukify's generic scrape finds
 	 * it. Compressed (zboot) images keep it inside the payload: none. */
-	if (len < 8 || bs_get_le16(k) != PE_DOS_MAGIC || memcmp(k + 4, "zimg", 4) == 0)
+	if (len < 8 || bsi_get_le16(k) != PE_DOS_MAGIC || memcmp(k + 4, "zimg", 4) == 0)
 		return -ENOENT;
 	while ((p = memmem(p, (size_t)(end - p), banner, sizeof(banner) - 1))) {
 		p += sizeof(banner) - 1;
@@ -241,11 +241,11 @@ static size_t kernel_pe_header(const uint8_t *d, size_t len)
 {
 	size_t lfanew;
 
-	if (len < 64 || bs_get_le16(d) != PE_DOS_MAGIC)
+	if (len < 64 || bsi_get_le16(d) != PE_DOS_MAGIC)
 		return 0;
-	lfanew = bs_get_le32(d + PE_DOS_LFANEW_OFFSET);
+	lfanew = bsi_get_le32(d + PE_DOS_LFANEW_OFFSET);
 	if (lfanew > len || len - lfanew < 4 + sizeof(struct pe_coff_header) + sizeof(struct pe_opt_common) ||
-	    bs_get_le32(d + lfanew) != PE_SIGNATURE)
+	    bsi_get_le32(d + lfanew) != PE_SIGNATURE)
 		return 0;
 	return lfanew;
 }
@@ -254,7 +254,7 @@ static const struct bs_uki_arch *kernel_arch(const uint8_t *d, size_t len)
 {
 	size_t h = kernel_pe_header(d, len);
 
-	return h ? bs_uki_arch_by_machine(bs_get_le16(d + h + 4 + PE_OFF(pe_coff_header, machine))) : NULL;
+	return h ? bs_uki_arch_by_machine(bsi_get_le16(d + h + 4 + PE_OFF(pe_coff_header, machine))) : NULL;
 }
 
 int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **arch, struct bs_error *err)
@@ -267,7 +267,7 @@ int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **arch, struct
 	*arch = NULL;
 	if (fd < 0)
 		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	r = bs_read_full(fd, head, sizeof(head), &got);
+	r = bsi_read_full(fd, head, sizeof(head), &got);
 	if (r < 0)
 		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
 	*arch = kernel_arch(head, got);
@@ -279,7 +279,7 @@ static uint32_t kernel_image_size(const uint8_t *d, size_t len)
 {
 	size_t h = kernel_pe_header(d, len);
 
-	return h ? bs_get_le32(d + h + 4 + sizeof(struct pe_coff_header) + PE_OFF(pe_opt_common, size_of_image)) : 0;
+	return h ? bsi_get_le32(d + h + 4 + sizeof(struct pe_coff_header) + PE_OFF(pe_opt_common, size_of_image)) : 0;
 }
 
 static int add_file_section(struct bs_pe *pe, const char *name, const char *path,

@@ -11,7 +11,7 @@
 
 #include <bootseal/error.h>
 
-void bs_hex_encode(const uint8_t *in, size_t len, char *out)
+void bsi_hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 
@@ -22,7 +22,7 @@ void bs_hex_encode(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-int bs_hex_value(char c)
+int bsi_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -33,12 +33,12 @@ int bs_hex_value(char c)
 	return -1;
 }
 
-int bs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *out_len)
+int bsi_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *out_len)
 {
 	if (in_len % 2 || in_len / 2 > out_size)
 		return -EINVAL;
 	for (size_t i = 0; i < in_len / 2; i++) {
-		int hi = bs_hex_value(in[2 * i]), lo = bs_hex_value(in[2 * i + 1]);
+		int hi = bsi_hex_value(in[2 * i]), lo = bsi_hex_value(in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -48,7 +48,7 @@ int bs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, 
 	return 0;
 }
 
-int bs_read_full(int fd, void *buf, size_t len, size_t *got)
+int bsi_read_full(int fd, void *buf, size_t len, size_t *got)
 {
 	size_t done = 0;
 
@@ -67,7 +67,7 @@ int bs_read_full(int fd, void *buf, size_t len, size_t *got)
 	return 0;
 }
 
-int bs_write_full(int fd, const void *buf, size_t len)
+int bsi_write_full(int fd, const void *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, buf, len);
@@ -98,7 +98,7 @@ static int read_fd(int fd, const char *path, size_t max, uint8_t **buf, size_t *
 	data = malloc((size_t)st.st_size + 1);
 	if (!data)
 		return -ENOMEM;
-	r = bs_read_full(fd, data, (size_t)st.st_size, &got);
+	r = bsi_read_full(fd, data, (size_t)st.st_size, &got);
 	if (r < 0)
 		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
 	if (got != (size_t)st.st_size)
@@ -109,8 +109,8 @@ static int read_fd(int fd, const char *path, size_t max, uint8_t **buf, size_t *
 	return 0;
 }
 
-int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
-		 struct bs_error *err)
+int bsi_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
+		  struct bs_error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | open_flags);
 
@@ -171,7 +171,7 @@ static int open_beneath_walk(int dirfd, const char *path, int flags, mode_t mode
 	}
 }
 
-int bs_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+int bsi_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
@@ -190,8 +190,8 @@ int bs_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 	return -errno;
 }
 
-int bs_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t **buf, size_t *len,
-			 struct bs_error *err)
+int bsi_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t **buf, size_t *len,
+			  struct bs_error *err)
 {
 	_cleanup_close_ int dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int fd = -1;
@@ -202,7 +202,7 @@ int bs_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t 
 	snprintf(full, sizeof(full), "%s/%s", root, rel);
 	if (dir < 0)
 		return bs_error_set(err, -errno, root, "cannot open: %s", strerror(errno));
-	fd = bs_open_beneath(dir, rel, O_RDONLY | O_NOCTTY, 0);
+	fd = bsi_open_beneath(dir, rel, O_RDONLY | O_NOCTTY, 0);
 	if (fd == -ELOOP)
 		return bs_error_set(err, fd, full, "a symbolic link in the path: refused, the tree's own files only");
 	if (fd == -EXDEV)
@@ -212,7 +212,7 @@ int bs_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t 
 	return read_fd(fd, full, max, buf, len, err);
 }
 
-int bs_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err)
+int bsi_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	_cleanup_free_ uint8_t *data = NULL;
@@ -259,7 +259,7 @@ int bs_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, 
 	return 0;
 }
 
-int bs_utf8_valid(const void *s, size_t len)
+int bsi_utf8_valid(const void *s, size_t len)
 {
 	const uint8_t *p = s, *end = p + len;
 
@@ -294,7 +294,7 @@ int bs_utf8_valid(const void *s, size_t len)
 	return 1;
 }
 
-size_t bs_utf8_space(const char *s, size_t len)
+size_t bsi_utf8_space(const char *s, size_t len)
 {
 	const uint8_t *p = (const uint8_t *)s;
 	uint32_t cp;
@@ -314,7 +314,7 @@ size_t bs_utf8_space(const char *s, size_t len)
 	return 0;
 }
 
-DIR *bs_opendir_dup(int dirfd)
+DIR *bsi_opendir_dup(int dirfd)
 {
 	int fd = dup(dirfd);
 	DIR *d;
@@ -330,7 +330,7 @@ DIR *bs_opendir_dup(int dirfd)
 	return d;
 }
 
-int bs_sync_dir(const char *dir)
+int bsi_sync_dir(const char *dir)
 {
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -339,9 +339,9 @@ int bs_sync_dir(const char *dir)
 	return fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
 }
 
-int bs_sync_parent_dir(const char *path)
+int bsi_sync_parent_dir(const char *path)
 {
-	_cleanup_free_ char *dir = bs_parent_dir(path);
+	_cleanup_free_ char *dir = bsi_parent_dir(path);
 
-	return dir ? bs_sync_dir(dir) : -ENOMEM;
+	return dir ? bsi_sync_dir(dir) : -ENOMEM;
 }

@@ -9,26 +9,26 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-static inline void bs_freep(void *p) { free(*(void **)p); }
-static inline void bs_closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void bsi_freep(void *p) { free(*(void **)p); }
+static inline void bsi_closep(int *fd) { if (*fd >= 0) close(*fd); }
 
-#define _cleanup_free_ __attribute__((cleanup(bs_freep)))
-#define _cleanup_close_ __attribute__((cleanup(bs_closep)))
+#define _cleanup_free_ __attribute__((cleanup(bsi_freep)))
+#define _cleanup_close_ __attribute__((cleanup(bsi_closep)))
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
 #define BS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Hands ownership to the caller: the cleanup attribute then sees NULL. */
-static inline void *bs_steal_ptr(void *pp)
+static inline void *bsi_steal_ptr(void *pp)
 {
 	void **p = pp, *v = *p;
 	*p = NULL;
 	return v;
 }
-#define BS_STEAL(p) bs_steal_ptr(&(p))
+#define BS_STEAL(p) bsi_steal_ptr(&(p))
 
 /* The directory part of PATH ("." for a bare name, "/" for "/x"); malloc'd, NULL without memory. */
-static inline char *bs_parent_dir(const char *path)
+static inline char *bsi_parent_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -36,33 +36,33 @@ static inline char *bs_parent_dir(const char *path)
 }
 
 /* Every on-disk format bootseal touches is little-endian; never cast structs over bytes. */
-static inline uint16_t bs_get_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static inline uint32_t bs_get_le32(const uint8_t *p)
+static inline uint16_t bsi_get_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t bsi_get_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static inline uint64_t bs_get_le64(const uint8_t *p)
+static inline uint64_t bsi_get_le64(const uint8_t *p)
 {
-	return (uint64_t)bs_get_le32(p) | (uint64_t)bs_get_le32(p + 4) << 32;
+	return (uint64_t)bsi_get_le32(p) | (uint64_t)bsi_get_le32(p + 4) << 32;
 }
-static inline void bs_put_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static inline void bs_put_le32(uint8_t *p, uint32_t v)
+static inline void bsi_put_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void bsi_put_le32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
-static inline void bs_put_le64(uint8_t *p, uint64_t v)
+static inline void bsi_put_le64(uint8_t *p, uint64_t v)
 {
-	bs_put_le32(p, (uint32_t)v);
-	bs_put_le32(p + 4, (uint32_t)(v >> 32));
+	bsi_put_le32(p, (uint32_t)v);
+	bsi_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* 0..15 for a hex digit, -1 otherwise. */
-int bs_hex_value(char c);
+int bsi_hex_value(char c);
 /* Formats bytes as lowercase hex into out (2*len+1 bytes). */
-void bs_hex_encode(const uint8_t *in, size_t len, char *out);
+void bsi_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Parses exactly 2*len hex digits; -EINVAL otherwise. */
-int bs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *out_len);
+int bsi_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *out_len);
 
 /*
  * A whole regular file into a malloc'ed buffer (NUL-terminated, not counted
@@ -70,22 +70,22 @@ int bs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, 
  * max: -EFBIG. Errors name path.
  */
 struct bs_error;
-int bs_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
-		 struct bs_error *err);
+int bsi_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
+		  struct bs_error *err);
 /*
- * bs_read_file for a path the user names: also a pipe (`@<(echo ...)`), a
+ * bsi_read_file for a path the user names: also a pipe (`@<(echo ...)`), a
  * character device or a /proc file, whose fstat size says nothing, read to
  * its end. A directory is refused; more than max bytes: -EFBIG.
  */
-int bs_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err);
+int bsi_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err);
 
 /*
  * fsync of a directory, so that names created in or renamed into it survive
- * a crash; bs_sync_parent_dir syncs the one holding PATH. File systems that
+ * a crash; bsi_sync_parent_dir syncs the one holding PATH. File systems that
  * cannot sync a directory (EINVAL) count as synced. 0 or -errno.
  */
-int bs_sync_dir(const char *dir);
-int bs_sync_parent_dir(const char *path);
+int bsi_sync_dir(const char *dir);
+int bsi_sync_parent_dir(const char *path);
 
 /*
  * Opens path (relative) below the directory dirfd the way
@@ -96,30 +96,30 @@ int bs_sync_parent_dir(const char *path);
  * -EXDEV for a path that would leave dirfd. Kernels without openat2 (before
  * 5.6) get the same rules component by component.
  */
-int bs_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
-/* bs_read_file for ROOT/REL opened with bs_open_beneath; errors name ROOT/REL
+int bsi_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
+/* bsi_read_file for ROOT/REL opened with bsi_open_beneath; errors name ROOT/REL
  * and say when a symlink was refused. */
-int bs_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t **buf, size_t *len,
-			 struct bs_error *err);
+int bsi_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t **buf, size_t *len,
+			  struct bs_error *err);
 
 /*
  * A directory stream over a duplicate of dirfd, so closedir() leaves dirfd
  * open for the *at() calls that go with the walk. NULL with errno set.
  */
 #include <dirent.h>
-DIR *bs_opendir_dup(int dirfd);
+DIR *bsi_opendir_dup(int dirfd);
 
 /* Reads and writes that retry on EINTR and short counts; 0 or -errno. */
-int bs_read_full(int fd, void *buf, size_t len, size_t *got);
-int bs_write_full(int fd, const void *buf, size_t len);
+int bsi_read_full(int fd, void *buf, size_t len, size_t *got);
+int bsi_write_full(int fd, const void *buf, size_t len);
 
 /* Whether s is well-formed UTF-8 as Rust's str::from_utf8 takes it (no
  * overlong forms, surrogates or code points past U+10FFFF). */
-int bs_utf8_valid(const void *s, size_t len);
+int bsi_utf8_valid(const void *s, size_t len);
 
 /* The length of the whitespace character s starts with (Unicode White_Space,
  * what Rust's split_whitespace and trim split on), or 0. s is well-formed
  * UTF-8 of at least len bytes. */
-size_t bs_utf8_space(const char *s, size_t len);
+size_t bsi_utf8_space(const char *s, size_t len);
 
 #endif

@@ -11,7 +11,7 @@
 #include <bootseal/atomicfile.h>
 #include <bootseal/dump.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 #include "cli.h"
 
 void cli_warn_pin_value(const char *cmd, const char *key_spec)

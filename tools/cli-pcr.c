@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 #include "cli-io.h"
 #include "cli-pcr.h"
 #include "cli.h"
@@ -82,7 +82,7 @@ int cli_pcr_load(const char *cmd, struct cli_pcr *p, int want_pcrpkey, const str
 			_cleanup_free_ uint8_t *pem = NULL;
 			size_t n;
 
-			if ((r = bs_read_user_file(p->public_keys[i], MAX_PUBLIC_KEY, &pem, &n, &err)) < 0 ||
+			if ((r = cli_read_file(p->public_keys[i], MAX_PUBLIC_KEY, &pem, &n, &err)) < 0 ||
 			    (r = bs_pcr_check_public(pem, n, p->signers[i].key, p->public_keys[i], &err)) < 0)
 				return cli_report(cmd, &err, r);
 			/* ukify ships the file as given when there is one key. */

@@ -17,7 +17,7 @@
 #include <bootseal/efivar.h>
 #include <bootseal/keys.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 #include "cli-io.h"
 #include "cli.h"
 

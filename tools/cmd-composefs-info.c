@@ -14,7 +14,7 @@
 #include <bootseal/erofs.h>
 #include <bootseal/tree.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 #include "cli.h"
 
 static const char cmd[] = "composefs-info";
@@ -79,7 +79,7 @@ static int measure(int n, char **paths)
 			return cli_report(cmd, NULL, r);
 		r = bs_fsverity_digest_path(ctx, paths[i], digest, &err);
 		if (r >= 0)
-			bs_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
+			cli_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
 		bs_fsverity_free(ctx);
 		if (r < 0)
 			return cli_report(cmd, &err, r);

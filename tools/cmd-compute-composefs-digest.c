@@ -13,7 +13,7 @@
 #include <bootseal/dump.h>
 #include <bootseal/source.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 #include "cli-io.h"
 #include "cli.h"
 
@@ -116,7 +116,7 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 	}
 	if (r < 0)
 		return cli_report(cmd, &err, r);
-	bs_hex_encode(digest, sizeof(digest), hex);
+	cli_hex_encode(digest, sizeof(digest), hex);
 	if (json) {
 		json_object *o = json_object_new_object();
 

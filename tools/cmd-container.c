@@ -19,7 +19,7 @@
 #include <bootseal/kargs.h>
 #include <bootseal/uki.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 
 #include "cli-io.h"
 #include "cli.h"
@@ -126,7 +126,7 @@ static int ukify(int argc, char **argv)
 	bs_tree_free(tree);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
-	bs_hex_encode(digest, sizeof(digest), hex);
+	cli_hex_encode(digest, sizeof(digest), hex);
 	if (asprintf(&karg, "composefs=%s%s", allow_missing ? "?" : "", hex) < 0)
 		return cli_report(cmd, NULL, -ENOMEM);
 	r = bs_kargs_append(&cmdline, karg);

@@ -16,7 +16,7 @@
 #include <bootseal/store.h>
 #include <bootseal/tree.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 #include "cli-io.h"
 #include "cli.h"
 
@@ -214,7 +214,7 @@ int cmd_mkcomposefs(int argc, char **argv)
 			r = bs_fsverity_update(ctx, image, size);
 			if (r >= 0)
 				r = bs_fsverity_final(ctx, digest);
-			bs_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
+			cli_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
 			bs_fsverity_free(ctx);
 		}
 		if (r < 0)

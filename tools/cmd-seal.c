@@ -13,7 +13,7 @@
 #include <bootseal/oci.h>
 #include <bootseal/seal.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 #include "cli-io.h"
 #include "cli-pcr.h"
 #include "cli.h"

@@ -20,7 +20,7 @@
 #include <bootseal/pe.h>
 #include <bootseal/uki.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 #include "cli-io.h"
 #include "cli-pcr.h"
 #include "cli.h"
@@ -61,7 +61,7 @@ static int text_arg(const char *arg, int squash_spaces, char **out, size_t *len)
 	if (arg[0] == '@') {
 		struct bs_error err = { 0 };
 		uint8_t *b;
-		int r = bs_read_user_file(arg + 1, MAX_TEXT_ARG, &b, len, &err);
+		int r = cli_read_file(arg + 1, MAX_TEXT_ARG, &b, len, &err);
 
 		if (r < 0)
 			return cli_report(cmd, &err, r);

@@ -13,7 +13,7 @@
 #include <bootseal/keys.h>
 #include <bootseal/pe.h>
 
-#include "../lib/util.h"
+#include "cli-util.h"
 #include "cli-io.h"
 #include "cli.h"
 

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_ATOMICFILE_H
 #define BOOTSEAL_ATOMICFILE_H
 
+#include <bootseal/export.h>
+
 #include <sys/types.h>
 
 #include <bootseal/error.h>
@@ -23,11 +25,11 @@ struct bs_atomicfile {
 /* mode is applied at creation (0600 for keys, so no wider window exists).
  * An existing path that is not a regular file (after symlinks) is refused:
  * a device or a directory is never replaced. */
-int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, struct bs_error *err);
+BS_EXPORT int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, struct bs_error *err);
 /* noreplace: fail with -EEXIST instead of replacing an existing file. */
-int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error *err);
+BS_EXPORT int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error *err);
 /* Removes the temporary file if not committed; safe to call twice. */
-void bs_atomicfile_abort(struct bs_atomicfile *f);
+BS_EXPORT void bs_atomicfile_abort(struct bs_atomicfile *f);
 
 /*
  * Removes every temporary file and directory this process is writing (named
@@ -38,10 +40,10 @@ void bs_atomicfile_abort(struct bs_atomicfile *f);
  * of bootseal's work queue block these signals, so the handler runs on the
  * thread that creates and removes the temporaries.
  */
-void bs_atomicfile_remove_temporaries(void);
+BS_EXPORT void bs_atomicfile_remove_temporaries(void);
 
 /* Whole-buffer convenience. */
-int bs_atomicfile_write_all(const char *path, const void *buf, size_t len, mode_t mode,
-			    int noreplace, struct bs_error *err);
+BS_EXPORT int bs_atomicfile_write_all(const char *path, const void *buf, size_t len, mode_t mode,
+			              int noreplace, struct bs_error *err);
 
 #endif

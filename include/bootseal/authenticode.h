@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_AUTHENTICODE_H
 #define BOOTSEAL_AUTHENTICODE_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -29,8 +31,8 @@
  * is not a multiple of 8 is hashed as if zero-padded, because signing pads it
  * first (the certificate table must start 8-aligned; sbsign does the same).
  */
-int bs_authenticode_digest(const struct bs_pe *pe, uint8_t digest[BS_AUTHENTICODE_DIGEST_SIZE],
-			   struct bs_error *err);
+BS_EXPORT int bs_authenticode_digest(const struct bs_pe *pe, uint8_t digest[BS_AUTHENTICODE_DIGEST_SIZE],
+			             struct bs_error *err);
 
 struct bs_authenticode_signer {
 	EVP_PKEY *key;             /* borrowed, e.g. bs_key_evp() */
@@ -41,18 +43,18 @@ struct bs_authenticode_signer {
 };
 
 /* The DER PKCS#7 signature for pe as it stands (sbsign --detached). */
-int bs_authenticode_sign_detached(const struct bs_pe *pe, const struct bs_authenticode_signer *s,
-				  uint8_t **der, size_t *der_len, struct bs_error *err);
+BS_EXPORT int bs_authenticode_sign_detached(const struct bs_pe *pe, const struct bs_authenticode_signer *s,
+				            uint8_t **der, size_t *der_len, struct bs_error *err);
 /* Signs pe in place: pads to 8 bytes, appends a WIN_CERTIFICATE entry after
  * any existing ones (a second signature keeps the first), updates the
  * security directory and the checksum. */
-int bs_authenticode_sign(struct bs_pe *pe, const struct bs_authenticode_signer *s,
-			 struct bs_error *err);
+BS_EXPORT int bs_authenticode_sign(struct bs_pe *pe, const struct bs_authenticode_signer *s,
+			           struct bs_error *err);
 /* Appends an existing DER signature (e.g. from sign_detached) the same way. */
-int bs_authenticode_attach(struct bs_pe *pe, const uint8_t *der, size_t der_len,
-			   struct bs_error *err);
+BS_EXPORT int bs_authenticode_attach(struct bs_pe *pe, const uint8_t *der, size_t der_len,
+			             struct bs_error *err);
 /* Removes every signature: drops the table, clears the directory entry. */
-int bs_authenticode_remove(struct bs_pe *pe, struct bs_error *err);
+BS_EXPORT int bs_authenticode_remove(struct bs_pe *pe, struct bs_error *err);
 
 struct bs_authenticode_signature {
 	const uint8_t *der;        /* points into the image */
@@ -65,8 +67,8 @@ struct bs_authenticode_signature {
 
 /* Parses the certificate table; -EBADMSG for a malformed entry. *sigs is
  * malloc()ed (free() it), n may be 0 for an unsigned image. */
-int bs_authenticode_list(const struct bs_pe *pe, struct bs_authenticode_signature **sigs,
-			 size_t *n, struct bs_error *err);
+BS_EXPORT int bs_authenticode_list(const struct bs_pe *pe, struct bs_authenticode_signature **sigs,
+			           size_t *n, struct bs_error *err);
 
 /*
  * 0 when at least one signature's image hash matches and it was made by one
@@ -75,8 +77,8 @@ int bs_authenticode_list(const struct bs_pe *pe, struct bs_authenticode_signatur
  * dates are not checked). *which (optional) is the index of that signature.
  * -EKEYREJECTED otherwise, with the reason for the first signature.
  */
-int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
-			   size_t *which, struct bs_error *err);
+BS_EXPORT int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
+			             size_t *which, struct bs_error *err);
 
 /*
  * The digests are those UEFI firmware (EDK2) accepts: the image hash, the
@@ -88,13 +90,13 @@ int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_
  * signer's signature is valid counts, whoever the signer is (no trust check). */
 #define BS_AUTHENTICODE_NO_CHAIN (1u << 1)
 
-int bs_authenticode_verify_flags(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
-				 unsigned flags, size_t *which, struct bs_error *err);
+BS_EXPORT int bs_authenticode_verify_flags(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
+				           unsigned flags, size_t *which, struct bs_error *err);
 
 /* sbverify --detached: the DER PKCS#7 der (as sign_detached writes it) checked
  * against pe as the signatures of its table are (the table itself is not read). */
-int bs_authenticode_verify_detached(const struct bs_pe *pe, const uint8_t *der, size_t der_len,
-				    X509 *const *certs, size_t n_certs, unsigned flags,
-				    struct bs_error *err);
+BS_EXPORT int bs_authenticode_verify_detached(const struct bs_pe *pe, const uint8_t *der, size_t der_len,
+				              X509 *const *certs, size_t n_certs, unsigned flags,
+				              struct bs_error *err);
 
 #endif

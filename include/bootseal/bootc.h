@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_BOOTC_H
 #define BOOTSEAL_BOOTC_H
 
+#include <bootseal/export.h>
+
 #include <bootseal/error.h>
 #include <bootseal/tree.h>
 
@@ -32,8 +34,8 @@ enum {
  * src supplies the bytes of external files the policy lives in. name prefixes
  * paths in error messages.
  */
-int bs_bootc_transform(struct bs_tree *tree, unsigned flags, const struct bs_content_source *src,
-		       const char *name, struct bs_error *err);
+BS_EXPORT int bs_bootc_transform(struct bs_tree *tree, unsigned flags, const struct bs_content_source *src,
+		                 const char *name, struct bs_error *err);
 
 /*
  * The kernel of a container's root filesystem as `bootc container inspect`
@@ -48,7 +50,7 @@ struct bs_bootc_kernel {
 };
 
 /* Fills *kernel (version malloc()ed, NULL without a kernel); 0 or -errno. */
-int bs_bootc_find_kernel(const char *rootfs, struct bs_bootc_kernel *kernel, struct bs_error *err);
-void bs_bootc_kernel_clear(struct bs_bootc_kernel *kernel);
+BS_EXPORT int bs_bootc_find_kernel(const char *rootfs, struct bs_bootc_kernel *kernel, struct bs_error *err);
+BS_EXPORT void bs_bootc_kernel_clear(struct bs_bootc_kernel *kernel);
 
 #endif

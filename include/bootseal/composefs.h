@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_COMPOSEFS_H
 #define BOOTSEAL_COMPOSEFS_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,11 +22,11 @@
 
 /* The composefs digest of an EROFS image's bytes: what the kernel measures
  * when fs-verity is enabled on the image file in bootc's repository. */
-int bs_composefs_image_digest(const uint8_t *image, size_t size, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE]);
+BS_EXPORT int bs_composefs_image_digest(const uint8_t *image, size_t size, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE]);
 
 /* The digest of a tree already read (for example from OCI layers). */
-int bs_composefs_tree_digest(struct bs_tree *tree, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE],
-			     struct bs_error *err);
+BS_EXPORT int bs_composefs_tree_digest(struct bs_tree *tree, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE],
+			               struct bs_error *err);
 
 /*
  * What `bootc container compute-composefs-digest ROOTFS` prints: the tree read
@@ -32,10 +34,10 @@ int bs_composefs_tree_digest(struct bs_tree *tree, uint8_t digest[BS_COMPOSEFS_D
  * Of opts only jobs is used. tree, when not NULL, receives the final tree
  * (caller frees), e.g. to write a dump.
  */
-int bs_composefs_dir_digest(const char *rootfs, const struct bs_rootfs_options *opts,
-			    unsigned bootc_flags, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE],
-			    struct bs_tree **tree,
-			    struct bs_rootfs_stats *stats, struct bs_error *err);
+BS_EXPORT int bs_composefs_dir_digest(const char *rootfs, const struct bs_rootfs_options *opts,
+			              unsigned bootc_flags, uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE],
+			              struct bs_tree **tree,
+			              struct bs_rootfs_stats *stats, struct bs_error *err);
 
 /*
  * composefs-info objects/missing-objects: the redirect paths of the external
@@ -43,8 +45,8 @@ int bs_composefs_dir_digest(const char *rootfs, const struct bs_rootfs_options *
  * only those that do not exist under that directory. *out (NULL-terminated,
  * *n_out entries) is freed with bs_composefs_objects_free.
  */
-int bs_composefs_objects(struct bs_tree *const *trees, size_t n_trees, int basedir_fd,
-			 char ***out, size_t *n_out);
-void bs_composefs_objects_free(char **objects);
+BS_EXPORT int bs_composefs_objects(struct bs_tree *const *trees, size_t n_trees, int basedir_fd,
+			           char ***out, size_t *n_out);
+BS_EXPORT void bs_composefs_objects_free(char **objects);
 
 #endif

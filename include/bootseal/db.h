@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_DB_H
 #define BOOTSEAL_DB_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,15 +17,15 @@
  */
 struct bs_db;
 
-int bs_db_new(struct bs_db **db);
-void bs_db_free(struct bs_db *db);
+BS_EXPORT int bs_db_new(struct bs_db **db);
+BS_EXPORT void bs_db_free(struct bs_db *db);
 /* A certificate (PEM or DER), an EFI signature list (.esl) or a signed
  * update (.auth, its payload); -EBADMSG when it is none of them. */
-int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err);
-size_t bs_db_cert_count(const struct bs_db *db);
-X509 *const *bs_db_certs(const struct bs_db *db);
-int bs_db_has_hash(const struct bs_db *db, const uint8_t hash[32]);
-size_t bs_db_hash_count(const struct bs_db *db);
+BS_EXPORT int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err);
+BS_EXPORT size_t bs_db_cert_count(const struct bs_db *db);
+BS_EXPORT X509 *const *bs_db_certs(const struct bs_db *db);
+BS_EXPORT int bs_db_has_hash(const struct bs_db *db, const uint8_t hash[32]);
+BS_EXPORT size_t bs_db_hash_count(const struct bs_db *db);
 
 /*
  * Whether the firmware would run pe with this db: signed by (or chaining
@@ -33,7 +35,7 @@ size_t bs_db_hash_count(const struct bs_db *db);
  * flags are bs_authenticode_verify_flags's (BS_AUTHENTICODE_ALLOW_SHA1).
  */
 struct bs_pe;
-int bs_db_check_pe(const struct bs_db *db, const struct bs_pe *pe, unsigned flags, char *why, size_t why_size,
-		   struct bs_error *err);
+BS_EXPORT int bs_db_check_pe(const struct bs_db *db, const struct bs_pe *pe, unsigned flags, char *why, size_t why_size,
+		             struct bs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_DEPLOY_H
 #define BOOTSEAL_DEPLOY_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 
 #include <bootseal/composefs.h>
@@ -52,7 +54,7 @@ struct bs_deploy_result {
 	int bootloader_signed;          /* -1: no systemd-boot in the image; 1: verified against db */
 };
 
-int bs_deploy(const struct bs_deploy_options *opts, struct bs_deploy_result *res,
-	      struct bs_error *err);
+BS_EXPORT int bs_deploy(const struct bs_deploy_options *opts, struct bs_deploy_result *res,
+	                struct bs_error *err);
 
 #endif

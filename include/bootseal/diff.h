@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_DIFF_H
 #define BOOTSEAL_DIFF_H
 
+#include <bootseal/export.h>
+
 #include <bootseal/error.h>
 #include <bootseal/tree.h>
 
@@ -22,7 +24,7 @@ enum bs_diff_field {
 	BS_DIFF_HARDLINK,       /* the other names of the file differ */
 };
 
-const char *bs_diff_field_name(enum bs_diff_field field);
+BS_EXPORT const char *bs_diff_field_name(enum bs_diff_field field);
 
 /*
  * One difference. path is absolute ("/usr/bin/sh"); name is the xattr name
@@ -45,6 +47,6 @@ typedef int (*bs_diff_fn)(void *ctx, const struct bs_diff *d);
  * is one difference. *count (optional) receives the number of differences.
  * Returns 0, a negative errno, or fn's first non-zero return.
  */
-int bs_diff_trees(struct bs_tree *a, struct bs_tree *b, bs_diff_fn fn, void *ctx, size_t *count);
+BS_EXPORT int bs_diff_trees(struct bs_tree *a, struct bs_tree *b, bs_diff_fn fn, void *ctx, size_t *count);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_DUMP_H
 #define BOOTSEAL_DUMP_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -22,16 +24,16 @@
  * err->message starts with "line N: ". On success *out owns a new tree whose
  * hardlinks have their primary (first linked) name at the non-`@` line.
  */
-int bs_dump_parse(const char *buf, size_t len, const char *name, struct bs_tree **out,
-		  struct bs_error *err);
+BS_EXPORT int bs_dump_parse(const char *buf, size_t len, const char *name, struct bs_tree **out,
+		            struct bs_error *err);
 /* Reads fd to the end, then parses. */
-int bs_dump_parse_fd(int fd, const char *name, struct bs_tree **out, struct bs_error *err);
+BS_EXPORT int bs_dump_parse_fd(int fd, const char *name, struct bs_tree **out, struct bs_error *err);
 
 /*
  * Writes the tree depth first in name order, escaping like composefs-info
  * dump; a non-primary name of a hardlinked inode is written as an `@` line.
  */
-int bs_dump_write(struct bs_tree *tree, FILE *out);
+BS_EXPORT int bs_dump_write(struct bs_tree *tree, FILE *out);
 
 enum {
 	/* The dump bootc writes (composefs-rs dumpfile.rs): directories with
@@ -39,11 +41,11 @@ enum {
 	 * file as "PATH 0 @120000 - - - - 0.0 TARGET - -", xattrs by name. */
 	BS_DUMP_COMPOSEFS_RS = 1u << 0,
 };
-int bs_dump_write_flags(struct bs_tree *tree, FILE *out, unsigned flags);
+BS_EXPORT int bs_dump_write_flags(struct bs_tree *tree, FILE *out, unsigned flags);
 
 /* One line per name, like composefs-info ls: "PATH/" and a tab for
  * directories, "PATH\t-> TARGET" for symlinks, "PATH\t@ PAYLOAD" for
  * external files. */
-int bs_dump_list(struct bs_tree *tree, FILE *out);
+BS_EXPORT int bs_dump_list(struct bs_tree *tree, FILE *out);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_EPOCH_H
 #define BOOTSEAL_EPOCH_H
 
+#include <bootseal/export.h>
+
 #include <stdint.h>
 
 #include <bootseal/error.h>
@@ -14,6 +16,6 @@
  * 1 with *epoch set, 0 when unset or empty, -EINVAL (err names the variable)
  * when malformed.
  */
-int bs_source_date_epoch(int64_t *epoch, struct bs_error *err);
+BS_EXPORT int bs_source_date_epoch(int64_t *epoch, struct bs_error *err);
 
 #endif

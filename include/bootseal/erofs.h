@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_EROFS_H
 #define BOOTSEAL_EROFS_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,12 +47,12 @@ struct bs_erofs_options {
  * are not changed, but its inodes' scratch fields are used: do not write one
  * tree from two threads at once. -EINVAL with a message for trees composefs
  * cannot represent. */
-int bs_erofs_write(struct bs_tree *tree, const struct bs_erofs_options *opts,
-		   uint8_t **data, size_t *size, struct bs_error *err);
+BS_EXPORT int bs_erofs_write(struct bs_tree *tree, const struct bs_erofs_options *opts,
+		             uint8_t **data, size_t *size, struct bs_error *err);
 
 /* Same, written atomically to path (nothing is left behind on error). */
-int bs_erofs_write_file(struct bs_tree *tree, const struct bs_erofs_options *opts,
-			const char *path, struct bs_error *err);
+BS_EXPORT int bs_erofs_write_file(struct bs_tree *tree, const struct bs_erofs_options *opts,
+			          const char *path, struct bs_error *err);
 
 /*
  * Reads a composefs image back into a new tree, undoing what the writer adds
@@ -58,7 +60,7 @@ int bs_erofs_write_file(struct bs_tree *tree, const struct bs_erofs_options *opt
  * metacopy/redirect xattrs become digest and payload). -EBADMSG with a
  * message for a malformed image.
  */
-int bs_erofs_read(const uint8_t *data, size_t size, const char *name, struct bs_tree **out,
-		  struct bs_error *err);
+BS_EXPORT int bs_erofs_read(const uint8_t *data, size_t size, const char *name, struct bs_tree **out,
+		            struct bs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_ERROR_H
 #define BOOTSEAL_ERROR_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 
 /*
@@ -16,9 +18,9 @@ struct bs_error {
 };
 
 /* Records the first error only: the innermost caller knows the cause best. */
-int bs_error_set(struct bs_error *err, int code, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+BS_EXPORT int bs_error_set(struct bs_error *err, int code, const char *path, const char *fmt, ...)
+	          __attribute__((format(printf, 4, 5)));
 
-void bs_error_clear(struct bs_error *err);
+BS_EXPORT void bs_error_clear(struct bs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_FSVERITY_H
 #define BOOTSEAL_FSVERITY_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,29 +29,29 @@ struct bs_fsverity_params {
 
 struct bs_fsverity_ctx;
 
-size_t bs_hash_alg_digest_size(enum bs_hash_alg alg);
-const char *bs_hash_alg_name(enum bs_hash_alg alg);
+BS_EXPORT size_t bs_hash_alg_digest_size(enum bs_hash_alg alg);
+BS_EXPORT const char *bs_hash_alg_name(enum bs_hash_alg alg);
 /* Accepts "sha256" and "sha512"; -EINVAL otherwise. */
-int bs_hash_alg_from_name(const char *name, enum bs_hash_alg *alg);
+BS_EXPORT int bs_hash_alg_from_name(const char *name, enum bs_hash_alg *alg);
 
 /* -EINVAL (with a message) for an unknown algorithm, a bad block size or salt. */
-int bs_fsverity_params_check(const struct bs_fsverity_params *params, struct bs_error *err);
+BS_EXPORT int bs_fsverity_params_check(const struct bs_fsverity_params *params, struct bs_error *err);
 
 /*
  * Streaming digest: feed a file's bytes in any chunking, get the same digest
  * the kernel's FS_IOC_MEASURE_VERITY reports. A context can be reset and
  * reused for the next file, which keeps its prepared hash state.
  */
-int bs_fsverity_new(const struct bs_fsverity_params *params, struct bs_fsverity_ctx **ctx);
-void bs_fsverity_free(struct bs_fsverity_ctx *ctx);
-void bs_fsverity_reset(struct bs_fsverity_ctx *ctx);
-int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len);
+BS_EXPORT int bs_fsverity_new(const struct bs_fsverity_params *params, struct bs_fsverity_ctx **ctx);
+BS_EXPORT void bs_fsverity_free(struct bs_fsverity_ctx *ctx);
+BS_EXPORT void bs_fsverity_reset(struct bs_fsverity_ctx *ctx);
+BS_EXPORT int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len);
 /* Writes digest_size bytes; the context must be reset before further use. */
-int bs_fsverity_final(struct bs_fsverity_ctx *ctx, uint8_t *digest);
-size_t bs_fsverity_digest_size(const struct bs_fsverity_ctx *ctx);
+BS_EXPORT int bs_fsverity_final(struct bs_fsverity_ctx *ctx, uint8_t *digest);
+BS_EXPORT size_t bs_fsverity_digest_size(const struct bs_fsverity_ctx *ctx);
 
 /* Digest of everything readable from fd (large reads, from the current offset). */
-int bs_fsverity_digest_fd(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest);
+BS_EXPORT int bs_fsverity_digest_fd(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest);
 
 /*
  * Digest of a regular file whose size the caller took already (fstat of the
@@ -59,10 +61,10 @@ int bs_fsverity_digest_fd(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest);
  * and half of another. Saves the fstat and lseek bs_fsverity_digest_fd
  * spends on every file.
  */
-int bs_fsverity_digest_file(struct bs_fsverity_ctx *ctx, int fd, uint64_t size, uint8_t *digest);
+BS_EXPORT int bs_fsverity_digest_file(struct bs_fsverity_ctx *ctx, int fd, uint64_t size, uint8_t *digest);
 
 /* Convenience: opens path, checks it is a regular file, digests it. */
-int bs_fsverity_digest_path(struct bs_fsverity_ctx *ctx, const char *path, uint8_t *digest,
-			    struct bs_error *err);
+BS_EXPORT int bs_fsverity_digest_path(struct bs_fsverity_ctx *ctx, const char *path, uint8_t *digest,
+			              struct bs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_KARGS_H
 #define BOOTSEAL_KARGS_H
 
+#include <bootseal/export.h>
+
 #include <bootseal/error.h>
 
 /*
@@ -15,18 +17,18 @@
  * The next parameter of a NUL-terminated command line from *pos (start at
  * 0), split as bs_kargs_append splits: 1 with *start and *len set, 0 at the end.
  */
-int bs_kargs_next(const char *cmdline, size_t *pos, const char **start, size_t *len);
+BS_EXPORT int bs_kargs_next(const char *cmdline, size_t *pos, const char **start, size_t *len);
 
 /*
  * -EINVAL (err names path and what, e.g. "a kargs.d file") when args holds a
  * composefs= or composefs.* parameter: the composefs image a sealed UKI
  * mounts, and whether fs-verity is required, are the sealer's alone.
  */
-int bs_kargs_check_no_composefs(const char *args, const char *path, const char *what,
-				struct bs_error *err);
+BS_EXPORT int bs_kargs_check_no_composefs(const char *args, const char *path, const char *what,
+				          struct bs_error *err);
 
 /* Appends the parameters of args to *cmdline (malloc()ed, may start NULL). */
-int bs_kargs_append(char **cmdline, const char *args);
+BS_EXPORT int bs_kargs_append(char **cmdline, const char *args);
 
 /*
  * bootc's kargs.d: every usr/lib/bootc/kargs.d/NAME.toml under rootfs, in byte
@@ -37,7 +39,7 @@ int bs_kargs_append(char **cmdline, const char *args);
  * whatever its architectures, which bootc would pass on.
  * A missing directory gives an empty command line. *cmdline is malloc()ed.
  */
-int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err);
+BS_EXPORT int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err);
 
 /*
  * The kernel's COMMAND_LINE_SIZE (NUL included) for arch, Rust's spelling:
@@ -46,8 +48,8 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
  * what was signed: bs_kargs_check_size() refuses one of size or more bytes
  * with -E2BIG, naming the bound.
  */
-size_t bs_kargs_max_size(const char *arch);
-int bs_kargs_check_size(const char *cmdline, const char *arch, const char *path, struct bs_error *err);
+BS_EXPORT size_t bs_kargs_max_size(const char *arch);
+BS_EXPORT int bs_kargs_check_size(const char *cmdline, const char *arch, const char *path, struct bs_error *err);
 
 /*
  * The composefs image a kernel command line names, read as bootc's initramfs
@@ -66,7 +68,7 @@ struct bs_kargs_composefs {
 
 /* -ENOENT without either parameter, -EINVAL (err says which) when the first
  * that counts is malformed. */
-int bs_kargs_composefs(const char *cmdline, size_t len, struct bs_kargs_composefs *out,
-		       struct bs_error *err);
+BS_EXPORT int bs_kargs_composefs(const char *cmdline, size_t len, struct bs_kargs_composefs *out,
+		                 struct bs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_KEYGEN_H
 #define BOOTSEAL_KEYGEN_H
 
+#include <bootseal/export.h>
+
 #include <bootseal/efivar.h>
 #include <bootseal/error.h>
 #include <bootseal/keys.h>
@@ -41,18 +43,18 @@ struct bs_keygen_params {
  * partial key. Without force, any existing file it would write is -EEXIST
  * before anything is generated.
  */
-int bs_keygen_create(const struct bs_keygen_params *params, struct bs_error *err);
+BS_EXPORT int bs_keygen_create(const struct bs_keygen_params *params, struct bs_error *err);
 
 /* 1 when dir holds an sbctl key tree (keys/db/db.pem), 0 when not. */
-int bs_keygen_is_sbctl(const char *dir);
+BS_EXPORT int bs_keygen_is_sbctl(const char *dir);
 /*
  * The signed update an sbctl tree enrolls for role ("PK", "KEK" or "db"): the
  * role's certificate as an ESL owned by the tree's GUID, signed by PK (PK and
  * KEK) or KEK (db) at time; what keygen's NAME.auth holds. out is released
  * with bs_efivar_buf_release.
  */
-int bs_keygen_sbctl_auth(const char *dir, const char *role, const struct bs_efi_time *time,
-			 struct bs_efivar_buf *out, struct bs_error *err);
+BS_EXPORT int bs_keygen_sbctl_auth(const char *dir, const char *role, const struct bs_efi_time *time,
+			           struct bs_efivar_buf *out, struct bs_error *err);
 
 /*
  * `ukify genkey`'s Secure Boot signing pair: an RSA 2048 key (PKCS#8 PEM,
@@ -60,8 +62,8 @@ int bs_keygen_sbctl_auth(const char *dir, const char *role, const struct bs_efi_
  * (/CN=common_name, valid days from now (0: 3650), basicConstraints critical
  * CA:FALSE). -EEXIST, before anything is generated, when either path exists.
  */
-int bs_keygen_signing_pair(const char *key_path, const char *cert_path, const char *common_name,
-			   unsigned int days, struct bs_error *err);
+BS_EXPORT int bs_keygen_signing_pair(const char *key_path, const char *cert_path, const char *common_name,
+			             unsigned int days, struct bs_error *err);
 
 /* Paths of an ephemeral db key pair; strings owned by the struct. */
 struct bs_keygen_ephemeral {
@@ -77,8 +79,8 @@ struct bs_keygen_ephemeral {
  * mkdtemp directory under $TMPDIR (or /tmp), mode 0700; output_dir and
  * force are ignored. Nothing else is touched.
  */
-int bs_keygen_ephemeral(const struct bs_keygen_params *params, struct bs_keygen_ephemeral *out,
-			struct bs_error *err);
-void bs_keygen_ephemeral_release(struct bs_keygen_ephemeral *e);
+BS_EXPORT int bs_keygen_ephemeral(const struct bs_keygen_params *params, struct bs_keygen_ephemeral *out,
+			          struct bs_error *err);
+BS_EXPORT void bs_keygen_ephemeral_release(struct bs_keygen_ephemeral *e);
 
 #endif

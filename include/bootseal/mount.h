@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_MOUNT_H
 #define BOOTSEAL_MOUNT_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 
 #include <bootseal/error.h>
@@ -37,6 +39,6 @@ struct bs_mount_options {
 
 /* -EBADE for a digest mismatch or missing fs-verity, -EPERM without the
  * privilege to mount. Nothing is left mounted on error. */
-int bs_mount(const struct bs_mount_options *opts, struct bs_error *err);
+BS_EXPORT int bs_mount(const struct bs_mount_options *opts, struct bs_error *err);
 
 #endif

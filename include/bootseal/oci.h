@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_OCI_H
 #define BOOTSEAL_OCI_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,8 +45,8 @@ struct bs_oci_ref {
 };
 
 /* Splits "oci:DIR:TAG" etc.; -EINVAL with a message for anything else. */
-int bs_oci_ref_parse(const char *ref, struct bs_oci_ref *out, struct bs_error *err);
-void bs_oci_ref_clear(struct bs_oci_ref *ref);
+BS_EXPORT int bs_oci_ref_parse(const char *ref, struct bs_oci_ref *out, struct bs_error *err);
+BS_EXPORT void bs_oci_ref_clear(struct bs_oci_ref *ref);
 
 struct bs_oci_image;
 
@@ -61,15 +63,15 @@ struct bs_oci_descriptor {
  * v2 schema 2) and that every layer blob exists with its size. Layer contents
  * are verified while they stream, by bs_oci_image_flatten and the writer.
  */
-int bs_oci_image_open(const char *ref, struct bs_oci_image **out, struct bs_error *err);
-void bs_oci_image_free(struct bs_oci_image *img);
+BS_EXPORT int bs_oci_image_open(const char *ref, struct bs_oci_image **out, struct bs_error *err);
+BS_EXPORT void bs_oci_image_free(struct bs_oci_image *img);
 
-const struct bs_oci_descriptor *bs_oci_image_manifest(const struct bs_oci_image *img);
-const struct bs_oci_descriptor *bs_oci_image_config(const struct bs_oci_image *img);
-size_t bs_oci_image_layer_count(const struct bs_oci_image *img);
-const struct bs_oci_descriptor *bs_oci_image_layer(const struct bs_oci_image *img, size_t i);
+BS_EXPORT const struct bs_oci_descriptor *bs_oci_image_manifest(const struct bs_oci_image *img);
+BS_EXPORT const struct bs_oci_descriptor *bs_oci_image_config(const struct bs_oci_image *img);
+BS_EXPORT size_t bs_oci_image_layer_count(const struct bs_oci_image *img);
+BS_EXPORT const struct bs_oci_descriptor *bs_oci_image_layer(const struct bs_oci_image *img, size_t i);
 /* The config blob's bytes, as verified (not NUL-terminated). */
-const uint8_t *bs_oci_image_config_json(const struct bs_oci_image *img, size_t *len);
+BS_EXPORT const uint8_t *bs_oci_image_config_json(const struct bs_oci_image *img, size_t *len);
 
 /* Returns nonzero for paths ("usr/lib/os-release", no leading '/') whose bytes
  * the caller wants kept. */
@@ -147,8 +149,8 @@ struct bs_oci_flatten_stats {
  *
  * May be called once.
  */
-int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_options *opts,
-			 struct bs_oci_flatten_stats *stats, struct bs_error *err);
+BS_EXPORT int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_options *opts,
+			           struct bs_oci_flatten_stats *stats, struct bs_error *err);
 /*
  * The caller's copy of the flattened tree, owned by img; NULL before
  * bs_oci_image_flatten. The caller may transform it (bootc's rules for the
@@ -156,7 +158,7 @@ int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_o
  * bs_oci_image_file reads and bs_oci_write_image writes. The one change that
  * reaches both is bs_oci_image_set_file.
  */
-struct bs_tree *bs_oci_image_tree(struct bs_oci_image *img);
+BS_EXPORT struct bs_tree *bs_oci_image_tree(struct bs_oci_image *img);
 
 /*
  * The final bytes of a regular file of the image (path as given to the
@@ -167,8 +169,8 @@ struct bs_tree *bs_oci_image_tree(struct bs_oci_image *img);
  * bs_oci_image_free. -ENOENT if the path is not in the image, -EINVAL if it
  * is not a regular file.
  */
-int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t **data,
-		      size_t *len, struct bs_error *err);
+BS_EXPORT int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t **data,
+		                size_t *len, struct bs_error *err);
 
 /*
  * Replaces the content of the regular file at path (e.g. a signed
@@ -177,8 +179,8 @@ int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t 
  * tree at the same path if it is a regular file there: new digest and
  * redirect (or inline content) and size. data is copied.
  */
-int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void *data,
-			  size_t len, struct bs_error *err);
+BS_EXPORT int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void *data,
+			            size_t len, struct bs_error *err);
 
 /*
  * The bytes of the image's streamed (external) files, by a second pass over
@@ -196,8 +198,8 @@ struct bs_oci_file_reader {
 	void *ctx;
 };
 
-int bs_oci_image_read_files(struct bs_oci_image *img, const struct bs_oci_file_reader *rd,
-			    struct bs_error *err);
+BS_EXPORT int bs_oci_image_read_files(struct bs_oci_image *img, const struct bs_oci_file_reader *rd,
+			              struct bs_error *err);
 
 /* A file of the extra layer, given in memory. */
 struct bs_oci_file {
@@ -278,9 +280,9 @@ struct bs_oci_write_result {
 
 /* A level bs_oci_write_image takes for this compression (0: the default);
  * -EINVAL naming dest otherwise. */
-int bs_oci_level_check(enum bs_oci_compression compression, int level, const char *dest, struct bs_error *err);
+BS_EXPORT int bs_oci_level_check(enum bs_oci_compression compression, int level, const char *dest, struct bs_error *err);
 
-int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_write_result *res,
-		       struct bs_error *err);
+BS_EXPORT int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_write_result *res,
+		                 struct bs_error *err);
 
 #endif

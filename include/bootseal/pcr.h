@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_PCR_H
 #define BOOTSEAL_PCR_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,11 +38,11 @@ enum bs_pcr_bank {
 #define BS_PCR_DIGEST_MAX 64
 
 /* "sha256" for BS_PCR_SHA256. */
-const char *bs_pcr_bank_name(enum bs_pcr_bank bank);
-size_t bs_pcr_bank_size(enum bs_pcr_bank bank);
+BS_EXPORT const char *bs_pcr_bank_name(enum bs_pcr_bank bank);
+BS_EXPORT size_t bs_pcr_bank_size(enum bs_pcr_bank bank);
 /* A comma- or space-separated list of bank names (case ignored, as ukify's
  * --pcr-banks) into a mask of 1 << bank; -EINVAL names the unknown one. */
-int bs_pcr_banks_parse(const char *list, unsigned *mask, struct bs_error *err);
+BS_EXPORT int bs_pcr_banks_parse(const char *list, unsigned *mask, struct bs_error *err);
 
 /* Phase paths: each a colon-separated list of phase words. */
 struct bs_pcr_phases {
@@ -51,10 +53,10 @@ struct bs_pcr_phases {
  * that is not one of enter-initrd, leave-initrd, sysinit, ready, shutdown,
  * final is -EINVAL. The list is kept sorted, each path once, the order
  * systemd-measure signs them in. */
-int bs_pcr_phases_parse(const char *text, struct bs_pcr_phases *phases, struct bs_error *err);
+BS_EXPORT int bs_pcr_phases_parse(const char *text, struct bs_pcr_phases *phases, struct bs_error *err);
 /* systemd-measure's and ukify's default four paths, enter-initrd to ready. */
-int bs_pcr_phases_default(struct bs_pcr_phases *phases);
-void bs_pcr_phases_done(struct bs_pcr_phases *phases);
+BS_EXPORT int bs_pcr_phases_default(struct bs_pcr_phases *phases);
+BS_EXPORT void bs_pcr_phases_done(struct bs_pcr_phases *phases);
 
 /* One measured section: len bytes of data, then zeros up to size. */
 struct bs_pcr_section {
@@ -70,15 +72,15 @@ struct bs_pcr_section {
  * uki). The stub's version is read from .sdmagic ("systemd-stub 252..."); a
  * UKI without one is measured as by a current stub.
  */
-int bs_pcr_uki_sections(const struct bs_pe *uki, struct bs_pcr_section *out, size_t *n,
-			struct bs_error *err);
+BS_EXPORT int bs_pcr_uki_sections(const struct bs_pe *uki, struct bs_pcr_section *out, size_t *n,
+			          struct bs_error *err);
 
 /* PCR 11 of bank after the sections and the phase path (NULL or "": none). */
-int bs_pcr_predict(const struct bs_pcr_section *sections, size_t n, enum bs_pcr_bank bank,
-		   const char *phase_path, uint8_t *out, size_t *out_len);
+BS_EXPORT int bs_pcr_predict(const struct bs_pcr_section *sections, size_t n, enum bs_pcr_bank bank,
+		             const char *phase_path, uint8_t *out, size_t *out_len);
 
 /* The TPM2 PolicyPCR digest (SHA-256 session) for PCR 11 of bank holding pcr. */
-int bs_pcr_policy_digest(enum bs_pcr_bank bank, const uint8_t *pcr, uint8_t out[32]);
+BS_EXPORT int bs_pcr_policy_digest(enum bs_pcr_bank bank, const uint8_t *pcr, uint8_t out[32]);
 
 /* One signing key with the phase paths it signs (NULL: the default ones). */
 struct bs_pcr_signer {
@@ -94,15 +96,15 @@ struct bs_pcr_signer {
  * Entries repeated by several signers are listed once, as ukify merges them.
  * A non-RSA key is -ENOKEY. *json is malloc()ed.
  */
-int bs_pcr_sign_json(const struct bs_pcr_section *sections, size_t n, unsigned banks,
-		     const struct bs_pcr_signer *signers, size_t n_signers, char **json,
-		     struct bs_error *err);
+BS_EXPORT int bs_pcr_sign_json(const struct bs_pcr_section *sections, size_t n, unsigned banks,
+		               const struct bs_pcr_signer *signers, size_t n_signers, char **json,
+		               struct bs_error *err);
 
 /* The public key of key as PEM SubjectPublicKeyInfo, what .pcrpkey holds. */
-int bs_pcr_public_pem(EVP_PKEY *key, char **pem, size_t *len);
+BS_EXPORT int bs_pcr_public_pem(EVP_PKEY *key, char **pem, size_t *len);
 
 /* Checks that data (a PEM public key, ukify's --pcr-public-key read from
  * path) is the public half of key; -ENOKEY if not (or unreadable). */
-int bs_pcr_check_public(const void *data, size_t len, EVP_PKEY *key, const char *path, struct bs_error *err);
+BS_EXPORT int bs_pcr_check_public(const void *data, size_t len, EVP_PKEY *key, const char *path, struct bs_error *err);
 
 #endif

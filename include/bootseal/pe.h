@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_PE_H
 #define BOOTSEAL_PE_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,21 +51,21 @@ struct bs_pe {
 };
 
 /* Copies size bytes from data; path is only used in error messages. */
-int bs_pe_new(const void *data, size_t size, const char *path, struct bs_pe **pe,
-	      struct bs_error *err);
-int bs_pe_load(const char *path, struct bs_pe **pe, struct bs_error *err);
-void bs_pe_free(struct bs_pe *pe);
+BS_EXPORT int bs_pe_new(const void *data, size_t size, const char *path, struct bs_pe **pe,
+	                struct bs_error *err);
+BS_EXPORT int bs_pe_load(const char *path, struct bs_pe **pe, struct bs_error *err);
+BS_EXPORT void bs_pe_free(struct bs_pe *pe);
 
-const struct bs_pe_section *bs_pe_find_section(const struct bs_pe *pe, const char *name);
+BS_EXPORT const struct bs_pe_section *bs_pe_find_section(const struct bs_pe *pe, const char *name);
 /* The bytes a loader maps for a section: min(VirtualSize, SizeOfRawData). */
-const uint8_t *bs_pe_section_data(const struct bs_pe *pe, const struct bs_pe_section *s,
-				  size_t *len);
+BS_EXPORT const uint8_t *bs_pe_section_data(const struct bs_pe *pe, const struct bs_pe_section *s,
+				            size_t *len);
 /* End of the last section's file data (at least SizeOfHeaders). */
-size_t bs_pe_sections_end(const struct bs_pe *pe);
+BS_EXPORT size_t bs_pe_sections_end(const struct bs_pe *pe);
 
 /* The PE checksum of data with the CheckSum field at checksum_offset skipped. */
-uint32_t bs_pe_checksum(const uint8_t *data, size_t size, size_t checksum_offset);
-void bs_pe_update_checksum(struct bs_pe *pe);
+BS_EXPORT uint32_t bs_pe_checksum(const uint8_t *data, size_t size, size_t checksum_offset);
+BS_EXPORT void bs_pe_update_checksum(struct bs_pe *pe);
 
 /*
  * Appends a section after the last one: VirtualAddress at the next
@@ -72,13 +74,13 @@ void bs_pe_update_checksum(struct bs_pe *pe);
  * means len. Updates NumberOfSections, SizeOfImage, SizeOfInitializedData
  * (or SizeOfCode for code) and the checksum. -ENOSPC without header room.
  */
-int bs_pe_add_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
-		      uint32_t vsize, uint32_t characteristics, struct bs_error *err);
+BS_EXPORT int bs_pe_add_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
+		                uint32_t vsize, uint32_t characteristics, struct bs_error *err);
 /* Replaces a section's contents in place; they must fit its file data. */
-int bs_pe_replace_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
-			  struct bs_error *err);
+BS_EXPORT int bs_pe_replace_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
+			            struct bs_error *err);
 /* Drops a COFF symbol table that ends the file (left in by old linkers). */
-int bs_pe_strip_symbols(struct bs_pe *pe, struct bs_error *err);
+BS_EXPORT int bs_pe_strip_symbols(struct bs_pe *pe, struct bs_error *err);
 
 /*
  * Drops the bytes after the last section's file data (a symbol table there is
@@ -86,14 +88,14 @@ int bs_pe_strip_symbols(struct bs_pe *pe, struct bs_error *err);
  * sections appended after them would leave a gap that signing tools hash in
  * different ways. Refused on a signed image.
  */
-int bs_pe_drop_trailing(struct bs_pe *pe, struct bs_error *err);
+BS_EXPORT int bs_pe_drop_trailing(struct bs_pe *pe, struct bs_error *err);
 
 /* Appends zeros / truncates; re-checks the image. Used by the Authenticode code. */
-int bs_pe_resize(struct bs_pe *pe, size_t size, struct bs_error *err);
+BS_EXPORT int bs_pe_resize(struct bs_pe *pe, size_t size, struct bs_error *err);
 /* Sets the security directory entry (file offset and size) and re-checks. */
-int bs_pe_set_cert_table(struct bs_pe *pe, uint32_t offset, uint32_t size, struct bs_error *err);
+BS_EXPORT int bs_pe_set_cert_table(struct bs_pe *pe, uint32_t offset, uint32_t size, struct bs_error *err);
 
 /* Writes the image atomically (temporary file, fsync, rename). */
-int bs_pe_write(const struct bs_pe *pe, const char *path, struct bs_error *err);
+BS_EXPORT int bs_pe_write(const struct bs_pe *pe, const char *path, struct bs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_ROOTFS_H
 #define BOOTSEAL_ROOTFS_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 
 #include <bootseal/error.h>
@@ -48,12 +50,12 @@ struct bs_rootfs_stats {
 };
 
 /* *out is a new tree owned by the caller (bs_tree_free). stats may be NULL. */
-int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struct bs_tree **out,
-		   struct bs_rootfs_stats *stats, struct bs_error *err);
+BS_EXPORT int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struct bs_tree **out,
+		             struct bs_rootfs_stats *stats, struct bs_error *err);
 
 /* A bs_content_source read function for a tree read from a directory: ctx is
  * the directory's path, path is relative to it. */
-int bs_rootfs_read_file(void *ctx, const char *path, const struct bs_tree_inode *inode,
-			uint8_t **data, size_t *len, struct bs_error *err);
+BS_EXPORT int bs_rootfs_read_file(void *ctx, const char *path, const struct bs_tree_inode *inode,
+			          uint8_t **data, size_t *len, struct bs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_SEAL_H
 #define BOOTSEAL_SEAL_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,8 +61,8 @@ struct bs_seal_result {
 	int bootloader_signed;
 };
 
-int bs_seal(const struct bs_seal_options *opts, struct bs_seal_result *res, struct bs_error *err);
-void bs_seal_result_clear(struct bs_seal_result *res);
+BS_EXPORT int bs_seal(const struct bs_seal_options *opts, struct bs_seal_result *res, struct bs_error *err);
+BS_EXPORT void bs_seal_result_clear(struct bs_seal_result *res);
 
 /*
  * Verifying a sealed image offline: every UKI under /boot/EFI/Linux is
@@ -104,8 +106,8 @@ struct bs_verify_seal_options {
 
 /* Structural problems (not an image, a UKI that is not a PE or lacks
  * .cmdline or composefs=, an empty db) are errors; failed checks are not. */
-int bs_verify_seal(const struct bs_verify_seal_options *opts, struct bs_seal_report *report,
-		   struct bs_error *err);
-void bs_seal_report_clear(struct bs_seal_report *report);
+BS_EXPORT int bs_verify_seal(const struct bs_verify_seal_options *opts, struct bs_seal_report *report,
+		             struct bs_error *err);
+BS_EXPORT void bs_seal_report_clear(struct bs_seal_report *report);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_SELABEL_H
 #define BOOTSEAL_SELABEL_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 
 #include <bootseal/error.h>
@@ -24,28 +26,28 @@ struct bs_selabel;
  * policy: no etc/selinux, no config, or no SELINUXTYPE. name (the tree's
  * path or image) prefixes paths in error messages.
  */
-int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, const char *name,
-		    struct bs_selabel **out, struct bs_error *err);
-void bs_selabel_free(struct bs_selabel *sel);
+BS_EXPORT int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, const char *name,
+		              struct bs_selabel **out, struct bs_error *err);
+BS_EXPORT void bs_selabel_free(struct bs_selabel *sel);
 
 /* File type letters of file_contexts: 'd', '-', 'l', 'c', 'b', 'p', 's'. */
-char bs_selabel_type_of_mode(unsigned int mode);
+BS_EXPORT char bs_selabel_type_of_mode(unsigned int mode);
 
 /*
  * The label for an absolute path ("/usr/bin/sh") of that type, or NULL for
  * none (no match, or <<none>>). The string belongs to sel. Not thread-safe:
  * patterns are compiled on first use.
  */
-const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t path_len, char type);
+BS_EXPORT const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t path_len, char type);
 
 /*
  * Why lookups stopped, or NULL: a pattern that backtracks catastrophically,
  * patterns that need too much memory, or a lookup that takes too many steps
  * (the policy is then hostile). Once set, every lookup returns NULL.
  */
-const char *bs_selabel_failure(const struct bs_selabel *sel);
+BS_EXPORT const char *bs_selabel_failure(const struct bs_selabel *sel);
 
 /* The path whose label a path takes (a .subs alias), or NULL. */
-const char *bs_selabel_alias(const struct bs_selabel *sel, const char *path, size_t path_len);
+BS_EXPORT const char *bs_selabel_alias(const struct bs_selabel *sel, const char *path, size_t path_len);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_SOURCE_H
 #define BOOTSEAL_SOURCE_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,11 +57,11 @@ struct bs_source_file {
 	size_t len;
 };
 
-int bs_source_open(const char *spec, const struct bs_source_options *opts, struct bs_source **out,
-		   struct bs_error *err);
-void bs_source_free(struct bs_source *src);
+BS_EXPORT int bs_source_open(const char *spec, const struct bs_source_options *opts, struct bs_source **out,
+		             struct bs_error *err);
+BS_EXPORT void bs_source_free(struct bs_source *src);
 /* The tree, owned by src. */
-struct bs_tree *bs_source_tree(struct bs_source *src);
+BS_EXPORT struct bs_tree *bs_source_tree(struct bs_source *src);
 /*
  * With BS_SOURCE_BOOT_FILES (directories and OCI images only): every EFI
  * binary in /boot (a name ending in .efi, any case, any depth: UKIs under
@@ -68,19 +70,19 @@ struct bs_tree *bs_source_tree(struct bs_source *src);
  * usr/lib/systemd/boot/efi/ (systemd-boot*.efi, *.efi.signed), sorted by
  * path, read before the transforms empty /boot.
  */
-void bs_source_boot_files(const struct bs_source *src, const struct bs_source_file **files, size_t *n);
+BS_EXPORT void bs_source_boot_files(const struct bs_source *src, const struct bs_source_file **files, size_t *n);
 
 /*
  * The bytes of a regular file of the image as it was read (before bootc's
  * transforms), for directories and OCI images (captured files only).
  * *data is malloc'ed. -ENOENT when absent, -ENODATA when not captured.
  */
-int bs_source_read_file(struct bs_source *src, const char *path, uint8_t **data, size_t *len,
-			struct bs_error *err);
+BS_EXPORT int bs_source_read_file(struct bs_source *src, const char *path, uint8_t **data, size_t *len,
+			          struct bs_error *err);
 
 /* The OCI image behind an oci: or oci-archive: source, else NULL. */
-struct bs_oci_image *bs_source_oci_image(struct bs_source *src);
+BS_EXPORT struct bs_oci_image *bs_source_oci_image(struct bs_source *src);
 /* The directory behind a dir: source, else NULL. */
-const char *bs_source_dir(const struct bs_source *src);
+BS_EXPORT const char *bs_source_dir(const struct bs_source *src);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_STORE_H
 #define BOOTSEAL_STORE_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 
 #include <bootseal/error.h>
@@ -17,7 +19,7 @@
 /* Copies every external regular file of tree (a digest and a payload), read
  * from src_root/PATH, to store/PAYLOAD unless an object of that name exists.
  * Objects appear atomically. jobs 0: online CPUs. */
-int bs_store_fill(struct bs_tree *tree, const char *src_root, const char *store, size_t jobs,
-		  struct bs_error *err);
+BS_EXPORT int bs_store_fill(struct bs_tree *tree, const char *src_root, const char *store, size_t jobs,
+		            struct bs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_TREE_H
 #define BOOTSEAL_TREE_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,14 +60,14 @@ struct bs_tree_stat {
 #define BS_TREE_DIGEST_MAX 64
 
 /* A new tree whose root is an empty directory with mode 040755, all else 0. */
-int bs_tree_new(struct bs_tree **out);
-void bs_tree_free(struct bs_tree *tree);
-struct bs_tree_inode *bs_tree_root(struct bs_tree *tree);
+BS_EXPORT int bs_tree_new(struct bs_tree **out);
+BS_EXPORT void bs_tree_free(struct bs_tree *tree);
+BS_EXPORT struct bs_tree_inode *bs_tree_root(struct bs_tree *tree);
 
 /* A new inode not yet linked anywhere; mode must carry a known S_IFMT type
  * (-EINVAL otherwise). nlink starts at 1 (2 for directories). */
-int bs_tree_inode_new(struct bs_tree *tree, uint32_t mode, struct bs_tree_inode **out,
-		      struct bs_error *err);
+BS_EXPORT int bs_tree_inode_new(struct bs_tree *tree, uint32_t mode, struct bs_tree_inode **out,
+		                struct bs_error *err);
 
 /*
  * Links child into dir under name (name_len bytes, no NUL or '/', not "" / "." /
@@ -75,52 +77,52 @@ int bs_tree_inode_new(struct bs_tree *tree, uint32_t mode, struct bs_tree_inode 
  * hardlink. stat.nlink is stored as given for V0/V1 (set it, e.g. from
  * bs_tree_link_count); V2 and directories' nlink are computed by the writer.
  */
-int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char *name,
-		    size_t name_len, struct bs_tree_inode *child, struct bs_error *err);
+BS_EXPORT int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char *name,
+		              size_t name_len, struct bs_tree_inode *child, struct bs_error *err);
 
 /* NULL when absent or dir is not a directory. */
-struct bs_tree_inode *bs_tree_dir_lookup(const struct bs_tree_inode *dir, const char *name,
-					 size_t name_len);
-size_t bs_tree_dir_count(const struct bs_tree_inode *dir);
+BS_EXPORT struct bs_tree_inode *bs_tree_dir_lookup(const struct bs_tree_inode *dir, const char *name,
+					           size_t name_len);
+BS_EXPORT size_t bs_tree_dir_count(const struct bs_tree_inode *dir);
 /* The i-th child in name order; *name is not NUL-terminated. */
-struct bs_tree_inode *bs_tree_dir_child(const struct bs_tree_inode *dir, size_t i,
-					const char **name, size_t *name_len);
+BS_EXPORT struct bs_tree_inode *bs_tree_dir_child(const struct bs_tree_inode *dir, size_t i,
+					          const char **name, size_t *name_len);
 
 /* Metadata, readable and writable in place (keep the S_IFMT bits). */
-struct bs_tree_stat *bs_tree_inode_stat(struct bs_tree_inode *inode);
+BS_EXPORT struct bs_tree_stat *bs_tree_inode_stat(struct bs_tree_inode *inode);
 /* How many dirents point at this inode (0 for the root). */
-uint32_t bs_tree_link_count(const struct bs_tree_inode *inode);
+BS_EXPORT uint32_t bs_tree_link_count(const struct bs_tree_inode *inode);
 
 /* Adds or replaces an xattr. Key: 1..255 bytes, no NUL; value up to 64 KiB. */
-int bs_tree_inode_add_xattr(struct bs_tree *tree, struct bs_tree_inode *inode, const char *key,
-			    size_t key_len, const void *value, size_t value_len,
-			    struct bs_error *err);
-size_t bs_tree_inode_xattr_count(const struct bs_tree_inode *inode);
+BS_EXPORT int bs_tree_inode_add_xattr(struct bs_tree *tree, struct bs_tree_inode *inode, const char *key,
+			              size_t key_len, const void *value, size_t value_len,
+			              struct bs_error *err);
+BS_EXPORT size_t bs_tree_inode_xattr_count(const struct bs_tree_inode *inode);
 /* The i-th xattr in insertion order; *key is NUL-terminated. */
-void bs_tree_inode_xattr(const struct bs_tree_inode *inode, size_t i, const char **key,
-			 size_t *key_len, const uint8_t **value, size_t *value_len);
+BS_EXPORT void bs_tree_inode_xattr(const struct bs_tree_inode *inode, size_t i, const char **key,
+			           size_t *key_len, const uint8_t **value, size_t *value_len);
 
 /* Regular files: inline content (copied), also sets stat.size. */
-int bs_tree_inode_set_content(struct bs_tree *tree, struct bs_tree_inode *inode,
-			      const void *data, size_t len, struct bs_error *err);
+BS_EXPORT int bs_tree_inode_set_content(struct bs_tree *tree, struct bs_tree_inode *inode,
+			                const void *data, size_t len, struct bs_error *err);
 /* Regular files: content is external, with this fs-verity digest (32 or 64
  * bytes). Does not allocate; set stat.size separately. */
-int bs_tree_inode_set_digest(struct bs_tree_inode *inode, const uint8_t *digest, size_t len);
+BS_EXPORT int bs_tree_inode_set_digest(struct bs_tree_inode *inode, const uint8_t *digest, size_t len);
 /* Regular files: the redirect path of external content (e.g. "ab/cdef…");
  * symlinks: the target. Copied. */
-int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
-			      const char *payload, size_t len, struct bs_error *err);
+BS_EXPORT int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
+			                const char *payload, size_t len, struct bs_error *err);
 
 /* Regular files: content kept outside the image, SIZE bytes with this
  * fs-verity digest; sets the digest, stat.size and the redirect composefs
  * stores (the digest as an object path, "ab/cdef…"), and drops inline content. */
-int bs_tree_inode_set_external(struct bs_tree *tree, struct bs_tree_inode *inode, uint64_t size,
-			       const uint8_t *digest, size_t len, struct bs_error *err);
+BS_EXPORT int bs_tree_inode_set_external(struct bs_tree *tree, struct bs_tree_inode *inode, uint64_t size,
+			                 const uint8_t *digest, size_t len, struct bs_error *err);
 
 /* NULL/0 when unset. */
-const uint8_t *bs_tree_inode_content(const struct bs_tree_inode *inode, size_t *len);
-const uint8_t *bs_tree_inode_digest(const struct bs_tree_inode *inode, size_t *len);
-const char *bs_tree_inode_payload(const struct bs_tree_inode *inode, size_t *len);
+BS_EXPORT const uint8_t *bs_tree_inode_content(const struct bs_tree_inode *inode, size_t *len);
+BS_EXPORT const uint8_t *bs_tree_inode_digest(const struct bs_tree_inode *inode, size_t *len);
+BS_EXPORT const char *bs_tree_inode_payload(const struct bs_tree_inode *inode, size_t *len);
 
 /*
  * Where the bytes of external regular files come from (the tree holds only
@@ -137,24 +139,24 @@ struct bs_content_source {
  * bs_tree_free() but are no longer reachable from the root.
  */
 /* Removes the dirent (a directory with all it holds); -ENOENT if absent. */
-int bs_tree_dir_remove(struct bs_tree_inode *dir, const char *name, size_t name_len);
-void bs_tree_dir_clear(struct bs_tree_inode *dir);
+BS_EXPORT int bs_tree_dir_remove(struct bs_tree_inode *dir, const char *name, size_t name_len);
+BS_EXPORT void bs_tree_dir_clear(struct bs_tree_inode *dir);
 /* Points dir's i-th dirent (a non-directory) at another non-directory inode. */
-int bs_tree_dir_replace(struct bs_tree_inode *dir, size_t i, struct bs_tree_inode *inode);
-int bs_tree_inode_remove_xattr(struct bs_tree_inode *inode, const char *key);
+BS_EXPORT int bs_tree_dir_replace(struct bs_tree_inode *dir, size_t i, struct bs_tree_inode *inode);
+BS_EXPORT int bs_tree_inode_remove_xattr(struct bs_tree_inode *inode, const char *key);
 /* Drops every xattr for which keep(key) returns 0. */
-void bs_tree_inode_keep_xattrs(struct bs_tree_inode *inode, int (*keep)(const char *key));
+BS_EXPORT void bs_tree_inode_keep_xattrs(struct bs_tree_inode *inode, int (*keep)(const char *key));
 /* A new unlinked non-directory inode with src's metadata, xattrs and content. */
-int bs_tree_inode_clone(struct bs_tree *tree, const struct bs_tree_inode *src,
-			struct bs_tree_inode **out, struct bs_error *err);
+BS_EXPORT int bs_tree_inode_clone(struct bs_tree *tree, const struct bs_tree_inode *src,
+			          struct bs_tree_inode **out, struct bs_error *err);
 /* "usr/lib/os-release" from the root, no symlinks followed; NULL if absent. */
-struct bs_tree_inode *bs_tree_lookup_path(struct bs_tree *tree, const char *path);
+BS_EXPORT struct bs_tree_inode *bs_tree_lookup_path(struct bs_tree *tree, const char *path);
 /* nlink of every non-directory = its number of names (directories' nlink is the writer's). */
-void bs_tree_update_link_counts(struct bs_tree *tree);
+BS_EXPORT void bs_tree_update_link_counts(struct bs_tree *tree);
 /* After removals: the primary name of each hardlinked inode becomes its first
  * name in depth-first name order again, as a fresh read would make it. */
-void bs_tree_recompute_primaries(struct bs_tree *tree);
+BS_EXPORT void bs_tree_recompute_primaries(struct bs_tree *tree);
 /* A deep copy (hardlink groups stay groups), e.g. to transform one and write the other. */
-int bs_tree_dup(struct bs_tree *src, struct bs_tree **out, struct bs_error *err);
+BS_EXPORT int bs_tree_dup(struct bs_tree *src, struct bs_tree **out, struct bs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_UKI_H
 #define BOOTSEAL_UKI_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,18 +33,18 @@ struct bs_uki_arch {
 
 /* NULL when the name or machine is not one of x64, aa64, ia32, arm, riscv64,
  * loongarch64. */
-const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi);
-const struct bs_uki_arch *bs_uki_arch_by_oci(const char *oci);
-const struct bs_uki_arch *bs_uki_arch_by_machine(uint16_t machine);
+BS_EXPORT const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi);
+BS_EXPORT const struct bs_uki_arch *bs_uki_arch_by_oci(const char *oci);
+BS_EXPORT const struct bs_uki_arch *bs_uki_arch_by_machine(uint16_t machine);
 /* The architecture bootseal was built for (ukify guesses the same way). */
-const struct bs_uki_arch *bs_uki_arch_host(void);
+BS_EXPORT const struct bs_uki_arch *bs_uki_arch_host(void);
 
 /*
  * The architecture of a kernel image from its PE header (an x86 bzImage and
  * an arm64 Image both carry one for the EFI stub). *arch is NULL when the
  * file is no PE image or names an unknown machine; errors are only I/O.
  */
-int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **arch, struct bs_error *err);
+BS_EXPORT int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **arch, struct bs_error *err);
 
 /* An extra section (ukify --section NAME:TEXT|@FILE). */
 struct bs_uki_section {
@@ -113,10 +115,10 @@ struct bs_uki_section_info {
 	int shown;
 	int text;
 };
-int bs_uki_section_info(const struct bs_pe *pe, size_t i, struct bs_uki_section_info *out);
+BS_EXPORT int bs_uki_section_info(const struct bs_pe *pe, size_t i, struct bs_uki_section_info *out);
 
 /* 0 when name can be a --section name (what ukify's check_name accepts); -EINVAL. */
-int bs_uki_section_name_check(const char *name, size_t len);
+BS_EXPORT int bs_uki_section_name_check(const char *name, size_t len);
 
 /*
  * What a UKI may be built from, and a UKI read back from an image, are held
@@ -132,12 +134,12 @@ int bs_uki_section_name_check(const char *name, size_t len);
 /* Builds the unsigned image; -EBADMSG for a bad stub, -EINVAL for bad input
  * (a stub for another machine than the kernel's among it, or more sections
  * than the stub's headers have room for). */
-int bs_uki_build(const struct bs_uki_params *params, struct bs_pe **uki, struct bs_error *err);
+BS_EXPORT int bs_uki_build(const struct bs_uki_params *params, struct bs_pe **uki, struct bs_error *err);
 
 /* The kernel release ("6.1.0-13-amd64") from an x86 bzImage's setup header,
  * or from the "Linux version" banner of an uncompressed PE Image (arm64,
  * riscv64); -ENOENT when there is none. buf gets a NUL-terminated string. */
-int bs_uki_kernel_release(const void *kernel, size_t len, char *buf, size_t size);
+BS_EXPORT int bs_uki_kernel_release(const void *kernel, size_t len, char *buf, size_t size);
 
 /*
  * The kernel of a bootc container rootfs, found as bootc does: exactly one
@@ -145,6 +147,6 @@ int bs_uki_kernel_release(const void *kernel, size_t len, char *buf, size_t size
  * initramfs.img beside it. A rootfs that already ships a UKI in
  * boot/EFI/Linux/ is refused. *kver is malloc()ed.
  */
-int bs_uki_find_kernel(const char *rootfs, char **kver, struct bs_error *err);
+BS_EXPORT int bs_uki_find_kernel(const char *rootfs, char **kver, struct bs_error *err);
 
 #endif

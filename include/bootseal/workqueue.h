@@ -2,6 +2,8 @@
 #ifndef BOOTSEAL_WORKQUEUE_H
 #define BOOTSEAL_WORKQUEUE_H
 
+#include <bootseal/export.h>
+
 #include <stddef.h>
 
 /*
@@ -16,11 +18,11 @@
 typedef int (*bs_work_fn)(void *ctx, size_t worker, size_t item);
 
 /* Online CPUs, at least 1. */
-size_t bs_workqueue_default_jobs(void);
+BS_EXPORT size_t bs_workqueue_default_jobs(void);
 
 /* Runs fn over every item on `jobs` threads (0 means the default). Sets
  * *failed_item to the item whose error is returned, when not NULL. */
-int bs_workqueue_run(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, size_t *failed_item);
+BS_EXPORT int bs_workqueue_run(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, size_t *failed_item);
 
 /*
  * The same in the background: `jobs` threads work while the caller does
@@ -30,7 +32,7 @@ int bs_workqueue_run(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, size
  * bs_workqueue_wait on the calling thread.
  */
 struct bs_workqueue_job;
-int bs_workqueue_start(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, struct bs_workqueue_job **job);
-int bs_workqueue_wait(struct bs_workqueue_job *job, size_t *failed_item);
+BS_EXPORT int bs_workqueue_start(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, struct bs_workqueue_job **job);
+BS_EXPORT int bs_workqueue_wait(struct bs_workqueue_job *job, size_t *failed_item);
 
 #endif

@@ -28,11 +28,11 @@ static inline void fx_section(uint8_t *p, int i, const char *name, uint32_t vsiz
 	uint8_t *h = p + FX_SECT + 40 * i;
 
 	memcpy(h, name, strlen(name));
-	bs_put_le32(h + 8, vsize);
-	bs_put_le32(h + 12, va);
-	bs_put_le32(h + 16, raw_size);
-	bs_put_le32(h + 20, raw_off);
-	bs_put_le32(h + 36, 0x40000040);
+	bsi_put_le32(h + 8, vsize);
+	bsi_put_le32(h + 12, va);
+	bsi_put_le32(h + 16, raw_size);
+	bsi_put_le32(h + 20, raw_off);
+	bsi_put_le32(h + 36, 0x40000040);
 }
 
 static inline void fx_build(uint8_t *p)
@@ -40,19 +40,19 @@ static inline void fx_build(uint8_t *p)
 	memset(p, 0, FX_SIZE);
 	p[0] = 'M';
 	p[1] = 'Z';
-	bs_put_le32(p + 0x3c, FX_LFANEW);
+	bsi_put_le32(p + 0x3c, FX_LFANEW);
 	memcpy(p + FX_LFANEW, "PE\0\0", 4);
-	bs_put_le16(p + FX_COFF, 0x8664);             /* machine */
-	bs_put_le16(p + FX_COFF + 2, 2);              /* sections */
-	bs_put_le16(p + FX_COFF + 16, FX_OPT_SIZE);
-	bs_put_le16(p + FX_COFF + 18, 0x206);
-	bs_put_le16(p + FX_OPT, 0x20b);               /* PE32+ */
-	bs_put_le32(p + FX_OPT + 32, 0x1000);         /* SectionAlignment */
-	bs_put_le32(p + FX_OPT + 36, 0x200);          /* FileAlignment */
-	bs_put_le32(p + FX_OPT + 56, 0x3000);         /* SizeOfImage */
-	bs_put_le32(p + FX_OPT + 60, 0x200);          /* SizeOfHeaders */
-	bs_put_le16(p + FX_OPT + 68, 10);             /* EFI application */
-	bs_put_le32(p + FX_OPT + 108, 16);            /* NumberOfRvaAndSizes */
+	bsi_put_le16(p + FX_COFF, 0x8664);             /* machine */
+	bsi_put_le16(p + FX_COFF + 2, 2);              /* sections */
+	bsi_put_le16(p + FX_COFF + 16, FX_OPT_SIZE);
+	bsi_put_le16(p + FX_COFF + 18, 0x206);
+	bsi_put_le16(p + FX_OPT, 0x20b);               /* PE32+ */
+	bsi_put_le32(p + FX_OPT + 32, 0x1000);         /* SectionAlignment */
+	bsi_put_le32(p + FX_OPT + 36, 0x200);          /* FileAlignment */
+	bsi_put_le32(p + FX_OPT + 56, 0x3000);         /* SizeOfImage */
+	bsi_put_le32(p + FX_OPT + 60, 0x200);          /* SizeOfHeaders */
+	bsi_put_le16(p + FX_OPT + 68, 10);             /* EFI application */
+	bsi_put_le32(p + FX_OPT + 108, 16);            /* NumberOfRvaAndSizes */
 	fx_section(p, 0, ".text", 0x10, 0x1000, 0x200, 0x200);
 	fx_section(p, 1, ".data", 0x20, 0x2000, 0x200, 0x400);
 	for (int i = 0; i < 0x400; i++)

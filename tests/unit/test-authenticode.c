@@ -101,7 +101,7 @@ static void test_digest(void **state)
 		assert_int_equal(bs_authenticode_digest(pe, got, &err), 0);
 		assert_memory_equal(got, want, 32);
 		/* CheckSum and the directory entry are outside the hash. */
-		bs_put_le32(pe->data + FX_CHECKSUM, 0x12345678);
+		bsi_put_le32(pe->data + FX_CHECKSUM, 0x12345678);
 		assert_int_equal(bs_authenticode_digest(pe, got, &err), 0);
 		assert_memory_equal(got, want, 32);
 		bs_pe_free(pe);
@@ -181,11 +181,11 @@ static void test_sign_verify(void **state)
 	assert_int_equal(pe->cert_offset, 0x608);
 	assert_int_equal(pe->cert_size % 8, 0);
 	assert_int_equal(pe->cert_offset + pe->cert_size, pe->size);
-	assert_int_equal(bs_get_le16(pe->data + 0x608 + 4), 0x0200);
-	assert_int_equal(bs_get_le16(pe->data + 0x608 + 6), 0x0002);
+	assert_int_equal(bsi_get_le16(pe->data + 0x608 + 4), 0x0200);
+	assert_int_equal(bsi_get_le16(pe->data + 0x608 + 6), 0x0002);
 	table = pe->cert_size;
-	assert_true(bs_get_le32(pe->data + 0x608) + 7 >= table && bs_get_le32(pe->data + 0x608) <= table);
-	assert_int_equal(bs_get_le32(pe->data + pe->checksum_offset),
+	assert_true(bsi_get_le32(pe->data + 0x608) + 7 >= table && bsi_get_le32(pe->data + 0x608) <= table);
+	assert_int_equal(bsi_get_le32(pe->data + pe->checksum_offset),
 			 bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
 	assert_int_equal(bs_authenticode_digest(pe, after, &err), 0);
 	assert_memory_equal(before, after, 32);
@@ -229,7 +229,7 @@ static void test_sign_verify(void **state)
 	assert_int_equal(bs_authenticode_remove(pe, &err), 0);
 	assert_int_equal(pe->size, 0x608);
 	assert_int_equal(pe->cert_size, 0);
-	assert_int_equal(bs_get_le32(pe->data + FX_CERT_DIR), 0);
+	assert_int_equal(bsi_get_le32(pe->data + FX_CERT_DIR), 0);
 	assert_int_equal(bs_authenticode_digest(pe, after, &err), 0);
 	assert_memory_equal(before, after, 32);
 
@@ -315,11 +315,11 @@ static void test_bad_table(void **state)
 	(void)state;
 	memset(p, 0, sizeof(p));
 	fx_build(p);
-	bs_put_le32(p + FX_CERT_DIR, FX_SIZE);
-	bs_put_le32(p + FX_CERT_DIR + 4, 16);
-	bs_put_le32(p + FX_SIZE, 64);                     /* longer than the table */
-	bs_put_le16(p + FX_SIZE + 4, 0x0200);
-	bs_put_le16(p + FX_SIZE + 6, 0x0002);
+	bsi_put_le32(p + FX_CERT_DIR, FX_SIZE);
+	bsi_put_le32(p + FX_CERT_DIR + 4, 16);
+	bsi_put_le32(p + FX_SIZE, 64);                     /* longer than the table */
+	bsi_put_le16(p + FX_SIZE + 4, 0x0200);
+	bsi_put_le16(p + FX_SIZE + 6, 0x0002);
 	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
 	assert_int_equal(bs_authenticode_list(pe, &sigs, &n, &err), -EBADMSG);
 	assert_non_null(strstr(err.message, "outside the table"));
@@ -331,7 +331,7 @@ static void test_bad_table(void **state)
 	assert_int_equal(pe->size, sizeof(p));
 	bs_pe_free(pe);
 
-	bs_put_le32(p + FX_SIZE, 16);                     /* fits, but is no PKCS#7 */
+	bsi_put_le32(p + FX_SIZE, 16);                     /* fits, but is no PKCS#7 */
 	bs_error_clear(&err);
 	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
 	assert_int_equal(bs_authenticode_list(pe, &sigs, &n, &err), -EBADMSG);
@@ -374,11 +374,11 @@ static void test_unaligned_table(void **state)
 	p = calloc(1, off + 8 + len);
 	assert_non_null(p);
 	memcpy(p, pe->data, pe->size);
-	bs_put_le32(p + FX_CERT_DIR, (uint32_t)off);
-	bs_put_le32(p + FX_CERT_DIR + 4, (uint32_t)(8 + len));
-	bs_put_le32(p + off, (uint32_t)(8 + len));
-	bs_put_le16(p + off + 4, 0x0200);
-	bs_put_le16(p + off + 6, 0x0002);
+	bsi_put_le32(p + FX_CERT_DIR, (uint32_t)off);
+	bsi_put_le32(p + FX_CERT_DIR + 4, (uint32_t)(8 + len));
+	bsi_put_le32(p + off, (uint32_t)(8 + len));
+	bsi_put_le16(p + off + 4, 0x0200);
+	bsi_put_le16(p + off + 6, 0x0002);
 	memcpy(p + off + 8, der, len);
 	assert_int_equal(bs_pe_new(p, off + 8 + len, "x.efi", &signed_pe, &err), 0);
 	assert_int_equal(bs_authenticode_verify(signed_pe, &a.cert, 1, &which, &err), 0);

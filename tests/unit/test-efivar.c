@@ -132,9 +132,9 @@ static void test_esl_x509(void **state)
 	/* §6: SignatureListSize = 28 + 16 + DER, SignatureSize = 16 + DER, header 0. */
 	assert_int_equal(buf.len, 28 + 16 + der_len);
 	assert_memory_equal(buf.data, bs_efi_cert_x509_guid.bytes, 16);
-	assert_int_equal(bs_get_le32(buf.data + 16), 28 + 16 + der_len);
-	assert_int_equal(bs_get_le32(buf.data + 20), 0);
-	assert_int_equal(bs_get_le32(buf.data + 24), 16 + der_len);
+	assert_int_equal(bsi_get_le32(buf.data + 16), 28 + 16 + der_len);
+	assert_int_equal(bsi_get_le32(buf.data + 20), 0);
+	assert_int_equal(bsi_get_le32(buf.data + 24), 16 + der_len);
 	assert_memory_equal(buf.data + 28, owner.bytes, 16);
 	assert_memory_equal(buf.data + 44, der, der_len);
 
@@ -162,7 +162,7 @@ static void test_esl_sha256(void **state)
 	assert_int_equal(bs_efivar_esl_add_sha256(&buf, &bs_efi_global_variable_guid,
 						  (const uint8_t(*)[32])hashes, 3), 0);
 	assert_int_equal(buf.len, 28 + 3 * 48);
-	assert_int_equal(bs_get_le32(buf.data + 24), 48);
+	assert_int_equal(bsi_get_le32(buf.data + 24), 48);
 	assert_int_equal(bs_efivar_esl_parse(buf.data, buf.len, "x", &esl, NULL), 0);
 	assert_int_equal(esl->n_lists, 1);
 	assert_int_equal(esl->lists[0].n_entries, 3);
@@ -179,9 +179,9 @@ static void test_esl_sha256(void **state)
 static size_t hostile_list(uint8_t *p, uint32_t list_size, uint32_t header_size, uint32_t sig_size)
 {
 	memcpy(p, bs_efi_cert_sha256_guid.bytes, 16);
-	bs_put_le32(p + 16, list_size);
-	bs_put_le32(p + 20, header_size);
-	bs_put_le32(p + 24, sig_size);
+	bsi_put_le32(p + 16, list_size);
+	bsi_put_le32(p + 20, header_size);
+	bsi_put_le32(p + 24, sig_size);
 	memset(p + 28, 0xab, 2 * 48);
 	return 28 + 2 * 48;
 }
@@ -267,18 +267,18 @@ static void test_auth_round_trip(void **state)
 	assert_int_equal(content.len, 4 + 16 + 4 + 16 + esl.len);
 	assert_memory_equal(content.data, "d\0b\0", 4);
 	assert_memory_equal(content.data + 4, bs_efi_image_security_guid.bytes, 16);
-	assert_int_equal(bs_get_le32(content.data + 20), 0x67);
+	assert_int_equal(bsi_get_le32(content.data + 20), 0x67);
 	assert_memory_equal(content.data + 24, time_2020, 16);
 	bs_efivar_buf_release(&content);
 
 	assert_int_equal(bs_efivar_auth_sign(&u, test_key, test_cert, &out, &err), 0);
 	assert_memory_equal(out.data, time_2020, 16);
-	assert_int_equal(bs_get_le16(out.data + 20), 0x0200);
-	assert_int_equal(bs_get_le16(out.data + 22), 0x0ef1);
+	assert_int_equal(bsi_get_le16(out.data + 20), 0x0200);
+	assert_int_equal(bsi_get_le16(out.data + 22), 0x0ef1);
 	assert_memory_equal(out.data + 24, bs_efi_cert_pkcs7_guid.bytes, 16);
 	assert_int_equal(out.data[40], 0x30);   /* bare SignedData: a SEQUENCE, no ContentInfo OID */
 	assert_int_equal(bs_efivar_auth_parse(out.data, out.len, "a", &auth, &err), 0);
-	assert_int_equal(16 + bs_get_le32(out.data + 16) + esl.len, out.len);
+	assert_int_equal(16 + bsi_get_le32(out.data + 16) + esl.len, out.len);
 	assert_int_equal(auth.data_len, esl.len);
 	assert_memory_equal(auth.data, esl.data, esl.len);
 	assert_int_equal(bs_efivar_auth_verify(&auth, "db", &u.vendor, 0x67, test_cert, "a", &err), 0);
@@ -324,7 +324,7 @@ static void auth_with_certs(const struct bs_efivar_auth *auth, X509 *cert, struc
 	out->data = calloc(1, out->len);
 	assert_non_null(out->data);
 	memcpy(out->data, auth->signed_data - 40, 40);
-	bs_put_le32(out->data + 16, 24 + (uint32_t)der_len);
+	bsi_put_le32(out->data + 16, 24 + (uint32_t)der_len);
 	memcpy(out->data + 40, der, (size_t)der_len);
 	memcpy(out->data + 40 + der_len, auth->data, auth->data_len);
 	OPENSSL_free(der);
@@ -398,9 +398,9 @@ static void test_auth_hostile(void **state)
 	struct bs_efivar_auth auth;
 
 	(void)state;
-	bs_put_le32(buf + 16, 24 + 8);
-	bs_put_le16(buf + 20, 0x0200);
-	bs_put_le16(buf + 22, 0x0ef1);
+	bsi_put_le32(buf + 16, 24 + 8);
+	bsi_put_le16(buf + 20, 0x0200);
+	bsi_put_le16(buf + 22, 0x0ef1);
 	memcpy(buf + 24, bs_efi_cert_pkcs7_guid.bytes, 16);
 	assert_int_equal(bs_efivar_auth_parse(buf, sizeof(buf), "f", &auth, NULL), 0);
 	assert_int_equal(auth.signed_data_len, 8);
@@ -415,19 +415,19 @@ static void test_auth_hostile(void **state)
 	buf[2] = 13;
 	expect_bad_auth(buf, sizeof(buf), "not a valid date");
 	buf[2] = 1;
-	bs_put_le32(buf + 16, 24);
+	bsi_put_le32(buf + 16, 24);
 	expect_bad_auth(buf, sizeof(buf), "length 24 leaves no room for a signature after its 24-byte header");
-	bs_put_le32(buf + 16, 49);
+	bsi_put_le32(buf + 16, 49);
 	expect_bad_auth(buf, sizeof(buf), "length 49 does not fit");
-	bs_put_le32(buf + 16, 0xffffffffu);
+	bsi_put_le32(buf + 16, 0xffffffffu);
 	expect_bad_auth(buf, sizeof(buf), "does not fit");
-	bs_put_le32(buf + 16, 32);
-	bs_put_le16(buf + 20, 0x0100);
+	bsi_put_le32(buf + 16, 32);
+	bsi_put_le16(buf + 20, 0x0100);
 	expect_bad_auth(buf, sizeof(buf), "revision 0x0100");
-	bs_put_le16(buf + 20, 0x0200);
-	bs_put_le16(buf + 22, 0x0002);
+	bsi_put_le16(buf + 20, 0x0200);
+	bsi_put_le16(buf + 22, 0x0002);
 	expect_bad_auth(buf, sizeof(buf), "type 0x0002");
-	bs_put_le16(buf + 22, 0x0ef1);
+	bsi_put_le16(buf + 22, 0x0ef1);
 	buf[24] ^= 1;
 	expect_bad_auth(buf, sizeof(buf), "not EFI_CERT_TYPE_PKCS7_GUID");
 	buf[24] ^= 1;

@@ -75,7 +75,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	bs_rm_rf(top);
+	bsi_rm_rf(top);
 	return 0;
 }
 

@@ -185,7 +185,7 @@ static void test_dumpable_while_reading(void **state)
 	snprintf(path, sizeof(path), "%s/pipe.key", dir);
 	assert_int_equal(bs_keys_write_private(key, path, 0, NULL), 0);
 	bs_key_free(key);
-	assert_int_equal(bs_read_file(path, 0, 1 << 20, &pem, &len, NULL), 0);
+	assert_int_equal(bsi_read_file(path, 0, 1 << 20, &pem, &len, NULL), 0);
 
 	assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
 	assert_int_equal(pipe(fds), 0);

@@ -80,50 +80,50 @@ static void test_hostile(void **state)
 
 	(void)state;
 	fx_build(p);
-	bs_put_le32(p + FX_SECT + 40 + 20, 0x300);                   /* .data into .text */
+	bsi_put_le32(p + FX_SECT + 40 + 20, 0x300);                   /* .data into .text */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 	assert_string_equal(err.message, "sections .text and .data overlap in the file (0x200+0x200 > 0x300)");
 
 	fx_build(p);
-	bs_put_le32(p + FX_OPT + 36, 0x20000);                       /* FileAlignment past 64 KiB */
+	bsi_put_le32(p + FX_OPT + 36, 0x20000);                       /* FileAlignment past 64 KiB */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 	assert_string_equal(err.message, "FileAlignment 0x20000 is above 64 KiB");
-	bs_put_le32(p + FX_OPT + 36, 0x10000);                       /* the largest the spec allows */
+	bsi_put_le32(p + FX_OPT + 36, 0x10000);                       /* the largest the spec allows */
 	if (parse(p, sizeof(p), &err) < 0)
 		assert_null(strstr(err.message, "FileAlignment"));
 
 	fx_build(p);
-	bs_put_le32(p + FX_SECT + 20, 0x100);                        /* data inside the headers */
+	bsi_put_le32(p + FX_SECT + 20, 0x100);                        /* data inside the headers */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 	assert_non_null(strstr(err.message, "overlaps the headers"));
 
 	fx_build(p);
-	bs_put_le32(p + FX_CERT_DIR, 0x600);
-	bs_put_le32(p + FX_CERT_DIR + 4, 0x10);                      /* cert table past the end */
+	bsi_put_le32(p + FX_CERT_DIR, 0x600);
+	bsi_put_le32(p + FX_CERT_DIR + 4, 0x10);                      /* cert table past the end */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 	assert_string_equal(err.message, "certificate table ends at 0x610, past the end of the file (0x600)");
 
 	fx_build(p);
-	bs_put_le32(p + FX_CERT_DIR, 0x400);
-	bs_put_le32(p + FX_CERT_DIR + 4, 0x100);                     /* inside .data, not at the end */
+	bsi_put_le32(p + FX_CERT_DIR, 0x400);
+	bsi_put_le32(p + FX_CERT_DIR + 4, 0x100);                     /* inside .data, not at the end */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 
 	fx_build(p);
-	bs_put_le32(p + FX_SECT + 40 + 8, 0x2000);                   /* .data past SizeOfImage */
+	bsi_put_le32(p + FX_SECT + 40 + 8, 0x2000);                   /* .data past SizeOfImage */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 	assert_non_null(strstr(err.message, "past SizeOfImage"));
 
 	fx_build(p);
-	bs_put_le32(p + FX_OPT + 108, 17);                           /* too many directories */
+	bsi_put_le32(p + FX_OPT + 108, 17);                           /* too many directories */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 
 	fx_build(p);
-	bs_put_le32(p + 0x3c, 0xfffffff0);                           /* e_lfanew far away */
+	bsi_put_le32(p + 0x3c, 0xfffffff0);                           /* e_lfanew far away */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 	assert_non_null(strstr(err.message, "truncated headers"));
 
 	fx_build(p);
-	bs_put_le16(p + FX_COFF + 2, 0xffff);                        /* section table overruns */
+	bsi_put_le16(p + FX_COFF + 2, 0xffff);                        /* section table overruns */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 
 	fx_build(p);
@@ -132,7 +132,7 @@ static void test_hostile(void **state)
 	assert_string_equal(err.message, "not a PE image (no MZ header)");
 
 	fx_build(p);
-	bs_put_le16(p + FX_OPT, 0x107);                              /* ROM image magic */
+	bsi_put_le16(p + FX_OPT, 0x107);                              /* ROM image magic */
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 }
 
@@ -145,10 +145,10 @@ static void test_pe32(void **state)
 
 	(void)state;
 	fx_build(p);
-	bs_put_le16(p + FX_COFF, 0x14c);
-	bs_put_le16(p + FX_OPT, 0x10b);
-	bs_put_le32(p + FX_OPT + 108, 0);
-	bs_put_le32(p + FX_OPT + 92, 16);
+	bsi_put_le16(p + FX_COFF, 0x14c);
+	bsi_put_le16(p + FX_OPT, 0x10b);
+	bsi_put_le32(p + FX_OPT + 108, 0);
+	bsi_put_le32(p + FX_OPT + 92, 16);
 	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
 	assert_false(pe->pe32plus);
 	assert_int_equal(pe->cert_dir_offset, FX_OPT + 128);
@@ -173,7 +173,7 @@ static void test_checksum(void **state)
 	/* The linker's CheckSum in Debian's stub is the golden value. */
 	assert_int_equal(bs_pe_load(STUB, &pe, &err), 0);
 	assert_int_equal(bs_pe_checksum(pe->data, pe->size, pe->checksum_offset),
-			 bs_get_le32(pe->data + pe->checksum_offset));
+			 bsi_get_le32(pe->data + pe->checksum_offset));
 	bs_pe_free(pe);
 }
 
@@ -198,10 +198,10 @@ static void test_add_section(void **state)
 	assert_int_equal(s->raw_size, 0x200);
 	assert_int_equal(pe->size, 0x800);
 	assert_int_equal(pe->size_of_image, 0x4000);
-	assert_int_equal(bs_get_le32(pe->data + FX_OPT + 8), strlen(text));   /* SizeOfInitializedData */
+	assert_int_equal(bsi_get_le32(pe->data + FX_OPT + 8), strlen(text));   /* SizeOfInitializedData */
 	assert_memory_equal(bs_pe_section_data(pe, s, &len), text, strlen(text));
 	assert_int_equal(len, strlen(text));
-	assert_int_equal(bs_get_le32(pe->data + pe->checksum_offset),
+	assert_int_equal(bsi_get_le32(pe->data + pe->checksum_offset),
 			 bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
 	assert_int_equal(bs_pe_add_section(pe, ".toolongname", "", 0, 0, 0, &err), -EINVAL);
 
@@ -224,21 +224,21 @@ static void test_drop_trailing(void **state)
 	(void)state;
 	fx_build(p);
 	memset(p + FX_SIZE, 0x5a, 0x40);
-	bs_put_le32(p + FX_COFF + 8, FX_SIZE + 0x10);          /* PointerToSymbolTable */
-	bs_put_le32(p + FX_COFF + 12, 1);                      /* NumberOfSymbols */
+	bsi_put_le32(p + FX_COFF + 8, FX_SIZE + 0x10);          /* PointerToSymbolTable */
+	bsi_put_le32(p + FX_COFF + 12, 1);                      /* NumberOfSymbols */
 	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
 	assert_int_equal(bs_pe_drop_trailing(pe, &err), 0);
 	assert_int_equal(pe->size, FX_SIZE);
-	assert_int_equal(bs_get_le32(pe->data + FX_COFF + 8), 0);
-	assert_int_equal(bs_get_le32(pe->data + FX_COFF + 12), 0);
+	assert_int_equal(bsi_get_le32(pe->data + FX_COFF + 8), 0);
+	assert_int_equal(bsi_get_le32(pe->data + FX_COFF + 12), 0);
 	assert_memory_equal(pe->data + 0x200, p + 0x200, 0x400);
-	assert_int_equal(bs_get_le32(pe->data + FX_CHECKSUM), bs_pe_checksum(pe->data, pe->size, FX_CHECKSUM));
+	assert_int_equal(bsi_get_le32(pe->data + FX_CHECKSUM), bs_pe_checksum(pe->data, pe->size, FX_CHECKSUM));
 	assert_int_equal(bs_pe_drop_trailing(pe, &err), 0);    /* nothing left to drop */
 	assert_int_equal(pe->size, FX_SIZE);
 	bs_pe_free(pe);
 
-	bs_put_le32(p + FX_CERT_DIR, FX_SIZE + 0x38);          /* an 8-byte table ends the file */
-	bs_put_le32(p + FX_CERT_DIR + 4, 8);
+	bsi_put_le32(p + FX_CERT_DIR, FX_SIZE + 0x38);          /* an 8-byte table ends the file */
+	bsi_put_le32(p + FX_CERT_DIR + 4, 8);
 	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
 	assert_int_equal(bs_pe_drop_trailing(pe, &err), -EINVAL);
 	assert_int_equal(pe->size, sizeof(p));
@@ -277,7 +277,7 @@ static void test_uki_sections(void **state)
 
 	memcpy(p + FX_SECT, ".cmdline", 8);                          /* two .cmdline */
 	fx_section(p, 2, ".linux", 0, 0, 0, 0);
-	bs_put_le16(p + FX_COFF + 2, 3);
+	bsi_put_le16(p + FX_COFF + 2, 3);
 	assert_int_equal(parse(p, sizeof(p), &err), -EBADMSG);
 	assert_string_equal(err.message, "UKI has two .cmdline sections (systemd-stub uses the last; "
 					 "multi-profile UKIs are not supported)");
@@ -314,7 +314,7 @@ static void test_overlap_behind_empty(void **state)
 
 	(void)state;
 	fx_build(p);
-	bs_put_le16(p + FX_COFF + 2, 3);
+	bsi_put_le16(p + FX_COFF + 2, 3);
 	fx_section(p, 0, ".text", 0x10, 0x1000, 0x400, 0x200);
 	fx_section(p, 1, ".data", 0x20, 0x2000, 0x200, 0x400);
 	fx_section(p, 2, ".bss", 0x20, 0x2800, 0, 0x300);

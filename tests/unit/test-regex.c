@@ -21,7 +21,7 @@
 
 #include "regex.h"
 
-#define REJECT (-100)   /* any negative code from bs_regex_new */
+#define REJECT (-100)   /* any negative code from bsi_regex_new */
 
 /*
  * Linked with --wrap=malloc,--wrap=realloc: while armed, the library's
@@ -387,13 +387,13 @@ static void table(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct bs_regex *re = NULL;
-		int r = bs_regex_new(cases[i].pattern, &re);
+		int r = bsi_regex_new(cases[i].pattern, &re);
 
 		if (cases[i].expect == REJECT) {
 			if (r >= 0) {
 				printf("accepted '%s'\n", cases[i].pattern);
 				failures++;
-				bs_regex_free(re);
+				bsi_regex_free(re);
 				continue;
 			}
 			assert_true(r == -EINVAL || r == -E2BIG || r == -EOPNOTSUPP || r == -ENOEXEC);
@@ -407,13 +407,13 @@ static void table(void **state)
 		}
 		/* Twice: the second answer comes from the DFA cache. */
 		for (int pass = 0; pass < 2; pass++)
-			if (bs_regex_matches(re, (const uint8_t *)cases[i].input, strlen(cases[i].input)) !=
+			if (bsi_regex_matches(re, (const uint8_t *)cases[i].input, strlen(cases[i].input)) !=
 			    cases[i].expect) {
 				printf("'%s' on '%s': expected %d\n", cases[i].pattern, cases[i].input,
 				       cases[i].expect);
 				failures += pass == 0;
 			}
-		bs_regex_free(re);
+		bsi_regex_free(re);
 	}
 	assert_int_equal(failures, 0);
 }
@@ -425,18 +425,18 @@ static void embedded_nul(void **state)
 
 	(void)state;
 	/* NUL is the line terminator composefs-rs configures: '.' skips it, (?s) not. */
-	assert_int_equal(bs_regex_new("a.b", &re), 0);
-	assert_int_equal(bs_regex_matches(re, (const uint8_t *)"a\0b", 3), 0);
-	bs_regex_free(re);
-	assert_int_equal(bs_regex_new("(?s)a.b", &re), 0);
-	assert_int_equal(bs_regex_matches(re, (const uint8_t *)"a\0b", 3), 1);
-	bs_regex_free(re);
-	assert_int_equal(bs_regex_new("a[^x]b", &re), 0);
-	assert_int_equal(bs_regex_matches(re, (const uint8_t *)"a\0b", 3), 1);
-	bs_regex_free(re);
-	assert_int_equal(bs_regex_new("a[[:cntrl:]]b\\D", &re), 0);
-	assert_int_equal(bs_regex_matches(re, (const uint8_t *)"a\0b\0", 4), 1);
-	bs_regex_free(re);
+	assert_int_equal(bsi_regex_new("a.b", &re), 0);
+	assert_int_equal(bsi_regex_matches(re, (const uint8_t *)"a\0b", 3), 0);
+	bsi_regex_free(re);
+	assert_int_equal(bsi_regex_new("(?s)a.b", &re), 0);
+	assert_int_equal(bsi_regex_matches(re, (const uint8_t *)"a\0b", 3), 1);
+	bsi_regex_free(re);
+	assert_int_equal(bsi_regex_new("a[^x]b", &re), 0);
+	assert_int_equal(bsi_regex_matches(re, (const uint8_t *)"a\0b", 3), 1);
+	bsi_regex_free(re);
+	assert_int_equal(bsi_regex_new("a[[:cntrl:]]b\\D", &re), 0);
+	assert_int_equal(bsi_regex_matches(re, (const uint8_t *)"a\0b\0", 4), 1);
+	bsi_regex_free(re);
 }
 
 /* Groups nest up to 250 deep, regex-syntax's nest limit; deeper ones are
@@ -453,11 +453,11 @@ static void nesting(void **state)
 		memset(pattern + depth + 1, ')', (size_t)depth);
 		pattern[2 * depth + 1] = '\0';
 		if (depth == 250) {
-			assert_int_equal(bs_regex_new(pattern, &re), 0);
-			assert_int_equal(bs_regex_matches(re, (const uint8_t *)"a", 1), 1);
-			bs_regex_free(re);
+			assert_int_equal(bsi_regex_new(pattern, &re), 0);
+			assert_int_equal(bsi_regex_matches(re, (const uint8_t *)"a", 1), 1);
+			bsi_regex_free(re);
 		} else {
-			assert_int_equal(bs_regex_new(pattern, &re), -EINVAL);
+			assert_int_equal(bsi_regex_new(pattern, &re), -EINVAL);
 		}
 	}
 	/* "ab" is a concatenation: one level more. */
@@ -465,7 +465,7 @@ static void nesting(void **state)
 	memcpy(pattern + 250, "ab", 2);
 	memset(pattern + 252, ')', 250);
 	pattern[502] = '\0';
-	assert_int_equal(bs_regex_new(pattern, &re), -EINVAL);
+	assert_int_equal(bsi_regex_new(pattern, &re), -EINVAL);
 }
 
 /* The steps (bytes, NFA states stepped) of one match of pattern on "/usr/"
@@ -479,10 +479,10 @@ static uint64_t work_on_as(const char *pattern, size_t n)
 	assert_non_null(input);
 	memcpy(input, "/usr/", 5);
 	memset(input + 5, 'a', n);
-	assert_int_equal(bs_regex_new(pattern, &re), 0);
-	assert_int_equal(bs_regex_share_budget(re, &budget), 0);
-	assert_int_equal(bs_regex_matches(re, input, n + 5), 0);
-	bs_regex_free(re);
+	assert_int_equal(bsi_regex_new(pattern, &re), 0);
+	assert_int_equal(bsi_regex_share_budget(re, &budget), 0);
+	assert_int_equal(bsi_regex_matches(re, input, n + 5), 0);
+	bsi_regex_free(re);
 	free(input);
 	return budget.work;
 }
@@ -621,20 +621,20 @@ static void differential_random(void **state)
 
 		b.s[0] = '\0';
 		gen_alt(&b, 0);
-		if (bs_regex_new(b.s, &re) < 0) {
+		if (bsi_regex_new(b.s, &re) < 0) {
 			rejected++;
 			continue;
 		}
 		/* regex-syntax takes some patterns PCRE2 refuses ("$+"): nothing to compare. */
 		if (oracle_new(b.s, &o) < 0) {
-			bs_regex_free(re);
+			bsi_regex_free(re);
 			continue;
 		}
 		patterns++;
 		for (int k = 0; k < 40; k++) {
 			uint8_t in[16];
 			size_t len = gen_input(in, sizeof(in));
-			int want = oracle_match(&o, in, len), got = bs_regex_matches(re, in, len);
+			int want = oracle_match(&o, in, len), got = bsi_regex_matches(re, in, len);
 
 			if (want < 0) {
 				oracle_gave_up++;
@@ -647,7 +647,7 @@ static void differential_random(void **state)
 			matched += (unsigned)got;
 		}
 		oracle_free(&o);
-		bs_regex_free(re);
+		bsi_regex_free(re);
 	}
 	printf("random: %u patterns (%u rejected), %u inputs agree (%u matches), PCRE2 gave up %u\n",
 	       patterns, rejected, inputs, matched, oracle_gave_up);
@@ -669,7 +669,7 @@ static void cache_refill(void **state)
 	unsigned matched = 0;
 
 	(void)state;
-	assert_int_equal(bs_regex_new(pattern, &re), 0);
+	assert_int_equal(bsi_regex_new(pattern, &re), 0);
 	assert_int_equal(oracle_new(pattern, &o), 0);
 	for (int i = 0; i < 300; i++) {
 		uint8_t in[400];
@@ -679,12 +679,12 @@ static void cache_refill(void **state)
 		for (size_t k = 0; k < len; k++)
 			in[k] = rnd(2) ? 'a' : 'b';
 		want = oracle_match(&o, in, len);
-		assert_int_equal(bs_regex_matches(re, in, len), want);
+		assert_int_equal(bsi_regex_matches(re, in, len), want);
 		matched += (unsigned)want;
 	}
 	assert_true(matched > 100 && matched < 200);
 	oracle_free(&o);
-	bs_regex_free(re);
+	bsi_regex_free(re);
 }
 
 /*
@@ -709,8 +709,8 @@ static void no_memory_for_cache(void **state)
 			struct bs_regex_budget memory = { .nfa_bytes_left = 1 << 20, .cache_bytes_left = 1 << 20 };
 			struct bs_regex *re;
 
-			assert_int_equal(bs_regex_new(patterns[p], &re), 0);
-			assert_int_equal(bs_regex_share_budget(re, &memory), 0);
+			assert_int_equal(bsi_regex_new(patterns[p], &re), 0);
+			assert_int_equal(bsi_regex_share_budget(re, &memory), 0);
 			allocations_left = budget;
 			allocations_refused = 0;
 			for (int k = 0; k < 80; k++) {
@@ -724,7 +724,7 @@ static void no_memory_for_cache(void **state)
 					memcpy(in, "/usr/lib64/a.so.1", 17);
 				want = oracle_match(&o, in, len);
 				armed = true;
-				got = bs_regex_matches(re, in, len);
+				got = bsi_regex_matches(re, in, len);
 				armed = false;
 				if (got != want)
 					fail_msg("'%s' with %d allocations on '%.*s': PCRE2 %d, here %d",
@@ -739,7 +739,7 @@ static void no_memory_for_cache(void **state)
 			 * none allowed, the cache holds nothing. */
 			if (budget == 0)
 				assert_int_equal(memory.cache_bytes_left, 1 << 20);
-			bs_regex_free(re);
+			bsi_regex_free(re);
 			assert_int_equal(memory.cache_bytes_left, 1 << 20);
 		}
 		oracle_free(&o);
@@ -763,16 +763,16 @@ static void shared_budget(void **state)
 	uint64_t work = 0;
 
 	(void)state;
-	assert_int_equal(bs_regex_new("x{1000}", &big), 0);
-	assert_int_equal(bs_regex_share_budget(big, &tight), -E2BIG);
+	assert_int_equal(bsi_regex_new("x{1000}", &big), 0);
+	assert_int_equal(bsi_regex_share_budget(big, &tight), -E2BIG);
 	assert_int_equal(tight.nfa_bytes_left, 1000);
-	bs_regex_free(big);
+	bsi_regex_free(big);
 
 	tight.nfa_bytes_left = 1 << 20;
-	assert_int_equal(bs_regex_new(pattern, &re_tight), 0);
-	assert_int_equal(bs_regex_share_budget(re_tight, &tight), 0);
-	assert_int_equal(bs_regex_new(pattern, &re_roomy), 0);
-	assert_int_equal(bs_regex_share_budget(re_roomy, &roomy), 0);
+	assert_int_equal(bsi_regex_new(pattern, &re_tight), 0);
+	assert_int_equal(bsi_regex_share_budget(re_tight, &tight), 0);
+	assert_int_equal(bsi_regex_new(pattern, &re_roomy), 0);
+	assert_int_equal(bsi_regex_share_budget(re_roomy, &roomy), 0);
 	assert_true(tight.nfa_bytes_left < 1 << 20);
 	assert_int_equal(oracle_new(pattern, &o), 0);
 	for (int i = 0; i < 200; i++) {
@@ -783,16 +783,16 @@ static void shared_budget(void **state)
 		for (size_t k = 0; k < len; k++)
 			in[k] = rnd(2) ? 'a' : 'b';
 		want = oracle_match(&o, in, len);
-		assert_int_equal(bs_regex_matches(re_tight, in, len), want);
-		assert_int_equal(bs_regex_matches(re_roomy, in, len), want);
+		assert_int_equal(bsi_regex_matches(re_tight, in, len), want);
+		assert_int_equal(bsi_regex_matches(re_roomy, in, len), want);
 		work += len;
 	}
 	/* The tight cache took what there was, never more; the roomy one more than that. */
 	assert_true(tight.cache_bytes_left < 1000);
 	assert_true((1 << 20) - roomy.cache_bytes_left > 11000);
 	assert_true(tight.work >= work);
-	bs_regex_free(re_tight);
-	bs_regex_free(re_roomy);
+	bsi_regex_free(re_tight);
+	bsi_regex_free(re_roomy);
 	assert_int_equal(tight.nfa_bytes_left, 1 << 20);
 	assert_int_equal(tight.cache_bytes_left, 11000);
 	assert_int_equal(roomy.cache_bytes_left, 1 << 20);
@@ -857,7 +857,7 @@ static void real_policy(void **state)
 			continue;
 		lines++;
 		snprintf(pattern, sizeof(pattern), "^(%s)%c$", regex, fields == 3 ? second[1] : '.');
-		if (bs_regex_new(pattern, &re) < 0) {
+		if (bsi_regex_new(pattern, &re) < 0) {
 			printf("rejected: %s\n", line);
 			rejected++;
 			continue;
@@ -878,7 +878,7 @@ static void real_policy(void **state)
 
 				key[plen] = (uint8_t)*t;
 				want = oracle_match(&o, key, plen + 1);
-				got = bs_regex_matches(re, key, plen + 1);
+				got = bsi_regex_matches(re, key, plen + 1);
 				if (want != got)
 					fail_msg("'%s' on '%s' type %c: PCRE2 %d, here %d", regex, path[i], *t,
 						 want, got);
@@ -887,7 +887,7 @@ static void real_policy(void **state)
 			}
 		}
 		oracle_free(&o);
-		bs_regex_free(re);
+		bsi_regex_free(re);
 	}
 	printf("policy: %zu lines, %zu rejected; %zu (path, type, line) agree, %zu of them match\n",
 	       lines, rejected, compared, matched);

@@ -158,7 +158,7 @@ static void meta_on_open(void **state)
 	assert_int_equal(bs_repo_open(repo_path, BS_REPO_INSECURE, 0, &repo, &err), 0);
 	bs_repo_free(repo);
 	assert_int_equal(access(meta_path, F_OK), -1);
-	bs_rm_rf(top);
+	bsi_rm_rf(top);
 }
 
 int main(void)

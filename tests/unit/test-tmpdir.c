@@ -28,7 +28,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	bs_rm_rf(top);
+	bsi_rm_rf(top);
 	return access(top, F_OK) == 0 ? -1 : 0;
 }
 
@@ -62,11 +62,11 @@ static void base_from_environment(void **state)
 {
 	(void)state;
 	assert_int_equal(setenv("TMPDIR", "/var/tmp/x", 1), 0);
-	assert_string_equal(bs_tmpdir_base(), "/var/tmp/x");
+	assert_string_equal(bsi_tmpdir_base(), "/var/tmp/x");
 	assert_int_equal(setenv("TMPDIR", "", 1), 0);
-	assert_string_equal(bs_tmpdir_base(), "/tmp");
+	assert_string_equal(bsi_tmpdir_base(), "/tmp");
 	assert_int_equal(unsetenv("TMPDIR"), 0);
-	assert_string_equal(bs_tmpdir_base(), "/tmp");
+	assert_string_equal(bsi_tmpdir_base(), "/tmp");
 }
 
 static void private_and_removed(void **state)
@@ -76,8 +76,8 @@ static void private_and_removed(void **state)
 	struct stat st;
 
 	(void)state;
-	bs_tmpdir_remove(&t);   /* a zeroed one holds nothing */
-	assert_int_equal(bs_tmpdir_create(&t, prefix), 0);
+	bsi_tmpdir_remove(&t);   /* a zeroed one holds nothing */
+	assert_int_equal(bsi_tmpdir_create(&t, prefix), 0);
 	assert_int_equal(strncmp(t.path, prefix, strlen(prefix)), 0);
 	assert_int_equal(strlen(t.path), strlen(prefix) + 6);
 	assert_int_equal(stat(t.path, &st), 0);
@@ -85,10 +85,10 @@ static void private_and_removed(void **state)
 	snprintf(name, sizeof(name), "%s", strrchr(t.path, '/') + 1);
 	snprintf(inside, sizeof(inside), "%s/key", name);
 	make(inside, 0);
-	bs_tmpdir_remove(&t);
+	bsi_tmpdir_remove(&t);
 	assert_null(t.path);
 	assert_int_equal(t.lock, -1);
-	bs_tmpdir_remove(&t);
+	bsi_tmpdir_remove(&t);
 	assert_false(exists(name));
 }
 
@@ -98,7 +98,7 @@ static void abandoned_ones_go_live_ones_stay(void **state)
 	char live_name[64];
 
 	(void)state;
-	assert_int_equal(bs_tmpdir_create(&live, prefix), 0);
+	assert_int_equal(bsi_tmpdir_create(&live, prefix), 0);
 	snprintf(live_name, sizeof(live_name), "%s", strrchr(live.path, '/') + 1);
 	/* What a killed run leaves: files, a directory, a symlink out of it. */
 	make(".out.tmp-dEaD01", 1);
@@ -118,7 +118,7 @@ static void abandoned_ones_go_live_ones_stay(void **state)
 	make(".other.tmp-dEaD01", 1);
 	make(".out.tmp-FiLe01", 0);
 
-	assert_int_equal(bs_tmpdir_create(&next, prefix), 0);
+	assert_int_equal(bsi_tmpdir_create(&next, prefix), 0);
 	assert_false(exists(".out.tmp-dEaD01"));
 	assert_true(exists("outside"));
 	assert_true(exists(live_name));
@@ -127,10 +127,10 @@ static void abandoned_ones_go_live_ones_stay(void **state)
 	assert_true(exists(".out.tmp-FiLe01"));
 
 	/* Kept: renamed into place by its owner, the directory stays. */
-	bs_tmpdir_keep(&live);
+	bsi_tmpdir_keep(&live);
 	assert_null(live.path);
 	assert_true(exists(live_name));
-	bs_tmpdir_remove(&next);
+	bsi_tmpdir_remove(&next);
 }
 
 /* What a signal handler removes: registered temporaries, whole, and no more. */
@@ -141,8 +141,8 @@ static void signal_removes_registered(void **state)
 	int slot;
 
 	(void)state;
-	assert_int_equal(bs_tmpdir_create(&busy, prefix), 0);
-	assert_int_equal(bs_tmpdir_create(&kept, prefix), 0);
+	assert_int_equal(bsi_tmpdir_create(&busy, prefix), 0);
+	assert_int_equal(bsi_tmpdir_create(&kept, prefix), 0);
 	snprintf(busy_name, sizeof(busy_name), "%s", strrchr(busy.path, '/') + 1);
 	snprintf(kept_name, sizeof(kept_name), "%s", strrchr(kept.path, '/') + 1);
 	/* More names than one getdents buffer holds, two levels down. */
@@ -160,20 +160,20 @@ static void signal_removes_registered(void **state)
 	assert_int_equal(symlink(target, link_path), 0);
 	make("tmpfile", 0);
 	snprintf(file, sizeof(file), "%s/tmpfile", top);
-	slot = bs_tmp_remember(file);
+	slot = bsi_tmp_remember(file);
 	assert_true(slot > 0);
 	/* Renamed into place: forgotten, so never removed. */
-	bs_tmpdir_keep(&kept);
+	bsi_tmpdir_keep(&kept);
 
-	bs_tmp_remove_all();
+	bsi_tmp_remove_all();
 	assert_false(exists(busy_name));
 	assert_false(exists("tmpfile"));
 	assert_true(exists("outside"));
 	assert_true(exists(kept_name));
-	bs_tmp_forget(slot);
-	bs_tmpdir_remove(&busy);
+	bsi_tmp_forget(slot);
+	bsi_tmpdir_remove(&busy);
 	make("tmpfile", 0);
-	bs_tmp_remove_all();
+	bsi_tmp_remove_all();
 	assert_true(exists("tmpfile"));
 }
 

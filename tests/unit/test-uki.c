@@ -55,7 +55,7 @@ static int setup(void **state)
 	fx_build(p);
 	memmove(p + 0x400, p + 0x200, 0x400);
 	memset(p + 0x200, 0, 0x200);
-	bs_put_le32(p + FX_OPT + 60, 0x400);
+	bsi_put_le32(p + FX_OPT + 60, 0x400);
 	fx_section(p, 0, ".text", 0x10, 0x1000, 0x200, 0x400);
 	fx_section(p, 1, ".sbat\0\0", (uint32_t)strlen(stub_sbat), 0x2000, 0x200, 0x600);
 	memset(p + 0x600, 0, 0x200);
@@ -71,7 +71,7 @@ static int setup(void **state)
 
 	/* x86 boot protocol: "HdrS" at 0x202, version string at 0x200 + le16(0x20e). */
 	memcpy(k + 0x202, "HdrS", 4);
-	bs_put_le16(k + 0x20e, 0x100);
+	bsi_put_le16(k + 0x20e, 0x100);
 	strcpy((char *)k + 0x300, "6.1.0-99-amd64 (builder@example) #1 SMP");
 	write_file(kernel, k, 0x3ff);
 	write_file(initrd1, "07070", 5);
@@ -124,7 +124,7 @@ static void test_build(void **state)
 		va += (s->virtual_size + 0xfff) & ~0xfffu;
 	}
 	assert_int_equal(pe->size_of_image, va);
-	assert_int_equal(bs_get_le32(pe->data + pe->checksum_offset),
+	assert_int_equal(bsi_get_le32(pe->data + pe->checksum_offset),
 			 bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
 
 	d = section(pe, ".uname", &len);
@@ -233,7 +233,7 @@ static void test_stub_tail(void **state)
 		assert_int_equal(pe->sections[i].raw_offset,
 				 pe->sections[i - 1].raw_offset + pe->sections[i - 1].raw_size);
 	assert_int_equal(pe->size, bs_pe_sections_end(pe));
-	assert_int_equal(bs_get_le32(pe->data + pe->checksum_offset),
+	assert_int_equal(bsi_get_le32(pe->data + pe->checksum_offset),
 			 bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
 	bs_pe_free(pe);
 }
@@ -276,10 +276,10 @@ static void test_kernel_release(void **state)
 	(void)state;
 	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
 	memcpy(k + 0x202, "HdrS", 4);
-	bs_put_le16(k + 0x20e, 0x100);
+	bsi_put_le16(k + 0x20e, 0x100);
 	strcpy((char *)k + 0x300, "6.1.0-99-amd64 #1");                  /* no " (" after it */
 	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
-	bs_put_le16(k + 0x20e, 0xff00);                                    /* points past the end */
+	bsi_put_le16(k + 0x20e, 0xff00);                                    /* points past the end */
 	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
 
 	/* An arm64 Image: "MZ", no setup header; the banner, after a decoy. */
