@@ -90,6 +90,10 @@ int bs_hash_alg_from_name(const char *name, enum bs_hash_alg *alg)
 
 int bs_fsverity_params_check(const struct bs_fsverity_params *p, struct bs_error *err)
 {
+	static const struct bs_fsverity_params defaults;
+
+	if (!p)
+		p = &defaults;
 	enum bs_hash_alg alg = p->hash_alg ? p->hash_alg : BS_HASH_SHA256;
 	uint32_t bs = p->block_size ? p->block_size : 4096;
 
@@ -99,6 +103,8 @@ int bs_fsverity_params_check(const struct bs_fsverity_params *p, struct bs_error
 		return bs_error_set(err, -EINVAL, NULL,
 				    "block size %u is not a power of two between %u and %u", bs,
 				    BS_FSVERITY_MIN_BLOCK_SIZE, BS_FSVERITY_MAX_BLOCK_SIZE);
+	if (p->salt_size && !p->salt)
+		return bs_error_set(err, -EINVAL, NULL, "a salt size without a salt");
 	if (p->salt_size > BS_FSVERITY_MAX_SALT_SIZE)
 		return bs_error_set(err, -EINVAL, NULL, "salt of %zu bytes is longer than %d bytes",
 				    p->salt_size, BS_FSVERITY_MAX_SALT_SIZE);
@@ -166,9 +172,15 @@ static int push_data_hash(struct bs_fsverity_ctx *ctx, const uint8_t *hash)
 int bs_fsverity_new(const struct bs_fsverity_params *params, struct bs_fsverity_ctx **out)
 {
 	struct bs_fsverity_ctx *ctx;
+	static const struct bs_fsverity_params defaults;
 	size_t input_block;
 	int r;
 
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!params)
+		params = &defaults;
 	r = bs_fsverity_params_check(params, NULL);
 	if (r < 0)
 		return r;

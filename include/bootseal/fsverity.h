@@ -34,13 +34,15 @@ BS_EXPORT const char *bs_hash_alg_name(enum bs_hash_alg alg);
 /* Accepts "sha256" and "sha512"; -EINVAL otherwise. */
 BS_EXPORT int bs_hash_alg_from_name(const char *name, enum bs_hash_alg *alg);
 
-/* -EINVAL (with a message) for an unknown algorithm, a bad block size or salt. */
+/* -EINVAL (with a message) for an unknown algorithm, a bad block size or
+ * salt. params NULL: the defaults (SHA-256, 4096-byte blocks, no salt). */
 BS_EXPORT int bs_fsverity_params_check(const struct bs_fsverity_params *params, struct bs_error *err);
 
 /*
  * Streaming digest: feed a file's bytes in any chunking, get the same digest
  * the kernel's FS_IOC_MEASURE_VERITY reports. A context can be reset and
  * reused for the next file, which keeps its prepared hash state.
+ * params NULL means the defaults; ctx must not be NULL (-EINVAL).
  */
 BS_EXPORT int bs_fsverity_new(const struct bs_fsverity_params *params, struct bs_fsverity_ctx **ctx);
 BS_EXPORT void bs_fsverity_free(struct bs_fsverity_ctx *ctx);
