@@ -524,20 +524,17 @@ static int store_load(const char *uri, int want, EVP_PKEY **pkey, X509 **x509, s
 static int engine_load_private(const char *uri, const char *pin, EVP_PKEY **pkey, struct bs_error *err)
 {
 	char shown[PATH_MAX];
-	int saved_stderr, devnull, ready;
+	int ready;
 	ENGINE *e;
 
 	/* libp11 prints its failures on stderr itself, the URI and so its PIN
-	 * among them; our one-line error says what failed. Nothing prompts
+	 * among them; our one-line error says what failed. Its QUIET command
+	 * silences it (given before ENGINE_init, which logs too): the host's
+	 * file descriptor 2 is not the library's to redirect. Nothing prompts
 	 * (UI_null): the PIN comes in the URI, as for every other key source. */
-	fflush(stderr);
-	saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (saved_stderr >= 0 && devnull >= 0)
-		dup2(devnull, STDERR_FILENO);
 	ENGINE_load_builtin_engines();
 	e = ENGINE_by_id("pkcs11");
-	ready = e && ENGINE_init(e);
+	ready = e && ENGINE_ctrl_cmd_string(e, "QUIET", NULL, 1) && ENGINE_init(e);
 	/* libp11's PIN command: the PIN never joins a string anything prints. */
 	if (ready && pin && !ENGINE_ctrl_cmd_string(e, "PIN", pin, 0))
 		ready = 0;
@@ -546,13 +543,6 @@ static int engine_load_private(const char *uri, const char *pin, EVP_PKEY **pkey
 		ENGINE_finish(e);
 	ENGINE_free(e);
 	ERR_clear_error();
-	fflush(stderr);
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, STDERR_FILENO);
-		close(saved_stderr);
-	}
-	if (devnull >= 0)
-		close(devnull);
 	if (!ready)
 		return bs_error_set(err, -ENOKEY, uri_display(uri, shown, sizeof(shown)),
 				    "cannot open: no OpenSSL provider or engine for pkcs11: URIs "

@@ -302,6 +302,46 @@ static void test_write_and_load(void **state)
 	bs_key_free(key);
 }
 
+/* Linked with --wrap=dup2/dup3 (meson.build): the library's calls land here. */
+static int stderr_redirects;
+int __real_dup2(int oldfd, int newfd);
+int __wrap_dup2(int oldfd, int newfd);
+int __real_dup3(int oldfd, int newfd, int flags);
+int __wrap_dup3(int oldfd, int newfd, int flags);
+
+int __wrap_dup2(int oldfd, int newfd)
+{
+	stderr_redirects += newfd == STDERR_FILENO;
+	return __real_dup2(oldfd, newfd);
+}
+
+int __wrap_dup3(int oldfd, int newfd, int flags)
+{
+	stderr_redirects += newfd == STDERR_FILENO;
+	return __real_dup3(oldfd, newfd, flags);
+}
+
+/* A pkcs11: URI no token answers goes through libp11's engine, which prints
+ * on stderr unless told to be quiet: the host's descriptor 2 stays its own. */
+static void test_pkcs11_keeps_stderr(void **state)
+{
+	struct bs_key *key = (void *)1;
+	struct bs_error err = { 0 };
+	struct stat before, after;
+
+	(void)state;
+	assert_int_equal(fstat(STDERR_FILENO, &before), 0);
+	stderr_redirects = 0;
+	assert_int_equal(bs_keys_load_private("pkcs11:token=bootseal-none;object=none?pin-value=1234", &key, &err),
+			 -ENOKEY);
+	assert_null(key);
+	assert_null(strstr(err.message, "1234"));
+	bs_error_clear(&err);
+	assert_int_equal(stderr_redirects, 0);
+	assert_int_equal(fstat(STDERR_FILENO, &after), 0);
+	assert_true(before.st_dev == after.st_dev && before.st_ino == after.st_ino);
+}
+
 static void test_load_errors(void **state)
 {
 	struct bs_key *key = (void *)1;
@@ -384,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_dumpable_while_reading),
 		cmocka_unit_test(test_write_and_load),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_pkcs11_keeps_stderr),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
