@@ -762,7 +762,7 @@ int bs_keygen_ephemeral(const struct bs_keygen_params *p, struct bs_keygen_ephem
 		owner = *p->owner;
 	else if (bs_efivar_guid_random(&owner) < 0)
 		return bs_error_set(err, -EIO, NULL, "cannot get random bytes for the owner GUID");
-	if (asprintf(&e->dir, "%s/bootseal-ephemeral-XXXXXX", bsi_tmpdir_base()) < 0) {
+	if (asprintf(&e->dir, "%s/bootseal-ephemeral-XXXXXX", bs_tmpdir_base()) < 0) {
 		e->dir = NULL;
 		return -ENOMEM;
 	}

@@ -119,7 +119,7 @@ static char *escape_layer(const char *path)
 static int private_dir(char *dir, size_t size)
 {
 	/* An initramfs may have no writable /tmp: then /run, then /dev. */
-	const char *const bases[] = { bsi_tmpdir_base(), "/run", "/dev" };
+	const char *const bases[] = { bs_tmpdir_base(), "/run", "/dev" };
 
 	for (size_t i = 0; i < BS_ARRAY_SIZE(bases); i++)
 		if (snprintf(dir, size, "%s/bootseal-mount.XXXXXX", bases[i]) < (int)size && mkdtemp(dir))

@@ -31,7 +31,7 @@ int oci_tmpdir(struct bs_oci_image *img, struct bs_error *err)
 
 	if (img->tmp.path)
 		return 0;
-	if (asprintf(&prefix, "%s/bootseal-oci-", bsi_tmpdir_base()) < 0)
+	if (asprintf(&prefix, "%s/bootseal-oci-", bs_tmpdir_base()) < 0)
 		return -ENOMEM;
 	/* 0700: captured files and unpacked blobs stay private. */
 	r = bsi_tmpdir_create(&img->tmp, prefix);

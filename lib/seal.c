@@ -587,7 +587,7 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		}
 	}
 	/* Public bytes only (kernel, initramfs, stub, os-release, kargs): never the key. */
-	if (asprintf(&prefix, "%s/bootseal-seal.", bsi_tmpdir_base()) < 0) {
+	if (asprintf(&prefix, "%s/bootseal-seal.", bs_tmpdir_base()) < 0) {
 		prefix = NULL;
 		r = -ENOMEM;
 		goto out;

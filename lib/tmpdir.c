@@ -66,7 +66,7 @@ static void remove_abandoned(const char *prefix)
 	closedir(d);
 }
 
-const char *bsi_tmpdir_base(void)
+const char *bs_tmpdir_base(void)
 {
 	const char *env = getenv("TMPDIR");
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Internal: private working directories; not part of the public API. */
-#ifndef BOOTSEAL_TMPDIR_H
-#define BOOTSEAL_TMPDIR_H
+#ifndef BOOTSEAL_TMPDIR_INTERNAL_H
+#define BOOTSEAL_TMPDIR_INTERNAL_H
 
 #include <signal.h>
+
+#include <bootseal/tmpdir.h>
 
 /*
  * A private (0700) working directory that a killed bootseal does not leave
@@ -18,10 +20,6 @@ struct bs_tmpdir {
 	int lock;       /* an fd only while path is set */
 	int slot;       /* in the registry of temporaries (bsi_tmp_remember), 0 if none */
 };
-
-/* Where temporary files go: $TMPDIR when set and not empty, else /tmp. The
- * one reader of TMPDIR, so every command agrees on what an empty one means. */
-const char *bsi_tmpdir_base(void);
 
 /* Creates PREFIX followed by six random characters; 0 or a negative errno. */
 int bsi_tmpdir_create(struct bs_tmpdir *t, const char *prefix);

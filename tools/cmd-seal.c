@@ -12,6 +12,7 @@
 #include <bootseal/keys.h>
 #include <bootseal/oci.h>
 #include <bootseal/seal.h>
+#include <bootseal/tmpdir.h>
 
 #include "cli-util.h"
 #include "cli-io.h"
@@ -35,23 +36,45 @@ static void help(void)
 	       "Progress is shown on stderr when it is a terminal, unless --quiet.\n");
 }
 
+/* The certificate of a seal that failed, and its private directory: nothing
+ * sealed with it exists, so nothing is left in TMPDIR for it. */
+static void ephemeral_remove(char *cert_path)
+{
+	char *slash = strrchr(cert_path, '/');
+
+	if (!cert_path[0] || !slash)
+		return;
+	unlink(cert_path);
+	*slash = '\0';
+	rmdir(cert_path);
+	cert_path[0] = '\0';
+}
+
 /* A throwaway db key for pull-request builds: the key stays in memory, the
- * certificate goes to a private directory so the result can be verified. */
+ * certificate goes to a private directory under TMPDIR (or /tmp) so the
+ * result can be verified. */
 static int ephemeral_keys(struct bs_key **key, struct bs_cert **cert, char *cert_path, size_t size,
 			  struct bs_error *err)
 {
 	const struct bs_cert_params params = { .common_name = "bootseal ephemeral db", .days = 1 };
-	char dir[] = "/tmp/bootseal-ephemeral.XXXXXX";
-	int r;
+	const char *base = bs_tmpdir_base();
+	int n, r;
 
 	r = bs_keys_generate(BS_KEY_RSA2048, key, err);
 	if (r >= 0)
 		r = bs_keys_self_sign(*key, &params, cert, err);
 	if (r < 0)
 		return r;
-	if (!mkdtemp(dir))
-		return bs_error_set(err, -errno, "/tmp", "cannot create a private directory: %s", strerror(errno));
-	snprintf(cert_path, size, "%s/db.crt", dir);
+	n = snprintf(cert_path, size, "%s/bootseal-ephemeral.XXXXXX", base);
+	if (n < 0 || (size_t)n + sizeof("/db.crt") > size) {
+		cert_path[0] = '\0';
+		return bs_error_set(err, -ENAMETOOLONG, base, "too long a name for a temporary directory");
+	}
+	if (!mkdtemp(cert_path)) {
+		cert_path[0] = '\0';
+		return bs_error_set(err, -errno, base, "cannot create a private directory: %s", strerror(errno));
+	}
+	strcat(cert_path, "/db.crt");
 	return bs_keys_write_cert_pem(*cert, cert_path, 1, err);
 }
 
@@ -229,6 +252,7 @@ int cmd_seal(int argc, char **argv)
 	/* The key is no longer needed: drop it before printing anything. */
 	bs_key_free(key);
 	if (r < 0) {
+		ephemeral_remove(cert_path);
 		status = cli_report(cmd, &err, r);
 	} else {
 		if (json)

@@ -173,8 +173,13 @@ check_fails "seal: a missing tag names index.json and the tags there" 2 \
 	"$BOOTSEAL" seal "${keys[@]}" "oci:$work/ex/image:nope" "oci:$work/d6:x"
 check_fails "seal: already sealed" 2 "already holds a UKI" "$BOOTSEAL" seal "${keys[@]}" "oci:$work/out:sealed" "oci:$work/d4:x"
 check_fails "seal: destination is not an image reference" 2 "destination must be" "$BOOTSEAL" seal "${keys[@]}" "$src" "$work/d5"
-check "ephemeral keys" sh -c "'$BOOTSEAL' seal --ephemeral-keys --json '$src' 'oci:$work/eph:x' > '$work/eph.json'"
+mkdir -p "$work/tmp"
+check "ephemeral keys" sh -c "TMPDIR='$work/tmp' '$BOOTSEAL' seal --ephemeral-keys --json '$src' 'oci:$work/eph:x' > '$work/eph.json'"
 ecert=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ephemeral_cert"])' "$work/eph.json")
+check "ephemeral keys: the certificate is under TMPDIR" test "$(dirname "$(dirname "$ecert")")" = "$work/tmp" -a -f "$ecert"
 check "verify-seal with the ephemeral certificate" "$BOOTSEAL" verify-seal --db "$ecert" "oci:$work/eph:x"
 rm -rf "$(dirname "$ecert")"
+check_fails "ephemeral keys: a seal that fails says why" 2 "already holds a UKI" \
+	env TMPDIR="$work/tmp" "$BOOTSEAL" seal --ephemeral-keys "oci:$work/out:sealed" "oci:$work/eph2:x"
+check_eq "ephemeral keys: a seal that fails leaves nothing in TMPDIR" "" "$(ls -A "$work/tmp")"
 finish

@@ -62,11 +62,11 @@ static void base_from_environment(void **state)
 {
 	(void)state;
 	assert_int_equal(setenv("TMPDIR", "/var/tmp/x", 1), 0);
-	assert_string_equal(bsi_tmpdir_base(), "/var/tmp/x");
+	assert_string_equal(bs_tmpdir_base(), "/var/tmp/x");
 	assert_int_equal(setenv("TMPDIR", "", 1), 0);
-	assert_string_equal(bsi_tmpdir_base(), "/tmp");
+	assert_string_equal(bs_tmpdir_base(), "/tmp");
 	assert_int_equal(unsetenv("TMPDIR"), 0);
-	assert_string_equal(bsi_tmpdir_base(), "/tmp");
+	assert_string_equal(bs_tmpdir_base(), "/tmp");
 }
 
 static void private_and_removed(void **state)
