@@ -32,11 +32,11 @@ static const char cmd[] = "container ukify";
 
 static void help(void)
 {
-	printf("usage: bootseal container ukify [--rootfs DIR] [--karg ARG]... [--allow-missing-verity]\n"
+	printf("usage: bootseal container ukify --rootfs DIR [--karg ARG]... [--allow-missing-verity]\n"
 	       "                                [--kernel-dir DIR] [--write-dumpfile-to FILE]\n"
 	       "                                [-- UKIFY-BUILD-ARGS...]\n"
 	       "Prints the command line, then builds the UKI as `bootseal ukify build` with the\n"
-	       "arguments after --, run from DIR (default /).\n");
+	       "arguments after --, run from DIR (required: the running system's / is refused).\n");
 }
 
 static int ukify(int argc, char **argv)
@@ -53,7 +53,7 @@ static int ukify(int argc, char **argv)
 	_cleanup_free_ char *kver = NULL, *cmdline = NULL, *vmlinuz = NULL, *initrd = NULL;
 	_cleanup_free_ char *karg = NULL, *kpath = NULL, *stub = NULL;
 	const struct bs_uki_arch *arch = NULL;
-	const char *rootfs = "/", *kernel_dir = NULL, *dumpfile = NULL, *extra[MAX_ARGS];
+	const char *rootfs = NULL, *kernel_dir = NULL, *dumpfile = NULL, *extra[MAX_ARGS];
 	struct bs_tree *tree = NULL;
 	char *args[MAX_ARGS + 16];
 	uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE];
@@ -87,6 +87,8 @@ static int ukify(int argc, char **argv)
 	for (size_t i = 0; i < n_extra; i++)
 		if ((r = bs_kargs_check_no_composefs(extra[i], NULL, "--karg", &err)) < 0)
 			return cli_report(cmd, &err, r);
+	if (!rootfs)
+		return cli_fail(cmd, "--rootfs DIR is needed: the active root filesystem is refused; mount the image elsewhere");
 	if (strcmp(rootfs, "/") == 0)
 		return cli_fail(cmd, "cannot operate on the active root filesystem; mount the image elsewhere and pass --rootfs");
 

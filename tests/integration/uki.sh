@@ -239,7 +239,10 @@ check "container ukify --write-dumpfile-to writes compute-composefs-digest's dum
 check_eq "... beside the caller, not in the rootfs" "" "$(ls "$R/cu.dump" 2>/dev/null)"
 check "container ukify signs with ukify's flags" sbverify --cert db.crt cu2.efi
 check_fails "container ukify refuses the running root" 2 "active root filesystem" \
+	"$BOOTSEAL" container ukify --rootfs / -- --output "$work/cu3.efi"
+check_fails "container ukify without --rootfs asks for it" 2 "container ukify: --rootfs DIR is needed" \
 	"$BOOTSEAL" container ukify -- --output "$work/cu3.efi"
+check "container ukify --help names no default rootfs" bash -c "'$BOOTSEAL' container ukify --help | grep -q -- 'ukify --rootfs DIR' && ! '$BOOTSEAL' container ukify --help | grep -q 'default /'"
 
 # --- container inspect: bootc's JSON keys and human rows (bootc 534c76ea status.rs tests) ---
 json_get() { python3 -c 'import json,sys; o=json.load(sys.stdin); print(json.dumps(eval(sys.argv[1], {"o": o}), separators=(",", ":")))' "$1"; }
