@@ -59,8 +59,12 @@ void bs_seal_result_clear(struct bs_seal_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* Image facts: architecture and time, from the config (SOURCE_DATE_EPOCH wins). */
-static void read_config(struct sealing *s)
+/*
+ * Image facts: architecture and time, from the config (SOURCE_DATE_EPOCH
+ * wins). An architecture with no known EFI stub is refused by name: sealing
+ * it as amd64 would pick another architecture's stub and kargs.d entries.
+ */
+static int read_config(struct sealing *s)
 {
 	struct bs_oci_image *img = bs_source_oci_image(s->src);
 	const char *arch = "amd64";
@@ -86,11 +90,17 @@ static void read_config(struct sealing *s)
 		}
 	}
 	s->arch = bs_uki_arch_by_oci(arch);
-	if (!s->arch)
-		s->arch = bs_uki_arch_by_oci("amd64");
+	if (!s->arch) {
+		int r = bs_error_set(s->err, -EINVAL, s->o->src,
+				     "image architecture '%s' is not one bootseal seals "
+				     "(amd64, arm64, 386, arm, riscv64, loong64)", arch);
+		json_object_put(cfg);
+		return r;
+	}
 	if (s->have_epoch)
 		s->created = s->epoch;
 	json_object_put(cfg);
+	return 0;
 }
 
 /*
@@ -572,7 +582,9 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 	r = bs_source_open(o->src, &sopts, &s.src, err);
 	if (r < 0)
 		return r;
-	read_config(&s);
+	r = read_config(&s);
+	if (r < 0)
+		goto out;
 	bs_source_boot_files(s.src, &files, &n_files);
 	for (size_t i = 0; i < n_files; i++) {
 		if (strncmp(files[i].path, "boot/EFI/Linux/", 15) == 0) {

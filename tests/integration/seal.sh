@@ -182,4 +182,28 @@ rm -rf "$(dirname "$ecert")"
 check_fails "ephemeral keys: a seal that fails says why" 2 "already holds a UKI" \
 	env TMPDIR="$work/tmp" "$BOOTSEAL" seal --ephemeral-keys "oci:$work/out:sealed" "oci:$work/eph2:x"
 check_eq "ephemeral keys: a seal that fails leaves nothing in TMPDIR" "" "$(ls -A "$work/tmp")"
+# An architecture with no EFI stub bootseal knows is refused by name, not
+# sealed as amd64: the example image, its config saying s390x.
+cp -a "$work/ex/image" "$work/s390x"
+python3 - "$work/s390x" <<'PY'
+import hashlib, json, os, sys
+root = sys.argv[1]
+def blob(d): return os.path.join(root, "blobs", d.replace(":", "/"))
+def put(data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    open(blob(d), "wb").write(data)
+    return d, len(data)
+index = json.load(open(os.path.join(root, "index.json")))
+desc = index["manifests"][0]
+man = json.load(open(blob(desc["digest"])))
+cfg = json.load(open(blob(man["config"]["digest"])))
+cfg["architecture"] = "s390x"
+man["config"]["digest"], man["config"]["size"] = put(json.dumps(cfg).encode())
+desc["digest"], desc["size"] = put(json.dumps(man).encode())
+json.dump(index, open(os.path.join(root, "index.json"), "w"))
+PY
+check_fails "seal refuses an architecture it has no stub for, naming it" 2 \
+	"^bootseal: seal: oci:$work/s390x:example: image architecture 's390x' is not one bootseal seals" \
+	"$BOOTSEAL" seal "${keys[@]}" "oci:$work/s390x:example" "oci:$work/d-s390x:x"
+check_eq "... and writes nothing" "" "$(ls "$work/d-s390x" 2>/dev/null)"
 finish
