@@ -60,6 +60,8 @@ static int open_unnamed(const char *path, mode_t mode)
 
 int bs_atomicfile_open(struct bs_atomicfile *f, const char *path, mode_t mode, struct bs_error *err)
 {
+	if (!f || !path)
+		return bs_error_set(err, -EINVAL, NULL, "bs_atomicfile_open: a NULL argument");
 	struct stat st;
 	sigset_t old;
 	int r;
@@ -160,6 +162,8 @@ static int name_temporary(struct bs_atomicfile *f, int noreplace)
 
 int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error *err)
 {
+	if (!f)
+		return bs_error_set(err, -EINVAL, NULL, "bs_atomicfile_commit: a NULL argument");
 	int unnamed = !f->tmp_path, r = 0;
 
 	if (fsync(f->fd) < 0)
@@ -191,6 +195,8 @@ int bs_atomicfile_commit(struct bs_atomicfile *f, int noreplace, struct bs_error
 
 void bs_atomicfile_abort(struct bs_atomicfile *f)
 {
+	if (!f)
+		return;
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -207,6 +213,8 @@ void bs_atomicfile_remove_temporaries(void)
 int bs_atomicfile_write_all(const char *path, const void *buf, size_t len, mode_t mode,
 			    int noreplace, struct bs_error *err)
 {
+	if (!path || !buf)
+		return bs_error_set(err, -EINVAL, NULL, "bs_atomicfile_write_all: a NULL argument");
 	struct bs_atomicfile f;
 	int r;
 

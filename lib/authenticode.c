@@ -113,6 +113,8 @@ static int image_hash(const struct bs_pe *pe, const EVP_MD *md, uint8_t *out, un
 int bs_authenticode_digest(const struct bs_pe *pe, uint8_t digest[BS_AUTHENTICODE_DIGEST_SIZE],
 			   struct bs_error *err)
 {
+	if (!pe || !digest)
+		return bs_error_set(err, -EINVAL, NULL, "bs_authenticode_digest: a NULL argument");
 	unsigned len;
 	int r = image_hash(pe, EVP_sha256(), digest, &len);
 
@@ -148,6 +150,8 @@ static size_t der_header(const uint8_t *p, size_t avail, size_t *content_len)
 int bs_authenticode_sign_detached(const struct bs_pe *pe, const struct bs_authenticode_signer *s,
 				  uint8_t **der, size_t *der_len, struct bs_error *err)
 {
+	if (!pe || !s || !der || !der_len)
+		return bs_error_set(err, -EINVAL, NULL, "bs_authenticode_sign_detached: a NULL argument");
 	const int flags = PKCS7_BINARY | PKCS7_PARTIAL | PKCS7_DETACHED;
 	uint8_t idc[sizeof(idc_prefix) + BS_AUTHENTICODE_DIGEST_SIZE];
 	PKCS7 *p7 = NULL, *inner = NULL;
@@ -232,6 +236,8 @@ static int walk_table(const struct bs_pe *pe, struct entry **entries, size_t *n,
 int bs_authenticode_attach(struct bs_pe *pe, const uint8_t *der, size_t der_len,
 			   struct bs_error *err)
 {
+	if (!pe || !der)
+		return bs_error_set(err, -EINVAL, NULL, "bs_authenticode_attach: a NULL argument");
 	size_t start, entry = sizeof(struct pe_win_certificate) + der_len, padded, n;
 	struct entry *old;
 	uint32_t table_off;
@@ -276,6 +282,8 @@ int bs_authenticode_attach(struct bs_pe *pe, const uint8_t *der, size_t der_len,
 int bs_authenticode_sign(struct bs_pe *pe, const struct bs_authenticode_signer *s,
 			 struct bs_error *err)
 {
+	if (!pe || !s)
+		return bs_error_set(err, -EINVAL, NULL, "bs_authenticode_sign: a NULL argument");
 	_cleanup_free_ uint8_t *der = NULL;
 	size_t len;
 	int r;
@@ -288,6 +296,8 @@ int bs_authenticode_sign(struct bs_pe *pe, const struct bs_authenticode_signer *
 
 int bs_authenticode_remove(struct bs_pe *pe, struct bs_error *err)
 {
+	if (!pe)
+		return bs_error_set(err, -EINVAL, NULL, "bs_authenticode_remove: a NULL argument");
 	uint32_t off = pe->cert_offset;
 	int r;
 
@@ -460,6 +470,8 @@ static X509 *signer_cert(PKCS7 *p7)
 int bs_authenticode_list(const struct bs_pe *pe, struct bs_authenticode_signature **sigs,
 			 size_t *n, struct bs_error *err)
 {
+	if (!pe || !sigs || !n)
+		return bs_error_set(err, -EINVAL, NULL, "bs_authenticode_list: a NULL argument");
 	_cleanup_free_ struct entry *e = NULL;
 	struct bs_authenticode_signature *out;
 	size_t count;
@@ -609,6 +621,8 @@ out:
 int bs_authenticode_verify(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
 			   size_t *which, struct bs_error *err)
 {
+	if (!pe)
+		return bs_error_set(err, -EINVAL, NULL, "bs_authenticode_verify: a NULL argument");
 	return bs_authenticode_verify_flags(pe, certs, n_certs, 0, which, err);
 }
 
@@ -654,6 +668,8 @@ int bs_authenticode_verify_detached(const struct bs_pe *pe, const uint8_t *der, 
 int bs_authenticode_verify_flags(const struct bs_pe *pe, X509 *const *certs, size_t n_certs,
 				 unsigned flags, size_t *which, struct bs_error *err)
 {
+	if (!pe || !certs)
+		return bs_error_set(err, -EINVAL, NULL, "bs_authenticode_verify_flags: a NULL argument");
 	_cleanup_free_ struct entry *e = NULL;
 	char first[256] = "", buf[256];
 	X509_STORE *store;

@@ -451,6 +451,8 @@ static int check_boot_resources(struct bs_tree *tree, const struct bs_content_so
 int bs_bootc_transform(struct bs_tree *tree, unsigned flags, const struct bs_content_source *src,
 		       const char *name, struct bs_error *err)
 {
+	if (!tree || !src || !name)
+		return bs_error_set(err, -EINVAL, NULL, "bs_bootc_transform: a NULL argument");
 	struct bs_tree_inode *root = bs_tree_root(tree), *usr;
 	struct bs_tree_stat *root_st, usr_st;
 	int r;

@@ -35,6 +35,8 @@ struct bs_db {
 
 int bs_db_new(struct bs_db **db)
 {
+	if (!db)
+		return -EINVAL;
 	*db = calloc(1, sizeof(**db));
 	return *db ? 0 : -ENOMEM;
 }
@@ -52,21 +54,29 @@ void bs_db_free(struct bs_db *db)
 
 size_t bs_db_cert_count(const struct bs_db *db)
 {
+	if (!db)
+		return 0;
 	return db->n_certs;
 }
 
 X509 *const *bs_db_certs(const struct bs_db *db)
 {
+	if (!db)
+		return NULL;
 	return db->certs;
 }
 
 size_t bs_db_hash_count(const struct bs_db *db)
 {
+	if (!db)
+		return 0;
 	return db->n_hashes;
 }
 
 int bs_db_has_hash(const struct bs_db *db, const uint8_t hash[32])
 {
+	if (!db || !hash)
+		return -EINVAL;
 	for (size_t i = 0; i < db->n_hashes; i++)
 		if (memcmp(db->hashes[i], hash, 32) == 0)
 			return 1;
@@ -197,6 +207,8 @@ static int refuse_other(const uint8_t *buf, size_t len, const char *path, struct
 
 int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
 {
+	if (!db || !path)
+		return bs_error_set(err, -EINVAL, NULL, "bs_db_add_file: a NULL argument");
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct bs_cert *cert = NULL;
 	struct bs_efivar_auth auth;
@@ -246,6 +258,8 @@ int bs_db_add_file(struct bs_db *db, const char *path, struct bs_error *err)
 int bs_db_check_pe(const struct bs_db *db, const struct bs_pe *pe, unsigned flags, char *why, size_t why_size,
 		   struct bs_error *err)
 {
+	if (!db || !pe || !why)
+		return bs_error_set(err, -EINVAL, NULL, "bs_db_check_pe: a NULL argument");
 	struct bs_error reason = { 0 };
 	uint8_t hash[BS_AUTHENTICODE_DIGEST_SIZE];
 	size_t which = 0;

@@ -487,6 +487,8 @@ static int image_digest(const uint8_t *image, size_t size, char *hex)
 
 int bs_deploy(const struct bs_deploy_options *opts, struct bs_deploy_result *res, struct bs_error *err)
 {
+	if (!opts || !res)
+		return bs_error_set(err, -EINVAL, NULL, "bs_deploy: a NULL argument");
 	const struct bs_source_options sopts = { .flags = BS_SOURCE_BOOT_FILES, .jobs = opts->jobs };
 	const struct bs_erofs_options erofs = { .min_version = 1, .max_version = 1, .hash_alg = BS_COMPOSEFS_HASH,
 						.unsigned_mtime_order = 1 };

@@ -196,11 +196,15 @@ static int dump_entry(struct dump_writer *w, const struct bs_tree_dirent *d)
 
 int bs_dump_write(struct bs_tree *tree, FILE *out)
 {
+	if (!tree || !out)
+		return -EINVAL;
 	return bs_dump_write_flags(tree, out, 0);
 }
 
 int bs_dump_write_flags(struct bs_tree *tree, FILE *out, unsigned flags)
 {
+	if (!tree || !out)
+		return -EINVAL;
 	struct dump_writer w = { .out = out, .flags = flags };
 	int r;
 
@@ -248,6 +252,8 @@ static int list_entry(struct dump_writer *w, const struct bs_tree_dirent *d)
 
 int bs_dump_list(struct bs_tree *tree, FILE *out)
 {
+	if (!tree || !out)
+		return -EINVAL;
 	struct dump_writer w = { .out = out };
 	int r = path_push(&w, "", 0);
 

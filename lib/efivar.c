@@ -44,6 +44,8 @@ const struct bs_efi_guid bs_efi_cert_pkcs7_guid =
 
 int bs_efivar_guid_parse(const char *text, struct bs_efi_guid *guid)
 {
+	if (!text || !guid)
+		return -EINVAL;
 	/* Text order is the big-endian reading of each field; the first three
 	 * fields are stored little-endian, Data4 as written. */
 	static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
@@ -72,6 +74,8 @@ int bs_efivar_guid_parse(const char *text, struct bs_efi_guid *guid)
 
 void bs_efivar_guid_format(const struct bs_efi_guid *g, char out[BS_EFI_GUID_STRING_SIZE])
 {
+	if (!g || !out)
+		return;
 	const uint8_t *b = g->bytes;
 
 	snprintf(out, BS_EFI_GUID_STRING_SIZE,
@@ -82,11 +86,15 @@ void bs_efivar_guid_format(const struct bs_efi_guid *g, char out[BS_EFI_GUID_STR
 
 int bs_efivar_guid_equal(const struct bs_efi_guid *a, const struct bs_efi_guid *b)
 {
+	if (!a || !b)
+		return -EINVAL;
 	return memcmp(a->bytes, b->bytes, 16) == 0;
 }
 
 int bs_efivar_guid_random(struct bs_efi_guid *guid)
 {
+	if (!guid)
+		return -EINVAL;
 	if (getrandom(guid->bytes, 16, 0) != 16)
 		return -EIO;
 	/* RFC 4122 version 4 and variant bits; Data3 is stored little-endian. */
@@ -114,6 +122,8 @@ static int time_valid(const struct bs_efi_time *t)
 
 int bs_efivar_time_parse(const char *text, struct bs_efi_time *t)
 {
+	if (!text || !t)
+		return -EINVAL;
 	unsigned int y, mo, d, h, mi, s;
 	int n = 0;
 
@@ -129,6 +139,8 @@ int bs_efivar_time_parse(const char *text, struct bs_efi_time *t)
 
 int bs_efivar_time_from_unix(int64_t seconds, struct bs_efi_time *t)
 {
+	if (!t)
+		return -EINVAL;
 	time_t tt = (time_t)seconds;
 	struct tm tm;
 
@@ -142,6 +154,8 @@ int bs_efivar_time_from_unix(int64_t seconds, struct bs_efi_time *t)
 
 int bs_efivar_time_default(struct bs_efi_time *t, struct bs_error *err)
 {
+	if (!t)
+		return bs_error_set(err, -EINVAL, NULL, "bs_efivar_time_default: a NULL argument");
 	int64_t epoch;
 	int r = bs_source_date_epoch(&epoch, err);
 
@@ -152,6 +166,8 @@ int bs_efivar_time_default(struct bs_efi_time *t, struct bs_error *err)
 
 void bs_efivar_time_format(const struct bs_efi_time *t, char out[20])
 {
+	if (!t || !out)
+		return;
 	snprintf(out, 20, "%04u-%02u-%02u %02u:%02u:%02u", t->year % 10000u, t->month % 100u, t->day % 100u,
 		 t->hour % 100u, t->minute % 100u, t->second % 100u);
 }
@@ -171,6 +187,8 @@ static void time_put(uint8_t *p, const struct bs_efi_time *t)
 
 void bs_efivar_buf_release(struct bs_efivar_buf *buf)
 {
+	if (!buf)
+		return;
 	free(buf->data);
 	buf->data = NULL;
 	buf->len = 0;
@@ -300,6 +318,8 @@ static int list_check(const struct bs_efivar_esl_list *l, size_t off, const char
 int bs_efivar_esl_parse(const uint8_t *buf, size_t len, const char *name,
 			struct bs_efivar_esl **out, struct bs_error *err)
 {
+	if (!buf || !name || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_efivar_esl_parse: a NULL argument");
 	_cleanup_(esl_freep) struct bs_efivar_esl *esl = calloc(1, sizeof(*esl));
 	size_t off = 0;
 	int r;
@@ -356,6 +376,8 @@ int bs_efivar_esl_parse(const uint8_t *buf, size_t len, const char *name,
 void bs_efivar_esl_entry(const struct bs_efivar_esl_list *list, size_t i, struct bs_efi_guid *owner,
 			 const uint8_t **data, size_t *len)
 {
+	if (!list || !owner || !data || !len)
+		return;
 	const uint8_t *e = list->entries + i * list->signature_size;
 
 	memcpy(owner->bytes, e, 16);
@@ -367,6 +389,8 @@ void bs_efivar_esl_entry(const struct bs_efivar_esl_list *list, size_t i, struct
 
 int bs_efivar_vendor_for_name(const char *name, struct bs_efi_guid *vendor)
 {
+	if (!name || !vendor)
+		return -EINVAL;
 	if (strcmp(name, "PK") == 0 || strcmp(name, "KEK") == 0)
 		*vendor = bs_efi_global_variable_guid;
 	else if (strcmp(name, "db") == 0 || strcmp(name, "dbx") == 0)
@@ -378,6 +402,8 @@ int bs_efivar_vendor_for_name(const char *name, struct bs_efi_guid *vendor)
 
 int bs_efivar_signed_content(const struct bs_efivar_update *u, struct bs_efivar_buf *out)
 {
+	if (!u || !out)
+		return -EINVAL;
 	size_t n = strlen(u->name);
 	uint8_t *p;
 
@@ -406,6 +432,8 @@ static void buf_releasep(struct bs_efivar_buf *b) { bs_efivar_buf_release(b); }
 int bs_efivar_auth_sign(const struct bs_efivar_update *u, const struct bs_key *key,
 			const struct bs_cert *cert, struct bs_efivar_buf *out, struct bs_error *err)
 {
+	if (!u || !key || !cert || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_efivar_auth_sign: a NULL argument");
 	/* What sign-efi-sig-list produces: detached, binary, no signed attributes, no S/MIME caps. */
 	const int flags = PKCS7_BINARY | PKCS7_DETACHED | PKCS7_NOATTR | PKCS7_NOSMIMECAP | PKCS7_PARTIAL;
 	_cleanup_(buf_releasep) struct bs_efivar_buf content = { 0 };
@@ -459,6 +487,8 @@ int bs_efivar_auth_sign(const struct bs_efivar_update *u, const struct bs_key *k
 int bs_efivar_auth_parse(const uint8_t *buf, size_t len, const char *name,
 			 struct bs_efivar_auth *auth, struct bs_error *err)
 {
+	if (!buf || !name || !auth)
+		return bs_error_set(err, -EINVAL, NULL, "bs_efivar_auth_parse: a NULL argument");
 	const uint8_t *wc = buf + EFI_AUTH2_OFF_AUTH_INFO;
 	uint32_t dw_length;
 
@@ -535,6 +565,8 @@ int bs_efivar_auth_verify(const struct bs_efivar_auth *auth, const char *var_nam
 			  const struct bs_efi_guid *vendor, uint32_t attributes,
 			  const struct bs_cert *signer, const char *name, struct bs_error *err)
 {
+	if (!auth || !var_name || !vendor || !signer || !name)
+		return bs_error_set(err, -EINVAL, NULL, "bs_efivar_auth_verify: a NULL argument");
 	struct bs_efivar_update u = { .name = var_name, .vendor = *vendor, .attributes = attributes,
 				      .time = auth->time, .data = auth->data, .data_len = auth->data_len };
 	_cleanup_(buf_releasep) struct bs_efivar_buf content = { 0 };

@@ -9,6 +9,8 @@
 
 int bs_source_date_epoch(int64_t *epoch, struct bs_error *err)
 {
+	if (!epoch)
+		return bs_error_set(err, -EINVAL, NULL, "bs_source_date_epoch: a NULL argument");
 	const char *s = getenv("SOURCE_DATE_EPOCH");
 	int64_t v = 0;
 

@@ -267,6 +267,8 @@ static int build(struct ew *w, struct bs_tree *tree)
 int bs_erofs_write(struct bs_tree *tree, const struct bs_erofs_options *opts, uint8_t **data,
 		   size_t *size, struct bs_error *err)
 {
+	if (!tree || !opts || !data || !size)
+		return bs_error_set(err, -EINVAL, NULL, "bs_erofs_write: a NULL argument");
 	struct ew w = { .opts = opts, .err = err };
 	unsigned max = opts->max_version < opts->min_version ? opts->min_version : opts->max_version;
 	int r;
@@ -314,6 +316,8 @@ int bs_erofs_write(struct bs_tree *tree, const struct bs_erofs_options *opts, ui
 int bs_erofs_write_file(struct bs_tree *tree, const struct bs_erofs_options *opts,
 			const char *path, struct bs_error *err)
 {
+	if (!tree || !opts || !path)
+		return bs_error_set(err, -EINVAL, NULL, "bs_erofs_write_file: a NULL argument");
 	_cleanup_free_ uint8_t *data = NULL;
 	size_t size;
 	int r;

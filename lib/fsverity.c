@@ -79,6 +79,8 @@ const char *bs_hash_alg_name(enum bs_hash_alg alg)
 
 int bs_hash_alg_from_name(const char *name, enum bs_hash_alg *alg)
 {
+	if (!name || !alg)
+		return -EINVAL;
 	if (strcmp(name, "sha256") == 0)
 		*alg = BS_HASH_SHA256;
 	else if (strcmp(name, "sha512") == 0)
@@ -224,6 +226,8 @@ void bs_fsverity_free(struct bs_fsverity_ctx *ctx)
 
 void bs_fsverity_reset(struct bs_fsverity_ctx *ctx)
 {
+	if (!ctx)
+		return;
 	for (int i = 0; i <= MAX_LEVELS; i++) {
 		ctx->levels[i].used = 0;
 		ctx->levels[i].flushed = 0;
@@ -234,11 +238,15 @@ void bs_fsverity_reset(struct bs_fsverity_ctx *ctx)
 
 size_t bs_fsverity_digest_size(const struct bs_fsverity_ctx *ctx)
 {
+	if (!ctx)
+		return 0;
 	return ctx->digest_size;
 }
 
 int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len)
 {
+	if (!ctx || !data)
+		return -EINVAL;
 	struct level *lv = &ctx->levels[0];
 	const uint8_t *p = data;
 	uint8_t hash[BS_FSVERITY_MAX_DIGEST_SIZE];
@@ -330,6 +338,8 @@ static int root_hash(struct bs_fsverity_ctx *ctx, uint8_t *root)
 
 int bs_fsverity_final(struct bs_fsverity_ctx *ctx, uint8_t *digest)
 {
+	if (!ctx || !digest)
+		return -EINVAL;
 	/* struct fsverity_descriptor, Documentation/filesystems/fsverity.rst */
 	uint8_t desc[256] = { 0 };
 	int r;
@@ -401,6 +411,8 @@ static int digest_read(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest)
 
 int bs_fsverity_digest_fd(struct bs_fsverity_ctx *ctx, int fd, uint8_t *digest)
 {
+	if (!ctx || !digest)
+		return -EINVAL;
 	struct stat st;
 
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= MAP_MIN_SIZE &&
@@ -455,6 +467,8 @@ int bs_fsverity_digest_file(struct bs_fsverity_ctx *ctx, int fd, uint64_t size, 
 int bs_fsverity_digest_path(struct bs_fsverity_ctx *ctx, const char *path, uint8_t *digest,
 			    struct bs_error *err)
 {
+	if (!ctx || !path || !digest)
+		return bs_error_set(err, -EINVAL, NULL, "bs_fsverity_digest_path: a NULL argument");
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 	int r;

@@ -293,6 +293,8 @@ static void merge_end(struct merge *m, char **cmdline)
 
 int bs_kargs_append(char **cmdline, const char *args)
 {
+	if (!cmdline || !args)
+		return -EINVAL;
 	struct merge m;
 	int r;
 
@@ -443,6 +445,8 @@ static int is_key_char(char c)
 int bs_kargs_check_no_composefs(const char *args, const char *path, const char *what,
 				struct bs_error *err)
 {
+	if (!what)
+		return bs_error_set(err, -EINVAL, NULL, "bs_kargs_check_no_composefs: a NULL argument");
 	for (const char *p = args; (p = strstr(p, "composefs")); p++) {
 		const char *e = p + 9;
 		size_t n = 0;
@@ -518,6 +522,8 @@ static int cmp_names(const void *a, const void *b)
 
 int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err)
 {
+	if (!rootfs || !arch || !cmdline)
+		return bs_error_set(err, -EINVAL, NULL, "bs_kargs_read_dir: a NULL argument");
 	_cleanup_free_ char *dir = NULL;
 	char **names = NULL;
 	size_t n = 0;
@@ -611,11 +617,15 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
  */
 size_t bs_kargs_max_size(const char *arch)
 {
+	if (!arch)
+		return 0;
 	return strcmp(arch, "riscv64") == 0 ? 1024 : 2048;
 }
 
 int bs_kargs_check_size(const char *cmdline, const char *arch, const char *path, struct bs_error *err)
 {
+	if (!cmdline || !arch || !path)
+		return bs_error_set(err, -EINVAL, NULL, "bs_kargs_check_size: a NULL argument");
 	size_t len = strlen(cmdline), max = bs_kargs_max_size(arch);
 
 	if (len < max)
@@ -702,6 +712,8 @@ static int parse_digest_value(const char *v, size_t n, struct bs_kargs_composefs
 int bs_kargs_composefs(const char *cmdline, size_t len, struct bs_kargs_composefs *out,
 		       struct bs_error *err)
 {
+	if (!cmdline || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_kargs_composefs: a NULL argument");
 	const char *end = memchr(cmdline, '\0', len), *t;
 	size_t pos = 0, n;
 	int r;

@@ -514,6 +514,8 @@ static int exchange_dir(const char *tmp, const char *out, char **names, size_t n
 
 int bs_keygen_create(const struct bs_keygen_params *p, struct bs_error *err)
 {
+	if (!p)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keygen_create: a NULL argument");
 	_cleanup_free_ char *prefix = NULL, *out = strdup(p->output_dir ? p->output_dir : "target/keys");
 	struct bs_tmpdir tmp = { 0 };
 	struct bs_efi_guid owner;
@@ -713,6 +715,8 @@ int bs_keygen_sbctl_auth(const char *dir, const char *role, const struct bs_efi_
 
 void bs_keygen_ephemeral_release(struct bs_keygen_ephemeral *e)
 {
+	if (!e)
+		return;
 	free(e->dir);
 	free(e->key);
 	free(e->crt);
@@ -753,6 +757,8 @@ int bs_keygen_signing_pair(const char *key_path, const char *cert_path, const ch
 int bs_keygen_ephemeral(const struct bs_keygen_params *p, struct bs_keygen_ephemeral *e,
 			struct bs_error *err)
 {
+	if (!p || !e)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keygen_ephemeral: a NULL argument");
 	struct role r = { 0 };
 	struct bs_efi_guid owner;
 	int ret;

@@ -108,6 +108,8 @@ static const struct {
 
 int bs_key_type_from_name(const char *name, enum bs_key_type *type)
 {
+	if (!name || !type)
+		return -EINVAL;
 	for (size_t i = 0; i < BS_ARRAY_SIZE(key_types); i++)
 		if (strcmp(name, key_types[i].name) == 0) {
 			*type = key_types[i].type;
@@ -574,6 +576,8 @@ static int check_signing_type(struct bs_key **key, const char *name, struct bs_e
 int bs_keys_private_from_mem(const void *buf, size_t len, const char *name, struct bs_key **key,
 			     struct bs_error *err)
 {
+	if (!buf || !name || !key)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_private_from_mem: a NULL argument");
 	struct secret_buf b = { .data = (uint8_t *)buf, .len = len };
 
 	int r;
@@ -627,6 +631,8 @@ static int load_private(const char *spec, struct bs_key **key, struct bs_error *
 
 int bs_keys_load_private(const char *spec, struct bs_key **key, struct bs_error *err)
 {
+	if (!spec || !key)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_load_private: a NULL argument");
 	char shown[256];
 	int r;
 
@@ -644,6 +650,8 @@ int bs_keys_load_private(const char *spec, struct bs_key **key, struct bs_error 
 
 EVP_PKEY *bs_key_evp(const struct bs_key *key)
 {
+	if (!key)
+		return NULL;
 	return key->pkey;
 }
 
@@ -682,6 +690,8 @@ static int cert_wrap(X509 *x509, struct bs_cert **cert)
 int bs_keys_cert_from_mem(const void *buf, size_t len, const char *name, struct bs_cert **cert,
 			  struct bs_error *err)
 {
+	if (!buf || !name || !cert)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_cert_from_mem: a NULL argument");
 	struct secret_buf b = { .data = (uint8_t *)buf, .len = len };
 	_cleanup_(x509_freep) X509 *x509 = NULL;
 	char label[64];
@@ -716,6 +726,8 @@ int bs_keys_cert_from_mem(const void *buf, size_t len, const char *name, struct 
 
 int bs_keys_load_cert(const char *spec, struct bs_cert **cert, struct bs_error *err)
 {
+	if (!spec || !cert)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_load_cert: a NULL argument");
 	_cleanup_(secret_buf_release) struct secret_buf b = { 0 };
 	int r;
 
@@ -743,6 +755,8 @@ void bs_cert_free(struct bs_cert *cert)
 
 struct bs_cert *bs_cert_dup(const struct bs_cert *cert)
 {
+	if (!cert)
+		return NULL;
 	struct bs_cert *c = NULL;
 
 	if (!X509_up_ref(cert->x509))
@@ -752,17 +766,23 @@ struct bs_cert *bs_cert_dup(const struct bs_cert *cert)
 
 X509 *bs_cert_x509(const struct bs_cert *cert)
 {
+	if (!cert)
+		return NULL;
 	return cert->x509;
 }
 
 const uint8_t *bs_cert_der(const struct bs_cert *cert, size_t *len)
 {
+	if (!cert || !len)
+		return NULL;
 	*len = cert->der_len;
 	return cert->der;
 }
 
 const char *bs_cert_subject(const struct bs_cert *cert, char *buf, size_t size)
 {
+	if (!cert || !buf)
+		return NULL;
 	_cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_mem());
 	char *p;
 	long n;
@@ -779,6 +799,8 @@ const char *bs_cert_subject(const struct bs_cert *cert, char *buf, size_t size)
 int bs_keys_check_match(const struct bs_key *key, const struct bs_cert *cert, const char *cert_name,
 			struct bs_error *err)
 {
+	if (!key || !cert)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_check_match: a NULL argument");
 	EVP_PKEY *pub = X509_get0_pubkey(cert->x509);
 	int r = pub ? EVP_PKEY_eq(key->pkey, pub) : 0;
 
@@ -795,6 +817,8 @@ int bs_keys_generate(enum bs_key_type type, struct bs_key **key, struct bs_error
 {
 	EVP_PKEY *pkey = NULL;
 
+	if (!key)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_generate: a NULL argument");
 	*key = NULL;
 	switch (type) {
 	case BS_KEY_RSA2048:
@@ -834,6 +858,8 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 int bs_keys_self_sign(const struct bs_key *key, const struct bs_cert_params *params,
 		      struct bs_cert **cert, struct bs_error *err)
 {
+	if (!key || !params || !cert)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_self_sign: a NULL argument");
 	_cleanup_(x509_freep) X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
 	unsigned char serial[20];
@@ -884,6 +910,8 @@ int bs_keys_self_sign(const struct bs_key *key, const struct bs_cert_params *par
 int bs_keys_write_private(const struct bs_key *key, const char *path, int noreplace,
 			  struct bs_error *err)
 {
+	if (!key || !path)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_write_private: a NULL argument");
 	/* Secure-heap BIO: its buffer is cleansed when freed. */
 	_cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_secmem());
 	char *data;
@@ -900,6 +928,8 @@ int bs_keys_write_private(const struct bs_key *key, const char *path, int norepl
 int bs_keys_write_cert_pem(const struct bs_cert *cert, const char *path, int noreplace,
 			   struct bs_error *err)
 {
+	if (!cert || !path)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_write_cert_pem: a NULL argument");
 	_cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_mem());
 	char *data;
 	long n;
@@ -915,5 +945,7 @@ int bs_keys_write_cert_pem(const struct bs_cert *cert, const char *path, int nor
 int bs_keys_write_cert_der(const struct bs_cert *cert, const char *path, int noreplace,
 			   struct bs_error *err)
 {
+	if (!cert || !path)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keys_write_cert_der: a NULL argument");
 	return bs_atomicfile_write_all(path, cert->der, cert->der_len, 0644, noreplace, err);
 }

@@ -163,6 +163,8 @@ static int overlay_mount(const struct bs_mount_options *opts, const char *lower,
 
 int bs_mount(const struct bs_mount_options *opts, struct bs_error *err)
 {
+	if (!opts)
+		return bs_error_set(err, -EINVAL, NULL, "bs_mount: a NULL argument");
 	_cleanup_close_ int image = -1, erofs = -1;
 	char dir[256];
 	int r;

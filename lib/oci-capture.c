@@ -167,6 +167,8 @@ static int fetch(struct bs_oci_image *img, struct bs_tree_inode *inode, const ch
 int bs_oci_image_file(struct bs_oci_image *img, const char *path, const uint8_t **data,
 		      size_t *len, struct bs_error *err)
 {
+	if (!img || !path || !data || !len)
+		return bs_error_set(err, -EINVAL, NULL, "bs_oci_image_file: a NULL argument");
 	struct bs_tree_inode *inode;
 	struct oci_capture *c;
 	int r = lookup_file(img, path, &inode, err);
@@ -202,6 +204,8 @@ static int set_content(struct bs_oci_image *img, struct bs_tree *tree, struct bs
 int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void *data,
 			  size_t len, struct bs_error *err)
 {
+	if (!img || !path || !data)
+		return bs_error_set(err, -EINVAL, NULL, "bs_oci_image_set_file: a NULL argument");
 	struct bs_fsverity_params params = { .hash_alg = img->hash_alg };
 	uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];
 	struct bs_tree_inode *inode, *seen;

@@ -83,6 +83,8 @@ static int stale(struct bs_oci_image *img, const struct bs_tree_inode *inode)
 int bs_oci_image_read_files(struct bs_oci_image *img, const struct bs_oci_file_reader *rd,
 			    struct bs_error *err)
 {
+	if (!img || !rd)
+		return bs_error_set(err, -EINVAL, NULL, "bs_oci_image_read_files: a NULL argument");
 	const struct oci_origin *o = img->origins;
 	size_t n = img->n_origins, i = 0;
 	int r = 0;

@@ -775,6 +775,8 @@ static size_t finish_tree(struct bs_tree_inode *dir)
 int bs_oci_image_flatten(struct bs_oci_image *img, const struct bs_oci_flatten_options *opts,
 			 struct bs_oci_flatten_stats *stats, struct bs_error *err)
 {
+	if (!img)
+		return bs_error_set(err, -EINVAL, NULL, "bs_oci_image_flatten: a NULL argument");
 	static const struct bs_oci_flatten_options defaults = { 0 };
 	struct flat f = { .img = img, .opts = opts ? opts : &defaults, .err = err };
 	struct bs_fsverity_params params = { 0 };

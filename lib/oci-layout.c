@@ -42,6 +42,8 @@ static int one_of(const char *s, const char *const *list, size_t n)
 
 int bs_oci_ref_parse(const char *ref, struct bs_oci_ref *out, struct bs_error *err)
 {
+	if (!ref || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_oci_ref_parse: a NULL argument");
 	static const struct { const char *prefix; enum bs_oci_ref_kind kind; } kinds[] = {
 		{ "oci:", BS_OCI_REF_LAYOUT },
 		{ "oci-archive:", BS_OCI_REF_ARCHIVE },
@@ -87,6 +89,8 @@ bad_tag:
 
 void bs_oci_ref_clear(struct bs_oci_ref *ref)
 {
+	if (!ref)
+		return;
 	free(ref->path);
 	free(ref->tag);
 	ref->path = ref->tag = NULL;
@@ -495,6 +499,8 @@ out:
 
 int bs_oci_image_open(const char *ref, struct bs_oci_image **out, struct bs_error *err)
 {
+	if (!ref || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_oci_image_open: a NULL argument");
 	_cleanup_(bs_oci_ref_clear) struct bs_oci_ref parsed = { 0 };
 	struct bs_oci_image *img;
 	int r;
@@ -580,31 +586,43 @@ void bs_oci_image_free(struct bs_oci_image *img)
 
 const struct bs_oci_descriptor *bs_oci_image_manifest(const struct bs_oci_image *img)
 {
+	if (!img)
+		return NULL;
 	return &img->manifest.d;
 }
 
 const struct bs_oci_descriptor *bs_oci_image_config(const struct bs_oci_image *img)
 {
+	if (!img)
+		return NULL;
 	return &img->config.d;
 }
 
 size_t bs_oci_image_layer_count(const struct bs_oci_image *img)
 {
+	if (!img)
+		return 0;
 	return img->n_layers;
 }
 
 const struct bs_oci_descriptor *bs_oci_image_layer(const struct bs_oci_image *img, size_t i)
 {
+	if (!img)
+		return NULL;
 	return i < img->n_layers ? &img->layers[i].d : NULL;
 }
 
 const uint8_t *bs_oci_image_config_json(const struct bs_oci_image *img, size_t *len)
 {
+	if (!img || !len)
+		return NULL;
 	*len = img->config_len;
 	return img->config_json;
 }
 
 struct bs_tree *bs_oci_image_tree(struct bs_oci_image *img)
 {
+	if (!img)
+		return NULL;
 	return img->view;
 }

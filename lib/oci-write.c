@@ -639,6 +639,8 @@ int bs_oci_level_check(enum bs_oci_compression compression, int level, const cha
 int bs_oci_write_image(const struct bs_oci_write_options *opts, struct bs_oci_write_result *res,
 		       struct bs_error *err)
 {
+	if (!opts || !res)
+		return bs_error_set(err, -EINVAL, NULL, "bs_oci_write_image: a NULL argument");
 	_cleanup_(bs_oci_ref_clear) struct bs_oci_ref ref = { 0 };
 	struct out_layout o = { .err = err };
 	int r;

@@ -366,6 +366,8 @@ static int pe_parse(struct bs_pe *pe, struct bs_error *err)
 int bs_pe_new(const void *data, size_t size, const char *path, struct bs_pe **ret,
 	      struct bs_error *err)
 {
+	if (!data || !ret)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pe_new: a NULL argument");
 	struct bs_pe *pe = calloc(1, sizeof(*pe));
 	int r;
 
@@ -390,6 +392,8 @@ int bs_pe_new(const void *data, size_t size, const char *path, struct bs_pe **re
 
 int bs_pe_load(const char *path, struct bs_pe **ret, struct bs_error *err)
 {
+	if (!path || !ret)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pe_load: a NULL argument");
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct stat st;
@@ -426,6 +430,8 @@ void bs_pe_free(struct bs_pe *pe)
 
 const struct bs_pe_section *bs_pe_find_section(const struct bs_pe *pe, const char *name)
 {
+	if (!pe || !name)
+		return NULL;
 	for (size_t i = 0; i < pe->n_sections; i++)
 		if (strcmp(pe->sections[i].name, name) == 0)
 			return &pe->sections[i];
@@ -435,12 +441,16 @@ const struct bs_pe_section *bs_pe_find_section(const struct bs_pe *pe, const cha
 const uint8_t *bs_pe_section_data(const struct bs_pe *pe, const struct bs_pe_section *s,
 				  size_t *len)
 {
+	if (!pe || !s || !len)
+		return NULL;
 	*len = s->virtual_size < s->raw_size ? s->virtual_size : s->raw_size;
 	return pe->data + s->raw_offset;
 }
 
 size_t bs_pe_sections_end(const struct bs_pe *pe)
 {
+	if (!pe)
+		return 0;
 	size_t end = pe->size_of_headers;
 
 	for (size_t i = 0; i < pe->n_sections; i++) {
@@ -472,6 +482,8 @@ uint32_t bs_pe_checksum(const uint8_t *data, size_t size, size_t checksum_offset
 
 void bs_pe_update_checksum(struct bs_pe *pe)
 {
+	if (!pe)
+		return;
 	bsi_put_le32(pe->data + pe->checksum_offset,
 		     bs_pe_checksum(pe->data, pe->size, pe->checksum_offset));
 }
@@ -491,6 +503,8 @@ static int reserve(struct bs_pe *pe, size_t size)
 
 int bs_pe_resize(struct bs_pe *pe, size_t size, struct bs_error *err)
 {
+	if (!pe)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pe_resize: a NULL argument");
 	int r = reserve(pe, size);
 
 	if (r < 0)
@@ -503,6 +517,8 @@ int bs_pe_resize(struct bs_pe *pe, size_t size, struct bs_error *err)
 
 int bs_pe_set_cert_table(struct bs_pe *pe, uint32_t offset, uint32_t size, struct bs_error *err)
 {
+	if (!pe)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pe_set_cert_table: a NULL argument");
 	if (!pe->cert_dir_offset)
 		return bs_error_set(err, -EINVAL, pe->path, "image has no certificate table directory entry");
 	bsi_put_le32(pe->data + pe->cert_dir_offset, offset);
@@ -515,6 +531,8 @@ static void add_le32(uint8_t *p, uint32_t v) { bsi_put_le32(p, bsi_get_le32(p) +
 int bs_pe_add_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
 		      uint32_t vsize, uint32_t characteristics, struct bs_error *err)
 {
+	if (!pe || !name || !data)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pe_add_section: a NULL argument");
 	size_t hdr = pe->section_table_offset + pe->n_sections * sizeof(struct pe_section_header);
 	uint64_t va = pe->size_of_headers, raw, raw_size, end;
 	uint8_t *h;
@@ -572,6 +590,8 @@ int bs_pe_add_section(struct bs_pe *pe, const char *name, const void *data, size
 int bs_pe_replace_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
 			  struct bs_error *err)
 {
+	if (!pe || !name || !data)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pe_replace_section: a NULL argument");
 	const struct bs_pe_section *s = bs_pe_find_section(pe, name);
 
 	if (!s)
@@ -592,6 +612,8 @@ int bs_pe_replace_section(struct bs_pe *pe, const char *name, const void *data, 
 
 int bs_pe_strip_symbols(struct bs_pe *pe, struct bs_error *err)
 {
+	if (!pe)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pe_strip_symbols: a NULL argument");
 	uint8_t *coff = pe->data + pe->coff_offset;
 	uint64_t ptr = bsi_get_le32(coff + PE_OFF(pe_coff_header, pointer_to_symbol_table));
 	uint64_t n = bsi_get_le32(coff + PE_OFF(pe_coff_header, number_of_symbols));
@@ -617,6 +639,8 @@ int bs_pe_strip_symbols(struct bs_pe *pe, struct bs_error *err)
 
 int bs_pe_drop_trailing(struct bs_pe *pe, struct bs_error *err)
 {
+	if (!pe)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pe_drop_trailing: a NULL argument");
 	uint8_t *coff = pe->data + pe->coff_offset;
 	size_t end = bs_pe_sections_end(pe);
 	int r;
@@ -639,5 +663,7 @@ int bs_pe_drop_trailing(struct bs_pe *pe, struct bs_error *err)
 
 int bs_pe_write(const struct bs_pe *pe, const char *path, struct bs_error *err)
 {
+	if (!pe || !path)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pe_write: a NULL argument");
 	return bs_atomicfile_write_all(path, pe->data, pe->size, 0755, 0, err);
 }

@@ -77,6 +77,8 @@ int bs_repo_verity_enable(int fd, enum bs_hash_alg alg)
 
 int bs_repo_verity_measure(int fd, enum bs_hash_alg *alg, uint8_t *digest, size_t *len)
 {
+	if (!alg || !digest || !len)
+		return -EINVAL;
 	struct {
 		struct fsverity_digest d;
 		uint8_t buf[BS_FSVERITY_MAX_DIGEST_SIZE];
@@ -190,6 +192,8 @@ static int meta_check(json_object *meta, const char *name, struct bs_error *err)
 
 int bs_repo_meta_check(const char *json, size_t len, const char *name, struct bs_error *err)
 {
+	if (!json || !name)
+		return bs_error_set(err, -EINVAL, NULL, "bs_repo_meta_check: a NULL argument");
 	json_tokener *tok;
 	json_object *meta;
 	int r;
@@ -350,6 +354,8 @@ void bs_repo_free(struct bs_repo *repo)
 int bs_repo_open(const char *path, unsigned flags, int create, struct bs_repo **out,
 		 struct bs_error *err)
 {
+	if (!path || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_repo_open: a NULL argument");
 	struct bs_repo *repo = calloc(1, sizeof(*repo));
 	int r;
 
@@ -428,6 +434,8 @@ int bs_repo_object_begin(struct bs_repo *repo, const uint8_t *digest, size_t dig
 
 int bs_repo_object_write(struct bs_repo *repo, const void *buf, size_t len, struct bs_error *err)
 {
+	if (!repo || !buf)
+		return bs_error_set(err, -EINVAL, NULL, "bs_repo_object_write: a NULL argument");
 	int r = bsi_write_full(repo->fd, buf, len);
 
 	if (r < 0)
@@ -437,6 +445,8 @@ int bs_repo_object_write(struct bs_repo *repo, const void *buf, size_t len, stru
 
 void bs_repo_object_abort(struct bs_repo *repo)
 {
+	if (!repo)
+		return;
 	if (repo->fd >= 0) {
 		close(repo->fd);
 		repo->fd = -1;
@@ -449,6 +459,8 @@ void bs_repo_object_abort(struct bs_repo *repo)
 
 int bs_repo_object_commit(struct bs_repo *repo, struct bs_error *err)
 {
+	if (!repo)
+		return bs_error_set(err, -EINVAL, NULL, "bs_repo_object_commit: a NULL argument");
 	uint8_t got[BS_FSVERITY_MAX_DIGEST_SIZE];
 	char got_hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1];
 	_cleanup_close_ int fd = -1;
@@ -485,6 +497,8 @@ int bs_repo_object_commit(struct bs_repo *repo, struct bs_error *err)
 
 int bs_repo_sync(struct bs_repo *repo, struct bs_error *err)
 {
+	if (!repo)
+		return bs_error_set(err, -EINVAL, NULL, "bs_repo_sync: a NULL argument");
 	if (syncfs(repo->dirfd) < 0)
 		return bs_error_set(err, -errno, NULL, "syncfs: %s", strerror(errno));
 	return 0;
@@ -508,6 +522,8 @@ static int object_digest(const uint8_t *data, size_t size, uint8_t digest[64])
 int bs_repo_add_image(struct bs_repo *repo, const uint8_t *data, size_t size,
 		      char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1], struct bs_error *err)
 {
+	if (!repo || !data || !hex)
+		return bs_error_set(err, -EINVAL, NULL, "bs_repo_add_image: a NULL argument");
 	uint8_t digest[64];
 	char target[sizeof(repo->name) + 16], tmp[64], link[sizeof(tmp) + 2 * sizeof(digest) + 2];
 	int r = object_digest(data, size, digest);
@@ -553,6 +569,8 @@ static int read_all(int fd, uint8_t **data, size_t *size)
 int bs_repo_open_image(const char *repo, const char *hex, unsigned flags, int *out,
 		       struct bs_error *err)
 {
+	if (!repo || !hex || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_repo_open_image: a NULL argument");
 	uint8_t want[64], got[BS_FSVERITY_MAX_DIGEST_SIZE];
 	char got_hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1];
 	_cleanup_free_ char *path = NULL;

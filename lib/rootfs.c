@@ -670,6 +670,8 @@ int bs_rootfs_read(const char *path, const struct bs_rootfs_options *opts, struc
 int bs_rootfs_read_file(void *ctx, const char *path, const struct bs_tree_inode *inode,
 			uint8_t **data, size_t *len, struct bs_error *err)
 {
+	if (!ctx || !path || !inode || !data || !len)
+		return bs_error_set(err, -EINVAL, NULL, "bs_rootfs_read_file: a NULL argument");
 	const char *root = ctx;
 	char full[PATH_MAX];
 	_cleanup_close_ int fd = -1;

@@ -48,6 +48,8 @@ static int add_check(struct bs_seal_report *rep, const char *name, const char *s
 
 void bs_seal_report_clear(struct bs_seal_report *rep)
 {
+	if (!rep)
+		return;
 	free(rep->checks);
 	for (size_t i = 0; i < rep->n_hints; i++)
 		free(rep->hints[i]);
@@ -292,6 +294,8 @@ static int check_layers(const struct bs_verify_seal_options *o, struct bs_source
 
 int bs_verify_seal(const struct bs_verify_seal_options *o, struct bs_seal_report *rep, struct bs_error *err)
 {
+	if (!o || !rep)
+		return bs_error_set(err, -EINVAL, NULL, "bs_verify_seal: a NULL argument");
 	struct bs_source_options sopts = {
 		.jobs = o->jobs,
 		.flags = BS_SOURCE_BOOT_FILES | (o->bootc_flags ? BS_SOURCE_CREATE_MISSING : 0),

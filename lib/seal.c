@@ -55,6 +55,8 @@ struct sealing {
 
 void bs_seal_result_clear(struct bs_seal_result *res)
 {
+	if (!res)
+		return;
 	free(res->cmdline);
 	memset(res, 0, sizeof(*res));
 }
@@ -550,6 +552,8 @@ static int check_destination(const struct bs_seal_options *o, struct bs_error *e
 
 int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct bs_error *err)
 {
+	if (!o || !res)
+		return bs_error_set(err, -EINVAL, NULL, "bs_seal: a NULL argument");
 	struct bs_source_options sopts = {
 		.flags = BS_SOURCE_RAW | BS_SOURCE_BOOT_FILES |
 			 (o->rewrite_layer ? BS_SOURCE_SPOOL_ALWAYS : BS_SOURCE_SPOOL),

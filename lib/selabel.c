@@ -531,6 +531,8 @@ static int policy_dir(const char *type, char *out, size_t size)
 int bs_selabel_load(struct bs_tree *tree, const struct bs_content_source *src, const char *name,
 		    struct bs_selabel **out, struct bs_error *err)
 {
+	if (!tree || !name || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_selabel_load: a NULL argument");
 	static const char *const spec_files[] = { "file_contexts", "file_contexts.local",
 						  "file_contexts.homedirs" };
 	static const char *const alias_files[] = { "file_contexts.subs", "file_contexts.subs_dist" };
@@ -766,6 +768,8 @@ static const char *lookup(struct bs_selabel *sel, const char *path, size_t path_
 
 const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t path_len, char type)
 {
+	if (!sel || !path)
+		return NULL;
 	const char *label;
 
 	if (path_len > PATH_MAX || sel->failure[0])
@@ -782,6 +786,8 @@ const char *bs_selabel_lookup(struct bs_selabel *sel, const char *path, size_t p
 
 const char *bs_selabel_alias(const struct bs_selabel *sel, const char *path, size_t path_len)
 {
+	if (!sel || !path)
+		return NULL;
 	for (size_t i = 0; i < sel->n_aliases; i++)
 		if (strlen(sel->aliases[i].from) == path_len &&
 		    memcmp(sel->aliases[i].from, path, path_len) == 0)
@@ -791,5 +797,7 @@ const char *bs_selabel_alias(const struct bs_selabel *sel, const char *path, siz
 
 const char *bs_selabel_failure(const struct bs_selabel *sel)
 {
+	if (!sel)
+		return NULL;
 	return sel->failure[0] ? sel->failure : NULL;
 }

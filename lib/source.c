@@ -82,17 +82,23 @@ void bs_source_free(struct bs_source *src)
 
 struct bs_oci_image *bs_source_oci_image(struct bs_source *src)
 {
+	if (!src)
+		return NULL;
 	return src->img;
 }
 
 const char *bs_source_dir(const struct bs_source *src)
 {
+	if (!src)
+		return NULL;
 	return src->dir;
 }
 
 int bs_source_read_file(struct bs_source *src, const char *path, uint8_t **data, size_t *len,
 			struct bs_error *err)
 {
+	if (!src || !path || !data || !len)
+		return bs_error_set(err, -EINVAL, NULL, "bs_source_read_file: a NULL argument");
 	char full[PATH_MAX];
 
 	if (src->img)
@@ -108,11 +114,15 @@ int bs_source_read_file(struct bs_source *src, const char *path, uint8_t **data,
 
 struct bs_tree *bs_source_tree(struct bs_source *src)
 {
+	if (!src)
+		return NULL;
 	return src->tree;
 }
 
 void bs_source_boot_files(const struct bs_source *src, const struct bs_source_file **files, size_t *n)
 {
+	if (!src || !files || !n)
+		return;
 	*files = src->files;
 	*n = src->n_files;
 }
@@ -466,6 +476,8 @@ static int open_file(struct bs_source *src, const char *path, int kind, struct b
 int bs_source_open(const char *spec, const struct bs_source_options *opts, struct bs_source **out,
 		   struct bs_error *err)
 {
+	if (!spec || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_source_open: a NULL argument");
 	static const struct bs_source_options defaults = { 0 };
 	struct bs_source *src;
 	struct stat st;

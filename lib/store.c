@@ -132,6 +132,8 @@ static int copy_one(void *ctx, size_t worker, size_t item)
 int bs_store_fill(struct bs_tree *tree, const char *src_root, const char *store, size_t jobs,
 		  struct bs_error *err)
 {
+	if (!tree || !src_root || !store)
+		return bs_error_set(err, -EINVAL, NULL, "bs_store_fill: a NULL argument");
 	struct fill f = { .src_root = src_root, .store = store };
 	char path[PATH_MAX];
 	size_t failed = 0;

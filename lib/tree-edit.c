@@ -25,6 +25,8 @@ static void unlink_subtree(struct bs_tree_inode *inode)
 
 int bs_tree_dir_remove(struct bs_tree_inode *dir, const char *name, size_t name_len)
 {
+	if (!dir || !name)
+		return -EINVAL;
 	for (size_t i = 0; i < dir->n_children; i++) {
 		struct bs_tree_dirent *d = &dir->children[i];
 
@@ -40,6 +42,8 @@ int bs_tree_dir_remove(struct bs_tree_inode *dir, const char *name, size_t name_
 
 void bs_tree_dir_clear(struct bs_tree_inode *dir)
 {
+	if (!dir)
+		return;
 	for (size_t i = 0; i < dir->n_children; i++)
 		unlink_subtree(dir->children[i].inode);
 	dir->n_children = 0;
@@ -47,6 +51,8 @@ void bs_tree_dir_clear(struct bs_tree_inode *dir)
 
 int bs_tree_dir_replace(struct bs_tree_inode *dir, size_t i, struct bs_tree_inode *inode)
 {
+	if (!dir || !inode)
+		return -EINVAL;
 	struct bs_tree_dirent *d;
 
 	if (i >= dir->n_children || S_ISDIR(inode->st.mode) || S_ISDIR(dir->children[i].inode->st.mode))
@@ -61,6 +67,8 @@ int bs_tree_dir_replace(struct bs_tree_inode *dir, size_t i, struct bs_tree_inod
 
 int bs_tree_inode_remove_xattr(struct bs_tree_inode *inode, const char *key)
 {
+	if (!inode || !key)
+		return -EINVAL;
 	for (size_t i = 0; i < inode->n_xattrs; i++) {
 		if (strcmp(inode->xattrs[i].key, key) != 0)
 			continue;
@@ -74,6 +82,8 @@ int bs_tree_inode_remove_xattr(struct bs_tree_inode *inode, const char *key)
 
 void bs_tree_inode_keep_xattrs(struct bs_tree_inode *inode, int (*keep)(const char *key))
 {
+	if (!inode || !keep)
+		return;
 	size_t n = 0;
 
 	for (size_t i = 0; i < inode->n_xattrs; i++)
@@ -85,6 +95,8 @@ void bs_tree_inode_keep_xattrs(struct bs_tree_inode *inode, int (*keep)(const ch
 int bs_tree_inode_clone(struct bs_tree *tree, const struct bs_tree_inode *src,
 			struct bs_tree_inode **out, struct bs_error *err)
 {
+	if (!tree || !src || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_tree_inode_clone: a NULL argument");
 	struct bs_tree_inode *dst;
 	int r;
 
@@ -114,6 +126,8 @@ int bs_tree_inode_clone(struct bs_tree *tree, const struct bs_tree_inode *src,
 
 struct bs_tree_inode *bs_tree_lookup_path(struct bs_tree *tree, const char *path)
 {
+	if (!tree || !path)
+		return NULL;
 	struct bs_tree_inode *cur = tree->root;
 
 	while (cur && *path) {
@@ -141,6 +155,8 @@ static void update_link_counts(struct bs_tree_inode *dir)
 
 void bs_tree_update_link_counts(struct bs_tree *tree)
 {
+	if (!tree)
+		return;
 	update_link_counts(tree->root);
 }
 
@@ -158,6 +174,8 @@ static void mark_primaries(struct bs_tree_inode *dir)
 
 void bs_tree_recompute_primaries(struct bs_tree *tree)
 {
+	if (!tree)
+		return;
 	for (struct bs_tree_inode *i = tree->all; i; i = i->all_next)
 		i->w_flags = 0;
 	mark_primaries(tree->root);
@@ -223,6 +241,8 @@ static int dup_dir(struct bs_tree *dst, const struct bs_tree_inode *from, struct
 
 int bs_tree_dup(struct bs_tree *src, struct bs_tree **out, struct bs_error *err)
 {
+	if (!src || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_tree_dup: a NULL argument");
 	struct bs_tree *dst;
 	int r;
 

@@ -98,6 +98,8 @@ static struct bs_tree_inode *inode_alloc(struct bs_tree *tree, uint32_t mode)
 
 int bs_tree_new(struct bs_tree **out)
 {
+	if (!out)
+		return -EINVAL;
 	struct bs_tree *tree = calloc(1, sizeof(*tree));
 
 	if (!tree)
@@ -132,6 +134,8 @@ void bs_tree_free(struct bs_tree *tree)
 
 struct bs_tree_inode *bs_tree_root(struct bs_tree *tree)
 {
+	if (!tree)
+		return NULL;
 	return tree->root;
 }
 
@@ -177,6 +181,8 @@ static size_t child_pos(const struct bs_tree_inode *dir, const char *name, size_
 int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char *name,
 		    size_t name_len, struct bs_tree_inode *child, struct bs_error *err)
 {
+	if (!tree || !dir || !name || !child)
+		return bs_error_set(err, -EINVAL, NULL, "bs_tree_dir_add: a NULL argument");
 	struct bs_tree_dirent *d;
 	const char *copy;
 	size_t pos;
@@ -218,6 +224,8 @@ int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char 
 struct bs_tree_inode *bs_tree_dir_lookup(const struct bs_tree_inode *dir, const char *name,
 					 size_t name_len)
 {
+	if (!dir || !name)
+		return NULL;
 	size_t pos;
 	int found;
 
@@ -229,12 +237,16 @@ struct bs_tree_inode *bs_tree_dir_lookup(const struct bs_tree_inode *dir, const 
 
 size_t bs_tree_dir_count(const struct bs_tree_inode *dir)
 {
+	if (!dir)
+		return 0;
 	return dir->n_children;
 }
 
 struct bs_tree_inode *bs_tree_dir_child(const struct bs_tree_inode *dir, size_t i,
 					const char **name, size_t *name_len)
 {
+	if (!dir)
+		return NULL;
 	if (i >= dir->n_children)
 		return NULL;
 	if (name)
@@ -251,6 +263,8 @@ struct bs_tree_stat *bs_tree_inode_stat(struct bs_tree_inode *inode)
 
 uint32_t bs_tree_link_count(const struct bs_tree_inode *inode)
 {
+	if (!inode)
+		return 0;
 	return inode->links;
 }
 
@@ -293,12 +307,16 @@ int bs_tree_inode_add_xattr(struct bs_tree *tree, struct bs_tree_inode *inode, c
 
 size_t bs_tree_inode_xattr_count(const struct bs_tree_inode *inode)
 {
+	if (!inode)
+		return 0;
 	return inode->n_xattrs;
 }
 
 void bs_tree_inode_xattr(const struct bs_tree_inode *inode, size_t i, const char **key,
 			 size_t *key_len, const uint8_t **value, size_t *value_len)
 {
+	if (!inode || !key || !value || !value_len)
+		return;
 	const struct bs_tree_xattr *x = &inode->xattrs[i];
 
 	*key = x->key;
@@ -311,6 +329,8 @@ void bs_tree_inode_xattr(const struct bs_tree_inode *inode, size_t i, const char
 int bs_tree_inode_set_content(struct bs_tree *tree, struct bs_tree_inode *inode,
 			      const void *data, size_t len, struct bs_error *err)
 {
+	if (!tree || !inode || !data)
+		return bs_error_set(err, -EINVAL, NULL, "bs_tree_inode_set_content: a NULL argument");
 	uint8_t *copy;
 
 	if (!S_ISREG(inode->st.mode))
@@ -338,6 +358,8 @@ int bs_tree_inode_set_digest(struct bs_tree_inode *inode, const uint8_t *digest,
 int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
 			      const char *payload, size_t len, struct bs_error *err)
 {
+	if (!tree || !inode || !payload)
+		return bs_error_set(err, -EINVAL, NULL, "bs_tree_inode_set_payload: a NULL argument");
 	char *copy;
 
 	if (memchr(payload, 0, len))
@@ -355,6 +377,8 @@ int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
 int bs_tree_inode_set_external(struct bs_tree *tree, struct bs_tree_inode *inode, uint64_t size,
 			       const uint8_t *digest, size_t len, struct bs_error *err)
 {
+	if (!tree || !inode || !digest)
+		return bs_error_set(err, -EINVAL, NULL, "bs_tree_inode_set_external: a NULL argument");
 	char redirect[2 * BS_TREE_DIGEST_MAX + 2];
 	int r;
 
@@ -374,18 +398,24 @@ int bs_tree_inode_set_external(struct bs_tree *tree, struct bs_tree_inode *inode
 
 const uint8_t *bs_tree_inode_content(const struct bs_tree_inode *inode, size_t *len)
 {
+	if (!inode || !len)
+		return NULL;
 	*len = inode->content_len;
 	return inode->content;
 }
 
 const uint8_t *bs_tree_inode_digest(const struct bs_tree_inode *inode, size_t *len)
 {
+	if (!inode || !len)
+		return NULL;
 	*len = inode->digest_len;
 	return inode->digest_len ? inode->digest : NULL;
 }
 
 const char *bs_tree_inode_payload(const struct bs_tree_inode *inode, size_t *len)
 {
+	if (!inode || !len)
+		return NULL;
 	*len = inode->payload_len;
 	return inode->payload;
 }

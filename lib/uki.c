@@ -104,6 +104,8 @@ static int release_at(const uint8_t *k, size_t len, size_t off, char *out, size_
 
 int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size)
 {
+	if (!kernel || !out)
+		return -EINVAL;
 	static const char banner[] = "Linux version ";
 	const uint8_t *k = kernel, *p = k, *end = k + len;
 	size_t off;
@@ -197,6 +199,8 @@ static const struct bs_uki_arch arches[] = {
 
 const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi)
 {
+	if (!efi)
+		return NULL;
 	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
 		if (strcmp(efi, arches[i].efi) == 0)
 			return &arches[i];
@@ -205,6 +209,8 @@ const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi)
 
 const struct bs_uki_arch *bs_uki_arch_by_oci(const char *oci)
 {
+	if (!oci)
+		return NULL;
 	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
 		if (strcmp(oci, arches[i].oci) == 0)
 			return &arches[i];
@@ -259,6 +265,8 @@ static const struct bs_uki_arch *kernel_arch(const uint8_t *d, size_t len)
 
 int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **arch, struct bs_error *err)
 {
+	if (!path || !arch)
+		return bs_error_set(err, -EINVAL, NULL, "bs_uki_kernel_arch: a NULL argument");
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	uint8_t head[4096];
 	size_t got;
@@ -585,6 +593,8 @@ static int check_stub(const struct bs_pe *pe, const char *stub, const struct bs_
 
 int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_error *err)
 {
+	if (!p || !ret)
+		return bs_error_set(err, -EINVAL, NULL, "bs_uki_build: a NULL argument");
 	_cleanup_free_ uint8_t *kernel = NULL;
 	const struct bs_uki_arch *karch;
 	char stub_buf[sizeof(BS_UKI_STUB_DIR) + 64];
@@ -640,6 +650,8 @@ static int exists(const char *dir, const char *a, const char *b, const char *c)
 
 int bs_uki_find_kernel(const char *rootfs, char **kver, struct bs_error *err)
 {
+	if (!rootfs || !kver)
+		return bs_error_set(err, -EINVAL, NULL, "bs_uki_find_kernel: a NULL argument");
 	_cleanup_free_ char *efi = NULL, *modules = NULL, *found = NULL;
 	struct dirent *e;
 	DIR *d;

@@ -116,6 +116,8 @@ static struct bs_workqueue_job *job_new(size_t n_items, size_t jobs, bs_work_fn 
 
 int bs_workqueue_wait(struct bs_workqueue_job *job, size_t *failed_item)
 {
+	if (!job)
+		return -EINVAL;
 	int r;
 
 	for (size_t i = job->first; i < job->started; i++)
@@ -135,6 +137,8 @@ int bs_workqueue_wait(struct bs_workqueue_job *job, size_t *failed_item)
 
 int bs_workqueue_start(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, struct bs_workqueue_job **out)
 {
+	if (!ctx || !out)
+		return -EINVAL;
 	struct bs_workqueue_job *job = job_new(n_items, jobs, fn, ctx);
 
 	if (!job)
