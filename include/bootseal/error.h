@@ -17,10 +17,12 @@ struct bs_error {
 	char message[512];
 };
 
-/* Records the first error only: the innermost caller knows the cause best. */
+/* Records the first error only: the innermost caller knows the cause best.
+ * err may be NULL (nothing is kept); returns code either way. */
 BS_EXPORT int bs_error_set(struct bs_error *err, int code, const char *path, const char *fmt, ...)
 	          __attribute__((format(printf, 4, 5)));
 
+/* NULL is accepted. */
 BS_EXPORT void bs_error_clear(struct bs_error *err);
 
 #endif

@@ -15,7 +15,8 @@
 
 /*
  * The next parameter of a NUL-terminated command line from *pos (start at
- * 0), split as bs_kargs_append splits: 1 with *start and *len set, 0 at the end.
+ * 0), split as bs_kargs_append splits: 1 with *start and *len set, 0 at the end
+ * (and for a NULL argument, so that a loop on it ends).
  */
 BS_EXPORT int bs_kargs_next(const char *cmdline, size_t *pos, const char **start, size_t *len);
 
