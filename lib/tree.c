@@ -258,6 +258,8 @@ struct bs_tree_inode *bs_tree_dir_child(const struct bs_tree_inode *dir, size_t 
 
 struct bs_tree_stat *bs_tree_inode_stat(struct bs_tree_inode *inode)
 {
+	if (!inode)
+		return NULL;
 	return &inode->st;
 }
 
