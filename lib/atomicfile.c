@@ -213,7 +213,7 @@ void bs_atomicfile_remove_temporaries(void)
 int bs_atomicfile_write_all(const char *path, const void *buf, size_t len, mode_t mode,
 			    int noreplace, struct bs_error *err)
 {
-	if (!path || !buf)
+	if (!path || (!buf && len))
 		return bs_error_set(err, -EINVAL, NULL, "bs_atomicfile_write_all: a NULL argument");
 	struct bs_atomicfile f;
 	int r;

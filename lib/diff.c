@@ -283,7 +283,7 @@ static int diff_dir(struct walk *w, const struct bs_tree_inode *x, const struct 
 
 int bs_diff_trees(struct bs_tree *a, struct bs_tree *b, bs_diff_fn fn, void *ctx, size_t *count)
 {
-	if (!a || !b || !ctx)
+	if (!a || !b)
 		return -EINVAL;
 	struct walk *w = calloc(1, sizeof(*w));
 	int r;

@@ -318,7 +318,7 @@ static int list_check(const struct bs_efivar_esl_list *l, size_t off, const char
 int bs_efivar_esl_parse(const uint8_t *buf, size_t len, const char *name,
 			struct bs_efivar_esl **out, struct bs_error *err)
 {
-	if (!buf || !name || !out)
+	if ((!buf && len) || !name || !out)
 		return bs_error_set(err, -EINVAL, NULL, "bs_efivar_esl_parse: a NULL argument");
 	_cleanup_(esl_freep) struct bs_efivar_esl *esl = calloc(1, sizeof(*esl));
 	size_t off = 0;
@@ -487,7 +487,7 @@ int bs_efivar_auth_sign(const struct bs_efivar_update *u, const struct bs_key *k
 int bs_efivar_auth_parse(const uint8_t *buf, size_t len, const char *name,
 			 struct bs_efivar_auth *auth, struct bs_error *err)
 {
-	if (!buf || !name || !auth)
+	if ((!buf && len) || !name || !auth)
 		return bs_error_set(err, -EINVAL, NULL, "bs_efivar_auth_parse: a NULL argument");
 	const uint8_t *wc = buf + EFI_AUTH2_OFF_AUTH_INFO;
 	uint32_t dw_length;

@@ -453,7 +453,7 @@ static int assign_primaries(struct reader *rd)
 int bs_erofs_read(const uint8_t *data, size_t size, const char *name, struct bs_tree **out,
 		  struct bs_error *err)
 {
-	if (!data || !name || !out)
+	if ((!data && size) || !name || !out)
 		return bs_error_set(err, -EINVAL, NULL, "bs_erofs_read: a NULL argument");
 	struct reader rd = { .data = data, .size = size, .name = name, .err = err };
 	struct bs_tree_inode *root;

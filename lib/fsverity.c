@@ -245,7 +245,7 @@ size_t bs_fsverity_digest_size(const struct bs_fsverity_ctx *ctx)
 
 int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len)
 {
-	if (!ctx || !data)
+	if (!ctx || (!data && len))
 		return -EINVAL;
 	struct level *lv = &ctx->levels[0];
 	const uint8_t *p = data;

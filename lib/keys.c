@@ -576,7 +576,7 @@ static int check_signing_type(struct bs_key **key, const char *name, struct bs_e
 int bs_keys_private_from_mem(const void *buf, size_t len, const char *name, struct bs_key **key,
 			     struct bs_error *err)
 {
-	if (!buf || !name || !key)
+	if ((!buf && len) || !name || !key)
 		return bs_error_set(err, -EINVAL, NULL, "bs_keys_private_from_mem: a NULL argument");
 	struct secret_buf b = { .data = (uint8_t *)buf, .len = len };
 
@@ -690,7 +690,7 @@ static int cert_wrap(X509 *x509, struct bs_cert **cert)
 int bs_keys_cert_from_mem(const void *buf, size_t len, const char *name, struct bs_cert **cert,
 			  struct bs_error *err)
 {
-	if (!buf || !name || !cert)
+	if ((!buf && len) || !name || !cert)
 		return bs_error_set(err, -EINVAL, NULL, "bs_keys_cert_from_mem: a NULL argument");
 	struct secret_buf b = { .data = (uint8_t *)buf, .len = len };
 	_cleanup_(x509_freep) X509 *x509 = NULL;

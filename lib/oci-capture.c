@@ -204,7 +204,7 @@ static int set_content(struct bs_oci_image *img, struct bs_tree *tree, struct bs
 int bs_oci_image_set_file(struct bs_oci_image *img, const char *path, const void *data,
 			  size_t len, struct bs_error *err)
 {
-	if (!img || !path || !data)
+	if (!img || !path || (!data && len))
 		return bs_error_set(err, -EINVAL, NULL, "bs_oci_image_set_file: a NULL argument");
 	struct bs_fsverity_params params = { .hash_alg = img->hash_alg };
 	uint8_t digest[BS_FSVERITY_MAX_DIGEST_SIZE];

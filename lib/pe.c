@@ -366,7 +366,7 @@ static int pe_parse(struct bs_pe *pe, struct bs_error *err)
 int bs_pe_new(const void *data, size_t size, const char *path, struct bs_pe **ret,
 	      struct bs_error *err)
 {
-	if (!data || !ret)
+	if ((!data && size) || !ret)
 		return bs_error_set(err, -EINVAL, NULL, "bs_pe_new: a NULL argument");
 	struct bs_pe *pe = calloc(1, sizeof(*pe));
 	int r;
@@ -531,7 +531,7 @@ static void add_le32(uint8_t *p, uint32_t v) { bsi_put_le32(p, bsi_get_le32(p) +
 int bs_pe_add_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
 		      uint32_t vsize, uint32_t characteristics, struct bs_error *err)
 {
-	if (!pe || !name || !data)
+	if (!pe || !name || (!data && len))
 		return bs_error_set(err, -EINVAL, NULL, "bs_pe_add_section: a NULL argument");
 	size_t hdr = pe->section_table_offset + pe->n_sections * sizeof(struct pe_section_header);
 	uint64_t va = pe->size_of_headers, raw, raw_size, end;
@@ -590,7 +590,7 @@ int bs_pe_add_section(struct bs_pe *pe, const char *name, const void *data, size
 int bs_pe_replace_section(struct bs_pe *pe, const char *name, const void *data, size_t len,
 			  struct bs_error *err)
 {
-	if (!pe || !name || !data)
+	if (!pe || !name || (!data && len))
 		return bs_error_set(err, -EINVAL, NULL, "bs_pe_replace_section: a NULL argument");
 	const struct bs_pe_section *s = bs_pe_find_section(pe, name);
 

@@ -434,7 +434,7 @@ int bs_repo_object_begin(struct bs_repo *repo, const uint8_t *digest, size_t dig
 
 int bs_repo_object_write(struct bs_repo *repo, const void *buf, size_t len, struct bs_error *err)
 {
-	if (!repo || !buf)
+	if (!repo || (!buf && len))
 		return bs_error_set(err, -EINVAL, NULL, "bs_repo_object_write: a NULL argument");
 	int r = bsi_write_full(repo->fd, buf, len);
 
@@ -522,7 +522,7 @@ static int object_digest(const uint8_t *data, size_t size, uint8_t digest[64])
 int bs_repo_add_image(struct bs_repo *repo, const uint8_t *data, size_t size,
 		      char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1], struct bs_error *err)
 {
-	if (!repo || !data || !hex)
+	if (!repo || (!data && size) || !hex)
 		return bs_error_set(err, -EINVAL, NULL, "bs_repo_add_image: a NULL argument");
 	uint8_t digest[64];
 	char target[sizeof(repo->name) + 16], tmp[64], link[sizeof(tmp) + 2 * sizeof(digest) + 2];

@@ -331,7 +331,7 @@ void bs_tree_inode_xattr(const struct bs_tree_inode *inode, size_t i, const char
 int bs_tree_inode_set_content(struct bs_tree *tree, struct bs_tree_inode *inode,
 			      const void *data, size_t len, struct bs_error *err)
 {
-	if (!tree || !inode || !data)
+	if (!tree || !inode || (!data && len))
 		return bs_error_set(err, -EINVAL, NULL, "bs_tree_inode_set_content: a NULL argument");
 	uint8_t *copy;
 
@@ -360,7 +360,7 @@ int bs_tree_inode_set_digest(struct bs_tree_inode *inode, const uint8_t *digest,
 int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
 			      const char *payload, size_t len, struct bs_error *err)
 {
-	if (!tree || !inode || !payload)
+	if (!tree || !inode || (!payload && len))
 		return bs_error_set(err, -EINVAL, NULL, "bs_tree_inode_set_payload: a NULL argument");
 	char *copy;
 

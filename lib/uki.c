@@ -104,7 +104,7 @@ static int release_at(const uint8_t *k, size_t len, size_t off, char *out, size_
 
 int bs_uki_kernel_release(const void *kernel, size_t len, char *out, size_t size)
 {
-	if (!kernel || !out)
+	if ((!kernel && len) || !out)
 		return -EINVAL;
 	static const char banner[] = "Linux version ";
 	const uint8_t *k = kernel, *p = k, *end = k + len;

@@ -137,7 +137,7 @@ int bs_workqueue_wait(struct bs_workqueue_job *job, size_t *failed_item)
 
 int bs_workqueue_start(size_t n_items, size_t jobs, bs_work_fn fn, void *ctx, struct bs_workqueue_job **out)
 {
-	if (!ctx || !out)
+	if (!out || (!fn && n_items))
 		return -EINVAL;
 	struct bs_workqueue_job *job = job_new(n_items, jobs, fn, ctx);
 
