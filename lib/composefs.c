@@ -51,6 +51,8 @@ int bs_composefs_dir_digest(const char *rootfs, const struct bs_rootfs_options *
 			    struct bs_tree **tree_out,
 			    struct bs_rootfs_stats *stats, struct bs_error *err)
 {
+	if (!rootfs || !opts || !digest)
+		return bs_error_set(err, -EINVAL, NULL, "bs_composefs_dir_digest: a NULL argument");
 	struct bs_rootfs_options o = *opts;
 	struct bs_content_source src = { bs_rootfs_read_file, (void *)rootfs };
 	struct bs_tree *tree;

@@ -670,6 +670,8 @@ static int sbctl_role(const char *dir, int i, int with_key, struct role *r, stru
 int bs_keygen_sbctl_auth(const char *dir, const char *role, const struct bs_efi_time *time,
 			 struct bs_efivar_buf *out, struct bs_error *err)
 {
+	if (!dir || !role || !time || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_keygen_sbctl_auth: a NULL argument");
 	_cleanup_(buf_releasep) struct bs_efivar_buf esl = { 0 };
 	_cleanup_free_ char *guid_path = join(dir, SBCTL_GUID);
 	_cleanup_free_ uint8_t *text = NULL;

@@ -52,6 +52,8 @@ size_t bs_pcr_bank_size(enum bs_pcr_bank bank)
 
 int bs_pcr_banks_parse(const char *list, unsigned *mask, struct bs_error *err)
 {
+	if (!list || !mask)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pcr_banks_parse: a NULL argument");
 	const char *p = list;
 
 	*mask = 0;
@@ -118,6 +120,8 @@ static int cmp_paths(const void *a, const void *b)
 
 int bs_pcr_phases_parse(const char *text, struct bs_pcr_phases *ph, struct bs_error *err)
 {
+	if (!text || !ph)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pcr_phases_parse: a NULL argument");
 	const char *p = text + strspn(text, " \t\n");
 	int r;
 
@@ -151,6 +155,8 @@ int bs_pcr_phases_parse(const char *text, struct bs_pcr_phases *ph, struct bs_er
 
 int bs_pcr_phases_default(struct bs_pcr_phases *ph)
 {
+	if (!ph)
+		return -EINVAL;
 	static const char *const defaults[] = {
 		"enter-initrd",
 		"enter-initrd:leave-initrd",
@@ -167,6 +173,8 @@ int bs_pcr_phases_default(struct bs_pcr_phases *ph)
 
 void bs_pcr_phases_done(struct bs_pcr_phases *ph)
 {
+	if (!ph)
+		return;
 	for (size_t i = 0; i < ph->n; i++)
 		free(ph->paths[i]);
 	free(ph->paths);
@@ -196,6 +204,8 @@ static unsigned stub_version(const struct bs_pe *uki)
 
 int bs_pcr_uki_sections(const struct bs_pe *uki, struct bs_pcr_section *out, size_t *n, struct bs_error *err)
 {
+	if (!uki || !out || !n)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pcr_uki_sections: a NULL argument");
 	static const char *const order[] = { ".linux", ".osrel", ".cmdline", ".initrd", ".splash",
 					     ".dtb", ".uname", ".sbat", ".pcrpkey" };
 	unsigned ver = stub_version(uki);
@@ -253,6 +263,8 @@ static int extend(const EVP_MD *md, uint8_t *pcr, size_t pcr_len, const void *da
 int bs_pcr_predict(const struct bs_pcr_section *s, size_t n, enum bs_pcr_bank bank, const char *phase_path,
 		   uint8_t *out, size_t *out_len)
 {
+	if ((!s && n) || !out || !out_len)
+		return -EINVAL;
 	const EVP_MD *md = bank_md(bank);
 	size_t len;
 	int r;
@@ -290,6 +302,8 @@ static void put_be32(uint8_t *p, uint32_t v)
 
 int bs_pcr_policy_digest(enum bs_pcr_bank bank, const uint8_t *pcr, uint8_t out[32])
 {
+	if (!pcr || !out)
+		return -EINVAL;
 	/* policyDigest' = H(policyDigest || TPM_CC_PolicyPCR || pcrs || H(PCR values)),
 	 * from an all-zero policyDigest, H being the session's SHA-256. pcrs is a
 	 * TPML_PCR_SELECTION: count, then hash, sizeofSelect and a bitmap. */
@@ -312,6 +326,8 @@ int bs_pcr_policy_digest(enum bs_pcr_bank bank, const uint8_t *pcr, uint8_t out[
 
 int bs_pcr_public_pem(EVP_PKEY *key, char **pem, size_t *len)
 {
+	if (!key || !pem || !len)
+		return -EINVAL;
 	BIO *b = BIO_new(BIO_s_mem());
 	char *d;
 	long n;
@@ -486,6 +502,8 @@ int bs_pcr_sign_json(const struct bs_pcr_section *s, size_t n, unsigned mask, co
 
 int bs_pcr_check_public(const void *data, size_t len, EVP_PKEY *key, const char *path, struct bs_error *err)
 {
+	if ((!data && len) || !key || !path)
+		return bs_error_set(err, -EINVAL, NULL, "bs_pcr_check_public: a NULL argument");
 	BIO *b = BIO_new_mem_buf(data, (int)len);
 	EVP_PKEY *pub = b && len <= INT32_MAX ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
 	int r = 0;

@@ -31,6 +31,7 @@
 #include <bootseal/keys.h>
 #include <bootseal/mount.h>
 #include <bootseal/oci.h>
+#include <bootseal/pcr.h>
 #include <bootseal/pe.h>
 #include <bootseal/progress.h>
 #include <bootseal/repo.h>
@@ -64,6 +65,7 @@ static void test_authenticode(void **state)
 	assert_int_equal(bs_authenticode_list(NULL, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_authenticode_verify(NULL, NULL, (size_t){0}, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_authenticode_verify_flags(NULL, NULL, (size_t){0}, (unsigned){0}, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_authenticode_verify_detached(NULL, NULL, (size_t){0}, NULL, (size_t){0}, (unsigned){0}, NULL), -EINVAL);
 	assert_null(bs_key_evp(NULL));
 	assert_null(bs_cert_x509(NULL));
 }
@@ -79,8 +81,11 @@ static void test_bootc(void **state)
 static void test_composefs(void **state)
 {
 	(void)state;
+	assert_int_equal(bs_composefs_image_digest(NULL, (size_t){0}, NULL), -EINVAL);
 	assert_int_equal(bs_composefs_tree_digest(NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_composefs_dir_digest(NULL, NULL, (unsigned){0}, NULL, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_composefs_objects(NULL, (size_t){0}, (int){0}, NULL, NULL), -EINVAL);
+	bs_composefs_objects_free(NULL);
 }
 
 static void test_db(void **state)
@@ -195,6 +200,9 @@ static void test_keygen(void **state)
 {
 	(void)state;
 	assert_int_equal(bs_keygen_create(NULL, NULL), -EINVAL);
+	assert_int_equal(bs_keygen_is_sbctl(NULL), 0);
+	assert_int_equal(bs_keygen_sbctl_auth(NULL, NULL, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_keygen_signing_pair(NULL, NULL, NULL, (unsigned int){0}, NULL), -EINVAL);
 	assert_int_equal(bs_keygen_ephemeral(NULL, NULL, NULL), -EINVAL);
 	bs_keygen_ephemeral_release(NULL);
 }
@@ -244,7 +252,23 @@ static void test_oci(void **state)
 	assert_int_equal(bs_oci_image_file(NULL, NULL, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_oci_image_set_file(NULL, NULL, NULL, (size_t){0}, NULL), -EINVAL);
 	assert_int_equal(bs_oci_image_read_files(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_oci_level_check((enum bs_oci_compression){0}, (int){0}, NULL, NULL), 0);
 	assert_int_equal(bs_oci_write_image(NULL, NULL, NULL), -EINVAL);
+}
+
+static void test_pcr(void **state)
+{
+	(void)state;
+	assert_int_equal(bs_pcr_banks_parse(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_pcr_phases_parse(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_pcr_phases_default(NULL), -EINVAL);
+	bs_pcr_phases_done(NULL);
+	assert_int_equal(bs_pcr_uki_sections(NULL, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_pcr_predict(NULL, (size_t){0}, (enum bs_pcr_bank){0}, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_pcr_policy_digest((enum bs_pcr_bank){0}, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_pcr_sign_json(NULL, (size_t){0}, (unsigned){0}, NULL, (size_t){0}, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_pcr_public_pem(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_pcr_check_public(NULL, (size_t){0}, NULL, NULL, NULL), -EINVAL);
 }
 
 static void test_pe(void **state)
@@ -367,6 +391,8 @@ static void test_uki(void **state)
 	assert_null(bs_uki_arch_by_efi(NULL));
 	assert_null(bs_uki_arch_by_oci(NULL));
 	assert_int_equal(bs_uki_kernel_arch(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_uki_section_info(NULL, (size_t){0}, NULL), -EINVAL);
+	assert_int_equal(bs_uki_section_name_check(NULL, (size_t){0}), -EINVAL);
 	assert_int_equal(bs_uki_build(NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_uki_kernel_release(NULL, (size_t){0}, NULL, (size_t){0}), -EINVAL);
 	assert_int_equal(bs_uki_find_kernel(NULL, NULL, NULL), -EINVAL);
@@ -401,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_mount),
 		cmocka_unit_test(test_oci),
+		cmocka_unit_test(test_pcr),
 		cmocka_unit_test(test_pe),
 		cmocka_unit_test(test_repo),
 		cmocka_unit_test(test_rootfs),
