@@ -481,7 +481,7 @@ static int image_digest(const uint8_t *image, size_t size, char *hex)
 	int r = bs_composefs_image_digest(image, size, digest);
 
 	if (r >= 0)
-		bsi_hex_encode(digest, sizeof(digest), hex);
+		bs_hex_encode(digest, sizeof(digest), hex);
 	return r;
 }
 

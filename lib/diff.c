@@ -97,7 +97,7 @@ static void render_content(char *out, const struct bs_tree_inode *i)
 {
 	if (i->digest_len) {
 		memcpy(out, "digest:", 7);
-		bsi_hex_encode(i->digest, i->digest_len, out + 7);
+		bs_hex_encode(i->digest, i->digest_len, out + 7);
 	} else {
 		render(out, i->content ? i->content : (const uint8_t *)"", i->content_len);
 	}

@@ -399,7 +399,7 @@ static int fill_inode(struct parser *ps, struct bs_tree_inode *ino, uint64_t mod
 		uint8_t raw[BS_TREE_DIGEST_MAX];
 		size_t n, dlen = strlen(e->digest);
 
-		if ((dlen != 64 && dlen != 128) || bsi_hex_decode(e->digest, dlen, raw, sizeof(raw), &n) < 0)
+		if ((dlen != 64 && dlen != 128) || bs_hex_decode(e->digest, dlen, raw, sizeof(raw), &n) < 0)
 			return fail(ps, "digest '%.*s' is not 64 or 128 hex digits",
 				    (int)(dlen > 130 ? 130 : dlen), e->digest);
 		bs_tree_inode_set_digest(ino, raw, n);

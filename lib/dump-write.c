@@ -169,7 +169,7 @@ static void dump_inode(struct dump_writer *w, const char *path, const struct bs_
 	fputc(' ', out);
 	if (ino->digest_len) {
 		char hex[2 * BS_TREE_DIGEST_MAX + 1];
-		bsi_hex_encode(ino->digest, ino->digest_len, hex);
+		bs_hex_encode(ino->digest, ino->digest_len, hex);
 		fputs(hex, out);
 	} else {
 		fputc('-', out);

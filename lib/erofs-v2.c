@@ -67,7 +67,7 @@ static int v2_xattrs(struct ew *w, uint32_t i)
 		if (!payload_len && src->digest_len) {
 			char hex[2 * BS_TREE_DIGEST_MAX + 1];
 
-			bsi_hex_encode(src->digest, src->digest_len, hex);
+			bs_hex_encode(src->digest, src->digest_len, hex);
 			memcpy(target, hex, 2);
 			target[2] = '/';
 			memcpy(target + 3, hex + 2, 2 * (size_t)src->digest_len - 2 + 1);

@@ -118,7 +118,7 @@ char *oci_blob_path(const char *root, const char *digest)
 void oci_digest_format(const uint8_t md[32], char out[OCI_DIGEST_LEN + 1])
 {
 	memcpy(out, "sha256:", 7);
-	bsi_hex_encode(md, 32, out + 7);
+	bs_hex_encode(md, 32, out + 7);
 }
 
 int oci_blob_open(const struct bs_oci_image *img, const struct bs_oci_descriptor *d, struct oci_file *f,

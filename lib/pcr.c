@@ -361,7 +361,7 @@ static int key_fingerprint(EVP_PKEY *key, char hex[65])
 		return -ENOMEM;
 	}
 	OPENSSL_free(der);
-	bsi_hex_encode(fp, sizeof(fp), hex);
+	bs_hex_encode(fp, sizeof(fp), hex);
 	return 0;
 }
 
@@ -448,7 +448,7 @@ static int sign_bank(const struct bs_pcr_section *s, size_t n, enum bs_pcr_bank 
 			    (r = bs_pcr_policy_digest(bank, pcr, pol)) < 0 ||
 			    (r = sign_policy(signers[k].key, bank, pol, &sig, err)) < 0)
 				break;
-			bsi_hex_encode(pol, sizeof(pol), polhex);
+			bs_hex_encode(pol, sizeof(pol), polhex);
 			if (asprintf(&entry, "{\"pcrs\":[%d],\"pkfp\":\"%s\",\"pol\":\"%s\",\"sig\":\"%s\"}",
 				     BS_PCR_KERNEL_IMAGE, fp, polhex, sig) < 0)
 				r = -ENOMEM;

@@ -415,10 +415,10 @@ int bs_repo_object_begin(struct bs_repo *repo, const uint8_t *digest, size_t dig
 	bs_repo_object_abort(repo);
 	memcpy(repo->digest, digest, digest_len);
 	repo->digest_len = digest_len;
-	bsi_hex_encode(digest, 1, dir);
+	bs_hex_encode(digest, 1, dir);
 	memcpy(repo->name, dir, 2);
 	repo->name[2] = '/';
-	bsi_hex_encode(digest + 1, digest_len - 1, repo->name + 3);
+	bs_hex_encode(digest + 1, digest_len - 1, repo->name + 3);
 	/* An object without fs-verity (or a wrong one) is written again. */
 	if (object_present(repo))
 		return 1;
@@ -482,7 +482,7 @@ int bs_repo_object_commit(struct bs_repo *repo, struct bs_error *err)
 		if (r < 0) {
 			r = bs_error_set(err, r, repo->name, "cannot measure fs-verity: %s", strerror(-r));
 		} else if (len != repo->digest_len || memcmp(got, repo->digest, len) != 0) {
-			bsi_hex_encode(got, len, got_hex);
+			bs_hex_encode(got, len, got_hex);
 			r = bs_error_set(err, -EBADMSG, repo->name,
 					 "content does not match its digest (fs-verity %s)", got_hex);
 		}
@@ -530,7 +530,7 @@ int bs_repo_add_image(struct bs_repo *repo, const uint8_t *data, size_t size,
 
 	if (r < 0)
 		return r;
-	bsi_hex_encode(digest, sizeof(digest), hex);
+	bs_hex_encode(digest, sizeof(digest), hex);
 	r = bs_repo_object_begin(repo, digest, sizeof(digest), err);
 	if (r == 0 && (r = bs_repo_object_write(repo, data, size, err)) >= 0)
 		r = bs_repo_object_commit(repo, err);
@@ -579,7 +579,7 @@ int bs_repo_open_image(const char *repo, const char *hex, unsigned flags, int *o
 	size_t want_len, len;
 	int r;
 
-	if (bsi_hex_decode(hex, strlen(hex), want, sizeof(want), &want_len) < 0 ||
+	if (bs_hex_decode(hex, strlen(hex), want, sizeof(want), &want_len) < 0 ||
 	    (want_len != 32 && want_len != 64))
 		return bs_error_set(err, -EINVAL, hex, "not a composefs digest (64 or 128 hex digits)");
 	if (asprintf(&path, "%s/images/%s", repo, hex) < 0)
@@ -606,7 +606,7 @@ int bs_repo_open_image(const char *repo, const char *hex, unsigned flags, int *o
 		return bs_error_set(err, r, path, "cannot measure fs-verity: %s", strerror(-r));
 	}
 	if (alg != alg_of_len(want_len) || len != want_len || memcmp(got, want, len) != 0) {
-		bsi_hex_encode(got, len, got_hex);
+		bs_hex_encode(got, len, got_hex);
 		return bs_error_set(err, -EBADE, path, "fs-verity digest mismatch (%s %s)",
 				    bs_hash_alg_name(alg) ? bs_hash_alg_name(alg) : "?", got_hex);
 	}

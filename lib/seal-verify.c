@@ -332,7 +332,7 @@ int bs_verify_seal(const struct bs_verify_seal_options *o, struct bs_seal_report
 	}
 	r = bs_composefs_tree_digest(bs_source_tree(src), digest, err);
 	if (r >= 0)
-		bsi_hex_encode(digest, sizeof(digest), rep->digest);
+		bs_hex_encode(digest, sizeof(digest), rep->digest);
 	if (r >= 0 && bs_source_oci_image(src))
 		r = check_layers(o, src, &ls, rep);
 	layers_clear(&ls);

@@ -330,7 +330,7 @@ static int compute_digest(struct sealing *s)
 		r = bs_composefs_tree_digest(copy, digest, s->err);
 	bs_tree_free(copy);
 	if (r >= 0)
-		bsi_hex_encode(digest, sizeof(digest), s->res->digest);
+		bs_hex_encode(digest, sizeof(digest), s->res->digest);
 	return r;
 }
 

@@ -389,9 +389,9 @@ int bs_tree_inode_set_external(struct bs_tree *tree, struct bs_tree_inode *inode
 	if ((r = bs_tree_inode_set_digest(inode, digest, len)) < 0)
 		return r;
 	/* composefs's object path: the first byte, a slash, the rest. */
-	bsi_hex_encode(digest, 1, redirect);
+	bs_hex_encode(digest, 1, redirect);
 	redirect[2] = '/';
-	bsi_hex_encode(digest + 1, len - 1, redirect + 3);
+	bs_hex_encode(digest + 1, len - 1, redirect + 3);
 	inode->content = NULL;
 	inode->content_len = 0;
 	inode->st.size = size;

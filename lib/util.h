@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <bootseal/hex.h>
+
 static inline void bsi_freep(void *p) { free(*(void **)p); }
 static inline void bsi_closep(int *fd) { if (*fd >= 0) close(*fd); }
 
@@ -59,10 +61,6 @@ static inline void bsi_put_le64(uint8_t *p, uint64_t v)
 
 /* 0..15 for a hex digit, -1 otherwise. */
 int bsi_hex_value(char c);
-/* Formats bytes as lowercase hex into out (2*len+1 bytes). */
-void bsi_hex_encode(const uint8_t *in, size_t len, char *out);
-/* Parses exactly 2*len hex digits; -EINVAL otherwise. */
-int bsi_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *out_len);
 
 /*
  * A whole regular file into a malloc'ed buffer (NUL-terminated, not counted

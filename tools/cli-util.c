@@ -6,44 +6,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-void cli_hex_encode(const uint8_t *in, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int cli_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *out_len)
-{
-	if (in_len % 2 || in_len / 2 > out_size)
-		return -EINVAL;
-	for (size_t i = 0; i < in_len / 2; i++) {
-		int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	if (out_len)
-		*out_len = in_len / 2;
-	return 0;
-}
-
 int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <bootseal/error.h>
+#include <bootseal/hex.h>
 
 static inline void cli_freep(void *p) { free(*(void **)p); }
 static inline void cli_closep(int *fd) { if (*fd >= 0) close(*fd); }
@@ -31,10 +32,6 @@ static inline void *cli_steal_ptr(void *pp)
 }
 #define BS_STEAL(p) cli_steal_ptr(&(p))
 
-/* Lowercase hex of in into out (2*len+1 bytes). */
-void cli_hex_encode(const uint8_t *in, size_t len, char *out);
-/* Exactly 2*n hex digits into at most out_size bytes; -EINVAL otherwise. */
-int cli_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *out_len);
 
 /*
  * A file the user names, read to its end into a malloc'ed buffer

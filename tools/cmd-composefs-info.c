@@ -79,7 +79,7 @@ static int measure(int n, char **paths)
 			return cli_report(cmd, NULL, r);
 		r = bs_fsverity_digest_path(ctx, paths[i], digest, &err);
 		if (r >= 0)
-			cli_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
+			bs_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
 		bs_fsverity_free(ctx);
 		if (r < 0)
 			return cli_report(cmd, &err, r);

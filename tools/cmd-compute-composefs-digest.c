@@ -116,7 +116,7 @@ int cmd_compute_composefs_digest(int argc, char **argv)
 	}
 	if (r < 0)
 		return cli_report(cmd, &err, r);
-	cli_hex_encode(digest, sizeof(digest), hex);
+	bs_hex_encode(digest, sizeof(digest), hex);
 	if (json) {
 		json_object *o = json_object_new_object();
 

@@ -128,7 +128,7 @@ static int ukify(int argc, char **argv)
 	bs_tree_free(tree);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
-	cli_hex_encode(digest, sizeof(digest), hex);
+	bs_hex_encode(digest, sizeof(digest), hex);
 	if (asprintf(&karg, "composefs=%s%s", allow_missing ? "?" : "", hex) < 0)
 		return cli_report(cmd, NULL, -ENOMEM);
 	r = bs_kargs_append(&cmdline, karg);

@@ -128,7 +128,7 @@ static int from_hash(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		const char *hex = argv[optind + (int)i];
 
-		if (strlen(hex) != 64 || cli_hex_decode(hex, 64, hashes[i], 32, NULL) < 0)
+		if (strlen(hex) != 64 || bs_hex_decode(hex, 64, hashes[i], 32, NULL) < 0)
 			return cli_fail(cmd, "'%s' is not a SHA-256 digest (64 hex digits)", hex);
 	}
 	r = bs_efivar_esl_add_sha256(&esl, &owner, (const uint8_t(*)[32])hashes, n);
@@ -162,7 +162,7 @@ static json_object *entry_json(const struct bs_efivar_esl_list *l, size_t i)
 	} else if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_sha256_guid)) {
 		char hex[65];
 
-		cli_hex_encode(data, 32, hex);
+		bs_hex_encode(data, 32, hex);
 		json_object_object_add(o, "type", json_object_new_string("sha256"));
 		json_object_object_add(o, "sha256", json_object_new_string(hex));
 	} else {
@@ -195,7 +195,7 @@ static void print_entry(const struct bs_efivar_esl_list *l, size_t i)
 	} else if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_sha256_guid)) {
 		char hex[65];
 
-		cli_hex_encode(data, 32, hex);
+		bs_hex_encode(data, 32, hex);
 		printf("sha256 %s %s\n", owner_text, hex);
 	} else {
 		bs_efivar_guid_format(&l->type, type_text);

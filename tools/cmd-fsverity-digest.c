@@ -79,7 +79,7 @@ int cmd_fsverity_digest(int argc, char **argv)
 			if (strlen(optarg) > 2 * BS_FSVERITY_MAX_SALT_SIZE)
 				return cli_fail(cmd, "salt '%s' is longer than %d bytes", optarg,
 						BS_FSVERITY_MAX_SALT_SIZE);
-			if (cli_hex_decode(optarg, strlen(optarg), salt, sizeof(salt), &params.salt_size) < 0)
+			if (bs_hex_decode(optarg, strlen(optarg), salt, sizeof(salt), &params.salt_size) < 0)
 				return cli_fail(cmd, "salt '%s' is not an even number of hex digits", optarg);
 			params.salt = salt;
 			break;
@@ -141,7 +141,7 @@ int cmd_fsverity_digest(int argc, char **argv)
 			if (job.errors[i].code) {
 				json_object_object_add(o, "error", cli_json_name(job.errors[i].message));
 			} else {
-				cli_hex_encode(job.digests[i], bs_hash_alg_digest_size(params.hash_alg), hex);
+				bs_hex_encode(job.digests[i], bs_hash_alg_digest_size(params.hash_alg), hex);
 				json_object_object_add(o, "digest", json_object_new_string(hex));
 			}
 			json_object_array_add(list, o);
@@ -153,7 +153,7 @@ int cmd_fsverity_digest(int argc, char **argv)
 		}
 		if (json)
 			continue;
-		cli_hex_encode(job.digests[i], bs_hash_alg_digest_size(params.hash_alg), hex);
+		bs_hex_encode(job.digests[i], bs_hash_alg_digest_size(params.hash_alg), hex);
 		if (compact)
 			printf("%s\n", hex);
 		else

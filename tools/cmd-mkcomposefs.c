@@ -214,7 +214,7 @@ int cmd_mkcomposefs(int argc, char **argv)
 			r = bs_fsverity_update(ctx, image, size);
 			if (r >= 0)
 				r = bs_fsverity_final(ctx, digest);
-			cli_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
+			bs_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
 			bs_fsverity_free(ctx);
 		}
 		if (r < 0)

@@ -94,7 +94,7 @@ static int predict(int argc, char **argv)
 				json_object_put(o);
 				return cli_report(cmd, NULL, r);
 			}
-			cli_hex_encode(pcr, len, hex);
+			bs_hex_encode(pcr, len, hex);
 			if (json) {
 				json_object *e = json_object_new_object();
 				json_object_object_add(e, "phase", json_object_new_string(phases.paths[i]));

@@ -183,7 +183,7 @@ static int inspect_ukify(const struct bs_pe *pe, enum mode mode, int all, const 
 			continue;
 		text = pk ? pk->text : si.text;
 		valid = !text || utf8_valid(si.data, si.len);
-		cli_hex_encode(si.sha256, sizeof(si.sha256), hex);
+		bs_hex_encode(si.sha256, sizeof(si.sha256), hex);
 		if (pk && pk->out) {
 			struct bs_error err = { 0 };
 			int r = bs_atomicfile_write_all(pk->out, si.data, si.len, 0644, 0, &err);

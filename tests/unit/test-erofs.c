@@ -81,7 +81,7 @@ static void fsverity_hex(const uint8_t *data, size_t size, char *hex)
 	assert_int_equal(bs_fsverity_update(ctx, data, size), 0);
 	assert_int_equal(bs_fsverity_final(ctx, d), 0);
 	bs_fsverity_free(ctx);
-	bsi_hex_encode(d, 32, hex);
+	bs_hex_encode(d, 32, hex);
 }
 
 static void check_rs(struct bs_tree *t, int which, unsigned version)
@@ -153,7 +153,7 @@ static void c_special_and_read_back(void **state)
 	(void)state;
 	assert_int_equal(bs_erofs_write(t, &o, &img, &size, NULL), 0);
 	assert_int_equal(EVP_Digest(img, size, md, NULL, EVP_sha256(), NULL), 1);
-	bsi_hex_encode(md, 32, hex);
+	bs_hex_encode(md, 32, hex);
 	assert_string_equal(hex, "d344782ff962ab7d1c5533755c19c5bf3c3485f55bfaf228fc89524c7e2ba61e");
 
 	assert_int_equal(bs_erofs_read(img, size, "img", &back, NULL), 0);

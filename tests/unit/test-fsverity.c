@@ -90,7 +90,7 @@ static void check_vector(const struct vector *v, size_t chunk)
 	size_t len, salt_len = 0;
 	uint8_t *buf = make_content(v->size, &len);
 
-	assert_int_equal(bsi_hex_decode(v->salt_hex, strlen(v->salt_hex), salt, sizeof(salt), &salt_len), 0);
+	assert_int_equal(bs_hex_decode(v->salt_hex, strlen(v->salt_hex), salt, sizeof(salt), &salt_len), 0);
 	params.salt = salt;
 	params.salt_size = salt_len;
 	assert_int_equal(bs_fsverity_new(&params, &ctx), 0);
@@ -100,7 +100,7 @@ static void check_vector(const struct vector *v, size_t chunk)
 		for (size_t off = 0; off < len; off += chunk)
 			assert_int_equal(bs_fsverity_update(ctx, buf + off, off + chunk > len ? len - off : chunk), 0);
 		assert_int_equal(bs_fsverity_final(ctx, digest), 0);
-		bsi_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
+		bs_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
 		assert_string_equal(hex, v->digest_hex);
 	}
 	bs_fsverity_free(ctx);
@@ -194,7 +194,7 @@ static void known_hello_world(void **state)
 	assert_int_equal(bs_fsverity_new(&params, &ctx), 0);
 	assert_int_equal(bs_fsverity_update(ctx, "hello world\n", 12), 0);
 	assert_int_equal(bs_fsverity_final(ctx, digest), 0);
-	bsi_hex_encode(digest, 32, hex);
+	bs_hex_encode(digest, 32, hex);
 	assert_string_equal(hex, "37061ef2ac4c21bec68489b56138c5780306a4ad7fe6676236ecdf2c9027cd92");
 	bs_fsverity_free(ctx);
 }

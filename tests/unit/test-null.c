@@ -26,6 +26,7 @@
 #include <bootseal/erofs.h>
 #include <bootseal/error.h>
 #include <bootseal/fsverity.h>
+#include <bootseal/hex.h>
 #include <bootseal/kargs.h>
 #include <bootseal/keygen.h>
 #include <bootseal/keys.h>
@@ -182,6 +183,13 @@ static void test_fsverity(void **state)
 	assert_int_equal(bs_fsverity_digest_fd(NULL, (int){0}, NULL), -EINVAL);
 	assert_int_equal(bs_fsverity_digest_file(NULL, (int){0}, (uint64_t){0}, NULL), -EINVAL);
 	assert_int_equal(bs_fsverity_digest_path(NULL, NULL, NULL, NULL), -EINVAL);
+}
+
+static void test_hex(void **state)
+{
+	(void)state;
+	bs_hex_encode(NULL, (size_t){0}, NULL);
+	assert_int_equal(bs_hex_decode(NULL, (size_t){0}, NULL, (size_t){0}, NULL), 0);
 }
 
 static void test_kargs(void **state)
@@ -422,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_erofs),
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_fsverity),
+		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_kargs),
 		cmocka_unit_test(test_keygen),
 		cmocka_unit_test(test_keys),

@@ -32,7 +32,7 @@ static const struct bs_pcr_section sections[] = {
 
 static void hex_of(const uint8_t *d, size_t len, char *out)
 {
-	bsi_hex_encode(d, len, out);
+	bs_hex_encode(d, len, out);
 }
 
 /* systemd-measure calculate --linux --osrel --cmdline --phase=enter-initrd. */
@@ -162,7 +162,7 @@ static void test_sign(void **state)
 
 	assert_int_equal(bs_pcr_predict(sections, 3, BS_PCR_SHA384, "enter-initrd", pcr, &len), 0);
 	assert_int_equal(bs_pcr_policy_digest(BS_PCR_SHA384, pcr, pol), 0);
-	bsi_hex_encode(pol, sizeof(pol), polhex);
+	bs_hex_encode(pol, sizeof(pol), polhex);
 	p = strstr(json, polhex);
 	assert_non_null(p);
 	p = strstr(p, "\"sig\":\"") + 7;
