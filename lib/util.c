@@ -186,53 +186,6 @@ int bsi_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t
 	return read_fd(fd, full, max, buf, len, err);
 }
 
-int bsi_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	_cleanup_free_ uint8_t *data = NULL;
-	size_t used = 0, size = 0;
-	struct stat st;
-
-	*buf = NULL;
-	*len = 0;
-	if (fd < 0)
-		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return bs_error_set(err, -EISDIR, path, "is a directory");
-	for (;;) {
-		ssize_t n;
-
-		if (used == size) {
-			uint8_t *bigger;
-
-			if (size > max)
-				return bs_error_set(err, -EFBIG, path, "larger than %zu bytes", max);
-			size = size ? 2 * size : 4096;
-			if (size > max + 1)
-				size = max + 1;
-			if (!(bigger = realloc(data, size + 1)))
-				return -ENOMEM;
-			data = bigger;
-		}
-		n = read(fd, data + used, size - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return bs_error_set(err, -errno, path, "cannot read: %s", strerror(errno));
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	if (used > max)
-		return bs_error_set(err, -EFBIG, path, "larger than %zu bytes", max);
-	data[used] = 0;
-	*buf = BS_STEAL(data);
-	*len = used;
-	return 0;
-}
-
 int bsi_utf8_valid(const void *s, size_t len)
 {
 	const uint8_t *p = s, *end = p + len;

@@ -70,12 +70,6 @@ int bsi_hex_value(char c);
 struct bs_error;
 int bsi_read_file(const char *path, int open_flags, size_t max, uint8_t **buf, size_t *len,
 		  struct bs_error *err);
-/*
- * bsi_read_file for a path the user names: also a pipe (`@<(echo ...)`), a
- * character device or a /proc file, whose fstat size says nothing, read to
- * its end. A directory is refused; more than max bytes: -EFBIG.
- */
-int bsi_read_user_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err);
 
 /*
  * fsync of a directory, so that names created in or renamed into it survive
