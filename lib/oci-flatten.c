@@ -422,7 +422,7 @@ static void spool_put(struct flat *f, const void *buf, size_t len)
 	f->img->spool.size += len;
 }
 
-/* The spool is complete: the writer maps it when it needs it. */
+/* The spool is complete: the writer reads it when it needs it. */
 static void spool_end(struct flat *f)
 {
 	spool_flush(f);

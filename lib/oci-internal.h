@@ -43,7 +43,6 @@ struct oci_origin {
 struct oci_spool {
 	int fd;                         /* -1: none (not asked for, or it failed) */
 	uint64_t size;
-	uint8_t *map;                   /* mapped by the writer, on first use */
 };
 
 /* A captured file: bytes in memory, or in a file of the private dir. */
@@ -138,7 +137,7 @@ void oci_capture_reset(struct bs_oci_image *img);
 int oci_tree_copy(struct bs_tree *src, size_t n_files, struct bs_tree **out, struct bs_error *err);
 int oci_origin_add(struct bs_oci_image *img, size_t layer, size_t ordinal, struct bs_tree_inode *inode,
 		   uint64_t spool_off);
-/* Unmaps and closes the spool. */
+/* Closes the spool. */
 void oci_spool_drop(struct oci_spool *s);
 
 /* Writes layer 1 (the flattened base) as a tar stream (lib/oci-write-layer.c). */

@@ -549,8 +549,6 @@ void oci_capture_reset(struct bs_oci_image *img)
 
 void oci_spool_drop(struct oci_spool *s)
 {
-	if (s->map)
-		munmap(s->map, s->size);
 	if (s->fd >= 0)
 		close(s->fd);
 	*s = (struct oci_spool){ .fd = -1 };

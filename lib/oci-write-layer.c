@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -31,6 +31,9 @@
 #include "oci-write.h"
 #include "tree-internal.h"
 #include "util.h"
+
+/* The spool is read back in pieces this big. */
+#define SPOOL_READ (4u << 20)
 
 struct slot {
 	const struct bs_tree_inode *key;
@@ -259,19 +262,16 @@ static int missing_content(struct emit *w)
  * bytes flattening hashed, so no layer is decompressed again. */
 static int stream_spool(struct emit *w, struct archive_entry *e)
 {
-	struct oci_spool *sp = &w->img->spool;
+	const struct oci_spool *sp = &w->img->spool;
+	_cleanup_free_ uint8_t *buf = malloc(SPOOL_READ);
 	size_t copied = 0;
 	int r;
 
-	if (!sp->map && sp->size) {
-		void *map = mmap(NULL, sp->size, PROT_READ, MAP_PRIVATE, sp->fd, 0);
-
-		if (map == MAP_FAILED)
-			return bs_error_set(w->err, -errno, w->img->tmp.path, "cannot map the spooled files: %s",
-					    strerror(errno));
-		madvise(map, sp->size, MADV_SEQUENTIAL);
-		sp->map = map;
-	}
+	if (!buf)
+		return -ENOMEM;
+	/* Read, not mapped: mapped pages would count as this process's memory,
+	 * a whole image's worth of it. */
+	posix_fadvise(sp->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (size_t i = 0; i < w->img->n_origins; i++) {
 		const struct oci_origin *o = &w->img->origins[i];
 		struct slot *sl = slot_of(w, o->inode);
@@ -282,9 +282,21 @@ static int stream_spool(struct emit *w, struct archive_entry *e)
 		if (o->spool_off > sp->size || size > sp->size - o->spool_off)
 			return bs_error_set(w->err, -EBADMSG, sl->path, "not in the spool");
 		oci_entry_fill(e, sl->path, o->inode);
-		if ((r = oci_entry_write(w->out, e, w->err)) < 0 ||
-		    (r = write_data(w, sl->path, sp->map + o->spool_off, size)) < 0)
+		if ((r = oci_entry_write(w->out, e, w->err)) < 0)
 			return r;
+		for (uint64_t done = 0; done < size;) {
+			size_t want = size - done < SPOOL_READ ? (size_t)(size - done) : SPOOL_READ;
+			ssize_t n = pread(sp->fd, buf, want, (off_t)(o->spool_off + done));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return bs_error_set(w->err, n < 0 ? -errno : -EIO, w->img->tmp.path,
+						    "cannot read the spooled files: %s", n < 0 ? strerror(errno) : "short file");
+			if ((r = write_data(w, sl->path, buf, (size_t)n)) < 0)
+				return r;
+			done += (uint64_t)n;
+		}
 		copied++;
 	}
 	return copied == w->n_streamed ? 0 : missing_content(w);
