@@ -504,21 +504,6 @@ int bs_repo_sync(struct bs_repo *repo, struct bs_error *err)
 	return 0;
 }
 
-static int object_digest(const uint8_t *data, size_t size, uint8_t digest[64])
-{
-	const struct bs_fsverity_params p = { .hash_alg = BS_COMPOSEFS_HASH, .block_size = 4096 };
-	struct bs_fsverity_ctx *ctx;
-	int r = bs_fsverity_new(&p, &ctx);
-
-	if (r < 0)
-		return r;
-	r = bs_fsverity_update(ctx, data, size);
-	if (r >= 0)
-		r = bs_fsverity_final(ctx, digest);
-	bs_fsverity_free(ctx);
-	return r;
-}
-
 int bs_repo_add_image(struct bs_repo *repo, const uint8_t *data, size_t size,
 		      char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1], struct bs_error *err)
 {
@@ -526,7 +511,7 @@ int bs_repo_add_image(struct bs_repo *repo, const uint8_t *data, size_t size,
 		return bs_error_set(err, -EINVAL, NULL, "bs_repo_add_image: a NULL argument");
 	uint8_t digest[64];
 	char target[sizeof(repo->name) + 16], tmp[64], link[sizeof(tmp) + 2 * sizeof(digest) + 2];
-	int r = object_digest(data, size, digest);
+	int r = bs_composefs_image_digest(data, size, digest);
 
 	if (r < 0)
 		return r;
@@ -594,7 +579,7 @@ int bs_repo_open_image(const char *repo, const char *hex, unsigned flags, int *o
 
 		if ((r = read_all(fd, &data, &size)) < 0)
 			return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
-		if ((r = object_digest(data, size, got)) < 0)
+		if ((r = bs_composefs_image_digest(data, size, got)) < 0)
 			return r;
 		len = 64;
 		alg = BS_COMPOSEFS_HASH;
