@@ -92,6 +92,22 @@ int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs)
 	return 0;
 }
 
+int cli_parse_days(const char *cmd, const char *option, const char *arg, unsigned int *days)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	/* X509_time_adj_ex takes an int count of days. */
+	if (errno || *end || !*arg || !n || n > 36500 || *arg == '-') {
+		cli_fail(cmd, "invalid %s '%s' (1 to 36500)", option, arg);
+		return -EINVAL;
+	}
+	*days = (unsigned int)n;
+	return 0;
+}
+
 int cli_write_dumpfile(struct bs_tree *tree, const char *path, unsigned flags, struct bs_error *err)
 {
 	struct bs_atomicfile f;

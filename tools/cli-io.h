@@ -34,6 +34,9 @@ void cli_json_print(json_object *o);
 
 /* --jobs N: a positive count; 0, or -EINVAL after printing the usage error. */
 int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs);
+/* A certificate's validity in days (OPTION names the flag in the message):
+ * 1 to 36500; 0, or -EINVAL after printing the usage error. */
+int cli_parse_days(const char *cmd, const char *option, const char *arg, unsigned int *days);
 
 /* The tree as a dump file (flags: BS_DUMP_*), whole or not at all; "-" is
  * standard output. --write-dumpfile-to takes BS_DUMP_COMPOSEFS_RS, what

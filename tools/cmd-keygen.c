@@ -50,8 +50,6 @@ int cmd_keygen(int argc, char **argv)
 	struct bs_error err = { 0 };
 	struct bs_efi_guid owner;
 	int c, r, ephemeral = 0, json = 0;
-	unsigned long days;
-	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:g:t:d:s:feh", opts, NULL)) != -1) {
@@ -69,12 +67,8 @@ int cmd_keygen(int argc, char **argv)
 				return cli_fail(cmd, "unknown key type '%s'", optarg);
 			break;
 		case 'd':
-			errno = 0;
-			days = strtoul(optarg, &end, 10);
-			/* X509_time_adj_ex takes an int count of days. */
-			if (errno || *end || !*optarg || !days || days > 36500 || optarg[0] == '-')
-				return cli_fail(cmd, "invalid --days '%s' (1 to 36500)", optarg);
-			p.days = (unsigned int)days;
+			if (cli_parse_days(cmd, "--days", optarg, &p.days) < 0)
+				return BS_EXIT_BAD_INPUT;
 			break;
 		case 's':
 			p.subject_prefix = optarg;

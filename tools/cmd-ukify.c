@@ -328,9 +328,9 @@ int cli_ukify_genkey(int argc, char **argv)
 		{ 0 },
 	};
 	const char *key = NULL, *cert = NULL;
-	char host[256], *cn = NULL, *end;
+	char host[256], *cn = NULL;
 	struct bs_error err = { 0 };
-	unsigned long days = 3650;
+	unsigned int days = 3650;
 	int c, r;
 
 	optind = 1;
@@ -339,10 +339,8 @@ int cli_ukify_genkey(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 'C': cert = optarg; break;
 		case 'd':
-			errno = 0;
-			days = strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg || !days || days > 36500 || optarg[0] == '-')
-				return cli_fail(cmd, "invalid --secureboot-certificate-validity '%s' (1 to 36500)", optarg);
+			if (cli_parse_days(cmd, "--secureboot-certificate-validity", optarg, &days) < 0)
+				return BS_EXIT_BAD_INPUT;
 			break;
 		case 'h':
 			help();
@@ -358,7 +356,7 @@ int cli_ukify_genkey(int argc, char **argv)
 	fqdn(host, sizeof(host));
 	if (asprintf(&cn, "SecureBoot signing key on host %s", host) < 0)
 		return cli_report(cmd, NULL, -ENOMEM);
-	r = bs_keygen_signing_pair(key, cert, cn, (unsigned int)days, &err);
+	r = bs_keygen_signing_pair(key, cert, cn, days, &err);
 	free(cn);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
