@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "util.h"
 
 #define MAX_KARGS_FILE (1u << 20)
+#define KARGS_DIR "usr/lib/bootc/kargs.d"
 
 struct param {
 	const char *key;
@@ -515,6 +517,20 @@ static int parse_file(const char *path, const char *text, size_t len, const char
 	return merge_args(m, kargs);
 }
 
+/* A file's bytes, which must be text, then parse_file(). */
+static int parse_text(const char *path, const char *text, size_t len, const char *arch, struct merge *m,
+		      struct bs_error *err)
+{
+	if (memchr(text, '\0', len))
+		return bs_error_set(err, -EINVAL, path, "not a text file");
+	return parse_file(path, text, len, arch, m, err);
+}
+
+static int is_toml(const char *name, size_t len)
+{
+	return len >= 6 && memcmp(name + len - 5, ".toml", 5) == 0;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -533,7 +549,7 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
 	int r = 0;
 
 	*cmdline = NULL;
-	if (asprintf(&dir, "%s/usr/lib/bootc/kargs.d", rootfs) < 0)
+	if (asprintf(&dir, "%s/" KARGS_DIR, rootfs) < 0)
 		return -ENOMEM;
 	d = opendir(dir);
 	if (!d) {
@@ -542,9 +558,8 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
 		return bs_kargs_append(cmdline, "");
 	}
 	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
 		char **grown;
-		if (l < 6 || strcmp(e->d_name + l - 5, ".toml") != 0)
+		if (!is_toml(e->d_name, strlen(e->d_name)))
 			continue;
 		grown = realloc(names, (n + 1) * sizeof(*names));
 		if (!grown || !(grown[n] = strdup(e->d_name))) {
@@ -590,17 +605,55 @@ int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, stru
 			break;
 		}
 		text[got] = '\0';
-		if (memchr(text, '\0', got)) {
-			r = bs_error_set(err, -EINVAL, path, "not a text file");
-			break;
-		}
-		r = parse_file(path, text, got, arch, &m, err);
+		r = parse_text(path, text, got, arch, &m, err);
 	}
 	if (m.s || m.slots)
 		merge_end(&m, cmdline);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	if (r < 0) {
+		free(*cmdline);
+		*cmdline = NULL;
+	}
+	return r;
+}
+
+int bs_kargs_read_tree(struct bs_tree *tree, const struct bs_content_source *src, const char *arch,
+		       const char *name, char **cmdline, struct bs_error *err)
+{
+	if (!tree || !src || !src->read || !arch || !cmdline)
+		return bs_error_set(err, -EINVAL, NULL, "bs_kargs_read_tree: a NULL argument");
+	struct bs_tree_inode *dir = bs_tree_lookup_path(tree, KARGS_DIR);
+	struct merge m = { 0 };
+	int r;
+
+	*cmdline = NULL;
+	if (!dir || !S_ISDIR(bs_tree_inode_stat(dir)->mode))
+		return bs_kargs_append(cmdline, "");
+	r = merge_begin(&m, cmdline);
+	/* A tree keeps its children in byte order, the order bootc merges them in. */
+	for (size_t i = 0; r == 0 && i < bs_tree_dir_count(dir); i++) {
+		_cleanup_free_ uint8_t *data = NULL;
+		char rel[PATH_MAX], path[PATH_MAX + 1024];
+		const char *fname;
+		size_t len, got;
+		struct bs_tree_inode *f = bs_tree_dir_child(dir, i, &fname, &len);
+
+		if (!is_toml(fname, len))
+			continue;
+		snprintf(rel, sizeof(rel), KARGS_DIR "/%.*s", (int)len, fname);
+		snprintf(path, sizeof(path), "%s%s%s", name ? name : "", name ? ": " : "", rel);
+		if (!S_ISREG(bs_tree_inode_stat(f)->mode) || bs_tree_inode_stat(f)->size > MAX_KARGS_FILE) {
+			r = bs_error_set(err, -EINVAL, path, "not a regular file of at most 1 MiB");
+			break;
+		}
+		r = src->read(src->ctx, rel, f, &data, &got, err);
+		if (r >= 0)
+			r = parse_text(path, (const char *)data, got, arch, &m, err);
+	}
+	if (m.s || m.slots)
+		merge_end(&m, cmdline);
 	if (r < 0) {
 		free(*cmdline);
 		*cmdline = NULL;

@@ -77,6 +77,9 @@ static void test_bootc(void **state)
 	assert_int_equal(bs_bootc_transform(NULL, (unsigned){0}, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_bootc_find_kernel(NULL, NULL, NULL), -EINVAL);
 	bs_bootc_kernel_clear(NULL);
+	assert_int_equal(bs_bootc_uki_kernel(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_bootc_uki_cmdline(NULL, NULL, NULL, NULL), -EINVAL);
+	bs_bootc_uki_kernel_clear(NULL);
 }
 
 static void test_composefs(void **state)
@@ -199,6 +202,7 @@ static void test_kargs(void **state)
 	assert_int_equal(bs_kargs_check_no_composefs(NULL, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_kargs_append(NULL, NULL), -EINVAL);
 	assert_int_equal(bs_kargs_read_dir(NULL, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_kargs_read_tree(NULL, NULL, NULL, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_kargs_max_size(NULL), 0);
 	assert_int_equal(bs_kargs_check_size(NULL, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_kargs_composefs(NULL, (size_t){0}, NULL, NULL), -EINVAL);
@@ -403,7 +407,7 @@ static void test_uki(void **state)
 	assert_int_equal(bs_uki_section_name_check(NULL, (size_t){0}), -EINVAL);
 	assert_int_equal(bs_uki_build(NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_uki_kernel_release(NULL, (size_t){0}, NULL, (size_t){0}), -EINVAL);
-	assert_int_equal(bs_uki_find_kernel(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_uki_arch_find(BS_UKI_ARCH_EFI, NULL, NULL, NULL, NULL), -EINVAL);
 }
 
 static void test_workqueue(void **state)

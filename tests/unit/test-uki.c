@@ -96,6 +96,46 @@ static const uint8_t *section(const struct bs_pe *pe, const char *name, size_t *
 	return bs_pe_section_data(pe, s, len);
 }
 
+/* Bytes given instead of paths build the same image: seal reads an image's
+ * files into memory and stages nothing on disk. */
+static void test_build_bytes(void **state)
+{
+	const char *initrds[] = { initrd1, initrd2 };
+	struct bs_uki_params p = {
+		.stub = stub, .linux_path = kernel, .initrds = initrds, .n_initrds = 2,
+		.cmdline = "ro", .cmdline_len = 2,
+	};
+	uint8_t *k = NULL, *s = NULL, *i1 = NULL, *i2 = NULL;
+	size_t kl, sl, l1, l2;
+	struct bs_pe *a = NULL, *b = NULL;
+	struct bs_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(bsi_read_file(kernel, 0, 1 << 20, &k, &kl, NULL), 0);
+	assert_int_equal(bsi_read_file(stub, 0, 1 << 20, &s, &sl, NULL), 0);
+	assert_int_equal(bsi_read_file(initrd1, 0, 1 << 20, &i1, &l1, NULL), 0);
+	assert_int_equal(bsi_read_file(initrd2, 0, 1 << 20, &i2, &l2, NULL), 0);
+	assert_int_equal(bs_uki_build(&p, &a, &err), 0);
+	p = (struct bs_uki_params){
+		.stub = "named stub", .linux_data = k, .linux_len = kl, .stub_data = s, .stub_len = sl,
+		.initrd_data = (const struct bs_uki_blob[]){ { i1, l1 }, { i2, l2 } }, .n_initrds = 2,
+		.cmdline = "ro", .cmdline_len = 2,
+	};
+	assert_int_equal(bs_uki_build(&p, &b, &err), 0);
+	assert_int_equal(a->size, b->size);
+	assert_memory_equal(a->data, b->data, a->size);
+	bs_pe_free(b);
+	/* The bound holds for bytes as for a file. */
+	p.linux_len = BS_UKI_KERNEL_MAX + 1;
+	assert_int_equal(bs_uki_build(&p, &b, &err), -EFBIG);
+	assert_non_null(strstr(err.message, "kernel larger than"));
+	bs_pe_free(a);
+	free(k);
+	free(s);
+	free(i1);
+	free(i2);
+}
+
 static void test_build(void **state)
 {
 	const char *initrds[] = { initrd1, initrd2 };
@@ -300,6 +340,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_build_bytes),
 		cmocka_unit_test(test_extra_sections),
 		cmocka_unit_test(test_stub_tail),
 		cmocka_unit_test(test_sbat_extra),

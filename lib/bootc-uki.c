@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What bootc builds a UKI from (bootc container ukify): the kernel of
+ * usr/lib/modules and the command line of kargs.d, composefs= and --karg.
+ * `seal` reads them from an image's tree, `container ukify` from a
+ * directory: one rule for both, read through root_list() and root_mode().
+ */
+#include <bootseal/bootc.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bootseal/kargs.h>
+#include <bootseal/uki.h>
+
+#include "util.h"
+
+#define EFI_LINUX "boot/EFI/Linux"
+#define MODULES "usr/lib/modules"
+
+static const char *root_name(const struct bs_bootc_root *root)
+{
+	return root->name ? root->name : root->dir;
+}
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static void names_done(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static int names_add(struct names *l, const char *name, size_t len)
+{
+	char **grown = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+
+	if (!grown)
+		return -ENOMEM;
+	l->v = grown;
+	if (!(l->v[l->n] = strndup(name, len)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The entries of directory rel in byte order (none when it is missing). */
+static int root_list(const struct bs_bootc_root *root, const char *rel, struct names *out, struct bs_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct dirent *e;
+	int r = 0;
+	DIR *d;
+
+	if (!root->dir) {
+		struct bs_tree_inode *dir = bs_tree_lookup_path(root->tree, rel);
+
+		if (!dir || !S_ISDIR(bs_tree_inode_stat(dir)->mode))
+			return 0;
+		for (size_t i = 0; r >= 0 && i < bs_tree_dir_count(dir); i++) {
+			const char *name;
+			size_t len;
+
+			bs_tree_dir_child(dir, i, &name, &len);
+			r = names_add(out, name, len);
+		}
+		return r;       /* a tree keeps its children in byte order */
+	}
+	if (asprintf(&path, "%s/%s", root->dir, rel) < 0)
+		return -ENOMEM;
+	if (!(d = opendir(path)))
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		       bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	while (r >= 0 && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			r = names_add(out, e->d_name, strlen(e->d_name));
+	closedir(d);
+	if (r >= 0)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_names);
+	return r;
+}
+
+/* The file type of rel, no symbolic link followed; 0 when it is missing. */
+static mode_t root_mode(const struct bs_bootc_root *root, const char *rel)
+{
+	_cleanup_free_ char *path = NULL;
+	struct stat st;
+
+	if (!root->dir) {
+		struct bs_tree_inode *ino = bs_tree_lookup_path(root->tree, rel);
+
+		return ino ? bs_tree_inode_stat(ino)->mode & S_IFMT : 0;
+	}
+	if (asprintf(&path, "%s/%s", root->dir, rel) < 0 || lstat(path, &st) < 0)
+		return 0;
+	return st.st_mode & S_IFMT;
+}
+
+static int check_root(const struct bs_bootc_root *root)
+{
+	return root && (root->dir || (root->tree && (!root->src || root->src->read)));
+}
+
+/* A UKI is built once: one already in boot/EFI/Linux is refused. */
+static int check_no_uki(const struct bs_bootc_root *root, struct bs_error *err)
+{
+	_cleanup_(names_done) struct names efi = { 0 };
+	int r = root_list(root, EFI_LINUX, &efi, err);
+
+	for (size_t i = 0; r >= 0 && i < efi.n; i++) {
+		size_t l = strlen(efi.v[i]);
+
+		if (l > 4 && strcmp(efi.v[i] + l - 4, ".efi") == 0)
+			r = bs_error_set(err, -EEXIST, root_name(root), "already holds a UKI: " EFI_LINUX "/%s",
+					 efi.v[i]);
+	}
+	return r;
+}
+
+int bs_bootc_uki_kernel(const struct bs_bootc_root *root, struct bs_bootc_uki_kernel *out, struct bs_error *err)
+{
+	if (!check_root(root) || !out)
+		return bs_error_set(err, -EINVAL, NULL, "bs_bootc_uki_kernel: a NULL argument");
+	_cleanup_(names_done) struct names modules = { 0 };
+	const char *found = NULL;
+	int r;
+
+	*out = (struct bs_bootc_uki_kernel){ 0 };
+	r = check_no_uki(root, err);
+	if (r >= 0)
+		r = root_list(root, MODULES, &modules, err);
+	for (size_t i = 0; r >= 0 && i < modules.n; i++) {
+		_cleanup_free_ char *vmlinuz = NULL;
+
+		if (asprintf(&vmlinuz, MODULES "/%s/vmlinuz", modules.v[i]) < 0)
+			return -ENOMEM;
+		if (root_mode(root, vmlinuz) != S_IFREG)
+			continue;
+		if (found)
+			return bs_error_set(err, -EINVAL, root_name(root), "several kernels in " MODULES " (%s, %s)",
+					    found, modules.v[i]);
+		found = modules.v[i];
+	}
+	if (r < 0)
+		return r;
+	if (!found)
+		return bs_error_set(err, -ENOENT, root_name(root), "no kernel: no " MODULES "/*/vmlinuz");
+	if (asprintf(&out->linux_path, MODULES "/%s/vmlinuz", found) < 0 ||
+	    asprintf(&out->initrd_path, MODULES "/%s/initramfs.img", found) < 0 || !(out->kver = strdup(found))) {
+		bs_bootc_uki_kernel_clear(out);
+		return -ENOMEM;
+	}
+	if (root_mode(root, out->initrd_path) != S_IFREG) {
+		r = bs_error_set(err, -ENOENT, root_name(root), "no initramfs at %s", out->initrd_path);
+		bs_bootc_uki_kernel_clear(out);
+	}
+	return r;
+}
+
+void bs_bootc_uki_kernel_clear(struct bs_bootc_uki_kernel *kernel)
+{
+	if (!kernel)
+		return;
+	free(kernel->kver);
+	free(kernel->linux_path);
+	free(kernel->initrd_path);
+	*kernel = (struct bs_bootc_uki_kernel){ 0 };
+}
+
+/* The order bootc container ukify uses: kargs.d, then composefs=, then --karg. */
+int bs_bootc_uki_cmdline(const struct bs_bootc_root *root, const struct bs_bootc_cmdline *in, char **cmdline,
+			 struct bs_error *err)
+{
+	if (!check_root(root) || (!root->dir && !root->src) || !in || !in->arch || !in->digest || !cmdline ||
+	    (in->n_kargs && !in->kargs))
+		return bs_error_set(err, -EINVAL, NULL, "bs_bootc_uki_cmdline: a NULL argument");
+	const char *name = root_name(root);
+	_cleanup_free_ char *param = NULL;
+	struct bs_kargs_composefs karg;
+	int r;
+
+	*cmdline = NULL;
+	r = root->dir ? bs_kargs_read_dir(root->dir, in->arch->rust, cmdline, err) :
+	    bs_kargs_read_tree(root->tree, root->src, in->arch->rust, root->name, cmdline, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&param, "composefs=%s%s", in->allow_missing_verity ? "?" : "", in->digest) < 0)
+		param = NULL, r = -ENOMEM;
+	if (r >= 0)
+		r = bs_kargs_append(cmdline, param);
+	for (size_t i = 0; r >= 0 && i < in->n_kargs; i++)
+		r = bs_kargs_append(cmdline, in->kargs[i]);
+	if (r < 0)
+		r = bs_error_set(err, r, name, "cannot build the kernel command line");
+	if (r >= 0)
+		r = bs_kargs_check_size(*cmdline, in->arch->rust, name, err);
+	/* What bootc's initramfs will mount must be what was sealed, read the
+	 * way it reads it, before a key signs anything. */
+	if (r >= 0 && (bs_kargs_composefs(*cmdline, strlen(*cmdline), &karg, NULL) < 0 ||
+		       strcmp(karg.hex, in->digest) != 0 || karg.insecure != !!in->allow_missing_verity))
+		r = bs_error_set(err, -EINVAL, name,
+				 "the kernel command line would mount another composefs image than the sealed one");
+	if (r < 0) {
+		free(*cmdline);
+		*cmdline = NULL;
+	}
+	return r;
+}
