@@ -21,6 +21,7 @@
 #include <bootseal/repo.h>
 #include <bootseal/source.h>
 
+#include "hex.h"
 #include "util.h"
 
 /* One distinct content of the tree: its digest and a path holding it. */

@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 
 #include "erofs-internal.h"
-#include "tree-internal.h"
+#include "tree.h"
+#include "hex.h"
 #include "util.h"
 
 #define DUMP_PATH_MAX 4096              /* payloads must be shorter (PATH_MAX) */

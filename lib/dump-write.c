@@ -13,7 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tree-internal.h"
+#include "tree.h"
+#include "hex.h"
 #include "util.h"
 
 /* composefs-info dump's escaping: \\ \n \r \t by name, other bytes outside

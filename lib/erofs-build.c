@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 #include "erofs-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 #define NO_NODE UINT32_MAX

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "erofs-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 uint8_t *ew_reserve(struct ew *w, size_t len)

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 
 #include "erofs-internal.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 struct reader {

@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 
 #include "erofs-write.h"
-#include "tree-internal.h"
+#include "tree.h"
+#include "hex.h"
 #include "util.h"
 
 #define NO_NODE UINT32_MAX

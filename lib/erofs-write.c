@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 
 #include "erofs-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 void ew_dir_size(struct ew_node *n)

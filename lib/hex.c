@@ -3,7 +3,18 @@
 
 #include <errno.h>
 
-#include "util.h"
+#include "hex.h"
+
+int bsi_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 void bs_hex_encode(const uint8_t *in, size_t len, char *out)
 {

@@ -14,7 +14,7 @@
 #include <archive.h>
 
 #include "oci-stream.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 static int capture_cmp(const void *a, const void *b)

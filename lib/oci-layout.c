@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "oci-internal.h"
+#include "hex.h"
 #include "util.h"
 
 static const char *const manifest_types[] = { MT_OCI_MANIFEST, MT_DOCKER_MANIFEST };

@@ -29,7 +29,7 @@
 
 #include "oci-stream.h"
 #include "oci-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 /* The spool is read back in pieces this big. */

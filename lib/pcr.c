@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "hex.h"
 #include "util.h"
 
 static const struct {

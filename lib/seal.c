@@ -22,6 +22,7 @@
 #include <bootseal/source.h>
 #include <bootseal/uki.h>
 
+#include "hex.h"
 #include "util.h"
 
 /* What the UKI is built from, kept while the layers stream. */

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tree-internal.h"
+#include "tree.h"
+#include "hex.h"
 #include "util.h"
 
 /* Names, content and payloads are bump-allocated: a large image has millions

@@ -11,17 +11,6 @@
 
 #include <bootseal/error.h>
 
-int bsi_hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int bsi_read_full(int fd, void *buf, size_t len, size_t *got)
 {
 	size_t done = 0;

@@ -9,7 +9,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <bootseal/hex.h>
 
 static inline void bsi_freep(void *p) { free(*(void **)p); }
 static inline void bsi_closep(int *fd) { if (*fd >= 0) close(*fd); }
@@ -58,9 +57,6 @@ static inline void bsi_put_le64(uint8_t *p, uint64_t v)
 	bsi_put_le32(p, (uint32_t)v);
 	bsi_put_le32(p + 4, (uint32_t)(v >> 32));
 }
-
-/* 0..15 for a hex digit, -1 otherwise. */
-int bsi_hex_value(char c);
 
 /*
  * A whole regular file into a malloc'ed buffer (NUL-terminated, not counted

@@ -20,6 +20,7 @@
 
 #include <bootseal/dump.h>
 #include <bootseal/erofs.h>
+#include <bootseal/hex.h>
 #include <bootseal/fsverity.h>
 #include <bootseal/tree.h>
 

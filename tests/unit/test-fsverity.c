@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <bootseal/fsverity.h>
+#include <bootseal/hex.h>
 
 #include "util.h"
 

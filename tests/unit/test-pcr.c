@@ -19,6 +19,7 @@
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
 
+#include <bootseal/hex.h>
 #include <bootseal/pcr.h>
 
 #include "pe-fixture.h"
