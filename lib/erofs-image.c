@@ -132,15 +132,9 @@ void *ew_keep(struct ew *w, void *p)
 {
 	if (!p)
 		return NULL;
-	if (w->n_allocs == w->allocs_cap) {
-		size_t cap = w->allocs_cap ? 2 * w->allocs_cap : 64;
-		void **n = realloc(w->allocs, cap * sizeof(*n));
-		if (!n) {
-			free(p);
-			return NULL;
-		}
-		w->allocs = n;
-		w->allocs_cap = cap;
+	if (BSI_GROW(w->allocs, w->allocs_cap, w->n_allocs, 64) < 0) {
+		free(p);
+		return NULL;
 	}
 	return w->allocs[w->n_allocs++] = p;
 }
@@ -155,14 +149,8 @@ int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_le
 		if (n->xattrs[i].key_len == key_len && !memcmp(n->xattrs[i].key, key, key_len))
 			x = &n->xattrs[i];
 	if (!x) {
-		if (n->n_xattrs == n->xattrs_cap) {
-			size_t cap = n->xattrs_cap ? 2 * n->xattrs_cap : 4;
-			x = realloc(n->xattrs, cap * sizeof(*x));
-			if (!x)
-				return -ENOMEM;
-			n->xattrs = x;
-			n->xattrs_cap = cap;
-		}
+		if (BSI_GROW(n->xattrs, n->xattrs_cap, n->n_xattrs, 4) < 0)
+			return -ENOMEM;
 		x = &n->xattrs[n->n_xattrs++];
 	}
 	x->key = key;
@@ -178,14 +166,8 @@ int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32
 {
 	struct ew_node *n;
 
-	if (w->n_nodes == w->nodes_cap) {
-		size_t cap = w->nodes_cap ? 2 * w->nodes_cap : 256;
-		n = realloc(w->nodes, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		w->nodes = n;
-		w->nodes_cap = cap;
-	}
+	if (BSI_GROW(w->nodes, w->nodes_cap, w->n_nodes, 256) < 0)
+		return -ENOMEM;
 	n = &w->nodes[w->n_nodes];
 	memset(n, 0, sizeof(*n));
 	n->src = src;

@@ -180,12 +180,8 @@ static int unpack_archive(struct bs_oci_image *img, const char *file, struct arc
 		if (small && size > OCI_JSON_MAX)
 			return bs_error_set(err, -EBADMSG, file, "%s: more than %u bytes", name, OCI_JSON_MAX);
 		small = small || (size <= OCI_JSON_MAX && size <= budget);
-		if (img->n_members == cap) {
-			struct oci_member *m = realloc(img->members, (cap = cap ? 2 * cap : 16) * sizeof(*m));
-			if (!m)
-				return -ENOMEM;
-			img->members = m;
-		}
+		if (BSI_GROW(img->members, cap, img->n_members, 16) < 0)
+			return -ENOMEM;
 		img->members[img->n_members] = (struct oci_member){ strdup(name), MEMBER_NOTED, size };
 		if (!img->members[img->n_members++].name)
 			return -ENOMEM;
@@ -284,12 +280,8 @@ static int index_archive(struct bs_oci_image *img, const char *file, struct arch
 		    archive_entry_sparse_count(e) || !archive_entry_size_is_set(e))
 			return bs_error_set(err, -EBADMSG, file, "unexpected entry '%.200s' in an OCI archive",
 					    name ? name : "");
-		if (img->n_members == cap) {
-			struct oci_member *m = realloc(img->members, (cap = cap ? 2 * cap : 16) * sizeof(*m));
-			if (!m)
-				return -ENOMEM;
-			img->members = m;
-		}
+		if (BSI_GROW(img->members, cap, img->n_members, 16) < 0)
+			return -ENOMEM;
 		/* Right after the header, the format reader stands at the data. */
 		img->members[img->n_members] = (struct oci_member){
 			strdup(name), (uint64_t)archive_filter_bytes(a, 0), (uint64_t)archive_entry_size(e) };

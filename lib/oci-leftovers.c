@@ -94,13 +94,8 @@ static int add_descriptor(const char *dir, json_object *d, struct refs *r, int d
 	hex = json_object_get_string(v);
 	if (strncmp(hex, "sha256:", 7) || !is_sha256_hex(hex + 7) || refs_has(r, hex + 7))
 		return 0;
-	if (r->n == r->cap) {
-		char **g = realloc(r->hex, (r->cap = r->cap ? 2 * r->cap : 64) * sizeof(*g));
-
-		if (!g)
-			return -ENOMEM;
-		r->hex = g;
-	}
+	if (BSI_GROW(r->hex, r->cap, r->n, 64) < 0)
+		return -ENOMEM;
 	if (!(r->hex[r->n] = strdup(hex + 7)))
 		return -ENOMEM;
 	r->n++;

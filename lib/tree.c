@@ -201,14 +201,8 @@ int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char 
 	pos = child_pos(dir, name, name_len, &found);
 	if (found)
 		return bs_error_set(err, -EEXIST, NULL, "duplicate name '%.*s'", (int)name_len, name);
-	if (dir->n_children == dir->children_cap) {
-		size_t cap = dir->children_cap ? 2 * dir->children_cap : 4;
-		d = realloc(dir->children, cap * sizeof(*d));
-		if (!d)
-			return -ENOMEM;
-		dir->children = d;
-		dir->children_cap = cap;
-	}
+	if (BSI_GROW(dir->children, dir->children_cap, dir->n_children, 4) < 0)
+		return -ENOMEM;
 	pthread_mutex_lock(&tree->lock);
 	copy = bsi_tree_arena_dup(tree, name, name_len);
 	pthread_mutex_unlock(&tree->lock);
@@ -287,15 +281,8 @@ int bs_tree_inode_add_xattr(struct bs_tree *tree, struct bs_tree_inode *inode, c
 	for (size_t i = 0; i < inode->n_xattrs; i++)
 		if (inode->xattrs[i].key_len == key_len && !memcmp(inode->xattrs[i].key, key, key_len))
 			x = &inode->xattrs[i];
-	if (!x && inode->n_xattrs == inode->xattrs_cap) {
-		size_t cap = inode->xattrs_cap ? 2 * inode->xattrs_cap : 4;
-		x = realloc(inode->xattrs, cap * sizeof(*x));
-		if (!x)
-			return -ENOMEM;
-		inode->xattrs = x;
-		inode->xattrs_cap = cap;
-		x = NULL;
-	}
+	if (!x && BSI_GROW(inode->xattrs, inode->xattrs_cap, inode->n_xattrs, 4) < 0)
+		return -ENOMEM;
 	pthread_mutex_lock(&tree->lock);
 	k = x ? x->key : bsi_tree_arena_dup(tree, key, key_len);
 	v = bsi_tree_arena_dup(tree, value, value_len);

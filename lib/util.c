@@ -11,6 +11,21 @@
 
 #include <bootseal/error.h>
 
+int bsi_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first)
+{
+	void **p = pv, *grown;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? 2 * *cap : first;
+	if (c <= n || !(grown = reallocarray(*p, c, size)))
+		return -ENOMEM;
+	*p = grown;
+	*cap = c;
+	return 0;
+}
+
 int bsi_read_full(int fd, void *buf, size_t len, size_t *got)
 {
 	size_t done = 0;

@@ -28,6 +28,15 @@ static inline void *bsi_steal_ptr(void *pp)
 }
 #define BS_STEAL(p) bsi_steal_ptr(&(p))
 
+/*
+ * Room for element n of the array *pv, of elements of size bytes and
+ * capacity *cap: doubled when full (first elements when empty). 0, or
+ * -ENOMEM with the array and *cap unchanged. BSI_GROW(arr, cap, n, first)
+ * names the array itself.
+ */
+int bsi_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first);
+#define BSI_GROW(arr, cap, n, first) bsi_grow(&(arr), &(cap), (n), sizeof(*(arr)), (first))
+
 /* The directory part of PATH ("." for a bare name, "/" for "/x"); malloc'd, NULL without memory. */
 static inline char *bsi_parent_dir(const char *path)
 {
