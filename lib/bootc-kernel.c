@@ -12,7 +12,6 @@
  */
 #include <bootseal/bootc.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,43 +32,11 @@ static const char *root_name(const struct bs_bootc_root *root)
 	return root->name ? root->name : root->dir;
 }
 
-struct names {
-	char **v;
-	size_t n;
-};
-
-static void names_done(struct names *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
-static int names_add(struct names *l, const char *name, size_t len)
-{
-	char **grown = realloc(l->v, (l->n + 1) * sizeof(*l->v));
-
-	if (!grown)
-		return -ENOMEM;
-	l->v = grown;
-	if (!(l->v[l->n] = strndup(name, len)))
-		return -ENOMEM;
-	l->n++;
-	return 0;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The entries of directory rel in byte order (none when it is missing). */
-static int root_list(const struct bs_bootc_root *root, const char *rel, struct names *out, struct bs_error *err)
+static int root_list(const struct bs_bootc_root *root, const char *rel, struct bsi_strv *out, struct bs_error *err)
 {
 	_cleanup_free_ char *path = NULL;
-	struct dirent *e;
 	int r = 0;
-	DIR *d;
 
 	if (!root->dir) {
 		struct bs_tree_inode *dir = bs_tree_lookup_path(root->tree, rel);
@@ -81,22 +48,16 @@ static int root_list(const struct bs_bootc_root *root, const char *rel, struct n
 			size_t len;
 
 			bs_tree_dir_child(dir, i, &name, &len);
-			r = names_add(out, name, len);
+			r = bsi_strv_addn(out, name, len);
 		}
 		return r;       /* a tree keeps its children in byte order */
 	}
 	if (asprintf(&path, "%s/%s", root->dir, rel) < 0)
 		return -ENOMEM;
-	if (!(d = opendir(path)))
-		return errno == ENOENT || errno == ENOTDIR ? 0 :
-		       bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	while (r >= 0 && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			r = names_add(out, e->d_name, strlen(e->d_name));
-	closedir(d);
-	if (r >= 0)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_names);
-	return r;
+	r = bsi_strv_read_dir(out, path);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return 0;
+	return r < 0 && r != -ENOMEM ? bs_error_set(err, r, path, "cannot open: %s", strerror(-r)) : r;
 }
 
 /* The file type of rel, 0 when it is missing; a symbolic link is followed
@@ -142,7 +103,7 @@ static int uki_stem_len(const char *name, size_t *stem)
 /* The first UKI in byte order, its name less .efi. */
 static int find_uki(const struct bs_bootc_root *root, char **version, struct bs_error *err)
 {
-	_cleanup_(names_done) struct names efi = { 0 };
+	_cleanup_(bsi_strv_done) struct bsi_strv efi = { 0 };
 	size_t stem;
 	int r = root_list(root, EFI_LINUX, &efi, err);
 
@@ -158,7 +119,7 @@ static int find_uki(const struct bs_bootc_root *root, char **version, struct bs_
 
 static int find_modules_dir(const struct bs_bootc_root *root, char **version, struct bs_error *err)
 {
-	_cleanup_(names_done) struct names modules = { 0 };
+	_cleanup_(bsi_strv_done) struct bsi_strv modules = { 0 };
 	const char *found = NULL;
 	int r = root_list(root, MODULES, &modules, err);
 
@@ -211,7 +172,7 @@ void bs_bootc_kernel_clear(struct bs_bootc_kernel *kernel)
 /* A UKI is built once: one already in boot/EFI/Linux is refused. */
 static int check_no_uki(const struct bs_bootc_root *root, struct bs_error *err)
 {
-	_cleanup_(names_done) struct names efi = { 0 };
+	_cleanup_(bsi_strv_done) struct bsi_strv efi = { 0 };
 	int r = root_list(root, EFI_LINUX, &efi, err);
 
 	for (size_t i = 0; r >= 0 && i < efi.n; i++) {
@@ -228,7 +189,7 @@ int bs_bootc_uki_kernel(const struct bs_bootc_root *root, struct bs_bootc_uki_ke
 {
 	if (!check_root(root) || !out)
 		return bs_error_set(err, -EINVAL, NULL, "bs_bootc_uki_kernel: a NULL argument");
-	_cleanup_(names_done) struct names modules = { 0 };
+	_cleanup_(bsi_strv_done) struct bsi_strv modules = { 0 };
 	const char *found = NULL;
 	int r;
 

@@ -63,6 +63,20 @@ size_t ew_xattr_entry_size(const struct ew_xattr *x)
 	return (size_t)bsi_round_up(sizeof(struct erofs_xattr_entry) + x->key_len - x->skip + x->value_len, 4);
 }
 
+size_t ew_count_xattrs(struct ew_node *n)
+{
+	size_t shared = 0, unshared = 0;
+
+	for (size_t i = 0; i < n->n_xattrs; i++) {
+		if (n->xattrs[i].shared >= 0)
+			shared++;
+		else
+			unshared += ew_xattr_entry_size(&n->xattrs[i]);
+	}
+	n->n_shared = (uint32_t)shared;
+	return unshared;
+}
+
 void ew_write_xattr(struct ew *w, const struct ew_xattr *x)
 {
 	uint8_t *p = ew_reserve(w, ew_xattr_entry_size(x));
@@ -160,6 +174,24 @@ int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_le
 	x->index = bsi_erofs_xattr_prefix(key, key_len, w->version >= 2, &x->skip);
 	x->shared = -1;
 	return 0;
+}
+
+int ew_set_escaped_xattr(struct ew *w, struct ew_node *n, const struct bs_tree_xattr *x)
+{
+	const char *key = x->key;
+	size_t len = x->key_len;
+
+	if (len >= strlen(OVL_TRUSTED) && !memcmp(key, OVL_TRUSTED, strlen(OVL_TRUSTED))) {
+		char *esc = ew_keep(w, malloc(len + strlen("overlay.") + 1));
+
+		if (!esc)
+			return -ENOMEM;
+		memcpy(esc, OVL_ESCAPED, strlen(OVL_ESCAPED));
+		memcpy(esc + strlen(OVL_ESCAPED), key + strlen(OVL_TRUSTED), len - strlen(OVL_TRUSTED) + 1);
+		key = esc;
+		len += strlen("overlay.");
+	}
+	return ew_set_xattr(w, n, key, len, x->value, x->value_len);
 }
 
 int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out)

@@ -88,22 +88,7 @@ static int v2_xattrs(struct ew *w, uint32_t i)
 		sorted[k] = &src->xattrs[k];
 	qsort(sorted, src->n_xattrs, sizeof(*sorted), src_xattr_cmp);
 	for (size_t k = 0; k < src->n_xattrs; k++) {
-		const struct bs_tree_xattr *x = sorted[k];
-		const char *key = x->key;
-		size_t len = x->key_len;
-
-		if (len >= strlen(OVL_TRUSTED) && !memcmp(key, OVL_TRUSTED, strlen(OVL_TRUSTED))) {
-			char *esc = ew_keep(w, malloc(len + strlen("overlay.") + 1));
-			if (!esc) {
-				free(sorted);
-				return -ENOMEM;
-			}
-			memcpy(esc, OVL_ESCAPED, strlen(OVL_ESCAPED));
-			memcpy(esc + strlen(OVL_ESCAPED), key + strlen(OVL_TRUSTED), len - strlen(OVL_TRUSTED) + 1);
-			key = esc;
-			len += strlen("overlay.");
-		}
-		r = ew_set_xattr(w, n, key, len, x->value, x->value_len);
+		r = ew_set_escaped_xattr(w, n, sorted[k]);
 		if (r < 0) {
 			free(sorted);
 			return r;
@@ -217,21 +202,15 @@ static int v2_place_inodes(struct ew *w)
 
 	for (size_t i = 0; i < w->n_nodes; i++) {
 		struct ew_node *n = &w->nodes[i];
-		size_t shared = 0, unshared = 0, inl;
+		size_t unshared, inl;
 		int flat_inline;
 		uint64_t start;
 
 		if (S_ISDIR(n->mode))
 			ew_dir_size(n);
-		for (size_t k = 0; k < n->n_xattrs; k++) {
-			if (n->xattrs[k].shared >= 0)
-				shared++;
-			else
-				unshared += ew_xattr_entry_size(&n->xattrs[k]);
-		}
-		n->n_shared = (uint32_t)shared;
+		unshared = ew_count_xattrs(n);
 		n->xattr_size = n->n_xattrs ?
-			(uint32_t)(sizeof(struct erofs_xattr_ibody_header) + 4 * shared + unshared) : 0;
+			(uint32_t)(sizeof(struct erofs_xattr_ibody_header) + 4 * n->n_shared + unshared) : 0;
 		inl = inline_len(n, &flat_inline);
 		start = bsi_round_up(pos, EROFS_SLOTSIZE);
 		if (flat_inline) {

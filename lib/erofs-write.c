@@ -121,21 +121,16 @@ static void layout_inodes(struct ew *w)
 
 	for (size_t i = 0; i < w->n_nodes; i++) {
 		struct ew_node *n = &w->nodes[i];
-		size_t isize, shared = 0, unshared = 0;
+		size_t isize, unshared;
 		uint64_t start;
 
 		node_size(n);
 		n->compact = fits_compact(w, n);
 		isize = n->compact ? sizeof(struct erofs_inode_compact) : sizeof(struct erofs_inode_extended);
-		for (size_t j = 0; j < n->n_xattrs; j++) {
-			if (n->xattrs[j].shared >= 0)
-				shared++;
-			else
-				unshared += ew_xattr_entry_size(&n->xattrs[j]);
-		}
-		n->n_shared = (uint32_t)shared;
-		n->xattr_size = (shared || unshared) ?
-			(uint32_t)bsi_round_up(sizeof(struct erofs_xattr_ibody_header) + 4 * shared + unshared, 4) : 0;
+		unshared = ew_count_xattrs(n);
+		n->xattr_size = (n->n_shared || unshared) ?
+			(uint32_t)bsi_round_up(sizeof(struct erofs_xattr_ibody_header) + 4 * n->n_shared + unshared,
+					       4) : 0;
 		start = bsi_round_up(pos, EROFS_SLOTSIZE);
 		start += tail_padding(n, start, isize, n->xattr_size);
 		n->ipad = (uint32_t)(start - pos);

@@ -81,6 +81,8 @@ void ew_pad(struct ew *w, size_t len);
 void ew_align(struct ew *w, size_t align);
 
 size_t ew_xattr_entry_size(const struct ew_xattr *x);
+/* Sets n->n_shared and returns the bytes of n's xattrs stored in the inode. */
+size_t ew_count_xattrs(struct ew_node *n);
 void ew_write_xattr(struct ew *w, const struct ew_xattr *x);
 uint16_t ew_icount(uint32_t xattr_size);
 uint8_t ew_file_type(uint32_t mode);
@@ -99,6 +101,11 @@ void *ew_keep(struct ew *w, void *p);
 int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out);
 int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_len,
 		 const void *value, size_t value_len);
+/* A tree xattr, a trusted.overlay.X key escaped as trusted.overlay.overlay.X
+ * (the image's own overlay xattrs, which the mounting overlayfs would take
+ * for its own). */
+struct bs_tree_xattr;
+int ew_set_escaped_xattr(struct ew *w, struct ew_node *n, const struct bs_tree_xattr *x);
 /* The overlay xattrs of a file whose content lives elsewhere: metacopy with
  * the file's fs-verity digest, and redirect "/TARGET" unless TARGET is empty. */
 int ew_set_external(struct ew *w, struct ew_node *n, const char *target, size_t target_len);

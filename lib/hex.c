@@ -16,6 +16,16 @@ int bsi_hex_value(char c)
 	return -1;
 }
 
+int bsi_hex_lower(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == len;
+}
+
 void bs_hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

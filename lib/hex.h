@@ -7,5 +7,7 @@
 
 /* 0..15 for a hex digit, -1 otherwise. */
 int bsi_hex_value(char c);
+/* Whether the string s is len lowercase hex digits, and no more. */
+int bsi_hex_lower(const char *s, size_t len);
 
 #endif

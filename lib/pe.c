@@ -490,15 +490,7 @@ void bs_pe_update_checksum(struct bs_pe *pe)
 
 static int reserve(struct bs_pe *pe, size_t size)
 {
-	if (size <= pe->capacity)
-		return 0;
-	size_t cap = pe->capacity * 2 > size ? pe->capacity * 2 : size;
-	uint8_t *p = realloc(pe->data, cap);
-	if (!p)
-		return -ENOMEM;
-	pe->data = p;
-	pe->capacity = cap;
-	return 0;
+	return bsi_reserve(&pe->data, &pe->capacity, size);
 }
 
 int bs_pe_resize(struct bs_pe *pe, size_t size, struct bs_error *err)

@@ -44,14 +44,8 @@ static void buf_done(struct buf *b) { free(b->data); }
 
 static int buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *d = realloc(b->data, cap);
-		if (!d)
-			return -ENOMEM;
-		b->data = d;
-		b->cap = cap;
-	}
+	if (bsi_reserve(&b->data, &b->cap, b->len + n + 1) < 0)
+		return -ENOMEM;
 	if (p && n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -201,24 +195,27 @@ static const struct bs_uki_arch arches[] = {
 	{ "loongarch64", "loong64", "loongarch64", PE_MACHINE_LOONGARCH64 },
 };
 
-const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi)
+static const char *arch_name(const struct bs_uki_arch *a, enum bs_uki_arch_name kind)
 {
-	if (!efi)
-		return NULL;
-	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
-		if (strcmp(efi, arches[i].efi) == 0)
+	return kind == BS_UKI_ARCH_EFI ? a->efi : a->oci;
+}
+
+static const struct bs_uki_arch *arch_by(enum bs_uki_arch_name kind, const char *name)
+{
+	for (size_t i = 0; name && i < BS_ARRAY_SIZE(arches); i++)
+		if (strcmp(name, arch_name(&arches[i], kind)) == 0)
 			return &arches[i];
 	return NULL;
 }
 
+const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi)
+{
+	return arch_by(BS_UKI_ARCH_EFI, efi);
+}
+
 const struct bs_uki_arch *bs_uki_arch_by_oci(const char *oci)
 {
-	if (!oci)
-		return NULL;
-	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
-		if (strcmp(oci, arches[i].oci) == 0)
-			return &arches[i];
-	return NULL;
+	return arch_by(BS_UKI_ARCH_OCI, oci);
 }
 
 const struct bs_uki_arch *bs_uki_arch_by_machine(uint16_t machine)
@@ -236,12 +233,12 @@ int bs_uki_arch_find(enum bs_uki_arch_name kind, const char *name, const char *p
 		return bs_error_set(err, -EINVAL, NULL, "bs_uki_arch_find: a NULL argument");
 	char known[128] = "";
 
-	*arch = kind == BS_UKI_ARCH_EFI ? bs_uki_arch_by_efi(name) : bs_uki_arch_by_oci(name);
+	*arch = arch_by(kind, name);
 	if (*arch)
 		return 0;
 	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
 		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
-			 kind == BS_UKI_ARCH_EFI ? arches[i].efi : arches[i].oci);
+			 arch_name(&arches[i], kind));
 	return bs_error_set(err, -EINVAL, path, "unknown %s architecture '%s' (%s)",
 			    kind == BS_UKI_ARCH_EFI ? "EFI" : "image", name, known);
 }

@@ -26,6 +26,81 @@ int bsi_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first)
 	return 0;
 }
 
+int bsi_reserve(void *pv, size_t *cap, size_t need)
+{
+	void **p = pv, *grown;
+	size_t c = *cap * 2 > need ? *cap * 2 : need;
+
+	if (need <= *cap)
+		return 0;
+	if (!(grown = realloc(*p, c)))
+		return -ENOMEM;
+	*p = grown;
+	*cap = c;
+	return 0;
+}
+
+int bsi_strv_add(struct bsi_strv *l, char *s)
+{
+	if (!s || BSI_GROW(l->v, l->cap, l->n, 16) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	l->v[l->n++] = s;
+	return 0;
+}
+
+int bsi_strv_addn(struct bsi_strv *l, const char *s, size_t len)
+{
+	return bsi_strv_add(l, strndup(s, len));
+}
+
+int bsi_strv_contains(const struct bsi_strv *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void bsi_strv_sort(struct bsi_strv *l)
+{
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+}
+
+void bsi_strv_done(struct bsi_strv *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	*l = (struct bsi_strv){ 0 };
+}
+
+int bsi_strv_read_dir(struct bsi_strv *l, const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while (r >= 0 && (errno = 0, e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			r = bsi_strv_add(l, strdup(e->d_name));
+	if (r >= 0 && errno)
+		r = -errno;
+	closedir(d);
+	if (r >= 0)
+		bsi_strv_sort(l);
+	return r;
+}
+
 int bsi_read_full(int fd, void *buf, size_t len, size_t *got)
 {
 	size_t done = 0;

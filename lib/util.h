@@ -36,6 +36,9 @@ static inline void *bsi_steal_ptr(void *pp)
  */
 int bsi_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first);
 #define BSI_GROW(arr, cap, n, first) bsi_grow(&(arr), &(cap), (n), sizeof(*(arr)), (first))
+/* Room for need bytes in the buffer *pv of capacity *cap: at least doubled
+ * when it grows. 0, or -ENOMEM with the buffer and *cap unchanged. */
+int bsi_reserve(void *pv, size_t *cap, size_t need);
 
 /* The directory part of PATH ("." for a bare name, "/" for "/x"); malloc'd, NULL without memory. */
 static inline char *bsi_parent_dir(const char *path)
@@ -98,6 +101,22 @@ int bsi_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
  * and say when a symlink was refused. */
 int bsi_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t **buf, size_t *len,
 			  struct bs_error *err);
+
+/* A list of malloc()ed strings; bsi_strv_done frees them and the list. */
+struct bsi_strv {
+	char **v;
+	size_t n, cap;
+};
+/* Takes s (freed when the list cannot grow); 0 or -ENOMEM. */
+int bsi_strv_add(struct bsi_strv *l, char *s);
+/* Adds a copy of the len bytes at s. */
+int bsi_strv_addn(struct bsi_strv *l, const char *s, size_t len);
+int bsi_strv_contains(const struct bsi_strv *l, const char *s);
+void bsi_strv_sort(struct bsi_strv *l);
+void bsi_strv_done(struct bsi_strv *l);
+/* The names in directory path, but . and .., in byte order: 0 or -errno
+ * (the caller says what a missing directory means). */
+int bsi_strv_read_dir(struct bsi_strv *l, const char *path);
 
 /*
  * A directory stream over a duplicate of dirfd, so closedir() leaves dirfd
