@@ -400,13 +400,9 @@ int bs_pe_load(const char *path, struct bs_pe **ret, struct bs_error *err)
 	size_t got;
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = bsi_open_regular(path, 0, &st, err);
 	if (fd < 0)
-		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return bs_error_set(err, -EINVAL, path, "not a regular file");
+		return fd;
 	if ((uint64_t)st.st_size > PE_MAX_FILE_SIZE)
 		return bs_error_set(err, -EBADMSG, path, "PE image larger than 4 GiB");
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);

@@ -59,6 +59,17 @@ void *bsi_tree_arena_dup(struct bs_tree *tree, const void *data, size_t len)
 	return p;
 }
 
+/* The arena is the whole tree's: an inode set from another thread takes the tree's lock. */
+static void *arena_dup_locked(struct bs_tree *tree, const void *data, size_t len)
+{
+	void *copy;
+
+	pthread_mutex_lock(&tree->lock);
+	copy = bsi_tree_arena_dup(tree, data, len);
+	pthread_mutex_unlock(&tree->lock);
+	return copy;
+}
+
 int bsi_tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int r = memcmp(a, b, alen < blen ? alen : blen);
@@ -203,9 +214,7 @@ int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char 
 		return bs_error_set(err, -EEXIST, NULL, "duplicate name '%.*s'", (int)name_len, name);
 	if (BSI_GROW(dir->children, dir->children_cap, dir->n_children, 4) < 0)
 		return -ENOMEM;
-	pthread_mutex_lock(&tree->lock);
-	copy = bsi_tree_arena_dup(tree, name, name_len);
-	pthread_mutex_unlock(&tree->lock);
+	copy = arena_dup_locked(tree, name, name_len);
 	if (!copy)
 		return -ENOMEM;
 	d = dir->children;
@@ -325,9 +334,7 @@ int bs_tree_inode_set_content(struct bs_tree *tree, struct bs_tree_inode *inode,
 
 	if (!S_ISREG(inode->st.mode))
 		return bs_error_set(err, -EINVAL, NULL, "inline content on a non-regular file");
-	pthread_mutex_lock(&tree->lock);
-	copy = bsi_tree_arena_dup(tree, data, len);
-	pthread_mutex_unlock(&tree->lock);
+	copy = arena_dup_locked(tree, data, len);
 	if (!copy)
 		return -ENOMEM;
 	inode->content = copy;
@@ -354,9 +361,7 @@ int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
 
 	if (memchr(payload, 0, len))
 		return bs_error_set(err, -EINVAL, NULL, "payload contains a NUL byte");
-	pthread_mutex_lock(&tree->lock);
-	copy = bsi_tree_arena_dup(tree, payload, len);
-	pthread_mutex_unlock(&tree->lock);
+	copy = arena_dup_locked(tree, payload, len);
 	if (!copy)
 		return -ENOMEM;
 	inode->payload = copy;

@@ -135,6 +135,22 @@ int bsi_write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int bsi_open_regular(const char *path, int flags, struct stat *st, struct bs_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags), r;
+
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, st) < 0)
+		r = bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
+	else if (!S_ISREG(st->st_mode))
+		r = bs_error_set(err, -EINVAL, path, "not a regular file");
+	else
+		return fd;
+	close(fd);
+	return r;
+}
+
 static int read_fd(int fd, const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err)
 {
 	_cleanup_free_ uint8_t *data = NULL;

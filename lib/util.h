@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -124,6 +125,10 @@ int bsi_strv_read_dir(struct bsi_strv *l, const char *path);
  */
 #include <dirent.h>
 DIR *bsi_opendir_dup(int dirfd);
+
+/* path opened read-only (with flags), and *st: a descriptor, or -errno with
+ * err naming path ("not a regular file" -EINVAL for anything else). */
+int bsi_open_regular(const char *path, int flags, struct stat *st, struct bs_error *err);
 
 /* Reads and writes that retry on EINTR and short counts; 0 or -errno. */
 int bsi_read_full(int fd, void *buf, size_t len, size_t *got);
