@@ -20,6 +20,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "hex.h"
 #include "oci-internal.h"
 #include "util.h"
 
@@ -54,8 +55,7 @@ static int archive_name_ok(const char *name)
 {
 	if (!strcmp(name, "oci-layout") || !strcmp(name, "index.json"))
 		return 1;
-	return !strncmp(name, "blobs/sha256/", 13) && strlen(name) == 13 + 64 &&
-	       strspn(name + 13, "0123456789abcdef") == 64;
+	return !strncmp(name, "blobs/sha256/", 13) && bsi_hex_lower(name + 13, 64);
 }
 
 static int member_cmp(const void *a, const void *b);
@@ -92,6 +92,18 @@ static int open_packed(int fd, const char *file, struct archive **out, struct bs
 		return r;
 	}
 	*out = a;
+	return 0;
+}
+
+/* After the last header (ar): the members sorted by name, each name once. */
+static int members_end(struct bs_oci_image *img, struct archive *a, int ar, const char *file, struct bs_error *err)
+{
+	if (ar != ARCHIVE_EOF)
+		return bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
+	qsort(img->members, img->n_members, sizeof(*img->members), member_cmp);
+	for (size_t i = 1; i < img->n_members; i++)
+		if (!strcmp(img->members[i].name, img->members[i - 1].name))
+			return bs_error_set(err, -EBADMSG, file, "%s: duplicate entry", img->members[i].name);
 	return 0;
 }
 
@@ -193,12 +205,9 @@ static int unpack_archive(struct bs_oci_image *img, const char *file, struct arc
 		if ((r = unpack_member(img, file, a, e, name, err)) < 0)
 			return r;
 	}
-	if (ar != ARCHIVE_EOF)
-		return bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
-	qsort(img->members, img->n_members, sizeof(*img->members), member_cmp);
-	for (size_t i = 1; i < img->n_members; i++)
-		if (!strcmp(img->members[i].name, img->members[i - 1].name))
-			return bs_error_set(err, -EBADMSG, file, "%s: duplicate entry", img->members[i].name);
+	r = members_end(img, a, ar, file, err);
+	if (r < 0)
+		return r;
 	return (img->root = strdup(img->tmp.path)) ? 0 : -ENOMEM;
 }
 
@@ -288,13 +297,7 @@ static int index_archive(struct bs_oci_image *img, const char *file, struct arch
 		if (!img->members[img->n_members++].name)
 			return -ENOMEM;
 	}
-	if (ar != ARCHIVE_EOF)
-		return bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
-	qsort(img->members, img->n_members, sizeof(*img->members), member_cmp);
-	for (size_t i = 1; i < img->n_members; i++)
-		if (!strcmp(img->members[i].name, img->members[i - 1].name))
-			return bs_error_set(err, -EBADMSG, file, "%s: duplicate entry", img->members[i].name);
-	return 0;
+	return members_end(img, a, ar, file, err);
 }
 
 int oci_archive_open(struct bs_oci_image *img, const char *file, struct bs_error *err)

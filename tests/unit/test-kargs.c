@@ -14,20 +14,16 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <bootseal/kargs.h>
+#include "unit.h"
 
-static char root[64];
+#include <bootseal/kargs.h>
 
 static void put(const char *name, const char *text)
 {
-	char path[256];
-	FILE *f;
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/usr/lib/bootc/kargs.d/%s", root, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	snprintf(path, sizeof(path), "%s/usr/lib/bootc/kargs.d/%s", unit_dir, name);
+	unit_write_text(path, text);
 }
 
 static char *read_dir(const char *arch, int *r, struct bs_error *err)
@@ -35,29 +31,8 @@ static char *read_dir(const char *arch, int *r, struct bs_error *err)
 	char *c = NULL;
 
 	bs_error_clear(err);
-	*r = bs_kargs_read_dir(root, arch, &c, err);
+	*r = bs_kargs_read_dir(unit_dir, arch, &c, err);
 	return c;
-}
-
-static int setup(void **state)
-{
-	char cmd[160];
-
-	(void)state;
-	snprintf(root, sizeof(root), "/tmp/bootseal-kargs.XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/usr/lib/bootc/kargs.d", root);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 static void test_arch(void **state)
@@ -339,5 +314,5 @@ int main(void)
 		cmocka_unit_test(test_composefs_karg_bad),
 		cmocka_unit_test(test_no_composefs_from_image),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_dir_setup, unit_dir_teardown);
 }
