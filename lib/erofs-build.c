@@ -212,11 +212,9 @@ static int build(struct ew *w, struct bs_tree *tree)
 		if (S_ISDIR(n->mode))
 			n->nlink = (uint32_t)(2 + subdirs);
 		if (n->src) {
-			if (S_ISLNK(n->mode) && !n->link_len)
-				return ew_fail(w, n, -EINVAL, "symlink without a target");
-			if (n->content && n->src->content_len != n->size)
-				return ew_fail(w, n, -EINVAL, "inline content does not match the file size");
-			r = escape_xattrs(w, n);
+			r = ew_check_node(w, n);
+			if (r >= 0)
+				r = escape_xattrs(w, n);
 			if (r < 0)
 				return r;
 		}

@@ -58,6 +58,27 @@ void ew_align(struct ew *w, size_t align)
 	ew_pad(w, (size_t)(bsi_round_up(w->len, align) - w->len));
 }
 
+uint8_t *ew_write_super(struct ew *w, uint32_t cfs_version, uint32_t flags, uint64_t data_start)
+{
+	uint8_t *p = ew_reserve(w, EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block));
+
+	if (!p)
+		return NULL;
+	bsi_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
+	bsi_put_le32(p + CFS_HDR_VERSION_OFF, COMPOSEFS_HEADER_VERSION);
+	bsi_put_le32(p + CFS_HDR_FLAGS_OFF, flags);
+	bsi_put_le32(p + CFS_HDR_CFS_VERSION_OFF, cfs_version);
+	p += EROFS_SUPER_OFFSET;
+	bsi_put_le32(p + EROFS_SB_MAGIC_OFF, EROFS_SUPER_MAGIC_V1);
+	bsi_put_le32(p + EROFS_SB_FEATURE_COMPAT_OFF,
+		     EROFS_FEATURE_COMPAT_MTIME | EROFS_FEATURE_COMPAT_XATTR_FILTER);
+	p[EROFS_SB_BLKSZBITS_OFF] = EROFS_BLKSIZ_BITS;
+	bsi_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
+	bsi_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
+	bsi_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
+	return p;
+}
+
 size_t ew_xattr_entry_size(const struct ew_xattr *x)
 {
 	return (size_t)bsi_round_up(sizeof(struct erofs_xattr_entry) + x->key_len - x->skip + x->value_len, 4);
@@ -192,6 +213,15 @@ int ew_set_escaped_xattr(struct ew *w, struct ew_node *n, const struct bs_tree_x
 		len += strlen("overlay.");
 	}
 	return ew_set_xattr(w, n, key, len, x->value, x->value_len);
+}
+
+int ew_check_node(struct ew *w, const struct ew_node *n)
+{
+	if (S_ISLNK(n->mode) && !n->link_len)
+		return ew_fail(w, n, -EINVAL, "symlink without a target");
+	if (n->content && n->src->content_len != n->size)
+		return ew_fail(w, n, -EINVAL, "inline content does not match the file size");
+	return 0;
 }
 
 int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out)

@@ -154,11 +154,9 @@ int ew_build_v2(struct ew *w, struct bs_tree *tree)
 	for (uint32_t i = 0; i < w->n_nodes; i++) {
 		struct ew_node *n = &w->nodes[i];
 
-		if (S_ISLNK(n->mode) && !n->link_len)
-			return ew_fail(w, n, -EINVAL, "symlink without a target");
-		if (n->content && n->src->content_len != n->size)
-			return ew_fail(w, n, -EINVAL, "inline content does not match the file size");
-		r = v2_xattrs(w, i);
+		r = ew_check_node(w, n);
+		if (r >= 0)
+			r = v2_xattrs(w, i);
 		if (r < 0)
 			return r;
 	}
@@ -241,22 +239,7 @@ static int v2_place_inodes(struct ew *w)
 
 static int v2_write_superblock(struct ew *w, uint64_t data_start)
 {
-	uint8_t *p = ew_reserve(w, EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block));
-
-	if (!p)
-		return -ENOMEM;
-	bsi_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
-	bsi_put_le32(p + CFS_HDR_VERSION_OFF, COMPOSEFS_HEADER_VERSION);
-	bsi_put_le32(p + CFS_HDR_CFS_VERSION_OFF, 2);
-	p += EROFS_SUPER_OFFSET;
-	bsi_put_le32(p + EROFS_SB_MAGIC_OFF, EROFS_SUPER_MAGIC_V1);
-	bsi_put_le32(p + EROFS_SB_FEATURE_COMPAT_OFF,
-		     EROFS_FEATURE_COMPAT_MTIME | EROFS_FEATURE_COMPAT_XATTR_FILTER);
-	p[EROFS_SB_BLKSZBITS_OFF] = EROFS_BLKSIZ_BITS;
-	bsi_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
-	bsi_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
-	bsi_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
-	return 0;
+	return ew_write_super(w, 2, 0, data_start) ? 0 : -ENOMEM;
 }
 
 /* The inode's xattr body: the filter, references to shared ones, its own. */

@@ -250,13 +250,21 @@ size_t bs_fsverity_digest_size(const struct bs_fsverity_ctx *ctx)
 	return ctx->digest_size;
 }
 
+/* One data block: its hash goes into the tree. */
+static int add_data_block(struct bs_fsverity_ctx *ctx, const uint8_t *block)
+{
+	uint8_t hash[BS_FSVERITY_MAX_DIGEST_SIZE];
+	int r = hash_block(ctx, block, hash);
+
+	return r < 0 ? r : push_data_hash(ctx, hash);
+}
+
 int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len)
 {
 	if (!ctx || (!data && len))
 		return -EINVAL;
 	struct level *lv = &ctx->levels[0];
 	const uint8_t *p = data;
-	uint8_t hash[BS_FSVERITY_MAX_DIGEST_SIZE];
 	int r;
 
 	ctx->data_size += len;
@@ -270,20 +278,14 @@ int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len
 		len -= take;
 		if (lv->used < ctx->block_size)
 			return 0;
-		r = hash_block(ctx, lv->block, hash);
-		if (r < 0)
-			return r;
 		lv->used = 0;
-		r = push_data_hash(ctx, hash);
+		r = add_data_block(ctx, lv->block);
 		if (r < 0)
 			return r;
 	}
 	/* Whole blocks straight from the caller's buffer, no copy. */
 	while (len >= ctx->block_size) {
-		r = hash_block(ctx, p, hash);
-		if (r < 0)
-			return r;
-		r = push_data_hash(ctx, hash);
+		r = add_data_block(ctx, p);
 		if (r < 0)
 			return r;
 		p += ctx->block_size;
@@ -299,7 +301,6 @@ int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len
 static int root_hash(struct bs_fsverity_ctx *ctx, uint8_t *root)
 {
 	struct level *data = &ctx->levels[0];
-	uint8_t hash[BS_FSVERITY_MAX_DIGEST_SIZE];
 	int r;
 
 	/* An empty file has an all-zero root hash. */
@@ -309,11 +310,8 @@ static int root_hash(struct bs_fsverity_ctx *ctx, uint8_t *root)
 	}
 	if (data->used) {
 		memset(data->block + data->used, 0, ctx->block_size - data->used);
-		r = hash_block(ctx, data->block, hash);
-		if (r < 0)
-			return r;
 		data->used = 0;
-		r = push_data_hash(ctx, hash);
+		r = add_data_block(ctx, data->block);
 		if (r < 0)
 			return r;
 	}
