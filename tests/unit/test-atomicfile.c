@@ -137,14 +137,8 @@ static void not_a_regular_file(void **state)
 	assert_int_equal(entries(), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(appears_whole),
-		cmocka_unit_test(abort_leaves_nothing),
-		cmocka_unit_test(missing_directory),
-		cmocka_unit_test(not_a_regular_file),
-	};
-
-	return cmocka_run_group_tests(tests, unit_dir_setup, unit_dir_teardown);
-}
+UNIT_TESTS(unit_dir_setup, unit_dir_teardown,
+	cmocka_unit_test(appears_whole),
+	cmocka_unit_test(abort_leaves_nothing),
+	cmocka_unit_test(missing_directory),
+	cmocka_unit_test(not_a_regular_file))

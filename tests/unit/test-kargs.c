@@ -301,18 +301,13 @@ static void test_no_composefs_from_image(void **state)
 	put("01-a.toml", "kargs = [\"a\"]");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_arch),
-		cmocka_unit_test(test_files_in_order),
-		cmocka_unit_test(test_invalid),
-		cmocka_unit_test(test_append),
-		cmocka_unit_test(test_append_open_quote),
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_composefs_karg),
-		cmocka_unit_test(test_composefs_karg_bad),
-		cmocka_unit_test(test_no_composefs_from_image),
-	};
-	return cmocka_run_group_tests(tests, unit_dir_setup, unit_dir_teardown);
-}
+UNIT_TESTS(unit_dir_setup, unit_dir_teardown,
+	cmocka_unit_test(test_arch),
+	cmocka_unit_test(test_files_in_order),
+	cmocka_unit_test(test_invalid),
+	cmocka_unit_test(test_append),
+	cmocka_unit_test(test_append_open_quote),
+	cmocka_unit_test(test_size),
+	cmocka_unit_test(test_composefs_karg),
+	cmocka_unit_test(test_composefs_karg_bad),
+	cmocka_unit_test(test_no_composefs_from_image))

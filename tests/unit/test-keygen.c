@@ -320,16 +320,10 @@ static void signing_pair(void **state)
 	unlink(key);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(failed_exchange_keeps_old_set),
-		cmocka_unit_test(force_keeps_other_files),
-		cmocka_unit_test(failed_force_puts_old_keys_back),
-		cmocka_unit_test(force_does_not_replace_a_directory),
-		cmocka_unit_test(sbctl_layout),
-		cmocka_unit_test(signing_pair),
-	};
-
-	return cmocka_run_group_tests(tests, setup, unit_dir_teardown);
-}
+UNIT_TESTS(setup, unit_dir_teardown,
+	cmocka_unit_test(failed_exchange_keeps_old_set),
+	cmocka_unit_test(force_keeps_other_files),
+	cmocka_unit_test(failed_force_puts_old_keys_back),
+	cmocka_unit_test(force_does_not_replace_a_directory),
+	cmocka_unit_test(sbctl_layout),
+	cmocka_unit_test(signing_pair))

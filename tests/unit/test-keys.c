@@ -419,18 +419,12 @@ static void test_load_errors(void **state)
 	bs_cert_free(other_cert);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_types),
-		cmocka_unit_test(test_self_signed),
-		cmocka_unit_test(test_ecdsa),
-		cmocka_unit_test(test_dumpable),
-		cmocka_unit_test(test_dumpable_while_reading),
-		cmocka_unit_test(test_write_and_load),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_pkcs11_keeps_stderr),
-	};
-
-	return cmocka_run_group_tests(tests, unit_dir_setup, unit_dir_teardown);
-}
+UNIT_TESTS(unit_dir_setup, unit_dir_teardown,
+	cmocka_unit_test(test_types),
+	cmocka_unit_test(test_self_signed),
+	cmocka_unit_test(test_ecdsa),
+	cmocka_unit_test(test_dumpable),
+	cmocka_unit_test(test_dumpable_while_reading),
+	cmocka_unit_test(test_write_and_load),
+	cmocka_unit_test(test_load_errors),
+	cmocka_unit_test(test_pkcs11_keeps_stderr))

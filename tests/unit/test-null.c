@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/atomicfile.h>
 #include <bootseal/authenticode.h>
 #include <bootseal/bootc.h>
@@ -418,40 +420,34 @@ static void test_workqueue(void **state)
 	assert_int_equal(bs_workqueue_wait(NULL, NULL), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_atomicfile),
-		cmocka_unit_test(test_authenticode),
-		cmocka_unit_test(test_bootc),
-		cmocka_unit_test(test_composefs),
-		cmocka_unit_test(test_db),
-		cmocka_unit_test(test_deploy),
-		cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_dump),
-		cmocka_unit_test(test_efivar),
-		cmocka_unit_test(test_epoch),
-		cmocka_unit_test(test_erofs),
-		cmocka_unit_test(test_error),
-		cmocka_unit_test(test_fsverity),
-		cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_kargs),
-		cmocka_unit_test(test_keygen),
-		cmocka_unit_test(test_keys),
-		cmocka_unit_test(test_mount),
-		cmocka_unit_test(test_oci),
-		cmocka_unit_test(test_pcr),
-		cmocka_unit_test(test_pe),
-		cmocka_unit_test(test_repo),
-		cmocka_unit_test(test_rootfs),
-		cmocka_unit_test(test_seal),
-		cmocka_unit_test(test_selabel),
-		cmocka_unit_test(test_source),
-		cmocka_unit_test(test_store),
-		cmocka_unit_test(test_tree),
-		cmocka_unit_test(test_uki),
-		cmocka_unit_test(test_workqueue),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(test_atomicfile),
+	cmocka_unit_test(test_authenticode),
+	cmocka_unit_test(test_bootc),
+	cmocka_unit_test(test_composefs),
+	cmocka_unit_test(test_db),
+	cmocka_unit_test(test_deploy),
+	cmocka_unit_test(test_diff),
+	cmocka_unit_test(test_dump),
+	cmocka_unit_test(test_efivar),
+	cmocka_unit_test(test_epoch),
+	cmocka_unit_test(test_erofs),
+	cmocka_unit_test(test_error),
+	cmocka_unit_test(test_fsverity),
+	cmocka_unit_test(test_hex),
+	cmocka_unit_test(test_kargs),
+	cmocka_unit_test(test_keygen),
+	cmocka_unit_test(test_keys),
+	cmocka_unit_test(test_mount),
+	cmocka_unit_test(test_oci),
+	cmocka_unit_test(test_pcr),
+	cmocka_unit_test(test_pe),
+	cmocka_unit_test(test_repo),
+	cmocka_unit_test(test_rootfs),
+	cmocka_unit_test(test_seal),
+	cmocka_unit_test(test_selabel),
+	cmocka_unit_test(test_source),
+	cmocka_unit_test(test_store),
+	cmocka_unit_test(test_tree),
+	cmocka_unit_test(test_uki),
+	cmocka_unit_test(test_workqueue))

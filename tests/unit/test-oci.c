@@ -629,19 +629,13 @@ static void test_refs(void **state)
 	assert_int_equal(bs_oci_ref_parse("oci:x:", &r, NULL), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_refs),
-		cmocka_unit_test(test_whiteouts_and_parents),
-		cmocka_unit_test(test_files_and_links),
-		cmocka_unit_test(test_links_after_whiteout),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_capture),
-		cmocka_unit_test(test_write_round_trip),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_names_any_locale),
-	};
-
-	return cmocka_run_group_tests(tests, unit_dir_setup, unit_dir_teardown);
-}
+UNIT_TESTS(unit_dir_setup, unit_dir_teardown,
+	cmocka_unit_test(test_refs),
+	cmocka_unit_test(test_whiteouts_and_parents),
+	cmocka_unit_test(test_files_and_links),
+	cmocka_unit_test(test_links_after_whiteout),
+	cmocka_unit_test(test_hostile),
+	cmocka_unit_test(test_capture),
+	cmocka_unit_test(test_write_round_trip),
+	cmocka_unit_test(test_names),
+	cmocka_unit_test(test_names_any_locale))

@@ -150,11 +150,6 @@ static void meta_on_open(void **state)
 	bsi_rm_rf(top);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(meta_documents),
-		cmocka_unit_test(meta_on_open),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(meta_documents),
+	cmocka_unit_test(meta_on_open))

@@ -364,20 +364,15 @@ static void policy_too_slow(void **state)
 	restore_local();
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(last_match_wins),
-		cmocka_unit_test(regex_details),
-		cmocka_unit_test(aliases),
-		cmocka_unit_test(policy_errors),
-		cmocka_unit_test(policy_errors_like_composefs_rs),
-		cmocka_unit_test(rust_whitespace_and_paths),
-		cmocka_unit_test(utf8_empty_matches),
-		cmocka_unit_test(costly_pattern),
-		cmocka_unit_test(backtracking_policy),
-		cmocka_unit_test(policy_too_large_compiled),
-		cmocka_unit_test(policy_too_slow),
-	};
-	return cmocka_run_group_tests(tests, setup, unit_dir_teardown);
-}
+UNIT_TESTS(setup, unit_dir_teardown,
+	cmocka_unit_test(last_match_wins),
+	cmocka_unit_test(regex_details),
+	cmocka_unit_test(aliases),
+	cmocka_unit_test(policy_errors),
+	cmocka_unit_test(policy_errors_like_composefs_rs),
+	cmocka_unit_test(rust_whitespace_and_paths),
+	cmocka_unit_test(utf8_empty_matches),
+	cmocka_unit_test(costly_pattern),
+	cmocka_unit_test(backtracking_policy),
+	cmocka_unit_test(policy_too_large_compiled),
+	cmocka_unit_test(policy_too_slow))

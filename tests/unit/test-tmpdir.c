@@ -169,14 +169,8 @@ static void signal_removes_registered(void **state)
 	assert_true(exists("tmpfile"));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(base_from_environment),
-		cmocka_unit_test(private_and_removed),
-		cmocka_unit_test(abandoned_ones_go_live_ones_stay),
-		cmocka_unit_test(signal_removes_registered),
-	};
-
-	return cmocka_run_group_tests(tests, setup, unit_dir_teardown);
-}
+UNIT_TESTS(setup, unit_dir_teardown,
+	cmocka_unit_test(base_from_environment),
+	cmocka_unit_test(private_and_removed),
+	cmocka_unit_test(abandoned_ones_go_live_ones_stay),
+	cmocka_unit_test(signal_removes_registered))

@@ -318,15 +318,10 @@ static void test_kernel_release(void **state)
 	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_build),
-		cmocka_unit_test(test_build_bytes),
-		cmocka_unit_test(test_extra_sections),
-		cmocka_unit_test(test_stub_tail),
-		cmocka_unit_test(test_sbat_extra),
-		cmocka_unit_test(test_kernel_release),
-	};
-	return cmocka_run_group_tests(tests, setup, unit_dir_teardown);
-}
+UNIT_TESTS(setup, unit_dir_teardown,
+	cmocka_unit_test(test_build),
+	cmocka_unit_test(test_build_bytes),
+	cmocka_unit_test(test_extra_sections),
+	cmocka_unit_test(test_stub_tail),
+	cmocka_unit_test(test_sbat_extra),
+	cmocka_unit_test(test_kernel_release))

@@ -76,4 +76,12 @@ static inline char *unit_read_text(const char *path)
 	return text;
 }
 
+/* main(): the tests, one group with its fixtures (NULL for none). */
+#define UNIT_TESTS(setup, teardown, ...)                                        \
+	int main(void)                                                          \
+	{                                                                       \
+		const struct CMUnitTest tests[] = { __VA_ARGS__ };              \
+		return cmocka_run_group_tests(tests, setup, teardown);          \
+	}
+
 #endif
