@@ -17,6 +17,7 @@
 #include "unit.h"
 
 #include <bootseal/kargs.h>
+#include <bootseal/rootfs.h>
 
 static void put(const char *name, const char *text)
 {
@@ -26,12 +27,28 @@ static void put(const char *name, const char *text)
 	unit_write_text(path, text);
 }
 
+/* kargs.d read from the directory, and the same files read from a tree
+ * (the way seal reads an image's): both give one answer. */
 static char *read_dir(const char *arch, int *r, struct bs_error *err)
 {
-	char *c = NULL;
+	struct bs_rootfs_options opts = { .jobs = 1 };
+	struct bs_content_source src = { bs_rootfs_read_file, unit_dir };
+	struct bs_error tree_err = { 0 };
+	struct bs_tree *tree = NULL;
+	char *c = NULL, *t = NULL;
 
 	bs_error_clear(err);
 	*r = bs_kargs_read_dir(unit_dir, arch, &c, err);
+	assert_int_equal(bs_rootfs_read(unit_dir, &opts, &tree, NULL, NULL), 0);
+	assert_int_equal(bs_kargs_read_tree(tree, &src, arch, "image", &t, &tree_err), *r);
+	if (c)
+		assert_string_equal(t, c);
+	else
+		assert_null(t);
+	assert_string_equal(tree_err.message, err->message);
+	assert_true(!tree_err.code || strncmp(tree_err.path, "image: usr/lib/bootc/kargs.d/", 29) == 0);
+	free(t);
+	bs_tree_free(tree);
 	return c;
 }
 
