@@ -51,7 +51,7 @@ static int ukify(int argc, char **argv)
 	};
 	_cleanup_free_ char *kver = NULL, *cmdline = NULL, *vmlinuz = NULL, *initrd = NULL;
 	_cleanup_free_ char *kpath = NULL, *stub = NULL;
-	_cleanup_(bs_bootc_uki_kernel_clear) struct bs_bootc_uki_kernel found = { 0 };
+	struct bs_bootc_uki_kernel found;
 	const struct bs_uki_arch *arch = NULL;
 	const char *rootfs = NULL, *kernel_dir = NULL, *dumpfile = NULL, *extra[MAX_ARGS];
 	struct bs_tree *tree = NULL;
@@ -102,9 +102,9 @@ static int ukify(int argc, char **argv)
 		r = bs_bootc_uki_kernel(&(struct bs_bootc_root){ .dir = rootfs }, &found, &err);
 		if (r < 0)
 			return cli_report(cmd, &err, r);
-		kver = BS_STEAL(found.kver);
-		vmlinuz = BS_STEAL(found.linux_path);
-		initrd = BS_STEAL(found.initrd_path);
+		if (!(kver = strdup(found.kver)) || !(vmlinuz = strdup(found.linux_path)) ||
+		    !(initrd = strdup(found.initrd_path)))
+			return cli_report(cmd, NULL, -ENOMEM);
 	}
 	/* The kernel's architecture picks the kargs.d entries and the stub, so a
 	 * rootfs of another architecture works from the host; bootc, running
