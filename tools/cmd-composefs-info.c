@@ -118,6 +118,15 @@ static int objects(int n, char **paths, const char *basedir)
 	return BS_EXIT_OK;
 }
 
+/* Standard output full or closed: the environment's problem, said in the FILE: form. */
+static int output_error(int r)
+{
+	struct bs_error err = { 0 };
+
+	bs_error_set(&err, r, "standard output", "cannot write: %s", strerror(-r));
+	return cli_report(cmd, &err, r);
+}
+
 /* dump and ls: each image's tree as a dump file or a list of paths. */
 static int list(int n, char **paths, int dump)
 {
@@ -129,7 +138,7 @@ static int list(int n, char **paths, int dump)
 			return r;
 		r = dump ? bs_dump_write(tree, stdout) : bs_dump_list(tree, stdout);
 		if (r < 0)
-			return cli_fail(cmd, "cannot write output: %s", strerror(-r));
+			return output_error(r);
 	}
 	return BS_EXIT_OK;
 }
@@ -163,6 +172,6 @@ int cmd_composefs_info(int argc, char **argv)
 		return r;
 	r = run(argv[first], argc - first - 1, argv + first + 1, basedir);
 	if (r == BS_EXIT_OK && fflush(stdout) != 0)
-		return cli_fail(cmd, "cannot write output: %s", strerror(errno));
+		return output_error(-errno);
 	return r;
 }

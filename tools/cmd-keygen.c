@@ -108,7 +108,8 @@ static int create(struct bs_keygen_params *p, int json)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "dir", json_object_new_string(p->output_dir ? p->output_dir : "target/keys"));
-		json_object_object_add(o, "layout", json_object_new_string(p->layout == BS_KEYGEN_LAYOUT_SBCTL ? "sbctl" : "bootseal"));
+		json_object_object_add(o, "layout",
+				       json_object_new_string(p->layout == BS_KEYGEN_LAYOUT_SBCTL ? "sbctl" : "bootseal"));
 		cli_json_print(o);
 	}
 	return BS_EXIT_OK;

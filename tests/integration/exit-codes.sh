@@ -122,4 +122,12 @@ check_fails "2: oci flatten refuses gzip --level 12 before reading the image" 2 
 	"$BOOTSEAL" oci flatten --level 12 "oci:$work/none" "oci:$work/out"
 check_fails "2: mount without --digest or --from-cmdline" 2 "^bootseal: mount: expected --digest HEX or --from-cmdline" \
 	"$BOOTSEAL" mount "$work/repo" "$work/mnt"
+# A full standard output is the environment (3), said as FILE: problem.
+mkdir -p "$work/cfs-src" && seq 1 20000 >"$work/cfs-src/f"
+"$BOOTSEAL" mkcomposefs "$work/cfs-src" "$work/cfs.img"
+for action in dump objects; do
+	check_fails "3: composefs-info $action to a full standard output" 3 \
+		"^bootseal: composefs-info: standard output: cannot write: No space left on device\$" \
+		bash -c '"$0" composefs-info "$1" "$2" >/dev/full' "$BOOTSEAL" "$action" "$work/cfs.img"
+done
 finish
