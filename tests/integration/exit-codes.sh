@@ -106,4 +106,14 @@ else
 	check_fails "3: operation not permitted" 3 "Operation not permitted|Permission denied" \
 		"$BOOTSEAL" keygen --output-dir /sys/bootseal-test-keys
 fi
+# A subcommand's own errors name it; a missing or unknown one lists those there are.
+check_fails "2: ukify without a subcommand lists them" 2 \
+	"^bootseal: ukify: missing subcommand: build, inspect or genkey \(see --help\)$" "$BOOTSEAL" ukify
+check_fails "2: ukify with an unknown subcommand lists them" 2 \
+	"^bootseal: ukify: unknown subcommand 'frob': build, inspect or genkey" "$BOOTSEAL" ukify frob
+check_fails "2: ukify genkey names itself" 2 "^bootseal: ukify genkey: --secureboot-private-key and" \
+	"$BOOTSEAL" ukify genkey --secureboot-private-key "$work/gen.key"
+check_fails "2: ukify build: a bad --section before any file is read" 2 \
+	"^bootseal: ukify build: --section 'nocolon': expected NAME:TEXT" \
+	"$BOOTSEAL" ukify build --linux "$work/none" --output "$work/none.efi" --cmdline @"$work/none" --section nocolon
 finish
