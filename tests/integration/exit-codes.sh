@@ -116,4 +116,6 @@ check_fails "2: ukify genkey names itself" 2 "^bootseal: ukify genkey: --secureb
 check_fails "2: ukify build: a bad --section before any file is read" 2 \
 	"^bootseal: ukify build: --section 'nocolon': expected NAME:TEXT" \
 	"$BOOTSEAL" ukify build --linux "$work/none" --output "$work/none.efi" --cmdline @"$work/none" --section nocolon
+check_fails "2: ukify inspect names itself" 2 "^bootseal: ukify inspect: unknown --json 'loud' \(pretty, short or off\)$" \
+	"$BOOTSEAL" ukify inspect --json=loud "$stub"
 finish
