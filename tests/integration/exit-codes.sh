@@ -118,4 +118,8 @@ check_fails "2: ukify build: a bad --section before any file is read" 2 \
 	"$BOOTSEAL" ukify build --linux "$work/none" --output "$work/none.efi" --cmdline @"$work/none" --section nocolon
 check_fails "2: ukify inspect names itself" 2 "^bootseal: ukify inspect: unknown --json 'loud' \(pretty, short or off\)$" \
 	"$BOOTSEAL" ukify inspect --json=loud "$stub"
+check_fails "2: esl from-hash names itself" 2 "^bootseal: esl from-hash: --owner-guid is required" \
+	"$BOOTSEAL" esl from-hash --output "$work/h.esl" "$(printf '0%.0s' $(seq 64))"
+check_fails "2: esl list takes its options before the file" 2 "^bootseal: esl list: unrecognized option '--frob'" \
+	"$BOOTSEAL" esl list --frob "$work/keys/db.esl"
 finish

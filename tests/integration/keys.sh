@@ -176,7 +176,7 @@ put_le32() { # FILE OFFSET VALUE
 		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key 2>/dev/null
-check_fails "esl from-cert with a private key PEM" 2 "esl: PK.key: not an X.509 certificate \(PEM block is PRIVATE KEY\)" \
+check_fails "esl from-cert with a private key PEM" 2 "esl from-cert: PK.key: not an X.509 certificate \(PEM block is PRIVATE KEY\)" \
 	"$BOOTSEAL" esl from-cert --owner-guid "$G" -o notcert.esl PK.key
 check "esl from-cert with a key PEM leaves no output" test ! -e notcert.esl
 openssl genpkey -algorithm ed25519 -out ed.key 2>/dev/null
@@ -188,19 +188,19 @@ check_fails "auth sign refuses an Ed25519 key" 2 "auth: ed.key: cannot sign with
 	"$BOOTSEAL" auth sign --var db --key ed.key --cert ed.crt -o ed.auth db.esl
 check "no output from an Ed25519 key" test ! -e ed.efi -a ! -e ed.auth
 head -c 500 db.esl >trunc.esl
-check_fails "esl list: truncated list" 2 "esl: trunc.esl: signature list at offset 0 claims [0-9]+ bytes, 500 are left" \
+check_fails "esl list: truncated list" 2 "esl list: trunc.esl: signature list at offset 0 claims [0-9]+ bytes, 500 are left" \
 	"$BOOTSEAL" esl list trunc.esl
 head -c 20 db.esl >short.esl
-check_fails "esl list: truncated header" 2 "esl: short.esl: truncated signature list header" \
+check_fails "esl list: truncated header" 2 "esl list: short.esl: truncated signature list header" \
 	"$BOOTSEAL" esl list short.esl
 # SignatureSize one byte short: the entries no longer fill the list.
 cp db.esl sizes.esl
 put_le32 sizes.esl 24 $(($(od -An -tu4 -j24 -N4 db.esl) - 1))
-check_fails "esl list: list and signature sizes disagree" 2 "esl: sizes.esl: .*not a multiple of signature size" \
+check_fails "esl list: list and signature sizes disagree" 2 "esl list: sizes.esl: .*not a multiple of signature size" \
 	"$BOOTSEAL" esl list sizes.esl
 cp db.esl hdr.esl
 put_le32 hdr.esl 20 4294967295
-check_fails "esl list: header size 0xffffffff (32-bit wrap)" 2 "esl: hdr.esl: .*header size 4294967295 exceeds" \
+check_fails "esl list: header size 0xffffffff (32-bit wrap)" 2 "esl list: hdr.esl: .*header size 4294967295 exceeds" \
 	"$BOOTSEAL" esl list hdr.esl
 echo previous >keep.auth
 check_fails "auth sign: truncated esl" 2 "auth: trunc.esl: signature list at offset 0" \
