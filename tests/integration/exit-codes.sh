@@ -122,4 +122,9 @@ check_fails "2: esl from-hash names itself" 2 "^bootseal: esl from-hash: --owner
 	"$BOOTSEAL" esl from-hash --output "$work/h.esl" "$(printf '0%.0s' $(seq 64))"
 check_fails "2: esl list takes its options before the file" 2 "^bootseal: esl list: unrecognized option '--frob'" \
 	"$BOOTSEAL" esl list --frob "$work/keys/db.esl"
+check_fails "2: auth sign names itself" 2 "^bootseal: auth sign: invalid timestamp 'noon'" \
+	"$BOOTSEAL" auth sign --var db --key "$work/keys/KEK.key" --cert "$work/keys/KEK.crt" --timestamp noon \
+	--output "$work/noon.auth" "$work/keys/db.esl"
+check_fails "2: auth verify names itself" 2 "^bootseal: auth verify: --signer CERT is required" \
+	"$BOOTSEAL" auth verify "$work/keys/db.auth"
 finish
