@@ -98,28 +98,6 @@ int cli_run_subcommand(const char *parent, int argc, char **argv, int (*run)(int
 	return run(argc - 1, argv + 1);
 }
 
-int cli_run_subcommands(const char *parent, const char *usage, const struct bs_command *subs, int argc,
-			char **argv)
-{
-	char names[256] = "";
-	size_t n = 0, len = 0;
-
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(usage, stdout);
-		return BS_EXIT_OK;
-	}
-	for (; subs[n].name; n++)
-		if (argc >= 2 && strcmp(argv[1], subs[n].name) == 0)
-			return cli_run_subcommand(parent, argc, argv, subs[n].run);
-	/* "a, b or c" */
-	for (size_t i = 0; i < n && len < sizeof(names); i++)
-		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ",
-					subs[i].name);
-	if (argc < 2)
-		return cli_fail(parent, "missing subcommand: %s (see --help)", names);
-	return cli_fail(parent, "unknown subcommand '%s', expected %s (see --help)", argv[1], names);
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: bootseal COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");

@@ -33,13 +33,6 @@ void cli_warn_pin_value(const char *cmd, const char *key_spec);
  * "bootseal: [PARENT ]CMD: unrecognized option ...".
  */
 int cli_run_subcommand(const char *parent, int argc, char **argv, int (*run)(int argc, char **argv));
-/*
- * PARENT's dispatch: runs the subcommand argv[1] of subs (ending with a NULL
- * name) through cli_run_subcommand; -h/--help prints usage; a missing or
- * unknown subcommand is a one-line usage error that lists them.
- */
-int cli_run_subcommands(const char *parent, const char *usage, const struct bs_command *subs, int argc,
-			char **argv);
 /* Maps a negative errno from the library to an exit code. */
 int cli_exit_code(int r);
 

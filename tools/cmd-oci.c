@@ -10,6 +10,7 @@
 #include <bootseal/dump.h>
 #include <bootseal/oci.h>
 
+#include "cli-dispatch.h"
 #include "cli-io.h"
 #include "cli-options.h"
 #include "cli-util.h"
@@ -197,11 +198,11 @@ static int flatten(int argc, char **argv)
 
 int cmd_oci(int argc, char **argv)
 {
-	static const struct bs_command subs[] = {
-		{ "inspect", inspect, NULL },
-		{ "flatten", flatten, NULL },
-		{ NULL, NULL, NULL },
+	static const struct cli_subcommand subs[] = {
+		{ "inspect", inspect },
+		{ "flatten", flatten },
+		{ NULL, NULL },
 	};
 
-	return cli_run_subcommands("oci", usage, subs, argc, argv);
+	return cli_dispatch("oci", usage, subs, argc, argv);
 }
