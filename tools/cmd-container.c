@@ -133,7 +133,7 @@ static int ukify(int argc, char **argv)
 
 	if (chdir(rootfs) < 0)
 		return cli_fail(cmd, "%s: cannot enter: %s", rootfs, strerror(errno));
-	args[n++] = (char *)"build";
+	args[n++] = argv[0];
 	args[n++] = (char *)"--linux";
 	args[n++] = vmlinuz;
 	args[n++] = (char *)"--initrd";
@@ -156,7 +156,7 @@ static int ukify(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
-	r = cli_ukify_build((int)n, args);
+	r = cli_ukify_build(cmd, (int)n, args);
 	if (r == BS_EXIT_OK)
 		printf("%s\n", cmdline);
 	return r;
