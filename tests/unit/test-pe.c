@@ -34,15 +34,22 @@ static int parse(const uint8_t *p, size_t len, struct bs_error *err)
 	return r;
 }
 
-static void test_fixture_parses(void **state)
+/* The fixture, parsed. */
+static struct bs_pe *fixture_pe(void)
 {
 	uint8_t p[FX_SIZE];
 	struct bs_pe *pe = NULL;
-	struct bs_error err = { 0 };
+
+	fx_build(p);
+	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, NULL), 0);
+	return pe;
+}
+
+static void test_fixture_parses(void **state)
+{
+	struct bs_pe *pe = fixture_pe();
 
 	(void)state;
-	fx_build(p);
-	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
 	assert_int_equal(pe->machine, 0x8664);
 	assert_true(pe->pe32plus);
 	assert_int_equal(pe->subsystem, 10);
@@ -249,13 +256,10 @@ static void test_drop_trailing(void **state)
 
 static void test_header_room(void **state)
 {
-	uint8_t p[FX_SIZE];
-	struct bs_pe *pe = NULL;
+	struct bs_pe *pe = fixture_pe();
 	struct bs_error err = { 0 };
 
 	(void)state;
-	fx_build(p);
-	assert_int_equal(bs_pe_new(p, sizeof(p), "x.efi", &pe, &err), 0);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(bs_pe_add_section(pe, ".x", "x", 1, 0, 0x40000040, &err), 0);
 	bs_error_clear(&err);
