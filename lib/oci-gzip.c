@@ -147,7 +147,10 @@ static int compress_isal(struct gz_worker *w, struct gz_chunk *c)
 	}
 	if (!w->level_buf && !(w->level_buf = malloc(GZ_ISAL_LEVEL_BUF)))
 		return -ENOMEM;
+	/* 2.30's init leaves hist_bits (the window) as it finds it. */
+	memset(&z, 0, sizeof(z));
 	isal_deflate_stateless_init(&z);
+	z.hist_bits = 0;        /* the full 32 KiB */
 	z.level = 1;
 	z.level_buf = w->level_buf;
 	z.level_buf_size = GZ_ISAL_LEVEL_BUF;
