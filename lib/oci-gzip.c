@@ -21,7 +21,7 @@
  * Level 1, in a build with ISA-L, is igzip's level 1 instead: each chunk is
  * compressed from a fresh state and ended by a full flush, a non-final empty
  * stored block on a byte boundary, so no walk is needed. It is five times
- * libdeflate's level 2 plus the walk, and the layer about 20% bigger. Its
+ * libdeflate's level 2 plus the walk, and the layer about 10% bigger. Its
  * bytes, like libdeflate's, depend on the library's version only; igzip picks
  * its code by CPU, but every x86-64 variant since SSE4.2 (01, 02, 04) is one
  * source with the same match rules. Without ISA-L, level 1 is libdeflate's.
