@@ -28,6 +28,9 @@
  *
  * The caller fills one batch of chunks while the work queue compresses the
  * previous one, so reading and tarring the input overlaps compressing it.
+ * A tap (the diff_id's sha256) reads a batch's chunks in order as one more
+ * item of its job: batches run one after another, so it sees every byte in
+ * order, off the caller's thread.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -80,6 +83,8 @@ struct oci_gzip {
 	size_t jobs, batch;
 	oci_gzip_sink sink;
 	void *ctx;
+	oci_gzip_tap tap;
+	void *tap_ctx;
 	struct gz_batch batches[2];
 	struct gz_batch *filling, *busy;
 	struct gz_worker workers[GZ_BATCH_MAX];
@@ -170,11 +175,19 @@ static int compress_isal(struct gz_worker *w, struct gz_chunk *c)
 static int compress_chunk(void *arg, size_t worker, size_t item)
 {
 	struct oci_gzip *g = arg;
-	struct gz_chunk *c = &g->busy->chunks[item];
+	struct gz_chunk *c;
 	struct gz_worker *w = &g->workers[worker];
 	uint64_t start, end;
 	size_t n, cap;
 	int r;
+
+	/* Item 0 is the tap's, first as it is the longest. */
+	if (g->tap && item-- == 0) {
+		for (size_t i = 0; i < g->busy->n; i++)
+			g->tap(g->tap_ctx, g->busy->chunks[i].in, g->busy->chunks[i].in_len);
+		return 0;
+	}
+	c = &g->busy->chunks[item];
 
 #ifdef HAVE_ISAL
 	if (g->level == 1) {
@@ -249,6 +262,7 @@ static int collect(struct oci_gzip *g)
 static int dispatch(struct oci_gzip *g, size_t count)
 {
 	struct gz_batch *b = g->filling;
+	size_t items;
 	int r;
 
 	if ((r = collect(g)) < 0)
@@ -256,10 +270,11 @@ static int dispatch(struct oci_gzip *g, size_t count)
 	b->n = count;
 	g->busy = b;
 	g->filling = b == &g->batches[0] ? &g->batches[1] : &g->batches[0];
+	items = count + (g->tap ? 1 : 0);
 	/* One job: on the calling thread, nothing beside it. */
 	if (g->jobs == 1)
-		return (r = bs_workqueue_run(count, 1, compress_chunk, g, NULL)) < 0 ? r : emit(g, b);
-	return bs_workqueue_start(count, g->jobs, compress_chunk, g, &b->job);
+		return (r = bs_workqueue_run(items, 1, compress_chunk, g, NULL)) < 0 ? r : emit(g, b);
+	return bs_workqueue_start(items, g->jobs, compress_chunk, g, &b->job);
 }
 
 int oci_gzip_new(int level, size_t jobs, oci_gzip_sink sink, void *ctx, struct oci_gzip **out)
@@ -291,6 +306,12 @@ int oci_gzip_new(int level, size_t jobs, oci_gzip_sink sink, void *ctx, struct o
 	}
 	*out = g;
 	return 0;
+}
+
+void oci_gzip_set_tap(struct oci_gzip *g, oci_gzip_tap tap, void *ctx)
+{
+	g->tap = tap;
+	g->tap_ctx = ctx;
 }
 
 int oci_gzip_write(struct oci_gzip *g, const void *buf, size_t len)

@@ -127,6 +127,37 @@ static void sizes_contents_and_threads_level1(void **state)
 	sizes_contents_and_threads_at(1);
 }
 
+static void tap(void *ctx, const void *data, size_t len)
+{
+	assert_int_equal(sink(ctx, data, len), 0);
+}
+
+/* The tap sees the input, all of it and in order, whatever the thread count. */
+static void tap_sees_input_in_order(void **state)
+{
+	size_t len = (9 << 20) + 4321, piece = 10240 + 7;
+	uint8_t *in = make_input(len, 2);
+
+	(void)state;
+	for (size_t jobs = 1; jobs <= 5; jobs += 2) {
+		struct buf out = { 0 }, seen = { 0 };
+		struct oci_gzip *g;
+
+		assert_int_equal(oci_gzip_new(1, jobs, sink, &out, &g), 0);
+		oci_gzip_set_tap(g, tap, &seen);
+		for (size_t off = 0; off < len; off += piece)
+			assert_int_equal(oci_gzip_write(g, in + off, len - off < piece ? len - off : piece), 0);
+		assert_int_equal(oci_gzip_finish(g), 0);
+		oci_gzip_free(g);
+		assert_int_equal(seen.len, len);
+		assert_memory_equal(seen.data, in, len);
+		check_one_member(&out, in, len);
+		free(out.data);
+		free(seen.data);
+	}
+	free(in);
+}
+
 /* A sink that fails: the error comes back, from then on too, and nothing crashes. */
 static void sink_failure_sticks(void **state)
 {
@@ -153,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes_contents_and_threads),
 		cmocka_unit_test(sizes_contents_and_threads_level1),
+		cmocka_unit_test(tap_sees_input_in_order),
 		cmocka_unit_test(sink_failure_sticks),
 	};
 
