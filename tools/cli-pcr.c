@@ -9,6 +9,7 @@
 
 #include "cli-util.h"
 #include "cli-io.h"
+#include "cli-options.h"
 #include "cli-pcr.h"
 #include "cli.h"
 
@@ -42,6 +43,13 @@ int cli_pcr_option(const char *cmd, struct cli_pcr *p, int c, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+int cli_pcr_take(const char *cmd, const struct cli_option *option, const char *arg)
+{
+	int r = cli_pcr_option(cmd, option->dest, option->value, arg);
+
+	return r == 1 ? 0 : r ? r : BS_EXIT_BAD_INPUT;
 }
 
 #define MAX_PUBLIC_KEY (1u << 20)

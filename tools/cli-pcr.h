@@ -21,6 +21,12 @@ enum {
 	{ "pcr-public-key", required_argument, NULL, CLI_PCR_OPT_PUBLIC },     \
 	{ "pcr-banks", required_argument, NULL, CLI_PCR_OPT_BANKS },           \
 	{ "phases", required_argument, NULL, CLI_PCR_OPT_PHASES }
+/* The same as entries of a struct cli_option table (tools/cli-options.h). */
+#define CLI_PCR_TABLE(dest)                                                               \
+	{ "pcr-private-key", 0, CLI_CALL, (dest), CLI_PCR_OPT_PRIVATE, cli_pcr_take, 0 }, \
+	{ "pcr-public-key", 0, CLI_CALL, (dest), CLI_PCR_OPT_PUBLIC, cli_pcr_take, 0 },   \
+	{ "pcr-banks", 0, CLI_CALL, (dest), CLI_PCR_OPT_BANKS, cli_pcr_take, 0 },         \
+	{ "phases", 0, CLI_CALL, (dest), CLI_PCR_OPT_PHASES, cli_pcr_take, 0 }
 #define CLI_PCR_USAGE "[--pcr-private-key KEY [--pcr-public-key PEM] [--phases PATHS]]... [--pcr-banks LIST]"
 
 struct cli_pcr {
@@ -37,6 +43,8 @@ struct cli_pcr {
 
 /* 1 when c was one of CLI_PCR_OPTIONS (kept), 0 when not, else an exit code. */
 int cli_pcr_option(const char *cmd, struct cli_pcr *p, int c, const char *arg);
+struct cli_option;
+int cli_pcr_take(const char *cmd, const struct cli_option *option, const char *arg);
 /* Loads the keys and checks the groups; *uki is NULL without --pcr-private-key.
  * want_pcrpkey: fill .pcrpkey from the one key group (no --pcrpkey given). */
 int cli_pcr_load(const char *cmd, struct cli_pcr *p, int want_pcrpkey, const struct bs_uki_pcr **uki);
