@@ -28,7 +28,7 @@
 
 #include "oci-gzip.h"
 #include "oci-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)

@@ -118,7 +118,7 @@ static int takes_value(const struct cli_option *o)
 /* getopt's tables from ours: a short name is its own code, a long-only one LONG_ONLY_BASE + index. */
 static void build_tables(const struct cli_option *opts, struct option *longs, char *shorts, int stop)
 {
-	size_t n = 0, s = 0;
+	size_t n = 0, l = 0, s = 0;
 
 	if (stop)
 		shorts[s++] = '+';
@@ -126,8 +126,10 @@ static void build_tables(const struct cli_option *opts, struct option *longs, ch
 	for (; opts[n].name; n++) {
 		int has = takes_value(&opts[n]);
 
-		longs[n] = (struct option){ opts[n].name, has, NULL,
-					    opts[n].short_name ? opts[n].short_name : LONG_ONLY_BASE + (int)n };
+		/* A name "" is a short option only (ukify inspect's -j). */
+		if (opts[n].name[0])
+			longs[l++] = (struct option){ opts[n].name, has, NULL,
+						      opts[n].short_name ? opts[n].short_name : LONG_ONLY_BASE + (int)n };
 		if (opts[n].short_name) {
 			shorts[s++] = (char)opts[n].short_name;
 			if (has != no_argument)
@@ -136,8 +138,8 @@ static void build_tables(const struct cli_option *opts, struct option *longs, ch
 				shorts[s++] = ':';
 		}
 	}
-	longs[n++] = (struct option){ "help", no_argument, NULL, HELP_CODE };
-	longs[n] = (struct option){ 0 };
+	longs[l++] = (struct option){ "help", no_argument, NULL, HELP_CODE };
+	longs[l] = (struct option){ 0 };
 	shorts[s] = '\0';
 }
 
@@ -173,7 +175,9 @@ int cli_parse(const struct cli_command *c, int argc, char **argv, int *first)
 	if (n > MAX_OPTIONS)
 		return cli_fail(c->name, "internal error: %zu options, %d at most", n, MAX_OPTIONS);
 	build_tables(c->options, longs, shorts, c->stop_at_operand);
-	optind = 1;
+	/* 0, not 1: glibc then reads '+' again, for a second parse in one process
+	 * (container ukify, then its ukify build). */
+	optind = 0;
 	while ((code = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		if (code == 'h' || code == HELP_CODE) {
 			fputs(c->usage, stdout);

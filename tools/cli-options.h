@@ -28,7 +28,7 @@ enum cli_option_kind {
 };
 
 struct cli_option {
-	const char *name;        /* the long name, without "--" */
+	const char *name;        /* the long name, without "--"; "": a short option only */
 	int short_name;          /* 0: none */
 	enum cli_option_kind kind;
 	void *dest;

@@ -64,8 +64,8 @@ int cmd_container(int argc, char **argv);
 int cmd_pcr(int argc, char **argv);
 /* `container inspect` with argv[0] = "inspect". */
 int cli_container_inspect(int argc, char **argv);
-/* `ukify build` with argv[0] = "build"; shared with `container ukify`. */
-int cli_ukify_build(int argc, char **argv);
+/* `ukify build`, its errors under the name cmd; shared with `container ukify`. */
+int cli_ukify_build(const char *cmd, int argc, char **argv);
 /* `ukify inspect` and `ukify genkey`, argv[0] = the verb (tools/cmd-ukify-inspect.c, cmd-ukify.c). */
 int cli_ukify_inspect(int argc, char **argv);
 int cli_ukify_genkey(int argc, char **argv);

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <zlib.h>
 
 #include "oci-gzip.h"
@@ -179,14 +181,8 @@ static void sink_failure_sticks(void **state)
 	free(in);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sizes_contents_and_threads),
-		cmocka_unit_test(sizes_contents_and_threads_level1),
-		cmocka_unit_test(tap_sees_input_in_order),
-		cmocka_unit_test(sink_failure_sticks),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(sizes_contents_and_threads),
+	cmocka_unit_test(sizes_contents_and_threads_level1),
+	cmocka_unit_test(tap_sees_input_in_order),
+	cmocka_unit_test(sink_failure_sticks))
