@@ -106,6 +106,30 @@ else
 	check_fails "3: operation not permitted" 3 "Operation not permitted|Permission denied" \
 		"$BOOTSEAL" keygen --output-dir /sys/bootseal-test-keys
 fi
+# oci's subcommands parse their own options: errors name "oci SUB", and one
+# takes no option of the other.
+for sub in "oci inspect" "oci flatten"; do
+	# shellcheck disable=SC2086
+	check_fails "2: unknown option of $sub" 2 "^bootseal: $sub: unrecognized option '--frobnicate'\$" \
+		"$BOOTSEAL" $sub --frobnicate
+done
+check_fails "2: oci inspect takes no --zstd" 2 "^bootseal: oci inspect: unrecognized option '--zstd'\$" \
+	"$BOOTSEAL" oci inspect --zstd "oci:$work/none"
+check_fails "2: oci without a subcommand: one line" 2 "^bootseal: oci: missing subcommand: inspect or flatten" \
+	"$BOOTSEAL" oci
+check_fails "2: oci flatten refuses gzip --level 12 before reading the image" 2 \
+	"^bootseal: oci flatten: oci:$work/out: gzip level 12 is not 1\.\.9\$" \
+	"$BOOTSEAL" oci flatten --level 12 "oci:$work/none" "oci:$work/out"
+check_fails "2: mount without --digest or --from-cmdline" 2 "^bootseal: mount: expected --digest HEX or --from-cmdline" \
+	"$BOOTSEAL" mount "$work/repo" "$work/mnt"
+# A full standard output is the environment (3), said as FILE: problem.
+mkdir -p "$work/cfs-src" && seq 1 20000 >"$work/cfs-src/f"
+"$BOOTSEAL" mkcomposefs "$work/cfs-src" "$work/cfs.img"
+for action in dump objects; do
+	check_fails "3: composefs-info $action to a full standard output" 3 \
+		"^bootseal: composefs-info: standard output: cannot write: No space left on device\$" \
+		bash -c '"$0" composefs-info "$1" "$2" >/dev/full' "$BOOTSEAL" "$action" "$work/cfs.img"
+done
 # A subcommand's own errors name it; a missing or unknown one lists those there are.
 check_fails "2: ukify without a subcommand lists them" 2 \
 	"^bootseal: ukify: missing subcommand: build, inspect or genkey \(see --help\)$" "$BOOTSEAL" ukify
