@@ -151,4 +151,16 @@ check_fails "2: auth sign names itself" 2 "^bootseal: auth sign: invalid timesta
 	--output "$work/noon.auth" "$work/keys/db.esl"
 check_fails "2: auth verify names itself" 2 "^bootseal: auth verify: --signer CERT is required" \
 	"$BOOTSEAL" auth verify "$work/keys/db.auth"
+# container ukify checks the arguments it passes on to ukify build before it computes the digest.
+mkdir -p "$work/kd"
+cp "$stub" "$work/kd/vmlinuz"
+check_fails "2: container ukify: a bad ukify build option, before the digest" 2 \
+	"^bootseal: container ukify: unrecognized option '--frobnicate'" \
+	"$BOOTSEAL" container ukify --rootfs "$work/a" --kernel-dir "$work/kd" --write-dumpfile-to "$work/early.dump" \
+	-- --output "$work/early.efi" --frobnicate
+check "... no dump written" test ! -e "$work/early.dump"
+check_fails "2: container ukify: --output missing, before the digest" 2 \
+	"^bootseal: container ukify: --linux and --output are required" \
+	"$BOOTSEAL" container ukify --rootfs "$work/a" --kernel-dir "$work/kd" --write-dumpfile-to "$work/early.dump"
+check "... no dump written" test ! -e "$work/early.dump"
 finish
