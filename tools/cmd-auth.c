@@ -241,11 +241,7 @@ static int verify(int argc, char **argv)
 
 int cmd_auth(int argc, char **argv)
 {
-	static const struct cli_subcommand subs[] = {
-		{ "sign", sign },
-		{ "verify", verify },
-		{ NULL, NULL },
-	};
+	static const char usage[] = "usage: " SIGN_SYNOPSIS "       " VERIFY_SYNOPSIS KEY_NOTE;
 
-	return cli_dispatch("auth", "usage: " SIGN_SYNOPSIS "       " VERIFY_SYNOPSIS KEY_NOTE, subs, argc, argv);
+	return cli_dispatch("auth", usage, CLI_SUBCOMMANDS({ "sign", sign }, { "verify", verify }), argc, argv);
 }

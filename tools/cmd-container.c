@@ -195,18 +195,14 @@ static int ukify(int argc, char **argv)
 
 int cmd_container(int argc, char **argv)
 {
-	static const struct cli_subcommand subs[] = {
-		{ "ukify", ukify },
-		{ "inspect", cli_container_inspect },
-		/* bootc's spelling of the top-level command. */
-		{ "compute-composefs-digest", cmd_compute_composefs_digest },
-		{ NULL, NULL },
-	};
+	static const char usage[] = UKIFY_USAGE
+		"usage: bootseal container inspect [--rootfs DIR] [--json | --format humanreadable|json]\n"
+		"usage: bootseal container compute-composefs-digest [ARGS...]\n"
+		"       (bootseal compute-composefs-digest under bootc's name)\n";
 
-	return cli_dispatch("container",
-			    UKIFY_USAGE
-			    "usage: bootseal container inspect [--rootfs DIR] [--json | --format humanreadable|json]\n"
-			    "usage: bootseal container compute-composefs-digest [ARGS...]\n"
-			    "       (bootseal compute-composefs-digest under bootc's name)\n",
-			    subs, argc, argv);
+	/* compute-composefs-digest: bootc's spelling of the top-level command. */
+	return cli_dispatch("container", usage,
+			    CLI_SUBCOMMANDS({ "ukify", ukify }, { "inspect", cli_container_inspect },
+					    { "compute-composefs-digest", cmd_compute_composefs_digest }),
+			    argc, argv);
 }

@@ -226,13 +226,10 @@ static int list(int argc, char **argv)
 
 int cmd_esl(int argc, char **argv)
 {
-	static const struct cli_subcommand subs[] = {
-		{ "from-cert", from_cert },
-		{ "from-hash", from_hash },
-		{ "list", list },
-		{ NULL, NULL },
-	};
+	static const char usage[] =
+		"usage: " FROM_CERT_SYNOPSIS "       " FROM_HASH_SYNOPSIS "       " LIST_SYNOPSIS;
 
-	return cli_dispatch("esl", "usage: " FROM_CERT_SYNOPSIS "       " FROM_HASH_SYNOPSIS "       " LIST_SYNOPSIS,
-			    subs, argc, argv);
+	return cli_dispatch("esl", usage,
+			    CLI_SUBCOMMANDS({ "from-cert", from_cert }, { "from-hash", from_hash }, { "list", list }),
+			    argc, argv);
 }

@@ -375,12 +375,7 @@ int cli_ukify_genkey(int argc, char **argv)
 
 int cmd_ukify(int argc, char **argv)
 {
-	static const struct cli_subcommand subs[] = {
-		{ "build", build },
-		{ "inspect", cli_ukify_inspect },
-		{ "genkey", cli_ukify_genkey },
-		{ NULL, NULL },
-	};
-
-	return cli_dispatch("ukify", usage, subs, argc, argv);
+	return cli_dispatch("ukify", usage,
+			    CLI_SUBCOMMANDS({ "build", build }, { "inspect", cli_ukify_inspect }, { "genkey", cli_ukify_genkey }),
+			    argc, argv);
 }
