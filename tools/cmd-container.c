@@ -79,7 +79,7 @@ static int check_ukify(const struct ukify *u)
 static int find_kernel(struct ukify *u)
 {
 	_cleanup_(bs_bootc_uki_kernel_clear) struct bs_bootc_uki_kernel found = { 0 };
-	_cleanup_free_ char *kpath = NULL;
+	_cleanup_free_ char *kpath = NULL, *stub_path = NULL;
 	struct bs_error err = { 0 };
 	int r;
 
@@ -103,10 +103,10 @@ static int find_kernel(struct ukify *u)
 		return cli_report(cmd, &err, r);
 	if (!u->arch)
 		u->arch = bs_uki_arch_host();
-	free(BS_STEAL(kpath));
-	if (asprintf(&u->stub, BS_BOOTC_UKI_STUB, u->arch->efi) < 0 || asprintf(&kpath, "%s/%s", u->rootfs, u->stub) < 0)
+	if (asprintf(&u->stub, BS_BOOTC_UKI_STUB, u->arch->efi) < 0 ||
+	    asprintf(&stub_path, "%s/%s", u->rootfs, u->stub) < 0)
 		return cli_report(cmd, NULL, -ENOMEM);
-	u->own_stub = access(kpath, R_OK) == 0;
+	u->own_stub = access(stub_path, R_OK) == 0;
 	return 0;
 }
 
@@ -139,6 +139,8 @@ static int build_args(struct ukify *u, char *argv0, int n_extra, char **extra)
 	return cli_ukify_build_check(cmd, u->n_args, u->args);
 }
 
+static void tree_freep(struct bs_tree **t) { bs_tree_free(*t); }
+
 /* composefs=DIGEST of the rootfs after kargs.d's arguments and --karg's. */
 static int make_cmdline(struct ukify *u)
 {
@@ -146,14 +148,13 @@ static int make_cmdline(struct ukify *u)
 	uint8_t digest[BS_COMPOSEFS_DIGEST_SIZE];
 	char hex[2 * BS_COMPOSEFS_DIGEST_SIZE + 1];
 	struct bs_rootfs_options ropts = { 0 };
+	_cleanup_(tree_freep) struct bs_tree *tree = NULL;
 	struct bs_error err = { 0 };
-	struct bs_tree *tree = NULL;
 	int r = bs_composefs_dir_digest(u->rootfs, &ropts, 0, digest, u->dumpfile ? &tree : NULL, NULL, &err);
 
 	/* Before the chdir: a relative FILE is relative to where we were started, as for bootc. */
 	if (r >= 0 && u->dumpfile)
 		r = cli_write_dumpfile(tree, u->dumpfile, BS_DUMP_COMPOSEFS_RS, &err);
-	bs_tree_free(tree);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	bs_hex_encode(digest, sizeof(digest), hex);
