@@ -213,26 +213,16 @@ int bs_bootc_uki_kernel(const struct bs_bootc_root *root, struct bs_bootc_uki_ke
 		return r;
 	if (!found)
 		return bs_error_set(err, -ENOENT, root_name(root), "no kernel: no " MODULES "/*/vmlinuz");
-	if (asprintf(&out->linux_path, MODULES "/%s/vmlinuz", found) < 0 ||
-	    asprintf(&out->initrd_path, MODULES "/%s/initramfs.img", found) < 0 || !(out->kver = strdup(found))) {
-		bs_bootc_uki_kernel_clear(out);
-		return -ENOMEM;
-	}
+	if (strlen(found) >= sizeof(out->kver))
+		return bs_error_set(err, -EINVAL, root_name(root), "kernel version name too long");
+	snprintf(out->kver, sizeof(out->kver), "%s", found);
+	snprintf(out->linux_path, sizeof(out->linux_path), MODULES "/%s/vmlinuz", found);
+	snprintf(out->initrd_path, sizeof(out->initrd_path), MODULES "/%s/initramfs.img", found);
 	if (root_mode(root, out->initrd_path, 0) != S_IFREG) {
 		r = bs_error_set(err, -ENOENT, root_name(root), "no initramfs at %s", out->initrd_path);
-		bs_bootc_uki_kernel_clear(out);
+		*out = (struct bs_bootc_uki_kernel){ 0 };
 	}
 	return r;
-}
-
-void bs_bootc_uki_kernel_clear(struct bs_bootc_uki_kernel *kernel)
-{
-	if (!kernel)
-		return;
-	free(kernel->kver);
-	free(kernel->linux_path);
-	free(kernel->initrd_path);
-	*kernel = (struct bs_bootc_uki_kernel){ 0 };
 }
 
 /* The order bootc container ukify uses: kargs.d, then composefs=, then --karg. */

@@ -88,19 +88,15 @@ static int add_cert_der(struct bs_db *db, const uint8_t *der, size_t len, const 
 {
 	const uint8_t *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
-	X509 **n;
 
 	if (!x || p != der + len) {
 		X509_free(x);
 		return bs_error_set(err, -EBADMSG, path, "an X.509 entry is not one DER certificate");
 	}
-	n = realloc(db->certs, (db->n_certs + 1) * sizeof(*n));
-	if (!n) {
+	if (bsi_push(&db->certs, &db->n_certs, x) < 0) {
 		X509_free(x);
 		return -ENOMEM;
 	}
-	db->certs = n;
-	db->certs[db->n_certs++] = x;
 	return 0;
 }
 

@@ -659,10 +659,8 @@ out:
 	}
 	free(ps.links);
 	if (r < 0) {
-		if (r == -ENOMEM)
-			bs_error_set(err, r, name, "out of memory");
 		bs_tree_free(ps.tree);
-		return r;
+		return bsi_nomem(err, r, name);
 	}
 	*out = ps.tree;
 	return 0;

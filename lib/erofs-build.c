@@ -289,10 +289,8 @@ int bs_erofs_write(struct bs_tree *tree, const struct bs_erofs_options *opts, ui
 	free(w.nodes);
 	free(w.shared);
 	if (r < 0) {
-		if (r == -ENOMEM)
-			bs_error_set(err, r, NULL, "out of memory");
 		free(w.buf);
-		return r;
+		return bsi_nomem(err, r, NULL);
 	}
 	*data = w.buf;
 	*size = w.len;

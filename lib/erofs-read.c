@@ -499,10 +499,8 @@ int bs_erofs_read(const uint8_t *data, size_t size, const char *name, struct bs_
 	free(rd.vals);
 	free(rd.queue);
 	if (r < 0) {
-		if (r == -ENOMEM)
-			bs_error_set(err, r, name, "out of memory");
 		bs_tree_free(rd.tree);
-		return r;
+		return bsi_nomem(err, r, name);
 	}
 	*out = rd.tree;
 	return 0;

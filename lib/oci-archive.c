@@ -304,7 +304,7 @@ int oci_archive_open(struct bs_oci_image *img, const char *file, struct bs_error
 {
 	struct archive *a = archive_read_new();
 	struct stat st;
-	int r = 0, fd;
+	int r = 0, fd, plain;
 
 	if (!a)
 		return -ENOMEM;
@@ -320,23 +320,15 @@ int oci_archive_open(struct bs_oci_image *img, const char *file, struct bs_error
 		r = bs_error_set(err, -EINVAL, file, "not an OCI archive: %s", archive_error_string(a));
 		goto out;
 	}
-	/* The first header has been read to detect the format and filter. */
-	if (archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE) {
-		r = index_archive(img, file, a, err);
-		if (r >= 0 && !(img->root = strdup(file)))
-			r = -ENOMEM;
-		if (r >= 0) {
-			img->archive_fd = fd;
-			fd = -1;
-		}
-	} else {
-		r = unpack_archive(img, file, a, err);
-		if (r >= 0 && !(img->packed = strdup(file)))
-			r = -ENOMEM;
-		if (r >= 0) {
-			img->packed_fd = fd;
-			fd = -1;
-		}
+	/* The first header has been read to detect the format and filter: a
+	 * plain tar is read in place, a compressed one unpacked. */
+	plain = archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE;
+	r = plain ? index_archive(img, file, a, err) : unpack_archive(img, file, a, err);
+	if (r >= 0 && !(*(plain ? &img->root : &img->packed) = strdup(file)))
+		r = -ENOMEM;
+	if (r >= 0) {
+		*(plain ? &img->archive_fd : &img->packed_fd) = fd;
+		fd = -1;
 	}
 out:
 	if (fd >= 0)

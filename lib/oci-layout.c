@@ -319,6 +319,11 @@ static int select_manifest(struct bs_oci_image *img, const char *where, json_obj
 		chosen = m;
 	}
 	if (!chosen && tag) {
+		char full[PATH_MAX];
+
+		/* Named as a whole, so a user who gave a relative DIR sees which layout was read. */
+		if (where[0] != '/' && realpath(where, full) && strlen(full) + sizeof("/index.json") <= sizeof(path))
+			snprintf(path, sizeof(path), "%.*s/index.json", (int)(sizeof(path) - sizeof("/index.json")), full);
 		list_tags(manifests, tags, sizeof(tags));
 		return bs_error_set(err, -ENOENT, path, "no manifest tagged '%s'; %s%s", tag,
 				    tags[0] ? "the tags are " : "no manifest has a tag", tags);

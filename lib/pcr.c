@@ -103,14 +103,12 @@ static int phase_path_valid(const char *path)
 
 static int phases_add(struct bs_pcr_phases *ph, const char *path, size_t n)
 {
-	char **v = realloc(ph->paths, (ph->n + 1) * sizeof(*v));
+	char *copy = strndup(path, n);
 
-	if (!v)
+	if (!copy || bsi_push(&ph->paths, &ph->n, copy) < 0) {
+		free(copy);
 		return -ENOMEM;
-	ph->paths = v;
-	if (!(v[ph->n] = strndup(path, n)))
-		return -ENOMEM;
-	ph->n++;
+	}
 	return 0;
 }
 

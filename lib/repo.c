@@ -78,13 +78,14 @@ int bs_repo_verity_enable(int fd, enum bs_hash_alg alg)
 
 int bs_repo_verity_measure(int fd, enum bs_hash_alg *alg, uint8_t *digest, size_t *len)
 {
-	if (!alg || !digest || !len)
-		return -EINVAL;
-	struct {
+	/* struct fsverity_digest ends in a flexible array: the kernel writes the digest after it. */
+	union {
 		struct fsverity_digest d;
-		uint8_t buf[BS_FSVERITY_MAX_DIGEST_SIZE];
+		uint8_t bytes[sizeof(struct fsverity_digest) + BS_FSVERITY_MAX_DIGEST_SIZE];
 	} m = { .d.digest_size = BS_FSVERITY_MAX_DIGEST_SIZE };
 
+	if (!alg || !digest || !len)
+		return -EINVAL;
 	if (ioctl(fd, FS_IOC_MEASURE_VERITY, &m) < 0)
 		return -errno;
 	if (m.d.digest_size > BS_FSVERITY_MAX_DIGEST_SIZE)

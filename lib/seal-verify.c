@@ -82,20 +82,17 @@ struct hint_ctx {
 static int collect_hint(void *arg, const struct bs_diff *d)
 {
 	struct bs_seal_report *rep = arg;
-	char *line, **n;
+	char *line;
 
 	if (rep->n_hints >= MAX_HINTS)
 		return 1;
 	if (asprintf(&line, "%s: %s%s%s: %s -> %s", d->path, bs_diff_field_name(d->field), d->name ? " " : "",
 		     d->name ? d->name : "", d->a, d->b) < 0)
 		return -ENOMEM;
-	n = realloc(rep->hints, (rep->n_hints + 1) * sizeof(*n));
-	if (!n) {
+	if (bsi_push(&rep->hints, &rep->n_hints, line) < 0) {
 		free(line);
 		return -ENOMEM;
 	}
-	rep->hints = n;
-	rep->hints[rep->n_hints++] = line;
 	return 0;
 }
 
@@ -210,14 +207,12 @@ static int layer_entry(void *ctx, size_t layer, const char *path, unsigned type,
 	}
 	li = &ls->l[layer];
 	if (!hardlink && type == S_IFREG && is_uki_path(path)) {
-		char **u = realloc(li->ukis, (li->n_ukis + 1) * sizeof(*u));
+		char *copy = strdup(path);
 
-		if (!u)
+		if (!copy || bsi_push(&li->ukis, &li->n_ukis, copy) < 0) {
+			free(copy);
 			return -ENOMEM;
-		li->ukis = u;
-		if (!(u[li->n_ukis] = strdup(path)))
-			return -ENOMEM;
-		li->n_ukis++;
+		}
 		return 0;
 	}
 	if (!hardlink && type == S_IFDIR &&

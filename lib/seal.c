@@ -131,10 +131,8 @@ static int find_kernel(struct sealing *s)
 	struct bs_bootc_root root = { .tree = bs_source_tree(s->src), .name = s->o->src };
 	int r = bs_bootc_uki_kernel(&root, &s->kernel, s->err);
 
-	if (r >= 0 && strlen(s->kernel.kver) >= sizeof(s->res->kver))
-		r = bs_error_set(s->err, -EINVAL, s->o->src, "kernel version name too long");
 	if (r >= 0)
-		strcpy(s->res->kver, s->kernel.kver);
+		snprintf(s->res->kver, sizeof(s->res->kver), "%s", s->kernel.kver);
 	return r;
 }
 
@@ -331,7 +329,7 @@ static int build_uki(struct sealing *s)
 	params.linux_path = s->kernel.linux_path;
 	params.linux_data = kernel;
 	params.linux_len = kernel_len;
-	params.initrds = (const char *const *)&s->kernel.initrd_path;
+	params.initrds = (const char *const[]){ s->kernel.initrd_path };
 	params.initrd_data = &(struct bs_uki_blob){ initrd, initrd_len };
 	params.n_initrds = 1;
 	params.cmdline = s->res->cmdline;
@@ -539,7 +537,6 @@ out:
 	if (r < 0 && s.bootloader_before)
 		(void)write_in_place(&s, s.bootloader_path, s.bootloader_before, s.bootloader_before_len);
 	free(s.bootloader_before);
-	bs_bootc_uki_kernel_clear(&s.kernel);
 	free(s.uki);
 	bs_source_free(s.src);
 	if (r < 0) {

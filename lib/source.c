@@ -291,15 +291,13 @@ static int want_file(void *ctx, const char *path)
 			return 1;
 
 	if (boot) {
-		char **p = realloc(c->paths, (c->n + 1) * sizeof(*p));
-		if (!p || !(p[c->n] = strdup(path))) {
+		char *copy = strdup(path);
+
+		if (!copy || bsi_push(&c->paths, &c->n, copy) < 0) {
+			free(copy);
 			c->failed = 1;
-			if (p)
-				c->paths = p;
 			return 1;
 		}
-		c->paths = p;
-		c->n++;
 	}
 	/* bs_bootc_transform reads the BLS entries, as bootc does. */
 	return boot || strncmp(path, "etc/selinux/", 12) == 0 ||

@@ -26,6 +26,17 @@ int bsi_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first)
 	return 0;
 }
 
+int bsi_push(void *pv, size_t *n, void *item)
+{
+	void ***p = pv, **grown = reallocarray(*p, *n + 1, sizeof(void *));
+
+	if (!grown)
+		return -ENOMEM;
+	grown[(*n)++] = item;
+	*p = grown;
+	return 0;
+}
+
 int bsi_reserve(void *pv, size_t *cap, size_t need)
 {
 	void **p = pv, *grown;
@@ -133,6 +144,11 @@ int bsi_write_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int bsi_nomem(struct bs_error *err, int r, const char *path)
+{
+	return r == -ENOMEM ? bs_error_set(err, r, path, "out of memory") : r;
 }
 
 int bsi_open_regular(const char *path, int flags, struct stat *st, struct bs_error *err)

@@ -37,6 +37,9 @@ static inline void *bsi_steal_ptr(void *pp)
  */
 int bsi_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first);
 #define BSI_GROW(arr, cap, n, first) bsi_grow(&(arr), &(cap), (n), sizeof(*(arr)), (first))
+/* Appends the pointer item to the array *pv of *n pointers, grown by one:
+ * 0, or -ENOMEM with item still the caller's. */
+int bsi_push(void *pv, size_t *n, void *item);
 /* Room for need bytes in the buffer *pv of capacity *cap: at least doubled
  * when it grows. 0, or -ENOMEM with the buffer and *cap unchanged. */
 int bsi_reserve(void *pv, size_t *cap, size_t need);
@@ -125,6 +128,9 @@ int bsi_strv_read_dir(struct bsi_strv *l, const char *path);
  */
 #include <dirent.h>
 DIR *bsi_opendir_dup(int dirfd);
+
+/* r, naming -ENOMEM "out of memory" in err when nothing else is there. */
+int bsi_nomem(struct bs_error *err, int r, const char *path);
 
 /* path opened read-only (with flags), and *st: a descriptor, or -errno with
  * err naming path ("not a regular file" -EINVAL for anything else). */

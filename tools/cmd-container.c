@@ -78,7 +78,7 @@ static int check_ukify(const struct ukify *u)
  * PE header: the host's. */
 static int find_kernel(struct ukify *u)
 {
-	_cleanup_(bs_bootc_uki_kernel_clear) struct bs_bootc_uki_kernel found = { 0 };
+	struct bs_bootc_uki_kernel found;
 	_cleanup_free_ char *kpath = NULL, *stub_path = NULL;
 	struct bs_error err = { 0 };
 	int r;
@@ -93,9 +93,9 @@ static int find_kernel(struct ukify *u)
 	} else {
 		if ((r = bs_bootc_uki_kernel(&(struct bs_bootc_root){ .dir = u->rootfs }, &found, &err)) < 0)
 			return cli_report(cmd, &err, r);
-		u->kver = BS_STEAL(found.kver);
-		u->vmlinuz = BS_STEAL(found.linux_path);
-		u->initrd = BS_STEAL(found.initrd_path);
+		if (!(u->kver = strdup(found.kver)) || !(u->vmlinuz = strdup(found.linux_path)) ||
+		    !(u->initrd = strdup(found.initrd_path)))
+			return cli_report(cmd, NULL, -ENOMEM);
 	}
 	if (asprintf(&kpath, "%s/%s", u->vmlinuz[0] == '/' ? "" : u->rootfs, u->vmlinuz) < 0)
 		return cli_report(cmd, NULL, -ENOMEM);

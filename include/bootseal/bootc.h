@@ -76,13 +76,12 @@ struct bs_bootc_root {
 #define BS_BOOTC_UKI_STUB "usr/lib/systemd/boot/efi/linux%s.efi.stub"
 
 struct bs_bootc_uki_kernel {
-	char *kver;
-	char *linux_path;       /* usr/lib/modules/KVER/vmlinuz, relative to the root */
-	char *initrd_path;      /* usr/lib/modules/KVER/initramfs.img */
+	char kver[256];         /* a file name: at most NAME_MAX bytes */
+	char linux_path[320];   /* usr/lib/modules/KVER/vmlinuz, relative to the root */
+	char initrd_path[320];  /* usr/lib/modules/KVER/initramfs.img */
 };
 BS_EXPORT int bs_bootc_uki_kernel(const struct bs_bootc_root *root, struct bs_bootc_uki_kernel *kernel,
 			          struct bs_error *err);
-BS_EXPORT void bs_bootc_uki_kernel_clear(struct bs_bootc_uki_kernel *kernel);
 
 struct bs_uki_arch;
 

@@ -245,7 +245,9 @@ python3 "$mkimage" no-diff-ids no-diff-ids
 check "a config without diff_ids still flattens (they are computed)" $B oci flatten oci:no-diff-ids oci:d-no-diff-ids
 python3 "$mkimage" good good
 check "a good hand-made image flattens" $B oci flatten oci:good oci:d-good
-check_fails "missing tag" 2 "no manifest tagged 'nope'" $B oci flatten oci:good:nope oci:d-nope
+check_fails "missing tag: the layout's whole path and the tags there are" 2 \
+	"^bootseal: oci flatten: $(pwd -P)/good/index\\.json: no manifest tagged 'nope'; the tags are " \
+	$B oci flatten oci:good:nope oci:d-nope
 check_fails "not a layout" 2 "not an OCI image layout" $B oci inspect oci:$work/b
 check_fails "dir: is not an image" 2 "a dir: reference is a root filesystem" $B oci inspect dir:$work/b
 mkdir notimage && touch notimage/x

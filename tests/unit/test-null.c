@@ -81,7 +81,6 @@ static void test_bootc(void **state)
 	bs_bootc_kernel_clear(NULL);
 	assert_int_equal(bs_bootc_uki_kernel(NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_bootc_uki_cmdline(NULL, NULL, NULL, NULL), -EINVAL);
-	bs_bootc_uki_kernel_clear(NULL);
 }
 
 static void test_composefs(void **state)
