@@ -92,10 +92,21 @@ int cli_run_subcommand(const char *parent, int argc, char **argv, int (*run)(int
 {
 	/* getopt names argv[0]; one command runs per process. */
 	static char prog[128];
+	const char *name = prog + sizeof("bootseal: ") - 1;
+	struct bs_error err = { 0 };
+	int r, e;
 
 	snprintf(prog, sizeof(prog), "bootseal: %s%s%s", parent ? parent : "", parent ? " " : "", argv[1]);
 	argv[1] = prog;
-	return run(argc - 1, argv + 1);
+	r = run(argc - 1, argv + 1);
+	/* What a command printed is its answer: a standard output that is full
+	 * or closed fails it, said once (by the innermost subcommand). */
+	e = fflush(stdout) != 0 ? errno : ferror(stdout) ? EIO : 0;
+	if (r != BS_EXIT_OK || !e)
+		return r;
+	clearerr(stdout);
+	bs_error_set(&err, -e, "standard output", "cannot write: %s", strerror(e));
+	return cli_report(name, &err, -e);
 }
 
 static void usage(FILE *out)

@@ -19,5 +19,7 @@ struct cli_subcommand {
  */
 int cli_dispatch(const char *parent, const char *usage, const struct cli_subcommand *subs, int argc,
 		 char **argv);
+/* The subs of cli_dispatch, NULL name added: CLI_SUBCOMMANDS({ "list", list }, { "show", show }). */
+#define CLI_SUBCOMMANDS(...) ((const struct cli_subcommand[]){ __VA_ARGS__, { NULL, NULL } })
 
 #endif

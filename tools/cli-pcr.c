@@ -13,6 +13,15 @@
 #include "cli-pcr.h"
 #include "cli.h"
 
+/* One more of a flag given once per key group. */
+static int push(const char *cmd, const char *flag, const char **list, size_t *n, const char *arg)
+{
+	if (*n == CLI_PCR_MAX)
+		return cli_fail(cmd, "too many --%s", flag);
+	list[(*n)++] = arg;
+	return 0;
+}
+
 int cli_pcr_take(const char *cmd, const struct cli_option *option, const char *arg)
 {
 	struct cli_pcr *p = option->dest;
@@ -22,20 +31,11 @@ int cli_pcr_take(const char *cmd, const struct cli_option *option, const char *a
 
 	switch (option->value) {
 	case CLI_PCR_OPT_PRIVATE:
-		if (p->n_private == CLI_PCR_MAX)
-			return cli_fail(cmd, "too many --pcr-private-key");
-		p->private_keys[p->n_private++] = arg;
-		return 0;
+		return push(cmd, option->name, p->private_keys, &p->n_private, arg);
 	case CLI_PCR_OPT_PUBLIC:
-		if (p->n_public == CLI_PCR_MAX)
-			return cli_fail(cmd, "too many --pcr-public-key");
-		p->public_keys[p->n_public++] = arg;
-		return 0;
+		return push(cmd, option->name, p->public_keys, &p->n_public, arg);
 	case CLI_PCR_OPT_PHASES:
-		if (p->n_phases == CLI_PCR_MAX)
-			return cli_fail(cmd, "too many --phases");
-		p->phases[p->n_phases++] = arg;
-		return 0;
+		return push(cmd, option->name, p->phases, &p->n_phases, arg);
 	case CLI_PCR_OPT_BANKS:
 		if ((r = bs_pcr_banks_parse(arg, &banks, &err)) < 0)
 			return cli_report(cmd, &err, r);

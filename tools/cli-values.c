@@ -14,6 +14,16 @@ int cli_take_hash_alg(const char *cmd, const struct cli_option *o, const char *v
 	return 0;
 }
 
+int cli_take_guid(const char *cmd, const struct cli_option *o, const char *value)
+{
+	struct cli_guid *g = o->dest;
+
+	if (bs_efivar_guid_parse(value, &g->guid) < 0)
+		return cli_fail(cmd, "invalid GUID '%s'", value);
+	g->given = 1;
+	return 0;
+}
+
 int cli_fsverity_hex(enum bs_hash_alg alg, const void *data, size_t len, char *hex)
 {
 	const struct bs_fsverity_params params = { .hash_alg = alg };

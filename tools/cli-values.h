@@ -8,12 +8,20 @@
 
 #include <stddef.h>
 
+#include <bootseal/efivar.h>
 #include <bootseal/fsverity.h>
 
 #include "cli-options.h"
 
 /* --hash / --hash-alg sha256|sha512 into the enum bs_hash_alg at o->dest. */
 int cli_take_hash_alg(const char *cmd, const struct cli_option *o, const char *value);
+
+/* --owner-guid GUID into the struct cli_guid at o->dest. */
+struct cli_guid {
+	struct bs_efi_guid guid;
+	int given;
+};
+int cli_take_guid(const char *cmd, const struct cli_option *o, const char *value);
 
 /* The fs-verity digest (4 KiB blocks, no salt) of len bytes as hex: 0 or a negative errno. */
 int cli_fsverity_hex(enum bs_hash_alg alg, const void *data, size_t len, char *hex);

@@ -66,6 +66,8 @@ int cmd_pcr(int argc, char **argv);
 int cli_container_inspect(int argc, char **argv);
 /* `ukify build`, its errors under the name cmd; shared with `container ukify`. */
 int cli_ukify_build(const char *cmd, int argc, char **argv);
+/* Its options read and checked, nothing built: CLI_PROCEED, or the exit code (after --help too). */
+int cli_ukify_build_check(const char *cmd, int argc, char **argv);
 /* `ukify inspect` and `ukify genkey`, argv[0] = the verb (tools/cmd-ukify-inspect.c, cmd-ukify.c). */
 int cli_ukify_inspect(int argc, char **argv);
 int cli_ukify_genkey(int argc, char **argv);

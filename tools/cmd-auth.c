@@ -20,6 +20,7 @@
 #include "cli-io.h"
 #include "cli-options.h"
 #include "cli-util.h"
+#include "cli-values.h"
 #include "cli.h"
 
 #define MAX_AUTH_SIZE (64u << 20)
@@ -41,20 +42,10 @@ static void esl_freep(struct bs_efivar_esl **e) { bs_efivar_esl_free(*e); }
 /* What `auth sign` is asked for. */
 struct sign_args {
 	struct bs_efivar_update u;
-	struct bs_efi_guid owner;
-	int have_owner, append;
+	struct cli_guid owner;
+	int append;
 	const char *key_spec, *cert_spec, *output, *timestamp;
 };
-
-static int take_owner(const char *cmd, const struct cli_option *o, const char *value)
-{
-	struct sign_args *a = o->dest;
-
-	if (bs_efivar_guid_parse(value, &a->owner) < 0)
-		return cli_fail(cmd, "invalid GUID '%s'", value);
-	a->have_owner = 1;
-	return 0;
-}
 
 /* The variable's vendor and the update's time, from the options alone. */
 static int sign_header(const char *cmd, struct sign_args *a)
@@ -65,10 +56,10 @@ static int sign_header(const char *cmd, struct sign_args *a)
 		return cli_fail(cmd, "--var, --key, --cert and --output are required (see --help)");
 	a->u.attributes = a->append ? BS_EFIVAR_ATTRS_APPEND : BS_EFIVAR_ATTRS_REPLACE;
 	if (bs_efivar_vendor_for_name(a->u.name, &a->u.vendor) < 0) {
-		if (!a->have_owner)
+		if (!a->owner.given)
 			return cli_fail(cmd, "variable '%s' is not PK, KEK, db or dbx: give its vendor GUID with --owner-guid",
 					a->u.name);
-		a->u.vendor = a->owner;
+		a->u.vendor = a->owner.guid;
 	}
 	if (a->timestamp) {
 		if (bs_efivar_time_parse(a->timestamp, &a->u.time) < 0)
@@ -110,7 +101,7 @@ static int sign(int argc, char **argv)
 	struct sign_args a = { 0 };
 	const struct cli_option options[] = {
 		{ "var", 'v', CLI_STRING, &a.u.name },
-		{ "owner-guid", 'g', CLI_CALL, &a, 0, take_owner },
+		{ "owner-guid", 'g', CLI_CALL, &a.owner, 0, cli_take_guid },
 		{ "key", 'k', CLI_STRING, &a.key_spec },
 		{ "cert", 'c', CLI_STRING, &a.cert_spec },
 		{ "append", 'a', CLI_SET, &a.append, 1 },
@@ -250,11 +241,7 @@ static int verify(int argc, char **argv)
 
 int cmd_auth(int argc, char **argv)
 {
-	static const struct cli_subcommand subs[] = {
-		{ "sign", sign },
-		{ "verify", verify },
-		{ NULL, NULL },
-	};
+	static const char usage[] = "usage: " SIGN_SYNOPSIS "       " VERIFY_SYNOPSIS KEY_NOTE;
 
-	return cli_dispatch("auth", "usage: " SIGN_SYNOPSIS "       " VERIFY_SYNOPSIS KEY_NOTE, subs, argc, argv);
+	return cli_dispatch("auth", usage, CLI_SUBCOMMANDS({ "sign", sign }, { "verify", verify }), argc, argv);
 }

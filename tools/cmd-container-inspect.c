@@ -6,7 +6,6 @@
  * keys are bootc 534c76ea's (status.rs container_inspect, spec.rs
  * ContainerInspect).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +17,16 @@
 #include <bootseal/uki.h>
 
 #include "cli-io.h"
+#include "cli-options.h"
+#include "cli-util.h"
 #include "cli.h"
 
 static const char cmd[] = "container inspect";
 
-static void help(void)
-{
-	printf("usage: bootseal container inspect [--rootfs DIR] [--json | --format humanreadable|json]\n"
-	       "Prints the kernel arguments of DIR's usr/lib/bootc/kargs.d and its kernel (version,\n"
-	       "and whether it is a UKI), as `bootc container inspect` does. DIR defaults to /.\n");
-}
+static const char usage[] =
+	"usage: bootseal container inspect [--rootfs DIR] [--json | --format humanreadable|json]\n"
+	"Prints the kernel arguments of DIR's usr/lib/bootc/kargs.d and its kernel (version,\n"
+	"and whether it is a UKI), as `bootc container inspect` does. DIR defaults to /.\n";
 
 static json_object *inspect_json(const char *cmdline, const struct bs_bootc_kernel *k)
 {
@@ -63,51 +62,39 @@ static void print_human(const char *cmdline, const struct bs_bootc_kernel *k)
 	puts(any ? "" : "<none>");
 }
 
+static void kernel_clearp(struct bs_bootc_kernel *k) { bs_bootc_kernel_clear(k); }
+
 int cli_container_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "rootfs", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct bs_bootc_kernel kernel = { 0 };
-	char *cmdline = NULL;
+	_cleanup_(kernel_clearp) struct bs_bootc_kernel kernel = { 0 };
+	_cleanup_free_ char *cmdline = NULL;
 	const char *rootfs = "/", *format = NULL;
+	int json = 0, first, r;
+	const struct cli_option options[] = {
+		{ "rootfs", 0, CLI_STRING, &rootfs },
+		CLI_OPTION_JSON(&json),
+		{ "format", 0, CLI_STRING, &format },
+		CLI_OPTION_END,
+	};
+	const struct cli_command command = { cmd, usage, options, 0, 0, "" };
 	struct bs_error err = { 0 };
-	int json = 0, c, r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': rootfs = optarg; break;
-		case 'J': json = 1; break;
-		case 'f': format = optarg; break;
-		case 'h':
-			help();
-			return BS_EXIT_OK;
-		default:
-			return BS_EXIT_BAD_INPUT;
-		}
-	}
-	if (optind < argc)
-		return cli_fail(cmd, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
 	if (format && json)
 		return cli_fail(cmd, "--json and --format cannot be used together");
 	if (format && strcmp(format, "json") == 0)
 		json = 1;
 	else if (format && strcmp(format, "humanreadable") != 0)
 		return cli_fail(cmd, "unsupported format '%s' (humanreadable or json)", format);
-
 	r = bs_kargs_read_dir(rootfs, bs_uki_arch_host()->rust, &cmdline, &err);
 	if (r >= 0)
 		r = bs_bootc_find_kernel(rootfs, &kernel, &err);
-	if (r >= 0 && json)
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	if (json)
 		cli_json_print(inspect_json(cmdline, &kernel));
-	else if (r >= 0)
+	else
 		print_human(cmdline, &kernel);
-	free(cmdline);
-	bs_bootc_kernel_clear(&kernel);
-	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
+	return BS_EXIT_OK;
 }

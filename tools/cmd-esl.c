@@ -19,6 +19,7 @@
 #include "cli-io.h"
 #include "cli-options.h"
 #include "cli-util.h"
+#include "cli-values.h"
 #include "cli.h"
 
 /* Signature lists are variable contents; firmware variable stores are far smaller. */
@@ -32,20 +33,9 @@ static void buf_releasep(struct bs_efivar_buf *b) { bs_efivar_buf_release(b); }
 
 /* from-cert's and from-hash's options. */
 struct build {
-	struct bs_efi_guid owner;
-	int have_owner;
+	struct cli_guid owner;
 	const char *output;
 };
-
-static int take_owner(const char *cmd, const struct cli_option *o, const char *value)
-{
-	struct build *b = o->dest;
-
-	if (bs_efivar_guid_parse(value, &b->owner) < 0)
-		return cli_fail(cmd, "invalid GUID '%s'", value);
-	b->have_owner = 1;
-	return 0;
-}
 
 /*
  * The options of from-cert and from-hash. An owner may default to the zero
@@ -55,7 +45,7 @@ static int parse_build(const struct cli_command *sub, int owner_required, int ar
 		       int *first)
 {
 	const struct cli_option options[] = {
-		{ "owner-guid", 'g', CLI_CALL, b, 0, take_owner },
+		{ "owner-guid", 'g', CLI_CALL, &b->owner, 0, cli_take_guid },
 		{ "output", 'o', CLI_STRING, &b->output },
 		CLI_OPTION_END,
 	};
@@ -66,7 +56,7 @@ static int parse_build(const struct cli_command *sub, int owner_required, int ar
 	command.options = options;
 	if ((r = cli_parse(&command, argc, argv, first)) != CLI_PROCEED)
 		return r;
-	if (owner_required && !b->have_owner)
+	if (owner_required && !b->owner.given)
 		return cli_fail(cmd, "--owner-guid is required (see --help)");
 	if (!b->output)
 		return cli_fail(cmd, "--output is required (see --help)");
@@ -100,7 +90,7 @@ static int from_cert(int argc, char **argv)
 		if ((r = bs_keys_load_cert(argv[i], &cert, &err)) < 0)
 			return cli_report(cmd, &err, r);
 		der = bs_cert_der(cert, &len);
-		r = bs_efivar_esl_add_x509(&esl, &b.owner, der, len);
+		r = bs_efivar_esl_add_x509(&esl, &b.owner.guid, der, len);
 		bs_cert_free(cert);
 		if (r < 0) {
 			bs_error_set(&err, r, argv[i], "cannot add to the list: %s", strerror(-r));
@@ -131,74 +121,66 @@ static int from_hash(int argc, char **argv)
 		if (strlen(hex) != 64 || bs_hex_decode(hex, 64, hashes[i], 32, NULL) < 0)
 			return cli_fail(cmd, "'%s' is not a SHA-256 digest (64 hex digits)", hex);
 	}
-	if ((r = bs_efivar_esl_add_sha256(&esl, &b.owner, (const uint8_t(*)[32])hashes, n)) < 0)
+	if ((r = bs_efivar_esl_add_sha256(&esl, &b.owner.guid, (const uint8_t(*)[32])hashes, n)) < 0)
 		return cli_report(cmd, NULL, r);
 	return write_list(cmd, &esl, b.output);
 }
 
-/* One entry as an object: type, owner and subject, sha256 or size. */
-static json_object *entry_json(const struct bs_efivar_esl_list *l, size_t i)
+/* What list shows of one entry. */
+struct entry {
+	char type[BS_EFI_GUID_STRING_SIZE];     /* "x509", "sha256" or the type's GUID */
+	char owner[BS_EFI_GUID_STRING_SIZE];
+	const char *key;                        /* "subject", "sha256" or NULL: what value is */
+	char value[256];
+	size_t len;
+};
+
+static void read_entry(const struct bs_efivar_esl_list *l, size_t i, struct entry *e)
 {
-	char owner_text[BS_EFI_GUID_STRING_SIZE], type_text[BS_EFI_GUID_STRING_SIZE];
-	json_object *o = json_object_new_object();
 	struct bs_efi_guid owner;
 	const uint8_t *data;
-	size_t len;
 
-	bs_efivar_esl_entry(l, i, &owner, &data, &len);
-	bs_efivar_guid_format(&owner, owner_text);
+	bs_efivar_esl_entry(l, i, &owner, &data, &e->len);
+	bs_efivar_guid_format(&owner, e->owner);
+	e->key = NULL;
 	if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_x509_guid)) {
 		struct bs_cert *cert = NULL;
-		char subject[256];
 
-		json_object_object_add(o, "type", json_object_new_string("x509"));
-		if (bs_keys_cert_from_mem(data, len, "", &cert, NULL) == 0) {
-			json_object_object_add(o, "subject",
-					       json_object_new_string(bs_cert_subject(cert, subject, sizeof(subject))));
+		snprintf(e->type, sizeof(e->type), "x509");
+		/* The parser already checked this is one DER certificate. */
+		if (bs_keys_cert_from_mem(data, e->len, "", &cert, NULL) == 0) {
+			e->key = "subject";
+			bs_cert_subject(cert, e->value, sizeof(e->value));
 			bs_cert_free(cert);
 		}
 	} else if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_sha256_guid)) {
-		char hex[65];
-
-		bs_hex_encode(data, 32, hex);
-		json_object_object_add(o, "type", json_object_new_string("sha256"));
-		json_object_object_add(o, "sha256", json_object_new_string(hex));
+		snprintf(e->type, sizeof(e->type), "sha256");
+		e->key = "sha256";
+		bs_hex_encode(data, 32, e->value);
 	} else {
-		bs_efivar_guid_format(&l->type, type_text);
-		json_object_object_add(o, "type", json_object_new_string(type_text));
+		bs_efivar_guid_format(&l->type, e->type);
 	}
-	json_object_object_add(o, "owner", json_object_new_string(owner_text));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)len));
+}
+
+/* One entry as an object: type, owner and subject, sha256 or size. */
+static json_object *entry_json(const struct entry *e)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(e->type));
+	if (e->key)
+		json_object_object_add(o, e->key, json_object_new_string(e->value));
+	json_object_object_add(o, "owner", json_object_new_string(e->owner));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)e->len));
 	return o;
 }
 
-static void print_entry(const struct bs_efivar_esl_list *l, size_t i)
+static void print_entry(const struct entry *e)
 {
-	char owner_text[BS_EFI_GUID_STRING_SIZE], type_text[BS_EFI_GUID_STRING_SIZE];
-	struct bs_efi_guid owner;
-	const uint8_t *data;
-	size_t len;
-
-	bs_efivar_esl_entry(l, i, &owner, &data, &len);
-	bs_efivar_guid_format(&owner, owner_text);
-	if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_x509_guid)) {
-		struct bs_cert *cert = NULL;
-		char subject[256];
-
-		/* The parser already checked this is one DER certificate. */
-		if (bs_keys_cert_from_mem(data, len, "", &cert, NULL) == 0) {
-			printf("x509 %s %s\n", owner_text, bs_cert_subject(cert, subject, sizeof(subject)));
-			bs_cert_free(cert);
-		}
-	} else if (bs_efivar_guid_equal(&l->type, &bs_efi_cert_sha256_guid)) {
-		char hex[65];
-
-		bs_hex_encode(data, 32, hex);
-		printf("sha256 %s %s\n", owner_text, hex);
-	} else {
-		bs_efivar_guid_format(&l->type, type_text);
-		printf("%s %s %zu bytes\n", type_text, owner_text, len);
-	}
+	if (e->key)
+		printf("%s %s %s\n", e->type, e->owner, e->value);
+	else if (strcmp(e->type, "x509") != 0)
+		printf("%s %s %zu bytes\n", e->type, e->owner, e->len);
 }
 
 static void esl_freep(struct bs_efivar_esl **e) { bs_efivar_esl_free(*e); }
@@ -229,10 +211,13 @@ static int list(int argc, char **argv)
 		entries = json_object_new_array();
 	for (size_t i = 0; i < esl->n_lists; i++)
 		for (size_t j = 0; j < esl->lists[i].n_entries; j++) {
+			struct entry e;
+
+			read_entry(&esl->lists[i], j, &e);
 			if (json)
-				json_object_array_add(entries, entry_json(&esl->lists[i], j));
+				json_object_array_add(entries, entry_json(&e));
 			else
-				print_entry(&esl->lists[i], j);
+				print_entry(&e);
 		}
 	if (json)
 		cli_json_print(entries);
@@ -241,13 +226,10 @@ static int list(int argc, char **argv)
 
 int cmd_esl(int argc, char **argv)
 {
-	static const struct cli_subcommand subs[] = {
-		{ "from-cert", from_cert },
-		{ "from-hash", from_hash },
-		{ "list", list },
-		{ NULL, NULL },
-	};
+	static const char usage[] =
+		"usage: " FROM_CERT_SYNOPSIS "       " FROM_HASH_SYNOPSIS "       " LIST_SYNOPSIS;
 
-	return cli_dispatch("esl", "usage: " FROM_CERT_SYNOPSIS "       " FROM_HASH_SYNOPSIS "       " LIST_SYNOPSIS,
-			    subs, argc, argv);
+	return cli_dispatch("esl", usage,
+			    CLI_SUBCOMMANDS({ "from-cert", from_cert }, { "from-hash", from_hash }, { "list", list }),
+			    argc, argv);
 }

@@ -120,10 +120,5 @@ static int predict(int argc, char **argv)
 
 int cmd_pcr(int argc, char **argv)
 {
-	static const struct cli_subcommand subs[] = {
-		{ "predict", predict },
-		{ NULL, NULL },
-	};
-
-	return cli_dispatch("pcr", usage, subs, argc, argv);
+	return cli_dispatch("pcr", usage, CLI_SUBCOMMANDS({ "predict", predict }), argc, argv);
 }

@@ -406,7 +406,5 @@ int cli_ukify_inspect(int argc, char **argv)
 	for (int i = first; i < argc; i++)
 		if ((r = inspect_file(argv[i], &in)) != BS_EXIT_OK)
 			return r;
-	if (fflush(stdout) != 0)
-		return cli_fail(cmd, "cannot write output: %s", strerror(errno));
 	return BS_EXIT_OK;
 }

@@ -248,30 +248,30 @@ static int write_uki(const char *cmd, const struct build *b)
 	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
 }
 
-int cli_ukify_build(const char *cmd, int argc, char **argv)
+/* The options into b, checked together: CLI_PROCEED or the exit code. */
+static int parse_build(const char *cmd, int argc, char **argv, struct build *b)
 {
-	_cleanup_(build_done) struct build b = { 0 };
 	const struct cli_option options[] = {
-		{ "linux", 0, CLI_STRING, &b.p.linux_path },
-		{ "initrd", 0, CLI_LIST, &b.initrds },
-		{ "cmdline", 0, CLI_STRING, &b.cmdline_arg },
-		{ "os-release", 0, CLI_STRING, &b.os_release_arg },
-		{ "uname", 0, CLI_STRING, &b.p.uname },
-		{ "stub", 0, CLI_STRING, &b.p.stub },
-		{ "efi-arch", 0, CLI_STRING, &b.p.efi_arch },
-		{ "sbat", 0, CLI_LIST, &b.sbat_args },
-		{ "splash", 0, CLI_STRING, &b.p.splash },
-		{ "devicetree", 0, CLI_STRING, &b.p.devicetree },
-		{ "pcrpkey", 0, CLI_STRING, &b.p.pcrpkey },
-		{ "secureboot-private-key", 0, CLI_STRING, &b.key_spec },
-		{ "secureboot-certificate", 0, CLI_STRING, &b.cert_spec },
-		{ "output", 'o', CLI_STRING, &b.out },
-		{ "microcode", 0, CLI_STRING, &b.p.microcode },
-		{ "section", 0, CLI_LIST, &b.section_args },
-		{ "sign-kernel", 0, CLI_SET, &b.sign_kernel, BS_UKI_SIGN_KERNEL_YES },
-		{ "no-sign-kernel", 0, CLI_SET, &b.sign_kernel, BS_UKI_SIGN_KERNEL_NO },
+		{ "linux", 0, CLI_STRING, &b->p.linux_path },
+		{ "initrd", 0, CLI_LIST, &b->initrds },
+		{ "cmdline", 0, CLI_STRING, &b->cmdline_arg },
+		{ "os-release", 0, CLI_STRING, &b->os_release_arg },
+		{ "uname", 0, CLI_STRING, &b->p.uname },
+		{ "stub", 0, CLI_STRING, &b->p.stub },
+		{ "efi-arch", 0, CLI_STRING, &b->p.efi_arch },
+		{ "sbat", 0, CLI_LIST, &b->sbat_args },
+		{ "splash", 0, CLI_STRING, &b->p.splash },
+		{ "devicetree", 0, CLI_STRING, &b->p.devicetree },
+		{ "pcrpkey", 0, CLI_STRING, &b->p.pcrpkey },
+		{ "secureboot-private-key", 0, CLI_STRING, &b->key_spec },
+		{ "secureboot-certificate", 0, CLI_STRING, &b->cert_spec },
+		{ "output", 'o', CLI_STRING, &b->out },
+		{ "microcode", 0, CLI_STRING, &b->p.microcode },
+		{ "section", 0, CLI_LIST, &b->section_args },
+		{ "sign-kernel", 0, CLI_SET, &b->sign_kernel, BS_UKI_SIGN_KERNEL_YES },
+		{ "no-sign-kernel", 0, CLI_SET, &b->sign_kernel, BS_UKI_SIGN_KERNEL_NO },
 		{ "signtool", 0, CLI_CALL, NULL, 0, take_signtool },
-		CLI_PCR_TABLE(&b.pcr),
+		CLI_PCR_TABLE(&b->pcr),
 		CLI_OPTION_END,
 	};
 	const struct cli_command command = { cmd, BUILD_USAGE SIGNTOOL_NOTE, options, 0, 0, "" };
@@ -279,7 +279,24 @@ int cli_ukify_build(const char *cmd, int argc, char **argv)
 
 	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
 		return r;
-	if ((r = check_build(cmd, &b)) || (r = read_texts(cmd, &b)) || (r = load_signer(cmd, &b)) ||
+	return (r = check_build(cmd, b)) ? r : CLI_PROCEED;
+}
+
+int cli_ukify_build_check(const char *cmd, int argc, char **argv)
+{
+	_cleanup_(build_done) struct build b = { 0 };
+
+	return parse_build(cmd, argc, argv, &b);
+}
+
+int cli_ukify_build(const char *cmd, int argc, char **argv)
+{
+	_cleanup_(build_done) struct build b = { 0 };
+	int r;
+
+	if ((r = parse_build(cmd, argc, argv, &b)) != CLI_PROCEED)
+		return r;
+	if ((r = read_texts(cmd, &b)) || (r = load_signer(cmd, &b)) ||
 	    (r = cli_pcr_load(cmd, &b.pcr, !b.p.pcrpkey, &b.p.pcr)))
 		return r;
 	return write_uki(cmd, &b);
@@ -358,12 +375,7 @@ int cli_ukify_genkey(int argc, char **argv)
 
 int cmd_ukify(int argc, char **argv)
 {
-	static const struct cli_subcommand subs[] = {
-		{ "build", build },
-		{ "inspect", cli_ukify_inspect },
-		{ "genkey", cli_ukify_genkey },
-		{ NULL, NULL },
-	};
-
-	return cli_dispatch("ukify", usage, subs, argc, argv);
+	return cli_dispatch("ukify", usage,
+			    CLI_SUBCOMMANDS({ "build", build }, { "inspect", cli_ukify_inspect }, { "genkey", cli_ukify_genkey }),
+			    argc, argv);
 }

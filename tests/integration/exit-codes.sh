@@ -151,4 +151,25 @@ check_fails "2: auth sign names itself" 2 "^bootseal: auth sign: invalid timesta
 	--output "$work/noon.auth" "$work/keys/db.esl"
 check_fails "2: auth verify names itself" 2 "^bootseal: auth verify: --signer CERT is required" \
 	"$BOOTSEAL" auth verify "$work/keys/db.auth"
+# container ukify checks the arguments it passes on to ukify build before it computes the digest.
+mkdir -p "$work/kd"
+cp "$stub" "$work/kd/vmlinuz"
+check_fails "2: container ukify: a bad ukify build option, before the digest" 2 \
+	"^bootseal: container ukify: unrecognized option '--frobnicate'" \
+	"$BOOTSEAL" container ukify --rootfs "$work/a" --kernel-dir "$work/kd" --write-dumpfile-to "$work/early.dump" \
+	-- --output "$work/early.efi" --frobnicate
+check "... no dump written" test ! -e "$work/early.dump"
+check_fails "2: container ukify: --output missing, before the digest" 2 \
+	"^bootseal: container ukify: --linux and --output are required" \
+	"$BOOTSEAL" container ukify --rootfs "$work/a" --kernel-dir "$work/kd" --write-dumpfile-to "$work/early.dump"
+check "... no dump written" test ! -e "$work/early.dump"
+# 3: a standard output that cannot be written fails a command that printed its answer there.
+for inv in "esl list $work/keys/db.esl" "ukify inspect $stub" "verify --list $stub"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$BOOTSEAL" $inv >/dev/full 2>"$work/full.err" || rc=$?
+	check_eq "3: $inv >/dev/full" 3 "$rc"
+	check_eq "... one line naming standard output" \
+		"bootseal: ${inv%% [/-]*}: standard output: cannot write: No space left on device" "$(cat "$work/full.err")"
+done
 finish
