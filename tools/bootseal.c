@@ -149,6 +149,19 @@ static void catch_signals(void)
 	}
 }
 
+/* The top level's own answers (--help, --version) fail as a command's do when standard output cannot take them. */
+static int answered(void)
+{
+	struct bs_error err = { 0 };
+	int e = fflush(stdout) != 0 ? errno : ferror(stdout) ? EIO : 0;
+
+	if (!e)
+		return BS_EXIT_OK;
+	bs_error_set(&err, -e, "standard output", "cannot write: %s", strerror(e));
+	fprintf(stderr, "bootseal: %s: %s\n", err.path, err.message);
+	return cli_exit_code(-e);
+}
+
 int main(int argc, char **argv)
 {
 	catch_signals();
@@ -158,21 +171,21 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "help") == 0 && argc > 2) {
 		/* The same text as `CMD --help`; the man page has the rest. */
-		char *help_argv[] = { argv[2], (char *)"--help", NULL };
+		char *help_argv[] = { argv[0], argv[2], (char *)"--help", NULL };
 
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 			if (strcmp(argv[2], commands[i].name) == 0)
-				return commands[i].run(2, help_argv);
+				return cli_run_subcommand(NULL, 3, help_argv, commands[i].run);
 		fprintf(stderr, "bootseal: unknown command '%s' (see bootseal --help)\n", argv[2]);
 		return BS_EXIT_BAD_INPUT;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
-		return BS_EXIT_OK;
+		return answered();
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("bootseal %s\n", BOOTSEAL_VERSION);
-		return BS_EXIT_OK;
+		return answered();
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {

@@ -170,8 +170,5 @@ int cmd_composefs_info(int argc, char **argv)
 
 	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
 		return r;
-	r = run(argv[first], argc - first - 1, argv + first + 1, basedir);
-	if (r == BS_EXIT_OK && fflush(stdout) != 0)
-		return output_error(-errno);
-	return r;
+	return run(argv[first], argc - first - 1, argv + first + 1, basedir);
 }

@@ -198,11 +198,5 @@ static int flatten(int argc, char **argv)
 
 int cmd_oci(int argc, char **argv)
 {
-	static const struct cli_subcommand subs[] = {
-		{ "inspect", inspect },
-		{ "flatten", flatten },
-		{ NULL, NULL },
-	};
-
-	return cli_dispatch("oci", usage, subs, argc, argv);
+	return cli_dispatch("oci", usage, CLI_SUBCOMMANDS({ "inspect", inspect }, { "flatten", flatten }), argc, argv);
 }

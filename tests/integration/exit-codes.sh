@@ -172,4 +172,10 @@ for inv in "esl list $work/keys/db.esl" "ukify inspect $stub" "verify --list $st
 	check_eq "... one line naming standard output" \
 		"bootseal: ${inv%% [/-]*}: standard output: cannot write: No space left on device" "$(cat "$work/full.err")"
 done
+# The top level's own answers, like a command's, fail on a full standard output.
+for args in "--help" "--version" "help seal"; do
+	check_fails "3: bootseal $args to a full standard output" 3 \
+		"^bootseal: (seal: )?standard output: cannot write: No space left on device\$" \
+		bash -c '"$0" $1 >/dev/full' "$BOOTSEAL" "$args"
+done
 finish
