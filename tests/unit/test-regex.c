@@ -291,11 +291,20 @@ static const struct {
 	{ "{1}", "", REJECT },
 	{ "a}", "a}", 1 },
 	{ "a]", "a]", 1 },
-	{ "a{1001}", "a", REJECT },
-	{ "a{1,1001}", "a", REJECT },
-	{ "(a{1000}){1000}", "a", REJECT },
-	{ "(ab){400}", "ab", 0 },
-	{ "(ab){500}", "ab", REJECT },          /* bounded at 4008 NFA states */
+	/* regex-syntax takes any u32 count; regex-automata has no bound but
+	 * memory, bootseal two million NFA states */
+	{ "a{1001}", "a", 0 },
+	{ "a{1,1001}", "a", 1 },
+	{ "(a{1000}){1000}", "a", 0 },
+	{ "(ab){1000}{1000}", "ab", 0 },        /* 2,000,000 states */
+	{ "(ab){1000}{1100}", "ab", REJECT },
+	{ "a{4294967295}", "a", REJECT },
+	{ "a{4294967296}", "a", REJECT },       /* not a u32: refused by regex-syntax */
+	{ "a{0,4294967295}", "aa", REJECT },
+	/* what never consumes a byte repeats at most once (Hir::repetition) */
+	{ "(\\B){4294967295}", "", 1 },
+	{ "(){1000}{1000}{1000}", "", 1 },
+	{ "(a{0}){4294967295}b", "b", 1 },
 	/* brackets */
 	{ "(a", "a", REJECT },
 	{ "a)", "a", REJECT },
@@ -416,6 +425,46 @@ static void table(void **state)
 		bsi_regex_free(re);
 	}
 	assert_int_equal(failures, 0);
+}
+
+/*
+ * Where the leftmost-first match ends. Checked against regex-automata's
+ * lazy DFA as composefs-rs builds it, with "(?:P)|" (which can match the
+ * empty string, so a match ending before a continuation byte is none).
+ */
+static void first_end(void **state)
+{
+	static const struct {
+		const char *pattern, *input;
+		long end;
+	} ends[] = {
+		{ "a|a\\x80", "a\x80", 1 },
+		{ "a\\x80|a", "a\x80", 2 },
+		{ "a\\x80??", "a\x80", 1 },
+		{ "a\\x80?", "a\x80", 2 },
+		{ "(?U)a\\x80?", "a\x80", 1 },
+		{ "(|a)*", "aa\x80", 0 },      /* x* is (x+)? when x can be empty */
+		{ "(a|)*", "aa\x80", 2 },
+		{ "(|a)+", "a\x80", 0 },
+		{ "(a|)+?", "a\x80", 1 },
+		{ "a{1,3}?", "aa\x80", 1 },
+		{ "b", "a", -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		const uint8_t *input = (const uint8_t *)ends[i].input;
+		size_t n = strlen(ends[i].input);
+		struct bs_regex *re;
+
+		assert_int_equal(bsi_regex_new_prefix(ends[i].pattern, &re), 0);
+		if (bsi_regex_first_end(re, input, n) != ends[i].end) {
+			printf("'%s': end %ld, expected %ld\n", ends[i].pattern,
+			       bsi_regex_first_end(re, input, n), ends[i].end);
+			fail();
+		}
+		bsi_regex_free(re);
+	}
 }
 
 /* A subject with a NUL inside: lengths, not C strings. */
@@ -900,6 +949,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table),
+		cmocka_unit_test(first_end),
 		cmocka_unit_test(embedded_nul),
 		cmocka_unit_test(nesting),
 		cmocka_unit_test(no_backtracking),
