@@ -467,6 +467,70 @@ static void first_end(void **state)
 	}
 }
 
+/*
+ * Variable-length lookbehinds, which composefs-rs's PCRE2 (10.43 and
+ * later) reads and Debian 12's 10.42 refuses, through the rewrite for
+ * 10.42. Answers checked against PCRE2 10.49 (composefs-rs's build);
+ * REJECT: 10.49 refuses the pattern too.
+ */
+static void pcre2_lookbehinds(void **state)
+{
+	static const struct {
+		const char *pattern, *input;
+		int expect;
+	} lbs[] = {
+		{ "(?<=a{1,3})b", "aab", 1 },
+		{ "(?<=a{1,3})b", "b", 0 },
+		{ "(?<=a{1,3})b", "aaaab", 1 },
+		{ "(?<!ab?)c", "ac", 0 },
+		{ "(?<!ab?)c", "bc", 1 },
+		{ "(?<!ab?)c", "c", 1 },
+		{ "(?<=(?:ab|c){1,2})d", "cd", 1 },
+		{ "(?<=(?:ab|c){1,2})d", "bd", 0 },
+		{ "(?<=b{1,2}(?<=b?\?))c", "bbc", 1 }, /* nested: the inner one first */
+		{ "(?<=b{1,2}(?<=b?\?))c", "ac", 0 },
+		{ "(?<=(?<n>a|bc)\\Q(x\\E?)z", "bc(xz", 1 },
+		{ "(?<=(?<n>a|bc)\\Q(x\\E?)z", "bc(z", 1 },
+		{ "(?<=(?<n>a|bc)\\Q(x\\E?)z", "az", 0 },
+		{ "(?<=x|a\\R?)c", "a\r\nc", 1 },
+		{ "(?<=x|a\\R?)c", "bc", 0 },
+		{ "(?<!^a?)b", "ab", 0 },
+		{ "(?<!^a?)b", "xab", 1 },
+		{ "(?i)(?<=A{1,2})b", "aB", 1 },
+		{ "(?<=a{,2})b", "ab", 1 },
+		{ "(?<=(?<=a)b{0,2})c", "abc", 1 },
+		{ "(?<=(?<=a)b{0,2})c", "bc", 0 },
+		{ "(?<=(?:(?=a)){1,3}b)c", "bc", 0 },
+		{ "(?<=a{1,255})c", "ac", 1 },
+		{ "(?<=a|b{300})d", "ad", 1 },          /* fixed branches: as they are */
+		{ "(?<=a+)c", "ac", REJECT },
+		{ "(?<=a{1,256})c", "ac", REJECT },     /* max_varlookbehind */
+		{ "(?<=a|b{300}c?)d", "ad", REJECT },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lbs) / sizeof(lbs[0]); i++) {
+		char *compat = bsi_regex_pcre2_compat(lbs[i].pattern);
+		pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+		PCRE2_SIZE erroff;
+		pcre2_code *code;
+		int errcode, got;
+
+		assert_non_null(compat);
+		code = pcre2_compile((PCRE2_SPTR)compat, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
+		got = !code ? REJECT
+			    : pcre2_match(code, (PCRE2_SPTR)lbs[i].input, strlen(lbs[i].input), 0, 0, md, NULL) >= 0;
+		if (got != lbs[i].expect) {
+			printf("'%s' on '%s': %d, expected %d (%s)\n", lbs[i].pattern, lbs[i].input, got,
+			       lbs[i].expect, compat);
+			fail();
+		}
+		pcre2_code_free(code);
+		pcre2_match_data_free(md);
+		free(compat);
+	}
+}
+
 /* A subject with a NUL inside: lengths, not C strings. */
 static void embedded_nul(void **state)
 {
@@ -950,6 +1014,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table),
 		cmocka_unit_test(first_end),
+		cmocka_unit_test(pcre2_lookbehinds),
 		cmocka_unit_test(embedded_nul),
 		cmocka_unit_test(nesting),
 		cmocka_unit_test(no_backtracking),
