@@ -578,8 +578,9 @@ static char *rewrite_lookbehinds(const char *pattern)
 }
 
 /*
- * "{,n}" becomes "{0,n}". Classes and escapes are skipped as PCRE2 reads
- * them.
+ * "{,n}" becomes "{0,n}"; "\\x" without a hex digit or '{' after it, which
+ * 10.42 reads as NUL and 10.43+ refuses, becomes "\\x{}", which 10.42
+ * refuses too. Classes, escapes and \\Q...\\E are skipped as PCRE2 reads them.
  */
 static char *empty_min(const char *pattern)
 {
@@ -593,6 +594,22 @@ static char *empty_min(const char *pattern)
 		char c = pattern[i];
 
 		out[n++] = c;
+		if (c == '\\' && i + 1 < len && pattern[i + 1] == 'Q') {
+			size_t end = quote_end(pattern, i + 2, len);
+
+			end = end < len ? end + 2 : len;
+			memcpy(out + n, pattern + i + 1, end - i - 1);
+			n += end - i - 1;
+			i = end - 1;
+			continue;
+		}
+		if (c == '\\' && i + 1 < len && pattern[i + 1] == 'x' &&
+		    !isxdigit((unsigned char)pattern[i + 2]) && pattern[i + 2] != '{') {
+			memcpy(out + n, "x{}", 3);
+			n += 3;
+			i++;
+			continue;
+		}
 		if (c == '\\' && i + 1 < len) {
 			out[n++] = pattern[++i];
 			continue;
