@@ -18,44 +18,24 @@
 
 #include <bootseal/kargs.h>
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char root[64], file[128];
+static const char *root;
+static char file[256];
 
-static int setup(void)
+/* ROOT/usr/lib/bootc/kargs.d/10-fuzz.toml, the file each run rewrites. */
+static void setup(void)
 {
-	char dir[128];
-	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	static const char *const dirs[] = { "usr", "usr/lib", "usr/lib/bootc", "usr/lib/bootc/kargs.d" };
 
-	snprintf(root, sizeof(root), "%s/fuzz-kargs.XXXXXX", base);
-	if (!mkdtemp(root))
-		return -1;
-	snprintf(dir, sizeof(dir), "%s/usr", root);
-	mkdir(dir, 0755);
-	snprintf(dir, sizeof(dir), "%s/usr/lib", root);
-	mkdir(dir, 0755);
-	snprintf(dir, sizeof(dir), "%s/usr/lib/bootc", root);
-	mkdir(dir, 0755);
-	snprintf(dir, sizeof(dir), "%s/usr/lib/bootc/kargs.d", root);
-	mkdir(dir, 0755);
-	snprintf(file, sizeof(file), "%s/10-fuzz.toml", dir);
-	return 0;
-}
-
-static void cleanup(void)
-{
-	char dir[128];
-
-	unlink(file);
-	snprintf(dir, sizeof(dir), "%s/usr/lib/bootc/kargs.d", root);
-	rmdir(dir);
-	snprintf(dir, sizeof(dir), "%s/usr/lib/bootc", root);
-	rmdir(dir);
-	snprintf(dir, sizeof(dir), "%s/usr/lib", root);
-	rmdir(dir);
-	snprintf(dir, sizeof(dir), "%s/usr", root);
-	rmdir(dir);
-	rmdir(root);
+	root = fz_private_dir("kargs");
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(file, sizeof(file), "%s/%s", root, dirs[i]);
+		mkdir(file, 0755);
+	}
+	snprintf(file, sizeof(file), "%s/usr/lib/bootc/kargs.d/10-fuzz.toml", root);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,11 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t once;
 	int fd;
 
-	if (!root[0]) {
-		if (setup() < 0)
-			abort();
-		atexit(cleanup);
-	}
+	if (!root)
+		setup();
 	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
 		abort();

@@ -18,7 +18,9 @@
 
 #include <openssl/evp.h>
 
-static char fz_root[64];
+#include "fuzz.h"
+
+static const char *fz_root;
 
 static void fz_blobs_clear(void)
 {
@@ -36,22 +38,6 @@ static void fz_blobs_clear(void)
 			unlink(p);
 		}
 	closedir(d);
-}
-
-static void fz_cleanup(void)
-{
-	char p[128];
-
-	fz_blobs_clear();
-	snprintf(p, sizeof(p), "%s/blobs/sha256", fz_root);
-	rmdir(p);
-	snprintf(p, sizeof(p), "%s/blobs", fz_root);
-	rmdir(p);
-	snprintf(p, sizeof(p), "%s/oci-layout", fz_root);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/index.json", fz_root);
-	unlink(p);
-	rmdir(fz_root);
 }
 
 static void fz_write(const char *name, const void *data, size_t len)
@@ -86,18 +72,13 @@ static void fz_layout_begin(void)
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	char p[128];
 
-	if (!fz_root[0]) {
-		const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-
-		snprintf(fz_root, sizeof(fz_root), "%s/fuzz-oci.XXXXXX", base);
-		if (!mkdtemp(fz_root))
-			abort();
+	if (!fz_root) {
+		fz_root = fz_private_dir("oci");
 		snprintf(p, sizeof(p), "%s/blobs", fz_root);
 		mkdir(p, 0755);
 		snprintf(p, sizeof(p), "%s/blobs/sha256", fz_root);
 		mkdir(p, 0755);
 		fz_write("oci-layout", layout, sizeof(layout) - 1);
-		atexit(fz_cleanup);
 	}
 	fz_blobs_clear();
 }

@@ -16,14 +16,11 @@
 #include <bootseal/pe.h>
 #include <bootseal/uki.h>
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[80];
-
-static void cleanup(void)
-{
-	unlink(path);
-}
+static char path[256];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,18 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char release[128];
 	int fd;
 
-	if (!path[0]) {
-		const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-		snprintf(path, sizeof(path), "%s/fuzz-uki.XXXXXX", base);
-		fd = mkstemp(path);
-		if (fd < 0)
-			abort();
-		close(fd);
-		atexit(cleanup);
-	}
+	if (!path[0])
+		snprintf(path, sizeof(path), "%s/input", fz_private_dir("uki"));
 	(void)bs_uki_kernel_release(data, size, release, sizeof(release));
 
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
 		abort();
 	close(fd);

@@ -16,7 +16,7 @@
 
 #include <bootseal/selabel.h>
 
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 #define CAPABILITY_XATTR "security.capability"

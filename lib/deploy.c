@@ -21,6 +21,7 @@
 #include <bootseal/repo.h>
 #include <bootseal/source.h>
 
+#include "hex.h"
 #include "util.h"
 
 /* One distinct content of the tree: its digest and a path holding it. */
@@ -68,14 +69,8 @@ static int collect(struct deploy *d, struct bs_tree_inode *dir, char *path, size
 			if ((r = collect(d, c, path, len + name_len + 1)) < 0)
 				return r;
 		} else if (S_ISREG(mode) && (digest = bs_tree_inode_digest(c, &dlen))) {
-			if (d->n == d->cap) {
-				size_t cap = d->cap ? 2 * d->cap : 256;
-				struct want *n = realloc(d->w, cap * sizeof(*n));
-				if (!n)
-					return -ENOMEM;
-				d->w = n;
-				d->cap = cap;
-			}
+			if (BSI_GROW(d->w, d->cap, d->n, 256) < 0)
+				return -ENOMEM;
 			d->w[d->n] = (struct want){ digest, dlen, strdup(path), 0 };
 			if (!d->w[d->n++].path)
 				return -ENOMEM;

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "tree-internal.h"
+#include "tree.h"
+#include "hex.h"
 #include "util.h"
 
 /* Longest rendering: a 64 KiB xattr value, escaped, is cut at this length. */

@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 
 #include "erofs-internal.h"
-#include "tree-internal.h"
+#include "tree.h"
+#include "hex.h"
 #include "util.h"
 
 #define DUMP_PATH_MAX 4096              /* payloads must be shorter (PATH_MAX) */
@@ -246,14 +247,8 @@ static int add_link(struct parser *ps, struct bs_tree_inode *dir, const char *na
 {
 	struct pending_link *l;
 
-	if (ps->n_links == ps->links_cap) {
-		size_t cap = ps->links_cap ? 2 * ps->links_cap : 16;
-		l = realloc(ps->links, cap * sizeof(*l));
-		if (!l)
-			return -ENOMEM;
-		ps->links = l;
-		ps->links_cap = cap;
-	}
+	if (BSI_GROW(ps->links, ps->links_cap, ps->n_links, 16) < 0)
+		return -ENOMEM;
 	l = &ps->links[ps->n_links];
 	l->name = strndup(name, name_len);
 	l->path = strdup(path);

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tree-internal.h"
+#include "tree.h"
+#include "hex.h"
 #include "util.h"
 
 /* composefs-info dump's escaping: \\ \n \r \t by name, other bytes outside
@@ -53,14 +54,8 @@ struct dump_writer {
 
 static int path_push(struct dump_writer *w, const char *name, size_t len)
 {
-	if (w->len + len + 2 > w->cap) {
-		size_t cap = (w->len + len + 2) * 2;
-		char *n = realloc(w->path, cap);
-		if (!n)
-			return -ENOMEM;
-		w->path = n;
-		w->cap = cap;
-	}
+	if (bsi_reserve(&w->path, &w->cap, w->len + len + 2) < 0)
+		return -ENOMEM;
 	w->path[w->len++] = '/';
 	memcpy(w->path + w->len, name, len);
 	w->len += len;

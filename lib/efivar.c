@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "formats/efivar.h"
+#include "hex.h"
 #include "util.h"
 
 #define GUID(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7) \

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 #include "erofs-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 #define NO_NODE UINT32_MAX
@@ -113,21 +113,9 @@ static int escape_xattrs(struct ew *w, struct ew_node *n)
 {
 	for (size_t i = 0; i < n->src->n_xattrs; i++) {
 		const struct bs_tree_xattr *x = &n->src->xattrs[i];
-		const char *key = x->key;
-		size_t len = x->key_len;
-		int r;
+		int r = w->version < 2 ? ew_set_escaped_xattr(w, n, x) :
+			ew_set_xattr(w, n, x->key, x->key_len, x->value, x->value_len);
 
-		if (w->version < 2 && len >= strlen(OVL_TRUSTED) &&
-		    !memcmp(key, OVL_TRUSTED, strlen(OVL_TRUSTED))) {
-			char *k = ew_keep(w, malloc(len + strlen("overlay.") + 1));
-			if (!k)
-				return -ENOMEM;
-			memcpy(k, OVL_ESCAPED, strlen(OVL_ESCAPED));
-			memcpy(k + strlen(OVL_ESCAPED), key + strlen(OVL_TRUSTED), len - strlen(OVL_TRUSTED) + 1);
-			key = k;
-			len += strlen("overlay.");
-		}
-		r = ew_set_xattr(w, n, key, len, x->value, x->value_len);
 		if (r < 0)
 			return r;
 	}
@@ -224,11 +212,9 @@ static int build(struct ew *w, struct bs_tree *tree)
 		if (S_ISDIR(n->mode))
 			n->nlink = (uint32_t)(2 + subdirs);
 		if (n->src) {
-			if (S_ISLNK(n->mode) && !n->link_len)
-				return ew_fail(w, n, -EINVAL, "symlink without a target");
-			if (n->content && n->src->content_len != n->size)
-				return ew_fail(w, n, -EINVAL, "inline content does not match the file size");
-			r = escape_xattrs(w, n);
+			r = ew_check_node(w, n);
+			if (r >= 0)
+				r = escape_xattrs(w, n);
 			if (r < 0)
 				return r;
 		}

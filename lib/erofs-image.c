@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "erofs-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 uint8_t *ew_reserve(struct ew *w, size_t len)
@@ -58,9 +58,44 @@ void ew_align(struct ew *w, size_t align)
 	ew_pad(w, (size_t)(bsi_round_up(w->len, align) - w->len));
 }
 
+uint8_t *ew_write_super(struct ew *w, uint32_t cfs_version, uint32_t flags, uint64_t data_start)
+{
+	uint8_t *p = ew_reserve(w, EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block));
+
+	if (!p)
+		return NULL;
+	bsi_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
+	bsi_put_le32(p + CFS_HDR_VERSION_OFF, COMPOSEFS_HEADER_VERSION);
+	bsi_put_le32(p + CFS_HDR_FLAGS_OFF, flags);
+	bsi_put_le32(p + CFS_HDR_CFS_VERSION_OFF, cfs_version);
+	p += EROFS_SUPER_OFFSET;
+	bsi_put_le32(p + EROFS_SB_MAGIC_OFF, EROFS_SUPER_MAGIC_V1);
+	bsi_put_le32(p + EROFS_SB_FEATURE_COMPAT_OFF,
+		     EROFS_FEATURE_COMPAT_MTIME | EROFS_FEATURE_COMPAT_XATTR_FILTER);
+	p[EROFS_SB_BLKSZBITS_OFF] = EROFS_BLKSIZ_BITS;
+	bsi_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
+	bsi_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
+	bsi_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
+	return p;
+}
+
 size_t ew_xattr_entry_size(const struct ew_xattr *x)
 {
 	return (size_t)bsi_round_up(sizeof(struct erofs_xattr_entry) + x->key_len - x->skip + x->value_len, 4);
+}
+
+size_t ew_count_xattrs(struct ew_node *n)
+{
+	size_t shared = 0, unshared = 0;
+
+	for (size_t i = 0; i < n->n_xattrs; i++) {
+		if (n->xattrs[i].shared >= 0)
+			shared++;
+		else
+			unshared += ew_xattr_entry_size(&n->xattrs[i]);
+	}
+	n->n_shared = (uint32_t)shared;
+	return unshared;
 }
 
 void ew_write_xattr(struct ew *w, const struct ew_xattr *x)
@@ -132,15 +167,9 @@ void *ew_keep(struct ew *w, void *p)
 {
 	if (!p)
 		return NULL;
-	if (w->n_allocs == w->allocs_cap) {
-		size_t cap = w->allocs_cap ? 2 * w->allocs_cap : 64;
-		void **n = realloc(w->allocs, cap * sizeof(*n));
-		if (!n) {
-			free(p);
-			return NULL;
-		}
-		w->allocs = n;
-		w->allocs_cap = cap;
+	if (BSI_GROW(w->allocs, w->allocs_cap, w->n_allocs, 64) < 0) {
+		free(p);
+		return NULL;
 	}
 	return w->allocs[w->n_allocs++] = p;
 }
@@ -155,14 +184,8 @@ int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_le
 		if (n->xattrs[i].key_len == key_len && !memcmp(n->xattrs[i].key, key, key_len))
 			x = &n->xattrs[i];
 	if (!x) {
-		if (n->n_xattrs == n->xattrs_cap) {
-			size_t cap = n->xattrs_cap ? 2 * n->xattrs_cap : 4;
-			x = realloc(n->xattrs, cap * sizeof(*x));
-			if (!x)
-				return -ENOMEM;
-			n->xattrs = x;
-			n->xattrs_cap = cap;
-		}
+		if (BSI_GROW(n->xattrs, n->xattrs_cap, n->n_xattrs, 4) < 0)
+			return -ENOMEM;
 		x = &n->xattrs[n->n_xattrs++];
 	}
 	x->key = key;
@@ -174,18 +197,39 @@ int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_le
 	return 0;
 }
 
+int ew_set_escaped_xattr(struct ew *w, struct ew_node *n, const struct bs_tree_xattr *x)
+{
+	const char *key = x->key;
+	size_t len = x->key_len;
+
+	if (len >= strlen(OVL_TRUSTED) && !memcmp(key, OVL_TRUSTED, strlen(OVL_TRUSTED))) {
+		char *esc = ew_keep(w, malloc(len + strlen("overlay.") + 1));
+
+		if (!esc)
+			return -ENOMEM;
+		memcpy(esc, OVL_ESCAPED, strlen(OVL_ESCAPED));
+		memcpy(esc + strlen(OVL_ESCAPED), key + strlen(OVL_TRUSTED), len - strlen(OVL_TRUSTED) + 1);
+		key = esc;
+		len += strlen("overlay.");
+	}
+	return ew_set_xattr(w, n, key, len, x->value, x->value_len);
+}
+
+int ew_check_node(struct ew *w, const struct ew_node *n)
+{
+	if (S_ISLNK(n->mode) && !n->link_len)
+		return ew_fail(w, n, -EINVAL, "symlink without a target");
+	if (n->content && n->src->content_len != n->size)
+		return ew_fail(w, n, -EINVAL, "inline content does not match the file size");
+	return 0;
+}
+
 int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out)
 {
 	struct ew_node *n;
 
-	if (w->n_nodes == w->nodes_cap) {
-		size_t cap = w->nodes_cap ? 2 * w->nodes_cap : 256;
-		n = realloc(w->nodes, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		w->nodes = n;
-		w->nodes_cap = cap;
-	}
+	if (BSI_GROW(w->nodes, w->nodes_cap, w->n_nodes, 256) < 0)
+		return -ENOMEM;
 	n = &w->nodes[w->n_nodes];
 	memset(n, 0, sizeof(*n));
 	n->src = src;

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 
 #include "erofs-internal.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 struct reader {
@@ -227,14 +227,8 @@ static int read_data(struct reader *rd, struct bs_tree_inode *ino, uint64_t nid,
 	if (S_ISDIR(ino->st.mode)) {
 		/* Entries are read from a queue, not recursively: nesting depth
 		 * is the image's choice. */
-		if (rd->q_len == rd->q_cap) {
-			size_t cap = rd->q_cap ? 2 * rd->q_cap : 64;
-			struct pending_dir *q = realloc(rd->queue, cap * sizeof(*q));
-			if (!q)
-				return -ENOMEM;
-			rd->queue = q;
-			rd->q_cap = cap;
-		}
+		if (BSI_GROW(rd->queue, rd->q_cap, rd->q_len, 64) < 0)
+			return -ENOMEM;
 		rd->queue[rd->q_len++] = (struct pending_dir){ ino, data_off, body, tail_off, tail };
 		return 0;
 	}

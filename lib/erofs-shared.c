@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "erofs-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 
 struct slot {
 	struct ew_xattr *x;             /* representative */

@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 
 #include "erofs-write.h"
-#include "tree-internal.h"
+#include "tree.h"
+#include "hex.h"
 #include "util.h"
 
 #define NO_NODE UINT32_MAX
@@ -87,22 +88,7 @@ static int v2_xattrs(struct ew *w, uint32_t i)
 		sorted[k] = &src->xattrs[k];
 	qsort(sorted, src->n_xattrs, sizeof(*sorted), src_xattr_cmp);
 	for (size_t k = 0; k < src->n_xattrs; k++) {
-		const struct bs_tree_xattr *x = sorted[k];
-		const char *key = x->key;
-		size_t len = x->key_len;
-
-		if (len >= strlen(OVL_TRUSTED) && !memcmp(key, OVL_TRUSTED, strlen(OVL_TRUSTED))) {
-			char *esc = ew_keep(w, malloc(len + strlen("overlay.") + 1));
-			if (!esc) {
-				free(sorted);
-				return -ENOMEM;
-			}
-			memcpy(esc, OVL_ESCAPED, strlen(OVL_ESCAPED));
-			memcpy(esc + strlen(OVL_ESCAPED), key + strlen(OVL_TRUSTED), len - strlen(OVL_TRUSTED) + 1);
-			key = esc;
-			len += strlen("overlay.");
-		}
-		r = ew_set_xattr(w, n, key, len, x->value, x->value_len);
+		r = ew_set_escaped_xattr(w, n, sorted[k]);
 		if (r < 0) {
 			free(sorted);
 			return r;
@@ -168,11 +154,9 @@ int ew_build_v2(struct ew *w, struct bs_tree *tree)
 	for (uint32_t i = 0; i < w->n_nodes; i++) {
 		struct ew_node *n = &w->nodes[i];
 
-		if (S_ISLNK(n->mode) && !n->link_len)
-			return ew_fail(w, n, -EINVAL, "symlink without a target");
-		if (n->content && n->src->content_len != n->size)
-			return ew_fail(w, n, -EINVAL, "inline content does not match the file size");
-		r = v2_xattrs(w, i);
+		r = ew_check_node(w, n);
+		if (r >= 0)
+			r = v2_xattrs(w, i);
 		if (r < 0)
 			return r;
 	}
@@ -216,21 +200,15 @@ static int v2_place_inodes(struct ew *w)
 
 	for (size_t i = 0; i < w->n_nodes; i++) {
 		struct ew_node *n = &w->nodes[i];
-		size_t shared = 0, unshared = 0, inl;
+		size_t unshared, inl;
 		int flat_inline;
 		uint64_t start;
 
 		if (S_ISDIR(n->mode))
 			ew_dir_size(n);
-		for (size_t k = 0; k < n->n_xattrs; k++) {
-			if (n->xattrs[k].shared >= 0)
-				shared++;
-			else
-				unshared += ew_xattr_entry_size(&n->xattrs[k]);
-		}
-		n->n_shared = (uint32_t)shared;
+		unshared = ew_count_xattrs(n);
 		n->xattr_size = n->n_xattrs ?
-			(uint32_t)(sizeof(struct erofs_xattr_ibody_header) + 4 * shared + unshared) : 0;
+			(uint32_t)(sizeof(struct erofs_xattr_ibody_header) + 4 * n->n_shared + unshared) : 0;
 		inl = inline_len(n, &flat_inline);
 		start = bsi_round_up(pos, EROFS_SLOTSIZE);
 		if (flat_inline) {
@@ -261,22 +239,7 @@ static int v2_place_inodes(struct ew *w)
 
 static int v2_write_superblock(struct ew *w, uint64_t data_start)
 {
-	uint8_t *p = ew_reserve(w, EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block));
-
-	if (!p)
-		return -ENOMEM;
-	bsi_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
-	bsi_put_le32(p + CFS_HDR_VERSION_OFF, COMPOSEFS_HEADER_VERSION);
-	bsi_put_le32(p + CFS_HDR_CFS_VERSION_OFF, 2);
-	p += EROFS_SUPER_OFFSET;
-	bsi_put_le32(p + EROFS_SB_MAGIC_OFF, EROFS_SUPER_MAGIC_V1);
-	bsi_put_le32(p + EROFS_SB_FEATURE_COMPAT_OFF,
-		     EROFS_FEATURE_COMPAT_MTIME | EROFS_FEATURE_COMPAT_XATTR_FILTER);
-	p[EROFS_SB_BLKSZBITS_OFF] = EROFS_BLKSIZ_BITS;
-	bsi_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
-	bsi_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
-	bsi_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
-	return 0;
+	return ew_write_super(w, 2, 0, data_start) ? 0 : -ENOMEM;
 }
 
 /* The inode's xattr body: the filter, references to shared ones, its own. */

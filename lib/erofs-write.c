@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 
 #include "erofs-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 void ew_dir_size(struct ew_node *n)
@@ -121,21 +121,16 @@ static void layout_inodes(struct ew *w)
 
 	for (size_t i = 0; i < w->n_nodes; i++) {
 		struct ew_node *n = &w->nodes[i];
-		size_t isize, shared = 0, unshared = 0;
+		size_t isize, unshared;
 		uint64_t start;
 
 		node_size(n);
 		n->compact = fits_compact(w, n);
 		isize = n->compact ? sizeof(struct erofs_inode_compact) : sizeof(struct erofs_inode_extended);
-		for (size_t j = 0; j < n->n_xattrs; j++) {
-			if (n->xattrs[j].shared >= 0)
-				shared++;
-			else
-				unshared += ew_xattr_entry_size(&n->xattrs[j]);
-		}
-		n->n_shared = (uint32_t)shared;
-		n->xattr_size = (shared || unshared) ?
-			(uint32_t)bsi_round_up(sizeof(struct erofs_xattr_ibody_header) + 4 * shared + unshared, 4) : 0;
+		unshared = ew_count_xattrs(n);
+		n->xattr_size = (n->n_shared || unshared) ?
+			(uint32_t)bsi_round_up(sizeof(struct erofs_xattr_ibody_header) + 4 * n->n_shared + unshared,
+					       4) : 0;
 		start = bsi_round_up(pos, EROFS_SLOTSIZE);
 		start += tail_padding(n, start, isize, n->xattr_size);
 		n->ipad = (uint32_t)(start - pos);
@@ -332,26 +327,12 @@ int ew_write_c_layout(struct ew *w)
 
 	layout_inodes(w);
 
-	p = ew_reserve(w, EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block));
+	data_start = bsi_round_up(w->inodes_end + w->shared_size, EROFS_BLKSIZ);
+	p = ew_write_super(w, w->version, w->has_acl ? COMPOSEFS_FLAGS_HAS_ACL : 0, data_start);
 	if (!p)
 		return -ENOMEM;
-	memset(p, 0, EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block));
-	bsi_put_le32(p + CFS_HDR_MAGIC_OFF, COMPOSEFS_MAGIC);
-	bsi_put_le32(p + CFS_HDR_VERSION_OFF, COMPOSEFS_HEADER_VERSION);
-	bsi_put_le32(p + CFS_HDR_FLAGS_OFF, w->has_acl ? COMPOSEFS_FLAGS_HAS_ACL : 0);
-	bsi_put_le32(p + CFS_HDR_CFS_VERSION_OFF, w->version);
-
-	data_start = bsi_round_up(w->inodes_end + w->shared_size, EROFS_BLKSIZ);
-	p += EROFS_SUPER_OFFSET;
-	bsi_put_le32(p + EROFS_SB_MAGIC_OFF, EROFS_SUPER_MAGIC_V1);
-	bsi_put_le32(p + EROFS_SB_FEATURE_COMPAT_OFF,
-		     EROFS_FEATURE_COMPAT_MTIME | EROFS_FEATURE_COMPAT_XATTR_FILTER);
-	p[EROFS_SB_BLKSZBITS_OFF] = EROFS_BLKSIZ_BITS;
-	bsi_put_le16(p + EROFS_SB_ROOT_NID_OFF, (uint16_t)w->nodes[0].nid);
-	bsi_put_le64(p + EROFS_SB_INOS_OFF, w->n_nodes);
 	bsi_put_le64(p + EROFS_SB_BUILD_TIME_OFF, (uint64_t)w->min_sec);
 	bsi_put_le32(p + EROFS_SB_BUILD_TIME_NSEC_OFF, w->min_nsec);
-	bsi_put_le32(p + EROFS_SB_BLOCKS_OFF, (uint32_t)(data_start / EROFS_BLKSIZ + w->n_data_blocks));
 	bsi_put_le32(p + EROFS_SB_META_BLKADDR_OFF,
 		     (EROFS_SUPER_OFFSET + sizeof(struct erofs_super_block)) / EROFS_BLKSIZ);
 	bsi_put_le32(p + EROFS_SB_XATTR_BLKADDR_OFF, (uint32_t)(w->inodes_end / EROFS_BLKSIZ));

@@ -80,7 +80,14 @@ void ew_put(struct ew *w, const void *data, size_t len);
 void ew_pad(struct ew *w, size_t len);
 void ew_align(struct ew *w, size_t align);
 
+/* The composefs header and the superblock fields both layouts fill alike,
+ * for an image whose data starts at data_start: the superblock, for the
+ * caller's own fields, or NULL without memory. */
+uint8_t *ew_write_super(struct ew *w, uint32_t cfs_version, uint32_t flags, uint64_t data_start);
+
 size_t ew_xattr_entry_size(const struct ew_xattr *x);
+/* Sets n->n_shared and returns the bytes of n's xattrs stored in the inode. */
+size_t ew_count_xattrs(struct ew_node *n);
 void ew_write_xattr(struct ew *w, const struct ew_xattr *x);
 uint16_t ew_icount(uint32_t xattr_size);
 uint8_t ew_file_type(uint32_t mode);
@@ -97,8 +104,16 @@ int ew_fail(struct ew *w, const struct ew_node *n, int code, const char *fmt, ..
 /* Tree to nodes (erofs-build.c) */
 void *ew_keep(struct ew *w, void *p);
 int ew_add_node(struct ew *w, struct bs_tree_inode *src, uint32_t parent, uint32_t *out);
+/* What neither layout can write: a symlink without a target, inline
+ * content of another size than the file's. */
+int ew_check_node(struct ew *w, const struct ew_node *n);
 int ew_set_xattr(struct ew *w, struct ew_node *n, const char *key, size_t key_len,
 		 const void *value, size_t value_len);
+/* A tree xattr, a trusted.overlay.X key escaped as trusted.overlay.overlay.X
+ * (the image's own overlay xattrs, which the mounting overlayfs would take
+ * for its own). */
+struct bs_tree_xattr;
+int ew_set_escaped_xattr(struct ew *w, struct ew_node *n, const struct bs_tree_xattr *x);
 /* The overlay xattrs of a file whose content lives elsewhere: metacopy with
  * the file's fs-verity digest, and redirect "/TARGET" unless TARGET is empty. */
 int ew_set_external(struct ew *w, struct ew_node *n, const char *target, size_t target_len);

@@ -127,6 +127,24 @@ static int hash_block(struct bs_fsverity_ctx *ctx, const uint8_t *block, uint8_t
 
 /* Adds one hash to level n (n >= 1), hashing that level's block upward first
  * when it is full: a full block is flushed only once it is known not to be the root. */
+static int level_add(struct bs_fsverity_ctx *ctx, int n, const uint8_t *hash);
+
+/* Pads level n's block with zeros and hashes it into level n + 1. */
+static int level_flush(struct bs_fsverity_ctx *ctx, int n)
+{
+	struct level *lv = &ctx->levels[n];
+	uint8_t up[BS_FSVERITY_MAX_DIGEST_SIZE];
+	int r;
+
+	memset(lv->block + lv->used, 0, ctx->block_size - lv->used);
+	r = hash_block(ctx, lv->block, up);
+	if (r < 0)
+		return r;
+	lv->used = 0;
+	lv->flushed++;
+	return level_add(ctx, n + 1, up);
+}
+
 static int level_add(struct bs_fsverity_ctx *ctx, int n, const uint8_t *hash)
 {
 	struct level *lv = &ctx->levels[n];
@@ -139,19 +157,8 @@ static int level_add(struct bs_fsverity_ctx *ctx, int n, const uint8_t *hash)
 		if (!lv->block)
 			return -ENOMEM;
 	}
-	if (lv->used + ctx->digest_size > ctx->block_size) {
-		uint8_t up[BS_FSVERITY_MAX_DIGEST_SIZE];
-
-		memset(lv->block + lv->used, 0, ctx->block_size - lv->used);
-		r = hash_block(ctx, lv->block, up);
-		if (r < 0)
-			return r;
-		lv->used = 0;
-		lv->flushed++;
-		r = level_add(ctx, n + 1, up);
-		if (r < 0)
-			return r;
-	}
+	if (lv->used + ctx->digest_size > ctx->block_size && (r = level_flush(ctx, n)) < 0)
+		return r;
 	memcpy(lv->block + lv->used, hash, ctx->digest_size);
 	lv->used += ctx->digest_size;
 	return 0;
@@ -243,13 +250,21 @@ size_t bs_fsverity_digest_size(const struct bs_fsverity_ctx *ctx)
 	return ctx->digest_size;
 }
 
+/* One data block: its hash goes into the tree. */
+static int add_data_block(struct bs_fsverity_ctx *ctx, const uint8_t *block)
+{
+	uint8_t hash[BS_FSVERITY_MAX_DIGEST_SIZE];
+	int r = hash_block(ctx, block, hash);
+
+	return r < 0 ? r : push_data_hash(ctx, hash);
+}
+
 int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len)
 {
 	if (!ctx || (!data && len))
 		return -EINVAL;
 	struct level *lv = &ctx->levels[0];
 	const uint8_t *p = data;
-	uint8_t hash[BS_FSVERITY_MAX_DIGEST_SIZE];
 	int r;
 
 	ctx->data_size += len;
@@ -263,20 +278,14 @@ int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len
 		len -= take;
 		if (lv->used < ctx->block_size)
 			return 0;
-		r = hash_block(ctx, lv->block, hash);
-		if (r < 0)
-			return r;
 		lv->used = 0;
-		r = push_data_hash(ctx, hash);
+		r = add_data_block(ctx, lv->block);
 		if (r < 0)
 			return r;
 	}
 	/* Whole blocks straight from the caller's buffer, no copy. */
 	while (len >= ctx->block_size) {
-		r = hash_block(ctx, p, hash);
-		if (r < 0)
-			return r;
-		r = push_data_hash(ctx, hash);
+		r = add_data_block(ctx, p);
 		if (r < 0)
 			return r;
 		p += ctx->block_size;
@@ -292,7 +301,6 @@ int bs_fsverity_update(struct bs_fsverity_ctx *ctx, const void *data, size_t len
 static int root_hash(struct bs_fsverity_ctx *ctx, uint8_t *root)
 {
 	struct level *data = &ctx->levels[0];
-	uint8_t hash[BS_FSVERITY_MAX_DIGEST_SIZE];
 	int r;
 
 	/* An empty file has an all-zero root hash. */
@@ -302,11 +310,8 @@ static int root_hash(struct bs_fsverity_ctx *ctx, uint8_t *root)
 	}
 	if (data->used) {
 		memset(data->block + data->used, 0, ctx->block_size - data->used);
-		r = hash_block(ctx, data->block, hash);
-		if (r < 0)
-			return r;
 		data->used = 0;
-		r = push_data_hash(ctx, hash);
+		r = add_data_block(ctx, data->block);
 		if (r < 0)
 			return r;
 	}
@@ -321,15 +326,11 @@ static int root_hash(struct bs_fsverity_ctx *ctx, uint8_t *root)
 	for (int n = 1; n <= MAX_LEVELS; n++) {
 		struct level *lv = &ctx->levels[n];
 
-		memset(lv->block + lv->used, 0, ctx->block_size - lv->used);
-		if (!lv->flushed)
+		if (!lv->flushed) {
+			memset(lv->block + lv->used, 0, ctx->block_size - lv->used);
 			return hash_block(ctx, lv->block, root);
-		r = hash_block(ctx, lv->block, hash);
-		if (r < 0)
-			return r;
-		lv->used = 0;
-		lv->flushed++;
-		r = level_add(ctx, n + 1, hash);
+		}
+		r = level_flush(ctx, n);
 		if (r < 0)
 			return r;
 	}
@@ -473,13 +474,9 @@ int bs_fsverity_digest_path(struct bs_fsverity_ctx *ctx, const char *path, uint8
 	struct stat st;
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = bsi_open_regular(path, 0, &st, err);
 	if (fd < 0)
-		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return bs_error_set(err, -EINVAL, path, "not a regular file");
+		return fd;
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	r = bs_fsverity_digest_fd(ctx, fd, digest);
 	if (r < 0)

@@ -3,7 +3,28 @@
 
 #include <errno.h>
 
-#include "util.h"
+#include "hex.h"
+
+int bsi_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int bsi_hex_lower(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == len;
+}
 
 void bs_hex_encode(const uint8_t *in, size_t len, char *out)
 {

@@ -8,9 +8,9 @@
  */
 #include <bootseal/kargs.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@
 #include "util.h"
 
 #define MAX_KARGS_FILE (1u << 20)
+#define KARGS_DIR "usr/lib/bootc/kargs.d"
 
 struct param {
 	const char *key;
@@ -234,17 +235,8 @@ static int merge_contains(const struct merge *m, const struct param *p)
 
 static int merge_add(struct merge *m, const char *s, size_t n)
 {
-	size_t need = m->len + n + 2;
-
-	if (need > m->cap) {
-		size_t cap = m->cap * 2 > need ? m->cap * 2 : need;
-		char *grown = realloc(m->s, cap);
-
-		if (!grown)
-			return -ENOMEM;
-		m->s = grown;
-		m->cap = cap;
-	}
+	if (bsi_reserve(&m->s, &m->cap, m->len + n + 2) < 0)
+		return -ENOMEM;
 	if (m->len && !is_space(m->s[m->len - 1]))
 		m->s[m->len++] = ' ';
 	memcpy(m->s + m->len, s, n);
@@ -515,92 +507,113 @@ static int parse_file(const char *path, const char *text, size_t len, const char
 	return merge_args(m, kargs);
 }
 
-static int cmp_names(const void *a, const void *b)
+/* A file's bytes, which must be text, then parse_file(). */
+static int parse_text(const char *path, const char *text, size_t len, const char *arch, struct merge *m,
+		      struct bs_error *err)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	if (memchr(text, '\0', len))
+		return bs_error_set(err, -EINVAL, path, "not a text file");
+	return parse_file(path, text, len, arch, m, err);
+}
+
+static int is_toml(const char *name, size_t len)
+{
+	return len >= 6 && memcmp(name + len - 5, ".toml", 5) == 0;
+}
+
+/* A kargs.d file of a directory: a regular file of at most 1 MiB. */
+static int read_kargs_file(const char *path, char **text, size_t *len, struct bs_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int r;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return bs_error_set(err, -errno, path, "cannot read: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode) || st.st_size > MAX_KARGS_FILE)
+		return bs_error_set(err, -EINVAL, path, "not a regular file of at most 1 MiB");
+	if (!(*text = malloc((size_t)st.st_size + 1)))
+		return -ENOMEM;
+	r = bsi_read_full(fd, *text, (size_t)st.st_size, len);
+	if (r < 0)
+		return bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
+	(*text)[*len] = '\0';
+	return 0;
 }
 
 int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err)
 {
 	if (!rootfs || !arch || !cmdline)
 		return bs_error_set(err, -EINVAL, NULL, "bs_kargs_read_dir: a NULL argument");
+	_cleanup_(bsi_strv_done) struct bsi_strv names = { 0 };
 	_cleanup_free_ char *dir = NULL;
-	char **names = NULL;
-	size_t n = 0;
-	DIR *d;
-	struct dirent *e;
 	struct merge m = { 0 };
-	int r = 0;
+	int r;
 
 	*cmdline = NULL;
-	if (asprintf(&dir, "%s/usr/lib/bootc/kargs.d", rootfs) < 0)
+	if (asprintf(&dir, "%s/" KARGS_DIR, rootfs) < 0)
 		return -ENOMEM;
-	d = opendir(dir);
-	if (!d) {
-		if (errno != ENOENT)
-			return bs_error_set(err, -errno, dir, "cannot open: %s", strerror(errno));
+	r = bsi_strv_read_dir(&names, dir);
+	if (r == -ENOENT)
 		return bs_kargs_append(cmdline, "");
-	}
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		char **grown;
-		if (l < 6 || strcmp(e->d_name + l - 5, ".toml") != 0)
-			continue;
-		grown = realloc(names, (n + 1) * sizeof(*names));
-		if (!grown || !(grown[n] = strdup(e->d_name))) {
-			names = grown ? grown : names;
-			r = -ENOMEM;
-			break;
-		}
-		names = grown;
-		n++;
-	}
-	closedir(d);
-	if (r == 0)
-		qsort(names, n, sizeof(*names), cmp_names);
-	if (r == 0)
-		r = merge_begin(&m, cmdline);
-	for (size_t i = 0; r == 0 && i < n; i++) {
+	if (r < 0)
+		return r == -ENOMEM ? r : bs_error_set(err, r, dir, "cannot open: %s", strerror(-r));
+	r = merge_begin(&m, cmdline);
+	for (size_t i = 0; r == 0 && i < names.n; i++) {
 		_cleanup_free_ char *path = NULL, *text = NULL;
-		_cleanup_close_ int fd = -1;
-		struct stat st;
 		size_t got;
 
-		if (asprintf(&path, "%s/%s", dir, names[i]) < 0) {
+		if (!is_toml(names.v[i], strlen(names.v[i])))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, names.v[i]) < 0)
 			r = -ENOMEM;
-			break;
-		}
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0) {
-			r = bs_error_set(err, -errno, path, "cannot read: %s", strerror(errno));
-			break;
-		}
-		if (!S_ISREG(st.st_mode) || st.st_size > MAX_KARGS_FILE) {
-			r = bs_error_set(err, -EINVAL, path, "not a regular file of at most 1 MiB");
-			break;
-		}
-		text = malloc((size_t)st.st_size + 1);
-		if (!text) {
-			r = -ENOMEM;
-			break;
-		}
-		r = bsi_read_full(fd, text, (size_t)st.st_size, &got);
-		if (r < 0) {
-			bs_error_set(err, r, path, "cannot read: %s", strerror(-r));
-			break;
-		}
-		text[got] = '\0';
-		if (memchr(text, '\0', got)) {
-			r = bs_error_set(err, -EINVAL, path, "not a text file");
-			break;
-		}
-		r = parse_file(path, text, got, arch, &m, err);
+		else if ((r = read_kargs_file(path, &text, &got, err)) >= 0)
+			r = parse_text(path, text, got, arch, &m, err);
 	}
 	if (m.s || m.slots)
 		merge_end(&m, cmdline);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	if (r < 0) {
+		free(*cmdline);
+		*cmdline = NULL;
+	}
+	return r;
+}
+
+int bs_kargs_read_tree(struct bs_tree *tree, const struct bs_content_source *src, const char *arch,
+		       const char *name, char **cmdline, struct bs_error *err)
+{
+	if (!tree || !src || !src->read || !arch || !cmdline)
+		return bs_error_set(err, -EINVAL, NULL, "bs_kargs_read_tree: a NULL argument");
+	struct bs_tree_inode *dir = bs_tree_lookup_path(tree, KARGS_DIR);
+	struct merge m = { 0 };
+	int r;
+
+	*cmdline = NULL;
+	if (!dir || !S_ISDIR(bs_tree_inode_stat(dir)->mode))
+		return bs_kargs_append(cmdline, "");
+	r = merge_begin(&m, cmdline);
+	/* A tree keeps its children in byte order, the order bootc merges them in. */
+	for (size_t i = 0; r == 0 && i < bs_tree_dir_count(dir); i++) {
+		_cleanup_free_ uint8_t *data = NULL;
+		char rel[PATH_MAX], path[PATH_MAX + 1024];
+		const char *fname;
+		size_t len, got;
+		struct bs_tree_inode *f = bs_tree_dir_child(dir, i, &fname, &len);
+
+		if (!is_toml(fname, len))
+			continue;
+		snprintf(rel, sizeof(rel), KARGS_DIR "/%.*s", (int)len, fname);
+		snprintf(path, sizeof(path), "%s%s%s", name ? name : "", name ? ": " : "", rel);
+		if (!S_ISREG(bs_tree_inode_stat(f)->mode) || bs_tree_inode_stat(f)->size > MAX_KARGS_FILE) {
+			r = bs_error_set(err, -EINVAL, path, "not a regular file of at most 1 MiB");
+			break;
+		}
+		r = src->read(src->ctx, rel, f, &data, &got, err);
+		if (r >= 0)
+			r = parse_text(path, (const char *)data, got, arch, &m, err);
+	}
+	if (m.s || m.slots)
+		merge_end(&m, cmdline);
 	if (r < 0) {
 		free(*cmdline);
 		*cmdline = NULL;

@@ -907,6 +907,21 @@ int bs_keys_self_sign(const struct bs_key *key, const struct bs_cert_params *par
 
 /* ---- writing ---- */
 
+/* What an encoder wrote into bio (encoded: it succeeded), written atomically. */
+static int write_bio(BIO *bio, int encoded, const char *what, const char *path, mode_t mode, int noreplace,
+		     struct bs_error *err)
+{
+	char *data;
+	long n;
+
+	if (!bio || !encoded) {
+		ERR_clear_error();
+		return bs_error_set(err, -EIO, path, "cannot encode %s", what);
+	}
+	n = BIO_get_mem_data(bio, &data);
+	return bs_atomicfile_write_all(path, data, (size_t)n, mode, noreplace, err);
+}
+
 int bs_keys_write_private(const struct bs_key *key, const char *path, int noreplace,
 			  struct bs_error *err)
 {
@@ -914,15 +929,9 @@ int bs_keys_write_private(const struct bs_key *key, const char *path, int norepl
 		return bs_error_set(err, -EINVAL, NULL, "bs_keys_write_private: a NULL argument");
 	/* Secure-heap BIO: its buffer is cleansed when freed. */
 	_cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_secmem());
-	char *data;
-	long n;
 
-	if (!bio || !PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL)) {
-		ERR_clear_error();
-		return bs_error_set(err, -EIO, path, "cannot encode private key");
-	}
-	n = BIO_get_mem_data(bio, &data);
-	return bs_atomicfile_write_all(path, data, (size_t)n, 0600, noreplace, err);
+	return write_bio(bio, bio && PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL),
+			 "private key", path, 0600, noreplace, err);
 }
 
 int bs_keys_write_cert_pem(const struct bs_cert *cert, const char *path, int noreplace,
@@ -931,15 +940,9 @@ int bs_keys_write_cert_pem(const struct bs_cert *cert, const char *path, int nor
 	if (!cert || !path)
 		return bs_error_set(err, -EINVAL, NULL, "bs_keys_write_cert_pem: a NULL argument");
 	_cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
 
-	if (!bio || !PEM_write_bio_X509(bio, cert->x509)) {
-		ERR_clear_error();
-		return bs_error_set(err, -EIO, path, "cannot encode certificate");
-	}
-	n = BIO_get_mem_data(bio, &data);
-	return bs_atomicfile_write_all(path, data, (size_t)n, 0644, noreplace, err);
+	return write_bio(bio, bio && PEM_write_bio_X509(bio, cert->x509), "certificate", path, 0644, noreplace,
+			 err);
 }
 
 int bs_keys_write_cert_der(const struct bs_cert *cert, const char *path, int noreplace,

@@ -20,6 +20,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "hex.h"
 #include "oci-internal.h"
 #include "util.h"
 
@@ -54,8 +55,7 @@ static int archive_name_ok(const char *name)
 {
 	if (!strcmp(name, "oci-layout") || !strcmp(name, "index.json"))
 		return 1;
-	return !strncmp(name, "blobs/sha256/", 13) && strlen(name) == 13 + 64 &&
-	       strspn(name + 13, "0123456789abcdef") == 64;
+	return !strncmp(name, "blobs/sha256/", 13) && bsi_hex_lower(name + 13, 64);
 }
 
 static int member_cmp(const void *a, const void *b);
@@ -92,6 +92,18 @@ static int open_packed(int fd, const char *file, struct archive **out, struct bs
 		return r;
 	}
 	*out = a;
+	return 0;
+}
+
+/* After the last header (ar): the members sorted by name, each name once. */
+static int members_end(struct bs_oci_image *img, struct archive *a, int ar, const char *file, struct bs_error *err)
+{
+	if (ar != ARCHIVE_EOF)
+		return bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
+	qsort(img->members, img->n_members, sizeof(*img->members), member_cmp);
+	for (size_t i = 1; i < img->n_members; i++)
+		if (!strcmp(img->members[i].name, img->members[i - 1].name))
+			return bs_error_set(err, -EBADMSG, file, "%s: duplicate entry", img->members[i].name);
 	return 0;
 }
 
@@ -180,12 +192,8 @@ static int unpack_archive(struct bs_oci_image *img, const char *file, struct arc
 		if (small && size > OCI_JSON_MAX)
 			return bs_error_set(err, -EBADMSG, file, "%s: more than %u bytes", name, OCI_JSON_MAX);
 		small = small || (size <= OCI_JSON_MAX && size <= budget);
-		if (img->n_members == cap) {
-			struct oci_member *m = realloc(img->members, (cap = cap ? 2 * cap : 16) * sizeof(*m));
-			if (!m)
-				return -ENOMEM;
-			img->members = m;
-		}
+		if (BSI_GROW(img->members, cap, img->n_members, 16) < 0)
+			return -ENOMEM;
 		img->members[img->n_members] = (struct oci_member){ strdup(name), MEMBER_NOTED, size };
 		if (!img->members[img->n_members++].name)
 			return -ENOMEM;
@@ -197,12 +205,9 @@ static int unpack_archive(struct bs_oci_image *img, const char *file, struct arc
 		if ((r = unpack_member(img, file, a, e, name, err)) < 0)
 			return r;
 	}
-	if (ar != ARCHIVE_EOF)
-		return bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
-	qsort(img->members, img->n_members, sizeof(*img->members), member_cmp);
-	for (size_t i = 1; i < img->n_members; i++)
-		if (!strcmp(img->members[i].name, img->members[i - 1].name))
-			return bs_error_set(err, -EBADMSG, file, "%s: duplicate entry", img->members[i].name);
+	r = members_end(img, a, ar, file, err);
+	if (r < 0)
+		return r;
 	return (img->root = strdup(img->tmp.path)) ? 0 : -ENOMEM;
 }
 
@@ -284,25 +289,15 @@ static int index_archive(struct bs_oci_image *img, const char *file, struct arch
 		    archive_entry_sparse_count(e) || !archive_entry_size_is_set(e))
 			return bs_error_set(err, -EBADMSG, file, "unexpected entry '%.200s' in an OCI archive",
 					    name ? name : "");
-		if (img->n_members == cap) {
-			struct oci_member *m = realloc(img->members, (cap = cap ? 2 * cap : 16) * sizeof(*m));
-			if (!m)
-				return -ENOMEM;
-			img->members = m;
-		}
+		if (BSI_GROW(img->members, cap, img->n_members, 16) < 0)
+			return -ENOMEM;
 		/* Right after the header, the format reader stands at the data. */
 		img->members[img->n_members] = (struct oci_member){
 			strdup(name), (uint64_t)archive_filter_bytes(a, 0), (uint64_t)archive_entry_size(e) };
 		if (!img->members[img->n_members++].name)
 			return -ENOMEM;
 	}
-	if (ar != ARCHIVE_EOF)
-		return bs_error_set(err, -EBADMSG, file, "%s", archive_error_string(a));
-	qsort(img->members, img->n_members, sizeof(*img->members), member_cmp);
-	for (size_t i = 1; i < img->n_members; i++)
-		if (!strcmp(img->members[i].name, img->members[i - 1].name))
-			return bs_error_set(err, -EBADMSG, file, "%s: duplicate entry", img->members[i].name);
-	return 0;
+	return members_end(img, a, ar, file, err);
 }
 
 int oci_archive_open(struct bs_oci_image *img, const char *file, struct bs_error *err)

@@ -14,7 +14,7 @@
 #include <archive.h>
 
 #include "oci-stream.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 static int capture_cmp(const void *a, const void *b)
@@ -40,14 +40,8 @@ int oci_capture_add(struct bs_oci_image *img, struct bs_tree_inode *inode, int m
 {
 	struct oci_capture *c;
 
-	if (img->n_captures == img->cap_captures) {
-		size_t cap = img->cap_captures ? 2 * img->cap_captures : 16;
-		c = realloc(img->captures, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		img->captures = c;
-		img->cap_captures = cap;
-	}
+	if (BSI_GROW(img->captures, img->cap_captures, img->n_captures, 16) < 0)
+		return -ENOMEM;
 	c = &img->captures[img->n_captures++];
 	*c = (struct oci_capture){ .inode = inode, .data = data, .len = len, .mapped = mapped };
 	if (out)
@@ -73,14 +67,8 @@ void oci_capture_prune(struct bs_oci_image *img)
 int oci_origin_add(struct bs_oci_image *img, size_t layer, size_t ordinal, struct bs_tree_inode *inode,
 		   uint64_t spool_off)
 {
-	if (img->n_origins == img->cap_origins) {
-		size_t cap = img->cap_origins ? 2 * img->cap_origins : 1024;
-		struct oci_origin *o = realloc(img->origins, cap * sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		img->origins = o;
-		img->cap_origins = cap;
-	}
+	if (BSI_GROW(img->origins, img->cap_origins, img->n_origins, 1024) < 0)
+		return -ENOMEM;
 	img->origins[img->n_origins++] = (struct oci_origin){ layer, ordinal, inode, spool_off };
 	return 0;
 }

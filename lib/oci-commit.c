@@ -331,13 +331,9 @@ int oci_commit_archive(struct out_layout *o, const char *dest)
 	while (r == 0 && (errno = 0, de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (n == cap) {
-			char **g = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*g));
-			if (!g) {
-				r = -ENOMEM;
-				break;
-			}
-			names = g;
+		if (BSI_GROW(names, cap, n, 16) < 0) {
+			r = -ENOMEM;
+			break;
 		}
 		if (asprintf(&names[n], "blobs/sha256/%s", de->d_name) < 0)
 			r = -ENOMEM;

@@ -21,7 +21,7 @@
 #include <bootseal/workqueue.h>
 
 #include "oci-stream.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 #define WH_PREFIX ".wh."

@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "hex.h"
 #include "oci-internal.h"
 #include "util.h"
 
@@ -98,12 +99,7 @@ void bs_oci_ref_clear(struct bs_oci_ref *ref)
 
 int oci_digest_valid(const char *digest)
 {
-	if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != OCI_DIGEST_LEN)
-		return 0;
-	for (const char *p = digest + 7; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return 0;
-	return 1;
+	return strncmp(digest, "sha256:", 7) == 0 && bsi_hex_lower(digest + 7, OCI_DIGEST_LEN - 7);
 }
 
 char *oci_blob_path(const char *root, const char *digest)

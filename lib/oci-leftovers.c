@@ -28,6 +28,7 @@
 
 #include <bootseal/atomicfile.h>
 
+#include "hex.h"
 #include "oci-write.h"
 #include "util.h"
 
@@ -37,51 +38,10 @@
 #define MAX_DEPTH 8
 
 /* Digests (64 hex digits) that some index.json, manifest or nested index names. */
-struct refs {
-	char **hex;
-	size_t n, cap;
-};
-
-static void refs_clear(struct refs *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		free(r->hex[i]);
-	free(r->hex);
-	memset(r, 0, sizeof(*r));
-}
-
-static int refs_has(const struct refs *r, const char *hex)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (!strcmp(r->hex[i], hex))
-			return 1;
-	return 0;
-}
-
-static int is_sha256_hex(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == 64;
-}
-
-static int is_hex16(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == 16;
-}
-
-static int walk(const char *dir, json_object *obj, struct refs *r, int depth);
+static int walk(const char *dir, json_object *obj, struct bsi_strv *r, int depth);
 
 /* A descriptor's blob: remembered, and read in turn when it is a manifest or an index. */
-static int add_descriptor(const char *dir, json_object *d, struct refs *r, int depth)
+static int add_descriptor(const char *dir, json_object *d, struct bsi_strv *r, int depth)
 {
 	json_object *v, *mt = NULL, *blob;
 	_cleanup_free_ char *path = NULL;
@@ -92,18 +52,10 @@ static int add_descriptor(const char *dir, json_object *d, struct refs *r, int d
 	if (!json_object_object_get_ex(d, "digest", &v) || !json_object_is_type(v, json_type_string))
 		return 0;
 	hex = json_object_get_string(v);
-	if (strncmp(hex, "sha256:", 7) || !is_sha256_hex(hex + 7) || refs_has(r, hex + 7))
+	if (strncmp(hex, "sha256:", 7) || !bsi_hex_lower(hex + 7, 64) || bsi_strv_contains(r, hex + 7))
 		return 0;
-	if (r->n == r->cap) {
-		char **g = realloc(r->hex, (r->cap = r->cap ? 2 * r->cap : 64) * sizeof(*g));
-
-		if (!g)
-			return -ENOMEM;
-		r->hex = g;
-	}
-	if (!(r->hex[r->n] = strdup(hex + 7)))
+	if (bsi_strv_add(r, strdup(hex + 7)) < 0)
 		return -ENOMEM;
-	r->n++;
 	json_object_object_get_ex(d, "mediaType", &mt);
 	type = mt && json_object_is_type(mt, json_type_string) ? json_object_get_string(mt) : "";
 	/* Layers and configs name no further blobs. */
@@ -123,7 +75,7 @@ static int add_descriptor(const char *dir, json_object *d, struct refs *r, int d
 }
 
 /* Every descriptor a manifest or index holds: config, layers, manifests, subject, blobs. */
-static int walk(const char *dir, json_object *obj, struct refs *r, int depth)
+static int walk(const char *dir, json_object *obj, struct bsi_strv *r, int depth)
 {
 	static const char *const singles[] = { "config", "subject" };
 	static const char *const lists[] = { "manifests", "layers", "blobs" };
@@ -148,7 +100,7 @@ static int walk(const char *dir, json_object *obj, struct refs *r, int depth)
 	return ret;
 }
 
-static int referenced(const char *dir, struct refs *r)
+static int referenced(const char *dir, struct bsi_strv *r)
 {
 	_cleanup_free_ char *path = NULL;
 	json_object *index;
@@ -164,7 +116,7 @@ static int referenced(const char *dir, struct refs *r)
 }
 
 /* The blobs a killed run's journal NAME lists that nothing references any more. */
-static void remove_unreferenced(int dirfd, const char *name, const struct refs *r)
+static void remove_unreferenced(int dirfd, const char *name, const struct bsi_strv *r)
 {
 	char line[128], path[PATH_MAX];
 	FILE *f;
@@ -179,7 +131,7 @@ static void remove_unreferenced(int dirfd, const char *name, const struct refs *
 	}
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		if (!is_sha256_hex(line) || refs_has(r, line))
+		if (!bsi_hex_lower(line, 64) || bsi_strv_contains(r, line))
 			continue;
 		snprintf(path, sizeof(path), "blobs/sha256/%s", line);
 		(void)unlinkat(dirfd, path, 0);
@@ -193,12 +145,12 @@ static int ours(const char *name, const char *prefix)
 {
 	size_t len = strlen(prefix);
 
-	return !strncmp(name, prefix, len) && strlen(name) == len + 16 && is_hex16(name + len);
+	return !strncmp(name, prefix, len) && strlen(name) == len + 16 && bsi_hex_lower(name + len, 16);
 }
 
 static void remove_leftovers(int dirfd, const char *dir)
 {
-	struct refs r = { 0 };
+	struct bsi_strv r = { 0 };
 	DIR *d = bsi_opendir_dup(dirfd);
 	int known = -1;
 	struct dirent *de;
@@ -222,7 +174,7 @@ static void remove_leftovers(int dirfd, const char *dir)
 			remove_unreferenced(dirfd, de->d_name, &r);
 	}
 	closedir(d);
-	refs_clear(&r);
+	bsi_strv_done(&r);
 }
 
 int oci_layout_lock(const char *dest, struct bs_error *err)

@@ -10,6 +10,11 @@
  * +gzip that is plain tar still reads (its digests still have to match).
  * With ISA-L (igzip) gzip is inflated about four times faster than by zlib;
  * reading has no bytes of its own to keep stable, so either will do.
+ *
+ * With more than one core, reading, both hashes and decompressing run on a
+ * thread of their own (bootseal/workqueue.h) that fills a ring of buffers
+ * ahead of the tar reader: the caller parses entries and hashes files while
+ * the next megabytes are inflated, instead of doing both in turn.
  */
 #include <errno.h>
 #include <locale.h>
@@ -18,6 +23,7 @@
 #include <string.h>
 
 #include <archive.h>
+#include <bootseal/workqueue.h>
 #include <zlib.h>
 #include <zstd.h>
 #ifdef HAVE_ISAL
@@ -28,6 +34,7 @@
 #include "util.h"
 
 #define READ_SIZE (256u * 1024)
+#define RING 8                  /* buffers the reading thread may run ahead */
 
 static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
@@ -89,7 +96,19 @@ struct oci_stream {
 	size_t zs_pending;              /* nonzero: inside a zstd frame */
 	size_t in_pos, in_len;
 	int in_eof;
-	uint8_t in[READ_SIZE], out[READ_SIZE];
+	int failed;                     /* the tar reader was handed the error */
+	uint8_t *out;                   /* where decompressed bytes go: own_out or a ring slot */
+	/* With a reading thread: slots tail..head-1 are filled, slot tail is
+	 * the one libarchive holds when held is set; a slot of length <= 0
+	 * ends the stream and stays. */
+	struct bs_workqueue_job *job;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint8_t *ring;
+	ssize_t ring_len[RING];
+	size_t head, tail;
+	int held, stop, producing, ended;
+	uint8_t in[READ_SIZE], own_out[READ_SIZE];
 };
 
 /* More compressed bytes when the buffer is used up; hashes what it reads. */
@@ -105,7 +124,7 @@ static int fill(struct oci_stream *s)
 		return -1;
 	}
 	EVP_DigestUpdate(s->sha, s->in, (size_t)n);
-	s->got += (uint64_t)n;
+	__atomic_store_n(&s->got, s->got + (uint64_t)n, __ATOMIC_RELAXED);
 	s->in_pos = 0;
 	s->in_len = (size_t)n;
 	s->in_eof = n == 0;
@@ -175,14 +194,14 @@ static ssize_t gunzip(struct oci_stream *s)
 	s->isal.next_in = s->in + s->in_pos;
 	s->isal.avail_in = (uint32_t)(s->in_len - s->in_pos);
 	s->isal.next_out = s->out;
-	s->isal.avail_out = sizeof(s->out);
+	s->isal.avail_out = READ_SIZE;
 	ret = isal_inflate(&s->isal);
 	s->in_pos = s->in_len - s->isal.avail_in;
 	if (ret < 0)
 		return fail(s, isal_error(ret));
 	if (s->isal.block_state == ISAL_BLOCK_FINISH)
 		s->member_done = 1;
-	return (ssize_t)(sizeof(s->out) - s->isal.avail_out);
+	return (ssize_t)(READ_SIZE - s->isal.avail_out);
 }
 #else
 static ssize_t gunzip(struct oci_stream *s)
@@ -205,21 +224,21 @@ static ssize_t gunzip(struct oci_stream *s)
 	s->z.next_in = s->in + s->in_pos;
 	s->z.avail_in = (uInt)(s->in_len - s->in_pos);
 	s->z.next_out = s->out;
-	s->z.avail_out = sizeof(s->out);
+	s->z.avail_out = READ_SIZE;
 	zr = inflate(&s->z, Z_NO_FLUSH);
 	s->in_pos = s->in_len - s->z.avail_in;
 	if (zr == Z_STREAM_END)
 		s->member_done = 1;
 	else if (zr != Z_OK && zr != Z_BUF_ERROR)
 		return fail(s, s->z.msg ? s->z.msg : "corrupt gzip data");
-	return (ssize_t)(sizeof(s->out) - s->z.avail_out);
+	return (ssize_t)(READ_SIZE - s->z.avail_out);
 }
 #endif
 
 static ssize_t unzstd(struct oci_stream *s)
 {
 	ZSTD_inBuffer in = { s->in, s->in_len, s->in_pos };
-	ZSTD_outBuffer out = { s->out, sizeof(s->out), 0 };
+	ZSTD_outBuffer out = { s->out, READ_SIZE, 0 };
 	size_t ret;
 
 	if (s->in_pos == s->in_len && s->in_eof)
@@ -261,10 +280,103 @@ static ssize_t produce(struct oci_stream *s, const void **buf)
 	}
 }
 
+/*
+ * Fills the next free slot; called with the lock held, which it drops while
+ * it works. One turn at a time (producing), so the decompressor and hashes
+ * are only ever used by one thread.
+ */
+static void fill_slot(struct oci_stream *s)
+{
+	uint8_t *slot = s->ring + (s->head % RING) * READ_SIZE;
+	const void *buf;
+	ssize_t n;
+
+	s->producing = 1;
+	pthread_mutex_unlock(&s->lock);
+	s->out = slot;
+	n = produce(s, &buf);
+	if (n > 0 && buf != slot)
+		memcpy(slot, buf, (size_t)n);   /* plain tar: the read buffer */
+	pthread_mutex_lock(&s->lock);
+	s->ring_len[s->head % RING] = n;
+	s->head++;
+	s->ended = n <= 0;
+	s->producing = 0;
+	pthread_cond_broadcast(&s->cond);
+}
+
+/* The reading thread: fills free slots until the stream ends or stop is set. */
+static int reader_main(void *arg, size_t worker, size_t item)
+{
+	struct oci_stream *s = arg;
+
+	(void)worker;
+	(void)item;
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop && !s->ended) {
+		if (s->producing || s->head - s->tail >= RING)
+			pthread_cond_wait(&s->cond, &s->lock);
+		else
+			fill_slot(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/*
+ * The next piece; the one handed out before is free again. When nothing is
+ * ready and the thread is not at work (busy elsewhere, or it never started),
+ * this thread fills the slot itself.
+ */
+static ssize_t next_piece(struct oci_stream *s, const void **buf)
+{
+	ssize_t n;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->held) {
+		s->tail++;
+		s->held = 0;
+		pthread_cond_broadcast(&s->cond);
+	}
+	while (s->head == s->tail) {
+		if (s->producing)
+			pthread_cond_wait(&s->cond, &s->lock);
+		else
+			fill_slot(s);
+	}
+	n = s->ring_len[s->tail % RING];
+	*buf = s->ring + (s->tail % RING) * READ_SIZE;
+	s->held = n > 0;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* Ends the reading thread, wherever it is. */
+static void reader_stop(struct oci_stream *s)
+{
+	if (!s->job)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = 1;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	bs_workqueue_wait(s->job, NULL);
+	s->job = NULL;
+}
+
+static ssize_t piece(struct oci_stream *s, const void **buf)
+{
+	ssize_t n = s->ring ? next_piece(s, buf) : produce(s, buf);
+
+	if (n < 0)
+		s->failed = 1;
+	return n;
+}
+
 static la_ssize_t stream_read(struct archive *a, void *arg, const void **buf)
 {
 	struct oci_stream *s = arg;
-	ssize_t n = produce(s, buf);
+	ssize_t n = piece(s, buf);
 
 	if (n < 0) {
 		if (s->read_errno)
@@ -277,7 +389,7 @@ static la_ssize_t stream_read(struct archive *a, void *arg, const void **buf)
 
 uint64_t oci_stream_bytes(const struct oci_stream *s)
 {
-	return s->got;
+	return __atomic_load_n(&s->got, __ATOMIC_RELAXED);
 }
 
 void oci_stream_close(struct oci_stream *s, struct archive *a)
@@ -286,6 +398,12 @@ void oci_stream_close(struct oci_stream *s, struct archive *a)
 		archive_read_free(a);
 	if (!s)
 		return;
+	reader_stop(s);
+	if (s->ring) {
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->cond);
+		free(s->ring);
+	}
 	oci_file_close(&s->f);
 #ifndef HAVE_ISAL
 	if (s->z_ready)
@@ -308,6 +426,7 @@ int oci_stream_open(const struct bs_oci_image *img, size_t layer, struct oci_str
 	if (!s)
 		return -ENOMEM;
 	s->d = d;
+	s->out = s->own_out;
 	/* The image owns the slot; a stream only fills an empty one. */
 	s->diff_id = &((struct bs_oci_image *)img)->layers[layer].diff_id;
 	s->f.fd = -1;
@@ -323,6 +442,18 @@ int oci_stream_open(const struct bs_oci_image *img, size_t layer, struct oci_str
 	    !EVP_DigestInit_ex(s->diff, EVP_sha256(), NULL)) {
 		oci_stream_close(s, a);
 		return -ENOMEM;
+	}
+	/* A reading thread when there is a core for it; without one (no
+	 * memory, no thread) the bytes come on this thread as they would. */
+	if (bs_workqueue_default_jobs() > 1 && (s->ring = malloc((size_t)RING * READ_SIZE))) {
+		pthread_mutex_init(&s->lock, NULL);
+		pthread_cond_init(&s->cond, NULL);
+		if (bs_workqueue_start(1, 1, reader_main, s, &s->job) < 0) {
+			pthread_mutex_destroy(&s->lock);
+			pthread_cond_destroy(&s->cond);
+			free(s->ring);
+			s->ring = NULL;
+		}
 	}
 	/* Tar only, gnu and pax extensions included; decompressed above. */
 	archive_read_support_format_tar(a);
@@ -358,10 +489,11 @@ int oci_stream_finish(struct oci_stream *s, size_t layer, struct bs_error *err)
 	ssize_t n;
 	int r;
 
-	while ((n = produce(s, &buf)) > 0)
+	while ((n = piece(s, &buf)) > 0)
 		;
 	if (n < 0)
 		return oci_stream_error(s, NULL, layer, NULL, err);
+	reader_stop(s);         /* it ended: its hashes and count are final */
 	if (s->got != s->d->size) {
 		char where[64];
 		snprintf(where, sizeof(where), "layer %zu", layer + 1);
@@ -377,8 +509,14 @@ int oci_stream_error(struct oci_stream *s, struct archive *a, size_t layer, cons
 		     struct bs_error *err)
 {
 	char where[64 + 4096];
-	const char *why = s->why[0] ? s->why : a && archive_error_string(a) ? archive_error_string(a)
-									  : "unknown error";
+	const char *why;
+
+	/* The thread's own failure counts once the tar reader was handed it;
+	 * it may have run into one ahead of a tar error found first. */
+	reader_stop(s);
+	if (!s->failed)
+		s->read_errno = 0, s->why[0] = 0;
+	why = s->why[0] ? s->why : a && archive_error_string(a) ? archive_error_string(a) : "unknown error";
 
 	if (entry)
 		snprintf(where, sizeof(where), "layer %zu: %s", layer + 1, entry);

@@ -29,7 +29,7 @@
 
 #include "oci-stream.h"
 #include "oci-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 /* The spool is read back in pieces this big. */
@@ -174,14 +174,8 @@ static int walk(struct emit *w, struct archive_entry *e, struct bs_tree_inode *d
 			return -ENOMEM;
 		if (s->path) {
 			/* A second name: written as a link once its target exists. */
-			if (w->n_links == w->cap_links) {
-				size_t cap = w->cap_links ? 2 * w->cap_links : 64;
-				struct hardlink *n = realloc(w->links, cap * sizeof(*n));
-				if (!n)
-					return -ENOMEM;
-				w->links = n;
-				w->cap_links = cap;
-			}
+			if (BSI_GROW(w->links, w->cap_links, w->n_links, 64) < 0)
+				return -ENOMEM;
 			w->links[w->n_links] = (struct hardlink){ strdup(w->path), s->path, inode };
 			if (!w->links[w->n_links++].path)
 				return -ENOMEM;

@@ -28,7 +28,7 @@
 
 #include "oci-gzip.h"
 #include "oci-write.h"
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -114,7 +114,9 @@ static la_ssize_t tar_write(struct archive *a, void *arg, const void *buf, size_
 	/* Freeing the archive after a failure flushes its buffer once more. */
 	if (b->failed)
 		return -1;
-	EVP_DigestUpdate(b->diff_sha, buf, len);
+	/* gzip hashes the tar on a worker (diff_tap). */
+	if (!b->gz)
+		EVP_DigestUpdate(b->diff_sha, buf, len);
 	if (b->gz)
 		r = oci_gzip_write(b->gz, buf, len);
 	else if (b->zc)
@@ -131,6 +133,13 @@ static la_ssize_t tar_write(struct archive *a, void *arg, const void *buf, size_
 static int put_bytes_cb(void *ctx, const void *data, size_t len)
 {
 	return put_bytes(ctx, data, len);
+}
+
+static void diff_tap(void *ctx, const void *buf, size_t len)
+{
+	struct blob_out *b = ctx;
+
+	EVP_DigestUpdate(b->diff_sha, buf, len);
 }
 
 static int blob_begin(struct out_layout *o, struct blob_out *b, const char *what, int comp, int level,
@@ -153,8 +162,13 @@ static int blob_begin(struct out_layout *o, struct blob_out *b, const char *what
 	if (!b->blob_sha || !b->diff_sha || !EVP_DigestInit_ex(b->blob_sha, EVP_sha256(), NULL) ||
 	    !EVP_DigestInit_ex(b->diff_sha, EVP_sha256(), NULL))
 		return -ENOMEM;
-	if (comp == BS_OCI_GZIP)
-		return oci_gzip_new(level, jobs, put_bytes_cb, b, &b->gz);
+	if (comp == BS_OCI_GZIP) {
+		int r = oci_gzip_new(level, jobs, put_bytes_cb, b, &b->gz);
+
+		if (r >= 0)
+			oci_gzip_set_tap(b->gz, diff_tap, b);
+		return r;
+	}
 	if (comp != BS_OCI_ZSTD)
 		return 0;
 	/* Single-threaded (threads only through the work queue): the frame

@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "hex.h"
 #include "util.h"
 
 static const struct {
@@ -391,39 +392,18 @@ static int sign_policy(EVP_PKEY *key, enum bs_pcr_bank bank, const uint8_t pol[3
 	return r;
 }
 
-struct entries {
-	char **v;
-	size_t n;
-};
-
-static void entries_done(struct entries *e)
-{
-	for (size_t i = 0; i < e->n; i++)
-		free(e->v[i]);
-	free(e->v);
-}
-
 /* Adds one bank's entry unless an identical one is there (ukify's merge). */
-static int entries_add(struct entries *e, char *entry)
+static int entries_add(struct bsi_strv *e, char *entry)
 {
-	char **v;
-
-	for (size_t i = 0; i < e->n; i++)
-		if (strcmp(e->v[i], entry) == 0) {
-			free(entry);
-			return 0;
-		}
-	if (!(v = realloc(e->v, (e->n + 1) * sizeof(*v)))) {
+	if (bsi_strv_contains(e, entry)) {
 		free(entry);
-		return -ENOMEM;
+		return 0;
 	}
-	e->v = v;
-	e->v[e->n++] = entry;
-	return 0;
+	return bsi_strv_add(e, entry);
 }
 
 static int sign_bank(const struct bs_pcr_section *s, size_t n, enum bs_pcr_bank bank,
-		     const struct bs_pcr_signer *signers, size_t n_signers, struct entries *e,
+		     const struct bs_pcr_signer *signers, size_t n_signers, struct bsi_strv *e,
 		     struct bs_error *err)
 {
 	struct bs_pcr_phases defaults = { 0 };
@@ -475,7 +455,7 @@ int bs_pcr_sign_json(const struct bs_pcr_section *s, size_t n, unsigned mask, co
 		return -ENOMEM;
 	fputc('{', f);
 	for (unsigned b = 0; r >= 0 && b < BS_PCR_N_BANKS; b++) {
-		struct entries e = { 0 };
+		struct bsi_strv e = { 0 };
 
 		if (!(mask & (1u << b)))
 			continue;
@@ -487,7 +467,7 @@ int bs_pcr_sign_json(const struct bs_pcr_section *s, size_t n, unsigned mask, co
 			fputc(']', f);
 			first = 0;
 		}
-		entries_done(&e);
+		bsi_strv_done(&e);
 	}
 	fputs("}\n", f);
 	if (fclose(f) != 0 && r >= 0)

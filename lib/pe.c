@@ -400,13 +400,9 @@ int bs_pe_load(const char *path, struct bs_pe **ret, struct bs_error *err)
 	size_t got;
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = bsi_open_regular(path, 0, &st, err);
 	if (fd < 0)
-		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return bs_error_set(err, -EINVAL, path, "not a regular file");
+		return fd;
 	if ((uint64_t)st.st_size > PE_MAX_FILE_SIZE)
 		return bs_error_set(err, -EBADMSG, path, "PE image larger than 4 GiB");
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
@@ -490,15 +486,7 @@ void bs_pe_update_checksum(struct bs_pe *pe)
 
 static int reserve(struct bs_pe *pe, size_t size)
 {
-	if (size <= pe->capacity)
-		return 0;
-	size_t cap = pe->capacity * 2 > size ? pe->capacity * 2 : size;
-	uint8_t *p = realloc(pe->data, cap);
-	if (!p)
-		return -ENOMEM;
-	pe->data = p;
-	pe->capacity = cap;
-	return 0;
+	return bsi_reserve(&pe->data, &pe->capacity, size);
 }
 
 int bs_pe_resize(struct bs_pe *pe, size_t size, struct bs_error *err)

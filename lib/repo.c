@@ -19,6 +19,7 @@
 
 #include <bootseal/composefs.h>
 
+#include "hex.h"
 #include "util.h"
 
 #define META_NAME "meta.json"

@@ -286,16 +286,9 @@ static int add_hash_job(struct scan *s, struct bs_tree_inode *inode, const char 
 {
 	struct batch *b = &s->batch[s->filling];
 
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : BATCH_FILES;
-		struct hash_job *n = realloc(b->jobs, cap * sizeof(*n));
-
-		if (!n) {
-			close(fd);
-			return -ENOMEM;
-		}
-		b->jobs = n;
-		b->cap = cap;
+	if (BSI_GROW(b->jobs, b->cap, b->n, BATCH_FILES) < 0) {
+		close(fd);
+		return -ENOMEM;
 	}
 	b->jobs[b->n] = (struct hash_job){ .inode = inode, .fd = fd, .size = size, .relpath = strdup(rel) };
 	if (!b->jobs[b->n].relpath) {
@@ -572,13 +565,9 @@ static int scan_dir(struct scan *s, int dirfd, struct bs_tree_inode *dir, char *
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (n == cap) {
-			char **grown = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof(*names));
-			if (!grown) {
-				r = -ENOMEM;
-				break;
-			}
-			names = grown;
+		if (BSI_GROW(names, cap, n, 64) < 0) {
+			r = -ENOMEM;
+			break;
 		}
 		len = strlen(de->d_name);
 		if (!(names[n] = malloc(len + 2))) {

@@ -17,6 +17,7 @@
 #include <bootseal/pe.h>
 #include <bootseal/source.h>
 
+#include "hex.h"
 #include "util.h"
 
 #define MAX_HINTS 10

@@ -22,7 +22,7 @@
 #include <bootseal/source.h>
 #include <bootseal/uki.h>
 
-#include "tmpdir.h"
+#include "hex.h"
 #include "util.h"
 
 /* What the UKI is built from, kept while the layers stream. */
@@ -45,7 +45,7 @@ struct sealing {
 	int64_t created;                /* image time: signatures and the new layer */
 	int64_t epoch;                  /* SOURCE_DATE_EPOCH, when have_epoch */
 	int have_epoch;
-	struct bs_tmpdir tmp;            /* private directory for the UKI builder */
+	struct bs_bootc_uki_kernel kernel;
 	uint8_t *uki;
 	size_t uki_len;
 	uint8_t *bootloader_before;     /* dir: systemd-boot as found, put back on failure */
@@ -71,6 +71,7 @@ static int read_config(struct sealing *s)
 	struct bs_oci_image *img = bs_source_oci_image(s->src);
 	const char *arch = "amd64";
 	json_object *cfg = NULL, *v;
+	int r;
 
 	s->created = 0;
 	if (img) {
@@ -91,24 +92,17 @@ static int read_config(struct sealing *s)
 				s->created = (int64_t)timegm(&tm);
 		}
 	}
-	s->arch = bs_uki_arch_by_oci(arch);
-	if (!s->arch) {
-		int r = bs_error_set(s->err, -EINVAL, s->o->src,
-				     "image architecture '%s' is not one bootseal seals "
-				     "(amd64, arm64, 386, arm, riscv64, loong64)", arch);
-		json_object_put(cfg);
-		return r;
-	}
+	r = bs_uki_arch_find(BS_UKI_ARCH_OCI, arch, s->o->src, &s->arch, s->err);
 	if (s->have_epoch)
 		s->created = s->epoch;
 	json_object_put(cfg);
-	return 0;
+	return r;
 }
 
 /*
- * Writes a file of the image into the private directory, creating parents.
- * Its size is checked against max before a byte is read: an image's kernel
- * or initramfs may claim gigabytes of zeros that cost it nothing.
+ * A file of the image, its size checked against max before a byte is read:
+ * an image's kernel or initramfs may claim gigabytes of zeros that cost it
+ * nothing.
  */
 static int read_bounded(struct sealing *s, const char *path, uint64_t max, const char *what, uint8_t **data,
 			size_t *len)
@@ -131,55 +125,17 @@ static int read_bounded(struct sealing *s, const char *path, uint64_t max, const
 			    (unsigned long long)size, (unsigned long long)max, (unsigned long long)(max >> 20));
 }
 
-static int stage_file(struct sealing *s, const char *path, uint64_t max, const char *what)
+/* The kernel as bootc finds it; its version names the UKI. */
+static int find_kernel(struct sealing *s)
 {
-	_cleanup_free_ uint8_t *data = NULL;
-	char full[PATH_MAX + 1024];
-	size_t len;
-	int r;
+	struct bs_bootc_root root = { .tree = bs_source_tree(s->src), .name = s->o->src };
+	int r = bs_bootc_uki_kernel(&root, &s->kernel, s->err);
 
-	r = read_bounded(s, path, max, what, &data, &len);
-	if (r < 0)
-		return r;
-	snprintf(full, sizeof(full), "%s/%s", s->tmp.path, path);
-	for (char *p = full + strlen(s->tmp.path) + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(full, 0700) < 0 && errno != EEXIST)
-			return bs_error_set(s->err, -errno, full, "cannot create: %s", strerror(errno));
-		*p = '/';
-	}
-	return bs_atomicfile_write_all(full, data, len, 0600, 0, s->err);
-}
-
-/* The one usr/lib/modules/KVER holding vmlinuz, as bootc picks it. */
-static int find_kver(struct sealing *s, struct bs_tree *tree)
-{
-	struct bs_tree_inode *modules = bs_tree_lookup_path(tree, "usr/lib/modules");
-	const char *found = NULL;
-	size_t found_len = 0;
-
-	for (size_t i = 0; modules && i < bs_tree_dir_count(modules); i++) {
-		const char *name;
-		size_t len;
-		struct bs_tree_inode *dir = bs_tree_dir_child(modules, i, &name, &len);
-		struct bs_tree_inode *k = bs_tree_dir_lookup(dir, "vmlinuz", 7);
-
-		if (!k || !S_ISREG(bs_tree_inode_stat(k)->mode))
-			continue;
-		if (found)
-			return bs_error_set(s->err, -EINVAL, s->o->src,
-					    "found several kernels in usr/lib/modules (%.*s, %.*s)",
-					    (int)found_len, found, (int)len, name);
-		found = name;
-		found_len = len;
-	}
-	if (!found)
-		return bs_error_set(s->err, -ENOENT, s->o->src, "no kernel: no usr/lib/modules/*/vmlinuz");
-	if (found_len >= sizeof(s->res->kver))
-		return bs_error_set(s->err, -EINVAL, s->o->src, "kernel version name too long");
-	memcpy(s->res->kver, found, found_len);
-	s->res->kver[found_len] = '\0';
-	return 0;
+	if (r >= 0 && strlen(s->kernel.kver) >= sizeof(s->res->kver))
+		r = bs_error_set(s->err, -EINVAL, s->o->src, "kernel version name too long");
+	if (r >= 0)
+		strcpy(s->res->kver, s->kernel.kver);
+	return r;
 }
 
 static int sign_pe(struct sealing *s, struct bs_pe *pe)
@@ -334,92 +290,49 @@ static int compute_digest(struct sealing *s)
 	return r;
 }
 
-/* kargs.d, then composefs=, then --karg: the order bootc container ukify uses. */
-static int build_cmdline(struct sealing *s)
-{
-	char param[16 + sizeof(s->res->digest)];
-	struct bs_kargs_composefs karg;
-	size_t tmp_len = strlen(s->tmp.path);
-	int r;
-
-	r = bs_kargs_read_dir(s->tmp.path, s->arch->rust, &s->res->cmdline, s->err);
-	/* The staged copy is private: name the file as it is in the image. */
-	if (r < 0 && s->err && strncmp(s->err->path, s->tmp.path, tmp_len) == 0 && s->err->path[tmp_len] == '/') {
-		char rel[sizeof(s->err->path)];
-
-		snprintf(rel, sizeof(rel), "%s", s->err->path + tmp_len + 1);
-		if ((size_t)snprintf(s->err->path, sizeof(s->err->path), "%s: %s", s->o->src, rel) >=
-		    sizeof(s->err->path))
-			snprintf(s->err->path, sizeof(s->err->path), "%s", rel);
-	}
-	if (r < 0)
-		return r;
-	snprintf(param, sizeof(param), "composefs=%s%s", s->o->allow_missing_verity ? "?" : "", s->res->digest);
-	r = bs_kargs_append(&s->res->cmdline, param);
-	for (size_t i = 0; r >= 0 && i < s->o->n_kargs; i++)
-		r = bs_kargs_append(&s->res->cmdline, s->o->kargs[i]);
-	if (r < 0)
-		return bs_error_set(s->err, r, s->o->src, "cannot build the kernel command line");
-	r = bs_kargs_check_size(s->res->cmdline, s->arch->rust, s->o->src, s->err);
-	if (r < 0)
-		return r;
-	/* What bootc's initramfs will mount must be what was sealed, read the way
-	 * it reads it, before the key signs anything. */
-	r = bs_kargs_composefs(s->res->cmdline, strlen(s->res->cmdline), &karg, NULL);
-	if (r < 0 || strcmp(karg.hex, s->res->digest) != 0 || karg.insecure != !!s->o->allow_missing_verity)
-		return bs_error_set(s->err, -EINVAL, s->o->src,
-				    "the kernel command line would mount another composefs image than the sealed one");
-	return 0;
-}
-
-/* Stages what the UKI builder reads, then builds and signs the UKI. */
+/* What bootc builds the UKI from, read from the image; then the UKI, signed. */
 static int build_uki(struct sealing *s)
 {
-	struct bs_tree *tree = bs_source_tree(s->src);
-	struct bs_tree_inode *kargs_dir = bs_tree_lookup_path(tree, "usr/lib/bootc/kargs.d");
-	char kernel[PATH_MAX + 1024], initrd[PATH_MAX + 1024], stub[PATH_MAX + 1024], rel[1024];
-	const char *initrds[1] = { initrd }, *osrel_path;
-	_cleanup_free_ uint8_t *osrel = NULL;
+	struct bs_content_source content = { read_source_file, s->src };
+	struct bs_bootc_root root = { .tree = bs_source_tree(s->src), .src = &content, .name = s->o->src };
+	struct bs_bootc_cmdline in = {
+		.arch = s->arch,
+		.digest = s->res->digest,
+		.allow_missing_verity = s->o->allow_missing_verity,
+		.kargs = s->o->kargs,
+		.n_kargs = s->o->n_kargs,
+	};
+	_cleanup_free_ uint8_t *kernel = NULL, *initrd = NULL, *stub = NULL, *osrel = NULL;
+	size_t kernel_len = 0, initrd_len = 0, stub_len = 0, osrel_len = 0;
+	char stub_path[128];
+	const char *osrel_path;
 	struct bs_uki_params params = { 0 };
 	struct bs_pe *pe = NULL;
-	size_t osrel_len = 0;
 	int r;
 
-	snprintf(rel, sizeof(rel), "usr/lib/modules/%s/vmlinuz", s->res->kver);
-	r = stage_file(s, rel, BS_UKI_KERNEL_MAX, "kernel");
-	snprintf(kernel, sizeof(kernel), "%s/%s", s->tmp.path, rel);
-	snprintf(rel, sizeof(rel), "usr/lib/modules/%s/initramfs.img", s->res->kver);
-	if (r >= 0 && (r = stage_file(s, rel, BS_UKI_INITRD_MAX, "initramfs")) == -ENOENT)
-		r = bs_error_set(s->err, r, s->o->src, "no initramfs at %s", rel);
-	snprintf(initrd, sizeof(initrd), "%s/%s", s->tmp.path, rel);
-	for (size_t i = 0; r >= 0 && kargs_dir && i < bs_tree_dir_count(kargs_dir); i++) {
-		const char *name;
-		size_t len;
-		struct bs_tree_inode *f = bs_tree_dir_child(kargs_dir, i, &name, &len);
-
-		if (!S_ISREG(bs_tree_inode_stat(f)->mode) || len < 5 || memcmp(name + len - 5, ".toml", 5))
-			continue;
-		snprintf(rel, sizeof(rel), "usr/lib/bootc/kargs.d/%.*s", (int)len, name);
-		r = stage_file(s, rel, 1u << 20, "kargs.d file");
-	}
-	if (r >= 0 && !s->o->stub) {
-		snprintf(rel, sizeof(rel), "usr/lib/systemd/boot/efi/linux%s.efi.stub", s->arch->efi);
-		r = stage_file(s, rel, 16u << 20, "systemd-stub");
-		if (r == -ENOENT)
-			r = bs_error_set(s->err, r, s->o->src, "no systemd-stub at %s (give --stub)", rel);
-		snprintf(stub, sizeof(stub), "%s/%s", s->tmp.path, rel);
-	}
-	osrel_path = bs_tree_lookup_path(tree, "usr/lib/os-release") ? "usr/lib/os-release" : "etc/os-release";
+	r = read_bounded(s, s->kernel.linux_path, BS_UKI_KERNEL_MAX, "kernel", &kernel, &kernel_len);
+	if (r >= 0)
+		r = read_bounded(s, s->kernel.initrd_path, BS_UKI_INITRD_MAX, "initramfs", &initrd, &initrd_len);
+	snprintf(stub_path, sizeof(stub_path), BS_BOOTC_UKI_STUB, s->arch->efi);
+	if (r >= 0 && !s->o->stub &&
+	    (r = read_bounded(s, stub_path, 16u << 20, "systemd-stub", &stub, &stub_len)) == -ENOENT)
+		r = bs_error_set(s->err, r, s->o->src, "no systemd-stub at %s (give --stub)", stub_path);
+	osrel_path = bs_tree_lookup_path(root.tree, "usr/lib/os-release") ? "usr/lib/os-release" : "etc/os-release";
 	if (r >= 0 && (r = read_bounded(s, osrel_path, 1u << 20, "os-release", &osrel, &osrel_len)) == -ENOENT)
 		r = bs_error_set(s->err, r, s->o->src, "no os-release in usr/lib or etc");
 	if (r >= 0)
-		r = build_cmdline(s);
+		r = bs_bootc_uki_cmdline(&root, &in, &s->res->cmdline, s->err);
 	if (r < 0)
 		return r;
 
-	params.stub = s->o->stub ? s->o->stub : stub;
-	params.linux_path = kernel;
-	params.initrds = initrds;
+	params.stub = s->o->stub ? s->o->stub : stub_path;
+	params.stub_data = s->o->stub ? NULL : stub;
+	params.stub_len = stub_len;
+	params.linux_path = s->kernel.linux_path;
+	params.linux_data = kernel;
+	params.linux_len = kernel_len;
+	params.initrds = (const char *const *)&s->kernel.initrd_path;
+	params.initrd_data = &(struct bs_uki_blob){ initrd, initrd_len };
 	params.n_initrds = 1;
 	params.cmdline = s->res->cmdline;
 	params.cmdline_len = strlen(s->res->cmdline);
@@ -564,7 +477,6 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 		.progress_ctx = o->progress_ctx,
 	};
 	struct sealing s = { .o = o, .res = res, .err = err };
-	_cleanup_free_ char *prefix = NULL;
 	const struct bs_source_file *files;
 	size_t n_files;
 	int r;
@@ -602,18 +514,7 @@ int bs_seal(const struct bs_seal_options *o, struct bs_seal_result *res, struct 
 			goto out;
 		}
 	}
-	/* Public bytes only (kernel, initramfs, stub, os-release, kargs): never the key. */
-	if (asprintf(&prefix, "%s/bootseal-seal.", bs_tmpdir_base()) < 0) {
-		prefix = NULL;
-		r = -ENOMEM;
-		goto out;
-	}
-	r = bsi_tmpdir_create(&s.tmp, prefix);
-	if (r < 0) {
-		bs_error_set(err, r, prefix, "cannot create a private directory: %s", strerror(-r));
-		goto out;
-	}
-	r = find_kver(&s, bs_source_tree(s.src));
+	r = find_kernel(&s);
 	if (r >= 0 && o->sign_bootloader)
 		r = sign_bootloader(&s);
 	if (r >= 0 && o->sign_bootloader && bs_source_dir(s.src)) {
@@ -638,7 +539,7 @@ out:
 	if (r < 0 && s.bootloader_before)
 		(void)write_in_place(&s, s.bootloader_path, s.bootloader_before, s.bootloader_before_len);
 	free(s.bootloader_before);
-	bsi_tmpdir_remove(&s.tmp);
+	bs_bootc_uki_kernel_clear(&s.kernel);
 	free(s.uki);
 	bs_source_free(s.src);
 	if (r < 0) {

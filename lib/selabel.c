@@ -189,14 +189,8 @@ static int add_spec(struct bs_selabel *sel, const char *re, char type, const cha
 {
 	struct spec *s;
 
-	if (sel->n_specs == sel->cap_specs) {
-		size_t cap = sel->cap_specs ? 2 * sel->cap_specs : 256;
-		struct spec *n = realloc(sel->specs, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		sel->specs = n;
-		sel->cap_specs = cap;
-	}
+	if (BSI_GROW(sel->specs, sel->cap_specs, sel->n_specs, 256) < 0)
+		return -ENOMEM;
 	s = &sel->specs[sel->n_specs];
 	memset(s, 0, sizeof(*s));
 	s->regex = strdup(re);
@@ -327,14 +321,8 @@ static int add_alias(struct bs_selabel *sel, const char *from, const char *to)
 			return 0;
 		}
 	}
-	if (sel->n_aliases == sel->cap_aliases) {
-		size_t cap = sel->cap_aliases ? 2 * sel->cap_aliases : 16;
-		struct alias *n = realloc(sel->aliases, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		sel->aliases = n;
-		sel->cap_aliases = cap;
-	}
+	if (BSI_GROW(sel->aliases, sel->cap_aliases, sel->n_aliases, 16) < 0)
+		return -ENOMEM;
 	sel->aliases[sel->n_aliases].from = strdup(from);
 	sel->aliases[sel->n_aliases].to = strdup(to);
 	if (!sel->aliases[sel->n_aliases].from || !sel->aliases[sel->n_aliases].to) {

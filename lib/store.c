@@ -29,14 +29,8 @@ struct fill {
 
 static int add_object(struct fill *f, const char *path, const char *payload)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 64;
-		struct object *o = realloc(f->objects, cap * sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		f->objects = o;
-		f->cap = cap;
-	}
+	if (BSI_GROW(f->objects, f->cap, f->n, 64) < 0)
+		return -ENOMEM;
 	f->objects[f->n].path = strdup(path);
 	if (!f->objects[f->n].path)
 		return -ENOMEM;

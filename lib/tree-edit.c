@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tree-internal.h"
+#include "tree.h"
 #include "util.h"
 
 static void unlink_subtree(struct bs_tree_inode *inode)

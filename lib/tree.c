@@ -6,7 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tree-internal.h"
+#include "tree.h"
+#include "hex.h"
 #include "util.h"
 
 /* Names, content and payloads are bump-allocated: a large image has millions
@@ -56,6 +57,17 @@ void *bsi_tree_arena_dup(struct bs_tree *tree, const void *data, size_t len)
 		memcpy(p, data, len);
 	p[len] = 0;
 	return p;
+}
+
+/* The arena is the whole tree's: an inode set from another thread takes the tree's lock. */
+static void *arena_dup_locked(struct bs_tree *tree, const void *data, size_t len)
+{
+	void *copy;
+
+	pthread_mutex_lock(&tree->lock);
+	copy = bsi_tree_arena_dup(tree, data, len);
+	pthread_mutex_unlock(&tree->lock);
+	return copy;
 }
 
 int bsi_tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
@@ -200,17 +212,9 @@ int bs_tree_dir_add(struct bs_tree *tree, struct bs_tree_inode *dir, const char 
 	pos = child_pos(dir, name, name_len, &found);
 	if (found)
 		return bs_error_set(err, -EEXIST, NULL, "duplicate name '%.*s'", (int)name_len, name);
-	if (dir->n_children == dir->children_cap) {
-		size_t cap = dir->children_cap ? 2 * dir->children_cap : 4;
-		d = realloc(dir->children, cap * sizeof(*d));
-		if (!d)
-			return -ENOMEM;
-		dir->children = d;
-		dir->children_cap = cap;
-	}
-	pthread_mutex_lock(&tree->lock);
-	copy = bsi_tree_arena_dup(tree, name, name_len);
-	pthread_mutex_unlock(&tree->lock);
+	if (BSI_GROW(dir->children, dir->children_cap, dir->n_children, 4) < 0)
+		return -ENOMEM;
+	copy = arena_dup_locked(tree, name, name_len);
 	if (!copy)
 		return -ENOMEM;
 	d = dir->children;
@@ -286,15 +290,8 @@ int bs_tree_inode_add_xattr(struct bs_tree *tree, struct bs_tree_inode *inode, c
 	for (size_t i = 0; i < inode->n_xattrs; i++)
 		if (inode->xattrs[i].key_len == key_len && !memcmp(inode->xattrs[i].key, key, key_len))
 			x = &inode->xattrs[i];
-	if (!x && inode->n_xattrs == inode->xattrs_cap) {
-		size_t cap = inode->xattrs_cap ? 2 * inode->xattrs_cap : 4;
-		x = realloc(inode->xattrs, cap * sizeof(*x));
-		if (!x)
-			return -ENOMEM;
-		inode->xattrs = x;
-		inode->xattrs_cap = cap;
-		x = NULL;
-	}
+	if (!x && BSI_GROW(inode->xattrs, inode->xattrs_cap, inode->n_xattrs, 4) < 0)
+		return -ENOMEM;
 	pthread_mutex_lock(&tree->lock);
 	k = x ? x->key : bsi_tree_arena_dup(tree, key, key_len);
 	v = bsi_tree_arena_dup(tree, value, value_len);
@@ -337,9 +334,7 @@ int bs_tree_inode_set_content(struct bs_tree *tree, struct bs_tree_inode *inode,
 
 	if (!S_ISREG(inode->st.mode))
 		return bs_error_set(err, -EINVAL, NULL, "inline content on a non-regular file");
-	pthread_mutex_lock(&tree->lock);
-	copy = bsi_tree_arena_dup(tree, data, len);
-	pthread_mutex_unlock(&tree->lock);
+	copy = arena_dup_locked(tree, data, len);
 	if (!copy)
 		return -ENOMEM;
 	inode->content = copy;
@@ -366,9 +361,7 @@ int bs_tree_inode_set_payload(struct bs_tree *tree, struct bs_tree_inode *inode,
 
 	if (memchr(payload, 0, len))
 		return bs_error_set(err, -EINVAL, NULL, "payload contains a NUL byte");
-	pthread_mutex_lock(&tree->lock);
-	copy = bsi_tree_arena_dup(tree, payload, len);
-	pthread_mutex_unlock(&tree->lock);
+	copy = arena_dup_locked(tree, payload, len);
 	if (!copy)
 		return -ENOMEM;
 	inode->payload = copy;

@@ -8,7 +8,6 @@
  */
 #include <bootseal/uki.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -45,14 +44,8 @@ static void buf_done(struct buf *b) { free(b->data); }
 
 static int buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *d = realloc(b->data, cap);
-		if (!d)
-			return -ENOMEM;
-		b->data = d;
-		b->cap = cap;
-	}
+	if (bsi_reserve(&b->data, &b->cap, b->len + n + 1) < 0)
+		return -ENOMEM;
 	if (p && n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -68,6 +61,12 @@ static int read_file(const char *path, uint8_t **data, size_t *len, struct bs_er
 	return bsi_read_file(path, 0, SECTION_FILE_MAX, data, len, err);
 }
 
+static int too_big(const char *path, uint64_t max, const char *what, struct bs_error *err)
+{
+	return bs_error_set(err, -EFBIG, path, "%s larger than %llu bytes (%llu MiB), the bound", what,
+			    (unsigned long long)max, (unsigned long long)(max >> 20));
+}
+
 /* A file of at most left bytes, for a part of the UKI whose bound is max. */
 static int read_capped(const char *path, uint64_t left, uint64_t max, const char *what, uint8_t **data,
 		       size_t *len, struct bs_error *err)
@@ -76,8 +75,7 @@ static int read_capped(const char *path, uint64_t left, uint64_t max, const char
 
 	if (r == -EFBIG) {
 		bs_error_clear(err);   /* a message that names the bound's purpose */
-		return bs_error_set(err, r, path, "%s larger than %llu bytes (%llu MiB), the bound", what,
-				    (unsigned long long)max, (unsigned long long)(max >> 20));
+		return too_big(path, max, what, err);
 	}
 	return r;
 }
@@ -197,24 +195,27 @@ static const struct bs_uki_arch arches[] = {
 	{ "loongarch64", "loong64", "loongarch64", PE_MACHINE_LOONGARCH64 },
 };
 
-const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi)
+static const char *arch_name(const struct bs_uki_arch *a, enum bs_uki_arch_name kind)
 {
-	if (!efi)
-		return NULL;
-	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
-		if (strcmp(efi, arches[i].efi) == 0)
+	return kind == BS_UKI_ARCH_EFI ? a->efi : a->oci;
+}
+
+static const struct bs_uki_arch *arch_by(enum bs_uki_arch_name kind, const char *name)
+{
+	for (size_t i = 0; name && i < BS_ARRAY_SIZE(arches); i++)
+		if (strcmp(name, arch_name(&arches[i], kind)) == 0)
 			return &arches[i];
 	return NULL;
 }
 
+const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi)
+{
+	return arch_by(BS_UKI_ARCH_EFI, efi);
+}
+
 const struct bs_uki_arch *bs_uki_arch_by_oci(const char *oci)
 {
-	if (!oci)
-		return NULL;
-	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
-		if (strcmp(oci, arches[i].oci) == 0)
-			return &arches[i];
-	return NULL;
+	return arch_by(BS_UKI_ARCH_OCI, oci);
 }
 
 const struct bs_uki_arch *bs_uki_arch_by_machine(uint16_t machine)
@@ -223,6 +224,23 @@ const struct bs_uki_arch *bs_uki_arch_by_machine(uint16_t machine)
 		if (machine == arches[i].machine)
 			return &arches[i];
 	return NULL;
+}
+
+int bs_uki_arch_find(enum bs_uki_arch_name kind, const char *name, const char *path,
+		     const struct bs_uki_arch **arch, struct bs_error *err)
+{
+	if (!name || !arch || (kind != BS_UKI_ARCH_EFI && kind != BS_UKI_ARCH_OCI))
+		return bs_error_set(err, -EINVAL, NULL, "bs_uki_arch_find: a NULL argument");
+	char known[128] = "";
+
+	*arch = arch_by(kind, name);
+	if (*arch)
+		return 0;
+	for (size_t i = 0; i < BS_ARRAY_SIZE(arches); i++)
+		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
+			 arch_name(&arches[i], kind));
+	return bs_error_set(err, -EINVAL, path, "unknown %s architecture '%s' (%s)",
+			    kind == BS_UKI_ARCH_EFI ? "EFI" : "image", name, known);
 }
 
 const struct bs_uki_arch *bs_uki_arch_host(void)
@@ -374,9 +392,14 @@ static int read_initrds(const struct bs_uki_params *p, struct buf *out, struct b
 		_cleanup_free_ uint8_t *data = NULL;
 		size_t len;
 
-		r = read_capped(p->initrds[i], out->len < BS_UKI_INITRD_MAX ? BS_UKI_INITRD_MAX - out->len : 0,
-				BS_UKI_INITRD_MAX, p->n_initrds > 1 ? "initrds together" : "initrd", &data, &len, err);
-		if (r >= 0)
+		uint64_t left = out->len < BS_UKI_INITRD_MAX ? BS_UKI_INITRD_MAX - out->len : 0;
+		const char *what = p->n_initrds > 1 ? "initrds together" : "initrd";
+
+		if (p->initrd_data && p->initrd_data[i].len > left)
+			r = too_big(p->initrds ? p->initrds[i] : NULL, BS_UKI_INITRD_MAX, what, err);
+		else if (p->initrd_data)
+			r = buf_add(out, p->initrd_data[i].data, p->initrd_data[i].len);
+		else if ((r = read_capped(p->initrds[i], left, BS_UKI_INITRD_MAX, what, &data, &len, err)) >= 0)
 			r = buf_add(out, data, len);
 		if (r >= 0 && p->n_initrds > 1 && out->len % 4)
 			r = buf_add(out, zeros, 4 - out->len % 4);
@@ -519,7 +542,8 @@ int bs_uki_section_name_check(const char *name, size_t len)
  * --no-sign-kernel leaves it; neither signs one that has no signature yet
  * (ukify asks sbverify --list). The kernel is a PE image for the EFI stub.
  */
-static int sign_kernel(const struct bs_uki_params *p, uint8_t **kernel, size_t *len, struct bs_error *err)
+static int sign_kernel(const struct bs_uki_params *p, const uint8_t **kernel, size_t *len, uint8_t **owned,
+		       struct bs_error *err)
 {
 	struct bs_pe *pe = NULL;
 	int r;
@@ -542,8 +566,8 @@ static int sign_kernel(const struct bs_uki_params *p, uint8_t **kernel, size_t *
 			r = -ENOMEM;
 		else {
 			memcpy(d, pe->data, pe->size);
-			free(*kernel);
-			*kernel = d;
+			free(*owned);
+			*kernel = *owned = d;
 			*len = pe->size;
 		}
 	}
@@ -556,13 +580,14 @@ static int pick_stub(const struct bs_uki_params *p, const struct bs_uki_arch *ka
 		     size_t size, const char **stub, struct bs_error *err)
 {
 	const struct bs_uki_arch *arch = karch ? karch : bs_uki_arch_host();
+	int r;
 
-	if (p->efi_arch && !(arch = bs_uki_arch_by_efi(p->efi_arch)))
-		return bs_error_set(err, -EINVAL, NULL,
-				    "unknown EFI architecture '%s' (x64, aa64, ia32, arm, riscv64, loongarch64)",
-				    p->efi_arch);
+	if (p->efi_arch && (r = bs_uki_arch_find(BS_UKI_ARCH_EFI, p->efi_arch, NULL, &arch, err)) < 0)
+		return r;
 	*stub = p->stub;
-	if (!*stub) {
+	if (!*stub && p->stub_data) {
+		*stub = "the stub";
+	} else if (!*stub) {
 		snprintf(buf, size, "%s/linux%s.efi.stub", BS_UKI_STUB_DIR, arch->efi);
 		*stub = buf;
 	}
@@ -595,26 +620,33 @@ int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_er
 {
 	if (!p || !ret)
 		return bs_error_set(err, -EINVAL, NULL, "bs_uki_build: a NULL argument");
-	_cleanup_free_ uint8_t *kernel = NULL;
+	_cleanup_free_ uint8_t *owned = NULL;
+	const uint8_t *kernel = p->linux_data;
+	size_t kernel_len = p->linux_len;
 	const struct bs_uki_arch *karch;
 	char stub_buf[sizeof(BS_UKI_STUB_DIR) + 64];
 	const char *stub = NULL;
 	struct bs_pe *pe = NULL;
-	size_t kernel_len;
-	int r;
+	int r = 0;
 
-	if (!p->linux_path)
+	if (!p->linux_path && !p->linux_data)
 		return bs_error_set(err, -EINVAL, NULL, "a kernel is required");
-	r = read_capped(p->linux_path, BS_UKI_KERNEL_MAX, BS_UKI_KERNEL_MAX, "kernel", &kernel, &kernel_len, err);
+	if (p->n_initrds && !p->initrds && !p->initrd_data)
+		return bs_error_set(err, -EINVAL, NULL, "bs_uki_build: initrds without their paths or bytes");
+	if (kernel && kernel_len > BS_UKI_KERNEL_MAX)
+		r = too_big(p->linux_path, BS_UKI_KERNEL_MAX, "kernel", err);
+	else if (!kernel && (r = read_capped(p->linux_path, BS_UKI_KERNEL_MAX, BS_UKI_KERNEL_MAX, "kernel", &owned,
+					     &kernel_len, err)) >= 0)
+		kernel = owned;
 	if (r >= 0)
-		r = sign_kernel(p, &kernel, &kernel_len, err);
+		r = sign_kernel(p, &kernel, &kernel_len, &owned, err);
 	if (r < 0)
 		return r;
 	karch = kernel_arch(kernel, kernel_len);
 	r = pick_stub(p, karch, stub_buf, sizeof(stub_buf), &stub, err);
 	if (r < 0)
 		return r;
-	r = bs_pe_load(stub, &pe, err);
+	r = p->stub_data ? bs_pe_new(p->stub_data, p->stub_len, stub, &pe, err) : bs_pe_load(stub, &pe, err);
 	if (r < 0)
 		return r;
 	r = check_stub(pe, stub, karch, err);
@@ -635,67 +667,5 @@ int bs_uki_build(const struct bs_uki_params *p, struct bs_pe **ret, struct bs_er
 		return r;
 	}
 	*ret = pe;
-	return 0;
-}
-
-static int exists(const char *dir, const char *a, const char *b, const char *c)
-{
-	_cleanup_free_ char *p = NULL;
-	struct stat st;
-
-	if (asprintf(&p, "%s/%s%s%s", dir, a, b, c) < 0)
-		return 0;
-	return stat(p, &st) == 0;
-}
-
-int bs_uki_find_kernel(const char *rootfs, char **kver, struct bs_error *err)
-{
-	if (!rootfs || !kver)
-		return bs_error_set(err, -EINVAL, NULL, "bs_uki_find_kernel: a NULL argument");
-	_cleanup_free_ char *efi = NULL, *modules = NULL, *found = NULL;
-	struct dirent *e;
-	DIR *d;
-
-	*kver = NULL;
-	if (asprintf(&efi, "%s/boot/EFI/Linux", rootfs) < 0 ||
-	    asprintf(&modules, "%s/usr/lib/modules", rootfs) < 0)
-		return -ENOMEM;
-	if ((d = opendir(efi))) {
-		while ((e = readdir(d))) {
-			size_t l = strlen(e->d_name);
-			if (l > 4 && strcmp(e->d_name + l - 4, ".efi") == 0) {
-				int r = bs_error_set(err, -EINVAL, rootfs,
-						     "rootfs already contains a UKI at boot/EFI/Linux/%s", e->d_name);
-				closedir(d);
-				return r;
-			}
-		}
-		closedir(d);
-	}
-	d = opendir(modules);
-	if (!d)
-		return bs_error_set(err, -ENOENT, rootfs, "no kernel found (no usr/lib/modules)");
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' || !exists(modules, e->d_name, "/", "vmlinuz"))
-			continue;
-		if (found) {
-			/* e points into d: report before closing it. */
-			int r = bs_error_set(err, -EINVAL, rootfs,
-					     "found multiple kernels in usr/lib/modules (%s, %s)", found, e->d_name);
-			closedir(d);
-			return r;
-		}
-		if (!(found = strdup(e->d_name))) {
-			closedir(d);
-			return -ENOMEM;
-		}
-	}
-	closedir(d);
-	if (!found)
-		return bs_error_set(err, -ENOENT, rootfs, "no kernel found in usr/lib/modules/*/vmlinuz");
-	if (!exists(modules, found, "/", "initramfs.img"))
-		return bs_error_set(err, -ENOENT, rootfs, "initramfs not found at usr/lib/modules/%s/initramfs.img",
-				    found);
-	*kver = BS_STEAL(found);
 	return 0;
 }

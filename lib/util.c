@@ -11,15 +11,94 @@
 
 #include <bootseal/error.h>
 
-int bsi_hex_value(char c)
+int bsi_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	void **p = pv, *grown;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? 2 * *cap : first;
+	if (c <= n || !(grown = reallocarray(*p, c, size)))
+		return -ENOMEM;
+	*p = grown;
+	*cap = c;
+	return 0;
+}
+
+int bsi_reserve(void *pv, size_t *cap, size_t need)
+{
+	void **p = pv, *grown;
+	size_t c = *cap * 2 > need ? *cap * 2 : need;
+
+	if (need <= *cap)
+		return 0;
+	if (!(grown = realloc(*p, c)))
+		return -ENOMEM;
+	*p = grown;
+	*cap = c;
+	return 0;
+}
+
+int bsi_strv_add(struct bsi_strv *l, char *s)
+{
+	if (!s || BSI_GROW(l->v, l->cap, l->n, 16) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	l->v[l->n++] = s;
+	return 0;
+}
+
+int bsi_strv_addn(struct bsi_strv *l, const char *s, size_t len)
+{
+	return bsi_strv_add(l, strndup(s, len));
+}
+
+int bsi_strv_contains(const struct bsi_strv *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void bsi_strv_sort(struct bsi_strv *l)
+{
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+}
+
+void bsi_strv_done(struct bsi_strv *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	*l = (struct bsi_strv){ 0 };
+}
+
+int bsi_strv_read_dir(struct bsi_strv *l, const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while (r >= 0 && (errno = 0, e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			r = bsi_strv_add(l, strdup(e->d_name));
+	if (r >= 0 && errno)
+		r = -errno;
+	closedir(d);
+	if (r >= 0)
+		bsi_strv_sort(l);
+	return r;
 }
 
 int bsi_read_full(int fd, void *buf, size_t len, size_t *got)
@@ -54,6 +133,22 @@ int bsi_write_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int bsi_open_regular(const char *path, int flags, struct stat *st, struct bs_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags), r;
+
+	if (fd < 0)
+		return bs_error_set(err, -errno, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, st) < 0)
+		r = bs_error_set(err, -errno, path, "cannot stat: %s", strerror(errno));
+	else if (!S_ISREG(st->st_mode))
+		r = bs_error_set(err, -EINVAL, path, "not a regular file");
+	else
+		return fd;
+	close(fd);
+	return r;
 }
 
 static int read_fd(int fd, const char *path, size_t max, uint8_t **buf, size_t *len, struct bs_error *err)

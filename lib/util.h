@@ -6,10 +6,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <bootseal/hex.h>
 
 static inline void bsi_freep(void *p) { free(*(void **)p); }
 static inline void bsi_closep(int *fd) { if (*fd >= 0) close(*fd); }
@@ -28,6 +28,18 @@ static inline void *bsi_steal_ptr(void *pp)
 	return v;
 }
 #define BS_STEAL(p) bsi_steal_ptr(&(p))
+
+/*
+ * Room for element n of the array *pv, of elements of size bytes and
+ * capacity *cap: doubled when full (first elements when empty). 0, or
+ * -ENOMEM with the array and *cap unchanged. BSI_GROW(arr, cap, n, first)
+ * names the array itself.
+ */
+int bsi_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first);
+#define BSI_GROW(arr, cap, n, first) bsi_grow(&(arr), &(cap), (n), sizeof(*(arr)), (first))
+/* Room for need bytes in the buffer *pv of capacity *cap: at least doubled
+ * when it grows. 0, or -ENOMEM with the buffer and *cap unchanged. */
+int bsi_reserve(void *pv, size_t *cap, size_t need);
 
 /* The directory part of PATH ("." for a bare name, "/" for "/x"); malloc'd, NULL without memory. */
 static inline char *bsi_parent_dir(const char *path)
@@ -58,9 +70,6 @@ static inline void bsi_put_le64(uint8_t *p, uint64_t v)
 	bsi_put_le32(p, (uint32_t)v);
 	bsi_put_le32(p + 4, (uint32_t)(v >> 32));
 }
-
-/* 0..15 for a hex digit, -1 otherwise. */
-int bsi_hex_value(char c);
 
 /*
  * A whole regular file into a malloc'ed buffer (NUL-terminated, not counted
@@ -94,12 +103,32 @@ int bsi_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
 int bsi_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t **buf, size_t *len,
 			  struct bs_error *err);
 
+/* A list of malloc()ed strings; bsi_strv_done frees them and the list. */
+struct bsi_strv {
+	char **v;
+	size_t n, cap;
+};
+/* Takes s (freed when the list cannot grow); 0 or -ENOMEM. */
+int bsi_strv_add(struct bsi_strv *l, char *s);
+/* Adds a copy of the len bytes at s. */
+int bsi_strv_addn(struct bsi_strv *l, const char *s, size_t len);
+int bsi_strv_contains(const struct bsi_strv *l, const char *s);
+void bsi_strv_sort(struct bsi_strv *l);
+void bsi_strv_done(struct bsi_strv *l);
+/* The names in directory path, but . and .., in byte order: 0 or -errno
+ * (the caller says what a missing directory means). */
+int bsi_strv_read_dir(struct bsi_strv *l, const char *path);
+
 /*
  * A directory stream over a duplicate of dirfd, so closedir() leaves dirfd
  * open for the *at() calls that go with the walk. NULL with errno set.
  */
 #include <dirent.h>
 DIR *bsi_opendir_dup(int dirfd);
+
+/* path opened read-only (with flags), and *st: a descriptor, or -errno with
+ * err naming path ("not a regular file" -EINVAL for anything else). */
+int bsi_open_regular(const char *path, int flags, struct stat *st, struct bs_error *err);
 
 /* Reads and writes that retry on EINTR and short counts; 0 or -errno. */
 int bsi_read_full(int fd, void *buf, size_t len, size_t *got);

@@ -9,38 +9,40 @@
 
 #include "cli-util.h"
 #include "cli-io.h"
+#include "cli-options.h"
 #include "cli-pcr.h"
 #include "cli.h"
 
-int cli_pcr_option(const char *cmd, struct cli_pcr *p, int c, const char *arg)
+int cli_pcr_take(const char *cmd, const struct cli_option *option, const char *arg)
 {
+	struct cli_pcr *p = option->dest;
 	struct bs_error err = { 0 };
 	unsigned banks;
 	int r;
 
-	switch (c) {
+	switch (option->value) {
 	case CLI_PCR_OPT_PRIVATE:
 		if (p->n_private == CLI_PCR_MAX)
 			return cli_fail(cmd, "too many --pcr-private-key");
 		p->private_keys[p->n_private++] = arg;
-		return 1;
+		return 0;
 	case CLI_PCR_OPT_PUBLIC:
 		if (p->n_public == CLI_PCR_MAX)
 			return cli_fail(cmd, "too many --pcr-public-key");
 		p->public_keys[p->n_public++] = arg;
-		return 1;
+		return 0;
 	case CLI_PCR_OPT_PHASES:
 		if (p->n_phases == CLI_PCR_MAX)
 			return cli_fail(cmd, "too many --phases");
 		p->phases[p->n_phases++] = arg;
-		return 1;
+		return 0;
 	case CLI_PCR_OPT_BANKS:
 		if ((r = bs_pcr_banks_parse(arg, &banks, &err)) < 0)
 			return cli_report(cmd, &err, r);
 		p->banks |= banks;
-		return 1;
-	default:
 		return 0;
+	default:
+		return BS_EXIT_BAD_INPUT;
 	}
 }
 

@@ -2,8 +2,6 @@
 #ifndef BOOTSEAL_CLI_PCR_H
 #define BOOTSEAL_CLI_PCR_H
 
-#include <getopt.h>
-
 #include <bootseal/keys.h>
 #include <bootseal/pcr.h>
 #include <bootseal/uki.h>
@@ -16,11 +14,12 @@ enum {
 	CLI_PCR_OPT_BANKS,
 	CLI_PCR_OPT_PHASES,
 };
-#define CLI_PCR_OPTIONS                                                         \
-	{ "pcr-private-key", required_argument, NULL, CLI_PCR_OPT_PRIVATE },   \
-	{ "pcr-public-key", required_argument, NULL, CLI_PCR_OPT_PUBLIC },     \
-	{ "pcr-banks", required_argument, NULL, CLI_PCR_OPT_BANKS },           \
-	{ "phases", required_argument, NULL, CLI_PCR_OPT_PHASES }
+/* The flags as entries of a struct cli_option table (tools/cli-options.h). */
+#define CLI_PCR_TABLE(dest)                                                               \
+	{ "pcr-private-key", 0, CLI_CALL, (dest), CLI_PCR_OPT_PRIVATE, cli_pcr_take, 0 }, \
+	{ "pcr-public-key", 0, CLI_CALL, (dest), CLI_PCR_OPT_PUBLIC, cli_pcr_take, 0 },   \
+	{ "pcr-banks", 0, CLI_CALL, (dest), CLI_PCR_OPT_BANKS, cli_pcr_take, 0 },         \
+	{ "phases", 0, CLI_CALL, (dest), CLI_PCR_OPT_PHASES, cli_pcr_take, 0 }
 #define CLI_PCR_USAGE "[--pcr-private-key KEY [--pcr-public-key PEM] [--phases PATHS]]... [--pcr-banks LIST]"
 
 struct cli_pcr {
@@ -35,8 +34,9 @@ struct cli_pcr {
 	struct bs_uki_pcr uki;
 };
 
-/* 1 when c was one of CLI_PCR_OPTIONS (kept), 0 when not, else an exit code. */
-int cli_pcr_option(const char *cmd, struct cli_pcr *p, int c, const char *arg);
+struct cli_option;
+/* CLI_PCR_TABLE's CLI_CALL: 0 (kept), else the exit code after a message. */
+int cli_pcr_take(const char *cmd, const struct cli_option *option, const char *arg);
 /* Loads the keys and checks the groups; *uki is NULL without --pcr-private-key.
  * want_pcrpkey: fill .pcrpkey from the one key group (no --pcrpkey given). */
 int cli_pcr_load(const char *cmd, struct cli_pcr *p, int want_pcrpkey, const struct bs_uki_pcr **uki);

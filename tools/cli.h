@@ -64,13 +64,19 @@ int cmd_container(int argc, char **argv);
 int cmd_pcr(int argc, char **argv);
 /* `container inspect` with argv[0] = "inspect". */
 int cli_container_inspect(int argc, char **argv);
-/* `ukify build` with argv[0] = "build"; shared with `container ukify`. */
-int cli_ukify_build(int argc, char **argv);
+/* `ukify build`, its errors under the name cmd; shared with `container ukify`. */
+int cli_ukify_build(const char *cmd, int argc, char **argv);
 /* `ukify inspect` and `ukify genkey`, argv[0] = the verb (tools/cmd-ukify-inspect.c, cmd-ukify.c). */
 int cli_ukify_inspect(int argc, char **argv);
 int cli_ukify_genkey(int argc, char **argv);
 /* SOURCE_DATE_EPOCH for signatures; *epoch = 0 (now) when unset. */
 int cli_signing_time(const char *cmd, long long *epoch);
+struct bs_key;
+struct bs_cert;
+/* Loads a signing key and its certificate and checks they belong together:
+ * 0, or the exit code after the message. */
+int cli_load_signer(const char *cmd, const char *key_spec, const char *cert_spec, struct bs_key **key,
+		    struct bs_cert **cert);
 int cmd_keygen(int argc, char **argv);
 int cmd_esl(int argc, char **argv);
 int cmd_auth(int argc, char **argv);

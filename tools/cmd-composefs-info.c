@@ -2,7 +2,6 @@
 /* Output follows C composefs-info (v1.0.8): dump, ls, objects, missing-objects, measure-file. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,29 +13,21 @@
 #include <bootseal/erofs.h>
 #include <bootseal/tree.h>
 
+#include "cli-options.h"
 #include "cli-util.h"
 #include "cli.h"
 
 static const char cmd[] = "composefs-info";
 
-static void help(void)
-{
-	printf("usage: bootseal composefs-info dump|ls|objects|missing-objects [--basedir DIR] IMAGE...\n"
-	       "       bootseal composefs-info measure-file FILE...\n"
-	       "objects: the external files' paths, each once, sorted; missing-objects: those\n"
-	       "not under --basedir DIR (required); measure-file: a file's SHA-256 fs-verity digest.\n");
-}
+static const char usage[] =
+	"usage: bootseal composefs-info dump|ls|objects|missing-objects [--basedir DIR] IMAGE...\n"
+	"       bootseal composefs-info measure-file FILE...\n"
+	"objects: the external files' paths, each once, sorted; missing-objects: those\n"
+	"not under --basedir DIR (required); measure-file: a file's SHA-256 fs-verity digest.\n";
 
 static void tree_freep(struct bs_tree **t)
 {
 	bs_tree_free(*t);
-}
-
-static void trees_free(struct bs_tree **trees, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		bs_tree_free(trees[i]);
-	free(trees);
 }
 
 static int load(const char *path, struct bs_tree **tree)
@@ -88,83 +79,99 @@ static int measure(int n, char **paths)
 	return BS_EXIT_OK;
 }
 
+struct trees {
+	struct bs_tree **items;
+	size_t n;
+};
+
+static void trees_done(struct trees *t)
+{
+	for (size_t i = 0; t->items && i < t->n; i++)
+		bs_tree_free(t->items[i]);
+	free(t->items);
+}
+
+static void names_freep(char ***names)
+{
+	bs_composefs_objects_free(*names);
+}
+
 static int objects(int n, char **paths, const char *basedir)
 {
 	_cleanup_close_ int dirfd = -1;
-	struct bs_tree **trees = calloc((size_t)n, sizeof(*trees));
-	char **names = NULL;
+	_cleanup_(trees_done) struct trees trees = { calloc((size_t)n, sizeof(struct bs_tree *)), (size_t)n };
+	_cleanup_(names_freep) char **names = NULL;
 	size_t n_names;
-	int r = BS_EXIT_OK;
+	int r;
 
-	if (!trees)
+	if (!trees.items)
 		return cli_report(cmd, NULL, -ENOMEM);
-	if (basedir) {
-		dirfd = open(basedir, O_RDONLY | O_DIRECTORY | O_PATH | O_CLOEXEC);
-		if (dirfd < 0) {
-			free(trees);
-			return cli_fail(cmd, "%s: cannot open directory: %s", basedir, strerror(errno));
-		}
-	}
-	for (int i = 0; r == BS_EXIT_OK && i < n; i++)
-		r = load(paths[i], &trees[i]);
-	if (r == BS_EXIT_OK) {
-		int e = bs_composefs_objects(trees, (size_t)n, dirfd, &names, &n_names);
+	if (basedir && (dirfd = open(basedir, O_RDONLY | O_DIRECTORY | O_PATH | O_CLOEXEC)) < 0)
+		return cli_fail(cmd, "%s: cannot open directory: %s", basedir, strerror(errno));
+	for (int i = 0; i < n; i++)
+		if ((r = load(paths[i], &trees.items[i])) != BS_EXIT_OK)
+			return r;
+	if ((r = bs_composefs_objects(trees.items, trees.n, dirfd, &names, &n_names)) < 0)
+		return cli_report(cmd, NULL, r);
+	for (size_t i = 0; i < n_names; i++)
+		printf("%s\n", names[i]);
+	return BS_EXIT_OK;
+}
 
-		if (e < 0)
-			r = cli_report(cmd, NULL, e);
-		for (size_t i = 0; e >= 0 && i < n_names; i++)
-			printf("%s\n", names[i]);
+/* Standard output full or closed: the environment's problem, said in the FILE: form. */
+static int output_error(int r)
+{
+	struct bs_error err = { 0 };
+
+	bs_error_set(&err, r, "standard output", "cannot write: %s", strerror(-r));
+	return cli_report(cmd, &err, r);
+}
+
+/* dump and ls: each image's tree as a dump file or a list of paths. */
+static int list(int n, char **paths, int dump)
+{
+	for (int i = 0; i < n; i++) {
+		_cleanup_(tree_freep) struct bs_tree *tree = NULL;
+		int r = load(paths[i], &tree);
+
+		if (r != BS_EXIT_OK)
+			return r;
+		r = dump ? bs_dump_write(tree, stdout) : bs_dump_list(tree, stdout);
+		if (r < 0)
+			return output_error(r);
 	}
-	bs_composefs_objects_free(names);
-	trees_free(trees, (size_t)n);
-	return r;
+	return BS_EXIT_OK;
+}
+
+static int run(const char *what, int n, char **paths, const char *basedir)
+{
+	if (strcmp(what, "measure-file") == 0)
+		return measure(n, paths);
+	if (strcmp(what, "objects") == 0)
+		return objects(n, paths, NULL);
+	if (strcmp(what, "missing-objects") == 0 && !basedir)
+		return cli_fail(cmd, "missing-objects needs --basedir DIR");
+	if (strcmp(what, "missing-objects") == 0)
+		return objects(n, paths, basedir);
+	if (strcmp(what, "dump") == 0 || strcmp(what, "ls") == 0)
+		return list(n, paths, strcmp(what, "dump") == 0);
+	return cli_fail(cmd, "unknown action '%s' (dump, ls, objects, missing-objects or measure-file)", what);
 }
 
 int cmd_composefs_info(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "basedir", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	const char *basedir = NULL;
+	const struct cli_option options[] = {
+		{ "basedir", 0, CLI_STRING, &basedir },
+		CLI_OPTION_END,
 	};
-	const char *what, *basedir = NULL;
-	int c, r = BS_EXIT_OK;
+	const struct cli_command command = { cmd, usage, options, 2, -1, "an action and IMAGE" };
+	int first, r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b': basedir = optarg; break;
-		case 'h':
-			help();
-			return BS_EXIT_OK;
-		default:
-			return BS_EXIT_BAD_INPUT;
-		}
-	}
-	if (argc - optind < 2)
-		return cli_fail(cmd, "expected an action and IMAGE (see --help)");
-	what = argv[optind];
-	if (strcmp(what, "measure-file") == 0)
-		r = measure(argc - optind - 1, argv + optind + 1);
-	else if (strcmp(what, "objects") == 0)
-		r = objects(argc - optind - 1, argv + optind + 1, NULL);
-	else if (strcmp(what, "missing-objects") == 0 && !basedir)
-		return cli_fail(cmd, "missing-objects needs --basedir DIR");
-	else if (strcmp(what, "missing-objects") == 0)
-		r = objects(argc - optind - 1, argv + optind + 1, basedir);
-	else if (strcmp(what, "dump") && strcmp(what, "ls"))
-		return cli_fail(cmd, "unknown action '%s' (dump, ls, objects, missing-objects or measure-file)", what);
-	else
-		for (int i = optind + 1; r == BS_EXIT_OK && i < argc; i++) {
-			_cleanup_(tree_freep) struct bs_tree *tree = NULL;
-
-			r = load(argv[i], &tree);
-			if (r != BS_EXIT_OK)
-				break;
-			r = strcmp(what, "dump") == 0 ? bs_dump_write(tree, stdout) : bs_dump_list(tree, stdout);
-			r = r < 0 ? cli_fail(cmd, "cannot write output: %s", strerror(-r)) : BS_EXIT_OK;
-		}
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
+	r = run(argv[first], argc - first - 1, argv + first + 1, basedir);
 	if (r == BS_EXIT_OK && fflush(stdout) != 0)
-		return cli_fail(cmd, "cannot write output: %s", strerror(errno));
+		return output_error(-errno);
 	return r;
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bootseal/bootc.h>
 #include <bootseal/composefs.h>
 #include <bootseal/dump.h>
 #include <bootseal/kargs.h>
@@ -27,8 +28,6 @@
 static const char cmd[] = "container ukify";
 
 #define MAX_ARGS 256
-/* The stub for the kernel's architecture, under the rootfs. */
-#define STUB_IN_ROOTFS "usr/lib/systemd/boot/efi/linux%s.efi.stub"
 
 static void help(void)
 {
@@ -51,7 +50,8 @@ static int ukify(int argc, char **argv)
 		{ 0 },
 	};
 	_cleanup_free_ char *kver = NULL, *cmdline = NULL, *vmlinuz = NULL, *initrd = NULL;
-	_cleanup_free_ char *karg = NULL, *kpath = NULL, *stub = NULL;
+	_cleanup_free_ char *kpath = NULL, *stub = NULL;
+	_cleanup_(bs_bootc_uki_kernel_clear) struct bs_bootc_uki_kernel found = { 0 };
 	const struct bs_uki_arch *arch = NULL;
 	const char *rootfs = NULL, *kernel_dir = NULL, *dumpfile = NULL, *extra[MAX_ARGS];
 	struct bs_tree *tree = NULL;
@@ -99,12 +99,12 @@ static int ukify(int argc, char **argv)
 		    asprintf(&initrd, "%s/initramfs.img", kernel_dir) < 0)
 			return cli_report(cmd, NULL, -ENOMEM);
 	} else {
-		r = bs_uki_find_kernel(rootfs, &kver, &err);
+		r = bs_bootc_uki_kernel(&(struct bs_bootc_root){ .dir = rootfs }, &found, &err);
 		if (r < 0)
 			return cli_report(cmd, &err, r);
-		if (asprintf(&vmlinuz, "usr/lib/modules/%s/vmlinuz", kver) < 0 ||
-		    asprintf(&initrd, "usr/lib/modules/%s/initramfs.img", kver) < 0)
-			return cli_report(cmd, NULL, -ENOMEM);
+		kver = BS_STEAL(found.kver);
+		vmlinuz = BS_STEAL(found.linux_path);
+		initrd = BS_STEAL(found.initrd_path);
 	}
 	/* The kernel's architecture picks the kargs.d entries and the stub, so a
 	 * rootfs of another architecture works from the host; bootc, running
@@ -116,11 +116,8 @@ static int ukify(int argc, char **argv)
 		return cli_report(cmd, &err, r);
 	if (!arch)
 		arch = bs_uki_arch_host();
-	if (asprintf(&stub, STUB_IN_ROOTFS, arch->efi) < 0)
+	if (asprintf(&stub, BS_BOOTC_UKI_STUB, arch->efi) < 0)
 		return cli_report(cmd, NULL, -ENOMEM);
-	r = bs_kargs_read_dir(rootfs, arch->rust, &cmdline, &err);
-	if (r < 0)
-		return cli_report(cmd, &err, r);
 	r = bs_composefs_dir_digest(rootfs, &ropts, 0, digest, dumpfile ? &tree : NULL, NULL, &err);
 	/* Before the chdir below: a relative FILE is relative to where we were started, as for bootc. */
 	if (r >= 0 && dumpfile)
@@ -129,20 +126,14 @@ static int ukify(int argc, char **argv)
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	bs_hex_encode(digest, sizeof(digest), hex);
-	if (asprintf(&karg, "composefs=%s%s", allow_missing ? "?" : "", hex) < 0)
-		return cli_report(cmd, NULL, -ENOMEM);
-	r = bs_kargs_append(&cmdline, karg);
-	for (size_t i = 0; r >= 0 && i < n_extra; i++)
-		r = bs_kargs_append(&cmdline, extra[i]);
-	if (r < 0)
-		return cli_report(cmd, NULL, r);
-	r = bs_kargs_check_size(cmdline, arch->rust, rootfs, &err);
+	r = bs_bootc_uki_cmdline(&(struct bs_bootc_root){ .dir = rootfs },
+				 &(struct bs_bootc_cmdline){ arch, hex, allow_missing, extra, n_extra }, &cmdline, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 
 	if (chdir(rootfs) < 0)
 		return cli_fail(cmd, "%s: cannot enter: %s", rootfs, strerror(errno));
-	args[n++] = (char *)"build";
+	args[n++] = argv[0];
 	args[n++] = (char *)"--linux";
 	args[n++] = vmlinuz;
 	args[n++] = (char *)"--initrd";
@@ -165,7 +156,7 @@ static int ukify(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
-	r = cli_ukify_build((int)n, args);
+	r = cli_ukify_build(cmd, (int)n, args);
 	if (r == BS_EXIT_OK)
 		printf("%s\n", cmdline);
 	return r;

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +9,26 @@
 #include <bootseal/source.h>
 
 #include "cli-io.h"
+#include "cli-options.h"
+#include "cli-util.h"
 #include "cli.h"
 
 static const char cmd[] = "diff";
 
-static void help(void)
+static const char usage[] =
+	"usage: bootseal diff [--json] [--raw] [--create-missing-dirs] [--jobs N] A B\n"
+	"A and B: a root filesystem directory (bootc's rules), an OCI image (oci:DIR[:TAG],\n"
+	"oci-archive:FILE), a composefs image, a dump file (or dir:, cfs:, dump:). Lists what differs, path by path, in\n"
+	"the order the composefs digest sees it. Exit 0: same, 1: different, 2: error.\n";
+
+static void source_freep(struct bs_source **s)
 {
-	printf("usage: bootseal diff [--json] [--raw] [--create-missing-dirs] [--jobs N] A B\n"
-	       "A and B: a root filesystem directory (bootc's rules), an OCI image (oci:DIR[:TAG],\n"
-	       "oci-archive:FILE), a composefs image, a dump file (or dir:, cfs:, dump:). Lists what differs, path by path, in\n"
-	       "the order the composefs digest sees it. Exit 0: same, 1: different, 2: error.\n");
+	bs_source_free(*s);
+}
+
+static void json_putp(json_object **o)
+{
+	json_object_put(*o);
 }
 
 static int print_line(void *ctx, const struct bs_diff *d)
@@ -50,67 +59,38 @@ static int add_json(void *ctx, const struct bs_diff *d)
 
 int cmd_diff(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "create-missing-dirs", no_argument, NULL, 'c' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct bs_source_options sopts = { 0 };
-	struct bs_source *a = NULL, *b = NULL;
+	int json = 0, first, r;
+	const struct cli_option options[] = {
+		CLI_OPTION_JSON(&json),
+		{ "raw", 0, CLI_OR, &sopts.flags, BS_SOURCE_RAW },
+		{ "create-missing-dirs", 0, CLI_OR, &sopts.flags, BS_SOURCE_CREATE_MISSING },
+		CLI_OPTION_JOBS(&sopts.jobs),
+		CLI_OPTION_END,
+	};
+	const struct cli_command command = { cmd, usage, options, 2, 2, "two trees to compare" };
+	_cleanup_(source_freep) struct bs_source *a = NULL;
+	_cleanup_(source_freep) struct bs_source *b = NULL;
+	_cleanup_(json_putp) json_object *list = NULL;
 	struct bs_error err = { 0 };
-	json_object *list = NULL;
 	size_t count = 0;
-	int json = 0, c, r, status;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'J':
-			json = 1;
-			break;
-		case 'r':
-			sopts.flags |= BS_SOURCE_RAW;
-			break;
-		case 'c':
-			sopts.flags |= BS_SOURCE_CREATE_MISSING;
-			break;
-		case 'j':
-			if (cli_parse_jobs(cmd, optarg, &sopts.jobs) < 0)
-				return BS_EXIT_BAD_INPUT;
-			break;
-		case 'h':
-			help();
-			return BS_EXIT_OK;
-		default:
-			return BS_EXIT_BAD_INPUT;
-		}
-	}
-	if (argc - optind != 2)
-		return cli_fail(cmd, "expected two trees to compare (see --help)");
-	r = bs_source_open(argv[optind], &sopts, &a, &err);
-	if (r >= 0)
-		r = bs_source_open(argv[optind + 1], &sopts, &b, &err);
-	if (r >= 0 && json)
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
+	if ((r = bs_source_open(argv[first], &sopts, &a, &err)) < 0 ||
+	    (r = bs_source_open(argv[first + 1], &sopts, &b, &err)) < 0)
+		return cli_report(cmd, &err, r);
+	if (json)
 		list = json_object_new_array();
-	if (r >= 0)
-		r = bs_diff_trees(bs_source_tree(a), bs_source_tree(b), json ? add_json : print_line, list, &count);
-	if (r < 0) {
-		status = cli_report(cmd, &err, r);
-	} else {
-		if (json) {
-			json_object *o = json_object_new_object();
+	r = bs_diff_trees(bs_source_tree(a), bs_source_tree(b), json ? add_json : print_line, list, &count);
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	if (json) {
+		json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "same", json_object_new_boolean(count == 0));
-			json_object_object_add(o, "differences", json_object_get(list));
-			cli_json_print(o);
-		}
-		status = count ? BS_EXIT_VERIFY_FAILED : BS_EXIT_OK;
+		json_object_object_add(o, "same", json_object_new_boolean(count == 0));
+		json_object_object_add(o, "differences", json_object_get(list));
+		cli_json_print(o);
 	}
-	json_object_put(list);
-	bs_source_free(a);
-	bs_source_free(b);
-	return status;
+	return count ? BS_EXIT_VERIFY_FAILED : BS_EXIT_OK;
 }

@@ -5,7 +5,6 @@
  * certificate); from-hash matches sbsiglist --type sha256 (one list for all).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,126 +15,125 @@
 #include <bootseal/efivar.h>
 #include <bootseal/keys.h>
 
-#include "cli-util.h"
+#include "cli-dispatch.h"
 #include "cli-io.h"
+#include "cli-options.h"
+#include "cli-util.h"
 #include "cli.h"
-
-static const char cmd[] = "esl";
 
 /* Signature lists are variable contents; firmware variable stores are far smaller. */
 #define MAX_ESL_SIZE (64u << 20)
 
-static void help(void)
-{
-	printf("usage: bootseal esl from-cert [--owner-guid GUID] --output OUT CERT...\n"
-	       "       bootseal esl from-hash --owner-guid GUID --output OUT SHA256HEX...\n"
-	       "       bootseal esl list [--json] ESL\n");
-}
+#define FROM_CERT_SYNOPSIS "bootseal esl from-cert [--owner-guid GUID] --output OUT CERT...\n"
+#define FROM_HASH_SYNOPSIS "bootseal esl from-hash --owner-guid GUID --output OUT SHA256HEX...\n"
+#define LIST_SYNOPSIS "bootseal esl list [--json] ESL\n"
 
 static void buf_releasep(struct bs_efivar_buf *b) { bs_efivar_buf_release(b); }
 
-/*
- * Shared option parsing of from-cert and from-hash. An owner may default to
- * the zero GUID, as cert-to-efi-sig-list's does; sbsiglist's is required.
- */
-static int parse_build_opts(int argc, char **argv, int owner_required, struct bs_efi_guid *owner,
-			    const char **output)
-{
-	static const struct option opts[] = {
-		{ "owner-guid", required_argument, NULL, 'g' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c, have_owner = 0;
+/* from-cert's and from-hash's options. */
+struct build {
+	struct bs_efi_guid owner;
+	int have_owner;
+	const char *output;
+};
 
-	memset(owner, 0, sizeof(*owner));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "g:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'g':
-			if (bs_efivar_guid_parse(optarg, owner) < 0)
-				return cli_fail(cmd, "invalid GUID '%s'", optarg);
-			have_owner = 1;
-			break;
-		case 'o':
-			*output = optarg;
-			break;
-		case 'h':
-			help();
-			return -1;
-		default:
-			return BS_EXIT_BAD_INPUT;
-		}
-	}
-	if (owner_required && !have_owner)
-		return cli_fail(cmd, "--owner-guid is required");
-	if (!*output)
-		return cli_fail(cmd, "--output is required");
-	if (optind >= argc)
-		return cli_fail(cmd, "nothing to put in the list (see --help)");
-	return BS_EXIT_OK;
+static int take_owner(const char *cmd, const struct cli_option *o, const char *value)
+{
+	struct build *b = o->dest;
+
+	if (bs_efivar_guid_parse(value, &b->owner) < 0)
+		return cli_fail(cmd, "invalid GUID '%s'", value);
+	b->have_owner = 1;
+	return 0;
+}
+
+/*
+ * The options of from-cert and from-hash. An owner may default to the zero
+ * GUID, as cert-to-efi-sig-list's does; sbsiglist's is required.
+ */
+static int parse_build(const struct cli_command *sub, int owner_required, int argc, char **argv, struct build *b,
+		       int *first)
+{
+	const struct cli_option options[] = {
+		{ "owner-guid", 'g', CLI_CALL, b, 0, take_owner },
+		{ "output", 'o', CLI_STRING, &b->output },
+		CLI_OPTION_END,
+	};
+	struct cli_command command = *sub;
+	const char *cmd = sub->name;
+	int r;
+
+	command.options = options;
+	if ((r = cli_parse(&command, argc, argv, first)) != CLI_PROCEED)
+		return r;
+	if (owner_required && !b->have_owner)
+		return cli_fail(cmd, "--owner-guid is required (see --help)");
+	if (!b->output)
+		return cli_fail(cmd, "--output is required (see --help)");
+	return CLI_PROCEED;
+}
+
+static int write_list(const char *cmd, const struct bs_efivar_buf *esl, const char *output)
+{
+	struct bs_error err = { 0 };
+	int r = bs_atomicfile_write_all(output, esl->data, esl->len, 0644, 0, &err);
+
+	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
 }
 
 static int from_cert(int argc, char **argv)
 {
+	static const char cmd[] = "esl from-cert";
 	_cleanup_(buf_releasep) struct bs_efivar_buf esl = { 0 };
 	struct bs_error err = { 0 };
-	struct bs_efi_guid owner;
-	const char *output = NULL;
-	int r;
+	struct build b = { 0 };
+	static const struct cli_command sub = { cmd, "usage: " FROM_CERT_SYNOPSIS, NULL, 1, -1, "CERT..." };
+	int first, r;
 
-	r = parse_build_opts(argc, argv, 0, &owner, &output);
-	if (r)
-		return r < 0 ? BS_EXIT_OK : r;
-	for (int i = optind; i < argc; i++) {
+	if ((r = parse_build(&sub, 0, argc, argv, &b, &first)) != CLI_PROCEED)
+		return r;
+	for (int i = first; i < argc; i++) {
 		struct bs_cert *cert;
 		const uint8_t *der;
 		size_t len;
 
-		r = bs_keys_load_cert(argv[i], &cert, &err);
-		if (r < 0)
+		if ((r = bs_keys_load_cert(argv[i], &cert, &err)) < 0)
 			return cli_report(cmd, &err, r);
 		der = bs_cert_der(cert, &len);
-		r = bs_efivar_esl_add_x509(&esl, &owner, der, len);
+		r = bs_efivar_esl_add_x509(&esl, &b.owner, der, len);
 		bs_cert_free(cert);
 		if (r < 0) {
 			bs_error_set(&err, r, argv[i], "cannot add to the list: %s", strerror(-r));
 			return cli_report(cmd, &err, r);
 		}
 	}
-	r = bs_atomicfile_write_all(output, esl.data, esl.len, 0644, 0, &err);
-	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
+	return write_list(cmd, &esl, b.output);
 }
 
 static int from_hash(int argc, char **argv)
 {
+	static const char cmd[] = "esl from-hash";
 	_cleanup_(buf_releasep) struct bs_efivar_buf esl = { 0 };
 	_cleanup_free_ uint8_t (*hashes)[32] = NULL;
-	struct bs_error err = { 0 };
-	struct bs_efi_guid owner;
-	const char *output = NULL;
+	struct build b = { 0 };
 	size_t n;
-	int r;
+	static const struct cli_command sub = { cmd, "usage: " FROM_HASH_SYNOPSIS, NULL, 1, -1, "SHA256HEX..." };
+	int first, r;
 
-	r = parse_build_opts(argc, argv, 1, &owner, &output);
-	if (r)
-		return r < 0 ? BS_EXIT_OK : r;
-	n = (size_t)(argc - optind);
-	hashes = calloc(n, sizeof(*hashes));
-	if (!hashes)
+	if ((r = parse_build(&sub, 1, argc, argv, &b, &first)) != CLI_PROCEED)
+		return r;
+	n = (size_t)(argc - first);
+	if (!(hashes = calloc(n, sizeof(*hashes))))
 		return cli_report(cmd, NULL, -ENOMEM);
 	for (size_t i = 0; i < n; i++) {
-		const char *hex = argv[optind + (int)i];
+		const char *hex = argv[first + (int)i];
 
 		if (strlen(hex) != 64 || bs_hex_decode(hex, 64, hashes[i], 32, NULL) < 0)
 			return cli_fail(cmd, "'%s' is not a SHA-256 digest (64 hex digits)", hex);
 	}
-	r = bs_efivar_esl_add_sha256(&esl, &owner, (const uint8_t(*)[32])hashes, n);
-	if (r < 0)
+	if ((r = bs_efivar_esl_add_sha256(&esl, &b.owner, (const uint8_t(*)[32])hashes, n)) < 0)
 		return cli_report(cmd, NULL, r);
-	r = bs_atomicfile_write_all(output, esl.data, esl.len, 0644, 0, &err);
-	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
+	return write_list(cmd, &esl, b.output);
 }
 
 /* One entry as an object: type, owner and subject, sha256 or size. */
@@ -203,20 +201,28 @@ static void print_entry(const struct bs_efivar_esl_list *l, size_t i)
 	}
 }
 
+static void esl_freep(struct bs_efivar_esl **e) { bs_efivar_esl_free(*e); }
+
 static int list(int argc, char **argv)
 {
+	static const char cmd[] = "esl list";
+	_cleanup_(esl_freep) struct bs_efivar_esl *esl = NULL;
 	_cleanup_free_ uint8_t *buf = NULL;
-	struct bs_efivar_esl *esl = NULL;
 	struct bs_error err = { 0 };
-	size_t len;
-	int json = argc == 3 && strcmp(argv[1], "--json") == 0, r;
 	json_object *entries = NULL;
+	int json = 0, first, r;
+	const struct cli_option options[] = {
+		CLI_OPTION_JSON(&json),
+		CLI_OPTION_END,
+	};
+	const struct cli_command command = { cmd, "usage: " LIST_SYNOPSIS, options, 1, 1, "one ESL file" };
+	size_t len;
 
-	if (argc != 2 + json)
-		return cli_fail(cmd, "list takes one file (see --help)");
-	r = cli_read_file(argv[1 + json], MAX_ESL_SIZE, &buf, &len, &err);
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
+	r = cli_read_file(argv[first], MAX_ESL_SIZE, &buf, &len, &err);
 	if (r == 0)
-		r = bs_efivar_esl_parse(buf, len, argv[1 + json], &esl, &err);
+		r = bs_efivar_esl_parse(buf, len, argv[first], &esl, &err);
 	if (r < 0)
 		return cli_report(cmd, &err, r);
 	if (json)
@@ -228,26 +234,20 @@ static int list(int argc, char **argv)
 			else
 				print_entry(&esl->lists[i], j);
 		}
-	if (json) {
+	if (json)
 		cli_json_print(entries);
-	}
-	bs_efivar_esl_free(esl);
 	return BS_EXIT_OK;
 }
 
 int cmd_esl(int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_fail(cmd, "missing subcommand: from-cert, from-hash or list (see --help)");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		help();
-		return BS_EXIT_OK;
-	}
-	if (strcmp(argv[1], "from-cert") == 0)
-		return cli_run_subcommand("esl", argc, argv, from_cert);
-	if (strcmp(argv[1], "from-hash") == 0)
-		return cli_run_subcommand("esl", argc, argv, from_hash);
-	if (strcmp(argv[1], "list") == 0)
-		return cli_run_subcommand("esl", argc, argv, list);
-	return cli_fail(cmd, "unknown subcommand '%s' (see --help)", argv[1]);
+	static const struct cli_subcommand subs[] = {
+		{ "from-cert", from_cert },
+		{ "from-hash", from_hash },
+		{ "list", list },
+		{ NULL, NULL },
+	};
+
+	return cli_dispatch("esl", "usage: " FROM_CERT_SYNOPSIS "       " FROM_HASH_SYNOPSIS "       " LIST_SYNOPSIS,
+			    subs, argc, argv);
 }

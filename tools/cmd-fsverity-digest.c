@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Output is byte-identical to fsverity-utils' `fsverity digest`. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +12,65 @@
 
 #include "cli-util.h"
 #include "cli-io.h"
+#include "cli-options.h"
+#include "cli-values.h"
 #include "cli.h"
 
 static const char cmd[] = "fsverity-digest";
 
+static const char usage[] =
+	"usage: bootseal fsverity-digest [--hash-alg sha256|sha512] [--block-size N]\n"
+	"                                [--salt HEX] [--compact] [--jobs N] [--json] FILE...\n";
+
+struct fsverity_args {
+	struct bs_fsverity_params params;
+	uint8_t salt[BS_FSVERITY_MAX_SALT_SIZE];
+	size_t jobs;
+	int compact, json;
+};
+
 struct digest_job {
 	struct bs_fsverity_params params;
 	struct bs_fsverity_ctx **ctx;    /* one per worker */
+	size_t n_ctx;
 	char **paths;
 	uint8_t (*digests)[BS_FSVERITY_MAX_DIGEST_SIZE];
 	struct bs_error *errors;
 };
+
+static void job_done(struct digest_job *job)
+{
+	for (size_t i = 0; job->ctx && i < job->n_ctx; i++)
+		bs_fsverity_free(job->ctx[i]);
+	free(job->ctx);
+	free(job->digests);
+	free(job->errors);
+}
+
+static int take_block_size(const char *command, const struct cli_option *o, const char *value)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (errno || *end || !*value || v > UINT32_MAX)
+		return cli_fail(command, "invalid block size '%s'", value);
+	*(uint32_t *)o->dest = (uint32_t)v;
+	return 0;
+}
+
+static int take_salt(const char *command, const struct cli_option *o, const char *value)
+{
+	struct fsverity_args *a = o->dest;
+
+	if (strlen(value) > 2 * BS_FSVERITY_MAX_SALT_SIZE)
+		return cli_fail(command, "salt '%s' is longer than %d bytes", value, BS_FSVERITY_MAX_SALT_SIZE);
+	if (bs_hex_decode(value, strlen(value), a->salt, sizeof(a->salt), &a->params.salt_size) < 0)
+		return cli_fail(command, "salt '%s' is not an even number of hex digits", value);
+	a->params.salt = a->salt;
+	return 0;
+}
 
 static int digest_one(void *arg, size_t worker, size_t item)
 {
@@ -35,139 +82,92 @@ static int digest_one(void *arg, size_t worker, size_t item)
 	return 0;
 }
 
-static void help(void)
+/* Digests of the n files at paths on up to jobs threads (0: one a core). */
+static int run_job(struct digest_job *job, char **paths, size_t n, size_t jobs)
 {
-	printf("usage: bootseal fsverity-digest [--hash-alg sha256|sha512] [--block-size N]\n"
-	       "                                [--salt HEX] [--compact] [--jobs N] [--json] FILE...\n");
-}
+	int r;
 
-int cmd_fsverity_digest(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "hash-alg", required_argument, NULL, 'a' },
-		{ "block-size", required_argument, NULL, 'b' },
-		{ "salt", required_argument, NULL, 's' },
-		{ "compact", no_argument, NULL, 'c' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct bs_fsverity_params params = { .hash_alg = BS_HASH_SHA256, .block_size = 4096 };
-	uint8_t salt[BS_FSVERITY_MAX_SALT_SIZE];
-	struct bs_error err = { 0 };
-	struct digest_job job = { 0 };
-	size_t jobs = 0, n;
-	json_object *list = NULL;
-	int compact = 0, json = 0, c, r, status = BS_EXIT_OK;
-	char *end;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			if (bs_hash_alg_from_name(optarg, &params.hash_alg) < 0)
-				return cli_fail(cmd, "unknown hash algorithm '%s'", optarg);
-			break;
-		case 'b':
-			errno = 0;
-			params.block_size = (uint32_t)strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg || strtoul(optarg, NULL, 10) > UINT32_MAX)
-				return cli_fail(cmd, "invalid block size '%s'", optarg);
-			break;
-		case 's':
-			if (strlen(optarg) > 2 * BS_FSVERITY_MAX_SALT_SIZE)
-				return cli_fail(cmd, "salt '%s' is longer than %d bytes", optarg,
-						BS_FSVERITY_MAX_SALT_SIZE);
-			if (bs_hex_decode(optarg, strlen(optarg), salt, sizeof(salt), &params.salt_size) < 0)
-				return cli_fail(cmd, "salt '%s' is not an even number of hex digits", optarg);
-			params.salt = salt;
-			break;
-		case 'c':
-			compact = 1;
-			break;
-		case 'J':
-			json = 1;
-			break;
-		case 'j':
-			if (cli_parse_jobs(cmd, optarg, &jobs) < 0)
-				return BS_EXIT_BAD_INPUT;
-			break;
-		case 'h':
-			help();
-			return BS_EXIT_OK;
-		default:
-			return BS_EXIT_BAD_INPUT;
-		}
-	}
-	if (bs_fsverity_params_check(&params, &err) < 0)
-		return cli_report(cmd, &err, err.code);
-	if (optind >= argc)
-		return cli_fail(cmd, "no files given (see --help)");
-
-	n = (size_t)(argc - optind);
 	if (!jobs)
 		jobs = bs_workqueue_default_jobs();
 	if (jobs > n)
 		jobs = n;
-	job.params = params;
-	job.paths = argv + optind;
-	job.ctx = calloc(jobs, sizeof(*job.ctx));
-	job.digests = calloc(n, sizeof(*job.digests));
-	job.errors = calloc(n, sizeof(*job.errors));
-	if (!job.ctx || !job.digests || !job.errors) {
-		status = cli_report(cmd, NULL, -ENOMEM);
-		goto out;
-	}
-	for (size_t i = 0; i < jobs; i++) {
-		r = bs_fsverity_new(&params, &job.ctx[i]);
-		if (r < 0) {
-			status = cli_report(cmd, NULL, r);
-			goto out;
-		}
-	}
-	bs_workqueue_run(n, jobs, digest_one, &job, NULL);
+	job->paths = paths;
+	job->ctx = calloc(jobs, sizeof(*job->ctx));
+	job->digests = calloc(n, sizeof(*job->digests));
+	job->errors = calloc(n, sizeof(*job->errors));
+	if (!job->ctx || !job->digests || !job->errors)
+		return cli_report(cmd, NULL, -ENOMEM);
+	for (; job->n_ctx < jobs; job->n_ctx++)
+		if ((r = bs_fsverity_new(&job->params, &job->ctx[job->n_ctx])) < 0)
+			return cli_report(cmd, NULL, r);
+	bs_workqueue_run(n, jobs, digest_one, job, NULL);
+	return 0;
+}
 
-	if (json)
-		list = json_object_new_array();
+static json_object *result_json(const struct digest_job *job, size_t i, const char *hex)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "file", cli_json_name(job->paths[i]));
+	json_object_object_add(o, "algorithm", json_object_new_string(bs_hash_alg_name(job->params.hash_alg)));
+	if (job->errors[i].code)
+		json_object_object_add(o, "error", cli_json_name(job->errors[i].message));
+	else
+		json_object_object_add(o, "digest", json_object_new_string(hex));
+	return o;
+}
+
+/* A line (or a JSON object) a file, in the order given; a failed file's error on stderr. */
+static int print_results(const struct digest_job *job, size_t n, int compact, int json)
+{
+	json_object *list = json ? json_object_new_array() : NULL;
+	size_t size = bs_hash_alg_digest_size(job->params.hash_alg);
+	int status = BS_EXIT_OK;
+
 	for (size_t i = 0; i < n; i++) {
-		char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1];
+		char hex[2 * BS_FSVERITY_MAX_DIGEST_SIZE + 1] = "";
 
-		if (json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "file", cli_json_name(job.paths[i]));
-			json_object_object_add(o, "algorithm", json_object_new_string(bs_hash_alg_name(params.hash_alg)));
-			if (job.errors[i].code) {
-				json_object_object_add(o, "error", cli_json_name(job.errors[i].message));
-			} else {
-				bs_hex_encode(job.digests[i], bs_hash_alg_digest_size(params.hash_alg), hex);
-				json_object_object_add(o, "digest", json_object_new_string(hex));
-			}
-			json_object_array_add(list, o);
-		}
-		if (job.errors[i].code) {
+		if (!job->errors[i].code)
+			bs_hex_encode(job->digests[i], size, hex);
+		if (list)
+			json_object_array_add(list, result_json(job, i, hex));
+		if (job->errors[i].code) {
 			fflush(stdout);
-			status = cli_report(cmd, &job.errors[i], job.errors[i].code);
-			continue;
-		}
-		if (json)
-			continue;
-		bs_hex_encode(job.digests[i], bs_hash_alg_digest_size(params.hash_alg), hex);
-		if (compact)
+			status = cli_report(cmd, &job->errors[i], job->errors[i].code);
+		} else if (!list && compact) {
 			printf("%s\n", hex);
-		else
-			printf("%s:%s %s\n", bs_hash_alg_name(params.hash_alg), hex, job.paths[i]);
+		} else if (!list) {
+			printf("%s:%s %s\n", bs_hash_alg_name(job->params.hash_alg), hex, job->paths[i]);
+		}
 	}
-	if (list) {
+	if (list)
 		cli_json_print(list);
-	}
-out:
-	if (job.ctx)
-		for (size_t i = 0; i < jobs; i++)
-			bs_fsverity_free(job.ctx[i]);
-	free(job.ctx);
-	free(job.digests);
-	free(job.errors);
 	return status;
+}
+
+int cmd_fsverity_digest(int argc, char **argv)
+{
+	struct fsverity_args a = { .params = { .hash_alg = BS_HASH_SHA256, .block_size = 4096 } };
+	const struct cli_option options[] = {
+		{ "hash-alg", 0, CLI_CALL, &a.params.hash_alg, 0, cli_take_hash_alg },
+		{ "block-size", 0, CLI_CALL, &a.params.block_size, 0, take_block_size },
+		{ "salt", 0, CLI_CALL, &a, 0, take_salt },
+		{ "compact", 0, CLI_SET, &a.compact, 1 },
+		CLI_OPTION_JOBS(&a.jobs),
+		CLI_OPTION_JSON(&a.json),
+		CLI_OPTION_END,
+	};
+	const struct cli_command command = { cmd, usage, options, 1, -1, "at least one FILE" };
+	_cleanup_(job_done) struct digest_job job = { 0 };
+	struct bs_error err = { 0 };
+	int first, r;
+
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
+	if (bs_fsverity_params_check(&a.params, &err) < 0)
+		return cli_report(cmd, &err, err.code);
+	job.params = a.params;
+	if ((r = run_job(&job, argv + first, (size_t)(argc - first), a.jobs)))
+		return r;
+	return print_results(&job, (size_t)(argc - first), a.compact, a.json);
 }

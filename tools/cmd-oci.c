@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bootseal oci inspect|flatten: the OCI reader and writer on their own. */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,16 +10,25 @@
 #include <bootseal/dump.h>
 #include <bootseal/oci.h>
 
+#include "cli-dispatch.h"
 #include "cli-io.h"
+#include "cli-options.h"
+#include "cli-util.h"
+#include "cli-values.h"
 #include "cli.h"
 
-static void help(void)
-{
-	printf("usage: bootseal oci inspect [--hash-alg sha256|sha512] [--dump FILE] [--json] IMAGE\n"
-	       "       bootseal oci flatten [--uncompressed | --zstd] [--level N] [--jobs N] [--reuse-layer]\n"
-	       "                            [--label KEY=VALUE]... IMAGE DEST\n"
-	       "IMAGE: oci:DIR[:TAG] or oci-archive:FILE[:TAG]; DEST likewise (TAG defaults to latest)\n");
-}
+#define INSPECT_USAGE "bootseal oci inspect [--hash-alg sha256|sha512] [--dump FILE] [--json] IMAGE\n"
+#define FLATTEN_USAGE                                                                                  \
+	"bootseal oci flatten [--uncompressed | --zstd] [--level N] [--jobs N] [--reuse-layer]\n"       \
+	"                            [--label KEY=VALUE]... IMAGE DEST\n"
+#define IMAGE_TEXT "IMAGE: oci:DIR[:TAG] or oci-archive:FILE[:TAG]; DEST likewise (TAG defaults to latest)\n"
+
+static const char usage[] = "usage: " INSPECT_USAGE "       " FLATTEN_USAGE IMAGE_TEXT;
+static const char inspect_usage[] = "usage: " INSPECT_USAGE IMAGE_TEXT;
+static const char flatten_usage[] = "usage: " FLATTEN_USAGE IMAGE_TEXT;
+
+/* config.Labels: at most this many, as the man page says. */
+#define MAX_LABELS 64
 
 /* One line on a terminal, rewritten in place. */
 static void progress(void *ctx, size_t layer, size_t n_layers, const struct bs_oci_flatten_stats *st)
@@ -80,144 +86,123 @@ static void print_json(struct bs_oci_image *img, const struct bs_oci_flatten_sta
 	cli_json_print(o);
 }
 
-static int inspect(const char *image, enum bs_hash_alg alg, const char *dump, int json)
+static void image_freep(struct bs_oci_image **img)
 {
-	struct bs_oci_flatten_stats st;
-	struct bs_oci_image *img = NULL;
-	struct bs_error err = { 0 };
-	int r = open_flat("oci inspect", image, alg, 0, &img, &st);
+	bs_oci_image_free(*img);
+}
 
-	if (r)
-		return r;
-	if (dump && (r = cli_write_dumpfile(bs_oci_image_tree(img), dump, 0, &err)) < 0) {
-		bs_oci_image_free(img);
-		return cli_report("oci inspect", &err, r);
-	}
-	if (dump && !strcmp(dump, "-")) {
-		bs_oci_image_free(img);
-		return BS_EXIT_OK;
-	}
-	if (json) {
-		print_json(img, &st);
-		bs_oci_image_free(img);
-		return BS_EXIT_OK;
-	}
-	printf("manifest %s %llu\n", bs_oci_image_manifest(img)->digest,
-	       (unsigned long long)bs_oci_image_manifest(img)->size);
-	printf("config %s %llu\n", bs_oci_image_config(img)->digest,
-	       (unsigned long long)bs_oci_image_config(img)->size);
+static void print_text(struct bs_oci_image *img, const struct bs_oci_flatten_stats *st)
+{
+	const struct bs_oci_descriptor *manifest = bs_oci_image_manifest(img), *config = bs_oci_image_config(img);
+
+	printf("manifest %s %llu\n", manifest->digest, (unsigned long long)manifest->size);
+	printf("config %s %llu\n", config->digest, (unsigned long long)config->size);
 	for (size_t i = 0; i < bs_oci_image_layer_count(img); i++) {
 		const struct bs_oci_descriptor *d = bs_oci_image_layer(img, i);
+
 		printf("layer %zu %s %llu %s\n", i + 1, d->digest, (unsigned long long)d->size, d->media_type);
 	}
-	printf("entries %zu\n", st.entries);
-	printf("layer-entries %zu\n", st.layer_entries);
-	printf("hashed-files %zu\n", st.hashed_files);
-	printf("hashed-bytes %llu\n", st.hashed_bytes);
-	bs_oci_image_free(img);
+	printf("entries %zu\n", st->entries);
+	printf("layer-entries %zu\n", st->layer_entries);
+	printf("hashed-files %zu\n", st->hashed_files);
+	printf("hashed-bytes %llu\n", st->hashed_bytes);
+}
+
+/* argv[0] "bootseal: oci inspect", for getopt's messages. */
+static int inspect(int argc, char **argv)
+{
+	static const char cmd[] = "oci inspect";
+	enum bs_hash_alg alg = BS_COMPOSEFS_HASH;
+	const char *dump = NULL;
+	int json = 0, first, r;
+	const struct cli_option options[] = {
+		{ "hash-alg", 0, CLI_CALL, &alg, 0, cli_take_hash_alg },
+		{ "dump", 0, CLI_STRING, &dump },
+		CLI_OPTION_JSON(&json),
+		CLI_OPTION_END,
+	};
+	const struct cli_command command = { cmd, inspect_usage, options, 1, 1, "IMAGE" };
+	_cleanup_(image_freep) struct bs_oci_image *img = NULL;
+	struct bs_oci_flatten_stats st;
+	struct bs_error err = { 0 };
+
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
+	if ((r = open_flat(cmd, argv[first], alg, 0, &img, &st)))
+		return r;
+	if (dump && (r = cli_write_dumpfile(bs_oci_image_tree(img), dump, 0, &err)) < 0)
+		return cli_report(cmd, &err, r);
+	/* The dump on standard output is the whole output. */
+	if (dump && strcmp(dump, "-") == 0)
+		return BS_EXIT_OK;
+	if (json)
+		print_json(img, &st);
+	else
+		print_text(img, &st);
 	return BS_EXIT_OK;
 }
 
-static int flatten(const char *image, const char *dest, struct bs_oci_write_options *wo)
+/* Each --label KEY=VALUE, at most MAX_LABELS; and a --level this compression takes. */
+static int check_flatten(const struct cli_list *labels, const struct bs_oci_write_options *wo, const char *dest)
 {
-	struct bs_oci_write_result res;
-	struct bs_oci_image *img = NULL;
 	struct bs_error err = { 0 };
-	/* The layers are written again: keep the bytes rather than read them twice. */
-	int r = open_flat("oci flatten", image, 0,
-			  wo->flags & BS_OCI_REUSE_LAYER ? BS_OCI_FLATTEN_SPOOL_LAYERED : BS_OCI_FLATTEN_SPOOL, &img,
-			  NULL);
+	int r;
 
+	for (size_t i = 0; i < labels->n; i++)
+		if (i == MAX_LABELS || !strchr(labels->items[i], '='))
+			return cli_fail("oci flatten", "invalid label '%s' (KEY=VALUE, at most %d)", labels->items[i],
+					MAX_LABELS);
+	if ((r = bs_oci_level_check(wo->compression, wo->level, dest, &err)) < 0)
+		return cli_report("oci flatten", &err, r);
+	return 0;
+}
+
+static int flatten(int argc, char **argv)
+{
+	static const char cmd[] = "oci flatten";
+	_cleanup_(cli_list_done) struct cli_list labels = { 0 };
+	struct bs_oci_write_options wo = { 0 };
+	const struct cli_option options[] = {
+		{ "uncompressed", 0, CLI_SET, &wo.compression, BS_OCI_UNCOMPRESSED },
+		{ "zstd", 0, CLI_SET, &wo.compression, BS_OCI_ZSTD },
+		CLI_OPTION_LEVEL(&wo.level),
+		{ "jobs", 0, CLI_JOBS, &wo.jobs },
+		{ "reuse-layer", 0, CLI_OR, &wo.flags, BS_OCI_REUSE_LAYER },
+		{ "label", 0, CLI_LIST, &labels },
+		CLI_OPTION_END,
+	};
+	const struct cli_command command = { cmd, flatten_usage, options, 2, 2, "IMAGE DEST" };
+	_cleanup_(image_freep) struct bs_oci_image *img = NULL;
+	struct bs_oci_write_result res;
+	struct bs_error err = { 0 };
+	int first, r;
+
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
+	if ((r = check_flatten(&labels, &wo, argv[first + 1])))
+		return r;
+	/* The layers are written again: keep the bytes rather than read them twice. */
+	r = open_flat(cmd, argv[first], 0,
+		      wo.flags & BS_OCI_REUSE_LAYER ? BS_OCI_FLATTEN_SPOOL_LAYERED : BS_OCI_FLATTEN_SPOOL, &img, NULL);
 	if (r)
 		return r;
-	wo->dest = dest;
-	wo->base = img;
-	r = bs_oci_write_image(wo, &res, &err);
-	bs_oci_image_free(img);
-	if (r < 0)
-		return cli_report("oci flatten", &err, r);
+	wo.labels = labels.items;
+	wo.n_labels = labels.n;
+	wo.dest = argv[first + 1];
+	wo.base = img;
+	if ((r = bs_oci_write_image(&wo, &res, &err)) < 0)
+		return cli_report(cmd, &err, r);
 	printf("%s\n", res.manifest_digest);
 	return BS_EXIT_OK;
 }
 
 int cmd_oci(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "hash-alg", required_argument, NULL, 'a' },
-		{ "uncompressed", no_argument, NULL, 'u' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "dump", required_argument, NULL, 'd' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "level", required_argument, NULL, 'g' },
-		{ "zstd", no_argument, NULL, 'z' },
-		{ "reuse-layer", no_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct cli_subcommand subs[] = {
+		{ "inspect", inspect },
+		{ "flatten", flatten },
+		{ NULL, NULL },
 	};
-	const char *labels[64];
-	struct bs_oci_write_options wo = { .labels = labels };
-	enum bs_hash_alg alg = BS_COMPOSEFS_HASH;
-	const char *sub, *dump = NULL;
-	int json = 0, c;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		help();
-		return argc < 2 ? BS_EXIT_BAD_INPUT : BS_EXIT_OK;
-	}
-	sub = argv[1];
-	argc--;
-	argv++;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			if (bs_hash_alg_from_name(optarg, &alg) < 0)
-				return cli_fail("oci", "unknown hash algorithm '%s'", optarg);
-			break;
-		case 'd':
-			dump = optarg;
-			break;
-		case 'J':
-			json = 1;
-			break;
-		case 'j':
-		case 'g': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end || !*optarg || !v || (c == 'g' && v > 19) || v > 4096)
-				return cli_fail("oci", "invalid %s '%s'", c == 'j' ? "job count" : "level", optarg);
-			if (c == 'j')
-				wo.jobs = v;
-			else
-				wo.level = (int)v;
-			break;
-		}
-		case 'u':
-			wo.compression = BS_OCI_UNCOMPRESSED;
-			break;
-		case 'r':
-			wo.flags |= BS_OCI_REUSE_LAYER;
-			break;
-		case 'z':
-			wo.compression = BS_OCI_ZSTD;
-			break;
-		case 'l':
-			if (wo.n_labels == sizeof(labels) / sizeof(labels[0]) || !strchr(optarg, '='))
-				return cli_fail("oci", "invalid label '%s' (KEY=VALUE, at most 64)", optarg);
-			labels[wo.n_labels++] = optarg;
-			break;
-		case 'h':
-			help();
-			return BS_EXIT_OK;
-		default:
-			return BS_EXIT_BAD_INPUT;
-		}
-	}
-	if (!strcmp(sub, "inspect") && argc - optind == 1)
-		return inspect(argv[optind], alg, dump, json);
-	if (!strcmp(sub, "flatten") && argc - optind == 2)
-		return flatten(argv[optind], argv[optind + 1], &wo);
-	return cli_fail("oci", "usage: bootseal oci inspect IMAGE | bootseal oci flatten IMAGE DEST");
+	return cli_dispatch("oci", usage, subs, argc, argv);
 }

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <bootseal/seal.h>
 #include <bootseal/tmpdir.h>
 
+#include "cli-options.h"
 #include "cli-util.h"
 #include "cli-io.h"
 #include "cli-pcr.h"
@@ -21,20 +21,18 @@
 
 static const char cmd[] = "seal";
 
-static void help(void)
-{
-	printf("usage: bootseal seal (--key KEY --cert CERT | --ephemeral-keys) [--karg ARG]...\n"
-	       "                     [--sign-bootloader] [--stub PATH] [--allow-missing-verity]\n"
-	       "                     [--create-missing-dirs] [--compression gzip|zstd|none] [--level N]\n"
-	       "                     [--rewrite-layer] [--jobs N] [--json] [--quiet]\n"
-	       "                     " CLI_PCR_USAGE "\n"
-	       "                     SRC [DEST]\n"
-	       "SRC: oci:DIR[:TAG], oci-archive:FILE or dir:PATH; DEST: oci:DIR[:TAG] or\n"
-	       "oci-archive:FILE (a dir: source is sealed in place). KEY: a file, fd:N, env:NAME\n"
-	       "or a provider URI (pkcs11:...); --key-fd N and --key-env NAME are short forms.\n"
-	       "A one-layer input keeps its layer blob as layer 1 unless --rewrite-layer.\n"
-	       "Progress is shown on stderr when it is a terminal, unless --quiet.\n");
-}
+static const char usage[] =
+	"usage: bootseal seal (--key KEY --cert CERT | --ephemeral-keys) [--karg ARG]...\n"
+	"                     [--sign-bootloader] [--stub PATH] [--allow-missing-verity]\n"
+	"                     [--create-missing-dirs] [--compression gzip|zstd|none] [--level N]\n"
+	"                     [--rewrite-layer] [--jobs N] [--json] [--quiet]\n"
+	"                     " CLI_PCR_USAGE "\n"
+	"                     SRC [DEST]\n"
+	"SRC: oci:DIR[:TAG], oci-archive:FILE or dir:PATH; DEST: oci:DIR[:TAG] or\n"
+	"oci-archive:FILE (a dir: source is sealed in place). KEY: a file, fd:N, env:NAME\n"
+	"or a provider URI (pkcs11:...); --key-fd N and --key-env NAME are short forms.\n"
+	"A one-layer input keeps its layer blob as layer 1 unless --rewrite-layer.\n"
+	"Progress is shown on stderr when it is a terminal, unless --quiet.\n";
 
 /* The certificate of a seal that failed, and its private directory: nothing
  * sealed with it exists, so nothing is left in TMPDIR for it. */
@@ -93,178 +91,103 @@ static void print_json(const struct bs_seal_result *res, const char *cert_path)
 	cli_json_print(o);
 }
 
-int cmd_seal(int argc, char **argv)
+/* The db key and certificate: given, or made for this seal only. */
+static int load_keys(int ephemeral, const char *key_spec, const char *cert_spec, struct bs_key **key,
+		     struct bs_cert **cert, char *cert_path, size_t size)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key-fd", required_argument, NULL, 'F' },
-		{ "key-env", required_argument, NULL, 'E' },
-		{ "karg", required_argument, NULL, 'a' },
-		{ "sign-bootloader", no_argument, NULL, 'b' },
-		{ "stub", required_argument, NULL, 's' },
-		{ "ephemeral-keys", no_argument, NULL, 'e' },
-		{ "allow-missing-verity", no_argument, NULL, 'v' },
-		{ "create-missing-dirs", no_argument, NULL, 'm' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "compression", required_argument, NULL, 'C' },
-		{ "level", required_argument, NULL, 'L' },
-		{ "rewrite-layer", no_argument, NULL, 'R' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_PCR_OPTIONS,
-		{ 0 },
-	};
-	_cleanup_(cli_pcr_done) struct cli_pcr pcr = { 0 };
-	struct bs_seal_options o = { 0 };
+	struct bs_error err = { 0 };
+	int r;
+
+	if (ephemeral && (key_spec || cert_spec))
+		return cli_fail(cmd, "--ephemeral-keys and --key/--cert exclude each other");
+	if (!ephemeral && (!key_spec || !cert_spec))
+		return cli_fail(cmd, "a db key and certificate are needed (--key and --cert, or --ephemeral-keys)");
+	if (!ephemeral)
+		return cli_load_signer(cmd, key_spec, cert_spec, key, cert);
+	r = ephemeral_keys(key, cert, cert_path, size, &err);
+	if (r < 0)
+		ephemeral_remove(cert_path);
+	return r < 0 ? cli_report(cmd, &err, r) : 0;
+}
+
+/* Seals with o, whose key it releases as soon as it has signed. */
+static int run_seal(struct bs_seal_options *o, struct bs_key *key, int quiet, int json, char *cert_path)
+{
 	struct bs_seal_result res = { 0 };
 	struct bs_error err = { 0 };
-	struct bs_key *key = NULL;
-	struct bs_cert *cert = NULL;
-	const char **kargs = NULL;
-	char key_spec[256], cert_path[256] = "";
-	const char *key_arg = NULL, *cert_arg = NULL;
 	struct cli_progress progress;
-	int ephemeral = 0, json = 0, quiet = 0, c, r, status;
-	char *end;
+	int r;
 
-	kargs = calloc((size_t)argc, sizeof(*kargs));
-	if (!kargs)
-		return cli_report(cmd, NULL, -ENOMEM);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			key_arg = optarg;
-			break;
-		case 'c':
-			cert_arg = optarg;
-			break;
-		case 'F':
-		case 'E':
-			/* A name cut short would read another variable. */
-			if ((size_t)snprintf(key_spec, sizeof(key_spec), "%s:%s", c == 'F' ? "fd" : "env",
-					     optarg) >= sizeof(key_spec)) {
-				free(kargs);
-				return cli_fail(cmd, "--key-%s '%s' is too long", c == 'F' ? "fd" : "env", optarg);
-			}
-			key_arg = key_spec;
-			break;
-		case 'a':
-			kargs[o.n_kargs++] = optarg;
-			break;
-		case 'b':
-			o.sign_bootloader = 1;
-			break;
-		case 's':
-			o.stub = optarg;
-			break;
-		case 'e':
-			ephemeral = 1;
-			break;
-		case 'v':
-			o.allow_missing_verity = 1;
-			break;
-		case 'm':
-			o.bootc_flags |= BS_BOOTC_CREATE_MISSING;
-			break;
-		case 'j':
-			if (cli_parse_jobs(cmd, optarg, &o.jobs) < 0) {
-				free(kargs);
-				return BS_EXIT_BAD_INPUT;
-			}
-			break;
-		case 'C':
-			if (strcmp(optarg, "gzip") == 0)
-				o.compression = BS_OCI_GZIP;
-			else if (strcmp(optarg, "zstd") == 0)
-				o.compression = BS_OCI_ZSTD;
-			else if (strcmp(optarg, "none") == 0)
-				o.compression = BS_OCI_UNCOMPRESSED;
-			else {
-				free(kargs);
-				return cli_fail(cmd, "unknown compression '%s' (gzip, zstd or none)", optarg);
-			}
-			break;
-		case 'L':
-			o.level = (int)strtol(optarg, &end, 10);
-			if (*end || o.level < 1 || o.level > 19) {
-				free(kargs);
-				return cli_fail(cmd, "invalid compression level '%s'", optarg);
-			}
-			break;
-		case 'R':
-			o.rewrite_layer = 1;
-			break;
-		case 'J':
-			json = 1;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			help();
-			free(kargs);
-			return BS_EXIT_OK;
-		default:
-			if ((r = cli_pcr_option(cmd, &pcr, c, optarg)) == 1)
-				break;
-			free(kargs);
-			return r ? r : BS_EXIT_BAD_INPUT;
-		}
-	}
-	o.kargs = kargs;
-	if (argc - optind < 1 || argc - optind > 2) {
-		free(kargs);
-		return cli_fail(cmd, "expected SRC [DEST] (see --help)");
-	}
-	o.src = argv[optind];
-	o.dest = argc - optind == 2 ? argv[optind + 1] : NULL;
-	if (ephemeral && (key_arg || cert_arg)) {
-		free(kargs);
-		return cli_fail(cmd, "--ephemeral-keys and --key/--cert exclude each other");
-	}
-	if (!ephemeral && (!key_arg || !cert_arg)) {
-		free(kargs);
-		return cli_fail(cmd, "a db key and certificate are needed (--key and --cert, or --ephemeral-keys)");
-	}
-	if ((status = cli_pcr_load(cmd, &pcr, 1, &o.pcr))) {
-		free(kargs);
-		return status;
-	}
-	if (!ephemeral)
-		cli_warn_pin_value(cmd, key_arg);
-	if (ephemeral)
-		r = ephemeral_keys(&key, &cert, cert_path, sizeof(cert_path), &err);
-	else if ((r = bs_keys_load_private(key_arg, &key, &err)) >= 0 &&
-		 (r = bs_keys_load_cert(cert_arg, &cert, &err)) >= 0)
-		r = bs_keys_check_match(key, cert, cert_arg, &err);
-	o.key = key;
-	o.cert = cert;
 	if (cli_progress_init(&progress, quiet)) {
-		o.progress = cli_progress_show;
-		o.progress_ctx = &progress;
+		o->progress = cli_progress_show;
+		o->progress_ctx = &progress;
 	}
-	if (r >= 0)
-		r = bs_seal(&o, &res, &err);
+	o->key = key;
+	r = bs_seal(o, &res, &err);
 	cli_progress_end(&progress);
 	/* The key is no longer needed: drop it before printing anything. */
 	bs_key_free(key);
+	o->key = NULL;
 	if (r < 0) {
 		ephemeral_remove(cert_path);
-		status = cli_report(cmd, &err, r);
-	} else {
-		if (json)
-			print_json(&res, cert_path);
-		else
-			printf("%s\n", res.digest);
-		if (cert_path[0] && !json)
-			fprintf(stderr, "bootseal: seal: ephemeral db certificate: %s\n", cert_path);
-		status = BS_EXIT_OK;
+		return cli_report(cmd, &err, r);
 	}
-	bs_cert_free(cert);
+	if (json)
+		print_json(&res, cert_path);
+	else
+		printf("%s\n", res.digest);
+	if (cert_path[0] && !json)
+		fprintf(stderr, "bootseal: seal: ephemeral db certificate: %s\n", cert_path);
 	bs_seal_result_clear(&res);
-	free(kargs);
-	return status;
+	return BS_EXIT_OK;
+}
+
+static void cert_freep(struct bs_cert **cert) { bs_cert_free(*cert); }
+
+int cmd_seal(int argc, char **argv)
+{
+	_cleanup_(cli_list_done) struct cli_list kargs = { 0 };
+	_cleanup_(cli_pcr_done) struct cli_pcr pcr = { 0 };
+	_cleanup_(cert_freep) struct bs_cert *cert = NULL;
+	struct bs_seal_options o = { 0 };
+	struct cli_key key = { 0 };
+	const char *cert_spec = NULL;
+	int ephemeral = 0, json = 0, quiet = 0;
+	const struct cli_option options[] = {
+		CLI_OPTIONS_KEY(&key),
+		{ "cert", 0, CLI_STRING, &cert_spec },
+		{ "karg", 0, CLI_LIST, &kargs },
+		{ "sign-bootloader", 0, CLI_SET, &o.sign_bootloader, 1 },
+		{ "stub", 0, CLI_STRING, &o.stub },
+		{ "ephemeral-keys", 0, CLI_SET, &ephemeral, 1 },
+		{ "allow-missing-verity", 0, CLI_SET, &o.allow_missing_verity, 1 },
+		{ "create-missing-dirs", 0, CLI_OR, &o.bootc_flags, BS_BOOTC_CREATE_MISSING },
+		{ "jobs", 0, CLI_JOBS, &o.jobs },
+		CLI_OPTION_JSON(&json),
+		CLI_OPTION_COMPRESSION(&o.compression),
+		CLI_OPTION_LEVEL(&o.level),
+		{ "rewrite-layer", 0, CLI_SET, &o.rewrite_layer, 1 },
+		{ "quiet", 0, CLI_SET, &quiet, 1 },
+		CLI_PCR_TABLE(&pcr),
+		CLI_OPTION_END,
+	};
+	const struct cli_command command = { cmd, usage, options, 1, 2, "SRC [DEST]" };
+	struct bs_key *db_key = NULL;
+	char cert_path[256] = "";
+	int first, r;
+
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
+	o.kargs = kargs.items;
+	o.n_kargs = kargs.n;
+	o.src = argv[first];
+	o.dest = argv[first + 1];
+	if ((r = cli_pcr_load(cmd, &pcr, 1, &o.pcr)))
+		return r;
+	if ((r = load_keys(ephemeral, key.spec, cert_spec, &db_key, &cert, cert_path, sizeof(cert_path)))) {
+		bs_key_free(db_key);
+		return r;
+	}
+	o.cert = cert;
+	return run_seal(&o, db_key, quiet, json, cert_path);
 }

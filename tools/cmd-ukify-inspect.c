@@ -21,9 +21,10 @@
 
 #include "cli-util.h"
 #include "cli-io.h"
+#include "cli-options.h"
 #include "cli.h"
 
-static const char cmd[] = "ukify";
+static const char cmd[] = "ukify inspect";
 
 #define MAX_FILES 64
 #define MAX_PICKS 64
@@ -163,7 +164,7 @@ static const struct pick *find_pick(const struct pick *picks, size_t n, const ch
 	return NULL;
 }
 
-static int inspect_ukify(const struct bs_pe *pe, enum mode mode, int all, const struct pick *picks,
+static int inspect_ukify(const struct bs_pe *pe, int mode, int all, const struct pick *picks,
 			 size_t n_picks)
 {
 	const char *indent = mode == MODE_PRETTY ? "\n    " : "";
@@ -294,7 +295,8 @@ static void inspect_table(const struct bs_pe *pe)
 	}
 }
 
-static int json_mode(const char *v, enum mode *mode)
+/* ukify's --json values; bare --json is bootseal's section table. */
+static int json_mode(const char *v, int *mode)
 {
 	if (!strcmp(v, "pretty"))
 		*mode = MODE_PRETTY;
@@ -303,101 +305,107 @@ static int json_mode(const char *v, enum mode *mode)
 	else if (!strcmp(v, "off"))
 		*mode = MODE_OFF;
 	else
-		return cli_fail(cmd, "unknown --json '%s' (pretty, short or off)", v);
+		return -1;
+	return 0;
+}
+
+/* What the options say. */
+struct inspect {
+	int argc;
+	char **argv;
+	int mode, all;
+	struct pick picks[MAX_PICKS];
+	size_t n_picks;
+};
+
+static int take_json(const char *command, const struct cli_option *o, const char *value)
+{
+	struct inspect *in = o->dest;
+	int mode;
+
+	/* ukify's --json takes its value as the next word too. */
+	if (!value && optind < in->argc && json_mode(in->argv[optind], &mode) == 0)
+		value = in->argv[optind++];
+	if (!value)
+		in->mode = MODE_LEGACY_JSON;
+	else if (json_mode(value, &in->mode) < 0)
+		return cli_fail(command, "unknown --json '%s' (pretty, short or off)", value);
 	return 0;
 }
 
 /* --section NAME:text|binary[@FILE], as ukify's Section.parse_output reads it. */
-static int pick_arg(const char *arg, struct pick *pk)
+static int take_pick(const char *command, const struct cli_option *o, const char *arg)
 {
+	struct inspect *in = o->dest;
 	const char *colon = strchr(arg, ':'), *type, *at;
+	struct pick *pk = &in->picks[in->n_picks];
 	size_t n;
 
+	if (in->n_picks == MAX_PICKS)
+		return cli_fail(command, "too many --section");
 	if (!colon || colon == arg || (size_t)(colon - arg) > 8)
-		return cli_fail(cmd, "--section '%s': expected NAME:text or NAME:binary[@FILE]", arg);
+		return cli_fail(command, "--section '%s': expected NAME:text or NAME:binary[@FILE]", arg);
 	for (const char *c = arg; c < colon; c++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.", *c))
-			return cli_fail(cmd, "--section '%s': bad section name", arg);
+			return cli_fail(command, "--section '%s': bad section name", arg);
 	type = colon + 1;
 	at = strchr(type, '@');
 	n = at ? (size_t)(at - type) : strlen(type);
 	if ((n != 4 || strncmp(type, "text", 4)) && (n != 6 || strncmp(type, "binary", 6)))
-		return cli_fail(cmd, "--section '%s': expected NAME:text or NAME:binary[@FILE]", arg);
+		return cli_fail(command, "--section '%s': expected NAME:text or NAME:binary[@FILE]", arg);
 	if (at && !at[1])
-		return cli_fail(cmd, "--section '%s': no FILE after '@'", arg);
+		return cli_fail(command, "--section '%s': no FILE after '@'", arg);
 	memcpy(pk->name, arg, (size_t)(colon - arg));
 	pk->name[colon - arg] = '\0';
 	pk->text = n == 4;
 	pk->out = at ? at + 1 : NULL;
+	in->n_picks++;
 	return 0;
 }
 
+static int inspect_file(const char *path, const struct inspect *in)
+{
+	_cleanup_(pe_freep) struct bs_pe *pe = NULL;
+	struct bs_error err = { 0 };
+	int r = bs_pe_load(path, &pe, &err);
+
+	if (r < 0)
+		return cli_report(cmd, &err, r);
+	if (in->mode == MODE_TABLE) {
+		inspect_table(pe);
+		return BS_EXIT_OK;
+	}
+	if (in->mode == MODE_LEGACY_JSON)
+		return inspect_legacy_json(pe);
+	return inspect_ukify(pe, in->mode, in->all, in->picks, in->n_picks);
+}
+
+static const char usage[] =
+	"usage: bootseal ukify inspect [--json | --json=pretty|short|off | -j] [--all]\n"
+	"           [--section NAME:text|binary[@FILE]]... UKI...\n";
+
 int cli_ukify_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", optional_argument, NULL, 'J' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "section", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	struct inspect in = { .argc = argc, .argv = argv, .mode = MODE_TABLE };
+	const struct cli_option options[] = {
+		{ "json", 0, CLI_CALL, &in, 0, take_json, 1 },
+		{ "", 'j', CLI_SET, &in.mode, MODE_PRETTY },
+		{ "all", 0, CLI_SET, &in.all, 1 },
+		{ "section", 0, CLI_CALL, &in, 0, take_pick },
+		CLI_OPTION_END,
 	};
-	struct pick picks[MAX_PICKS];
-	enum mode mode = MODE_TABLE;
-	size_t n_picks = 0;
-	int all = 0, c, r;
+	const struct cli_command command = { cmd, usage, options, 1, -1, "a UKI" };
+	int first, r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'J':
-			/* ukify's --json takes a value, also as the next word; bare --json is bootseal's. */
-			if (!optarg && optind < argc && (!strcmp(argv[optind], "pretty") ||
-							 !strcmp(argv[optind], "short") || !strcmp(argv[optind], "off")))
-				optarg = argv[optind++];
-			if (!optarg)
-				mode = MODE_LEGACY_JSON;
-			else if ((r = json_mode(optarg, &mode)))
-				return r;
-			break;
-		case 'j': mode = MODE_PRETTY; break;
-		case 'a': all = 1; break;
-		case 'x':
-			if (n_picks == MAX_PICKS)
-				return cli_fail(cmd, "too many --section");
-			if ((r = pick_arg(optarg, &picks[n_picks])))
-				return r;
-			n_picks++;
-			break;
-		case 'h':
-			printf("usage: bootseal ukify inspect [--json | --json=pretty|short|off | -j] [--all]\n"
-			       "           [--section NAME:text|binary[@FILE]]... UKI...\n");
-			return BS_EXIT_OK;
-		default:
-			return BS_EXIT_BAD_INPUT;
-		}
-	}
-	if (optind == argc)
-		return cli_fail(cmd, "expected a UKI (see --help)");
-	if (argc - optind > 1 && mode != MODE_OFF)
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
+	if (argc - first > 1 && in.mode != MODE_OFF)
 		return cli_fail(cmd, "several files need --json=off (as ukify)");
-	if ((all || n_picks) && (mode == MODE_TABLE || mode == MODE_LEGACY_JSON))
+	if ((in.all || in.n_picks) && (in.mode == MODE_TABLE || in.mode == MODE_LEGACY_JSON))
 		return cli_fail(cmd, "--all and --section go with --json=pretty|short|off or -j");
-	for (int i = optind; i < argc; i++) {
-		_cleanup_(pe_freep) struct bs_pe *pe = NULL;
-		struct bs_error err = { 0 };
-
-		r = bs_pe_load(argv[i], &pe, &err);
-		if (r < 0)
-			return cli_report(cmd, &err, r);
-		if (mode == MODE_TABLE)
-			inspect_table(pe);
-		else if (mode == MODE_LEGACY_JSON)
-			r = inspect_legacy_json(pe);
-		else
-			r = inspect_ukify(pe, mode, all, picks, n_picks);
-		if (r != BS_EXIT_OK)
+	for (int i = first; i < argc; i++)
+		if ((r = inspect_file(argv[i], &in)) != BS_EXIT_OK)
 			return r;
-	}
 	if (fflush(stdout) != 0)
 		return cli_fail(cmd, "cannot write output: %s", strerror(errno));
 	return BS_EXIT_OK;

@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* `ukify build` takes systemd ukify's flag names, so existing scripts work;
- * `ukify inspect` lists sections and prints the text ones. */
+ * `ukify inspect` (cmd-ukify-inspect.c) lists sections and prints the text
+ * ones; `ukify genkey` makes a signing pair as ukify names it. */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <json-c/json.h>
 
 #include <bootseal/authenticode.h>
 #include <bootseal/keygen.h>
@@ -20,85 +16,118 @@
 #include <bootseal/pe.h>
 #include <bootseal/uki.h>
 
-#include "cli-util.h"
+#include "cli-dispatch.h"
 #include "cli-io.h"
+#include "cli-options.h"
 #include "cli-pcr.h"
+#include "cli-util.h"
 #include "cli.h"
 
-static const char cmd[] = "ukify";
+#define BUILD_USAGE                                                                                  \
+	"usage: bootseal ukify build --linux KERNEL [--initrd INITRD]... [--cmdline TEXT|@FILE]\n"   \
+	"           [--os-release TEXT|@FILE] [--uname VERSION] [--stub STUB] [--efi-arch ARCH]\n" \
+	"           [--sbat TEXT|@FILE]... [--splash BMP] [--devicetree DTB] [--pcrpkey KEY]\n"     \
+	"           [--microcode UCODE] [--section NAME:TEXT|@FILE]...\n"                           \
+	"           [--secureboot-private-key KEY --secureboot-certificate CERT]\n"                \
+	"           [--sign-kernel|--no-sign-kernel] [--signtool sbsign|pesign]\n"                 \
+	"           " CLI_PCR_USAGE "\n"                                                            \
+	"           --output UKI\n"
+#define GENKEY_SYNOPSIS                                                                       \
+	"bootseal ukify genkey --secureboot-private-key KEY --secureboot-certificate CERT\n" \
+	"           [--secureboot-certificate-validity DAYS]\n"
+#define SIGNTOOL_NOTE                                                                                \
+	"--signtool: sbsign or pesign, both meaning bootseal's own signer (with the key\n"          \
+	"and certificate above). With a signer, the kernel is signed too unless it is\n"            \
+	"already (--sign-kernel: always; --no-sign-kernel: never), as ukify does.\n"
 
-#define MAX_LIST 64
-
-static void help(void)
-{
-	printf("usage: bootseal ukify build --linux KERNEL [--initrd INITRD]... [--cmdline TEXT|@FILE]\n"
-	       "           [--os-release TEXT|@FILE] [--uname VERSION] [--stub STUB] [--efi-arch ARCH]\n"
-	       "           [--sbat TEXT|@FILE]... [--splash BMP] [--devicetree DTB] [--pcrpkey KEY]\n"
-	       "           [--microcode UCODE] [--section NAME:TEXT|@FILE]...\n"
-	       "           [--secureboot-private-key KEY --secureboot-certificate CERT]\n"
-	       "           [--sign-kernel|--no-sign-kernel] [--signtool sbsign|pesign]\n"
-	       "           " CLI_PCR_USAGE "\n"
-	       "           --output UKI\n"
-	       "       bootseal ukify inspect [--json | --json=pretty|short|off | -j] [--all]\n"
-	       "           [--section NAME:text|binary[@FILE]]... UKI\n"
-	       "       bootseal ukify genkey --secureboot-private-key KEY --secureboot-certificate CERT\n"
-	       "           [--secureboot-certificate-validity DAYS]\n"
-	       "--signtool: sbsign or pesign, both meaning bootseal's own signer (with the key\n"
-	       "and certificate above). With a signer, the kernel is signed too unless it is\n"
-	       "already (--sign-kernel: always; --no-sign-kernel: never), as ukify does.\n");
-}
-
-static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
-static void key_freep(struct bs_key **p) { bs_key_free(*p); }
-static void cert_freep(struct bs_cert **p) { bs_cert_free(*p); }
+static const char usage[] = BUILD_USAGE
+	"       bootseal ukify inspect [--json | --json=pretty|short|off | -j] [--all]\n"
+	"           [--section NAME:text|binary[@FILE]]... UKI...\n"
+	"       " GENKEY_SYNOPSIS SIGNTOOL_NOTE;
 
 /* A command line, os-release or SBAT text: far below this, however generous. */
 #define MAX_TEXT_ARG (16u << 20)
 
-/* TEXT|@FILE: a file's contents verbatim (a pipe too), or the text itself. */
-static int text_arg(const char *arg, int squash_spaces, char **out, size_t *len)
-{
-	if (arg[0] == '@') {
-		struct bs_error err = { 0 };
-		uint8_t *b;
-		int r = cli_read_file(arg + 1, MAX_TEXT_ARG, &b, len, &err);
+/* What `ukify build` reads from its options, and what it loads from them. */
+struct build {
+	struct bs_uki_params p;
+	struct cli_pcr pcr;
+	struct cli_list initrds, sbat_args, section_args;
+	const char *cmdline_arg, *os_release_arg, *key_spec, *cert_spec, *out;
+	int sign_kernel;
+	/* Owned: the TEXT|@FILE values as read, a section's name and text per section. */
+	char *cmdline, *os_release, **sbat, **section_texts;
+	struct bs_uki_section *sections;
+	struct bs_key *key;
+	struct bs_cert *cert;
+	struct bs_authenticode_signer signer;
+};
 
-		if (r < 0)
+static void build_done(struct build *b)
+{
+	for (size_t i = 0; b->sbat && i < b->sbat_args.n; i++)
+		free(b->sbat[i]);
+	for (size_t i = 0; b->section_texts && i < 2 * b->section_args.n; i++)
+		free(b->section_texts[i]);
+	free(b->sbat);
+	free(b->section_texts);
+	free(b->sections);
+	free(b->cmdline);
+	free(b->os_release);
+	cli_list_done(&b->initrds);
+	cli_list_done(&b->sbat_args);
+	cli_list_done(&b->section_args);
+	cli_pcr_done(&b->pcr);
+	bs_key_free(b->key);
+	bs_cert_free(b->cert);
+}
+
+/* ukify drops meaningless whitespace from a command line given inline. */
+static void squash_spaces(char *s)
+{
+	char *w = s, *r = s;
+	int space = 0;
+
+	while (*r == ' ' || *r == '\t' || *r == '\n')
+		r++;
+	for (; *r; r++) {
+		if (*r == ' ' || *r == '\t' || *r == '\n') {
+			space = 1;
+			continue;
+		}
+		if (space && w != s)
+			*w++ = ' ';
+		space = 0;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+/* TEXT|@FILE: a file's contents verbatim (a pipe too), or the text itself. */
+static int text_arg(const char *cmd, const char *arg, int squash, char **out, size_t *len)
+{
+	struct bs_error err = { 0 };
+	uint8_t *b;
+	int r;
+
+	if (arg[0] == '@') {
+		if ((r = cli_read_file(arg + 1, MAX_TEXT_ARG, &b, len, &err)) < 0)
 			return cli_report(cmd, &err, r);
 		*out = (char *)b;
 		return 0;
 	}
-	*out = strdup(arg);
-	if (!*out)
+	if (!(*out = strdup(arg)))
 		return cli_report(cmd, NULL, -ENOMEM);
-	if (squash_spaces) {
-		/* ukify drops meaningless whitespace from a command line given inline. */
-		char *w = *out, *r = *out;
-		int space = 0;
-		while (*r == ' ' || *r == '\t' || *r == '\n')
-			r++;
-		for (; *r; r++) {
-			if (*r == ' ' || *r == '\t' || *r == '\n') {
-				space = 1;
-				continue;
-			}
-			if (space && w != *out)
-				*w++ = ' ';
-			space = 0;
-			*w++ = *r;
-		}
-		*w = '\0';
-	}
+	if (squash)
+		squash_spaces(*out);
 	*len = strlen(*out);
 	return 0;
 }
 
 /* --section NAME:TEXT|@FILE, split as ukify splits it: exactly one ':'. */
-static int section_arg(const char *arg, struct bs_uki_section *sec, char **name, char **data)
+static int section_check(const char *cmd, const char *arg)
 {
 	const char *colon = strchr(arg, ':');
-	size_t len;
-	int r;
 
 	if (!colon || colon == arg)
 		return cli_fail(cmd, "--section '%s': expected NAME:TEXT or NAME:@FILE", arg);
@@ -106,185 +135,159 @@ static int section_arg(const char *arg, struct bs_uki_section *sec, char **name,
 		return cli_fail(cmd, "--section '%s': more than one ':' (ukify splits there too)", arg);
 	if (bs_uki_section_name_check(arg, (size_t)(colon - arg)) < 0)
 		return cli_fail(cmd, "--section '%s': bad section name (printable ASCII, at most 8 bytes)", arg);
-	if (!(*name = strndup(arg, (size_t)(colon - arg))))
-		return cli_report(cmd, NULL, -ENOMEM);
-	if ((r = text_arg(colon + 1, 0, data, &len)))
-		return r;
-	sec->name = *name;
-	sec->data = (const uint8_t *)*data;
-	sec->len = len;
 	return 0;
 }
 
-int cli_ukify_build(int argc, char **argv)
+static int section_arg(const char *cmd, const char *arg, struct bs_uki_section *sec, char **name, char **data)
 {
-	static const struct option opts[] = {
-		{ "linux", required_argument, NULL, 'l' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "os-release", required_argument, NULL, 'r' },
-		{ "uname", required_argument, NULL, 'u' },
-		{ "stub", required_argument, NULL, 's' },
-		{ "efi-arch", required_argument, NULL, 'A' },
-		{ "sbat", required_argument, NULL, 'S' },
-		{ "splash", required_argument, NULL, 'p' },
-		{ "devicetree", required_argument, NULL, 'd' },
-		{ "pcrpkey", required_argument, NULL, 'P' },
-		{ "secureboot-private-key", required_argument, NULL, 'k' },
-		{ "secureboot-certificate", required_argument, NULL, 'C' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "microcode", required_argument, NULL, 'm' },
-		{ "section", required_argument, NULL, 'x' },
-		{ "sign-kernel", no_argument, NULL, 'K' },
-		{ "no-sign-kernel", no_argument, NULL, 'N' },
-		{ "signtool", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_PCR_OPTIONS,
-		{ 0 },
-	};
-	_cleanup_(cli_pcr_done) struct cli_pcr pcr = { 0 };
-	_cleanup_(pe_freep) struct bs_pe *uki = NULL;
-	_cleanup_(key_freep) struct bs_key *key = NULL;
-	_cleanup_(cert_freep) struct bs_cert *cert = NULL;
-	_cleanup_free_ char *cmdline = NULL, *osrel = NULL;
-	char *sbat[MAX_LIST] = { 0 }, *section_data[MAX_LIST] = { 0 }, *section_names[MAX_LIST] = { 0 };
-	struct bs_uki_section sections[MAX_LIST];
-	struct bs_authenticode_signer signer;
-	const char *initrds[MAX_LIST];
-	const char *key_spec = NULL, *cert_spec = NULL, *out = NULL;
-	struct bs_uki_params p = { 0 };
-	struct bs_error err = { 0 };
-	int c, r, status = BS_EXIT_OK;
-	long long epoch;
+	const char *colon = strchr(arg, ':');
 	size_t len;
+	int r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': p.linux_path = optarg; break;
-		case 'i':
-			if (p.n_initrds == MAX_LIST)
-				return cli_fail(cmd, "too many --initrd");
-			initrds[p.n_initrds++] = optarg;
-			break;
-		case 'c':
-			free(cmdline);
-			if ((r = text_arg(optarg, 1, &cmdline, &p.cmdline_len)))
-				return r;
-			p.cmdline = cmdline;
-			break;
-		case 'r':
-			free(osrel);
-			if ((r = text_arg(optarg, 0, &osrel, &p.os_release_len)))
-				return r;
-			p.os_release = osrel;
-			break;
-		case 'u': p.uname = optarg; break;
-		case 's': p.stub = optarg; break;
-		case 'A': p.efi_arch = optarg; break;
-		case 'S':
-			if (p.n_sbat == MAX_LIST) {
-				status = cli_fail(cmd, "too many --sbat");
-				goto out;
-			}
-			if ((status = text_arg(optarg, 0, &sbat[p.n_sbat], &len)))
-				goto out;
-			p.n_sbat++;
-			break;
-		case 'p': p.splash = optarg; break;
-		case 'd': p.devicetree = optarg; break;
-		case 'P': p.pcrpkey = optarg; break;
-		case 'k': key_spec = optarg; break;
-		case 'C': cert_spec = optarg; break;
-		case 'o': out = optarg; break;
-		case 'm': p.microcode = optarg; break;
-		case 'x':
-			if (p.n_sections == MAX_LIST) {
-				status = cli_fail(cmd, "too many --section");
-				goto out;
-			}
-			if ((status = section_arg(optarg, &sections[p.n_sections], &section_names[p.n_sections],
-						  &section_data[p.n_sections])))
-				goto out;
-			p.n_sections++;
-			break;
-		case 'K': p.sign_kernel = BS_UKI_SIGN_KERNEL_YES; break;
-		case 'N': p.sign_kernel = BS_UKI_SIGN_KERNEL_NO; break;
-		case 'T':
-			/* ukify's two signers; both are bootseal's own here. */
-			if (strcmp(optarg, "sbsign") && strcmp(optarg, "pesign")) {
-				status = cli_fail(cmd, "unknown --signtool '%s' (sbsign or pesign)", optarg);
-				goto out;
-			}
-			break;
-		case 'h':
-			help();
-			return BS_EXIT_OK;
-		default:
-			if ((r = cli_pcr_option(cmd, &pcr, c, optarg)) == 1)
-				break;
-			status = r ? r : BS_EXIT_BAD_INPUT;
-			goto out;
-		}
-	}
-	p.initrds = initrds;
-	p.sections = sections;
-	p.sbat = (const char *const *)sbat;
-	if (optind != argc) {
-		status = cli_fail(cmd, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (!p.linux_path || !out) {
-		status = cli_fail(cmd, "--linux and --output are required (see --help)");
-		goto out;
-	}
-	if (!key_spec != !cert_spec) {
-		status = cli_fail(cmd, "--secureboot-private-key and --secureboot-certificate go together");
-		goto out;
-	}
-	if (p.sign_kernel == BS_UKI_SIGN_KERNEL_YES && !key_spec) {
-		status = cli_fail(cmd, "--sign-kernel needs --secureboot-private-key and --secureboot-certificate");
-		goto out;
-	}
-	if (!p.os_release) {
-		/* ukify's default: the build host's os-release. */
-		const char *f = access("/etc/os-release", R_OK) == 0 ? "@/etc/os-release" : "@/usr/lib/os-release";
-		if ((status = text_arg(f, 0, &osrel, &p.os_release_len)))
-			goto out;
-		p.os_release = osrel;
-	}
-	if ((status = cli_signing_time(cmd, &epoch)))
-		goto out;
-	if (key_spec) {
-		/* Keys first: a bad key must not cost a UKI build. */
-		cli_warn_pin_value(cmd, key_spec);
-		if ((r = bs_keys_load_private(key_spec, &key, &err)) < 0 ||
-		    (r = bs_keys_load_cert(cert_spec, &cert, &err)) < 0 ||
-		    (r = bs_keys_check_match(key, cert, cert_spec, &err)) < 0) {
-			status = cli_report(cmd, &err, r);
-			goto out;
-		}
-		signer = (struct bs_authenticode_signer){
-			.key = bs_key_evp(key), .cert = bs_cert_x509(cert), .signing_time = (time_t)epoch,
-		};
-		p.kernel_signer = &signer;
-	}
-	if ((status = cli_pcr_load(cmd, &pcr, !p.pcrpkey, &p.pcr)))
-		goto out;
-	r = bs_uki_build(&p, &uki, &err);
-	if (r >= 0 && key)
-		r = bs_authenticode_sign(uki, &signer, &err);
+	if (!(*name = strndup(arg, (size_t)(colon - arg))))
+		return cli_report(cmd, NULL, -ENOMEM);
+	if ((r = text_arg(cmd, colon + 1, 0, data, &len)))
+		return r;
+	*sec = (struct bs_uki_section){ .name = *name, .data = (const uint8_t *)*data, .len = len };
+	return 0;
+}
+
+/* ukify's two signers; both are bootseal's own here. */
+static int take_signtool(const char *cmd, const struct cli_option *o, const char *value)
+{
+	(void)o;
+	if (strcmp(value, "sbsign") && strcmp(value, "pesign"))
+		return cli_fail(cmd, "unknown --signtool '%s' (sbsign or pesign)", value);
+	return 0;
+}
+
+/* What the options say together, checked before anything is read. */
+static int check_build(const char *cmd, const struct build *b)
+{
+	int r;
+
+	if (!b->p.linux_path || !b->out)
+		return cli_fail(cmd, "--linux and --output are required (see --help)");
+	if (!b->key_spec != !b->cert_spec)
+		return cli_fail(cmd, "--secureboot-private-key and --secureboot-certificate go together");
+	if (b->sign_kernel == BS_UKI_SIGN_KERNEL_YES && !b->key_spec)
+		return cli_fail(cmd, "--sign-kernel needs --secureboot-private-key and --secureboot-certificate");
+	for (size_t i = 0; i < b->section_args.n; i++)
+		if ((r = section_check(cmd, b->section_args.items[i])))
+			return r;
+	return 0;
+}
+
+/* The TEXT|@FILE values into b->p; os-release is ukify's default, the build host's. */
+static int read_texts(const char *cmd, struct build *b)
+{
+	const char *osrel = b->os_release_arg;
+	size_t n_sbat = b->sbat_args.n, n_sections = b->section_args.n, len;
+	int r;
+
+	if (!osrel)
+		osrel = access("/etc/os-release", R_OK) == 0 ? "@/etc/os-release" : "@/usr/lib/os-release";
+	if ((b->cmdline_arg && (r = text_arg(cmd, b->cmdline_arg, 1, &b->cmdline, &b->p.cmdline_len))) ||
+	    (r = text_arg(cmd, osrel, 0, &b->os_release, &b->p.os_release_len)))
+		return r;
+	b->p.cmdline = b->cmdline;
+	b->p.os_release = b->os_release;
+	b->sbat = calloc(n_sbat + 1, sizeof(*b->sbat));
+	b->section_texts = calloc(2 * n_sections + 1, sizeof(*b->section_texts));
+	b->sections = calloc(n_sections + 1, sizeof(*b->sections));
+	if (!b->sbat || !b->section_texts || !b->sections)
+		return cli_report(cmd, NULL, -ENOMEM);
+	for (size_t i = 0; i < n_sbat; i++)
+		if ((r = text_arg(cmd, b->sbat_args.items[i], 0, &b->sbat[i], &len)))
+			return r;
+	for (size_t i = 0; i < n_sections; i++)
+		if ((r = section_arg(cmd, b->section_args.items[i], &b->sections[i], &b->section_texts[2 * i],
+				     &b->section_texts[2 * i + 1])))
+			return r;
+	b->p.sbat = (const char *const *)b->sbat;
+	b->p.n_sbat = n_sbat;
+	b->p.sections = b->sections;
+	b->p.n_sections = n_sections;
+	b->p.initrds = b->initrds.items;
+	b->p.n_initrds = b->initrds.n;
+	b->p.sign_kernel = (enum bs_uki_sign_kernel)b->sign_kernel;
+	return 0;
+}
+
+/* The Secure Boot signer, loaded first: a bad key must not cost a UKI build. */
+static int load_signer(const char *cmd, struct build *b)
+{
+	long long epoch;
+	int r;
+
+	if ((r = cli_signing_time(cmd, &epoch)))
+		return r;
+	if (!b->key_spec)
+		return 0;
+	if ((r = cli_load_signer(cmd, b->key_spec, b->cert_spec, &b->key, &b->cert)))
+		return r;
+	b->signer = (struct bs_authenticode_signer){
+		.key = bs_key_evp(b->key), .cert = bs_cert_x509(b->cert), .signing_time = (time_t)epoch,
+	};
+	b->p.kernel_signer = &b->signer;
+	return 0;
+}
+
+static void pe_freep(struct bs_pe **p) { bs_pe_free(*p); }
+
+static int write_uki(const char *cmd, const struct build *b)
+{
+	_cleanup_(pe_freep) struct bs_pe *uki = NULL;
+	struct bs_error err = { 0 };
+	int r = bs_uki_build(&b->p, &uki, &err);
+
+	if (r >= 0 && b->key)
+		r = bs_authenticode_sign(uki, &b->signer, &err);
 	if (r >= 0)
-		r = bs_pe_write(uki, out, &err);
-	if (r < 0)
-		status = cli_report(cmd, &err, r);
-out:
-	for (size_t i = 0; i < MAX_LIST; i++) {
-		free(sbat[i]);
-		free(section_names[i]);
-		free(section_data[i]);
-	}
-	return status;
+		r = bs_pe_write(uki, b->out, &err);
+	return r < 0 ? cli_report(cmd, &err, r) : BS_EXIT_OK;
+}
+
+int cli_ukify_build(const char *cmd, int argc, char **argv)
+{
+	_cleanup_(build_done) struct build b = { 0 };
+	const struct cli_option options[] = {
+		{ "linux", 0, CLI_STRING, &b.p.linux_path },
+		{ "initrd", 0, CLI_LIST, &b.initrds },
+		{ "cmdline", 0, CLI_STRING, &b.cmdline_arg },
+		{ "os-release", 0, CLI_STRING, &b.os_release_arg },
+		{ "uname", 0, CLI_STRING, &b.p.uname },
+		{ "stub", 0, CLI_STRING, &b.p.stub },
+		{ "efi-arch", 0, CLI_STRING, &b.p.efi_arch },
+		{ "sbat", 0, CLI_LIST, &b.sbat_args },
+		{ "splash", 0, CLI_STRING, &b.p.splash },
+		{ "devicetree", 0, CLI_STRING, &b.p.devicetree },
+		{ "pcrpkey", 0, CLI_STRING, &b.p.pcrpkey },
+		{ "secureboot-private-key", 0, CLI_STRING, &b.key_spec },
+		{ "secureboot-certificate", 0, CLI_STRING, &b.cert_spec },
+		{ "output", 'o', CLI_STRING, &b.out },
+		{ "microcode", 0, CLI_STRING, &b.p.microcode },
+		{ "section", 0, CLI_LIST, &b.section_args },
+		{ "sign-kernel", 0, CLI_SET, &b.sign_kernel, BS_UKI_SIGN_KERNEL_YES },
+		{ "no-sign-kernel", 0, CLI_SET, &b.sign_kernel, BS_UKI_SIGN_KERNEL_NO },
+		{ "signtool", 0, CLI_CALL, NULL, 0, take_signtool },
+		CLI_PCR_TABLE(&b.pcr),
+		CLI_OPTION_END,
+	};
+	const struct cli_command command = { cmd, BUILD_USAGE SIGNTOOL_NOTE, options, 0, 0, "" };
+	int first, r;
+
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
+	if ((r = check_build(cmd, &b)) || (r = read_texts(cmd, &b)) || (r = load_signer(cmd, &b)) ||
+	    (r = cli_pcr_load(cmd, &b.pcr, !b.p.pcrpkey, &b.p.pcr)))
+		return r;
+	return write_uki(cmd, &b);
+}
+
+static int build(int argc, char **argv)
+{
+	return cli_ukify_build("ukify build", argc, argv);
 }
 
 /* Python's socket.getfqdn(), which ukify names the certificate after: the
@@ -318,47 +321,36 @@ static void fqdn(char *buf, size_t size)
 		}
 }
 
+static int take_days(const char *cmd, const struct cli_option *o, const char *value)
+{
+	return cli_parse_days(cmd, "--secureboot-certificate-validity", value, o->dest) < 0 ? BS_EXIT_BAD_INPUT : 0;
+}
+
 int cli_ukify_genkey(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "secureboot-private-key", required_argument, NULL, 'k' },
-		{ "secureboot-certificate", required_argument, NULL, 'C' },
-		{ "secureboot-certificate-validity", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	static const char cmd[] = "ukify genkey";
 	const char *key = NULL, *cert = NULL;
-	char host[256], *cn = NULL;
-	struct bs_error err = { 0 };
 	unsigned int days = 3650;
-	int c, r;
+	const struct cli_option options[] = {
+		{ "secureboot-private-key", 0, CLI_STRING, &key },
+		{ "secureboot-certificate", 0, CLI_STRING, &cert },
+		{ "secureboot-certificate-validity", 0, CLI_CALL, &days, 0, take_days },
+		CLI_OPTION_END,
+	};
+	const struct cli_command command = { cmd, "usage: " GENKEY_SYNOPSIS, options, 0, 0, "" };
+	_cleanup_free_ char *cn = NULL;
+	struct bs_error err = { 0 };
+	char host[256];
+	int first, r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': key = optarg; break;
-		case 'C': cert = optarg; break;
-		case 'd':
-			if (cli_parse_days(cmd, "--secureboot-certificate-validity", optarg, &days) < 0)
-				return BS_EXIT_BAD_INPUT;
-			break;
-		case 'h':
-			help();
-			return BS_EXIT_OK;
-		default:
-			return BS_EXIT_BAD_INPUT;
-		}
-	}
-	if (optind != argc)
-		return cli_fail(cmd, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_parse(&command, argc, argv, &first)) != CLI_PROCEED)
+		return r;
 	if (!key || !cert)
-		return cli_fail(cmd, "genkey: --secureboot-private-key and --secureboot-certificate are required");
+		return cli_fail(cmd, "--secureboot-private-key and --secureboot-certificate are required (see --help)");
 	fqdn(host, sizeof(host));
 	if (asprintf(&cn, "SecureBoot signing key on host %s", host) < 0)
 		return cli_report(cmd, NULL, -ENOMEM);
-	r = bs_keygen_signing_pair(key, cert, cn, days, &err);
-	free(cn);
-	if (r < 0)
+	if ((r = bs_keygen_signing_pair(key, cert, cn, days, &err)) < 0)
 		return cli_report(cmd, &err, r);
 	printf("Wrote SecureBoot private key to %s\nWrote SecureBoot certificate to %s\n", key, cert);
 	return BS_EXIT_OK;
@@ -366,15 +358,12 @@ int cli_ukify_genkey(int argc, char **argv)
 
 int cmd_ukify(int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "build") == 0)
-		return cli_run_subcommand("ukify", argc, argv, cli_ukify_build);
-	if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
-		return cli_run_subcommand("ukify", argc, argv, cli_ukify_inspect);
-	if (argc >= 2 && strcmp(argv[1], "genkey") == 0)
-		return cli_run_subcommand("ukify", argc, argv, cli_ukify_genkey);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		help();
-		return BS_EXIT_OK;
-	}
-	return cli_fail(cmd, "expected 'build', 'inspect' or 'genkey' (see --help)");
+	static const struct cli_subcommand subs[] = {
+		{ "build", build },
+		{ "inspect", cli_ukify_inspect },
+		{ "genkey", cli_ukify_genkey },
+		{ NULL, NULL },
+	};
+
+	return cli_dispatch("ukify", usage, subs, argc, argv);
 }

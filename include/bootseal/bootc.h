@@ -53,4 +53,55 @@ struct bs_bootc_kernel {
 BS_EXPORT int bs_bootc_find_kernel(const char *rootfs, struct bs_bootc_kernel *kernel, struct bs_error *err);
 BS_EXPORT void bs_bootc_kernel_clear(struct bs_bootc_kernel *kernel);
 
+/*
+ * What bootc builds a UKI from (`bootc container ukify`), one rule for
+ * `seal`, which reads an image's tree, and `container ukify`, which reads a
+ * directory. A root is a directory, or a tree with the source of its files'
+ * bytes; name says it in messages (NULL: dir).
+ */
+struct bs_bootc_root {
+	const char *dir;
+	struct bs_tree *tree;                   /* when dir is NULL */
+	const struct bs_content_source *src;    /* the tree's bytes (kargs.d) */
+	const char *name;
+};
+
+/*
+ * The kernel: exactly one usr/lib/modules/KVER holding vmlinuz (several are
+ * an error, as in bootc), with initramfs.img beside it, both regular files
+ * (a symbolic link is not followed). A root that already ships a UKI in
+ * boot/EFI/Linux is refused (-EEXIST): it would be built twice.
+ */
+/* The image's own systemd-stub for an EFI architecture (bs_uki_arch.efi). */
+#define BS_BOOTC_UKI_STUB "usr/lib/systemd/boot/efi/linux%s.efi.stub"
+
+struct bs_bootc_uki_kernel {
+	char *kver;
+	char *linux_path;       /* usr/lib/modules/KVER/vmlinuz, relative to the root */
+	char *initrd_path;      /* usr/lib/modules/KVER/initramfs.img */
+};
+BS_EXPORT int bs_bootc_uki_kernel(const struct bs_bootc_root *root, struct bs_bootc_uki_kernel *kernel,
+			          struct bs_error *err);
+BS_EXPORT void bs_bootc_uki_kernel_clear(struct bs_bootc_uki_kernel *kernel);
+
+struct bs_uki_arch;
+
+struct bs_bootc_cmdline {
+	const struct bs_uki_arch *arch;         /* picks the kargs.d entries and the size bound */
+	const char *digest;                     /* the composefs image's, in hex */
+	int allow_missing_verity;               /* composefs=? */
+	const char *const *kargs;               /* --karg, each already refused if it names
+	                                         * composefs (bs_kargs_check_no_composefs) */
+	size_t n_kargs;
+};
+
+/*
+ * The command line in bootc's order: kargs.d (bs_kargs_read_dir), then
+ * composefs=[?]DIGEST, then kargs; refused when the kernel would cut it
+ * (bs_kargs_check_size) or when bootc's initramfs would read another image
+ * from it (bs_kargs_composefs). *cmdline is malloc()ed.
+ */
+BS_EXPORT int bs_bootc_uki_cmdline(const struct bs_bootc_root *root, const struct bs_bootc_cmdline *in,
+			           char **cmdline, struct bs_error *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include <bootseal/export.h>
 
 #include <bootseal/error.h>
+#include <bootseal/tree.h>
 
 /*
  * Kernel command lines the way bootc builds them: parameters are split on
@@ -41,6 +42,10 @@ BS_EXPORT int bs_kargs_append(char **cmdline, const char *args);
  * A missing directory gives an empty command line. *cmdline is malloc()ed.
  */
 BS_EXPORT int bs_kargs_read_dir(const char *rootfs, const char *arch, char **cmdline, struct bs_error *err);
+/* The same read from a tree (an image's layers), its files' bytes from src;
+ * name, when not NULL, prefixes the paths in messages ("NAME: usr/lib/..."). */
+BS_EXPORT int bs_kargs_read_tree(struct bs_tree *tree, const struct bs_content_source *src, const char *arch,
+			         const char *name, char **cmdline, struct bs_error *err);
 
 /*
  * The kernel's COMMAND_LINE_SIZE (NUL included) for arch, Rust's spelling:

@@ -36,6 +36,15 @@ struct bs_uki_arch {
 BS_EXPORT const struct bs_uki_arch *bs_uki_arch_by_efi(const char *efi);
 BS_EXPORT const struct bs_uki_arch *bs_uki_arch_by_oci(const char *oci);
 BS_EXPORT const struct bs_uki_arch *bs_uki_arch_by_machine(uint16_t machine);
+/* Which of its names bs_uki_arch_find() looks an architecture up by. */
+enum bs_uki_arch_name {
+	BS_UKI_ARCH_EFI,
+	BS_UKI_ARCH_OCI,
+};
+/* As bs_uki_arch_by_efi/_oci, but an unknown name is -EINVAL with a message
+ * naming it and listing the known ones, about path (may be NULL). */
+BS_EXPORT int bs_uki_arch_find(enum bs_uki_arch_name kind, const char *name, const char *path,
+			       const struct bs_uki_arch **arch, struct bs_error *err);
 /* The architecture bootseal was built for (ukify guesses the same way). */
 BS_EXPORT const struct bs_uki_arch *bs_uki_arch_host(void);
 
@@ -50,6 +59,11 @@ BS_EXPORT int bs_uki_kernel_arch(const char *path, const struct bs_uki_arch **ar
 struct bs_uki_section {
 	const char *name;                  /* ASCII, printable, at most 8 bytes */
 	const uint8_t *data;
+	size_t len;
+};
+
+struct bs_uki_blob {
+	const void *data;
 	size_t len;
 };
 
@@ -73,9 +87,16 @@ struct bs_uki_params {
 	const char *stub;                  /* path of linux<arch>.efi.stub; NULL:
 	                                    * BS_UKI_STUB_DIR's, for efi_arch */
 	const char *efi_arch;              /* NULL: the kernel's, else the host's */
-	const char *linux_path;            /* kernel image, required */
+	const char *linux_path;            /* kernel image, required without linux_data */
 	const char *const *initrds;        /* concatenated, each padded to 4 bytes when several */
 	size_t n_initrds;
+	/* The bytes themselves instead of files to read: a path given beside
+	 * them only names them in messages. initrd_data holds n_initrds. */
+	const void *linux_data;
+	size_t linux_len;
+	const void *stub_data;
+	size_t stub_len;
+	const struct bs_uki_blob *initrd_data;
 	const char *cmdline;               /* section contents as given; NULL: no section */
 	size_t cmdline_len;
 	const char *os_release;
@@ -140,13 +161,5 @@ BS_EXPORT int bs_uki_build(const struct bs_uki_params *params, struct bs_pe **uk
  * or from the "Linux version" banner of an uncompressed PE Image (arm64,
  * riscv64); -ENOENT when there is none. buf gets a NUL-terminated string. */
 BS_EXPORT int bs_uki_kernel_release(const void *kernel, size_t len, char *buf, size_t size);
-
-/*
- * The kernel of a bootc container rootfs, found as bootc does: exactly one
- * usr/lib/modules/KVER/ holding vmlinuz (more is an error), with
- * initramfs.img beside it. A rootfs that already ships a UKI in
- * boot/EFI/Linux/ is refused. *kver is malloc()ed.
- */
-BS_EXPORT int bs_uki_find_kernel(const char *rootfs, char **kver, struct bs_error *err);
 
 #endif

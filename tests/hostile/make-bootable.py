@@ -14,23 +14,14 @@ does not compress).
 """
 import argparse, gzip, hashlib, io, json, os, tarfile
 
+from tarhdr import ustar_header
+
 KVER = "6.1.0-attack"
 STUB_DIR = "/usr/lib/systemd/boot/efi"
 
 
 def header(name, size, typeflag=b"0", mode=0o644):
-    h = bytearray(512)
-    h[0:len(name)] = name.encode()
-    h[100:108] = b"%07o\0" % mode
-    h[108:116] = h[116:124] = b"0000000\0"
-    h[124:136] = b"%011o\0" % size
-    h[136:148] = b"%011o\0" % 1700000000
-    h[156:157] = typeflag
-    h[257:263] = b"ustar\0"
-    h[263:265] = b"00"
-    h[148:156] = b" " * 8
-    h[148:156] = b"%06o\0 " % sum(h)
-    return bytes(h)
+    return ustar_header(name.encode(), size, typeflag, mode)
 
 
 def regular(name, data, mode=0o644):

@@ -7,6 +7,8 @@ usage: make-oci.py CASE DIR
 """
 import gzip, hashlib, io, json, os, sys, tarfile, zlib
 
+from tarhdr import ustar_header
+
 
 def tar(entries):
     buf = io.BytesIO()
@@ -25,25 +27,9 @@ def tar(entries):
     return buf.getvalue()
 
 
-def tar_header_raw(name, size, typeflag=b"0"):
-    """A ustar header by hand (tarfile refuses some of what we want)."""
-    h = bytearray(512)
-    h[0:len(name)] = name
-    h[100:108] = b"0000644\0"
-    h[108:116] = h[116:124] = b"0000000\0"
-    h[124:136] = b"%011o\0" % size
-    h[136:148] = b"%011o\0" % 1700000000
-    h[156:157] = typeflag
-    h[257:263] = b"ustar\0"
-    h[263:265] = b"00"
-    h[148:156] = b" " * 8
-    h[148:156] = b"%06o\0 " % sum(h)
-    return bytes(h)
-
-
 def gnu_sparse(name, realsize, chunks):
     """An old-GNU sparse entry ('S'): CHUNKS is [(offset, data)], at most 4."""
-    h = bytearray(tar_header_raw(name, sum(len(d) for _, d in chunks), b"S"))
+    h = bytearray(ustar_header(name, sum(len(d) for _, d in chunks), b"S"))
     h[257:265] = b"ustar  \0"
     for i, (off, data) in enumerate(chunks):
         h[386 + 24 * i:386 + 24 * i + 24] = b"%011o\0%011o\0" % (off, len(data))
@@ -58,7 +44,7 @@ def zeros_bomb(gib):
     """gzip of a tar holding one file of gib GiB of zeros, streamed."""
     size = gib << 30
     c = zlib.compressobj(9, zlib.DEFLATED, 31)
-    out = [c.compress(tar_header_raw(b"usr/zero", size))]
+    out = [c.compress(ustar_header(b"usr/zero", size))]
     chunk = bytes(1 << 20)
     for _ in range(size >> 20):
         out.append(c.compress(chunk))
@@ -118,7 +104,7 @@ elif case == "bomb-truncated":
     layout(root, b[: len(b) // 2])
 elif case == "pax-huge":
     # a pax extended header claiming 2^40 bytes of records
-    layout(root, tar_header_raw(b"PaxHeader/x", 1 << 40, b"x") + bytes(1024), gz=False)
+    layout(root, ustar_header(b"PaxHeader/x", 1 << 40, b"x") + bytes(1024), gz=False)
 elif case == "sparse":
     # 4 KiB of hole, "x", 4 KiB of hole: the file reads as the zeros it stands for
     layout(root, gnu_sparse(b"usr/sparse", 8193, [(4096, b"x"), (8193, b"")]) + bytes(1024), gz=False)
@@ -135,8 +121,8 @@ elif case == "million":
     # 10^6 empty files in one directory, headers made by hand: tarfile
     # takes a minute for what this does in seconds.
     c = zlib.compressobj(1, zlib.DEFLATED, 31)
-    out = [c.compress(tar_header_raw(b"d/", 0, b"5"))]
-    template = bytearray(tar_header_raw(b"d/f0000000", 0))
+    out = [c.compress(ustar_header(b"d/", 0, b"5"))]
+    template = bytearray(ustar_header(b"d/f0000000", 0))
     template[148:156] = b" " * 8
     base = sum(template) - sum(b"0000000")
     for i in range(1000000):

@@ -106,4 +106,49 @@ else
 	check_fails "3: operation not permitted" 3 "Operation not permitted|Permission denied" \
 		"$BOOTSEAL" keygen --output-dir /sys/bootseal-test-keys
 fi
+# oci's subcommands parse their own options: errors name "oci SUB", and one
+# takes no option of the other.
+for sub in "oci inspect" "oci flatten"; do
+	# shellcheck disable=SC2086
+	check_fails "2: unknown option of $sub" 2 "^bootseal: $sub: unrecognized option '--frobnicate'\$" \
+		"$BOOTSEAL" $sub --frobnicate
+done
+check_fails "2: oci inspect takes no --zstd" 2 "^bootseal: oci inspect: unrecognized option '--zstd'\$" \
+	"$BOOTSEAL" oci inspect --zstd "oci:$work/none"
+check_fails "2: oci without a subcommand: one line" 2 "^bootseal: oci: missing subcommand: inspect or flatten" \
+	"$BOOTSEAL" oci
+check_fails "2: oci flatten refuses gzip --level 12 before reading the image" 2 \
+	"^bootseal: oci flatten: oci:$work/out: gzip level 12 is not 1\.\.9\$" \
+	"$BOOTSEAL" oci flatten --level 12 "oci:$work/none" "oci:$work/out"
+check_fails "2: mount without --digest or --from-cmdline" 2 "^bootseal: mount: expected --digest HEX or --from-cmdline" \
+	"$BOOTSEAL" mount "$work/repo" "$work/mnt"
+# A full standard output is the environment (3), said as FILE: problem.
+mkdir -p "$work/cfs-src" && seq 1 20000 >"$work/cfs-src/f"
+"$BOOTSEAL" mkcomposefs "$work/cfs-src" "$work/cfs.img"
+for action in dump objects; do
+	check_fails "3: composefs-info $action to a full standard output" 3 \
+		"^bootseal: composefs-info: standard output: cannot write: No space left on device\$" \
+		bash -c '"$0" composefs-info "$1" "$2" >/dev/full' "$BOOTSEAL" "$action" "$work/cfs.img"
+done
+# A subcommand's own errors name it; a missing or unknown one lists those there are.
+check_fails "2: ukify without a subcommand lists them" 2 \
+	"^bootseal: ukify: missing subcommand: build, inspect or genkey \(see --help\)$" "$BOOTSEAL" ukify
+check_fails "2: ukify with an unknown subcommand lists them" 2 \
+	"^bootseal: ukify: unknown subcommand 'frob': build, inspect or genkey" "$BOOTSEAL" ukify frob
+check_fails "2: ukify genkey names itself" 2 "^bootseal: ukify genkey: --secureboot-private-key and" \
+	"$BOOTSEAL" ukify genkey --secureboot-private-key "$work/gen.key"
+check_fails "2: ukify build: a bad --section before any file is read" 2 \
+	"^bootseal: ukify build: --section 'nocolon': expected NAME:TEXT" \
+	"$BOOTSEAL" ukify build --linux "$work/none" --output "$work/none.efi" --cmdline @"$work/none" --section nocolon
+check_fails "2: ukify inspect names itself" 2 "^bootseal: ukify inspect: unknown --json 'loud' \(pretty, short or off\)$" \
+	"$BOOTSEAL" ukify inspect --json=loud "$stub"
+check_fails "2: esl from-hash names itself" 2 "^bootseal: esl from-hash: --owner-guid is required" \
+	"$BOOTSEAL" esl from-hash --output "$work/h.esl" "$(printf '0%.0s' $(seq 64))"
+check_fails "2: esl list takes its options before the file" 2 "^bootseal: esl list: unrecognized option '--frob'" \
+	"$BOOTSEAL" esl list --frob "$work/keys/db.esl"
+check_fails "2: auth sign names itself" 2 "^bootseal: auth sign: invalid timestamp 'noon'" \
+	"$BOOTSEAL" auth sign --var db --key "$work/keys/KEK.key" --cert "$work/keys/KEK.crt" --timestamp noon \
+	--output "$work/noon.auth" "$work/keys/db.esl"
+check_fails "2: auth verify names itself" 2 "^bootseal: auth verify: --signer CERT is required" \
+	"$BOOTSEAL" auth verify "$work/keys/db.auth"
 finish

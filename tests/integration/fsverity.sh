@@ -46,7 +46,7 @@ check_fails "odd-length salt" 2 "salt 'abc' is not an even number of hex digits"
 	"$BOOTSEAL" fsverity-digest --salt abc "$work/p1"
 check_fails "too-long salt" 2 "longer than 32 bytes" "$BOOTSEAL" fsverity-digest --salt "${salt32}00" "$work/p1"
 check_fails "unknown hash" 2 "unknown hash algorithm 'md5'" "$BOOTSEAL" fsverity-digest --hash-alg md5 "$work/p1"
-check_fails "no files" 2 "no files given" "$BOOTSEAL" fsverity-digest
+check_fails "no files" 2 "^bootseal: fsverity-digest: expected at least one FILE" "$BOOTSEAL" fsverity-digest
 if [ "$(id -u)" != 0 ]; then
 	cp "$work/p1" "$work/unreadable" && chmod 000 "$work/unreadable"
 	check_fails "unreadable file" 2 "cannot open: Permission denied" "$BOOTSEAL" fsverity-digest "$work/unreadable"

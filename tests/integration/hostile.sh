@@ -21,7 +21,7 @@ hostile() {
 	local name=$1 file=$2 regex=$3
 	shift 3
 	rm -rf out && mkdir out
-	check_fails "$name" 2 "^bootseal: [a-z-]+: ([^ ]*/)?${file//./\\.}: .*$regex" "$@"
+	check_fails "$name" 2 "^bootseal: [a-z-]+( [a-z-]+)?: ([^ ]*/)?${file//./\\.}: .*$regex" "$@"
 	if [ -n "$(ls -A out)" ]; then
 		not_ok "$name: left $(ls -A out | head -3 | tr '\n' ' ')in the output directory"
 	fi

@@ -157,7 +157,7 @@ check_eq "auth verify names the variable and mode" \
 	"$("$BOOTSEAL" auth verify --signer KEK.cer db.append.auth)"
 check "auth verify: efitools' PK.auth against PK.crt" "$BOOTSEAL" auth verify --signer PK.crt PK.replace.oracle.auth
 check_fails "auth verify: db.auth against the wrong signer exits 1" 1 \
-	"^bootseal: auth: db.replace.auth: signature does not verify against db.crt" \
+	"^bootseal: auth verify: db.replace.auth: signature does not verify against db.crt" \
 	"$BOOTSEAL" auth verify --signer db.crt db.replace.auth
 sign-efi-sig-list -t "$ts" -k db.key -c db.crt db db.esl wrong.auth >/dev/null
 check_fails "auth verify: db.auth signed by db instead of KEK exits 1" 1 "does not verify against KEK.crt" \
@@ -176,7 +176,7 @@ put_le32() { # FILE OFFSET VALUE
 		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.key 2>/dev/null
-check_fails "esl from-cert with a private key PEM" 2 "esl: PK.key: not an X.509 certificate \(PEM block is PRIVATE KEY\)" \
+check_fails "esl from-cert with a private key PEM" 2 "esl from-cert: PK.key: not an X.509 certificate \(PEM block is PRIVATE KEY\)" \
 	"$BOOTSEAL" esl from-cert --owner-guid "$G" -o notcert.esl PK.key
 check "esl from-cert with a key PEM leaves no output" test ! -e notcert.esl
 openssl genpkey -algorithm ed25519 -out ed.key 2>/dev/null
@@ -184,34 +184,34 @@ openssl req -new -x509 -key ed.key -subj /CN=ed -days 10 -out ed.crt 2>/dev/null
 check_fails "sign refuses an Ed25519 key, naming it and what is accepted" 2 \
 	"sign: ed.key: cannot sign with a key of type ED25519: RSA and ECDSA keys are accepted" \
 	"$BOOTSEAL" sign --key ed.key --cert ed.crt --output ed.efi /usr/lib/systemd/boot/efi/systemd-bootx64.efi
-check_fails "auth sign refuses an Ed25519 key" 2 "auth: ed.key: cannot sign with a key of type ED25519" \
+check_fails "auth sign refuses an Ed25519 key" 2 "auth sign: ed.key: cannot sign with a key of type ED25519" \
 	"$BOOTSEAL" auth sign --var db --key ed.key --cert ed.crt -o ed.auth db.esl
 check "no output from an Ed25519 key" test ! -e ed.efi -a ! -e ed.auth
 head -c 500 db.esl >trunc.esl
-check_fails "esl list: truncated list" 2 "esl: trunc.esl: signature list at offset 0 claims [0-9]+ bytes, 500 are left" \
+check_fails "esl list: truncated list" 2 "esl list: trunc.esl: signature list at offset 0 claims [0-9]+ bytes, 500 are left" \
 	"$BOOTSEAL" esl list trunc.esl
 head -c 20 db.esl >short.esl
-check_fails "esl list: truncated header" 2 "esl: short.esl: truncated signature list header" \
+check_fails "esl list: truncated header" 2 "esl list: short.esl: truncated signature list header" \
 	"$BOOTSEAL" esl list short.esl
 # SignatureSize one byte short: the entries no longer fill the list.
 cp db.esl sizes.esl
 put_le32 sizes.esl 24 $(($(od -An -tu4 -j24 -N4 db.esl) - 1))
-check_fails "esl list: list and signature sizes disagree" 2 "esl: sizes.esl: .*not a multiple of signature size" \
+check_fails "esl list: list and signature sizes disagree" 2 "esl list: sizes.esl: .*not a multiple of signature size" \
 	"$BOOTSEAL" esl list sizes.esl
 cp db.esl hdr.esl
 put_le32 hdr.esl 20 4294967295
-check_fails "esl list: header size 0xffffffff (32-bit wrap)" 2 "esl: hdr.esl: .*header size 4294967295 exceeds" \
+check_fails "esl list: header size 0xffffffff (32-bit wrap)" 2 "esl list: hdr.esl: .*header size 4294967295 exceeds" \
 	"$BOOTSEAL" esl list hdr.esl
 echo previous >keep.auth
-check_fails "auth sign: truncated esl" 2 "auth: trunc.esl: signature list at offset 0" \
+check_fails "auth sign: truncated esl" 2 "auth sign: trunc.esl: signature list at offset 0" \
 	"$BOOTSEAL" auth sign --var db --key KEK.key --cert KEK.crt --timestamp "$ts" -o keep.auth trunc.esl
-check_fails "auth sign: esl sizes disagree" 2 "auth: sizes.esl:" \
+check_fails "auth sign: esl sizes disagree" 2 "auth sign: sizes.esl:" \
 	"$BOOTSEAL" auth sign --var db --key KEK.key --cert KEK.crt --timestamp "$ts" -o keep.auth sizes.esl
-check_fails "auth sign: key does not match the cert" 2 "auth: KEK.crt: private key does not match this certificate" \
+check_fails "auth sign: key does not match the cert" 2 "auth sign: KEK.crt: private key does not match this certificate" \
 	"$BOOTSEAL" auth sign --var db --key other.key --cert KEK.crt --timestamp "$ts" -o keep.auth db.esl
-check_fails "auth sign: cert is not a cert" 2 "auth: KEK.key: not an X.509 certificate" \
+check_fails "auth sign: cert is not a cert" 2 "auth sign: KEK.key: not an X.509 certificate" \
 	"$BOOTSEAL" auth sign --var db --key KEK.key --cert KEK.key --timestamp "$ts" -o keep.auth db.esl
-check_fails "auth sign: key is not a key" 2 "auth: KEK.crt: not a private key \(PEM block is CERTIFICATE\)" \
+check_fails "auth sign: key is not a key" 2 "auth sign: KEK.crt: not a private key \(PEM block is CERTIFICATE\)" \
 	"$BOOTSEAL" auth sign --var db --key KEK.crt --cert KEK.crt --timestamp "$ts" -o keep.auth db.esl
 check_fails "auth sign: month 13" 2 "invalid timestamp '2024-13-01 00:00:00'" \
 	"$BOOTSEAL" auth sign --var db --key KEK.key --cert KEK.crt --timestamp "2024-13-01 00:00:00" -o keep.auth db.esl
@@ -220,11 +220,11 @@ check_eq "and left no temporary files" "" "$(ls -A | grep '\.tmp-' || true)"
 for off in 7 8 12 14 15; do
 	cp db.replace.auth "pad$off.auth"
 	printf '\x01' | dd of="pad$off.auth" bs=1 seek=$off conv=notrunc 2>/dev/null
-	check_fails "auth verify: non-zero EFI_TIME byte $off" 2 "auth: pad$off.auth: EFI_TIME byte $off must be zero" \
+	check_fails "auth verify: non-zero EFI_TIME byte $off" 2 "auth verify: pad$off.auth: EFI_TIME byte $off must be zero" \
 		"$BOOTSEAL" auth verify --signer KEK.crt "pad$off.auth"
 done
 head -c 600 db.replace.auth >cut.auth
-check_fails "auth verify: truncated auth" 2 "auth: cut.auth: WIN_CERTIFICATE length .* does not fit" \
+check_fails "auth verify: truncated auth" 2 "auth verify: cut.auth: WIN_CERTIFICATE length .* does not fit" \
 	"$BOOTSEAL" auth verify --signer KEK.crt cut.auth
 
 # ---- keygen ----

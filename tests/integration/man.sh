@@ -27,9 +27,12 @@ page_text() {
 has_flag() { # TEXT-FILE FLAG
 	grep -Eq -- "(^|[^a-z0-9-])$2([^a-z0-9-]|\$)" "$1"
 }
-# `{ "name", no_argument, ...` entries of a command's getopt tables.
+# `{ "name", no_argument, ...` entries of a command's getopt tables and
+# `{ "name", 'n', CLI_...` and CLI_OPTION_NAME(...) entries of its cli_option tables.
 source_flags() {
-	sed -n 's/^[[:space:]]*{ "\([a-z][a-z0-9-]*\)", \(no\|required\|optional\)_argument.*/--\1/p' "$1" |
+	sed -n -e 's/^[[:space:]]*{ "\([a-z][a-z0-9-]*\)", \(no\|required\|optional\)_argument.*/--\1/p' \
+		-e "s/^[[:space:]]*{ \"\([a-z][a-z0-9-]*\)\", \(0\|'.'\), CLI_.*/--\1/p" \
+		-e 's/^[[:space:]]*CLI_OPTION_\([A-Z]*\)(.*/--\L\1/p' "$1" |
 		grep -vx -- --help | sort -u
 }
 

@@ -203,7 +203,7 @@ desc["digest"], desc["size"] = put(json.dumps(man).encode())
 json.dump(index, open(os.path.join(root, "index.json"), "w"))
 PY
 check_fails "seal refuses an architecture it has no stub for, naming it" 2 \
-	"^bootseal: seal: oci:$work/s390x:example: image architecture 's390x' is not one bootseal seals" \
+	"^bootseal: seal: oci:$work/s390x:example: unknown image architecture 's390x'" \
 	"$BOOTSEAL" seal "${keys[@]}" "oci:$work/s390x:example" "oci:$work/d-s390x:x"
 check_eq "... and writes nothing" "" "$(ls "$work/d-s390x" 2>/dev/null)"
 finish

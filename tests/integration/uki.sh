@@ -274,7 +274,7 @@ check_fails "container inspect names an unknown format" 2 "unsupported format 'y
 check_eq "container compute-composefs-digest is compute-composefs-digest under bootc's name" "$digest" \
 	"$("$BOOTSEAL" container compute-composefs-digest "$R")"
 mkdir -p "$R/usr/lib/modules/9.9.9"; : >"$R/usr/lib/modules/9.9.9/vmlinuz"
-check_fails "container ukify refuses two kernels" 2 "multiple kernels" \
+check_fails "container ukify refuses two kernels" 2 "several kernels in usr/lib/modules" \
 	"$BOOTSEAL" container ukify --rootfs "$R" -- --output "$work/cu3.efi"
 check_fails "container inspect refuses two kernels, as bootc" 2 "multiple subdirectories in usr/lib/modules" \
 	"$BOOTSEAL" container inspect --rootfs "$R"

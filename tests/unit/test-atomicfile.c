@@ -13,28 +13,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/atomicfile.h>
 
-static char dir[] = "/tmp/test-atomicfile-XXXXXX";
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[64];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static size_t entries(void)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(unit_dir);
 	struct dirent *de;
 	size_t n = 0;
 
@@ -47,7 +33,7 @@ static size_t entries(void)
 
 static int has_tmpfile(void)
 {
-	int fd = open(dir, O_TMPFILE | O_WRONLY, 0600);
+	int fd = open(unit_dir, O_TMPFILE | O_WRONLY, 0600);
 
 	if (fd < 0)
 		return 0;
@@ -57,7 +43,7 @@ static int has_tmpfile(void)
 
 static void expect_content(const char *path, const char *want, mode_t mode)
 {
-	char buf[64] = { 0 };
+	char buf[PATH_MAX] = { 0 };
 	struct stat st;
 	int fd = open(path, O_RDONLY);
 
@@ -72,10 +58,10 @@ static void expect_content(const char *path, const char *want, mode_t mode)
 static void appears_whole(void **state)
 {
 	struct bs_atomicfile f;
-	char path[128];
+	char path[PATH_MAX];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/out", dir);
+	snprintf(path, sizeof(path), "%s/out", unit_dir);
 	assert_int_equal(bs_atomicfile_open(&f, path, 0600, NULL), 0);
 	assert_int_equal(write(f.fd, "secret", 6), 6);
 	/* Nothing is visible while it is written: a SIGKILL now leaves no file
@@ -103,10 +89,10 @@ static void appears_whole(void **state)
 static void abort_leaves_nothing(void **state)
 {
 	struct bs_atomicfile f;
-	char path[128];
+	char path[PATH_MAX];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/dropped", dir);
+	snprintf(path, sizeof(path), "%s/dropped", unit_dir);
 	assert_int_equal(bs_atomicfile_open(&f, path, 0644, NULL), 0);
 	assert_int_equal(write(f.fd, "x", 1), 1);
 	bs_atomicfile_abort(&f);
@@ -118,10 +104,10 @@ static void missing_directory(void **state)
 {
 	struct bs_atomicfile f;
 	struct bs_error err = { 0 };
-	char path[128];
+	char path[PATH_MAX];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/no/such", dir);
+	snprintf(path, sizeof(path), "%s/no/such", unit_dir);
 	assert_int_equal(bs_atomicfile_open(&f, path, 0644, &err), -ENOENT);
 	assert_non_null(strstr(err.message, "cannot create"));
 }
@@ -132,10 +118,10 @@ static void not_a_regular_file(void **state)
 	struct bs_atomicfile f;
 	struct bs_error err = { 0 };
 	struct stat st;
-	char path[128];
+	char path[PATH_MAX];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/fifo", dir);
+	snprintf(path, sizeof(path), "%s/fifo", unit_dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_int_equal(bs_atomicfile_open(&f, path, 0644, &err), -EINVAL);
 	assert_string_equal(err.message, "exists and is not a regular file");
@@ -144,21 +130,15 @@ static void not_a_regular_file(void **state)
 	assert_true(S_ISFIFO(st.st_mode));
 	assert_int_equal(unlink(path), 0);
 
-	snprintf(path, sizeof(path), "%s/subdir", dir);
+	snprintf(path, sizeof(path), "%s/subdir", unit_dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(bs_atomicfile_write_all(path, "x", 1, 0644, 0, NULL), -EISDIR);
 	assert_int_equal(rmdir(path), 0);
 	assert_int_equal(entries(), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(appears_whole),
-		cmocka_unit_test(abort_leaves_nothing),
-		cmocka_unit_test(missing_directory),
-		cmocka_unit_test(not_a_regular_file),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(unit_dir_setup, unit_dir_teardown,
+	cmocka_unit_test(appears_whole),
+	cmocka_unit_test(abort_leaves_nothing),
+	cmocka_unit_test(missing_directory),
+	cmocka_unit_test(not_a_regular_file))

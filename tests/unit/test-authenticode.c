@@ -15,6 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -423,18 +425,13 @@ static void test_unknown_digest_alg(void **state)
 	signer_free(&a);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_digest),
-		cmocka_unit_test(test_digest_file_order),
-		cmocka_unit_test(test_digest_gap),
-		cmocka_unit_test(test_sign_verify),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_verify_detached),
-		cmocka_unit_test(test_bad_table),
-		cmocka_unit_test(test_unknown_digest_alg),
-		cmocka_unit_test(test_unaligned_table),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(test_digest),
+	cmocka_unit_test(test_digest_file_order),
+	cmocka_unit_test(test_digest_gap),
+	cmocka_unit_test(test_sign_verify),
+	cmocka_unit_test(test_deterministic),
+	cmocka_unit_test(test_verify_detached),
+	cmocka_unit_test(test_bad_table),
+	cmocka_unit_test(test_unknown_digest_alg),
+	cmocka_unit_test(test_unaligned_table))

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/composefs.h>
 #include <bootseal/dump.h>
 #include <bootseal/tree.h>
@@ -111,12 +113,7 @@ static void test_no_trees(void **state)
 	assert_int_equal(bs_composefs_objects(NULL, 1, -1, &names, &n), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_objects_sorted_once),
-		cmocka_unit_test(test_missing_objects),
-		cmocka_unit_test(test_no_trees),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(test_objects_sorted_once),
+	cmocka_unit_test(test_missing_objects),
+	cmocka_unit_test(test_no_trees))

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/dump.h>
 #include <bootseal/tree.h>
 
@@ -317,17 +319,12 @@ static void bad_fields(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(simple_tree),
-		cmocka_unit_test(special_round_trip),
-		cmocka_unit_test(names_round_trip),
-		cmocka_unit_test(hardlinks),
-		cmocka_unit_test(hardlink_chains),
-		cmocka_unit_test(negative_mtime),
-		cmocka_unit_test(should_fail),
-		cmocka_unit_test(bad_fields),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(simple_tree),
+	cmocka_unit_test(special_round_trip),
+	cmocka_unit_test(names_round_trip),
+	cmocka_unit_test(hardlinks),
+	cmocka_unit_test(hardlink_chains),
+	cmocka_unit_test(negative_mtime),
+	cmocka_unit_test(should_fail),
+	cmocka_unit_test(bad_fields))

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
@@ -438,18 +440,12 @@ static void test_auth_hostile(void **state)
 					       test_cert, "f", NULL), -EBADMSG);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guid_layout),
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_esl_x509),
-		cmocka_unit_test(test_esl_sha256),
-		cmocka_unit_test(test_esl_hostile),
-		cmocka_unit_test(test_auth_round_trip),
-		cmocka_unit_test(test_auth_embedded_signer),
-		cmocka_unit_test(test_auth_hostile),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(setup, teardown,
+	cmocka_unit_test(test_guid_layout),
+	cmocka_unit_test(test_time),
+	cmocka_unit_test(test_esl_x509),
+	cmocka_unit_test(test_esl_sha256),
+	cmocka_unit_test(test_esl_hostile),
+	cmocka_unit_test(test_auth_round_trip),
+	cmocka_unit_test(test_auth_embedded_signer),
+	cmocka_unit_test(test_auth_hostile))

@@ -16,10 +16,13 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <openssl/evp.h>
 
 #include <bootseal/dump.h>
 #include <bootseal/erofs.h>
+#include <bootseal/hex.h>
 #include <bootseal/fsverity.h>
 #include <bootseal/tree.h>
 
@@ -229,13 +232,8 @@ static void tree_rules(void **state)
 	bs_tree_free(t);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rs_vectors_v0_v1),
-		cmocka_unit_test(rs_vectors_v2),
-		cmocka_unit_test(c_special_and_read_back),
-		cmocka_unit_test(tree_rules),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(rs_vectors_v0_v1),
+	cmocka_unit_test(rs_vectors_v2),
+	cmocka_unit_test(c_special_and_read_back),
+	cmocka_unit_test(tree_rules))

@@ -15,7 +15,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/fsverity.h>
+#include <bootseal/hex.h>
 
 #include "util.h"
 
@@ -222,14 +225,9 @@ static void bad_params(void **state)
 	assert_int_equal(bs_fsverity_params_check(&p, NULL), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(known_hello_world),
-		cmocka_unit_test(vectors_whole_buffer),
-		cmocka_unit_test(vectors_odd_chunks),
-		cmocka_unit_test(bad_params),
-		cmocka_unit_test(digest_file_sizes),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(known_hello_world),
+	cmocka_unit_test(vectors_whole_buffer),
+	cmocka_unit_test(vectors_odd_chunks),
+	cmocka_unit_test(bad_params),
+	cmocka_unit_test(digest_file_sizes))

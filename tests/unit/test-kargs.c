@@ -14,50 +14,42 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <bootseal/kargs.h>
+#include "unit.h"
 
-static char root[64];
+#include <bootseal/kargs.h>
+#include <bootseal/rootfs.h>
 
 static void put(const char *name, const char *text)
 {
-	char path[256];
-	FILE *f;
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/usr/lib/bootc/kargs.d/%s", root, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	snprintf(path, sizeof(path), "%s/usr/lib/bootc/kargs.d/%s", unit_dir, name);
+	unit_write_text(path, text);
 }
 
+/* kargs.d read from the directory, and the same files read from a tree
+ * (the way seal reads an image's): both give one answer. */
 static char *read_dir(const char *arch, int *r, struct bs_error *err)
 {
-	char *c = NULL;
+	struct bs_rootfs_options opts = { .jobs = 1 };
+	struct bs_content_source src = { bs_rootfs_read_file, unit_dir };
+	struct bs_error tree_err = { 0 };
+	struct bs_tree *tree = NULL;
+	char *c = NULL, *t = NULL;
 
 	bs_error_clear(err);
-	*r = bs_kargs_read_dir(root, arch, &c, err);
+	*r = bs_kargs_read_dir(unit_dir, arch, &c, err);
+	assert_int_equal(bs_rootfs_read(unit_dir, &opts, &tree, NULL, NULL), 0);
+	assert_int_equal(bs_kargs_read_tree(tree, &src, arch, "image", &t, &tree_err), *r);
+	if (c)
+		assert_string_equal(t, c);
+	else
+		assert_null(t);
+	assert_string_equal(tree_err.message, err->message);
+	assert_true(!tree_err.code || strncmp(tree_err.path, "image: usr/lib/bootc/kargs.d/", 29) == 0);
+	free(t);
+	bs_tree_free(tree);
 	return c;
-}
-
-static int setup(void **state)
-{
-	char cmd[160];
-
-	(void)state;
-	snprintf(root, sizeof(root), "/tmp/bootseal-kargs.XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/usr/lib/bootc/kargs.d", root);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 static void test_arch(void **state)
@@ -326,18 +318,13 @@ static void test_no_composefs_from_image(void **state)
 	put("01-a.toml", "kargs = [\"a\"]");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_arch),
-		cmocka_unit_test(test_files_in_order),
-		cmocka_unit_test(test_invalid),
-		cmocka_unit_test(test_append),
-		cmocka_unit_test(test_append_open_quote),
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_composefs_karg),
-		cmocka_unit_test(test_composefs_karg_bad),
-		cmocka_unit_test(test_no_composefs_from_image),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(unit_dir_setup, unit_dir_teardown,
+	cmocka_unit_test(test_arch),
+	cmocka_unit_test(test_files_in_order),
+	cmocka_unit_test(test_invalid),
+	cmocka_unit_test(test_append),
+	cmocka_unit_test(test_append_open_quote),
+	cmocka_unit_test(test_size),
+	cmocka_unit_test(test_composefs_karg),
+	cmocka_unit_test(test_composefs_karg_bad),
+	cmocka_unit_test(test_no_composefs_from_image))

@@ -27,10 +27,10 @@
 #include <bootseal/keygen.h>
 
 #include "tmpdir.h"
+#include "unit.h"
 
-static char top[] = "/tmp/test-keygen-XXXXXX";
-static char out[64];
-static char fail_rename_to[128];
+static char out[256];
+static char fail_rename_to[PATH_MAX];
 static int renames_failed;
 static int exchange_errno;
 
@@ -65,17 +65,9 @@ int __wrap_renameat2(int fromfd, const char *from, int tofd, const char *to, uns
 
 static int setup(void **state)
 {
-	(void)state;
-	if (!mkdtemp(top))
+	if (unit_dir_setup(state) < 0)
 		return -1;
-	snprintf(out, sizeof(out), "%s/keys", top);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	bsi_rm_rf(top);
+	snprintf(out, sizeof(out), "%s/keys", unit_dir);
 	return 0;
 }
 
@@ -131,11 +123,11 @@ static void fingerprint(const char *dir, unsigned char digest[32])
 	EVP_MD_CTX_free(md);
 }
 
-/* Only "keys" is left in top: no temporary directory. */
+/* Only "keys" is left in unit_dir: no temporary directory. */
 static void assert_only_keys_dir(void)
 {
 	struct dirent **list;
-	int n = scandir(top, &list, NULL, alphasort);
+	int n = scandir(unit_dir, &list, NULL, alphasort);
 
 	assert_int_equal(n, 3);
 	assert_string_equal(list[2]->d_name, "keys");
@@ -165,7 +157,7 @@ static void force_keeps_other_files(void **state)
 {
 	unsigned char before[32], after[32];
 	struct bs_error err = { 0 };
-	char path[128], sub[128];
+	char path[PATH_MAX], sub[PATH_MAX];
 	struct stat st, st2, key;
 
 	(void)state;
@@ -227,7 +219,7 @@ static void force_does_not_replace_a_directory(void **state)
 {
 	unsigned char before[32], after[32];
 	struct bs_error err = { 0 };
-	char path[128];
+	char path[PATH_MAX];
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/KEK.auth", out);
@@ -253,12 +245,12 @@ static void sbctl_layout(void **state)
 	struct bs_error err = { 0 };
 	struct bs_efi_guid owner, vendor;
 	struct bs_cert *kek = NULL, *pk = NULL;
-	char dir[128], path[192], text[64] = "";
+	char dir[PATH_MAX], path[PATH_MAX + 64], text[64] = "";
 	struct stat st;
 	FILE *f;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/sbctl", top);
+	snprintf(dir, sizeof(dir), "%s/sbctl", unit_dir);
 	p.output_dir = dir;
 	assert_int_equal(bs_efivar_guid_parse(guid_text, &owner), 0);
 	p.owner = &owner;
@@ -302,15 +294,15 @@ static void sbctl_layout(void **state)
 /* ukify genkey's pair: RSA 2048, CA:FALSE, the key private; existing files refused first. */
 static void signing_pair(void **state)
 {
-	char key[128], crt[128];
+	char key[PATH_MAX], crt[PATH_MAX];
 	struct bs_error err = { 0 };
 	struct bs_cert *cert = NULL;
 	struct bs_key *k = NULL;
 	struct stat st;
 
 	(void)state;
-	snprintf(key, sizeof(key), "%s/sb.key", top);
-	snprintf(crt, sizeof(crt), "%s/sb.crt", top);
+	snprintf(key, sizeof(key), "%s/sb.key", unit_dir);
+	snprintf(crt, sizeof(crt), "%s/sb.crt", unit_dir);
 	assert_int_equal(bs_keygen_signing_pair(key, crt, "SecureBoot signing key on host x", 30, &err), 0);
 	assert_int_equal(stat(key, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -328,16 +320,10 @@ static void signing_pair(void **state)
 	unlink(key);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(failed_exchange_keeps_old_set),
-		cmocka_unit_test(force_keeps_other_files),
-		cmocka_unit_test(failed_force_puts_old_keys_back),
-		cmocka_unit_test(force_does_not_replace_a_directory),
-		cmocka_unit_test(sbctl_layout),
-		cmocka_unit_test(signing_pair),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(setup, unit_dir_teardown,
+	cmocka_unit_test(failed_exchange_keeps_old_set),
+	cmocka_unit_test(force_keeps_other_files),
+	cmocka_unit_test(failed_force_puts_old_keys_back),
+	cmocka_unit_test(force_does_not_replace_a_directory),
+	cmocka_unit_test(sbctl_layout),
+	cmocka_unit_test(signing_pair))

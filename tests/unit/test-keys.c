@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -26,28 +28,12 @@
 
 #include "util.h"
 
-static char dir[] = "/tmp/bootseal-test-keys.XXXXXX";
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static char *path_in(const char *name)
 {
 	static char buf[256];
 
-	snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+	snprintf(buf, sizeof(buf), "%s/%s", unit_dir, name);
 	return buf;
 }
 
@@ -173,7 +159,7 @@ static void *load_from_pipe(void *arg)
 static void test_dumpable_while_reading(void **state)
 {
 	struct pipe_load l = { .r = 1 };
-	char path[128];
+	char path[PATH_MAX];
 	uint8_t *pem;
 	size_t len;
 	pthread_t t;
@@ -182,7 +168,7 @@ static void test_dumpable_while_reading(void **state)
 
 	(void)state;
 	assert_int_equal(bs_keys_generate(BS_KEY_ECDSA_P256, &key, NULL), 0);
-	snprintf(path, sizeof(path), "%s/pipe.key", dir);
+	snprintf(path, sizeof(path), "%s/pipe.key", unit_dir);
 	assert_int_equal(bs_keys_write_private(key, path, 0, NULL), 0);
 	bs_key_free(key);
 	assert_int_equal(bsi_read_file(path, 0, 1 << 20, &pem, &len, NULL), 0);
@@ -433,18 +419,12 @@ static void test_load_errors(void **state)
 	bs_cert_free(other_cert);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_types),
-		cmocka_unit_test(test_self_signed),
-		cmocka_unit_test(test_ecdsa),
-		cmocka_unit_test(test_dumpable),
-		cmocka_unit_test(test_dumpable_while_reading),
-		cmocka_unit_test(test_write_and_load),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_pkcs11_keeps_stderr),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(unit_dir_setup, unit_dir_teardown,
+	cmocka_unit_test(test_types),
+	cmocka_unit_test(test_self_signed),
+	cmocka_unit_test(test_ecdsa),
+	cmocka_unit_test(test_dumpable),
+	cmocka_unit_test(test_dumpable_while_reading),
+	cmocka_unit_test(test_write_and_load),
+	cmocka_unit_test(test_load_errors),
+	cmocka_unit_test(test_pkcs11_keeps_stderr))

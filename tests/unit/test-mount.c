@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/mount.h>
 #include <bootseal/repo.h>
 
@@ -63,10 +65,5 @@ static void test_open_image_insecure(void **state)
 	rmdir(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_image_insecure),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(test_open_image_insecure))

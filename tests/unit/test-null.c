@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/atomicfile.h>
 #include <bootseal/authenticode.h>
 #include <bootseal/bootc.h>
@@ -77,6 +79,9 @@ static void test_bootc(void **state)
 	assert_int_equal(bs_bootc_transform(NULL, (unsigned){0}, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_bootc_find_kernel(NULL, NULL, NULL), -EINVAL);
 	bs_bootc_kernel_clear(NULL);
+	assert_int_equal(bs_bootc_uki_kernel(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_bootc_uki_cmdline(NULL, NULL, NULL, NULL), -EINVAL);
+	bs_bootc_uki_kernel_clear(NULL);
 }
 
 static void test_composefs(void **state)
@@ -199,6 +204,7 @@ static void test_kargs(void **state)
 	assert_int_equal(bs_kargs_check_no_composefs(NULL, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_kargs_append(NULL, NULL), -EINVAL);
 	assert_int_equal(bs_kargs_read_dir(NULL, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_kargs_read_tree(NULL, NULL, NULL, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_kargs_max_size(NULL), 0);
 	assert_int_equal(bs_kargs_check_size(NULL, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_kargs_composefs(NULL, (size_t){0}, NULL, NULL), -EINVAL);
@@ -403,7 +409,7 @@ static void test_uki(void **state)
 	assert_int_equal(bs_uki_section_name_check(NULL, (size_t){0}), -EINVAL);
 	assert_int_equal(bs_uki_build(NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(bs_uki_kernel_release(NULL, (size_t){0}, NULL, (size_t){0}), -EINVAL);
-	assert_int_equal(bs_uki_find_kernel(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(bs_uki_arch_find(BS_UKI_ARCH_EFI, NULL, NULL, NULL, NULL), -EINVAL);
 }
 
 static void test_workqueue(void **state)
@@ -414,40 +420,34 @@ static void test_workqueue(void **state)
 	assert_int_equal(bs_workqueue_wait(NULL, NULL), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_atomicfile),
-		cmocka_unit_test(test_authenticode),
-		cmocka_unit_test(test_bootc),
-		cmocka_unit_test(test_composefs),
-		cmocka_unit_test(test_db),
-		cmocka_unit_test(test_deploy),
-		cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_dump),
-		cmocka_unit_test(test_efivar),
-		cmocka_unit_test(test_epoch),
-		cmocka_unit_test(test_erofs),
-		cmocka_unit_test(test_error),
-		cmocka_unit_test(test_fsverity),
-		cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_kargs),
-		cmocka_unit_test(test_keygen),
-		cmocka_unit_test(test_keys),
-		cmocka_unit_test(test_mount),
-		cmocka_unit_test(test_oci),
-		cmocka_unit_test(test_pcr),
-		cmocka_unit_test(test_pe),
-		cmocka_unit_test(test_repo),
-		cmocka_unit_test(test_rootfs),
-		cmocka_unit_test(test_seal),
-		cmocka_unit_test(test_selabel),
-		cmocka_unit_test(test_source),
-		cmocka_unit_test(test_store),
-		cmocka_unit_test(test_tree),
-		cmocka_unit_test(test_uki),
-		cmocka_unit_test(test_workqueue),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(test_atomicfile),
+	cmocka_unit_test(test_authenticode),
+	cmocka_unit_test(test_bootc),
+	cmocka_unit_test(test_composefs),
+	cmocka_unit_test(test_db),
+	cmocka_unit_test(test_deploy),
+	cmocka_unit_test(test_diff),
+	cmocka_unit_test(test_dump),
+	cmocka_unit_test(test_efivar),
+	cmocka_unit_test(test_epoch),
+	cmocka_unit_test(test_erofs),
+	cmocka_unit_test(test_error),
+	cmocka_unit_test(test_fsverity),
+	cmocka_unit_test(test_hex),
+	cmocka_unit_test(test_kargs),
+	cmocka_unit_test(test_keygen),
+	cmocka_unit_test(test_keys),
+	cmocka_unit_test(test_mount),
+	cmocka_unit_test(test_oci),
+	cmocka_unit_test(test_pcr),
+	cmocka_unit_test(test_pe),
+	cmocka_unit_test(test_repo),
+	cmocka_unit_test(test_rootfs),
+	cmocka_unit_test(test_seal),
+	cmocka_unit_test(test_selabel),
+	cmocka_unit_test(test_source),
+	cmocka_unit_test(test_store),
+	cmocka_unit_test(test_tree),
+	cmocka_unit_test(test_uki),
+	cmocka_unit_test(test_workqueue))

@@ -4,7 +4,9 @@
  * the input, whatever its size (empty, a chunk boundary, several batches),
  * its content (the final blocks libdeflate writes differ: stored for
  * random bytes, fixed or dynamic Huffman otherwise) and the thread count,
- * which must not change a byte.
+ * which must not change a byte. Level 1 (igzip in a build with ISA-L, ended
+ * by full flushes instead of cleared final bits) and level 6 (libdeflate)
+ * both.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "unit.h"
 
 #include <zlib.h>
 
@@ -56,13 +60,13 @@ static uint8_t *make_input(size_t len, int kind)
 }
 
 /* Writes in uneven pieces, as libarchive's 10 KiB blocks never line up with 1 MiB. */
-static void gz(const uint8_t *in, size_t len, size_t jobs, struct buf *out)
+static void gz(const uint8_t *in, size_t len, int level, size_t jobs, struct buf *out)
 {
 	struct oci_gzip *g;
 	size_t piece = 10240 + 7;
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(oci_gzip_new(6, jobs, sink, out, &g), 0);
+	assert_int_equal(oci_gzip_new(level, jobs, sink, out, &g), 0);
 	for (size_t off = 0; off < len; off += piece)
 		assert_int_equal(oci_gzip_write(g, in + off, len - off < piece ? len - off : piece), 0);
 	assert_int_equal(oci_gzip_finish(g), 0);
@@ -89,19 +93,18 @@ static void check_one_member(const struct buf *gz, const uint8_t *in, size_t len
 	free(out);
 }
 
-static void sizes_contents_and_threads(void **state)
+static void sizes_contents_and_threads_at(int level)
 {
 	const size_t sizes[] = { 0, 1, 1 << 20, (1 << 20) + 1, (9 << 20) + 4321 };
 
-	(void)state;
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
 		for (int kind = 0; kind < 3; kind++) {
 			uint8_t *in = make_input(sizes[s], kind);
 			struct buf one, two, five;
 
-			gz(in, sizes[s], 1, &one);
-			gz(in, sizes[s], 2, &two);
-			gz(in, sizes[s], 5, &five);
+			gz(in, sizes[s], level, 1, &one);
+			gz(in, sizes[s], level, 2, &two);
+			gz(in, sizes[s], level, 5, &five);
 			check_one_member(&one, in, sizes[s]);
 			assert_int_equal(one.len, two.len);
 			assert_memory_equal(one.data, two.data, one.len);
@@ -112,6 +115,49 @@ static void sizes_contents_and_threads(void **state)
 			free(five.data);
 			free(in);
 		}
+}
+
+static void sizes_contents_and_threads(void **state)
+{
+	(void)state;
+	sizes_contents_and_threads_at(6);
+}
+
+static void sizes_contents_and_threads_level1(void **state)
+{
+	(void)state;
+	sizes_contents_and_threads_at(1);
+}
+
+static void tap(void *ctx, const void *data, size_t len)
+{
+	assert_int_equal(sink(ctx, data, len), 0);
+}
+
+/* The tap sees the input, all of it and in order, whatever the thread count. */
+static void tap_sees_input_in_order(void **state)
+{
+	size_t len = (9 << 20) + 4321, piece = 10240 + 7;
+	uint8_t *in = make_input(len, 2);
+
+	(void)state;
+	for (size_t jobs = 1; jobs <= 5; jobs += 2) {
+		struct buf out = { 0 }, seen = { 0 };
+		struct oci_gzip *g;
+
+		assert_int_equal(oci_gzip_new(1, jobs, sink, &out, &g), 0);
+		oci_gzip_set_tap(g, tap, &seen);
+		for (size_t off = 0; off < len; off += piece)
+			assert_int_equal(oci_gzip_write(g, in + off, len - off < piece ? len - off : piece), 0);
+		assert_int_equal(oci_gzip_finish(g), 0);
+		oci_gzip_free(g);
+		assert_int_equal(seen.len, len);
+		assert_memory_equal(seen.data, in, len);
+		check_one_member(&out, in, len);
+		free(out.data);
+		free(seen.data);
+	}
+	free(in);
 }
 
 /* A sink that fails: the error comes back, from then on too, and nothing crashes. */
@@ -135,12 +181,8 @@ static void sink_failure_sticks(void **state)
 	free(in);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sizes_contents_and_threads),
-		cmocka_unit_test(sink_failure_sticks),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(sizes_contents_and_threads),
+	cmocka_unit_test(sizes_contents_and_threads_level1),
+	cmocka_unit_test(tap_sees_input_in_order),
+	cmocka_unit_test(sink_failure_sticks))

@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
@@ -38,7 +40,6 @@ struct te {
 	const char *xattr;      /* "key=value" */
 };
 
-static char root[] = "/tmp/bootseal-oci-test-XXXXXX";
 static int seq;
 
 static size_t make_tar(const struct te *e, size_t n, uint8_t *buf, size_t cap)
@@ -116,7 +117,7 @@ static size_t gzip_buf(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 
 static void put_blob(const char *dir, const void *data, size_t len, char *digest)
 {
-	char path[512];
+	char path[PATH_MAX];
 	FILE *f;
 
 	sha256_of(data, len, digest);
@@ -135,7 +136,7 @@ static char *make_image(const struct te *const *layers, const size_t *counts, si
 	size_t len, cfg_len;
 	FILE *f;
 
-	snprintf(dir, sizeof(dir), "%s/img%d", root, seq++);
+	snprintf(dir, sizeof(dir), "%s/img%d", unit_dir, seq++);
 	snprintf(path, sizeof(path), "mkdir -p %s/blobs/sha256", dir);
 	assert_int_equal(system(path), 0);
 	snprintf(path, sizeof(path), "%s/oci-layout", dir);
@@ -323,7 +324,7 @@ static void test_links_after_whiteout(void **state)
 	static const struct te l2[] = {
 		{ ".wh.b", AE_IFREG },
 		{ ".wh.d", AE_IFREG },
-		{ "./.wh..wh..opq", AE_IFREG },     /* the root: hides all of layer 1... */
+		{ "./.wh..wh..opq", AE_IFREG },     /* the unit_dir: hides all of layer 1... */
 		{ "a", 0, "a" },                    /* ...so this link has no target */
 	};
 	static const struct te l2ok[] = {
@@ -451,8 +452,8 @@ static void test_write_round_trip(void **state)
 	memset(signed_bin, 0xa5, sizeof(signed_bin));
 	assert_int_equal(bs_oci_image_set_file(img, "usr/bin/hl", signed_bin, sizeof(signed_bin), &err), 0);
 	assert_int_equal(bs_tree_inode_stat(at(img, "usr/bin/big"))->size, 5000);
-	snprintf(dest, sizeof(dest), "oci:%s/out:sealed", root);
-	snprintf(dest2, sizeof(dest2), "oci-archive:%s/out.tar:sealed", root);
+	snprintf(dest, sizeof(dest), "oci:%s/out:sealed", unit_dir);
+	snprintf(dest2, sizeof(dest2), "oci-archive:%s/out.tar:sealed", unit_dir);
 	wo.base = img;
 	wo.dest = dest;
 	assert_int_equal(bs_oci_write_image(&wo, &r1, &err), 0);
@@ -512,7 +513,7 @@ static void expect_names(struct bs_oci_image *img)
 	size_t len;
 
 	for (size_t i = 0; i < N_NAMES; i++) {
-		char path[300];
+		char path[PATH_MAX];
 		size_t n = (size_t)snprintf(path, sizeof(path), "%s", names_layer[i].name);
 
 		if (path[n - 1] == '/')
@@ -562,7 +563,7 @@ static void write_names(const char *ref, const char *name, struct bs_oci_write_r
 
 	assert_non_null(img = flatten(ref, 0, &err));
 	expect_names(img);
-	snprintf(dest, sizeof(dest), "oci:%s/%s:t", root, name);
+	snprintf(dest, sizeof(dest), "oci:%s/%s:t", unit_dir, name);
 	wo.base = img;
 	wo.dest = dest;
 	assert_int_equal(bs_oci_write_image(&wo, res, &err), 0);
@@ -583,7 +584,7 @@ static void test_names(void **state)
 	(void)state;
 	write_names(make_image(layers, counts, 1), "names", &res);
 	/* A PAX path record with the raw bytes, marked as such (POSIX pax). */
-	snprintf(layout, sizeof(layout), "%s/names", root);
+	snprintf(layout, sizeof(layout), "%s/names", unit_dir);
 	assert_true(blob_has(layout, lat, sizeof(lat) - 1));
 }
 
@@ -628,35 +629,13 @@ static void test_refs(void **state)
 	assert_int_equal(bs_oci_ref_parse("oci:x:", &r, NULL), -EINVAL);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	assert_non_null(mkdtemp(root));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	return system(cmd);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_refs),
-		cmocka_unit_test(test_whiteouts_and_parents),
-		cmocka_unit_test(test_files_and_links),
-		cmocka_unit_test(test_links_after_whiteout),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_capture),
-		cmocka_unit_test(test_write_round_trip),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_names_any_locale),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(unit_dir_setup, unit_dir_teardown,
+	cmocka_unit_test(test_refs),
+	cmocka_unit_test(test_whiteouts_and_parents),
+	cmocka_unit_test(test_files_and_links),
+	cmocka_unit_test(test_links_after_whiteout),
+	cmocka_unit_test(test_hostile),
+	cmocka_unit_test(test_capture),
+	cmocka_unit_test(test_write_round_trip),
+	cmocka_unit_test(test_names),
+	cmocka_unit_test(test_names_any_locale))

@@ -15,10 +15,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <openssl/evp.h>
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
 
+#include <bootseal/hex.h>
 #include <bootseal/pcr.h>
 
 #include "pe-fixture.h"
@@ -230,16 +233,10 @@ static void test_uki_sections(void **state)
 	assert_int_equal(uki_sections(NULL, s), 1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_predict_banks),
-		cmocka_unit_test(test_predict_zero_fill),
-		cmocka_unit_test(test_policy_digest),
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_sign),
-		cmocka_unit_test(test_uki_sections),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(test_predict_banks),
+	cmocka_unit_test(test_predict_zero_fill),
+	cmocka_unit_test(test_policy_digest),
+	cmocka_unit_test(test_parse),
+	cmocka_unit_test(test_sign),
+	cmocka_unit_test(test_uki_sections))

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/pe.h>
 
 #include "pe-fixture.h"
@@ -322,19 +324,14 @@ static void test_overlap_behind_empty(void **state)
 	assert_string_equal(err.message, "sections .text and .data overlap in the file (0x200+0x400 > 0x400)");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixture_parses),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_pe32),
-		cmocka_unit_test(test_checksum),
-		cmocka_unit_test(test_add_section),
-		cmocka_unit_test(test_header_room),
-		cmocka_unit_test(test_uki_sections),
-		cmocka_unit_test(test_overlap_behind_empty),
-		cmocka_unit_test(test_drop_trailing),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(test_fixture_parses),
+	cmocka_unit_test(test_truncated),
+	cmocka_unit_test(test_hostile),
+	cmocka_unit_test(test_pe32),
+	cmocka_unit_test(test_checksum),
+	cmocka_unit_test(test_add_section),
+	cmocka_unit_test(test_header_room),
+	cmocka_unit_test(test_uki_sections),
+	cmocka_unit_test(test_overlap_behind_empty),
+	cmocka_unit_test(test_drop_trailing))

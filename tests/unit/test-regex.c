@@ -19,6 +19,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "regex.h"
 
 #define REJECT (-100)   /* any negative code from bsi_regex_new */
@@ -919,18 +921,6 @@ static void shared_budget(void **state)
 
 /* ---- a real policy against PCRE2 ---- */
 
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0;
-
-	assert_non_null(f);
-	assert_true(getdelim(&text, &len, '\0', f) >= 0);
-	fclose(f);
-	return text;
-}
-
 /* Bytes every match of a file_contexts regex starts with; paths without
  * them match neither engine, so only a sample of those is compared. */
 static size_t stem(const char *re)
@@ -954,8 +944,8 @@ static void real_policy(void **state)
 	size_t n_paths = 0, cap = 0, lines = 0, rejected = 0, compared = 0, matched = 0;
 
 	(void)state;
-	fc = read_all(getenv("BOOTSEAL_FILE_CONTEXTS"));
-	paths = read_all(getenv("BOOTSEAL_PATHS"));
+	fc = unit_read_text(getenv("BOOTSEAL_FILE_CONTEXTS"));
+	paths = unit_read_text(getenv("BOOTSEAL_PATHS"));
 	for (char *p = strtok_r(paths, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
 		if (n_paths == cap) {
 			cap = cap ? 2 * cap : 4096;

@@ -21,6 +21,7 @@
 #include <bootseal/repo.h>
 
 #include "tmpdir.h"
+#include "unit.h"
 
 static const char bootc_meta[] =
 	"{\n"
@@ -92,18 +93,6 @@ static void meta_documents(void **state)
 	assert_int_equal(check(deep, "malformed JSON"), -EBADMSG);
 }
 
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t cap = 0;
-
-	assert_non_null(f);
-	assert_true(getdelim(&text, &cap, '\0', f) >= 0);
-	fclose(f);
-	return text;
-}
-
 /* The names in dir, sorted, each followed by a space. */
 static const char *entries(const char *dir)
 {
@@ -141,7 +130,7 @@ static void meta_on_open(void **state)
 	assert_int_equal(bs_repo_open(repo_path, BS_REPO_INSECURE, 1, &repo, &err), 0);
 	bs_repo_free(repo);
 	assert_string_equal(entries(repo_path), "images meta.json objects ");
-	text = read_text(meta_path);
+	text = unit_read_text(meta_path);
 	assert_string_equal(text, bootc_meta);
 	free(text);
 	assert_int_equal(bs_repo_open(repo_path, BS_REPO_INSECURE, 1, &repo, &err), 0);
@@ -161,11 +150,6 @@ static void meta_on_open(void **state)
 	bsi_rm_rf(top);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(meta_documents),
-		cmocka_unit_test(meta_on_open),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(meta_documents),
+	cmocka_unit_test(meta_on_open))

@@ -13,29 +13,23 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/rootfs.h>
 #include <bootseal/selabel.h>
 
-static char root[] = "/tmp/bootseal-selabel-XXXXXX";
-
 static void put(const char *rel, const char *text)
 {
-	char path[512], dir[600];
-	FILE *f;
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(dir, sizeof(dir), "mkdir -p \"$(dirname '%s')\"", path);
-	assert_int_equal(system(dir), 0);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s", unit_dir, rel);
+	unit_write_text(path, text);
 }
 
 static int setup(void **state)
 {
-	(void)state;
-	assert_non_null(mkdtemp(root));
+	if (unit_dir_setup(state) < 0)
+		return -1;
 	put("etc/selinux/config", "# comment\nSELINUX=disabled\n selinuxtype = targeted \nSELINUXTYPE=other\n");
 	put("etc/selinux/targeted/contexts/files/file_contexts",
 	    "# header\n"
@@ -57,25 +51,16 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd);
-}
-
 /* The policy is read from a tree, large files through a content source. */
 static int load_policy(struct bs_selabel **sel, struct bs_error *err)
 {
 	struct bs_rootfs_options opts = { .jobs = 1 };
-	struct bs_content_source src = { bs_rootfs_read_file, root };
+	struct bs_content_source src = { bs_rootfs_read_file, unit_dir };
 	struct bs_tree *tree = NULL;
 	int r;
 
-	assert_int_equal(bs_rootfs_read(root, &opts, &tree, NULL, NULL), 0);
-	r = bs_selabel_load(tree, &src, root, sel, err);
+	assert_int_equal(bs_rootfs_read(unit_dir, &opts, &tree, NULL, NULL), 0);
+	r = bs_selabel_load(tree, &src, unit_dir, sel, err);
 	bs_tree_free(tree);
 	return r;
 }
@@ -382,20 +367,15 @@ static void policy_too_slow(void **state)
 	restore_local();
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(last_match_wins),
-		cmocka_unit_test(regex_details),
-		cmocka_unit_test(aliases),
-		cmocka_unit_test(policy_errors),
-		cmocka_unit_test(policy_errors_like_composefs_rs),
-		cmocka_unit_test(rust_whitespace_and_paths),
-		cmocka_unit_test(utf8_empty_matches),
-		cmocka_unit_test(costly_pattern),
-		cmocka_unit_test(backtracking_policy),
-		cmocka_unit_test(policy_too_large_compiled),
-		cmocka_unit_test(policy_too_slow),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(setup, unit_dir_teardown,
+	cmocka_unit_test(last_match_wins),
+	cmocka_unit_test(regex_details),
+	cmocka_unit_test(aliases),
+	cmocka_unit_test(policy_errors),
+	cmocka_unit_test(policy_errors_like_composefs_rs),
+	cmocka_unit_test(rust_whitespace_and_paths),
+	cmocka_unit_test(utf8_empty_matches),
+	cmocka_unit_test(costly_pattern),
+	cmocka_unit_test(backtracking_policy),
+	cmocka_unit_test(policy_too_large_compiled),
+	cmocka_unit_test(policy_too_slow))

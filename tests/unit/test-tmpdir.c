@@ -12,41 +12,33 @@
 #include <cmocka.h>
 
 #include "tmpdir.h"
+#include "unit.h"
 
-static char top[] = "/tmp/test-tmpdir-XXXXXX";
-static char prefix[64];
+static char prefix[256];
 
 static int setup(void **state)
 {
-	(void)state;
-	if (!mkdtemp(top))
+	if (unit_dir_setup(state) < 0)
 		return -1;
-	snprintf(prefix, sizeof(prefix), "%s/.out.tmp-", top);
+	snprintf(prefix, sizeof(prefix), "%s/.out.tmp-", unit_dir);
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	bsi_rm_rf(top);
-	return access(top, F_OK) == 0 ? -1 : 0;
-}
-
-/* NAME is relative to top. */
+/* NAME is relative to unit_dir. */
 static int exists(const char *name)
 {
-	char path[256];
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", top, name);
+	snprintf(path, sizeof(path), "%s/%s", unit_dir, name);
 	return access(path, F_OK) == 0;
 }
 
 static void make(const char *name, int dir)
 {
-	char path[256];
+	char path[PATH_MAX];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", top, name);
+	snprintf(path, sizeof(path), "%s/%s", unit_dir, name);
 	if (dir) {
 		assert_int_equal(mkdir(path, 0700), 0);
 		return;
@@ -107,10 +99,10 @@ static void abandoned_ones_go_live_ones_stay(void **state)
 	make(".out.tmp-dEaD01/blobs/x", 0);
 	make("outside", 0);
 	{
-		char link_path[256], target[256];
+		char link_path[PATH_MAX], target[PATH_MAX];
 
-		snprintf(link_path, sizeof(link_path), "%s/.out.tmp-dEaD01/blobs/link", top);
-		snprintf(target, sizeof(target), "%s/outside", top);
+		snprintf(link_path, sizeof(link_path), "%s/.out.tmp-dEaD01/blobs/link", unit_dir);
+		snprintf(target, sizeof(target), "%s/outside", unit_dir);
 		assert_int_equal(symlink(target, link_path), 0);
 	}
 	/* Not of the pattern: another length, another prefix, a plain file. */
@@ -137,7 +129,7 @@ static void abandoned_ones_go_live_ones_stay(void **state)
 static void signal_removes_registered(void **state)
 {
 	struct bs_tmpdir busy = { 0 }, kept = { 0 };
-	char busy_name[64], kept_name[64], name[200], link_path[256], target[256], file[256];
+	char busy_name[64], kept_name[64], name[200], link_path[PATH_MAX], target[PATH_MAX], file[PATH_MAX];
 	int slot;
 
 	(void)state;
@@ -156,10 +148,10 @@ static void signal_removes_registered(void **state)
 	}
 	make("outside", 0);
 	snprintf(link_path, sizeof(link_path), "%s/blobs/link", busy.path);
-	snprintf(target, sizeof(target), "%s/outside", top);
+	snprintf(target, sizeof(target), "%s/outside", unit_dir);
 	assert_int_equal(symlink(target, link_path), 0);
 	make("tmpfile", 0);
-	snprintf(file, sizeof(file), "%s/tmpfile", top);
+	snprintf(file, sizeof(file), "%s/tmpfile", unit_dir);
 	slot = bsi_tmp_remember(file);
 	assert_true(slot > 0);
 	/* Renamed into place: forgotten, so never removed. */
@@ -177,14 +169,8 @@ static void signal_removes_registered(void **state)
 	assert_true(exists("tmpfile"));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(base_from_environment),
-		cmocka_unit_test(private_and_removed),
-		cmocka_unit_test(abandoned_ones_go_live_ones_stay),
-		cmocka_unit_test(signal_removes_registered),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(setup, unit_dir_teardown,
+	cmocka_unit_test(base_from_environment),
+	cmocka_unit_test(private_and_removed),
+	cmocka_unit_test(abandoned_ones_go_live_ones_stay),
+	cmocka_unit_test(signal_removes_registered))

@@ -16,39 +16,30 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/pe.h>
 #include <bootseal/uki.h>
 
 #include "pe-fixture.h"
 
-static char dir[64], stub[96], stub_tail[96], kernel[96], initrd1[96], initrd2[96];
+static char stub[256], stub_tail[256], kernel[256], initrd1[256], initrd2[256];
 
 static const char stub_sbat[] =
 	"sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n"
 	"systemd,1,The systemd Developers,systemd,252,https://systemd.io/\n";
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
-}
-
 static int setup(void **state)
 {
 	uint8_t p[FX_SIZE + 0x200], k[0x400] = { 0 };
 
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/bootseal-uki.XXXXXX");
-	if (!mkdtemp(dir))
+	if (unit_dir_setup(state) < 0)
 		return -1;
-	snprintf(stub, sizeof(stub), "%s/stub.efi", dir);
-	snprintf(stub_tail, sizeof(stub_tail), "%s/stub-tail.efi", dir);
-	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
-	snprintf(initrd1, sizeof(initrd1), "%s/a.cpio", dir);
-	snprintf(initrd2, sizeof(initrd2), "%s/b.cpio", dir);
+	snprintf(stub, sizeof(stub), "%s/stub.efi", unit_dir);
+	snprintf(stub_tail, sizeof(stub_tail), "%s/stub-tail.efi", unit_dir);
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", unit_dir);
+	snprintf(initrd1, sizeof(initrd1), "%s/a.cpio", unit_dir);
+	snprintf(initrd2, sizeof(initrd2), "%s/b.cpio", unit_dir);
 
 	/* The fixture with 0x400 bytes of headers (room for 12 more section
 	 * headers), its .data turned into the stub's .sbat (0x200 bytes of file data). */
@@ -60,32 +51,23 @@ static int setup(void **state)
 	fx_section(p, 1, ".sbat\0\0", (uint32_t)strlen(stub_sbat), 0x2000, 0x200, 0x600);
 	memset(p + 0x600, 0, 0x200);
 	memcpy(p + 0x600, stub_sbat, strlen(stub_sbat));
-	write_file(stub, p, sizeof(p));
+	unit_write(stub, p, sizeof(p));
 	{
 		/* As Debian's aarch64 stub: 0x13d4 bytes that no section covers. */
 		uint8_t t[sizeof(p) + 0x13d4];
 		memcpy(t, p, sizeof(p));
 		memset(t + sizeof(p), 0x5a, sizeof(t) - sizeof(p));
-		write_file(stub_tail, t, sizeof(t));
+		unit_write(stub_tail, t, sizeof(t));
 	}
 
 	/* x86 boot protocol: "HdrS" at 0x202, version string at 0x200 + le16(0x20e). */
 	memcpy(k + 0x202, "HdrS", 4);
 	bsi_put_le16(k + 0x20e, 0x100);
 	strcpy((char *)k + 0x300, "6.1.0-99-amd64 (builder@example) #1 SMP");
-	write_file(kernel, k, 0x3ff);
-	write_file(initrd1, "07070", 5);
-	write_file(initrd2, "0707010", 7);
+	unit_write(kernel, k, 0x3ff);
+	unit_write(initrd1, "07070", 5);
+	unit_write(initrd2, "0707010", 7);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[96];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 static const uint8_t *section(const struct bs_pe *pe, const char *name, size_t *len)
@@ -94,6 +76,46 @@ static const uint8_t *section(const struct bs_pe *pe, const char *name, size_t *
 
 	assert_non_null(s);
 	return bs_pe_section_data(pe, s, len);
+}
+
+/* Bytes given instead of paths build the same image: seal reads an image's
+ * files into memory and stages nothing on disk. */
+static void test_build_bytes(void **state)
+{
+	const char *initrds[] = { initrd1, initrd2 };
+	struct bs_uki_params p = {
+		.stub = stub, .linux_path = kernel, .initrds = initrds, .n_initrds = 2,
+		.cmdline = "ro", .cmdline_len = 2,
+	};
+	uint8_t *k = NULL, *s = NULL, *i1 = NULL, *i2 = NULL;
+	size_t kl, sl, l1, l2;
+	struct bs_pe *a = NULL, *b = NULL;
+	struct bs_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(bsi_read_file(kernel, 0, 1 << 20, &k, &kl, NULL), 0);
+	assert_int_equal(bsi_read_file(stub, 0, 1 << 20, &s, &sl, NULL), 0);
+	assert_int_equal(bsi_read_file(initrd1, 0, 1 << 20, &i1, &l1, NULL), 0);
+	assert_int_equal(bsi_read_file(initrd2, 0, 1 << 20, &i2, &l2, NULL), 0);
+	assert_int_equal(bs_uki_build(&p, &a, &err), 0);
+	p = (struct bs_uki_params){
+		.stub = "named stub", .linux_data = k, .linux_len = kl, .stub_data = s, .stub_len = sl,
+		.initrd_data = (const struct bs_uki_blob[]){ { i1, l1 }, { i2, l2 } }, .n_initrds = 2,
+		.cmdline = "ro", .cmdline_len = 2,
+	};
+	assert_int_equal(bs_uki_build(&p, &b, &err), 0);
+	assert_int_equal(a->size, b->size);
+	assert_memory_equal(a->data, b->data, a->size);
+	bs_pe_free(b);
+	/* The bound holds for bytes as for a file. */
+	p.linux_len = BS_UKI_KERNEL_MAX + 1;
+	assert_int_equal(bs_uki_build(&p, &b, &err), -EFBIG);
+	assert_non_null(strstr(err.message, "kernel larger than"));
+	bs_pe_free(a);
+	free(k);
+	free(s);
+	free(i1);
+	free(i2);
 }
 
 static void test_build(void **state)
@@ -296,14 +318,10 @@ static void test_kernel_release(void **state)
 	assert_int_equal(bs_uki_kernel_release(k, sizeof(k), buf, sizeof(buf)), -ENOENT);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_build),
-		cmocka_unit_test(test_extra_sections),
-		cmocka_unit_test(test_stub_tail),
-		cmocka_unit_test(test_sbat_extra),
-		cmocka_unit_test(test_kernel_release),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(setup, unit_dir_teardown,
+	cmocka_unit_test(test_build),
+	cmocka_unit_test(test_build_bytes),
+	cmocka_unit_test(test_extra_sections),
+	cmocka_unit_test(test_stub_tail),
+	cmocka_unit_test(test_sbat_extra),
+	cmocka_unit_test(test_kernel_release))

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <bootseal/workqueue.h>
 
 struct square_ctx {
@@ -74,13 +76,8 @@ static void started_then_waited(void **state)
 	assert_int_equal(bs_workqueue_wait(job, NULL), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(results_by_index),
-		cmocka_unit_test(lowest_failure_wins),
-		cmocka_unit_test(zero_items),
-		cmocka_unit_test(started_then_waited),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL,
+	cmocka_unit_test(results_by_index),
+	cmocka_unit_test(lowest_failure_wins),
+	cmocka_unit_test(zero_items),
+	cmocka_unit_test(started_then_waited))

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The tree's representation, shared by the writers and readers in lib/; not public. */
-#ifndef BOOTSEAL_TREE_INTERNAL_H
-#define BOOTSEAL_TREE_INTERNAL_H
+#ifndef BOOTSEAL_LIB_TREE_H
+#define BOOTSEAL_LIB_TREE_H
 
 #include <pthread.h>
 

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CLI_CALL readers for values that several commands take, each refusing a
+ * bad value in the same words wherever it is given.
+ */
+#ifndef BOOTSEAL_CLI_VALUES_H
+#define BOOTSEAL_CLI_VALUES_H
+
+#include <stddef.h>
+
+#include <bootseal/fsverity.h>
+
+#include "cli-options.h"
+
+/* --hash / --hash-alg sha256|sha512 into the enum bs_hash_alg at o->dest. */
+int cli_take_hash_alg(const char *cmd, const struct cli_option *o, const char *value);
+
+/* The fs-verity digest (4 KiB blocks, no salt) of len bytes as hex: 0 or a negative errno. */
+int cli_fsverity_hex(enum bs_hash_alg alg, const void *data, size_t len, char *hex);
+
+#endif
