@@ -510,8 +510,18 @@ static char *rewrite_pass(const char *pattern, unsigned pass, FILE *defines, boo
 		from = end;
 		/* PCRE2 obeys a repeated assertion once, and an optional one
 		 * both ways: "(?:A|)", which has a fixed length (0) still */
-		if (quantifier(pattern, end, s.len, &min, &q_end))
+		if (quantifier(pattern, end, s.len, &min, &q_end)) {
+			unsigned again;
+			size_t q2;
+
+			/* a second one is an error to 10.43+, not to the group here */
+			if (quantifier(pattern, q_end, s.len, &again, &q2)) {
+				fclose(f);
+				free(out);
+				return NULL;
+			}
 			from = q_end;
+		}
 		fprintf(f, "%s(?:(?=(?<" REST_NAME "%u_%u>[\\s\\S]*+))(?<%c", min ? "" : "(?:", pass, n,
 			pattern[lb->open + 3]);
 		for (unsigned b = 0; b < lb->n_br; b++) {

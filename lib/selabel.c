@@ -151,9 +151,18 @@ static size_t literal_prefix(const char *re, char *out)
 			step = 2;
 		} else if (strchr(".^$?*+[](){}", c)) {
 			break;
+		} else if ((uint8_t)c >= 0xc0) {
+			/* regex-syntax repeats a whole character (the file is UTF-8) */
+			step = (uint8_t)c >= 0xf0 ? 4 : (uint8_t)c >= 0xe0 ? 3 : 2;
 		}
 		if (p[step] == '?' || p[step] == '*' || p[step] == '{')
 			break;
+		if ((uint8_t)c >= 0xc0) {
+			memcpy(out + n, p, step);
+			n += step;
+			p += step;
+			continue;
+		}
 		out[n++] = c;
 		p += step;
 	}
