@@ -4,7 +4,9 @@
  * dialect selabel reads file_contexts in): the input is a pattern, NUL, then
  * subjects separated by NUL. Aborts when the two ways of compiling a pattern
  * disagree on whether it compiles, when a whole match is not also a prefix
- * match, or when an answer changes once the DFA cache holds it; ASan and
+ * match, when the leftmost-first end (the Pike VM) and the prefix match
+ * (the DFA) disagree on whether there is one, or when an answer changes
+ * once the DFA cache holds it; ASan and
  * UBSan catch the rest. The PCRE2 translation is fed the same pattern.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -50,6 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (w && !pre) {
 			fprintf(stderr, "'%s' on %zu bytes: a whole match, no prefix match\n", pattern, len);
+			abort();
+		}
+		/* the leftmost-first end exists exactly when a prefix matches */
+		if ((bsi_regex_first_end(prefix, p, len) >= 0) != pre) {
+			fprintf(stderr, "'%s' on %zu bytes: first end disagrees with the prefix match\n", pattern, len);
 			abort();
 		}
 		if (bsi_regex_matches(whole, p, len) != w || bsi_regex_matches(prefix, p, len) != pre) {

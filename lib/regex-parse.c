@@ -23,8 +23,6 @@
 
 #include "util.h"
 
-/* Beyond this bootseal refuses the pattern (-E2BIG). */
-#define REPEAT_MAX 1000
 /*
  * regex-syntax's nest limit (regex-automata's default): deeper syntax trees
  * are refused (-EINVAL, PCRE2's then). Depth counts groups, repetitions,
@@ -103,8 +101,12 @@ static int new_node(struct parser *ps, enum bs_regex_node_kind kind, uint32_t *o
 		ps->nodes = n;
 		ps->cap_nodes = cap;
 	}
+	/* An empty concatenation or an assertion consumes nothing; an
+	 * alternation can be empty once one of its ways can. */
 	ps->nodes[ps->n_nodes] = (struct bs_regex_node){ .kind = kind, .set = RE_NONE, .child = RE_NONE,
-					     .last = RE_NONE, .next = RE_NONE, .prev = RE_NONE };
+					     .last = RE_NONE, .next = RE_NONE, .prev = RE_NONE,
+					     .may_be_empty = kind == RE_LOOK || kind == RE_CAT,
+					     .zero_width = kind != RE_BYTES && kind != RE_REPEAT };
 	*out = ps->n_nodes++;
 	return 0;
 }
@@ -148,6 +150,22 @@ static void append(struct parser *ps, uint32_t cat, uint32_t item)
 		ps->nodes[last].next = item;
 	ps->nodes[item].prev = last;
 	ps->nodes[cat].last = item;
+	ps->nodes[cat].may_be_empty &= ps->nodes[item].may_be_empty;
+	ps->nodes[cat].zero_width &= ps->nodes[item].zero_width;
+}
+
+/* Adds a way to an alternation whose last way is *last. */
+static void append_way(struct parser *ps, uint32_t alt, uint32_t *last, uint32_t way)
+{
+	if (*last == RE_NONE)
+		ps->nodes[alt].child = way;
+	else
+		ps->nodes[*last].next = way;
+	ps->nodes[way].prev = *last;
+	ps->nodes[alt].last = way;
+	ps->nodes[alt].may_be_empty |= ps->nodes[way].may_be_empty;
+	ps->nodes[alt].zero_width &= ps->nodes[way].zero_width;
+	*last = way;
 }
 
 static bool eof(const struct parser *ps)
@@ -1040,7 +1058,7 @@ static int parse_decimal(struct parser *ps, uint32_t *out, bool *present)
 }
 
 /* At '{': "{n}", "{n,}", "{n,m}". */
-static int parse_braces(struct parser *ps, uint32_t *min, uint32_t *max)
+static int parse_braces(struct parser *ps, uint32_t *min, uint32_t *max, bool *unbounded)
 {
 	bool have_min, have_max;
 	int r;
@@ -1059,9 +1077,9 @@ static int parse_braces(struct parser *ps, uint32_t *min, uint32_t *max)
 		/* "{,m}": regex-syntax's empty_min_range, off by default. */
 		if (!have_min)
 			return -EINVAL;
-		if (!have_max)
-			*max = UINT32_MAX;
+		*unbounded = !have_max;
 	} else {
+		*unbounded = false;
 		if (!have_min)
 			return -EINVAL;
 		*max = *min;
@@ -1069,7 +1087,7 @@ static int parse_braces(struct parser *ps, uint32_t *min, uint32_t *max)
 	if (eof(ps) || *ps->p != '}')
 		return -EINVAL;
 	ps->p++;
-	if (*max != UINT32_MAX && *min > *max)
+	if (!*unbounded && *min > *max)
 		return -EINVAL;
 	return 0;
 }
@@ -1128,11 +1146,7 @@ static int unicode_class_node(struct parser *ps, struct bs_byteset set, uint32_t
 		}
 		if (r < 0)
 			break;
-		if (last == RE_NONE)
-			ps->nodes[alt].child = cat;
-		else
-			ps->nodes[last].next = cat;
-		last = cat;
+		append_way(ps, alt, &last, cat);
 	}
 	*out = alt;
 	return r;
@@ -1159,28 +1173,41 @@ static int parse_concat(struct parser *ps, uint32_t *out, unsigned *depth)
 		c = *ps->p;
 		if (c == '*' || c == '+' || c == '?' || c == '{') {
 			uint32_t min, max, rep;
+			bool unbounded, greedy = true;
 
 			if (last == RE_NONE || last_is_flags)
 				return -EINVAL;
 			if (c == '{') {
-				r = parse_braces(ps, &min, &max);
+				r = parse_braces(ps, &min, &max, &unbounded);
 				if (r < 0)
 					return r;
 			} else {
 				ps->p++;
 				min = c == '+';
-				max = c == '?' ? 1 : UINT32_MAX;
+				max = 1;
+				unbounded = c != '?';
 			}
-			/* Lazy or not: the same strings match. */
-			if (peek(ps, 0) == '?')
+			if (peek(ps, 0) == '?') {
 				ps->p++;
-			if ((max != UINT32_MAX && max > REPEAT_MAX) || min > REPEAT_MAX)
-				return -E2BIG;
+				greedy = false;
+			}
+			if (ps->flags & F_UG)
+				greedy = !greedy;
+			/* As Hir::repetition: what never consumes a byte repeats at most once. */
+			if (ps->nodes[last].zero_width) {
+				min = min < 1 ? min : 1;
+				max = unbounded || max > 1 ? 1 : max;
+				unbounded = false;
+			}
 			r = new_node(ps, RE_REPEAT, &rep);
 			if (r < 0)
 				return r;
-			ps->nodes[rep].min = (uint16_t)min;
-			ps->nodes[rep].max = max == UINT32_MAX ? RE_UNBOUNDED : (uint16_t)max;
+			ps->nodes[rep].min = min;
+			ps->nodes[rep].max = max;
+			ps->nodes[rep].unbounded = unbounded;
+			ps->nodes[rep].greedy = greedy;
+			ps->nodes[rep].may_be_empty = min == 0 || ps->nodes[last].may_be_empty;
+			ps->nodes[rep].zero_width = (!unbounded && max == 0) || ps->nodes[last].zero_width;
 			/* The repetition takes the place of what it repeats. */
 			ps->nodes[rep].child = last;
 			ps->nodes[rep].prev = ps->nodes[last].prev;
@@ -1265,6 +1292,12 @@ static int parse_concat(struct parser *ps, uint32_t *out, unsigned *depth)
 		last = atom;
 	}
 	*depth = n_items >= 2 ? 1 + max_u(max_before_last, last_depth) : n_items == 1 ? last_depth : 0;
+	/* Repetitions took their items' places: what the concatenation is, again. */
+	ps->nodes[*out].may_be_empty = ps->nodes[*out].zero_width = true;
+	for (uint32_t k = ps->nodes[*out].child; r == 0 && k != RE_NONE; k = ps->nodes[k].next) {
+		ps->nodes[*out].may_be_empty &= ps->nodes[k].may_be_empty;
+		ps->nodes[*out].zero_width &= ps->nodes[k].zero_width;
+	}
 	return r;
 }
 
@@ -1284,11 +1317,7 @@ static int parse_alt(struct parser *ps, uint32_t *out, unsigned *depth)
 		n++;
 		deepest = max_u(deepest, d);
 		*depth = n >= 2 ? 1 + deepest : deepest;
-		if (last == RE_NONE)
-			ps->nodes[*out].child = cat;
-		else
-			ps->nodes[last].next = cat;
-		last = cat;
+		append_way(ps, *out, &last, cat);
 		if (eof(ps) || *ps->p != '|')
 			break;
 		ps->p++;
@@ -1327,64 +1356,4 @@ void bsi_regex_tree_clear(struct bs_regex_tree *tree)
 	free(tree->nodes);
 	free(tree->sets);
 	memset(tree, 0, sizeof(*tree));
-}
-
-/*
- * PCRE2 10.43 and later read "{,n}" as a quantifier (up to n), older ones as
- * literal text; composefs-rs's PCRE2 is newer than Debian 12's 10.42, so the
- * pattern for it says "{0,n}". Classes and escapes are skipped as PCRE2
- * reads them.
- */
-char *bsi_regex_pcre2_compat(const char *pattern)
-{
-	size_t len = strlen(pattern), n = 0;
-	char *out = malloc(2 * len + 1);
-	bool in_class = false;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		char c = pattern[i];
-
-		out[n++] = c;
-		if (c == '\\' && i + 1 < len) {
-			out[n++] = pattern[++i];
-			continue;
-		}
-		if (in_class) {
-			if (c == '[' && i + 1 < len && strchr(":.=", pattern[i + 1])) {
-				const char *close = strstr(pattern + i + 2, (char[]){ pattern[i + 1], ']', 0 });
-
-				if (close) {
-					size_t skip = (size_t)(close + 2 - (pattern + i)) - 1;
-
-					memcpy(out + n, pattern + i + 1, skip);
-					n += skip;
-					i += skip;
-				}
-			} else if (c == ']') {
-				in_class = false;
-			}
-			continue;
-		}
-		if (c == '[') {
-			in_class = true;
-			/* A ']' first (after '^') is a literal. */
-			if (i + 1 < len && pattern[i + 1] == '^')
-				out[n++] = pattern[++i];
-			if (i + 1 < len && pattern[i + 1] == ']')
-				out[n++] = pattern[++i];
-			continue;
-		}
-		if (c == '{' && i + 1 < len && pattern[i + 1] == ',') {
-			size_t k = i + 2;
-
-			while (k < len && pattern[k] >= '0' && pattern[k] <= '9')
-				k++;
-			if (k > i + 2 && k < len && pattern[k] == '}')
-				out[n++] = '0';
-		}
-	}
-	out[n] = '\0';
-	return out;
 }

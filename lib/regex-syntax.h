@@ -37,13 +37,20 @@ enum bs_regex_look {
 };
 
 #define RE_NONE UINT32_MAX
-#define RE_UNBOUNDED UINT16_MAX
 
-/* Nodes refer to each other by index; an empty RE_CAT is the empty string. */
+/*
+ * Nodes refer to each other by index; an empty RE_CAT is the empty string.
+ * Children are in order of preference (leftmost-first, as a backtracking
+ * engine tries them), which only says where a match ends, not whether.
+ */
 struct bs_regex_node {
 	uint8_t kind;
 	uint8_t look;           /* RE_LOOK: enum bs_regex_look */
-	uint16_t min, max;      /* RE_REPEAT; max may be RE_UNBOUNDED */
+	bool greedy;            /* RE_REPEAT: prefers more */
+	bool unbounded;         /* RE_REPEAT: no max */
+	bool may_be_empty;      /* can match without a byte (assertions taken as holding) */
+	bool zero_width;        /* never consumes a byte (regex-syntax's maximum_len 0) */
+	uint32_t min, max;      /* RE_REPEAT */
 	uint32_t set;           /* RE_BYTES: index in sets */
 	uint32_t child, last;   /* first and last child: RE_CAT, RE_ALT; RE_REPEAT: child */
 	uint32_t next, prev;    /* siblings */
@@ -58,7 +65,7 @@ struct bs_regex_tree {
 
 /*
  * Parses a NUL-terminated pattern of the subset regex.h describes. -EINVAL:
- * outside it; -E2BIG: repetition counts or nesting too large; -ENOMEM.
+ * outside it; -ENOMEM.
  * On success the tree is the caller's, for bsi_regex_tree_clear.
  */
 int bsi_regex_parse(const char *pattern, struct bs_regex_tree *tree);

@@ -14,12 +14,17 @@
 #include "regex-syntax.h"
 #include "util.h"
 
-/* Beyond this (an upper bound of the NFA's size, node_cost) the caller's
- * PCRE2, with its step budget, takes over. It also bounds the worst match,
- * a pattern made to defeat the DFA cache, to that many states per byte;
- * real policies' largest patterns have tens. x{1000} must still fit. */
-#define STATES_MAX 4000
+/*
+ * Beyond this (an upper bound of the NFA's size, node_cost) bootseal
+ * refuses the pattern. composefs-rs has no bound but memory: regex-syntax
+ * takes counts up to 2^32-1, and regex-automata's compiler allocates until
+ * the process aborts (x{1000}{1000}{10}, 10M states, takes it 670 MB). Real
+ * policies' largest patterns have tens of states; two million (80 MB here)
+ * is far past any, and a selabel budget bounds what a policy's many take.
+ */
+#define STATES_MAX (1u << 21)
 
+/* S_SPLIT: out is the preferred way, alt the other. */
 enum state_kind { S_BYTES, S_SPLIT, S_LOOK, S_MATCH, S_CTX };
 
 /*
@@ -77,6 +82,7 @@ struct bs_regex {
 	uint8_t class_of[256];
 	struct state *states;
 	uint32_t n_states, entry, match;
+	uint32_t pattern_end;           /* the state after the pattern (match, or any bytes then match) */
 	struct bs_byteset *sets;
 	uint32_t *mark, gen;            /* closure: visited when mark == gen */
 	uint32_t *mark2, gen2, *stack2; /* resolving deferred assertions */
@@ -93,8 +99,8 @@ struct bs_regex {
 	size_t nfa_bytes, cache_bytes;  /* what it holds */
 };
 
-/* An upper bound of the states compile() makes, computed first so that
- * nested counts cannot make it loop for long. Empty parts count 1. */
+/* The states compile() makes (at most), computed first so that nested
+ * counts cannot make it loop for long. */
 static uint64_t node_cost(const struct bs_regex_tree *t, uint32_t i)
 {
 	const struct bs_regex_node *n = &t->nodes[i];
@@ -104,13 +110,16 @@ static uint64_t node_cost(const struct bs_regex_tree *t, uint32_t i)
 	case RE_CAT:
 	case RE_ALT:
 		for (uint32_t k = n->child; k != RE_NONE; k = t->nodes[k].next) {
-			sum += node_cost(t, k) + 1;
+			/* a split per way but the first */
+			sum += node_cost(t, k) + (n->kind == RE_ALT && k != n->child);
 			if (sum > STATES_MAX)
 				return STATES_MAX + 1;
 		}
-		return sum + 1;
+		return sum;
 	case RE_REPEAT:
-		c = (node_cost(t, n->child) + 1) * ((n->max == RE_UNBOUNDED ? n->min : n->max) + 1u);
+		/* copies, a split per optional one, two splits for a loop */
+		c = node_cost(t, n->child) * (n->unbounded ? (uint64_t)n->min + 1 : n->max) +
+		    (n->unbounded ? 2 : n->max - n->min);
 		return c > STATES_MAX ? STATES_MAX + 1 : c;
 	default:
 		return 1;
@@ -123,12 +132,30 @@ static uint32_t add_state(struct bs_regex *re, enum state_kind kind, uint32_t ou
 	return re->n_states++;
 }
 
-/* Thompson's construction, right to left: returns the entry of node i
- * continuing to next. */
+/* A split whose preferred way is first (if greedy) or second; ways may be patched later. */
+static uint32_t add_split(struct bs_regex *re, uint32_t first, uint32_t second, bool greedy)
+{
+	return greedy ? add_state(re, S_SPLIT, first, second) : add_state(re, S_SPLIT, second, first);
+}
+
+static void patch_first(struct bs_regex *re, uint32_t split, uint32_t first, bool greedy)
+{
+	if (greedy)
+		re->states[split].out = first;
+	else
+		re->states[split].alt = first;
+}
+
+/*
+ * Thompson's construction, right to left: returns the entry of node i
+ * continuing to next. Splits keep regex-automata's order of preference,
+ * repetitions its shapes (nfa/thompson/compiler.rs c_repetition), so that
+ * leftmost_first_end() ends a match where composefs-rs's DFA does.
+ */
 static uint32_t compile(struct bs_regex *re, const struct bs_regex_tree *t, uint32_t i, uint32_t next)
 {
 	const struct bs_regex_node *n = &t->nodes[i];
-	uint32_t k, entry, loop;
+	uint32_t k, entry, loop, body;
 
 	switch (n->kind) {
 	case RE_BYTES:
@@ -145,7 +172,7 @@ static uint32_t compile(struct bs_regex *re, const struct bs_regex_tree *t, uint
 		return next;
 	case RE_ALT:
 		entry = RE_NONE;
-		for (k = n->child; k != RE_NONE; k = t->nodes[k].next) {
+		for (k = n->last; k != RE_NONE; k = t->nodes[k].prev) {
 			uint32_t way = compile(re, t, k, next);
 			entry = entry == RE_NONE ? way : add_state(re, S_SPLIT, way, entry);
 		}
@@ -153,17 +180,30 @@ static uint32_t compile(struct bs_regex *re, const struct bs_regex_tree *t, uint
 	case RE_REPEAT:
 		break;
 	}
-	/* x{2,} is x x x*, x{2,4} is x x (x (x)?)? */
-	if (n->max == RE_UNBOUNDED) {
-		loop = add_state(re, S_SPLIT, RE_NONE, next);
-		re->states[loop].out = compile(re, t, n->child, loop);
-		entry = loop;
-	} else {
+	if (!n->unbounded) {
+		/* x{2,4} is x x (x (x)?)?, each optional x leaving to next */
 		entry = next;
-		for (unsigned j = n->min; j < n->max; j++)
-			entry = add_state(re, S_SPLIT, compile(re, t, n->child, entry), next);
+		for (uint32_t j = n->min; j < n->max; j++)
+			entry = add_split(re, compile(re, t, n->child, entry), next, n->greedy);
+		for (uint32_t j = 0; j < n->min; j++)
+			entry = compile(re, t, n->child, entry);
+		return entry;
 	}
-	for (unsigned j = 0; j < n->min; j++)
+	if (n->min == 0 && !t->nodes[n->child].may_be_empty) {
+		/* x*: one split that loops */
+		loop = add_split(re, RE_NONE, next, n->greedy);
+		patch_first(re, loop, compile(re, t, n->child, loop), n->greedy);
+		return loop;
+	}
+	/* x{2,} is x x+; x* is (x+)? when x can be empty, which keeps the
+	 * order of preference an empty x would upset (rust-lang/regex#779). */
+	loop = add_split(re, RE_NONE, next, n->greedy);
+	body = compile(re, t, n->child, loop);
+	patch_first(re, loop, body, n->greedy);
+	if (n->min == 0)
+		return add_split(re, body, next, n->greedy);
+	entry = body;
+	for (uint32_t j = 1; j < n->min; j++)
 		entry = compile(re, t, n->child, entry);
 	return entry;
 }
@@ -633,6 +673,87 @@ int bsi_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len)
 	return matched;
 }
 
+/*
+ * The states s leads to at a position between prev and next, without
+ * consuming a byte, appended to list[] in order of preference (a state seen
+ * before keeps its earlier place). True when the end of the pattern is
+ * reached: the ways after it are then cut, as leftmost-first semantics do.
+ */
+static bool pike_closure(struct bs_regex *re, uint32_t s, int prev, int next, uint32_t *list, uint32_t *n)
+{
+	uint32_t top = 0;
+
+	re->stack[top++] = s;
+	while (top > 0) {
+		uint32_t id = re->stack[--top];
+		const struct state *st = &re->states[id];
+
+		if (re->mark[id] == re->gen)
+			continue;
+		re->mark[id] = re->gen;
+		re->stepped++;
+		if (id == re->pattern_end)
+			return true;
+		switch (st->kind) {
+		case S_SPLIT:
+			re->stack[top++] = st->alt;
+			re->stack[top++] = st->out;
+			break;
+		case S_LOOK:
+			if (look_holds(st->set, prev, next) > 0)
+				re->stack[top++] = st->out;
+			break;
+		case S_BYTES:
+			list[(*n)++] = id;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
+/*
+ * A Pike VM: threads in order of preference, each state at most once per
+ * position. The closure's stack holds fewer entries than there are states:
+ * each state is expanded once per generation, and only a split leaves more
+ * on it than it took.
+ */
+long bsi_regex_first_end(struct bs_regex *re, const uint8_t *s, size_t len)
+{
+	uint64_t stepped = re->stepped;
+	uint32_t n_cur = 0, n_next;
+	long end = -1;
+
+	new_generation(re);
+	if (pike_closure(re, re->entry, AT_START, len ? s[0] : AT_END, re->cur, &n_cur))
+		end = 0;
+	for (size_t i = 0; i < len && n_cur > 0; i++) {
+		int after = i + 1 < len ? s[i + 1] : AT_END;
+		uint32_t *t;
+
+		new_generation(re);
+		n_next = 0;
+		for (uint32_t k = 0; k < n_cur; k++) {
+			const struct state *st = &re->states[re->cur[k]];
+
+			if (!bsi_byteset_has(&re->sets[st->set], s[i]))
+				continue;
+			if (pike_closure(re, st->out, s[i], after, re->next, &n_next)) {
+				end = (long)(i + 1);
+				break;
+			}
+		}
+		t = re->cur;
+		re->cur = re->next;
+		re->next = t;
+		n_cur = n_next;
+	}
+	if (re->budget)
+		re->budget->work += len + (re->stepped - stepped);
+	return end;
+}
+
 int bsi_regex_share_budget(struct bs_regex *re, struct bs_regex_budget *budget)
 {
 	if (budget->nfa_bytes_left < re->nfa_bytes || budget->cache_bytes_left < re->cache_bytes)
@@ -814,6 +935,7 @@ static int build(struct bs_regex_tree *t, uint32_t n_states, bool any_end, struc
 		re->states[loop].out = add_state(re, S_BYTES, loop, RE_NONE);
 		re->states[re->states[loop].out].set = t->n_sets;
 	}
+	re->pattern_end = loop;
 	re->entry = compile(re, t, t->root, loop);
 	re->context = needs_context(t);
 	re->may_be_empty = reaches_without_bytes(re, re->entry, loop);

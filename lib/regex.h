@@ -41,6 +41,14 @@ void bsi_regex_free(struct bs_regex *re);
 int bsi_regex_matches(struct bs_regex *re, const uint8_t *s, size_t len);
 
 /*
+ * Where the match composefs-rs's DFA reports ends: the one a backtracking
+ * engine finds first (leftmost-first), from the start of s, ending anywhere
+ * (any end a bsi_regex_new_prefix regex allows); -1 for none. Steps the NFA
+ * (time: len times its size), for the rare lookups that need the end.
+ */
+long bsi_regex_first_end(struct bs_regex *re, const uint8_t *s, size_t len);
+
+/*
  * What the regexes of one policy may still take, so that a hostile one
  * (millions of lines, patterns made to fill caches) is bounded: the
  * automata's memory, which bsi_regex_share_budget charges, the DFA caches',

@@ -35,7 +35,6 @@ struct spec {
 	int filterable;         /* the type and prefix tell which keys cannot match */
 	char *prefix;
 	struct bs_regex *re;    /* compiled on first use, */
-	struct bs_regex *whole; /* the same, matching whole keys only (see split_possible) */
 	pcre2_code *code;       /* or this when outside regex.c's subset */
 	int broken;             /* did not compile: never matches */
 };
@@ -64,7 +63,7 @@ struct alias {
  * caches' bound matches step the NFA instead: slower, still right. Past the
  * others lookups fail.
  */
-#define NFA_BYTES_MAX (64u << 20)
+#define NFA_BYTES_MAX (128u << 20)    /* a pattern of regex.c's largest size fits */
 #define CACHE_BYTES_MAX (64u << 20)
 #define STEPS_PER_BYTE_MAX 4096u         /* one lookup, per byte of its path */
 #define STEPS_PER_BYTE_AVERAGE_MAX 1024u /* all lookups so far, on average */
@@ -89,7 +88,6 @@ static void spec_clear(struct spec *s)
 	free(s->context);
 	free(s->prefix);
 	bsi_regex_free(s->re);
-	bsi_regex_free(s->whole);
 	pcre2_code_free(s->code);
 }
 
@@ -153,9 +151,18 @@ static size_t literal_prefix(const char *re, char *out)
 			step = 2;
 		} else if (strchr(".^$?*+[](){}", c)) {
 			break;
+		} else if ((uint8_t)c >= 0xc0) {
+			/* regex-syntax repeats a whole character (the file is UTF-8) */
+			step = (uint8_t)c >= 0xf0 ? 4 : (uint8_t)c >= 0xe0 ? 3 : 2;
 		}
 		if (p[step] == '?' || p[step] == '*' || p[step] == '{')
 			break;
+		if ((uint8_t)c >= 0xc0) {
+			memcpy(out + n, p, step);
+			n += step;
+			p += step;
+			continue;
+		}
 		out[n++] = c;
 		p += step;
 	}
@@ -671,45 +678,26 @@ static int spec_matches(struct bs_selabel *sel, struct spec *s, const char *key,
 
 /*
  * composefs-rs's lazy DFA runs in UTF-8 mode: when one of its patterns can
- * match the empty string, a match ending inside a UTF-8 sequence (before a
- * continuation byte) is no match at all. Which end the DFA reports depends
- * on the order of preference regex.c does not keep, so when s could end a
- * match there the answer cannot be told: 1 then, 0 when every end s could
- * have is a character boundary.
+ * match the empty string, a match it reports ending inside a UTF-8 sequence
+ * (before a continuation byte) is no match at all, for an anchored search
+ * (regex-automata util/empty.rs skip_splits_fwd). It reports the match of
+ * the first pattern (in priority order) that matches, ending where that
+ * pattern's leftmost-first match ends. Whether s's, which matched, ends so.
  */
-static int split_possible(struct bs_selabel *sel, struct spec *s, const char *key, size_t len)
+static bool match_splits_char(struct bs_selabel *sel, struct spec *s, const char *key, size_t len)
 {
-	_cleanup_free_ char *pattern = NULL;
-	int r;
+	long end;
 
 	if (!sel->utf8empty)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if (((uint8_t)key[i] & 0xc0) != 0x80)
-			continue;
-		if (!s->whole) {
-			if (asprintf(&pattern, "^(%s)%c$", s->regex, s->type ? s->type : '.') < 0) {
-				pattern = NULL;
-				return -ENOMEM;
-			}
-			r = bsi_regex_new(pattern, &s->whole);
-			if (r == 0)
-				r = bsi_regex_share_budget(s->whole, &sel->budget);
-			if (r < 0) {
-				bsi_regex_free(BS_STEAL(s->whole));
-				return r;
-			}
-		}
-		/* Ending at i, with the end's assertions: at least what could end there. */
-		if (bsi_regex_matches(s->whole, (const uint8_t *)key, i))
-			return 1;
-	}
-	return 0;
+		return false;
+	end = bsi_regex_first_end(s->re, (const uint8_t *)key, len);
+	return end >= 0 && (size_t)end < len && ((uint8_t)key[end] & 0xc0) == 0x80;
 }
 
 static const char *lookup(struct bs_selabel *sel, const char *path, size_t path_len, char type)
 {
 	char key[PATH_MAX + 2];
+	bool dfa_none = false;  /* the DFA's answer was none: only PCRE2's specs are left */
 	int r;
 
 	memcpy(key, path, path_len);
@@ -730,22 +718,14 @@ static const char *lookup(struct bs_selabel *sel, const char *path, size_t path_
 			if (r < 0)
 				return fail(sel, "out of memory compiling '%.200s'", s->regex);
 		}
-		if (s->broken)
+		if (s->broken || (dfa_none && s->re))
 			continue;
 		r = spec_matches(sel, s, key, path_len + 1);
 		if (r == -E2BIG)
 			return fail(sel, "pattern '%.200s' backtracks too much to match", s->regex);
-		if (r > 0 && s->re) {
-			r = split_possible(sel, s, key, path_len + 1);
-			if (r < 0)
-				return fail(sel, "out of memory compiling '%.200s'", s->regex);
-			if (r > 0)
-				return fail(sel, "a spec matches the empty string, and '%.200s' may end a match inside a "
-					    "UTF-8 character, where composefs-rs's answer depends on what bootseal does not model",
-					    s->regex);
-			return s->context;
-		}
-		if (r > 0)
+		if (r > 0 && s->re && match_splits_char(sel, s, key, path_len + 1))
+			dfa_none = true;
+		else if (r > 0)
 			return s->context;
 		if (sel->budget.work > STEPS_ALLOWANCE + (uint64_t)(path_len + 1) * STEPS_PER_BYTE_MAX)
 			return fail(sel, "looking up this path takes more than %u steps a byte (at '%.200s')",

@@ -104,10 +104,22 @@ class Regex:
                 return "(?" + self.flags() + ":" + inner + ")"
             if kind < 0.9 or (not self.wild and kind < 0.97):
                 return "(?P<n%d>" % rng.randrange(3) + inner + ")"
+            if rng.random() < 0.5:
+                # a lookbehind of bounded length: PCRE2 10.43+ reads it, 10.42 not as it is
+                return rng.choice(["(?<=", "(?<!"]) + self.bounded() + ")"
             return rng.choice(["(?=", "(?!", "(?<=", "(?<!"]) + inner + ")"
         if r < 0.9:
             return "(?" + self.flags() + ")" + ("" if self.wild else rng.choice("ab/"))
         return rng.choice(["a", "/", "x", "k", "S", "_", "-", "]", "}", "{", "#", "&", "~"])
+
+    def bounded(self):
+        rng = self.rng
+        parts = []
+        for _ in range(rng.randint(1, 3)):
+            a = rng.choice([self.lit_text()[:2] or "a", "[a-z]", ".", r"\w", "a", "/", "\\d"])
+            parts.append("(?:" + a + ")" + rng.choice(["", "?", "{0,2}", "{1,3}", "??"]))
+        alt = "".join(parts)
+        return alt + ("|" + rng.choice(["x", "ab?", ""]) if rng.random() < 0.3 else "")
 
     def flags(self):
         rng = self.rng
@@ -121,7 +133,7 @@ class Regex:
     def rep(self):
         rng = self.rng
         q = rng.choice(["*", "+", "?", "{2}", "{1,}", "{0,2}", "{,2}", "{2}{2}", "**", "*?", "+?",
-                        "{1,3}?", "*+"] + (["{3,1}", "{"] if self.wild else []))
+                        "{1,3}?", "*+", "??", "{0,1200}", "{1}{1001}"] + (["{3,1}", "{"] if self.wild else []))
         return q
 
     def concat(self, depth):
@@ -155,6 +167,10 @@ class Regex:
         if r < 0.5:
             return rng.choice(["/x)|(/y", "/a)(?m)(", ")|(", "(/.*)?)|(" + self.lit_text()] +
                               (["/(?x)a#"] if self.wild else []))
+        if r < 0.56:
+            # can match the empty string, and end a match anywhere: the lazy DFA's UTF-8 mode
+            return "/" + self.lit_text()[:3] + rng.choice([".?", ".??", "..?", "(.|..)", "(..|.)", ".*?", ""]) + \
+                rng.choice([")|(", ")|()|(", ")|(/"])
         return "/" + self.alt()
 
 

@@ -320,8 +320,8 @@ policy_hostile() { # NAME FILE REGEX
 	hostile "selinux: $1" "$2" "SELinux file_contexts: $3" \
 		$B compute-composefs-digest --create-missing-dirs --write-dumpfile-to out/x.dump root
 }
-policy_root 1200 '/[ab]{1000}'
-policy_hostile "automata past 64 MiB" / "its patterns need more than 64 MiB compiled, at '/\\[ab\\]\\{1000\\}'"
+policy_root 1200 '/[ab]{3000}'
+policy_hostile "automata past 128 MiB" / "its patterns need more than 128 MiB compiled, at '/\\[ab\\]\\{3000\\}'"
 policy_root 20000 '/usr/.*z'
 policy_hostile "a lookup past 4096 steps a byte" "a{200}" "looking up this path takes more than 4096 steps a byte \\(at '/usr/\\.\\*z'\\)"
 policy_root 20000 '/.*z'
