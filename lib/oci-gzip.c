@@ -134,6 +134,20 @@ static int final_block(struct gz_worker *w, const uint8_t *buf, size_t len, size
 	return 0;
 }
 
+/* Room for cap bytes of compressed output in c. */
+static int chunk_reserve(struct gz_chunk *c, size_t cap)
+{
+	uint8_t *o;
+
+	if (cap <= c->out_cap)
+		return 0;
+	if (!(o = realloc(c->out, cap)))
+		return -ENOMEM;
+	c->out = o;
+	c->out_cap = cap;
+	return 0;
+}
+
 #ifdef HAVE_ISAL
 /* igzip level 1: a full flush ends every chunk but the last on a byte
  * boundary, the last one ends with the final block. */
@@ -143,13 +157,8 @@ static int compress_isal(struct gz_worker *w, struct gz_chunk *c)
 	size_t cap = c->in_len + 5 * (c->in_len / 65535 + 2) + GZ_SLACK;
 	struct isal_zstream z;
 
-	if (cap > c->out_cap) {
-		uint8_t *o = realloc(c->out, cap);
-		if (!o)
-			return -ENOMEM;
-		c->out = o;
-		c->out_cap = cap;
-	}
+	if (chunk_reserve(c, cap) < 0)
+		return -ENOMEM;
 	if (!w->level_buf && !(w->level_buf = malloc(GZ_ISAL_LEVEL_BUF)))
 		return -ENOMEM;
 	/* 2.30's init leaves hist_bits (the window) as it finds it. */
@@ -198,13 +207,8 @@ static int compress_chunk(void *arg, size_t worker, size_t item)
 	if (!w->comp && !(w->comp = libdeflate_alloc_compressor(g->level)))
 		return -ENOMEM;
 	cap = libdeflate_deflate_compress_bound(w->comp, c->in_len) + GZ_SLACK;
-	if (cap > c->out_cap) {
-		uint8_t *o = realloc(c->out, cap);
-		if (!o)
-			return -ENOMEM;
-		c->out = o;
-		c->out_cap = cap;
-	}
+	if (chunk_reserve(c, cap) < 0)
+		return -ENOMEM;
 	c->crc = libdeflate_crc32(0, c->in, c->in_len);
 	n = libdeflate_deflate_compress(w->comp, c->in, c->in_len, c->out, c->out_cap - GZ_SLACK);
 	if (!n)

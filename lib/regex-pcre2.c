@@ -108,6 +108,18 @@ static bool starts(const struct scan *s, const char *t)
 	return s->i + n <= s->len && memcmp(s->p + s->i, t, n) == 0;
 }
 
+/* A comment or an earlier pass's call: skipped to its ')', which closes the group. */
+static void skip_past_paren(struct scan *s)
+{
+	const char *close = memchr(s->p + s->i, ')', s->len - s->i);
+
+	if (!close)
+		s->bail = true;
+	else
+		s->i = (size_t)(close - s->p) + 1;
+	s->depth--;
+}
+
 static struct span alternation(struct scan *s, bool lookbehind);
 
 /* "{n}", "{n,}", "{n,m}" at s->i: true and the counts, or false (a literal '{'). */
@@ -289,25 +301,13 @@ static struct span group(struct scan *s)
 			s->i++;
 			assertion = true;
 		} else if (at(s, 0) == '#') {
-			const char *close = memchr(s->p + s->i, ')', s->len - s->i);
-
-			if (!close)
-				s->bail = true;
-			else
-				s->i = (size_t)(close - s->p) + 1;
-			s->depth--;
+			skip_past_paren(s);
 			return sp;
 		} else if (at(s, 0) == ':' || at(s, 0) == '>') {
 			s->i++;
 		} else if (starts(s, "&" BODY_NAME)) {
 			/* an earlier pass's call, inside a lookahead */
-			const char *close = memchr(s->p + s->i, ')', s->len - s->i);
-
-			if (!close)
-				s->bail = true;
-			else
-				s->i = (size_t)(close - s->p) + 1;
-			s->depth--;
+			skip_past_paren(s);
 			return (struct span){ 0, UNBOUNDED, true, true };
 		} else if (starts(s, "P<") || (at(s, 0) == '<' && isalpha(at(s, 1))) || at(s, 0) == '\'') {
 			size_t k = s->i + (at(s, 0) == 'P' ? 2 : 1);
