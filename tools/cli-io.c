@@ -79,32 +79,29 @@ void cli_json_print(json_object *o)
 	json_object_put(o);
 }
 
-int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs)
-{
-	char *end;
-
-	errno = 0;
-	*jobs = strtoul(arg, &end, 10);
-	if (errno || *end || !*arg || *arg == '-' || !*jobs || *jobs > 4096) {
-		cli_fail(cmd, "invalid job count '%s'", arg);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int cli_parse_days(const char *cmd, const char *option, const char *arg, unsigned int *days)
+int cli_parse_ulong(const char *arg, unsigned long min, unsigned long max, unsigned long *out)
 {
 	unsigned long n;
 	char *end;
 
 	errno = 0;
 	n = strtoul(arg, &end, 10);
-	/* X509_time_adj_ex takes an int count of days. */
-	if (errno || *end || !*arg || !n || n > 36500 || *arg == '-') {
-		cli_fail(cmd, "invalid %s '%s' (1 to 36500)", option, arg);
+	/* strtoul reads "-1" as ULONG_MAX and "-0" as 0: a sign is refused. */
+	if (errno || end == arg || *end || strchr(arg, '-') || n < min || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs)
+{
+	unsigned long n;
+
+	if (cli_parse_ulong(arg, 1, 4096, &n) < 0) {
+		cli_fail(cmd, "invalid job count '%s'", arg);
 		return -EINVAL;
 	}
-	*days = (unsigned int)n;
+	*jobs = n;
 	return 0;
 }
 

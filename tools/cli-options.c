@@ -51,14 +51,22 @@ static int parse_compression(const char *cmd, const char *value, enum bs_oci_com
 
 static int parse_level(const char *cmd, const char *value, int *level)
 {
-	char *end;
-	long l;
+	unsigned long l;
 
-	errno = 0;
-	l = strtol(value, &end, 10);
-	if (errno || end == value || *end || l < 1 || l > 19)
+	if (cli_parse_ulong(value, 1, 19, &l) < 0)
 		return cli_fail(cmd, "invalid compression level '%s' (1 to 19)", value);
 	*level = (int)l;
+	return 0;
+}
+
+int cli_take_days(const char *cmd, const struct cli_option *o, const char *value)
+{
+	unsigned long days;
+
+	/* X509_time_adj_ex takes an int count of days. */
+	if (cli_parse_ulong(value, 1, 36500, &days) < 0)
+		return cli_fail(cmd, "invalid --%s '%s' (1 to 36500)", o->name, value);
+	*(unsigned int *)o->dest = (unsigned int)days;
 	return 0;
 }
 

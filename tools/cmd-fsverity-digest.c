@@ -50,11 +50,8 @@ static void job_done(struct digest_job *job)
 static int take_block_size(const char *command, const struct cli_option *o, const char *value)
 {
 	unsigned long v;
-	char *end;
 
-	errno = 0;
-	v = strtoul(value, &end, 10);
-	if (errno || *end || !*value || v > UINT32_MAX)
+	if (cli_parse_ulong(value, 0, UINT32_MAX, &v) < 0)
 		return cli_fail(command, "invalid block size '%s'", value);
 	*(uint32_t *)o->dest = (uint32_t)v;
 	return 0;

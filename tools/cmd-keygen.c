@@ -50,11 +50,6 @@ static int take_key_type(const char *command, const struct cli_option *o, const 
 	return 0;
 }
 
-static int take_days(const char *command, const struct cli_option *o, const char *value)
-{
-	return cli_parse_days(command, "--days", value, o->dest) < 0 ? BS_EXIT_BAD_INPUT : 0;
-}
-
 static int take_layout(const char *command, const struct cli_option *o, const char *value)
 {
 	enum bs_keygen_layout *layout = o->dest;
@@ -123,7 +118,7 @@ int cmd_keygen(int argc, char **argv)
 		{ "output-dir", 'o', CLI_STRING, &a.p.output_dir },
 		{ "owner-guid", 'g', CLI_CALL, &a, 0, take_guid },
 		{ "key-type", 't', CLI_CALL, &a.p.key_type, 0, take_key_type },
-		{ "days", 'd', CLI_CALL, &a.p.days, 0, take_days },
+		{ "days", 'd', CLI_CALL, &a.p.days, 0, cli_take_days },
 		{ "subject-prefix", 's', CLI_STRING, &a.p.subject_prefix },
 		{ "force", 'f', CLI_SET, &a.p.force, 1 },
 		{ "ephemeral", 'e', CLI_SET, &is_ephemeral, 1 },

@@ -63,10 +63,9 @@ static int take_format(const char *command, const struct cli_option *o, const ch
 static int take_version(const char *command, const struct cli_option *o, const char *value)
 {
 	struct mkcomposefs_args *a = o->dest;
-	char *end;
-	unsigned long v = strtoul(value, &end, 10);
+	unsigned long v;
 
-	if (!*value || *end || v > BS_EROFS_VERSION_MAX)
+	if (cli_parse_ulong(value, 0, BS_EROFS_VERSION_MAX, &v) < 0)
 		return cli_fail(command, "invalid %s version '%s'", o->value ? "max" : "min", value);
 	if (o->value) {
 		a->eo.max_version = (unsigned)v;
@@ -80,12 +79,9 @@ static int take_version(const char *command, const struct cli_option *o, const c
 
 static int take_threads(const char *command, const struct cli_option *o, const char *value)
 {
-	char *end;
-	long v;
+	unsigned long v;
 
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (!*value || *end || errno || v <= 0 || v > 4096)
+	if (cli_parse_ulong(value, 1, 4096, &v) < 0)
 		return cli_fail(command, "invalid --threads '%s' (1 to 4096)", value);
 	*(size_t *)o->dest = (size_t)v;
 	return 0;

@@ -338,11 +338,6 @@ static void fqdn(char *buf, size_t size)
 		}
 }
 
-static int take_days(const char *cmd, const struct cli_option *o, const char *value)
-{
-	return cli_parse_days(cmd, "--secureboot-certificate-validity", value, o->dest) < 0 ? BS_EXIT_BAD_INPUT : 0;
-}
-
 int cli_ukify_genkey(int argc, char **argv)
 {
 	static const char cmd[] = "ukify genkey";
@@ -351,7 +346,7 @@ int cli_ukify_genkey(int argc, char **argv)
 	const struct cli_option options[] = {
 		{ "secureboot-private-key", 0, CLI_STRING, &key },
 		{ "secureboot-certificate", 0, CLI_STRING, &cert },
-		{ "secureboot-certificate-validity", 0, CLI_CALL, &days, 0, take_days },
+		{ "secureboot-certificate-validity", 0, CLI_CALL, &days, 0, cli_take_days },
 		CLI_OPTION_END,
 	};
 	const struct cli_command command = { cmd, "usage: " GENKEY_SYNOPSIS, options, 0, 0, "" };
