@@ -93,18 +93,6 @@ int cli_parse_ulong(const char *arg, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
-int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs)
-{
-	unsigned long n;
-
-	if (cli_parse_ulong(arg, 1, 4096, &n) < 0) {
-		cli_fail(cmd, "invalid job count '%s'", arg);
-		return -EINVAL;
-	}
-	*jobs = n;
-	return 0;
-}
-
 int cli_write_dumpfile(struct bs_tree *tree, const char *path, unsigned flags, struct bs_error *err)
 {
 	struct bs_atomicfile f;

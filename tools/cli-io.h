@@ -35,8 +35,6 @@ void cli_json_print(json_object *o);
 /* A decimal number from min to max, as strtoul reads it but without a sign:
  * 0, or -EINVAL (no message: the caller names the option). */
 int cli_parse_ulong(const char *arg, unsigned long min, unsigned long max, unsigned long *out);
-/* --jobs N: a positive count; 0, or -EINVAL after printing the usage error. */
-int cli_parse_jobs(const char *cmd, const char *arg, size_t *jobs);
 
 /* The tree as a dump file (flags: BS_DUMP_*), whole or not at all; "-" is
  * standard output. --write-dumpfile-to takes BS_DUMP_COMPOSEFS_RS, what

@@ -49,6 +49,16 @@ static int parse_compression(const char *cmd, const char *value, enum bs_oci_com
 	return 0;
 }
 
+static int parse_jobs(const char *cmd, const char *value, size_t *jobs)
+{
+	unsigned long n;
+
+	if (cli_parse_ulong(value, 1, 4096, &n) < 0)
+		return cli_fail(cmd, "invalid job count '%s'", value);
+	*jobs = n;
+	return 0;
+}
+
 static int parse_level(const char *cmd, const char *value, int *level)
 {
 	unsigned long l;
@@ -59,16 +69,6 @@ static int parse_level(const char *cmd, const char *value, int *level)
 	return 0;
 }
 
-int cli_take_days(const char *cmd, const struct cli_option *o, const char *value)
-{
-	unsigned long days;
-
-	/* X509_time_adj_ex takes an int count of days. */
-	if (cli_parse_ulong(value, 1, 36500, &days) < 0)
-		return cli_fail(cmd, "invalid --%s '%s' (1 to 36500)", o->name, value);
-	*(unsigned int *)o->dest = (unsigned int)days;
-	return 0;
-}
 
 static int set_key(const char *cmd, const struct cli_option *o, const char *value)
 {
@@ -101,7 +101,7 @@ static int take(const char *cmd, const struct cli_option *o, const char *value)
 	case CLI_LIST:
 		return list_append(cmd, o, value);
 	case CLI_JOBS:
-		return cli_parse_jobs(cmd, value, o->dest) < 0 ? BS_EXIT_BAD_INPUT : 0;
+		return parse_jobs(cmd, value, o->dest);
 	case CLI_COMPRESSION:
 		return parse_compression(cmd, value, o->dest);
 	case CLI_LEVEL:

@@ -38,9 +38,6 @@ struct cli_option {
 	int optional_value;      /* CLI_STRING, CLI_CALL: "--name=VALUE" or "--name" alone (NULL) */
 };
 
-/* CLI_CALL for a certificate's validity in days (unsigned int at dest): 1 to 36500. */
-int cli_take_days(const char *cmd, const struct cli_option *option, const char *value);
-
 /* Repeated options in the order given (--karg, --initrd); cli_list_done frees the array only. */
 struct cli_list {
 	const char **items;

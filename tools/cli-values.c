@@ -4,6 +4,7 @@
 #include <bootseal/fsverity.h>
 #include <bootseal/hex.h>
 
+#include "cli-io.h"
 #include "cli-values.h"
 #include "cli.h"
 
@@ -37,4 +38,15 @@ int cli_fsverity_hex(enum bs_hash_alg alg, const void *data, size_t len, char *h
 		bs_hex_encode(digest, bs_fsverity_digest_size(ctx), hex);
 	bs_fsverity_free(ctx);
 	return r < 0 ? r : 0;
+}
+
+int cli_take_days(const char *cmd, const struct cli_option *o, const char *value)
+{
+	unsigned long days;
+
+	/* X509_time_adj_ex takes an int count of days. */
+	if (cli_parse_ulong(value, 1, 36500, &days) < 0)
+		return cli_fail(cmd, "invalid --%s '%s' (1 to 36500)", o->name, value);
+	*(unsigned int *)o->dest = (unsigned int)days;
+	return 0;
 }

@@ -23,6 +23,9 @@ struct cli_guid {
 };
 int cli_take_guid(const char *cmd, const struct cli_option *o, const char *value);
 
+/* A certificate's validity in days, 1 to 36500, into the unsigned int at o->dest. */
+int cli_take_days(const char *cmd, const struct cli_option *o, const char *value);
+
 /* The fs-verity digest (4 KiB blocks, no salt) of len bytes as hex: 0 or a negative errno. */
 int cli_fsverity_hex(enum bs_hash_alg alg, const void *data, size_t len, char *hex);
 

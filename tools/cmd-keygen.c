@@ -11,6 +11,7 @@
 
 #include "cli-io.h"
 #include "cli-options.h"
+#include "cli-values.h"
 #include "cli.h"
 
 static const char cmd[] = "keygen";

@@ -19,6 +19,7 @@
 #include "cli-dispatch.h"
 #include "cli-io.h"
 #include "cli-options.h"
+#include "cli-values.h"
 #include "cli-pcr.h"
 #include "cli-util.h"
 #include "cli.h"
