@@ -48,6 +48,8 @@ def pe_sections(data):
         name = data[h:h + 8].rstrip(b"\0").decode("latin-1")
         size, off = struct.unpack_from("<II", data, h + 16)
         secs[name] = (size, hashlib.sha256(data[off:off + size]).hexdigest()[:16])
+        if name == ".cmdline":  # composefs= names the sealed tree: shown whole
+            secs[name] += (data[off:off + size].rstrip(b"\0").decode("latin-1"),)
     # The Authenticode signature is no section: the certificate table (data directory 4).
     magic = struct.unpack_from("<H", data, pe + 24)[0]
     off, size = struct.unpack_from("<II", data, pe + 24 + (144 if magic == 0x20b else 128))
@@ -78,6 +80,9 @@ def main():
             a, b = ea.get(name), eb.get(name)
             if a is None or b is None or a[:10] != b[:10]:
                 diffs.append("layer %d %r: %s | %s" % (n, name, a and a[:10], b and b[:10]))
+                if a and b and a[9] != b[9]:
+                    at = next((i for i, (x, y) in enumerate(zip(a[10], b[10])) if x != y), min(len(a[10]), len(b[10])))
+                    diffs.append("  bytes differ from offset %d" % at)
                 if a and b and pe_sections(a[10]) and pe_sections(a[10]) != pe_sections(b[10]):
                     sa, sb = pe_sections(a[10]), pe_sections(b[10])
                     for s in sorted(set(sa) | set(sb)):
