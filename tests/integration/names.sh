@@ -85,8 +85,16 @@ TMPDIR=/nonexistent "$BOOTSEAL" seal "${keys[@]}" "$src" "oci:$work/sealed-nospo
 "$BOOTSEAL" seal "${keys[@]}" --jobs 1 "$src" "oci:$work/sealed-j1:x" >/dev/null 2>&1
 "$BOOTSEAL" seal "${keys[@]}" --jobs 3 "$src" "oci:$work/sealed-j3:x" >/dev/null 2>&1
 MALLOC_PERTURB_=165 "$BOOTSEAL" seal "${keys[@]}" "$src" "oci:$work/sealed-perturb:x" >/dev/null 2>&1
+seals=(sealed2-C sealed-C.UTF-8 sealed2-C.UTF-8 sealed-nospool sealed-j1 sealed-j3 sealed-perturb)
+# NAMES_SEALS=N: N more, each compared and removed, to hunt a rare difference.
+for i in $(seq "${NAMES_SEALS:-0}"); do
+	MALLOC_PERTURB_=$((i % 255 + 1)) "$BOOTSEAL" seal "${keys[@]}" --jobs $((i % 4 + 1)) "$src" \
+		"oci:$work/sealed-n$i:x" >/dev/null 2>&1
+	cmp -s "$work/sealed-C/index.json" "$work/sealed-n$i/index.json" && rm -rf "$work/sealed-n$i" ||
+		seals+=("sealed-n$i")
+done
 seal_diffs=
-for s in sealed2-C sealed-C.UTF-8 sealed2-C.UTF-8 sealed-nospool sealed-j1 sealed-j3 sealed-perturb; do
+for s in "${seals[@]}"; do
 	d=$(python3 "$top/tests/integration/oci-compare.py" "$work/sealed-C:x" "$work/$s:x" 2>&1) ||
 		seal_diffs+="$s: ${d:-cannot compare}"$'\n'
 done
