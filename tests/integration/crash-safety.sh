@@ -123,14 +123,17 @@ check "seal renames files in the layout, to be killed at (test premise)" test -n
 broken=0
 for i in $points; do
 	# A new image each time: its blobs are new to the layout.
-	SOURCE_DATE_EPOCH=$((1700000100 + i)) killed_at "$i" seal_to k
+	RENAME_LOG=$work/killed-$i.renames SOURCE_DATE_EPOCH=$((1700000100 + i)) killed_at "$i" seal_to k
 	for tag in a other; do
 		skopeo inspect "oci:$lay:$tag" >/dev/null 2>&1 || { broken=$((broken + 1)); echo "# tag $tag broken after a kill at rename $i"; }
 	done
 done
 check_eq "seal into a layout killed at renames $(echo $points): its other tags stay whole" 0 "$broken"
 seal_to b >/dev/null
-check_eq "the next seal leaves no temporary file and no unreferenced blob" "" "$(strays "$lay")"
+check_eq "the next seal leaves no temporary file and no unreferenced blob" "" "$(strays "$lay")" ||
+	for i in $points; do # where each killed run stopped, against the premise run's renames
+		echo "#   killed at $i: $(wc -l <"$work/killed-$i.renames") renames, the last: $(tail -n 1 "$work/killed-$i.renames")"
+	done
 check "... and every tag is whole" sh -c "skopeo inspect oci:$lay:other >/dev/null && \
 	'$BOOTSEAL' verify-seal --db '$work/keys/db.crt' oci:$lay:a >/dev/null && \
 	'$BOOTSEAL' verify-seal --db '$work/keys/db.crt' oci:$lay:b >/dev/null"
