@@ -1080,7 +1080,7 @@ static int parse_name(struct parser *ps)
 
 	while (!eof(ps) && *ps->p != '>') {
 		if (*ps->p >= 0x80)
-			return -EOPNOTSUPP; /* Unicode letters in names: not checked here */
+			return -EOPNOTSUPP; /* letters as Rust's std has them: its Unicode version is the compiler's */
 		if (!name_char(*ps->p, ps->p == start))
 			return -EINVAL;
 		ps->p++;
