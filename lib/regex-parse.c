@@ -741,7 +741,7 @@ static int class_op(const struct parser *ps, int op, struct bsi_cpset *acc, stru
 		memset(cur, 0, sizeof(*cur));
 		return 0;
 	}
-	r = bsi_cpset_apply(acc, cur, op == '&' ? BSI_CP_AND : op == '-' ? BSI_CP_MINUS : BSI_CP_XOR);
+	r = bsi_cpset_apply(acc, cur, op == '&' ? BSI_CP_AND : op == '-' ? BSI_CP_MINUS : BSI_CP_XOR, class_max(ps));
 	bsi_cpset_clear(cur);
 	return r;
 }

@@ -104,64 +104,146 @@ static int intersect(const struct bsi_cpset *a, const struct bsi_cpset *b, struc
 	return 0;
 }
 
+/*
+ * Neighbours as regex-syntax steps through chars: over the surrogates,
+ * which are never a range's end (bytes, max 0xff, step by one).
+ */
+static uint32_t inc(uint32_t c, uint32_t max)
+{
+	return max > 0xff && c == 0xd7ff ? 0xe000 : c + 1;
+}
+
+static uint32_t dec(uint32_t c, uint32_t max)
+{
+	return max > 0xff && c == 0xe000 ? 0xd7ff : c - 1;
+}
+
+/* A range from two ends in either order (regex-syntax's Interval::create). */
+static int push_create(struct bsi_cpset *s, uint32_t a, uint32_t b)
+{
+	return a <= b ? bsi_cpset_push(s, a, b) : bsi_cpset_push(s, b, a);
+}
+
+static void take(struct bsi_cpset *s, struct bsi_cpset *out)
+{
+	bsi_cpset_clear(s);
+	*s = *out;
+}
+
+/*
+ * The gaps between the ranges, as IntervalSet::negate computes them. Its
+ * one quirk is kept: between a range ending at U+D7FF and one starting at
+ * U+E000 it finds the "gap" U+E000..U+D7FF and makes it U+D7FF..U+E000, so
+ * the negation of such a set has both (bootc's regexes match them).
+ */
 int bsi_cpset_negate(struct bsi_cpset *s, uint32_t max)
 {
 	struct bsi_cpset out = { 0 };
-	uint32_t next = 0;
-	bool done = false;
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < s->n && s->r[i][0] <= max; i++) {
-		if (s->r[i][0] > next)
-			r = bsi_cpset_push(&out, next, s->r[i][0] - 1);
-		if (s->r[i][1] >= max) {
-			done = true;
-			break;
-		}
-		next = s->r[i][1] + 1;
+	if (s->n == 0) {
+		r = bsi_cpset_push(s, 0, max);
+		return r;
 	}
-	if (r == 0 && !done)
-		r = bsi_cpset_push(&out, next, max);
+	if (s->r[0][0] > 0)
+		r = push_create(&out, 0, dec(s->r[0][0], max));
+	for (size_t i = 1; r == 0 && i < s->n; i++)
+		r = push_create(&out, inc(s->r[i - 1][1], max), dec(s->r[i][0], max));
+	if (r == 0 && s->r[s->n - 1][1] < max)
+		r = push_create(&out, inc(s->r[s->n - 1][1], max), max);
 	if (r < 0) {
 		bsi_cpset_clear(&out);
 		return r;
 	}
-	bsi_cpset_clear(s);
-	*s = out;
+	take(s, &out);
 	return 0;
 }
 
-int bsi_cpset_apply(struct bsi_cpset *s, const struct bsi_cpset *o, enum bsi_cpset_op op)
+/* Whether ranges a and b share a member. */
+static bool overlap(const uint32_t *a, const uint32_t *b)
 {
-	struct bsi_cpset out = { 0 }, tmp = { 0 };
+	return a[0] <= b[1] && b[0] <= a[1];
+}
+
+/* s - o, as IntervalSet::difference (range by range, its pieces' ends stepped as chars). */
+static int difference(const struct bsi_cpset *s, const struct bsi_cpset *o, uint32_t max, struct bsi_cpset *out)
+{
+	size_t a = 0, b = 0;
+
+	while (a < s->n) {
+		uint32_t range[2];
+
+		if (b < o->n && o->r[b][1] < s->r[a][0]) {
+			b++;
+			continue;
+		}
+		if (b >= o->n || s->r[a][1] < o->r[b][0]) {
+			if (bsi_cpset_push(out, s->r[a][0], s->r[a][1]) < 0)
+				return -ENOMEM;
+			a++;
+			continue;
+		}
+		range[0] = s->r[a][0];
+		range[1] = s->r[a][1];
+		while (b < o->n && overlap(range, o->r[b])) {
+			uint32_t old_hi = range[1];
+			bool lower = o->r[b][0] > range[0], upper = o->r[b][1] < range[1];
+
+			if (!lower && !upper)
+				goto next; /* all of it removed */
+			if (lower && upper) {
+				if (push_create(out, range[0], dec(o->r[b][0], max)) < 0)
+					return -ENOMEM;
+				range[0] = inc(o->r[b][1], max);
+			} else if (lower) {
+				range[1] = dec(o->r[b][0], max);
+			} else {
+				range[0] = inc(o->r[b][1], max);
+			}
+			if (range[0] > range[1]) {
+				uint32_t t = range[0];
+
+				range[0] = range[1];
+				range[1] = t;
+			}
+			if (o->r[b][1] > old_hi)
+				break;
+			b++;
+		}
+		if (bsi_cpset_push(out, range[0], range[1]) < 0)
+			return -ENOMEM;
+next:
+		a++;
+	}
+	return 0;
+}
+
+int bsi_cpset_apply(struct bsi_cpset *s, const struct bsi_cpset *o, enum bsi_cpset_op op, uint32_t max)
+{
+	struct bsi_cpset out = { 0 }, both = { 0 }, either = { 0 };
 	int r;
 
 	if (op == BSI_CP_AND) {
 		r = intersect(s, o, &out);
 	} else if (op == BSI_CP_MINUS) {
-		/* s - o = s & ~o, over whatever range both use */
-		r = bsi_cpset_union(&tmp, o);
-		if (r == 0)
-			r = bsi_cpset_negate(&tmp, UINT32_MAX - 1);
-		if (r == 0)
-			r = intersect(s, &tmp, &out);
+		r = difference(s, o, max, &out);
 	} else {
-		/* (s | o) - (s & o) */
-		r = intersect(s, o, &tmp);
+		/* (s | o) - (s & o), as IntervalSet::symmetric_difference */
+		r = intersect(s, o, &both);
 		if (r == 0)
-			r = bsi_cpset_union(&out, s);
+			r = bsi_cpset_union(&either, s);
 		if (r == 0)
-			r = bsi_cpset_union(&out, o);
+			r = bsi_cpset_union(&either, o);
 		if (r == 0)
-			r = bsi_cpset_apply(&out, &tmp, BSI_CP_MINUS);
+			r = difference(&either, &both, max, &out);
 	}
-	bsi_cpset_clear(&tmp);
+	bsi_cpset_clear(&both);
+	bsi_cpset_clear(&either);
 	if (r < 0) {
 		bsi_cpset_clear(&out);
 		return r;
 	}
-	bsi_cpset_clear(s);
-	*s = out;
+	take(s, &out);
 	return 0;
 }
 

@@ -14,7 +14,11 @@
 
 #define BSI_UNICODE_MAX 0x10ffffu
 
-/* Sorted, disjoint, non-adjacent inclusive ranges, once bsi_cpset_canon ran. */
+/*
+ * Sorted, disjoint, non-adjacent inclusive ranges, once bsi_cpset_canon ran,
+ * as regex-syntax's IntervalSet holds them: no range starts or ends on a
+ * surrogate, one may span them (they never match).
+ */
 struct bsi_cpset {
 	uint32_t (*r)[2];
 	size_t n, cap;
@@ -28,7 +32,8 @@ int bsi_cpset_add(struct bsi_cpset *s, uint32_t lo, uint32_t hi);
 int bsi_cpset_union(struct bsi_cpset *s, const struct bsi_cpset *o);
 
 enum bsi_cpset_op { BSI_CP_AND, BSI_CP_MINUS, BSI_CP_XOR };
-int bsi_cpset_apply(struct bsi_cpset *s, const struct bsi_cpset *o, enum bsi_cpset_op op);
+/* max: as for bsi_cpset_negate. */
+int bsi_cpset_apply(struct bsi_cpset *s, const struct bsi_cpset *o, enum bsi_cpset_op op, uint32_t max);
 
 /* The complement within 0..max (0xff for bytes, BSI_UNICODE_MAX for characters). */
 int bsi_cpset_negate(struct bsi_cpset *s, uint32_t max);

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Sorted, disjoint, non-adjacent inclusive ranges; never a surrogate. */
+/* Sorted, disjoint, non-adjacent inclusive ranges; no range starts or ends on a surrogate. */
 extern const uint32_t bsi_ucd_ranges[][2];
 
 /* A value's code points: bsi_ucd_ranges[first .. first + n). */
