@@ -24,7 +24,8 @@ check() {
 	fi
 }
 
-# check_eq NAME EXPECTED ACTUAL
+# check_eq NAME EXPECTED ACTUAL: returns 1 when they differ, so that a
+# caller can explain the difference (check_eq ... || explain ...).
 check_eq() {
 	if [ "$2" = "$3" ]; then
 		ok "$1"
@@ -32,6 +33,7 @@ check_eq() {
 		not_ok "$1"
 		echo "#   expected: $2"
 		echo "#   actual:   $3"
+		return 1
 	fi
 }
 

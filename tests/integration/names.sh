@@ -19,6 +19,7 @@ import os, sys
 top = os.fsencode(sys.argv[1])
 inodes = {}
 for d, dirs, files in os.walk(top):
+    dirs.sort()  # os.walk descends in this order: readdir's, which differs by file system
     for n in sorted(dirs + files):
         p = os.path.join(d, n)
         st = os.lstat(p)
@@ -76,7 +77,11 @@ unset LC_ALL
 check_eq "the flattened names image is the same under LC_ALL=C and C.UTF-8" \
 	"$(cat "$work/flat-C/index.json" 2>&1)" "$(cat "$work/flat-C.UTF-8/index.json" 2>&1)"
 check_eq "the sealed image is the same under LC_ALL=C and C.UTF-8" \
-	"$(cat "$work/sealed-C/index.json" 2>&1)" "$(cat "$work/sealed-C.UTF-8/index.json" 2>&1)"
+	"$(cat "$work/sealed-C/index.json" 2>&1)" "$(cat "$work/sealed-C.UTF-8/index.json" 2>&1)" ||
+	python3 "$top/tests/oci-explain-diff.py" "$work/sealed-C" "$work/sealed-C.UTF-8"
+check_eq "a second seal under LC_ALL=C gives the same image" \
+	"$(cat "$work/sealed-C/index.json" 2>&1)" "$(cat "$work/sealed2-C/index.json" 2>&1)" ||
+	python3 "$top/tests/oci-explain-diff.py" "$work/sealed-C" "$work/sealed2-C"
 check "the names still write PAX records, non-UTF-8 ones under hdrcharset=BINARY" \
 	sh -c "zcat '$(layer_of "$work/flat-C")' | grep -aq 'hdrcharset=BINARY'"
 

@@ -20,7 +20,8 @@ check "seal" "$BOOTSEAL" seal "${keys[@]}" --karg quiet --json "$src" "oci:$work
 "$BOOTSEAL" seal "${keys[@]}" --karg quiet --json "$src" "oci:$work/out2:sealed" >"$work/seal.json"
 digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$work/seal.json")
 kver=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kver"])' "$work/seal.json")
-check_eq "sealing twice gives the same image" "$(sha256sum <"$work/out/index.json")" "$(sha256sum <"$work/out2/index.json")"
+check_eq "sealing twice gives the same image" "$(sha256sum <"$work/out/index.json")" "$(sha256sum <"$work/out2/index.json")" ||
+	python3 "$top/tests/oci-explain-diff.py" "$work/out" "$work/out2"
 check "skopeo inspect accepts the output" skopeo inspect "oci:$work/out:sealed"
 check_eq "labels" '{"containers.bootc":"1","ostree.bootable":"1"}' \
 	"$(skopeo inspect "oci:$work/out:sealed" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["Labels"], separators=(",",":"), sort_keys=True))')"

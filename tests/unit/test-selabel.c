@@ -183,6 +183,48 @@ static void unicode_specs(void **state)
 	put("etc/selinux/config", "SELINUXTYPE=targeted\n");
 }
 
+/*
+ * Lookups try only the specs whose literal prefix the path starts with (and
+ * those no prefix rules out); the last matching spec in file order must
+ * still win whatever the prefixes' lengths, including a later spec with a
+ * shorter prefix, an alternation (no prefix), and a prefix that ends inside
+ * a name or is longer than the path.
+ */
+static void prefix_index_keeps_file_order(void **state)
+{
+	struct bs_selabel *sel = NULL;
+
+	(void)state;
+	put("etc/selinux/config", "SELINUXTYPE=prefixes\n");
+	put("etc/selinux/prefixes/contexts/files/file_contexts",
+	    "/.*\tu:r:any_t:s0\n"
+	    "/usr/lib/deep/er(/.*)?\tu:r:deep_t:s0\n"
+	    "/usr/l.*\tu:r:usr_l_t:s0\n"
+	    "/usr/lib/deep/er/most\tu:r:most_t:s0\n"
+	    "(/usr/lib/alt|/nowhere)/x\tu:r:alt_t:s0\n"
+	    "/usr/lib/al\tu:r:al_t:s0\n"
+	    "/usr/lib/deep/er/most/but/longer/than/the/path\tu:r:long_t:s0\n"
+	    "/usr/li(b|x)/typed\t-d\tu:r:typed_t:s0\n");
+	assert_int_equal(load_policy(&sel, NULL), 0);
+	assert_non_null(sel);
+	/* /usr/l.* comes after deep_t's spec: it wins over the longer prefix. */
+	assert_string_equal(LABEL(sel, "/usr/lib/deep/er/x", '-'), "u:r:usr_l_t:s0");
+	assert_string_equal(LABEL(sel, "/usr/lib/deep/er/most", '-'), "u:r:most_t:s0");
+	assert_string_equal(LABEL(sel, "/usr/lib/deep/er/most/but", '-'), "u:r:usr_l_t:s0");
+	assert_string_equal(LABEL(sel, "/usr/lib/alt/x", '-'), "u:r:alt_t:s0");
+	assert_string_equal(LABEL(sel, "/nowhere/x", '-'), "u:r:alt_t:s0");
+	assert_string_equal(LABEL(sel, "/usr/lib/al", '-'), "u:r:al_t:s0");
+	assert_string_equal(LABEL(sel, "/usr/lib/alx", '-'), "u:r:usr_l_t:s0");
+	assert_string_equal(LABEL(sel, "/usr/lib/typed", 'd'), "u:r:typed_t:s0");
+	assert_string_equal(LABEL(sel, "/usr/lix/typed", 'd'), "u:r:typed_t:s0");
+	assert_string_equal(LABEL(sel, "/usr/lib/typed", '-'), "u:r:usr_l_t:s0");
+	assert_string_equal(LABEL(sel, "/usr", 'd'), "u:r:any_t:s0");
+	assert_string_equal(LABEL(sel, "/", 'd'), "u:r:any_t:s0");
+	assert_null(LABEL(sel, "", 'd'));
+	bs_selabel_free(sel);
+	put("etc/selinux/config", "SELINUXTYPE=targeted\n");
+}
+
 /* Where composefs-rs stops loading the policy, bootc stops: so must we. */
 static void policy_errors_like_composefs_rs(void **state)
 {
@@ -410,9 +452,10 @@ UNIT_TESTS(setup, unit_dir_teardown,
 	cmocka_unit_test(last_match_wins),
 	cmocka_unit_test(regex_details),
 	cmocka_unit_test(aliases),
+	cmocka_unit_test(prefix_index_keeps_file_order),
 	cmocka_unit_test(policy_errors),
 	cmocka_unit_test(policy_errors_like_composefs_rs),
-		cmocka_unit_test(unicode_specs),
+	cmocka_unit_test(unicode_specs),
 	cmocka_unit_test(rust_whitespace_and_paths),
 	cmocka_unit_test(utf8_empty_matches),
 	cmocka_unit_test(costly_pattern),
