@@ -7,14 +7,15 @@
  * parses, bootseal matches with the same meaning; what it refuses is
  * -EINVAL, which composefs-rs hands to PCRE2.
  *
- * Unicode mode can be switched back on inside a pattern with (?u); there
- * literals and assertions other than word boundaries keep their meaning,
- * while '.', classes, case folding and Unicode word boundaries would need
- * Unicode tables: those are -EOPNOTSUPP (bootseal refuses the policy) or,
- * for the word boundaries that regex-automata's lazy DFA itself refuses,
- * -ENOEXEC.
+ * Unicode mode can be switched back on inside a pattern with (?u): then
+ * classes are sets of characters (regex-unicode.c, with the Unicode 16.0.0
+ * tables of regex-syntax 0.8.11: \w \d \s, \p{..}, simple case folding),
+ * matched as their UTF-8 encodings; '.' is any character but NUL. Unicode
+ * word boundaries are -ENOEXEC: regex-automata's lazy DFA refuses them, so
+ * bootc refuses the policy.
  */
 #include "regex-syntax.h"
+#include "regex-unicode.h"
 #include "regex.h"
 
 #include <errno.h>
@@ -47,36 +48,6 @@ static void set_add(struct bs_byteset *s, unsigned lo, unsigned hi)
 		s->w[b >> 6] |= UINT64_C(1) << (b & 63);
 }
 
-static void set_union(struct bs_byteset *s, const struct bs_byteset *o)
-{
-	for (int i = 0; i < 4; i++)
-		s->w[i] |= o->w[i];
-}
-
-static void set_negate(struct bs_byteset *s)
-{
-	for (int i = 0; i < 4; i++)
-		s->w[i] = ~s->w[i];
-}
-
-/* ASCII simple case folding, as ClassBytes::case_fold_simple. */
-static void set_fold(struct bs_byteset *s)
-{
-	for (unsigned b = 'A'; b <= 'Z'; b++) {
-		if (bsi_byteset_has(s, (uint8_t)b) || bsi_byteset_has(s, (uint8_t)(b + 32))) {
-			set_add(s, b, b);
-			set_add(s, b + 32, b + 32);
-		}
-	}
-}
-
-/*
- * In Unicode mode a class is a set of characters: its ASCII ones are bits
- * 0-127 and bit 128 stands for all non-ASCII characters (classes bootseal
- * takes there have either all or none of them).
- */
-#define ALL_NON_ASCII 128
-
 struct parser {
 	const uint8_t *p, *end;
 	struct bs_regex_node *nodes;
@@ -85,6 +56,7 @@ struct parser {
 	uint32_t n_sets, cap_sets;
 	unsigned depth;
 	unsigned flags;
+	bool unicode_word;      /* a Unicode word boundary: -ENOEXEC once all else parsed */
 	/* capture names, to refuse duplicates: offsets and lengths in the pattern */
 	const uint8_t **names;
 	size_t *name_lens;
@@ -275,10 +247,32 @@ enum prim_kind { P_CHAR, P_BYTE, P_CLASS, P_LOOK };
 struct prim {
 	enum prim_kind kind;
 	uint32_t c;             /* P_CHAR: a code point; P_BYTE: a byte (\xNN) */
-	struct bs_byteset set;  /* P_CLASS */
+	struct bsi_cpset set;   /* P_CLASS: characters (Unicode mode) or bytes; the prim's own */
 	enum bs_regex_look look;
-	bool unicode_class;     /* P_CLASS: \d \s \w \pX in Unicode mode (tables bootseal lacks) */
 };
+
+static void prim_clear(struct prim *pr)
+{
+	bsi_cpset_clear(&pr->set);
+}
+
+/* The largest member of a class: a byte, or a character in Unicode mode. */
+static uint32_t class_max(const struct parser *ps)
+{
+	return ps->flags & F_U ? BSI_UNICODE_MAX : 0xff;
+}
+
+/* Case folding, then negation, as regex-syntax's {unicode,bytes}_fold_and_negate. */
+static int fold_and_negate(const struct parser *ps, struct bsi_cpset *s, bool negate)
+{
+	int r = 0;
+
+	if (ps->flags & F_I)
+		r = ps->flags & F_U ? bsi_cpset_fold_unicode(s) : bsi_cpset_fold_ascii(s);
+	if (r == 0 && negate)
+		r = bsi_cpset_negate(s, class_max(ps));
+	return r;
+}
 
 static int hex_digit(int c)
 {
@@ -341,25 +335,31 @@ static int parse_hex(struct parser *ps, int kind, struct prim *out)
 	return 0;
 }
 
-static void perl_class(int c, struct bs_byteset *out)
+/* \d \s \w, \D \S \W: ASCII's, or Unicode's in Unicode mode (closed under folding). */
+static int perl_class(const struct parser *ps, int c, struct bsi_cpset *out)
 {
-	struct bs_byteset s = { { 0 } };
-	int lower = c | 0x20;
+	int lower = c | 0x20, r;
 
-	if (lower == 'd') {
-		set_add(&s, '0', '9');
+	if (ps->flags & F_U) {
+		r = bsi_unicode_perl(lower, out);
+	} else if (lower == 'd') {
+		r = bsi_cpset_add(out, '0', '9');
 	} else if (lower == 'w') {
-		set_add(&s, '0', '9');
-		set_add(&s, 'A', 'Z');
-		set_add(&s, 'a', 'z');
-		set_add(&s, '_', '_');
+		r = bsi_cpset_push(out, '0', '9');
+		if (r == 0)
+			r = bsi_cpset_push(out, 'A', 'Z');
+		if (r == 0)
+			r = bsi_cpset_push(out, 'a', 'z');
+		if (r == 0)
+			r = bsi_cpset_add(out, '_', '_');
 	} else {
-		set_add(&s, '\t', '\r');
-		set_add(&s, ' ', ' ');
+		r = bsi_cpset_push(out, '\t', '\r');
+		if (r == 0)
+			r = bsi_cpset_add(out, ' ', ' ');
 	}
-	if (c != lower)
-		set_negate(&s);
-	*out = s;
+	if (r == 0 && c != lower)
+		r = bsi_cpset_negate(out, class_max(ps));
+	return r;
 }
 
 static bool is_meta(int c)
@@ -367,32 +367,81 @@ static bool is_meta(int c)
 	return c >= 0 && c < 0x80 && c && strchr("\\.+*?()|[]{}^$#&-~", c);
 }
 
-/* \p or \P: its syntax, then what it means. */
-static int parse_unicode_class(struct parser *ps, struct prim *out)
+/*
+ * \p or \P: its syntax, then what it means. The name between braces is
+ * taken whole (with x, without whitespace and comments), split at the first
+ * "!=", else ':', else '='; \P and != negate (both: not).
+ */
+static int parse_unicode_class(struct parser *ps, bool negate, struct prim *out)
 {
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0, split = 0, skip = 0;
+	bool by_value = false;
+	int r;
+
 	skip_space(ps);
 	if (eof(ps))
 		return -EINVAL;
 	if (*ps->p == '{') {
-		const uint8_t *close = memchr(ps->p, '}', (size_t)(ps->end - ps->p));
+		ps->p++;
+		skip_space(ps);
+		while (!eof(ps) && *ps->p != '}') {
+			uint32_t c;
+			size_t n = utf8_char(ps->p, ps->end, &c);
 
-		if (!close)
+			if (!n)
+				return -EINVAL;
+			if (len + n + 1 > cap) {
+				char *b = realloc(buf, cap = 2 * (len + n + 1));
+
+				if (!b)
+					return -ENOMEM;
+				buf = b;
+			}
+			memcpy(buf + len, ps->p, n);
+			len += n;
+			ps->p += n;
+			skip_space(ps);
+		}
+		if (eof(ps))
 			return -EINVAL;
-		ps->p = close + 1;
+		ps->p++;
 	} else {
 		uint32_t c;
 		size_t n = utf8_char(ps->p, ps->end, &c);
 
-		if (!n)
+		if (!n || c == '\\')
 			return -EINVAL;
+		buf = malloc(n + 1);
+		if (!buf)
+			return -ENOMEM;
+		memcpy(buf, ps->p, n);
+		len = n;
 		ps->p += n;
 	}
-	/* Not allowed without Unicode; with it, a table bootseal does not have. */
+	if (!buf && !(buf = calloc(1, 1)))
+		return -ENOMEM;
+	buf[len] = '\0';
+	for (size_t i = 0; i < len && !by_value; i++)
+		if (buf[i] == '!' && i + 1 < len && buf[i + 1] == '=')
+			by_value = true, split = i, skip = 2, negate = !negate;
+	for (size_t i = 0; i < len && !by_value; i++)
+		if (buf[i] == ':')
+			by_value = true, split = i, skip = 1;
+	for (size_t i = 0; i < len && !by_value; i++)
+		if (buf[i] == '=')
+			by_value = true, split = i, skip = 1;
+	/* Not allowed without Unicode: regex-syntax refuses it. */
 	if (!(ps->flags & F_U))
 		return -EINVAL;
 	out->kind = P_CLASS;
-	out->unicode_class = true;
-	return 0;
+	if (by_value)
+		r = bsi_unicode_property(buf, split, buf + split + skip, len - split - skip, &out->set);
+	else
+		r = bsi_unicode_property(buf, len, NULL, 0, &out->set);
+	if (r == 0)
+		r = fold_and_negate(ps, &out->set, negate);
+	return r;
 }
 
 /* \b{start} and friends; 0 and nothing consumed when '{' is a repetition. */
@@ -464,7 +513,7 @@ static int parse_escape(struct parser *ps, struct prim *out)
 		return parse_hex(ps, c, out);
 	case 'p':
 	case 'P':
-		return parse_unicode_class(ps, out);
+		return parse_unicode_class(ps, c == 'P', out);
 	case 'd':
 	case 's':
 	case 'w':
@@ -472,9 +521,7 @@ static int parse_escape(struct parser *ps, struct prim *out)
 	case 'S':
 	case 'W':
 		out->kind = P_CLASS;
-		perl_class(c, &out->set);
-		out->unicode_class = (ps->flags & F_U) != 0;
-		return 0;
+		return perl_class(ps, c, &out->set);
 	case 'a':
 		out->c = 0x07;
 		return 0;
@@ -546,14 +593,17 @@ static int parse_literal_char(struct parser *ps, struct prim *out)
 	return 0;
 }
 
-/* A class item's byte; non-ASCII characters are refused without Unicode. */
-static int class_byte(const struct parser *ps, const struct prim *pr, unsigned *out)
+/*
+ * A class item's member: any character in Unicode mode; without it a byte,
+ * a non-ASCII character being refused.
+ */
+static int class_member(const struct parser *ps, const struct prim *pr, uint32_t *out)
 {
-	if (pr->kind == P_BYTE || pr->c < 0x80) {
+	if (ps->flags & F_U || pr->kind == P_BYTE || pr->c < 0x80) {
 		*out = pr->c;
 		return 0;
 	}
-	return ps->flags & F_U ? -EOPNOTSUPP : -EINVAL;
+	return -EINVAL;
 }
 
 static const struct {
@@ -568,16 +618,18 @@ static const struct {
 	{ "word", "09AZaz__", 8 },      { "xdigit", "09AFaf", 6 },
 };
 
-/* "[:name:]" or "[:^name:]" inside a class; false (nothing consumed) otherwise. */
-static void class_negate(const struct parser *ps, struct bs_byteset *s);
-
-static bool ascii_class(struct parser *ps, struct bs_byteset *out)
+/*
+ * "[:name:]" or "[:^name:]" inside a class (ASCII in either mode, folded
+ * then negated on its own); *found false (nothing consumed) otherwise.
+ */
+static int ascii_class(struct parser *ps, struct bsi_cpset *out, bool *found)
 {
 	const uint8_t *q = ps->p + 2, *name;
 	bool negate = false;
 
+	*found = false;
 	if (peek(ps, 1) != ':')
-		return false;
+		return 0;
 	if (q < ps->end && *q == '^') {
 		negate = true;
 		q++;
@@ -586,29 +638,28 @@ static bool ascii_class(struct parser *ps, struct bs_byteset *out)
 	while (q < ps->end && *q != ':')
 		q++;
 	if (q + 1 >= ps->end || q[1] != ']')
-		return false;
+		return 0;
 	for (size_t i = 0; i < BS_ARRAY_SIZE(ascii_classes); i++) {
-		struct bs_byteset s = { { 0 } };
-
 		if (strlen(ascii_classes[i].name) != (size_t)(q - name) ||
 		    memcmp(ascii_classes[i].name, name, (size_t)(q - name)) != 0)
 			continue;
 		for (unsigned k = 0; k < ascii_classes[i].n; k += 2)
-			set_add(&s, (uint8_t)ascii_classes[i].ranges[k], (uint8_t)ascii_classes[i].ranges[k + 1]);
-		if (negate)
-			class_negate(ps, &s);
-		*out = s;
+			if (bsi_cpset_push(out, (uint8_t)ascii_classes[i].ranges[k],
+					   (uint8_t)ascii_classes[i].ranges[k + 1]) < 0)
+				return -ENOMEM;
+		bsi_cpset_canon(out);
 		ps->p = q + 2;
-		return true;
+		*found = true;
+		return fold_and_negate(ps, out, negate);
 	}
-	return false;
+	return 0;
 }
 
 /* A class item that is not '[': a literal, an escape, maybe a range. */
-static int class_range(struct parser *ps, struct bs_byteset *out, bool *unicode)
+static int class_range(struct parser *ps, struct bsi_cpset *out)
 {
-	struct prim a, b;
-	unsigned lo, hi;
+	_cleanup_(prim_clear) struct prim a = { 0 }, b = { 0 };
+	uint32_t lo, hi;
 	int r;
 
 	r = peek(ps, 0) == '\\' ? parse_escape(ps, &a) : parse_literal_char(ps, &a);
@@ -639,74 +690,16 @@ static int class_range(struct parser *ps, struct bs_byteset *out, bool *unicode)
 				return -EINVAL;
 			if (a.c > b.c)
 				return -EINVAL;
-			r = class_byte(ps, &a, &lo);
+			r = class_member(ps, &a, &lo);
 			if (r == 0)
-				r = class_byte(ps, &b, &hi);
-			if (r < 0)
-				return r;
-			set_add(out, lo, hi);
-			return 0;
+				r = class_member(ps, &b, &hi);
+			return r < 0 ? r : bsi_cpset_add(out, lo, hi);
 		}
 	}
-	if (a.kind == P_CLASS) {
-		if (a.unicode_class)
-			*unicode = true;
-		set_union(out, &a.set);
-		return 0;
-	}
-	r = class_byte(ps, &a, &lo);
-	if (r < 0)
-		return r;
-	set_add(out, lo, lo);
-	return 0;
-}
-
-static void class_negate(const struct parser *ps, struct bs_byteset *s)
-{
-	set_negate(s);
-	if (ps->flags & F_U) {
-		s->w[2] &= 1; /* ALL_NON_ASCII */
-		s->w[3] = 0;
-	}
-}
-
-/*
- * Case folding of a class: ASCII's without Unicode; with it, only where the
- * answer needs no table: U+212A KELVIN SIGN and U+017F LONG S are the
- * non-ASCII characters that fold to ASCII letters (k, s).
- */
-static int class_fold(const struct parser *ps, struct bs_byteset *s)
-{
-	if (ps->flags & F_U) {
-		static const char ks[] = "kKsS";
-
-		if (bsi_byteset_has(s, ALL_NON_ASCII)) {
-			for (const char *c = ks; *c; c++)
-				set_add(s, (uint8_t)*c, (uint8_t)*c);
-		} else {
-			for (const char *c = ks; *c; c++)
-				if (bsi_byteset_has(s, (uint8_t)*c))
-					return -EOPNOTSUPP;
-		}
-	}
-	set_fold(s);
-	return 0;
-}
-
-enum class_op { OP_NONE, OP_AND, OP_MINUS, OP_XOR };
-
-static void apply_op(enum class_op op, struct bs_byteset *lhs, const struct bs_byteset *rhs)
-{
-	for (int i = 0; i < 4; i++) {
-		if (op == OP_AND)
-			lhs->w[i] &= rhs->w[i];
-		else if (op == OP_MINUS)
-			lhs->w[i] &= ~rhs->w[i];
-		else if (op == OP_XOR)
-			lhs->w[i] ^= rhs->w[i];
-		else
-			lhs->w[i] |= rhs->w[i];
-	}
+	if (a.kind == P_CLASS)
+		return bsi_cpset_union(out, &a.set);
+	r = class_member(ps, &a, &lo);
+	return r < 0 ? r : bsi_cpset_add(out, lo, lo);
 }
 
 /*
@@ -725,11 +718,39 @@ static unsigned max_u(unsigned a, unsigned b)
 	return a > b ? a : b;
 }
 
-static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode, unsigned *depth)
+static void cpset_clear(struct bsi_cpset *s)
 {
-	struct bs_byteset acc = { { 0 } }, cur = { { 0 } };
-	enum class_op op = OP_NONE;
-	bool negate = false, fold = ps->flags & F_I;
+	bsi_cpset_clear(s);
+}
+
+/* *acc op= *cur (op: '&', '-', '~', or 0 for none yet: *acc = *cur), folded first under (?i). */
+static int class_op(const struct parser *ps, int op, struct bsi_cpset *acc, struct bsi_cpset *cur)
+{
+	int r = 0;
+
+	if (ps->flags & F_I) {
+		r = fold_and_negate(ps, cur, false);
+		if (r == 0 && op)
+			r = fold_and_negate(ps, acc, false);
+		if (r < 0)
+			return r;
+	}
+	if (!op) {
+		bsi_cpset_clear(acc);
+		*acc = *cur;
+		memset(cur, 0, sizeof(*cur));
+		return 0;
+	}
+	r = bsi_cpset_apply(acc, cur, op == '&' ? BSI_CP_AND : op == '-' ? BSI_CP_MINUS : BSI_CP_XOR, class_max(ps));
+	bsi_cpset_clear(cur);
+	return r;
+}
+
+static int parse_class(struct parser *ps, struct bsi_cpset *out, unsigned *depth)
+{
+	_cleanup_(cpset_clear) struct bsi_cpset acc = { 0 }, cur = { 0 };
+	int op = 0;
+	bool negate = false;
 	unsigned n_items = 0, item_depth = 0, acc_depth = 0;
 	int r;
 
@@ -743,13 +764,15 @@ static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode,
 		skip_space(ps);
 	}
 	while (peek(ps, 0) == '-') {
-		set_add(&cur, '-', '-');
+		if (bsi_cpset_add(&cur, '-', '-') < 0)
+			return -ENOMEM;
 		n_items++;
 		ps->p++;
 		skip_space(ps);
 	}
 	if (peek(ps, 0) == ']' && !n_items) {
-		set_add(&cur, ']', ']');
+		if (bsi_cpset_add(&cur, ']', ']') < 0)
+			return -ENOMEM;
 		n_items++;
 		ps->p++;
 	}
@@ -761,15 +784,17 @@ static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode,
 			return -EINVAL;
 		c = *ps->p;
 		if (c == '[') {
-			struct bs_byteset nested = { { 0 } };
+			_cleanup_(cpset_clear) struct bsi_cpset nested = { 0 };
 			unsigned d = 0;
+			bool found;
 
-			if (!ascii_class(ps, &nested)) {
-				r = parse_class(ps, &nested, unicode, &d);
-				if (r < 0)
-					return r;
-			}
-			set_union(&cur, &nested);
+			r = ascii_class(ps, &nested, &found);
+			if (r == 0 && !found)
+				r = parse_class(ps, &nested, &d);
+			if (r == 0)
+				r = bsi_cpset_union(&cur, &nested);
+			if (r < 0)
+				return r;
 			n_items++;
 			item_depth = max_u(item_depth, d);
 		} else if (c == ']') {
@@ -777,46 +802,160 @@ static int parse_class(struct parser *ps, struct bs_byteset *out, bool *unicode,
 			break;
 		} else if ((c == '&' || c == '-' || c == '~') && peek(ps, 1) == c) {
 			ps->p += 2;
-			if (fold && (r = class_fold(ps, &cur)) < 0)
+			r = class_op(ps, op, &acc, &cur);
+			if (r < 0)
 				return r;
-			if (op == OP_NONE) {
-				acc = cur;
-			} else {
-				if (fold && (r = class_fold(ps, &acc)) < 0)
-					return r;
-				apply_op(op, &acc, &cur);
-			}
-			acc_depth = op == OP_NONE ? union_depth(n_items, item_depth)
-						  : 1 + max_u(acc_depth, union_depth(n_items, item_depth));
+			acc_depth = !op ? union_depth(n_items, item_depth)
+					: 1 + max_u(acc_depth, union_depth(n_items, item_depth));
 			n_items = item_depth = 0;
-			op = c == '&' ? OP_AND : c == '-' ? OP_MINUS : OP_XOR;
-			memset(&cur, 0, sizeof(cur));
+			op = c;
 		} else {
-			r = class_range(ps, &cur, unicode);
+			r = class_range(ps, &cur);
 			if (r < 0)
 				return r;
 			n_items++;
 		}
 	}
-	*depth = 1 + (op == OP_NONE ? union_depth(n_items, item_depth)
-				    : 1 + max_u(acc_depth, union_depth(n_items, item_depth)));
-	if (op != OP_NONE) {
-		if (fold && ((r = class_fold(ps, &cur)) < 0 || (r = class_fold(ps, &acc)) < 0))
+	*depth = 1 + (!op ? union_depth(n_items, item_depth) : 1 + max_u(acc_depth, union_depth(n_items, item_depth)));
+	if (op) {
+		r = class_op(ps, op, &acc, &cur);
+		if (r < 0)
 			return r;
-		apply_op(op, &acc, &cur);
 		cur = acc;
+		memset(&acc, 0, sizeof(acc));
 	}
-	if (fold && (r = class_fold(ps, &cur)) < 0)
+	r = fold_and_negate(ps, &cur, negate);
+	if (r < 0)
 		return r;
-	if (negate)
-		class_negate(ps, &cur);
+	bsi_cpset_clear(out);
 	*out = cur;
+	memset(&cur, 0, sizeof(cur));
 	ps->depth--;
 	return 0;
 }
 
+/* A class of bytes (Unicode off), at most 0xff. */
+static int byte_class_node(struct parser *ps, const struct bsi_cpset *c, uint32_t *out)
+{
+	struct bs_byteset s = { { 0 } };
+
+	for (size_t i = 0; i < c->n && c->r[i][0] <= 0xff; i++)
+		set_add(&s, c->r[i][0], c->r[i][1] > 0xff ? 0xff : c->r[i][1]);
+	return set_node(ps, &s, out);
+}
+
+struct seqs {
+	struct bsi_utf8_seq *q;
+	size_t n, cap;
+};
+
+static int push_seq(void *ctx, const struct bsi_utf8_seq *q)
+{
+	struct seqs *s = ctx;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct bsi_utf8_seq *n = realloc(s->q, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		s->q = n;
+		s->cap = cap;
+	}
+	s->q[s->n++] = *q;
+	return 0;
+}
+
+static bool same_range(const struct bsi_utf8_seq *a, const struct bsi_utf8_seq *b, unsigned d)
+{
+	return a->n > d && b->n > d && a->lo[d] == b->lo[d] && a->hi[d] == b->hi[d];
+}
+
+/*
+ * The alternation of q[0..n) from their byte d on (they share what comes
+ * before), as a trie: sequences that share a byte range there share its node.
+ */
+static int seq_trie(struct parser *ps, const struct bsi_utf8_seq *q, size_t n, unsigned d, uint32_t *out)
+{
+	uint32_t last = RE_NONE;
+	int r = new_node(ps, RE_ALT, out);
+
+	for (size_t i = 0, j; r == 0 && i < n; i = j) {
+		struct bs_byteset b = { { 0 } };
+		uint32_t cat, item;
+
+		for (j = i + 1; j < n && same_range(&q[i], &q[j], d) && q[i].n > d + 1; j++)
+			;
+		r = new_node(ps, RE_CAT, &cat);
+		if (r < 0)
+			break;
+		set_add(&b, q[i].lo[d], q[i].hi[d]);
+		r = set_node(ps, &b, &item);
+		if (r < 0)
+			break;
+		append(ps, cat, item);
+		if (j - i > 1) {
+			r = seq_trie(ps, q + i, j - i, d + 1, &item);
+			if (r == 0)
+				append(ps, cat, item);
+		} else {
+			for (unsigned k = d + 1; r == 0 && k < q[i].n; k++) {
+				memset(&b, 0, sizeof(b));
+				set_add(&b, q[i].lo[k], q[i].hi[k]);
+				r = set_node(ps, &b, &item);
+				if (r == 0)
+					append(ps, cat, item);
+			}
+		}
+		if (r == 0)
+			append_way(ps, *out, &last, cat);
+	}
+	return r;
+}
+
+/*
+ * A Unicode-mode class: its scalar values as UTF-8 (what regex-automata
+ * compiles such a class into when it matches bytes), ASCII as one byte set.
+ */
+static int unicode_class_node(struct parser *ps, const struct bsi_cpset *c, uint32_t *out)
+{
+	struct seqs s = { 0 };
+	struct bs_byteset ascii = { { 0 } };
+	uint32_t alt, item, last = RE_NONE;
+	size_t first = 0;
+	int r = bsi_utf8_sequences(c, push_seq, &s);
+
+	while (r == 0 && first < s.n && s.q[first].n == 1) {
+		set_add(&ascii, s.q[first].lo[0], s.q[first].hi[0]);
+		first++;
+	}
+	if (r == 0 && first == s.n) {
+		r = set_node(ps, &ascii, out);
+	} else if (r == 0) {
+		r = new_node(ps, RE_ALT, &alt);
+		if (r == 0 && first > 0) {
+			r = set_node(ps, &ascii, &item);
+			if (r == 0)
+				append_way(ps, alt, &last, item);
+		}
+		if (r == 0)
+			r = seq_trie(ps, s.q + first, s.n - first, 0, &item);
+		if (r == 0)
+			append_way(ps, alt, &last, item);
+		*out = alt;
+	}
+	free(s.q);
+	return r;
+}
+
+static int class_node(struct parser *ps, const struct bsi_cpset *c, uint32_t *out)
+{
+	return ps->flags & F_U ? unicode_class_node(ps, c, out) : byte_class_node(ps, c, out);
+}
+
 static int prim_node(struct parser *ps, const struct prim *pr, uint32_t *out)
 {
+	_cleanup_(cpset_clear) struct bsi_cpset folded = { 0 };
 	struct bs_byteset s = { { 0 } };
 	uint8_t bytes[4];
 	size_t n;
@@ -825,31 +964,29 @@ static int prim_node(struct parser *ps, const struct prim *pr, uint32_t *out)
 
 	switch (pr->kind) {
 	case P_LOOK:
+		/* A Unicode word boundary: the lazy DFA refuses it (once the rest parsed). */
 		if (ps->flags & F_U && pr->look >= LOOK_WORD)
-			return -ENOEXEC; /* a Unicode word boundary: the lazy DFA refuses it */
+			ps->unicode_word = true;
 		return look_node(ps, pr->look, out);
 	case P_CLASS:
-		if (pr->unicode_class)
-			return -EOPNOTSUPP;
-		return set_node(ps, &pr->set, out);
+		return class_node(ps, &pr->set, out);
 	case P_BYTE:
 		set_add(&s, pr->c, pr->c);
-		if (ps->flags & F_I)
-			set_fold(&s);
 		return set_node(ps, &s, out);
 	case P_CHAR:
 		break;
 	}
-	/* Without Unicode, only ASCII letters fold. */
-	if (pr->c >= 0x80 && ps->flags & F_I && ps->flags & F_U)
-		return -EOPNOTSUPP;
+	/* (?i): ASCII letters' other case; with Unicode, a character's simple case folding class. */
+	if (ps->flags & F_I && ps->flags & F_U && bsi_unicode_folds(pr->c)) {
+		r = bsi_cpset_add(&folded, pr->c, pr->c);
+		if (r == 0)
+			r = bsi_cpset_fold_unicode(&folded);
+		return r < 0 ? r : unicode_class_node(ps, &folded, out);
+	}
 	if (pr->c < 0x80) {
-		if (ps->flags & F_I && ps->flags & F_U &&
-		    ((pr->c | 0x20) == 'k' || (pr->c | 0x20) == 's'))
-			return -EOPNOTSUPP; /* K folds to U+212A, S to U+017F */
 		set_add(&s, pr->c, pr->c);
-		if (ps->flags & F_I)
-			set_fold(&s);
+		if (ps->flags & F_I && ((pr->c | 0x20) >= 'a' && (pr->c | 0x20) <= 'z'))
+			set_add(&s, pr->c ^ 0x20, pr->c ^ 0x20);
 		return set_node(ps, &s, out);
 	}
 	n = utf8_encode(pr->c, bytes);
@@ -943,7 +1080,7 @@ static int parse_name(struct parser *ps)
 
 	while (!eof(ps) && *ps->p != '>') {
 		if (*ps->p >= 0x80)
-			return -EOPNOTSUPP; /* Unicode letters in names: not checked here */
+			return -EOPNOTSUPP; /* letters as Rust's std has them: its Unicode version is the compiler's */
 		if (!name_char(*ps->p, ps->p == start))
 			return -EINVAL;
 		ps->p++;
@@ -1092,66 +1229,6 @@ static int parse_braces(struct parser *ps, uint32_t *min, uint32_t *max, bool *u
 	return 0;
 }
 
-static int seq_node(struct parser *ps, const uint8_t (*ranges)[2], size_t n, uint32_t *out)
-{
-	uint32_t item;
-	int r = new_node(ps, RE_CAT, out);
-
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct bs_byteset b = { { 0 } };
-
-		set_add(&b, ranges[i][0], ranges[i][1]);
-		r = set_node(ps, &b, &item);
-		if (r == 0)
-			append(ps, *out, item);
-	}
-	return r;
-}
-
-/*
- * A Unicode-mode class: its ASCII part as a byte set, and when it has
- * ALL_NON_ASCII, every other scalar value as UTF-8 (what regex-automata
- * compiles such a class into when it matches bytes).
- */
-static int unicode_class_node(struct parser *ps, struct bs_byteset set, uint32_t *out)
-{
-	static const uint8_t seqs[][4][2] = {
-		{ { 0xc2, 0xdf }, { 0x80, 0xbf } },
-		{ { 0xe0, 0xe0 }, { 0xa0, 0xbf }, { 0x80, 0xbf } },
-		{ { 0xe1, 0xec }, { 0x80, 0xbf }, { 0x80, 0xbf } },
-		{ { 0xed, 0xed }, { 0x80, 0x9f }, { 0x80, 0xbf } },
-		{ { 0xee, 0xef }, { 0x80, 0xbf }, { 0x80, 0xbf } },
-		{ { 0xf0, 0xf0 }, { 0x90, 0xbf }, { 0x80, 0xbf }, { 0x80, 0xbf } },
-		{ { 0xf1, 0xf3 }, { 0x80, 0xbf }, { 0x80, 0xbf }, { 0x80, 0xbf } },
-		{ { 0xf4, 0xf4 }, { 0x80, 0x8f }, { 0x80, 0xbf }, { 0x80, 0xbf } },
-	};
-	static const size_t lens[] = { 2, 3, 3, 3, 3, 4, 4, 4 };
-	bool non_ascii = bsi_byteset_has(&set, ALL_NON_ASCII);
-	uint32_t alt, cat, item, last = RE_NONE;
-	int r;
-
-	set.w[2] = set.w[3] = 0;
-	if (!non_ascii)
-		return set_node(ps, &set, out);
-	r = new_node(ps, RE_ALT, &alt);
-	for (size_t i = 0; r == 0 && i <= BS_ARRAY_SIZE(seqs); i++) {
-		if (i == 0) {
-			r = set_node(ps, &set, &item);
-			if (r == 0)
-				r = new_node(ps, RE_CAT, &cat);
-			if (r == 0)
-				append(ps, cat, item);
-		} else {
-			r = seq_node(ps, seqs[i - 1], lens[i - 1], &cat);
-		}
-		if (r < 0)
-			break;
-		append_way(ps, alt, &last, cat);
-	}
-	*out = alt;
-	return r;
-}
-
 static int parse_concat(struct parser *ps, uint32_t *out, unsigned *depth)
 {
 	uint32_t last = RE_NONE;
@@ -1160,9 +1237,8 @@ static int parse_concat(struct parser *ps, uint32_t *out, unsigned *depth)
 	int r = new_node(ps, RE_CAT, out);
 
 	while (r == 0) {
-		struct prim pr;
-		struct bs_byteset set;
-		bool unicode = false;
+		_cleanup_(prim_clear) struct prim pr = { 0 };
+		_cleanup_(cpset_clear) struct bsi_cpset set = { 0 };
 		uint32_t atom = RE_NONE;
 		unsigned d = 0;
 		int c;
@@ -1238,32 +1314,28 @@ static int parse_concat(struct parser *ps, uint32_t *out, unsigned *depth)
 			}
 			break;
 		case '[':
-			r = parse_class(ps, &set, &unicode, &d);
+			r = parse_class(ps, &set, &d);
 			if (r < 0)
 				return r;
 			last_depth = d;
-			if (unicode)
-				return -EOPNOTSUPP;
-			r = ps->flags & F_U ? unicode_class_node(ps, set, &atom) : set_node(ps, &set, &atom);
+			r = class_node(ps, &set, &atom);
 			break;
 		case '.':
+			/* Any byte or character; but the line terminator NUL, or with R but \r \n, without s. */
 			ps->p++;
-			memset(&set, 0xff, sizeof(set));
-			if (!(ps->flags & F_S)) {
-				set.w[0] &= ~(UINT64_C(1) << 0);
-				if (ps->flags & F_R)
-					set.w[0] &= ~(UINT64_C(1) << '\n' | UINT64_C(1) << '\r');
+			if (ps->flags & F_S) {
+				r = bsi_cpset_add(&set, 0, class_max(ps));
+			} else if (ps->flags & F_R) {
+				r = bsi_cpset_push(&set, 0, '\n' - 1);
+				if (r == 0)
+					r = bsi_cpset_push(&set, '\n' + 1, '\r' - 1);
+				if (r == 0)
+					r = bsi_cpset_add(&set, '\r' + 1, class_max(ps));
+			} else {
+				r = bsi_cpset_add(&set, 1, class_max(ps));
 			}
-			/* With R and s both, '.' is any byte still. */
-			if (ps->flags & F_R && !(ps->flags & F_S))
-				set.w[0] |= UINT64_C(1) << 0;
-			if (ps->flags & F_U) {
-				set.w[2] = 1; /* ALL_NON_ASCII */
-				set.w[3] = 0;
-				r = unicode_class_node(ps, set, &atom);
-				break;
-			}
-			r = set_node(ps, &set, &atom);
+			if (r == 0)
+				r = class_node(ps, &set, &atom);
 			break;
 		case '^':
 			ps->p++;
@@ -1337,6 +1409,8 @@ int bsi_regex_parse(const char *pattern, struct bs_regex_tree *tree)
 		r = -EINVAL;
 	if (r == 0 && depth > NEST_LIMIT)
 		r = -EINVAL;
+	if (r == 0 && ps.unicode_word)
+		r = -ENOEXEC;
 	free(ps.names);
 	free(ps.name_lens);
 	if (r < 0) {

@@ -10,7 +10,8 @@
 /*
  * A regex in the dialect composefs-rs matches file_contexts with: Rust's
  * regex-syntax with Unicode off, bytes (not UTF-8) matched, NUL as the line
- * terminator (regex-parse.c says what that is in full). Matching is a lazily
+ * terminator (regex-parse.c says what that is in full), with the Unicode
+ * 16.0.0 tables of regex-syntax 0.8.11 where a pattern turns Unicode on. Matching is a lazily
  * built DFA over a Thompson NFA: time linear in the input whatever the
  * pattern, as regex-automata's lazy DFA, where PCRE2 may backtrack.
  */
@@ -18,9 +19,10 @@ struct bs_regex;
 
 /*
  * Compiles a NUL-terminated pattern. -EINVAL: regex-syntax refuses it (where
- * composefs-rs tries PCRE2); -EOPNOTSUPP: regex-syntax accepts it but its
- * meaning needs Unicode tables bootseal lacks ((?u) with classes, '.' or
- * case folding); -ENOEXEC: regex-syntax accepts it but regex-automata's lazy
+ * composefs-rs tries PCRE2); -EOPNOTSUPP: a capture group name with
+ * non-ASCII characters (regex-syntax checks those with Rust's
+ * char::is_alphabetic, of the Unicode version of the compiler that built
+ * bootc); -ENOEXEC: regex-syntax accepts it but regex-automata's lazy
  * DFA refuses it (Unicode word boundaries); -E2BIG: larger than the
  * automaton limits (repetition counts, states, nesting); -ENOMEM.
  */

@@ -276,7 +276,7 @@ static int check_compiles(const char *re, char type, const char *file, unsigned 
 		break;
 	case -EOPNOTSUPP:
 		return bs_error_set(err, -EBADMSG, file,
-				    "line %u: regex '%.200s' needs Unicode tables in (?u) mode, which bootseal does not have",
+				    "line %u: regex '%.200s' names a capture group with non-ASCII characters, which bootseal does not check as Rust does",
 				    lineno, re);
 	case -ENOEXEC:
 		return bs_error_set(err, -EBADMSG, file,

@@ -91,7 +91,8 @@ class Regex:
         if r < 0.62:
             return rng.choice([r"\w", r"\d", r"\s", r"\b", r"\B", r"\<", r"\>", r"\b{start}", r"\b{end}",
                                r"\b{start-half}", r"\b{end-half}", r"\A", r"\z", r"\v", r"\x2f",
-                               r"\xe9", r"\x{e9}", r"\xc3\xa9", r"\n", r"\a", r"\%", r"\/", "^", "$", "é"] +
+                               r"\xe9", r"\x{e9}", r"\xc3\xa9", r"\n", r"\a", r"\%", r"\/", "^", "$", "é",
+                               r"\p{Greek}", r"\P{Lu}", r"\p{scx=Latn}", r"[\pL--\p{Ll}]", r"[^\p{Cn}\p{Co}]"] +
                               ([r"\pL", r"\Z", r"\1", r"\x{110000}", r"\b{foo}"] if self.wild else []))
         if r < 0.8 and depth < 3:
             inner = self.alt(depth + 1)
@@ -123,8 +124,8 @@ class Regex:
 
     def flags(self):
         rng = self.rng
-        # 'u' rarely: bootseal refuses Unicode mode's classes, '.' and folding
-        on = "".join(rng.sample("imsUuRx" if rng.random() < 0.1 else "imsURx" if self.wild else "imsUx",
+        # 'u' now and then: Unicode mode's classes, '.' and folding (Unicode 16.0.0 tables)
+        on = "".join(rng.sample("imsUuRx" if rng.random() < 0.5 else "imsURx" if self.wild else "imsUx",
                                 rng.randint(0, 2)))
         off = "".join(f for f in rng.sample("imsRx", rng.randint(0, 2)) if f not in on)
         s = on + ("-" + off if off else "")

@@ -22,6 +22,7 @@
 #include "unit.h"
 
 #include "regex.h"
+#include "unicode-tables.h"
 
 #define REJECT (-100)   /* any negative code from bsi_regex_new */
 
@@ -378,8 +379,144 @@ static const struct {
 	{ "(?u).", "\xe9", 0 },
 	{ "(?u)[^a]", "\xf0\x9f\x98\x80", 1 },
 	{ "(?u)[^a]", "\xed\xa0\x80", 0 },
-	{ "(?u)\\w", "a", REJECT }, /* Unicode tables: not in bootseal */
+	/* (?u): Unicode 16.0.0 classes, '.', folding; answers from regex-automata with its unicode feature */
+	{ "(?u)\\w", "a", 1 },
+	{ "(?u)\\w", "\xc3\xa9", 1 },
+	{ "(?u)\\w", "\xce\xa9", 1 },
+	{ "(?u)\\w", "\xd9\xa3", 1 },
+	{ "(?u)\\w", "_", 1 },
+	{ "(?u)\\w", "\xe2\x80\xbf", 1 },
+	{ "(?u)\\w", "\xe2\x80\x8d", 1 },
+	{ "(?u)\\w", "-", 0 },
+	{ "(?u)\\w", "\xf0\x9f\x98\x80", 0 },
+	{ "(?u)\\d", "7", 1 },
+	{ "(?u)\\d", "\xd9\xa3", 1 },
+	{ "(?u)\\d", "\xdf\x80", 1 },
+	{ "(?u)\\d", "\xf0\x9d\x9f\x8e", 1 },
+	{ "(?u)\\d", "\xe2\x85\xab", 0 },
+	{ "(?u)\\d", "a", 0 },
+	{ "(?u)\\s", " ", 1 },
+	{ "(?u)\\s", "\xc2\xa0", 1 },
+	{ "(?u)\\s", "\xe2\x80\xa8", 1 },
+	{ "(?u)\\s", "\xe3\x80\x80", 1 },
+	{ "(?u)\\s", "\xe2\x80\x8b", 0 },
+	{ "(?u)\\s", "\xe1\xa0\x8e", 0 },
+	{ "(?u)\\s", "\xc2\x85", 1 },
+	{ "(?u)\\W", "a", 0 },
+	{ "(?u)\\W", "\xc3\xa9", 0 },
+	{ "(?u)\\W", "-", 1 },
+	{ "(?u)\\W", "\xc3\xbf", 0 },
+	{ "(?u)\\pL", "a", 1 },
+	{ "(?u)\\pL", "\xc3\xa9", 1 },
+	{ "(?u)\\pL", "\xc7\x85", 1 },
+	{ "(?u)\\pL", "\xca\xb0", 1 },
+	{ "(?u)\\pL", "\xe4\xb8\xad", 1 },
+	{ "(?u)\\pL", "1", 0 },
+	{ "(?u)\\p{Greek}", "\xce\xb1", 1 },
+	{ "(?u)\\p{Greek}", "\xce\xa9", 1 },
+	{ "(?u)\\p{Greek}", "a", 0 },
+	{ "(?u)\\p{Greek}", "\xcd\x85", 0 },
+	{ "(?u)\\p{sc=Grek}", "\xce\xb1", 1 },
+	{ "(?u)\\p{sc=Grek}", "\xcd\x85", 0 },
+	{ "(?u)\\p{scx=Grek}", "\xcd\x85", 1 },
+	{ "(?u)\\p{scx=Grek}", "\xce\xb1", 1 },
+	{ "(?u)\\p{Age=6.0}", "a", 1 },
+	{ "(?u)\\p{Age=6.0}", "\xe2\x82\xb9", 1 },
+	{ "(?u)\\p{Age=6.0}", "\xe2\x82\xba", 0 },
+	{ "(?u)\\p{gc!=Lu}", "A", 0 },
+	{ "(?u)\\p{gc!=Lu}", "a", 1 },
+	{ "(?u)\\P{gc!=Lu}", "A", 1 },
+	{ "(?u)\\P{gc!=Lu}", "a", 0 },
+	{ "(?u)\\p{ is Greek }", "", REJECT },
+	{ "(?u)\\p{Emoji}", "\xf0\x9f\x98\x80", 1 },
+	{ "(?u)\\p{Emoji}", "#", 1 },
+	{ "(?u)\\p{Emoji}", "a", 0 },
+	{ "(?u)\\p{Assigned}", "\xcd\xb8", 0 },
+	{ "(?u)\\p{Assigned}", "a", 1 },
+	{ "(?u)\\p{Assigned}", "\xf4\x8f\xbf\xbf", 0 },
+	{ "(?u)\\p{cf}", "\xc2\xad", 1 },
+	{ "(?u)\\p{cf}", "a", 0 },
+	{ "(?u)\\p{Cs}", "", REJECT },
+	{ "(?u)\\p{Unknown}", "", REJECT },
+	{ "(?u)\\p{Block=Greek}", "", REJECT },
+	{ "(?u)\\p{Age=16.0}", "\xf0\x9c\xb3\x96", 1 },
+	{ "(?u)\\p{Age=16.0}", "\xf0\x9f\xaa\x89", 1 },
+	{ "(?u)\\p{WB=ALetter}", "a", 1 },
+	{ "(?u)\\p{WB=ALetter}", "1", 0 },
+	{ "(?u).", "a", 1 },
+	{ "(?u).", "\xc3\xa9", 1 },
+	{ "(?u).", "\xf4\x8f\xbf\xbf", 1 },
+	{ "(?u).", "\x0a", 1 },
+	{ "(?su).", "\xf0\x9f\x98\x80", 1 },
+	{ "(?Ru).", "\x0d", 0 },
+	{ "(?Ru).", "\x0a", 0 },
+	{ "(?Ru).", "\xc3\xa9", 1 },
+	{ "(?u)[^a]", "a", 0 },
+	{ "(?u)[^a]", "b", 1 },
+	{ "(?u)[^a]", "\xc3\xa9", 1 },
+	{ "(?u)[\\pL&&\\p{Greek}]", "\xce\xb1", 1 },
+	{ "(?u)[\\pL&&\\p{Greek}]", "a", 0 },
+	{ "(?u)[\\pL&&\\p{Greek}]", "\xcd\x85", 0 },
+	{ "(?u)[\\w--\\d]", "a", 1 },
+	{ "(?u)[\\w--\\d]", "1", 0 },
+	{ "(?u)[\\w--\\d]", "\xd9\xa3", 0 },
+	{ "(?u)[\\p{Greek}~~\\pL]", "\xce\xb1", 0 },
+	{ "(?u)[\\p{Greek}~~\\pL]", "a", 1 },
+	{ "(?u)[\\p{Greek}~~\\pL]", "\xcd\x85", 0 },
+	{ "(?u)[[:alpha:]]", "a", 1 },
+	{ "(?u)[[:alpha:]]", "\xc3\xa9", 0 },
+	{ "(?u)[[:^alpha:]]", "a", 0 },
+	{ "(?u)[[:^alpha:]]", "\xc3\xa9", 1 },
+	{ "(?u)[[:^alpha:]]", "1", 1 },
+	{ "(?u)[\xce\xb1-\xcf\x89]", "\xce\xb2", 1 },
+	{ "(?u)[\xce\xb1-\xcf\x89]", "a", 0 },
+	{ "(?ui)k", "k", 1 },
+	{ "(?ui)k", "K", 1 },
+	{ "(?ui)k", "\xe2\x84\xaa", 1 },
+	{ "(?ui)k", "x", 0 },
+	{ "(?ui)s", "\xc5\xbf", 1 },
+	{ "(?ui)s", "S", 1 },
+	{ "(?ui)\xcf\x83", "\xce\xa3", 1 },
+	{ "(?ui)\xcf\x83", "\xcf\x82", 1 },
+	{ "(?ui)\xcf\x83", "\xcf\x83", 1 },
+	{ "(?ui)\xc3\x9f", "\xe1\xba\x9e", 1 },
+	{ "(?ui)\xc3\x9f", "ss", 0 },
+	{ "(?ui)[a-z]", "\xe2\x84\xaa", 1 },
+	{ "(?ui)[a-z]", "\xc5\xbf", 1 },
+	{ "(?ui)[a-z]", "K", 1 },
+	{ "(?ui)[^k]", "\xe2\x84\xaa", 0 },
+	{ "(?ui)[^k]", "K", 0 },
+	{ "(?ui)[^k]", "x", 1 },
+	{ "(?ui)\\p{Lu}", "a", 1 },
+	{ "(?ui)\\p{Lu}", "A", 1 },
+	{ "(?ui)\\p{Lu}", "1", 0 },
+	{ "(?ui)\\P{Lu}", "a", 0 },
+	{ "(?ui)\\P{Lu}", "A", 0 },
+	{ "(?ui)\\P{Lu}", "1", 1 },
+	{ "(?i)[[:^upper:]]", "a", 0 },
+	{ "(?i)[[:^upper:]]", "A", 0 },
+	{ "(?i)[[:^upper:]]", "1", 1 },
+	{ "(?i)[^[:upper:]]", "a", 0 },
+	{ "(?i)[^[:upper:]]", "A", 0 },
+	{ "(?i)[^[:upper:]]", "1", 1 },
 	{ "(?u)\\b", "", REJECT },
+	{ "(?u)\\p{Foo}\\b", "", REJECT },
+	{ "\\pL", "", REJECT },
+	{ "(?u)(?-u:\\w)", "a", 1 },
+	{ "(?u)(?-u:\\w)", "\xc3\xa9", 0 },
+	{ "(?u)\\x{e9}", "\xc3\xa9", 1 },
+	/* regex-syntax negates a set split at the surrogates (..U+D7FF, U+E000..) into one with both */
+	{ "(?u)[^\\p{Cn}\\p{Co}]", "\xee\x80\x80", 1 },
+	{ "(?u)[^\\p{Cn}\\p{Co}]", "\xed\x9f\xbf", 1 },
+	{ "(?u)[^\\p{Cn}\\p{Co}]", "\xee\x80\x81", 0 },
+	{ "(?u)[^\\p{Cn}\\p{Co}]", "a", 1 },
+	{ "(?u)[^[^\\p{Cn}\\p{Co}]]", "\xee\x80\x80", 0 },
+	{ "(?u)[^[^\\p{Cn}\\p{Co}]]", "\xee\x80\x81", 1 },
+	{ "(?u)[^\\p{age!=1.1}\\p{Assigned}]", "\xee\x80\x80", 1 },
+	{ "(?u)[^\\p{Any}--\\p{Co}]", "\xee\x80\x80", 1 },
+	{ "(?u)[^\\p{Any}--\\p{Co}]", "\xee\x80\x81", 1 },
+	{ "(?u)[^\\p{Any}--\\p{Co}]", "a", 0 },
+	{ "(?u)\\x{e9}", "\xc3\xa9", 1 },
 	{ "\\pL", "a", REJECT },
 	{ "a(?i)", "a", 1 },
 	{ "(?i)*", "", REJECT },
@@ -1004,11 +1141,179 @@ static void real_policy(void **state)
 	free(fc);
 }
 
+/*
+ * (?u) classes compiled to UTF-8: every scalar value, encoded, matches
+ * exactly when the generated table holds it, and no invalid UTF-8 (a
+ * surrogate, an overlong form, a stray or missing continuation byte,
+ * beyond U+10FFFF) ever matches.
+ */
+static const struct bsi_ucd_table *ucd_find(const struct bsi_ucd_table *t, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].name, name) == 0)
+			return &t[i];
+	fail_msg("no table %s", name);
+	return NULL;
+}
+
+static bool ucd_has(const struct bsi_ucd_table *t, uint32_t c)
+{
+	for (uint32_t lo = t->first, hi = t->first + t->n; lo < hi;) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (c < bsi_ucd_ranges[mid][0])
+			hi = mid;
+		else if (c > bsi_ucd_ranges[mid][1])
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+static size_t utf8_put(uint32_t c, uint8_t *b)
+{
+	if (c < 0x80)
+		return b[0] = (uint8_t)c, 1;
+	if (c < 0x800)
+		return b[0] = (uint8_t)(0xc0 | c >> 6), b[1] = (uint8_t)(0x80 | (c & 0x3f)), 2;
+	if (c < 0x10000)
+		return b[0] = (uint8_t)(0xe0 | c >> 12), b[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f)),
+		       b[2] = (uint8_t)(0x80 | (c & 0x3f)), 3;
+	return b[0] = (uint8_t)(0xf0 | c >> 18), b[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f)),
+	       b[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f)), b[3] = (uint8_t)(0x80 | (c & 0x3f)), 4;
+}
+
+/* The scalar value b[0..n) encodes, or -1 when it is not exactly one. */
+static long utf8_get(const uint8_t *b, size_t n)
+{
+	uint8_t e[4];
+	uint32_t c;
+	size_t want = b[0] < 0x80 ? 1 : b[0] < 0xe0 ? 2 : b[0] < 0xf0 ? 3 : 4;
+
+	if (n != want || (b[0] >= 0x80 && b[0] < 0xc0))
+		return -1;
+	c = want == 1 ? b[0] : want == 2 ? b[0] & 0x1fu : want == 3 ? b[0] & 0x0fu : b[0] & 0x07u;
+	for (size_t i = 1; i < n; i++) {
+		if ((b[i] & 0xc0) != 0x80)
+			return -1;
+		c = c << 6 | (b[i] & 0x3fu);
+	}
+	if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || utf8_put(c, e) != n)
+		return -1;
+	return (long)c;
+}
+
+enum { U_WORD, U_LETTER, U_GREEK, U_NOT_GREEK, U_DIGIT, U_SPACE, U_ANY, U_NOT_NUL, U_LETTER_AND_GREEK,
+       U_FOLD_K, U_NOT_A };
+
+static bool u_expect(int kind, uint32_t c)
+{
+	switch (kind) {
+	case U_WORD:
+		return ucd_has(&bsi_ucd_perl_word[0], c);
+	case U_LETTER:
+		return ucd_has(ucd_find(bsi_ucd_gc, bsi_ucd_gc_n, "Letter"), c);
+	case U_GREEK:
+		return ucd_has(ucd_find(bsi_ucd_script, bsi_ucd_script_n, "Greek"), c);
+	case U_NOT_GREEK:
+		return !ucd_has(ucd_find(bsi_ucd_script, bsi_ucd_script_n, "Greek"), c);
+	case U_DIGIT:
+		return ucd_has(ucd_find(bsi_ucd_gc, bsi_ucd_gc_n, "Decimal_Number"), c);
+	case U_SPACE:
+		return ucd_has(ucd_find(bsi_ucd_bool, bsi_ucd_bool_n, "White_Space"), c);
+	case U_ANY:
+		return true;
+	case U_NOT_NUL:
+		return c != 0;
+	case U_LETTER_AND_GREEK:
+		return u_expect(U_LETTER, c) && u_expect(U_GREEK, c);
+	case U_FOLD_K:
+		return c == 'k' || c == 'K' || c == 0x212a;
+	default:
+		return c != 'a';
+	}
+}
+
+static void unicode_round_trip(void **state)
+{
+	static const struct {
+		const char *pattern;
+		int kind;
+	} classes[] = {
+		{ "(?u)\\w", U_WORD },
+		{ "(?u)\\pL", U_LETTER },
+		{ "(?u)\\p{Greek}", U_GREEK },
+		{ "(?u)\\P{Greek}", U_NOT_GREEK },
+		{ "(?u)[^\\p{sc=Grek}]", U_NOT_GREEK },
+		{ "(?u)\\d", U_DIGIT },
+		{ "(?u)\\s", U_SPACE },
+		{ "(?su).", U_ANY },
+		{ "(?u)\\p{Any}", U_ANY },
+		{ "(?u).", U_NOT_NUL },
+		{ "(?u)[\\pL&&\\p{Greek}]", U_LETTER_AND_GREEK },
+		{ "(?ui)k", U_FOLD_K },
+		{ "(?u)[^a]", U_NOT_A },
+	};
+	uint8_t b[4];
+	unsigned bad = 0;
+	uint64_t checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+		struct bs_regex *re;
+
+		assert_int_equal(bsi_regex_new(classes[i].pattern, &re), 0);
+		for (uint32_t c = 0; c <= 0x10ffff; c++) {
+			if (c == 0xd800)
+				c = 0xe000;
+			if (bsi_regex_matches(re, b, utf8_put(c, b)) != u_expect(classes[i].kind, c) && bad++ < 10)
+				printf("'%s' on U+%04X: expected %d\n", classes[i].pattern, c, u_expect(classes[i].kind, c));
+			checked++;
+		}
+		/* Every 1- and 2-byte string; 3- and 4-byte ones around the edges of UTF-8. */
+		for (uint32_t x = 0; x < 0x10000; x++) {
+			size_t n = x < 0x100 ? 1 : 2;
+			long c;
+
+			b[0] = (uint8_t)(n == 1 ? x : x >> 8);
+			b[1] = (uint8_t)x;
+			c = utf8_get(b, n);
+			if (bsi_regex_matches(re, b, n) != (c >= 0 && u_expect(classes[i].kind, (uint32_t)c)) && bad++ < 10)
+				printf("'%s' on %zu bytes %04x\n", classes[i].pattern, n, x);
+			checked++;
+		}
+		for (unsigned lead = 0; lead < 6; lead++) {
+			static const uint8_t leads[] = { 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5 };
+
+			for (uint32_t x = 0; x < 0x10000; x++) {
+				size_t n = leads[lead] < 0xf0 ? 3 : 4;
+				long c;
+
+				b[0] = leads[lead];
+				b[1] = (uint8_t)(x >> 8);
+				b[2] = (uint8_t)x;
+				b[3] = (uint8_t)(0x80 | (x & 0x3f));
+				c = utf8_get(b, n);
+				if (bsi_regex_matches(re, b, n) != (c >= 0 && u_expect(classes[i].kind, (uint32_t)c)) &&
+				    bad++ < 10)
+					printf("'%s' on %02x %04x\n", classes[i].pattern, leads[lead], x);
+				checked++;
+			}
+		}
+		bsi_regex_free(re);
+	}
+	printf("unicode: %zu classes, %llu strings\n", sizeof(classes) / sizeof(classes[0]),
+	       (unsigned long long)checked);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table),
 		cmocka_unit_test(first_end),
+		cmocka_unit_test(unicode_round_trip),
 		cmocka_unit_test(pcre2_lookbehinds),
 		cmocka_unit_test(embedded_nul),
 		cmocka_unit_test(nesting),

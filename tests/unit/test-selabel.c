@@ -145,6 +145,45 @@ static void policy_errors(void **state)
 }
 
 /*
+ * (?u) specs: Unicode classes, '.' and folding match as bootc's regex-syntax
+ * (Unicode 16.0.0) does; a Unicode word boundary stops bootc, and bootseal.
+ */
+static void unicode_specs(void **state)
+{
+	struct bs_selabel *sel = NULL;
+	struct bs_error err = { 0 };
+
+	(void)state;
+	put("etc/selinux/config", "SELINUXTYPE=uni\n");
+	put("etc/selinux/uni/contexts/files/file_contexts",
+	    "/.*\tsystem_u:object_r:default_t:s0\n"
+	    "/greek/(?u)\\p{Greek}+\tsystem_u:object_r:greek_t:s0\n"
+	    "/word/(?u)\\w+\tsystem_u:object_r:word_t:s0\n"
+	    "/fold/(?ui)k\\x{3c3}\tsystem_u:object_r:fold_t:s0\n"
+	    "/one/(?u).\tsystem_u:object_r:one_t:s0\n");
+	assert_int_equal(load_policy(&sel, &err), 0);
+	assert_string_equal(LABEL(sel, "/greek/\xce\xb1\xce\xb2", '-'), "system_u:object_r:greek_t:s0");
+	assert_string_equal(LABEL(sel, "/greek/ab", '-'), "system_u:object_r:default_t:s0");
+	assert_string_equal(LABEL(sel, "/word/caf\xc3\xa9_1", '-'), "system_u:object_r:word_t:s0");
+	assert_string_equal(LABEL(sel, "/word/caf\xe9", '-'), "system_u:object_r:default_t:s0");
+	/* U+212A KELVIN SIGN and U+03A3 fold to k and U+03C3 */
+	assert_string_equal(LABEL(sel, "/fold/\xe2\x84\xaa\xce\xa3", '-'), "system_u:object_r:fold_t:s0");
+	assert_string_equal(LABEL(sel, "/one/\xf0\x9f\x98\x80", '-'), "system_u:object_r:one_t:s0");
+	assert_string_equal(LABEL(sel, "/one/\xc3", '-'), "system_u:object_r:default_t:s0");
+	bs_selabel_free(sel);
+	put("etc/selinux/uni/contexts/files/file_contexts", "/a(?u)\\b\tsystem_u:object_r:a_t:s0\n");
+	bs_error_clear(&err);
+	assert_int_equal(load_policy(&sel, &err), -EBADMSG);
+	assert_non_null(strstr(err.message, "line 1: regex '/a(?u)\\b' has a Unicode word boundary"));
+	put("etc/selinux/uni/contexts/files/file_contexts", "/(?P<\xc3\xa9>a)\tsystem_u:object_r:a_t:s0\n");
+	bs_error_clear(&err);
+	assert_int_equal(load_policy(&sel, &err), -EBADMSG);
+	assert_non_null(strstr(err.message, "names a capture group with non-ASCII characters"));
+	bs_error_clear(&err);
+	put("etc/selinux/config", "SELINUXTYPE=targeted\n");
+}
+
+/*
  * Lookups try only the specs whose literal prefix the path starts with (and
  * those no prefix rules out); the last matching spec in file order must
  * still win whatever the prefixes' lengths, including a later spec with a
@@ -416,6 +455,7 @@ UNIT_TESTS(setup, unit_dir_teardown,
 	cmocka_unit_test(prefix_index_keeps_file_order),
 	cmocka_unit_test(policy_errors),
 	cmocka_unit_test(policy_errors_like_composefs_rs),
+	cmocka_unit_test(unicode_specs),
 	cmocka_unit_test(rust_whitespace_and_paths),
 	cmocka_unit_test(utf8_empty_matches),
 	cmocka_unit_test(costly_pattern),
