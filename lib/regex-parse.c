@@ -181,30 +181,6 @@ static size_t utf8_char(const uint8_t *p, const uint8_t *end, uint32_t *cp)
 	return n;
 }
 
-static size_t utf8_encode(uint32_t c, uint8_t *out)
-{
-	if (c < 0x80) {
-		out[0] = (uint8_t)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (uint8_t)(0xc0 | c >> 6);
-		out[1] = (uint8_t)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (uint8_t)(0xe0 | c >> 12);
-		out[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-		out[2] = (uint8_t)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	out[0] = (uint8_t)(0xf0 | c >> 18);
-	out[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
-	out[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-	out[3] = (uint8_t)(0x80 | (c & 0x3f));
-	return 4;
-}
-
 /* Unicode White_Space, as char::is_whitespace. */
 static size_t space_at(const struct parser *ps)
 {
@@ -989,7 +965,7 @@ static int prim_node(struct parser *ps, const struct prim *pr, uint32_t *out)
 			set_add(&s, pr->c ^ 0x20, pr->c ^ 0x20);
 		return set_node(ps, &s, out);
 	}
-	n = utf8_encode(pr->c, bytes);
+	n = bsi_utf8_encode(pr->c, bytes);
 	r = new_node(ps, RE_CAT, &cat);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		memset(&s, 0, sizeof(s));

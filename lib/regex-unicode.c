@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "unicode-tables.h"
+#include "util.h"
 
 void bsi_cpset_clear(struct bsi_cpset *s)
 {
@@ -495,30 +496,6 @@ int bsi_unicode_perl(int c, struct bsi_cpset *out)
 		     c == 'd' ? "Decimal_Number" : "White_Space", out);
 }
 
-static size_t encode(uint32_t c, uint8_t *out)
-{
-	if (c < 0x80) {
-		out[0] = (uint8_t)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (uint8_t)(0xc0 | c >> 6);
-		out[1] = (uint8_t)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (uint8_t)(0xe0 | c >> 12);
-		out[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-		out[2] = (uint8_t)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	out[0] = (uint8_t)(0xf0 | c >> 18);
-	out[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
-	out[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-	out[3] = (uint8_t)(0x80 | (c & 0x3f));
-	return 4;
-}
-
 /*
  * lo..hi, neither a surrogate nor across one, as sequences: split where the
  * encoded length changes, then until each continuation byte's range is
@@ -552,8 +529,8 @@ static int split(uint32_t lo, uint32_t hi, int (*emit)(void *, const struct bsi_
 			}
 		}
 	}
-	n = encode(lo, q.lo);
-	encode(hi, q.hi);
+	n = bsi_utf8_encode(lo, q.lo);
+	bsi_utf8_encode(hi, q.hi);
 	q.n = (uint8_t)n;
 	return emit(ctx, &q);
 }

@@ -143,6 +143,8 @@ int bsi_write_full(int fd, const void *buf, size_t len);
 /* Whether s is well-formed UTF-8 as Rust's str::from_utf8 takes it (no
  * overlong forms, surrogates or code points past U+10FFFF). */
 int bsi_utf8_valid(const void *s, size_t len);
+/* Scalar value c (not checked) as 1 to 4 bytes of UTF-8 at out; their number. */
+size_t bsi_utf8_encode(uint32_t c, uint8_t out[4]);
 
 /* The length of the whitespace character s starts with (Unicode White_Space,
  * what Rust's split_whitespace and trim split on), or 0. s is well-formed
