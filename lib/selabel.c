@@ -77,7 +77,7 @@ struct alias {
  */
 struct prefix_node {
 	uint32_t child, sibling;        /* 0: none (the root is never a child) */
-	uint32_t first, count;          /* its specs: candidates[first ..] in the index */
+	uint32_t first, count;          /* its specs: specs[first .. first + count) of the index */
 	uint8_t byte;
 };
 
