@@ -24,15 +24,8 @@ void bsi_cpset_clear(struct bsi_cpset *s)
 
 int bsi_cpset_push(struct bsi_cpset *s, uint32_t lo, uint32_t hi)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 8;
-		uint32_t(*r)[2] = realloc(s->r, cap * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		s->r = r;
-		s->cap = cap;
-	}
+	if (BSI_GROW(s->r, s->cap, s->n, 8) < 0)
+		return -ENOMEM;
 	s->r[s->n][0] = lo;
 	s->r[s->n][1] = hi;
 	s->n++;
@@ -319,36 +312,22 @@ static int table_set(const struct bsi_ucd_table *t, struct bsi_cpset *out)
 	return 0;
 }
 
+/* Both kinds of entry begin with the name they are sorted by (strcmp). */
+static int cmp_name(const void *key, const void *entry)
+{
+	return strcmp(key, *(const char *const *)entry);
+}
+
 static const struct bsi_ucd_table *table_find(const struct bsi_ucd_table *t, size_t n, const char *name)
 {
-	for (size_t lo = 0, hi = n; lo < hi;) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(t[mid].name, name);
-
-		if (c == 0)
-			return &t[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return bsearch(name, t, n, sizeof(*t), cmp_name);
 }
 
 static const char *alias_find(const struct bsi_ucd_alias *a, size_t n, const char *alias)
 {
-	for (size_t lo = 0, hi = n; lo < hi;) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(a[mid].alias, alias);
+	const struct bsi_ucd_alias *found = bsearch(alias, a, n, sizeof(*a), cmp_name);
 
-		if (c == 0)
-			return a[mid].canon;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return found ? found->canon : NULL;
 }
 
 static const char *value_find(const char *prop, const char *alias)
@@ -386,6 +365,18 @@ static char *normalize(const char *s, size_t n)
 	return out;
 }
 
+/* A General_Category value's canonical name, with the three regex-syntax adds. */
+static const char *gencat_canon(const char *norm)
+{
+	if (strcmp(norm, "any") == 0)
+		return "Any";
+	if (strcmp(norm, "assigned") == 0)
+		return "Assigned";
+	if (strcmp(norm, "ascii") == 0)
+		return "ASCII";
+	return value_find("General_Category", norm);
+}
+
 static int gencat(const char *canon, struct bsi_cpset *out)
 {
 	const struct bsi_ucd_table *t;
@@ -415,8 +406,7 @@ static int by_value(const char *prop, const char *value, struct bsi_cpset *out)
 	const char *canon;
 
 	if (strcmp(prop, "General_Category") == 0) {
-		canon = strcmp(value, "any") == 0 ? "Any" : strcmp(value, "assigned") == 0 ? "Assigned"
-			: strcmp(value, "ascii") == 0 ? "ASCII" : value_find(prop, value);
+		canon = gencat_canon(value);
 		return canon ? gencat(canon, out) : -EINVAL;
 	}
 	canon = value_find(prop, value);
@@ -458,8 +448,7 @@ static int binary(const char *norm, struct bsi_cpset *out)
 			return bsi_unicode_perl('d', out);
 		return named(bsi_ucd_bool, bsi_ucd_bool_n, canon, out);
 	}
-	canon = strcmp(norm, "any") == 0 ? "Any" : strcmp(norm, "assigned") == 0 ? "Assigned"
-		: strcmp(norm, "ascii") == 0 ? "ASCII" : value_find("General_Category", norm);
+	canon = gencat_canon(norm);
 	if (canon)
 		return gencat(canon, out);
 	canon = value_find("Script", norm);
