@@ -351,8 +351,8 @@ static bool is_meta(int c)
 static int parse_unicode_class(struct parser *ps, bool negate, struct prim *out)
 {
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0, split = 0, skip = 0;
-	bool by_value = false;
+	size_t len = 0, cap = 0, skip = 0;
+	const char *at;
 	int r;
 
 	skip_space(ps);
@@ -367,13 +367,8 @@ static int parse_unicode_class(struct parser *ps, bool negate, struct prim *out)
 
 			if (!n)
 				return -EINVAL;
-			if (len + n + 1 > cap) {
-				char *b = realloc(buf, cap = 2 * (len + n + 1));
-
-				if (!b)
-					return -ENOMEM;
-				buf = b;
-			}
+			if (bsi_reserve(&buf, &cap, len + n + 1) < 0)
+				return -ENOMEM;
 			memcpy(buf + len, ps->p, n);
 			len += n;
 			ps->p += n;
@@ -398,21 +393,16 @@ static int parse_unicode_class(struct parser *ps, bool negate, struct prim *out)
 	if (!buf && !(buf = calloc(1, 1)))
 		return -ENOMEM;
 	buf[len] = '\0';
-	for (size_t i = 0; i < len && !by_value; i++)
-		if (buf[i] == '!' && i + 1 < len && buf[i + 1] == '=')
-			by_value = true, split = i, skip = 2, negate = !negate;
-	for (size_t i = 0; i < len && !by_value; i++)
-		if (buf[i] == ':')
-			by_value = true, split = i, skip = 1;
-	for (size_t i = 0; i < len && !by_value; i++)
-		if (buf[i] == '=')
-			by_value = true, split = i, skip = 1;
+	if ((at = strstr(buf, "!=")))
+		skip = 2, negate = !negate;
+	else if ((at = strchr(buf, ':')) || (at = strchr(buf, '=')))
+		skip = 1;
 	/* Not allowed without Unicode: regex-syntax refuses it. */
 	if (!(ps->flags & F_U))
 		return -EINVAL;
 	out->kind = P_CLASS;
-	if (by_value)
-		r = bsi_unicode_property(buf, split, buf + split + skip, len - split - skip, &out->set);
+	if (at)
+		r = bsi_unicode_property(buf, (size_t)(at - buf), at + skip, len - (size_t)(at - buf) - skip, &out->set);
 	else
 		r = bsi_unicode_property(buf, len, NULL, 0, &out->set);
 	if (r == 0)
@@ -694,11 +684,6 @@ static unsigned max_u(unsigned a, unsigned b)
 	return a > b ? a : b;
 }
 
-static void cpset_clear(struct bsi_cpset *s)
-{
-	bsi_cpset_clear(s);
-}
-
 /* *acc op= *cur (op: '&', '-', '~', or 0 for none yet: *acc = *cur), folded first under (?i). */
 static int class_op(const struct parser *ps, int op, struct bsi_cpset *acc, struct bsi_cpset *cur)
 {
@@ -724,7 +709,7 @@ static int class_op(const struct parser *ps, int op, struct bsi_cpset *acc, stru
 
 static int parse_class(struct parser *ps, struct bsi_cpset *out, unsigned *depth)
 {
-	_cleanup_(cpset_clear) struct bsi_cpset acc = { 0 }, cur = { 0 };
+	_cleanup_(bsi_cpset_clear) struct bsi_cpset acc = { 0 }, cur = { 0 };
 	int op = 0;
 	bool negate = false;
 	unsigned n_items = 0, item_depth = 0, acc_depth = 0;
@@ -760,7 +745,7 @@ static int parse_class(struct parser *ps, struct bsi_cpset *out, unsigned *depth
 			return -EINVAL;
 		c = *ps->p;
 		if (c == '[') {
-			_cleanup_(cpset_clear) struct bsi_cpset nested = { 0 };
+			_cleanup_(bsi_cpset_clear) struct bsi_cpset nested = { 0 };
 			unsigned d = 0;
 			bool found;
 
@@ -829,15 +814,8 @@ static int push_seq(void *ctx, const struct bsi_utf8_seq *q)
 {
 	struct seqs *s = ctx;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		struct bsi_utf8_seq *n = realloc(s->q, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		s->q = n;
-		s->cap = cap;
-	}
+	if (BSI_GROW(s->q, s->cap, s->n, 64) < 0)
+		return -ENOMEM;
 	s->q[s->n++] = *q;
 	return 0;
 }
@@ -931,7 +909,7 @@ static int class_node(struct parser *ps, const struct bsi_cpset *c, uint32_t *ou
 
 static int prim_node(struct parser *ps, const struct prim *pr, uint32_t *out)
 {
-	_cleanup_(cpset_clear) struct bsi_cpset folded = { 0 };
+	_cleanup_(bsi_cpset_clear) struct bsi_cpset folded = { 0 };
 	struct bs_byteset s = { { 0 } };
 	uint8_t bytes[4];
 	size_t n;
@@ -1214,7 +1192,7 @@ static int parse_concat(struct parser *ps, uint32_t *out, unsigned *depth)
 
 	while (r == 0) {
 		_cleanup_(prim_clear) struct prim pr = { 0 };
-		_cleanup_(cpset_clear) struct bsi_cpset set = { 0 };
+		_cleanup_(bsi_cpset_clear) struct bsi_cpset set = { 0 };
 		uint32_t atom = RE_NONE;
 		unsigned d = 0;
 		int c;
