@@ -449,13 +449,6 @@ static bool accepts(struct bs_regex *re, const uint32_t *in, uint32_t n_in)
 	return matched;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static uint32_t set_hash(const uint32_t *set, uint32_t n)
 {
 	uint32_t h = 2166136261u;
@@ -560,7 +553,7 @@ static int dfa_add(struct bs_regex *re, uint32_t n, int32_t *out)
 		dfa->pool = BS_STEAL(pool);
 		dfa_flush(dfa);
 	}
-	qsort(re->next, n, sizeof(*re->next), cmp_u32);
+	qsort(re->next, n, sizeof(*re->next), bsi_cmp_u32);
 	h = set_hash(re->next, n);
 	for (slot = h & (DFA_TABLE_SIZE - 1); dfa->table[slot] >= 0; slot = (slot + 1) & (DFA_TABLE_SIZE - 1)) {
 		id = (uint32_t)dfa->table[slot];

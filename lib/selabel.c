@@ -546,16 +546,24 @@ static int policy_dir(const char *type, char *out, size_t size)
 	return 0;
 }
 
-/* The child of node n for byte b, made when make is set; 0 when none. */
-static uint32_t prefix_child(struct prefix_index *ix, size_t *cap, uint32_t n, uint8_t b, int make)
+/* The child of node n for byte b; 0 when none. */
+static uint32_t prefix_child(const struct prefix_index *ix, uint32_t n, uint8_t b)
 {
 	uint32_t c;
 
 	for (c = ix->nodes[n].child; c; c = ix->nodes[c].sibling)
 		if (ix->nodes[c].byte == b)
 			return c;
-	if (!make || BSI_GROW(ix->nodes, *cap, ix->n_nodes, 256) < 0)
-		return 0;
+	return 0;
+}
+
+/* That child, made if it is not there yet; 0 without memory. */
+static uint32_t prefix_child_add(struct prefix_index *ix, size_t *cap, uint32_t n, uint8_t b)
+{
+	uint32_t c = prefix_child(ix, n, b);
+
+	if (c || BSI_GROW(ix->nodes, *cap, ix->n_nodes, 256) < 0)
+		return c;
 	c = (uint32_t)ix->n_nodes++;
 	ix->nodes[c] = (struct prefix_node){ .sibling = ix->nodes[n].child, .byte = b };
 	ix->nodes[n].child = c;
@@ -579,7 +587,7 @@ static int prefix_index_build(struct bs_selabel *sel)
 
 		/* A spec whose prefix rules nothing out stays on the root. */
 		for (size_t k = 0; s->filterable && k < s->prefix_len; k++)
-			if (!(n = prefix_child(ix, &cap, n, (uint8_t)s->prefix[k], 1)))
+			if (!(n = prefix_child_add(ix, &cap, n, (uint8_t)s->prefix[k])))
 				return -ENOMEM;
 		node_of[i] = n;
 		ix->nodes[n].count++;
@@ -597,13 +605,6 @@ static int prefix_index_build(struct bs_selabel *sel)
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The specs path can match by its prefix, ascending; their number. */
 static size_t prefix_candidates(struct bs_selabel *sel, const char *path, size_t path_len)
 {
@@ -617,12 +618,12 @@ static size_t prefix_candidates(struct bs_selabel *sel, const char *path, size_t
 		memcpy(out + n_out, ix->specs + node->first, node->count * sizeof(*out));
 		n_out += node->count;
 		walked++;
-		if (walked > path_len || !(n = prefix_child(ix, NULL, n, (uint8_t)path[walked - 1], 0)))
+		if (walked > path_len || !(n = prefix_child(ix, n, (uint8_t)path[walked - 1])))
 			break;
 	}
 	/* Each node's list is ascending; along a path they interleave. */
 	if (walked > 1)
-		qsort(out, n_out, sizeof(*out), cmp_u32);
+		qsort(out, n_out, sizeof(*out), bsi_cmp_u32);
 	return n_out;
 }
 

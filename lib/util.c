@@ -297,6 +297,13 @@ int bsi_read_file_beneath(const char *root, const char *rel, size_t max, uint8_t
 	return read_fd(fd, full, max, buf, len, err);
 }
 
+int bsi_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 size_t bsi_utf8_encode(uint32_t c, uint8_t out[4])
 {
 	if (c < 0x80) {

@@ -40,6 +40,8 @@ int bsi_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first);
 /* Appends the pointer item to the array *pv of *n pointers, grown by one:
  * 0, or -ENOMEM with item still the caller's. */
 int bsi_push(void *pv, size_t *n, void *item);
+/* qsort's and bsearch's order of uint32_t values. */
+int bsi_cmp_u32(const void *a, const void *b);
 /* Room for need bytes in the buffer *pv of capacity *cap: at least doubled
  * when it grows. 0, or -ENOMEM with the buffer and *cap unchanged. */
 int bsi_reserve(void *pv, size_t *cap, size_t need);
